@@ -1,0 +1,112 @@
+"""Errors raised by the federation protocol library.
+
+Every error has a stable machine ``code`` and the ``http_status`` a receiving node answers
+with. Messages are meant for humans and never carry secrets, keys or personal data.
+"""
+
+from __future__ import annotations
+
+
+class FederationError(Exception):
+    """Base class of every protocol error."""
+
+    code: str = "federation_error"
+    http_status: int = 400
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message()
+        super().__init__(self.message)
+
+    @classmethod
+    def default_message(cls) -> str:
+        return cls.code.replace("_", " ")
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """The wire error body: ``{"error": {"code": ..., "message": ...}}``."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadRequest(FederationError):
+    code = "bad_request"
+    http_status = 400
+
+
+class CanonicalJsonError(FederationError):
+    code = "bad_canonical_json"
+    http_status = 400
+
+
+class CursorInFuture(FederationError):
+    code = "cursor_in_future"
+    http_status = 400
+
+
+class BadSignature(FederationError):
+    code = "bad_signature"
+    http_status = 401
+
+
+class UnknownKey(FederationError):
+    code = "unknown_key"
+    http_status = 401
+
+
+class ExpiredSignature(FederationError):
+    code = "expired_signature"
+    http_status = 401
+
+
+class ReplayedNonce(FederationError):
+    code = "replayed_nonce"
+    http_status = 401
+
+
+class DestinationMismatch(FederationError):
+    code = "destination_mismatch"
+    http_status = 401
+
+
+class OriginMismatch(FederationError):
+    code = "origin_mismatch"
+    http_status = 403
+
+
+class NotPeer(FederationError):
+    code = "not_peer"
+    http_status = 403
+
+
+class PayloadTooLarge(FederationError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+class PeerUnavailable(FederationError):
+    """Raised by the client when a peer cannot be reached or keeps failing."""
+
+    code = "peer_unavailable"
+    http_status = 502
+
+
+class UnsafeAddress(FederationError):
+    """Raised by the client when a peer resolves to an address it must not contact."""
+
+    code = "unsafe_address"
+    http_status = 502
+
+
+ALL_ERRORS: tuple[type[FederationError], ...] = (
+    BadRequest,
+    CanonicalJsonError,
+    CursorInFuture,
+    BadSignature,
+    UnknownKey,
+    ExpiredSignature,
+    ReplayedNonce,
+    DestinationMismatch,
+    OriginMismatch,
+    NotPeer,
+    PayloadTooLarge,
+    PeerUnavailable,
+    UnsafeAddress,
+)
