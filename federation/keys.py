@@ -310,7 +310,10 @@ class NodeDocument:
         old_verify_keys: dict[str, Any] = {}
         revoked_keys: dict[str, Any] = {}
         for record in self.keys:
-            entry: dict[str, Any] = {"key": record.public_key_b64, "valid_from_ts": record.valid_from}
+            entry: dict[str, Any] = {
+                "key": record.public_key_b64,
+                "valid_from_ts": record.valid_from,
+            }
             if record.revoked_at is not None:
                 entry["revoked_ts"] = record.revoked_at
                 if record.valid_until is not None:

@@ -1,0 +1,361 @@
+"""Wire schemas of the Coworknet federation protocol, version 1.
+
+Every schema rejects unknown fields. Integers must be JSON integers (never booleans or
+strings), booleans must be JSON booleans. These schemas validate shape only; signatures are
+checked by the ``federation`` package.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+PROTOCOL_VERSION = "1"
+MAX_SAFE_INTEGER = 2**53 - 1
+
+LEVEL_BANDS = ("beginner", "intermediate", "confirmed", "expert")
+PLACE_KINDS = ("space", "city", "region")
+REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled", "refused")
+INTRODUCTION_DECISIONS = ("accepted", "declined")
+EVENT_STATUSES = ("scheduled", "cancelled")
+EVENT_KINDS = ("workshop", "talk", "meetup", "training", "social", "other")
+FEED_ITEM_TYPES = ("directory.entry", "event.regional", "event.session", "peer.stats")
+INBOX_MESSAGE_TYPES = (
+    "peering.request",
+    "feed.hint",
+    "introduction.request",
+    "introduction.response",
+    "registration.request",
+    "registration.response",
+    "connector.request",
+)
+
+_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+_TZ_NAME = re.compile(r"^(UTC|[A-Z][A-Za-z_-]+(/[A-Za-z0-9_+-]+){1,2})$")
+_ID_TOKEN = re.compile(r"^[A-Za-z0-9._~:/-]{1,300}$")
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class StrictInteger(fields.Integer):
+    """An integer that must be a JSON integer within ±(2**53-1), never a bool or string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("Not a valid integer.")
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise ValidationError("Integer out of range.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A boolean that must be a JSON ``true``/``false``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+
+
+class ZonedDateTimeString(fields.String):
+    """An ISO 8601 date-time string that carries a UTC offset."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValidationError("Not an ISO 8601 date-time.") from exc
+        if parsed.tzinfo is None:
+            raise ValidationError("Date-time must carry a UTC offset.")
+        return text
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _text(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def _signatures() -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.Length(max=255)),
+        values=fields.Dict(
+            keys=fields.String(validate=validate.Length(max=64)),
+            values=fields.String(validate=validate.Regexp(_B64URL)),
+        ),
+        required=True,
+    )
+
+
+# --- node document ------------------------------------------------------------------------
+
+
+class VerifyKeySchema(StrictSchema):
+    key = fields.String(required=True, validate=validate.Regexp(_B64URL))
+    valid_from_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+
+
+class OldVerifyKeySchema(VerifyKeySchema):
+    expired_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+
+
+class RevokedKeySchema(VerifyKeySchema):
+    revoked_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+    expired_ts = StrictInteger(validate=validate.Range(min=0))
+
+
+_KEY_ID = fields.String(validate=validate.Regexp(r"^ed25519:[A-Za-z0-9_-]{1,43}$"))
+
+
+class NodeDocumentSchema(StrictSchema):
+    node_id = _text(255, required=True)
+    name = _text(200, required=True)
+    city = _text(200, required=True)
+    region = _text(200, required=True)
+    protocol_versions = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    verify_keys = fields.Dict(
+        keys=_KEY_ID,
+        values=fields.Nested(VerifyKeySchema),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    old_verify_keys = fields.Dict(keys=_KEY_ID, values=fields.Nested(OldVerifyKeySchema))
+    revoked_keys = fields.Dict(keys=_KEY_ID, values=fields.Nested(RevokedKeySchema))
+    valid_until_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+    signatures = _signatures()
+
+
+# --- feed ---------------------------------------------------------------------------------
+
+
+class HashesSchema(StrictSchema):
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^sha256:[A-Za-z0-9_-]{43}$"))
+
+
+class FeedItemSchema(StrictSchema):
+    seq = StrictInteger(required=True, validate=validate.Range(min=1))
+    type = fields.String(required=True, validate=validate.OneOf(FEED_ITEM_TYPES))
+    id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    owner = _text(255, required=True)
+    origin_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+    content = fields.Dict(keys=fields.String())
+    deleted = StrictBoolean(required=True)
+    hashes = fields.Nested(HashesSchema, required=True)
+    signatures = _signatures()
+    unsigned = fields.Dict(keys=fields.String())
+
+
+class FeedPageSchema(StrictSchema):
+    # Items are checked one by one (schema + signature) so one bad item can be skipped.
+    items = fields.List(
+        fields.Dict(keys=fields.String()), required=True, validate=validate.Length(max=50)
+    )
+    next_after = StrictInteger(required=True, validate=validate.Range(min=0))
+    has_more = StrictBoolean(required=True)
+    snapshot_required = StrictBoolean(required=True)
+
+
+class InboxMessageSchema(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(INBOX_MESSAGE_TYPES))
+    id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    origin = _text(255, required=True)
+    destination = _text(255, required=True)
+    origin_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+    content = fields.Dict(keys=fields.String(), required=True)
+    signatures = _signatures()
+
+
+class ErrorBodySchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]{1,64}$"))
+    message = _text(500, required=True)
+
+
+class ErrorSchema(StrictSchema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class InboxAcceptedSchema(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(("accepted",)))
+
+
+# --- feed item content --------------------------------------------------------------------
+
+
+class ConceptSchema(StrictSchema):
+    concept = _text(120, required=True)
+    level_band = fields.String(required=True, validate=validate.OneOf(LEVEL_BANDS))
+    generalised = StrictBoolean(required=True)
+
+
+class PlaceSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(PLACE_KINDS))
+    value = _text(200, required=True)
+
+
+class DirectoryEntryContentSchema(StrictSchema):
+    pseudonym = fields.String(required=True, validate=validate.Regexp(r"^[a-z2-7]{16,64}$"))
+    concepts = fields.List(
+        fields.Nested(ConceptSchema), required=True, validate=validate.Length(max=30)
+    )
+    languages = fields.List(
+        fields.String(validate=validate.Regexp(_ISO_639_1)),
+        required=True,
+        validate=validate.Length(max=12),
+    )
+    open_to_help = StrictBoolean(required=True)
+    open_to_paid = StrictBoolean(required=True)
+    open_to_barter = StrictBoolean(required=True)
+    trade_group = fields.String(
+        required=True, allow_none=True, validate=validate.Length(min=1, max=120)
+    )
+    place = fields.Nested(PlaceSchema, required=True)
+    lease_until_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+    named = StrictBoolean(required=True)
+    display_name = _text(120)
+    headline = _text(200)
+
+    @validates_schema
+    def _names_only_when_named(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("named") and ("display_name" in data or "headline" in data):
+            raise ValidationError("display_name and headline need named=true", "named")
+
+
+class VenueSchema(StrictSchema):
+    name = _text(200, required=True)
+    address = fields.String(validate=validate.Length(max=300))
+    city = _text(200, required=True)
+    online_url = fields.String(validate=validate.Length(max=500))
+
+
+class _EventFields(StrictSchema):
+    title = _text(200, required=True)
+    description = fields.String(required=True, validate=validate.Length(max=5000))
+    kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
+    starts_at = ZonedDateTimeString(required=True)
+    ends_at = ZonedDateTimeString(required=True)
+    timezone = fields.String(required=True, validate=validate.Regexp(_TZ_NAME))
+    status = fields.String(required=True, validate=validate.OneOf(EVENT_STATUSES))
+
+    @validates_schema
+    def _ends_after_start(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if (
+            "starts_at" in data
+            and "ends_at" in data
+            and (
+                datetime.fromisoformat(data["ends_at"]) <= datetime.fromisoformat(data["starts_at"])
+            )
+        ):
+            raise ValidationError("ends_at must be after starts_at", "ends_at")
+
+
+class EventRegionalContentSchema(_EventFields):
+    organiser = _text(255, required=True)
+
+
+class EventSessionContentSchema(_EventFields):
+    regional_event_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    host = _text(255, required=True)
+    venue = fields.Nested(VenueSchema, required=True)
+    capacity = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=1))
+    seats_left = StrictInteger(allow_none=True, validate=validate.Range(min=0))
+
+
+class PeerStatsContentSchema(StrictSchema):
+    members_active = StrictInteger(required=True, validate=validate.Range(min=0))
+    directory_entries = StrictInteger(required=True, validate=validate.Range(min=0))
+    events_upcoming = StrictInteger(required=True, validate=validate.Range(min=0))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+
+# --- inbox message content ----------------------------------------------------------------
+
+
+class PeeringRequestContentSchema(StrictSchema):
+    name = _text(200, required=True)
+    city = _text(200, required=True)
+    region = _text(200, required=True)
+    contact_email = fields.Email(required=True)
+    message = fields.String(validate=validate.Length(max=1000))
+
+
+class FeedHintContentSchema(StrictSchema):
+    latest_seq = StrictInteger(required=True, validate=validate.Range(min=0))
+
+
+class RequesterSchema(StrictSchema):
+    display_name = _text(120, required=True)
+    headline = _text(200)
+    space = _text(200, required=True)
+
+
+class IntroductionRequestContentSchema(StrictSchema):
+    request_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    pseudonym = fields.String(required=True, validate=validate.Regexp(r"^[a-z2-7]{16,64}$"))
+    message = _text(1000, required=True)
+    concept = _text(120)
+    requester = fields.Nested(RequesterSchema, required=True)
+
+
+class IntroductionResponseContentSchema(StrictSchema):
+    request_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    pseudonym = fields.String(required=True, validate=validate.Regexp(r"^[a-z2-7]{16,64}$"))
+    decision = fields.String(required=True, validate=validate.OneOf(INTRODUCTION_DECISIONS))
+    message = fields.String(validate=validate.Length(max=1000))
+    display_name = _text(120)
+    email = fields.Email()
+
+    @validates_schema
+    def _contact_only_when_accepted(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("decision") != "accepted" and ("display_name" in data or "email" in data):
+            raise ValidationError("contact details only on acceptance", "decision")
+
+
+class RegistrationRequestContentSchema(StrictSchema):
+    session_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    idempotency_key = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$")
+    )
+    action = fields.String(load_default="register", validate=validate.OneOf(("register", "cancel")))
+    display_name = _text(120, required=True)
+    email = fields.Email()
+
+
+class RegistrationResponseContentSchema(StrictSchema):
+    session_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    idempotency_key = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$")
+    )
+    status = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATUSES))
+    position = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=1))
+
+
+class ConnectorRequestContentSchema(StrictSchema):
+    request_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    concepts = fields.List(_text(120), required=True, validate=validate.Length(min=1, max=10))
+    message = _text(1000, required=True)
+    requester = fields.Nested(RequesterSchema, required=True)
+
+
+CONTENT_SCHEMAS: dict[str, type[Schema]] = {
+    "directory.entry": DirectoryEntryContentSchema,
+    "event.regional": EventRegionalContentSchema,
+    "event.session": EventSessionContentSchema,
+    "peer.stats": PeerStatsContentSchema,
+    "peering.request": PeeringRequestContentSchema,
+    "feed.hint": FeedHintContentSchema,
+    "introduction.request": IntroductionRequestContentSchema,
+    "introduction.response": IntroductionResponseContentSchema,
+    "registration.request": RegistrationRequestContentSchema,
+    "registration.response": RegistrationResponseContentSchema,
+    "connector.request": ConnectorRequestContentSchema,
+}
