@@ -24,11 +24,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from marshmallow import ValidationError
 
 from federation.canonical import canonical_dumps
 from federation.encoding import b64url_decode, b64url_encode
 from federation.errors import BadRequest, BadSignature, ExpiredSignature, UnknownKey
 from federation.nodeid import normalize_node_id
+from schemas.federation import NodeDocumentSchema
 
 logger = logging.getLogger(__name__)
 
@@ -339,6 +341,10 @@ class NodeDocument:
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> NodeDocument:
         """Parse a node document dict (signatures are checked by :func:`verify_node_document`)."""
+        try:
+            NodeDocumentSchema().load(dict(doc))
+        except (ValidationError, TypeError) as exc:
+            raise BadRequest("malformed node document") from exc
         try:
             records: list[KeyRecord] = []
             for section in ("verify_keys", "old_verify_keys", "revoked_keys"):

@@ -1,0 +1,290 @@
+"""Protocol v1 message types: signed feed items (pull) and inbox messages (push).
+
+Both kinds obey origin binding: the signer is the owner/origin and owns every object id it
+sends (an object id is the owner's node id followed by ``/`` and a local part).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+
+from federation.canonical import canonical_dumps
+from federation.envelope import (
+    KeyLookup,
+    is_redacted,
+    sign_object,
+    sign_redactable,
+    verify_object,
+    verify_redactable,
+)
+from federation.errors import (
+    BadRequest,
+    DestinationMismatch,
+    ExpiredSignature,
+    OriginMismatch,
+    PayloadTooLarge,
+)
+from federation.keys import SigningKey
+from federation.nodeid import normalize_node_id
+from schemas.federation import (
+    CONTENT_SCHEMAS,
+    FEED_ITEM_TYPES,
+    INBOX_MESSAGE_TYPES,
+    FeedItemSchema,
+    InboxMessageSchema,
+)
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = "1"
+
+DIRECTORY_ENTRY = "directory.entry"
+EVENT_REGIONAL = "event.regional"
+EVENT_SESSION = "event.session"
+PEER_STATS = "peer.stats"
+
+PEERING_REQUEST = "peering.request"
+FEED_HINT = "feed.hint"
+INTRODUCTION_REQUEST = "introduction.request"
+INTRODUCTION_RESPONSE = "introduction.response"
+REGISTRATION_REQUEST = "registration.request"
+REGISTRATION_RESPONSE = "registration.response"
+CONNECTOR_REQUEST = "connector.request"
+
+MAX_ITEM_BYTES = 64 * 1024
+MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+MAX_INBOX_AGE_MS = 7 * 24 * 3600 * 1000
+DEFAULT_LEASE_MS = 7 * 24 * 3600 * 1000
+_LOCAL_ID_RE = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~:-]+)*$")
+
+
+def make_object_id(owner: str, local_id: str) -> str:
+    """A globally unique object id: ``<owner node id>/<local id>``."""
+    owner = normalize_node_id(owner)
+    if not _LOCAL_ID_RE.match(local_id) or len(local_id) > 200:
+        raise BadRequest("invalid local object id")
+    return f"{owner}/{local_id}"
+
+
+def object_owner(object_id: str) -> str:
+    """The node id that owns ``object_id``; raises :class:`BadRequest` when malformed."""
+    scheme, sep, rest = object_id.partition("://")
+    authority, slash, local = rest.partition("/")
+    if not sep or not slash or not _LOCAL_ID_RE.match(local):
+        raise BadRequest("malformed object id")
+    base = f"{scheme}://{authority}"
+    if normalize_node_id(base) != base:
+        raise BadRequest("object id is not prefixed by a normalised node id")
+    return base
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _validate_content(message_type: str, content: Mapping[str, Any]) -> None:
+    try:
+        CONTENT_SCHEMAS[message_type]().load(dict(content))
+    except ValidationError as exc:
+        fields = (
+            ", ".join(sorted(str(k) for k in exc.messages_dict))
+            if isinstance(exc.messages, dict)
+            else "content"
+        )
+        raise BadRequest(f"invalid {message_type} content ({fields})") from exc
+
+
+def _check_shape(schema_cls: type, obj: Mapping[str, Any], what: str) -> None:
+    try:
+        schema_cls().load(dict(obj))
+    except ValidationError as exc:
+        fields = ", ".join(sorted(str(k) for k in exc.messages_dict))
+        raise BadRequest(f"malformed {what} ({fields})") from exc
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """A verified feed item. ``content`` is None for tombstones and redacted items."""
+
+    seq: int
+    type: str
+    id: str
+    owner: str
+    origin_ts: int
+    deleted: bool
+    content: dict[str, Any] | None
+    is_redacted: bool
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    """A verified inbox message."""
+
+    type: str
+    id: str
+    origin: str
+    destination: str
+    origin_ts: int
+    content: dict[str, Any]
+    raw: dict[str, Any]
+
+
+def build_feed_item(
+    *,
+    owner: str,
+    seq: int,
+    item_type: str,
+    object_id: str,
+    key: SigningKey,
+    content: Mapping[str, Any] | None = None,
+    deleted: bool = False,
+    origin_ts: int | None = None,
+) -> dict[str, Any]:
+    """Build and sign one feed item (a tombstone when ``deleted``) as its owner."""
+    owner = normalize_node_id(owner)
+    if item_type not in FEED_ITEM_TYPES:
+        raise BadRequest(f"unknown feed item type {item_type}")
+    if object_owner(object_id) != owner:
+        raise OriginMismatch("object id is not owned by the item owner")
+    if deleted == (content is not None):
+        raise BadRequest("a tombstone has no content; a live item must have content")
+    if content is not None:
+        _validate_content(item_type, content)
+    item: dict[str, Any] = {
+        "seq": seq,
+        "type": item_type,
+        "id": object_id,
+        "owner": owner,
+        "origin_ts": _now_ms() if origin_ts is None else origin_ts,
+        "deleted": deleted,
+    }
+    if content is not None:
+        item["content"] = dict(content)
+    signed = sign_redactable(item, owner, key)
+    if len(canonical_dumps(signed)) > MAX_ITEM_BYTES:
+        raise PayloadTooLarge("feed item exceeds 64 KiB")
+    return signed
+
+
+def verify_feed_item(
+    item: Mapping[str, Any],
+    peer_node_id: str,
+    lookup_key: KeyLookup,
+    *,
+    now_ms: int | None = None,
+) -> FeedItem:
+    """Verify a feed item pulled from ``peer_node_id``: shape, origin binding, signature.
+
+    Raises OriginMismatch when the peer is not the owner of the item or of its object id.
+    """
+    peer = normalize_node_id(peer_node_id)
+    if not isinstance(item, Mapping):
+        raise BadRequest("feed item must be an object")
+    if len(canonical_dumps(dict(item))) > MAX_ITEM_BYTES:
+        raise PayloadTooLarge("feed item exceeds 64 KiB")
+    _check_shape(FeedItemSchema, item, "feed item")
+    if item["owner"] != peer:
+        raise OriginMismatch("feed item owner is not the peer that served it")
+    if object_owner(item["id"]) != peer:
+        raise OriginMismatch("feed item object id is not owned by the peer")
+    now = _now_ms() if now_ms is None else now_ms
+    if item["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
+        raise BadRequest("feed item is dated in the future")
+    verified = verify_redactable(item, peer, lookup_key, item["origin_ts"])
+    redacted = is_redacted(item)
+    content = verified.get("content")
+    if not redacted:
+        if item["deleted"] and content is not None:
+            raise BadRequest("a tombstone must not carry content")
+        if not item["deleted"]:
+            if content is None:
+                raise BadRequest("a live feed item must carry content")
+            _validate_content(item["type"], content)
+    return FeedItem(
+        seq=verified["seq"],
+        type=verified["type"],
+        id=verified["id"],
+        owner=verified["owner"],
+        origin_ts=verified["origin_ts"],
+        deleted=verified["deleted"],
+        content=None if redacted or verified["deleted"] else content,
+        is_redacted=redacted,
+        raw=dict(item),
+    )
+
+
+def build_inbox_message(
+    *,
+    message_type: str,
+    origin: str,
+    destination: str,
+    content: Mapping[str, Any],
+    key: SigningKey,
+    message_id: str | None = None,
+    origin_ts: int | None = None,
+) -> dict[str, Any]:
+    """Build and sign an inbox message; ``message_id`` is its idempotency key."""
+    origin = normalize_node_id(origin)
+    destination = normalize_node_id(destination)
+    if message_type not in INBOX_MESSAGE_TYPES:
+        raise BadRequest(f"unknown inbox message type {message_type}")
+    _validate_content(message_type, content)
+    message_id = message_id or make_object_id(origin, "msg/" + secrets.token_urlsafe(16))
+    if object_owner(message_id) != origin:
+        raise OriginMismatch("message id is not owned by the origin")
+    message = {
+        "type": message_type,
+        "id": message_id,
+        "origin": origin,
+        "destination": destination,
+        "origin_ts": _now_ms() if origin_ts is None else origin_ts,
+        "content": dict(content),
+    }
+    return sign_object(message, origin, key)
+
+
+def verify_inbox_message(
+    message: Mapping[str, Any],
+    *,
+    peer_node_id: str,
+    our_node_id: str,
+    lookup_key: KeyLookup,
+    now_ms: int | None = None,
+) -> InboxMessage:
+    """Verify an inbox message received from ``peer_node_id`` (the HTTP-signature signer)."""
+    peer = normalize_node_id(peer_node_id)
+    ours = normalize_node_id(our_node_id)
+    if not isinstance(message, Mapping):
+        raise BadRequest("inbox message must be an object")
+    _check_shape(InboxMessageSchema, message, "inbox message")
+    if message["origin"] != peer:
+        raise OriginMismatch("message origin is not the signer of the request")
+    if object_owner(message["id"]) != peer:
+        raise OriginMismatch("message id is not owned by its origin")
+    if message["destination"] != ours:
+        raise DestinationMismatch("message is addressed to another node")
+    now = _now_ms() if now_ms is None else now_ms
+    if message["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
+        raise BadRequest("message is dated in the future")
+    if message["origin_ts"] < now - MAX_INBOX_AGE_MS:
+        raise ExpiredSignature("message is older than the inbox retention")
+    verified = verify_object(message, peer, lookup_key, message["origin_ts"])
+    _validate_content(verified["type"], verified["content"])
+    return InboxMessage(
+        type=verified["type"],
+        id=verified["id"],
+        origin=verified["origin"],
+        destination=verified["destination"],
+        origin_ts=verified["origin_ts"],
+        content=verified["content"],
+        raw=dict(message),
+    )
