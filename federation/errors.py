@@ -88,6 +88,20 @@ class PeerUnavailable(FederationError):
     http_status = 502
 
 
+class PeerError(FederationError):
+    """Raised by the client when a peer answers with an error or an unusable body."""
+
+    code = "peer_error"
+    http_status = 502
+
+    def __init__(
+        self, message: str, *, peer_status: int | None = None, peer_code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.peer_status = peer_status
+        self.peer_code = peer_code
+
+
 class UnsafeAddress(FederationError):
     """Raised by the client when a peer resolves to an address it must not contact."""
 
@@ -108,5 +122,6 @@ ALL_ERRORS: tuple[type[FederationError], ...] = (
     NotPeer,
     PayloadTooLarge,
     PeerUnavailable,
+    PeerError,
     UnsafeAddress,
 )

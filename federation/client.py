@@ -1,0 +1,338 @@
+"""HTTP client for talking to peers: discover a node, pull its feed, push to its inbox.
+
+Every request is signed (see :mod:`federation.httpsig`). Responses are read as a stream under
+a byte cap, whatever ``Content-Length`` says. Redirects are followed by hand (at most
+``max_redirects``, same origin only) and every hop's address is checked: private, loopback,
+link-local, multicast and reserved addresses are refused unless the peer is allow-listed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+import random
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import requests
+from marshmallow import ValidationError
+
+from federation.canonical import canonical_dumps, canonical_loads
+from federation.errors import (
+    BadRequest,
+    CanonicalJsonError,
+    PayloadTooLarge,
+    PeerError,
+    PeerUnavailable,
+    UnsafeAddress,
+)
+from federation.feed import check_feed_page
+from federation.httpsig import sign_request
+from federation.keys import SigningKey, verify_node_document
+from federation.nodeid import normalize_node_id
+from schemas.federation import FeedPageSchema
+
+logger = logging.getLogger(__name__)
+
+WELL_KNOWN_PATH = "/.well-known/coworknet"
+PEERING_PATH = "/federation/v1/peering"
+FEED_PATH = "/federation/v1/feed"
+INBOX_PATH = "/federation/v1/inbox"
+USER_AGENT = "coworknet-federation/1"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+Resolver = Callable[[str, int], Iterable[str]]
+
+
+class _Retryable(Exception):
+    """Internal: a failure worth another attempt."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def default_resolver(host: str, port: int) -> list[str]:
+    """Resolve ``host`` to every address a connection might use."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def is_public_address(address: str) -> bool:
+    """True only for globally routable unicast addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return bool(
+        ip.is_global
+        and not ip.is_multicast
+        and not ip.is_reserved
+        and not ip.is_loopback
+        and not ip.is_link_local
+        and not ip.is_private
+        and not ip.is_unspecified
+    )
+
+
+@dataclass(frozen=True)
+class PeerBackoff:
+    """Delivery backoff state of one peer; pure and serialisable so the node can persist it.
+
+    There is no give-up: after the cap the peer is simply retried every ``cap_ms``.
+    """
+
+    peer_node_id: str
+    failures: int = 0
+    next_attempt_at: int = 0
+    last_error: str | None = None
+
+    def is_due(self, now_ms: int) -> bool:
+        return now_ms >= self.next_attempt_at
+
+    def record_failure(
+        self,
+        now_ms: int,
+        error_code: str,
+        *,
+        base_ms: int = 30_000,
+        cap_ms: int = 3_600_000,
+        rng: Callable[[float, float], float] = random.uniform,
+    ) -> PeerBackoff:
+        """Next state after a failure: exponential backoff with full jitter, capped."""
+        failures = self.failures + 1
+        ceiling = min(cap_ms, base_ms * 2 ** min(failures - 1, 32))
+        delay = int(rng(ceiling / 2, ceiling))
+        return dataclasses.replace(
+            self, failures=failures, next_attempt_at=now_ms + delay, last_error=error_code
+        )
+
+    def record_success(self) -> PeerBackoff:
+        return PeerBackoff(self.peer_node_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PeerBackoff:
+        return cls(
+            peer_node_id=str(data["peer_node_id"]),
+            failures=int(data.get("failures", 0)),
+            next_attempt_at=int(data.get("next_attempt_at", 0)),
+            last_error=data.get("last_error"),
+        )
+
+
+class FederationClient:
+    """Signed HTTP client of one node (``node_id``, signing with ``key``)."""
+
+    def __init__(
+        self,
+        node_id: str,
+        key: SigningKey,
+        *,
+        allow_loopback_peers: Iterable[str] = frozenset(),
+        timeout: tuple[float, float] = (3.05, 10),
+        max_body: int = 1_000_000,
+        max_redirects: int = 2,
+        retries: int = 3,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        resolver: Resolver = default_resolver,
+        rng: Callable[[float, float], float] = random.uniform,
+        total_timeout: float = 30,
+    ) -> None:
+        self.node_id = normalize_node_id(node_id)
+        self.key = key
+        self.allow_loopback_peers = frozenset(normalize_node_id(p) for p in allow_loopback_peers)
+        self.timeout = timeout
+        self.max_body = max_body
+        self.max_redirects = max_redirects
+        self.retries = retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.session = session or requests.Session()
+        self.session.trust_env = False
+        self._sleep = sleep
+        self._resolver = resolver
+        self._rng = rng
+        self.total_timeout = total_timeout
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- public operations --------------------------------------------------------------
+
+    def fetch_node_document(self, base_url: str) -> dict[str, Any]:
+        """Fetch ``/.well-known/coworknet`` and return it once its self-signature verifies."""
+        node_id = normalize_node_id(base_url)
+        document = self.get_signed(node_id, WELL_KNOWN_PATH, {})
+        verify_node_document(document, expected_node_id=node_id)
+        return document
+
+    def get_feed(self, peer_node_id: str, after: int, limit: int) -> dict[str, Any]:
+        """Pull one feed page (items still need :func:`federation.messages.verify_feed_item`)."""
+        page = self.get_signed(peer_node_id, FEED_PATH, {"after": after, "limit": limit})
+        try:
+            FeedPageSchema().load(page)
+        except ValidationError as exc:
+            raise PeerError("peer sent a malformed feed page") from exc
+        try:
+            check_feed_page(page, after)
+        except BadRequest as exc:
+            raise PeerError(exc.message) from exc
+        return page
+
+    def post_inbox(self, peer_node_id: str, message: Mapping[str, Any]) -> dict[str, Any]:
+        """Deliver a signed inbox message; safe to retry because the inbox is idempotent."""
+        return self.post_signed(peer_node_id, INBOX_PATH, message)
+
+    def post_signed(self, peer: str, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """POST canonical JSON ``payload`` to ``peer`` + ``path`` as a signed request."""
+        return self._call("POST", peer, path, "", canonical_dumps(dict(payload)))
+
+    def get_signed(
+        self, peer: str, path: str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Signed GET of ``peer`` + ``path`` with query ``params``; returns the JSON object."""
+        query = urlencode(sorted((params or {}).items()))
+        return self._call("GET", peer, path, query, b"")
+
+    # --- machinery ---------------------------------------------------------------------
+
+    def _call(self, method: str, peer: str, path: str, query: str, body: bytes) -> dict[str, Any]:
+        peer = normalize_node_id(peer)
+        if not path.startswith("/") or path.startswith("//") or "?" in path or "#" in path:
+            raise BadRequest("path must be an absolute path without query")
+        url = peer + path + (f"?{query}" if query else "")
+        last_reason = "no attempt"
+        for attempt in range(self.retries + 1):
+            try:
+                return self._follow(method, peer, url, body)
+            except _Retryable as exc:
+                last_reason = exc.reason
+                if attempt >= self.retries:
+                    break
+                delay = self._rng(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+                if exc.retry_after is not None:
+                    delay = max(delay, min(exc.retry_after, self.backoff_cap))
+                logger.info("peer %s: %s, retry %d in %.2fs", peer, exc.reason, attempt + 1, delay)
+                self._sleep(delay)
+        raise PeerUnavailable(f"peer unavailable after {self.retries + 1} attempts: {last_reason}")
+
+    def _follow(self, method: str, peer: str, url: str, body: bytes) -> dict[str, Any]:
+        for _hop in range(self.max_redirects + 1):
+            self._check_address(peer, url)
+            response = self._send(method, url, body)
+            try:
+                if response.status_code not in REDIRECT_STATUSES:
+                    return self._handle(response)
+                location = response.headers.get("Location")
+            finally:
+                response.close()
+            if not location:
+                raise PeerError("redirect without Location", peer_status=response.status_code)
+            next_url = urljoin(url, location)
+            parts = urlsplit(next_url)
+            try:
+                next_origin = normalize_node_id(f"{parts.scheme}://{parts.netloc}")
+            except BadRequest as exc:
+                raise PeerError("redirect to an invalid URL") from exc
+            if next_origin != peer or parts.fragment:
+                raise PeerError("redirect to another origin refused")
+            if response.status_code in (301, 302, 303) and method != "GET":
+                method, body = "GET", b""
+            url = next_url
+        raise PeerError(f"more than {self.max_redirects} redirects")
+
+    def _check_address(self, peer: str, url: str) -> None:
+        if peer in self.allow_loopback_peers:
+            return
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            try:
+                addresses = list(self._resolver(host, port))
+            except OSError as exc:
+                raise _Retryable("name resolution failed") from exc
+        if not addresses:
+            raise _Retryable("name resolution returned nothing")
+        for address in addresses:
+            if not is_public_address(address):
+                logger.warning("refusing peer %s: non-public address", peer)
+                raise UnsafeAddress(f"{peer} resolves to a non-public address")
+
+    def _send(self, method: str, url: str, body: bytes) -> requests.Response:
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+        headers["User-Agent"] = USER_AGENT
+        if body:
+            headers["Content-Type"] = "application/json"
+        prepared = self.session.prepare_request(
+            requests.Request(method, url, data=body or None, headers=headers)
+        )
+        sent_body = prepared.body or b""
+        if isinstance(sent_body, str):
+            sent_body = sent_body.encode("utf-8")
+        assert prepared.url is not None
+        prepared.headers.update(
+            sign_request(method, prepared.url, sent_body, self.node_id, self.key)
+        )
+        try:
+            return self.session.send(
+                prepared, stream=True, timeout=self.timeout, allow_redirects=False
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Retryable(type(exc).__name__) from exc
+
+    def _read_capped(self, response: requests.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            raise PayloadTooLarge("peer announced a body over the limit")
+        deadline = time.monotonic() + self.total_timeout
+        buffer = bytearray()
+        try:
+            for chunk in response.iter_content(chunk_size=65536):
+                buffer += chunk
+                if len(buffer) > self.max_body:
+                    raise PayloadTooLarge("peer sent a body over the limit")
+                if time.monotonic() > deadline:
+                    raise _Retryable("response took too long")
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Retryable(type(exc).__name__) from exc
+        except requests.RequestException as exc:
+            raise _Retryable("broken response body") from exc
+        return bytes(buffer)
+
+    def _handle(self, response: requests.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status in RETRYABLE_STATUSES:
+            retry_after = response.headers.get("Retry-After", "")
+            raise _Retryable(
+                f"HTTP {status}", float(retry_after) if retry_after.isdigit() else None
+            )
+        data = self._read_capped(response)
+        try:
+            payload = canonical_loads(data)
+        except CanonicalJsonError as exc:
+            raise PeerError("peer sent invalid JSON", peer_status=status) from exc
+        if not 200 <= status < 300:
+            code, message = "unknown", f"HTTP {status}"
+            error = payload.get("error") if isinstance(payload, dict) else None
+            if isinstance(error, dict):
+                code = str(error.get("code", code))[:64]
+                message = str(error.get("message", message))[:300]
+            raise PeerError(f"peer refused: {message}", peer_status=status, peer_code=code)
+        if not isinstance(payload, dict):
+            raise PeerError("peer answer is not a JSON object", peer_status=status)
+        return payload
