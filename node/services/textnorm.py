@@ -1,0 +1,196 @@
+"""Text normalisation for skill matching and directory search (pure, stdlib only).
+
+Order matters: accents are folded *before* stemming, so "comptabilité" and
+"comptabilite" produce the same keys (stemming first and folding afterwards
+makes unaccented queries miss, see docs on search performance).
+
+    fold("Expert‑Comptable  Œuvre")  -> "expert-comptable oeuvre"
+    tokenize("L'expert-comptable de Lyon") -> ["expert", "comptable", "lyon"]
+    stem("graphiste") == stem("graphisme") == "graph"
+    search_keys("Traductrice anglais") -> {"traduc", "anglai"}
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["STOPWORDS", "fold", "search_keys", "stem", "tokenize"]
+
+# Ligatures and letters that NFKD does not decompose into ASCII.
+_LIGATURES = str.maketrans(
+    {
+        "œ": "oe",
+        "Œ": "oe",
+        "æ": "ae",
+        "Æ": "ae",
+        "ß": "ss",
+        "ẞ": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ı": "i",
+    }
+)
+
+# Typographic apostrophes/quotes and dashes mapped to their ASCII forms.
+_PUNCT = str.maketrans(
+    {
+        "\u2019": "'",  # right single quotation mark
+        "\u2018": "'",
+        "\u02bc": "'",  # modifier letter apostrophe
+        "\u00b4": "'",  # acute accent used as apostrophe
+        "`": "'",
+        "\u2032": "'",
+        "\u2010": "-",  # hyphen
+        "\u2011": "-",  # non-breaking hyphen
+        "\u2012": "-",
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u2015": "-",
+        "\u2212": "-",  # minus sign
+        "\u00ad": "",  # soft hyphen
+    }
+)
+
+_WS = re.compile(r"\s+")
+# A token is a run of letters/digits, optionally followed by "+" or "#" (c++, c#, f#).
+_TOKEN = re.compile(r"[a-z0-9]+[+#]*")
+
+# "son" (sound) and "it" (IT) are deliberately absent: they are skill words here.
+_STOP_FR = """
+a au aux avec ce ces c d dans de des du elle en et eux il ils j je l la le les leur
+leurs lui m ma mais me mes moi mon n ne nos notre nous on ou par pas pour qu que qui
+s sa se ses sur t ta te tes toi ton tu un une vos votre vous y chez entre sans
+sous vers tres plus moins comme est sont etre avoir ete cette cet
+"""
+_STOP_EN = """
+an and are as at be by for from has have i in into is its of on or that the their
+them they this to was were will with my our your we you me us very also can
+"""
+STOPWORDS: frozenset[str] = frozenset((_STOP_FR + _STOP_EN).split())
+
+
+def fold(text: str) -> str:
+    """Case-fold, strip accents, expand ligatures, normalise punctuation and spaces."""
+    if not text:
+        return ""
+    text = text.translate(_PUNCT).translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # casefold may reintroduce non-ASCII forms (rare); translate once more afterwards.
+    folded = stripped.casefold().translate(_LIGATURES)
+    return _WS.sub(" ", folded).strip()
+
+
+def tokenize(text: str) -> list[str]:
+    """Folded words of ``text`` without French/English stopwords (order kept)."""
+    return [tok for tok in _TOKEN.findall(fold(text)) if tok not in STOPWORDS]
+
+
+# (suffix, replacement), tried longest first; the remaining stem keeps >= 3 letters.
+_SUFFIXES: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        (
+            # French derivational endings
+            ("isterie", ""),
+            ("abilite", ""),
+            ("ibilite", ""),
+            ("icienne", ""),
+            ("icien", ""),
+            ("icite", ""),
+            ("ologie", "olog"),
+            ("ologue", "olog"),
+            ("atrice", ""),
+            ("ateur", ""),
+            ("ation", ""),
+            ("trice", ""),
+            ("teur", ""),
+            ("tion", ""),
+            ("sion", ""),
+            ("ement", ""),
+            ("ment", ""),
+            ("euse", ""),
+            ("eur", ""),
+            ("iste", ""),
+            ("isme", ""),
+            ("ique", ""),
+            ("ienne", ""),
+            ("erie", ""),
+            ("iere", ""),
+            ("ier", ""),
+            ("ure", ""),
+            ("ance", ""),
+            ("ence", ""),
+            ("able", ""),
+            ("ible", ""),
+            ("ite", ""),
+            ("ive", ""),
+            ("age", ""),
+            ("ie", ""),
+            # English derivational endings
+            ("ology", "olog"),
+            ("ologist", "olog"),
+            ("ician", ""),
+            ("ator", ""),
+            ("ness", ""),
+            ("ity", ""),
+            ("ing", ""),
+            ("ist", ""),
+            ("ism", ""),
+            ("ic", ""),
+            ("er", ""),
+            ("ant", ""),
+            ("y", ""),
+        ),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+)
+_VOWELS = frozenset("aeiouy")
+_MIN_STEM = 3
+
+
+def _strip_plural(word: str) -> str:
+    if len(word) <= 3:
+        return word
+    if word.endswith("eaux"):
+        return word[:-1]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def stem(word: str) -> str:
+    """Light French+English suffix stemmer; expects a folded word (see :func:`fold`).
+
+    Strips a plural, then at most one derivational suffix, then a final "e", and
+    undoubles a final consonant, so job titles and activities share a stem
+    (graphiste/graphisme, traducteur/traduction/traductrice,
+    developpeur/developpement/developer, comptable/comptabilite).
+    """
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    w = _strip_plural(word)
+    stripped = False
+    for suffix, repl in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= _MIN_STEM:
+            w = w[: -len(suffix)] + repl
+            stripped = True
+            break
+    if w.endswith("e") and len(w) > _MIN_STEM + 1:
+        w = w[:-1]
+        stripped = True
+    if stripped and len(w) > _MIN_STEM + 1 and w[-1] == w[-2] and w[-1] not in _VOWELS:
+        w = w[:-1]
+    return w
+
+
+def search_keys(text: str) -> set[str]:
+    """Stems of the non-stopword tokens of ``text``."""
+    return {stem(tok) for tok in tokenize(text)}
