@@ -6,7 +6,9 @@ from federation.errors import CanonicalJsonError
 
 def test_sorted_keys_no_whitespace_utf8_values():
     data = {"b": [1, True, None], "a": {"z": "é☃", "y": "\u2028"}, "A": ""}
-    assert canonical_dumps(data) == '{"A":"","a":{"y":"\u2028","z":"é☃"},"b":[1,true,null]}'.encode()
+    assert (
+        canonical_dumps(data) == '{"A":"","a":{"y":"\u2028","z":"é☃"},"b":[1,true,null]}'.encode()
+    )
 
 
 def test_round_trip_and_require_canonical():
@@ -31,7 +33,10 @@ def test_dumps_rejects(value):
 
 
 def test_integer_bounds_are_inclusive():
-    assert canonical_dumps([MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER]) == b"[9007199254740991,-9007199254740991]"
+    assert (
+        canonical_dumps([MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER])
+        == b"[9007199254740991,-9007199254740991]"
+    )
 
 
 @pytest.mark.parametrize(

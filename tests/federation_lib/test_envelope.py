@@ -1,6 +1,5 @@
 import pytest
 
-from federation.errors import BadSignature, ExpiredSignature, UnknownKey
 from federation.envelope import (
     content_hash,
     redact,
@@ -9,6 +8,7 @@ from federation.envelope import (
     verify_object,
     verify_redactable,
 )
+from federation.errors import BadSignature, ExpiredSignature, UnknownKey
 from tests.federation_lib.conftest import AIX, FONTAINEBLEAU, T0_MS
 
 KNOWN_SIG = "sR8F5Dh2VpHpik0G2Gu5E4M9yubgCEaKQwRbRVoDskkmFfTAwyu7XkprGXEB7DsEo3txYgEzGZH_fVKLQXDgBQ"
@@ -92,7 +92,16 @@ def test_redactable_full_and_redacted_verify(aix_key, add_key, lookup_key):
     assert verify_redactable(signed, AIX, lookup_key, T0_MS)["content"] == ITEM["content"]
     stripped = redact(signed)
     assert "content" not in stripped
-    assert set(stripped) == {"id", "type", "owner", "seq", "origin_ts", "deleted", "hashes", "signatures"}
+    assert set(stripped) == {
+        "id",
+        "type",
+        "owner",
+        "seq",
+        "origin_ts",
+        "deleted",
+        "hashes",
+        "signatures",
+    }
     assert verify_redactable(stripped, AIX, lookup_key, T0_MS)["seq"] == 4
 
 

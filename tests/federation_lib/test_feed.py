@@ -15,8 +15,12 @@ def test_page_limits_and_cursor():
     last = build_feed_page(_items(196, 200), after=195, limit=50, latest_seq=200)
     assert last.next_after == 200 and not last.has_more
     empty = build_feed_page([], after=200, limit=50, latest_seq=200)
-    assert empty.to_dict() == {"items": [], "next_after": 200, "has_more": False,
-                               "snapshot_required": False}
+    assert empty.to_dict() == {
+        "items": [],
+        "next_after": 200,
+        "has_more": False,
+        "snapshot_required": False,
+    }
 
 
 def test_page_byte_budget():
@@ -30,19 +34,26 @@ def test_future_cursor():
 
 
 def test_snapshot_when_cursor_is_older_than_retention():
-    page = build_feed_page(_items(6, 10), after=5, limit=50, latest_seq=200,
-                           retention_floor_seq=100)
+    page = build_feed_page(
+        _items(6, 10), after=5, limit=50, latest_seq=200, retention_floor_seq=100
+    )
     assert page.snapshot_required and page.items == () and page.next_after == 0
-    fresh = build_feed_page(_items(1, 10), after=0, limit=50, latest_seq=200,
-                            retention_floor_seq=100)
+    fresh = build_feed_page(
+        _items(1, 10), after=0, limit=50, latest_seq=200, retention_floor_seq=100
+    )
     assert not fresh.snapshot_required and len(fresh.items) == 10
 
 
 def test_parse_feed_query():
     assert parse_feed_query({"after": "5", "limit": "500"}) == (5, 50)
     assert parse_feed_query({}) == (0, 50)
-    for bad in ({"after": "-1"}, {"after": "1.5"}, {"limit": "0"}, {"after": "١"},
-                {"after": "1", "x": "2"}):
+    for bad in (
+        {"after": "-1"},
+        {"after": "1.5"},
+        {"limit": "0"},
+        {"after": "١"},
+        {"after": "1", "x": "2"},
+    ):
         with pytest.raises(BadRequest):
             parse_feed_query(bad)
 

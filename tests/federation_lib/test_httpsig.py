@@ -34,12 +34,21 @@ def verify(lookup_key):
     store = MemoryNonceStore(clock=lambda: T0_S)
 
     def _verify(parts, **overrides):
-        kwargs = {"our_node_id": FONTAINEBLEAU, "lookup_key": lookup_key, "nonce_store": store,
-                  "now": T0_S}
+        kwargs = {
+            "our_node_id": FONTAINEBLEAU,
+            "lookup_key": lookup_key,
+            "nonce_store": store,
+            "now": T0_S,
+        }
         kwargs.update(overrides)
         return verify_request(
-            parts["method"], parts["authority"], parts["path"], parts["query"],
-            parts["headers"], parts["body"], **kwargs,
+            parts["method"],
+            parts["authority"],
+            parts["path"],
+            parts["query"],
+            parts["headers"],
+            parts["body"],
+            **kwargs,
         )
 
     _verify.store = store
@@ -65,7 +74,10 @@ def test_known_answer(request_parts):
 def test_valid_request_verifies(request_parts, verify, aix_key):
     result = verify(request_parts)
     assert (result.signer, result.key_id, result.created, result.nonce) == (
-        AIX, aix_key.key_id, T0_S, NONCE,
+        AIX,
+        aix_key.key_id,
+        T0_S,
+        NONCE,
     )
 
 
@@ -88,25 +100,52 @@ def _set_header(parts, name, value):
         (lambda p: p.update(authority="aix.example"), DestinationMismatch),
         (lambda p: p.update(body=b'{"x":2}'), BadSignature),
         (lambda p: _set_header(p, "Content-Digest", content_digest(b'{"x":2}')), BadSignature),
-        (lambda p: _set_header(p, "Coworknet-Destination", "https://other.example"),
-         DestinationMismatch),
+        (
+            lambda p: _set_header(p, "Coworknet-Destination", "https://other.example"),
+            DestinationMismatch,
+        ),
         (lambda p: _set_header(p, "Coworknet-Origin", FONTAINEBLEAU), UnknownKey),
         (lambda p: _set_header(p, "Coworknet-Origin", "https://AIX.example"), BadSignature),
-        (lambda p: _set_header(p, "Signature-Input",
-                               p["headers"]["Signature-Input"].replace(
-                                   ' "content-digest"', "")), BadSignature),
-        (lambda p: _set_header(p, "Signature-Input",
-                               p["headers"]["Signature-Input"].replace(
-                                   "ed25519:Vkdap1RjR0wChd9d", "ed25519:otherkey")), UnknownKey),
-        (lambda p: _set_header(p, "Signature-Input",
-                               p["headers"]["Signature-Input"].replace(
-                                   "expires=1700000060", "expires=1700000050")), BadSignature),
-        (lambda p: _set_header(p, "Signature-Input",
-                               p["headers"]["Signature-Input"].replace(
-                                   "expires=1700000060", "expires=1700001000")), ExpiredSignature),
-        (lambda p: _set_header(p, "Signature-Input",
-                               p["headers"]["Signature-Input"].replace("cwn=", "other=")),
-         BadSignature),
+        (
+            lambda p: _set_header(
+                p,
+                "Signature-Input",
+                p["headers"]["Signature-Input"].replace(' "content-digest"', ""),
+            ),
+            BadSignature,
+        ),
+        (
+            lambda p: _set_header(
+                p,
+                "Signature-Input",
+                p["headers"]["Signature-Input"].replace(
+                    "ed25519:Vkdap1RjR0wChd9d", "ed25519:otherkey"
+                ),
+            ),
+            UnknownKey,
+        ),
+        (
+            lambda p: _set_header(
+                p,
+                "Signature-Input",
+                p["headers"]["Signature-Input"].replace("expires=1700000060", "expires=1700000050"),
+            ),
+            BadSignature,
+        ),
+        (
+            lambda p: _set_header(
+                p,
+                "Signature-Input",
+                p["headers"]["Signature-Input"].replace("expires=1700000060", "expires=1700001000"),
+            ),
+            ExpiredSignature,
+        ),
+        (
+            lambda p: _set_header(
+                p, "Signature-Input", p["headers"]["Signature-Input"].replace("cwn=", "other=")
+            ),
+            BadSignature,
+        ),
         (lambda p: _set_header(p, "Signature", "cwn=:AAAA:"), BadSignature),
         (lambda p: _set_header(p, "Signature", "cwn=garbage"), BadSignature),
         (lambda p: p["headers"].pop("Content-Digest"), BadSignature),
@@ -132,8 +171,14 @@ def test_time_window(request_parts, verify, now):
 def test_long_lived_signature_refused(aix_key, add_key, verify):
     add_key(AIX, aix_key)
     headers = sign_request("GET", URL, b"", AIX, aix_key, now=T0_S, expires_in=301)
-    parts = {"method": "GET", "authority": "fontainebleau.example", "path": "/federation/v1/feed",
-             "query": "after=5&limit=50", "headers": headers, "body": b""}
+    parts = {
+        "method": "GET",
+        "authority": "fontainebleau.example",
+        "path": "/federation/v1/feed",
+        "query": "after=5&limit=50",
+        "headers": headers,
+        "body": b"",
+    }
     with pytest.raises(ExpiredSignature):
         verify(parts)
 
@@ -146,8 +191,9 @@ def test_replayed_nonce(request_parts, verify):
 
 def test_nonce_not_consumed_by_forged_request(request_parts, verify):
     forged = dict(request_parts, body=b'{"x":"evil"}')
-    forged["headers"] = dict(request_parts["headers"],
-                             **{"Content-Digest": content_digest(b'{"x":"evil"}')})
+    forged["headers"] = dict(
+        request_parts["headers"], **{"Content-Digest": content_digest(b'{"x":"evil"}')}
+    )
     with pytest.raises(BadSignature):
         verify(forged)
     verify(request_parts)
@@ -160,15 +206,24 @@ def test_expired_key_refused(aix_key, add_key, request_parts, verify):
 
 
 def test_duplicate_signature_header_refused(request_parts, verify):
-    _set_header(request_parts, "Signature-Input",
-                request_parts["headers"]["Signature-Input"] + ", " +
-                request_parts["headers"]["Signature-Input"])
+    _set_header(
+        request_parts,
+        "Signature-Input",
+        request_parts["headers"]["Signature-Input"]
+        + ", "
+        + request_parts["headers"]["Signature-Input"],
+    )
     with pytest.raises(BadSignature):
         verify(request_parts)
 
 
 def test_other_signature_labels_are_ignored(request_parts, verify):
-    _set_header(request_parts, "Signature-Input",
-                'other=("@method");created=1;keyid="x", ' + request_parts["headers"]["Signature-Input"])
-    _set_header(request_parts, "Signature", "other=:AAAA:, " + request_parts["headers"]["Signature"])
+    _set_header(
+        request_parts,
+        "Signature-Input",
+        'other=("@method");created=1;keyid="x", ' + request_parts["headers"]["Signature-Input"],
+    )
+    _set_header(
+        request_parts, "Signature", "other=:AAAA:, " + request_parts["headers"]["Signature"]
+    )
     verify(request_parts)

@@ -129,8 +129,14 @@ def test_rotation(aix_key):
     assert verify_rotation(result.endorsement, result.old_record, AIX) == result.new_record
 
     doc = build_node_document(
-        node_id=AIX, name="Aix", city="Aix", region="PACA", signing_key=new_key,
-        signing_key_valid_from=T0_MS, other_keys=[result.old_record], now=T0_MS,
+        node_id=AIX,
+        name="Aix",
+        city="Aix",
+        region="PACA",
+        signing_key=new_key,
+        signing_key_valid_from=T0_MS,
+        other_keys=[result.old_record],
+        now=T0_MS,
     )
     assert set(doc["old_verify_keys"]) == {aix_key.key_id}
     assert doc["old_verify_keys"][aix_key.key_id]["expired_ts"] == T0_MS + DAY_MS
@@ -149,8 +155,13 @@ def test_revoked_key_is_listed_and_rejected(aix_key):
     new_key = SigningKey.from_seed(bytes([7]) * 32)
     revoked = revoke(KeyRecord.for_key(aix_key), T0_MS - 10)
     doc = build_node_document(
-        node_id=AIX, name="Aix", city="Aix", region="PACA", signing_key=new_key,
-        other_keys=[revoked], now=T0_MS,
+        node_id=AIX,
+        name="Aix",
+        city="Aix",
+        region="PACA",
+        signing_key=new_key,
+        other_keys=[revoked],
+        now=T0_MS,
     )
     assert doc["revoked_keys"][aix_key.key_id]["revoked_ts"] == T0_MS - 10
     record = verify_node_document(doc, expected_node_id=AIX, now=T0_MS).lookup(aix_key.key_id)

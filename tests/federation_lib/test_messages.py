@@ -36,9 +36,15 @@ ENTRY = {
 
 
 def _item(key, **overrides):
-    args = {"owner": AIX, "seq": 1, "item_type": DIRECTORY_ENTRY,
-            "object_id": AIX + "/directory/42", "key": key, "content": ENTRY,
-            "origin_ts": T0_MS}
+    args = {
+        "owner": AIX,
+        "seq": 1,
+        "item_type": DIRECTORY_ENTRY,
+        "object_id": AIX + "/directory/42",
+        "key": key,
+        "content": ENTRY,
+        "origin_ts": T0_MS,
+    }
     args.update(overrides)
     return build_feed_item(**args)
 
@@ -46,8 +52,13 @@ def _item(key, **overrides):
 def test_object_ids():
     assert make_object_id("https://AIX.example/", "directory/42") == AIX + "/directory/42"
     assert object_owner(AIX + "/directory/42") == AIX
-    for bad in ("https://aix.example", "https://AIX.example/x", "aix.example/x",
-                "https://aix.example:443/x", "https://aix.example/../x y"):
+    for bad in (
+        "https://aix.example",
+        "https://AIX.example/x",
+        "aix.example/x",
+        "https://aix.example:443/x",
+        "https://aix.example/../x y",
+    ):
         with pytest.raises(BadRequest):
             object_owner(bad)
 
@@ -61,8 +72,9 @@ def test_feed_item_round_trip(aix_key, add_key, lookup_key):
 
 def test_tombstone_and_redaction(aix_key, add_key, lookup_key):
     add_key(AIX, aix_key)
-    tomb = verify_feed_item(_item(aix_key, content=None, deleted=True, seq=2), AIX, lookup_key,
-                            now_ms=T0_MS)
+    tomb = verify_feed_item(
+        _item(aix_key, content=None, deleted=True, seq=2), AIX, lookup_key, now_ms=T0_MS
+    )
     assert tomb.deleted and tomb.content is None
     redacted = verify_feed_item(redact(_item(aix_key)), AIX, lookup_key, now_ms=T0_MS)
     assert redacted.is_redacted and redacted.content is None and not redacted.deleted
@@ -73,8 +85,17 @@ def test_origin_binding(aix_key, fontainebleau_key, add_key, lookup_key):
     add_key(FONTAINEBLEAU, fontainebleau_key)
     # Aix serves an item claiming an object owned by Fontainebleau.
     forged = sign_redactable(
-        {"seq": 1, "type": DIRECTORY_ENTRY, "id": FONTAINEBLEAU + "/directory/1", "owner": AIX,
-         "origin_ts": T0_MS, "deleted": True}, AIX, aix_key)
+        {
+            "seq": 1,
+            "type": DIRECTORY_ENTRY,
+            "id": FONTAINEBLEAU + "/directory/1",
+            "owner": AIX,
+            "origin_ts": T0_MS,
+            "deleted": True,
+        },
+        AIX,
+        aix_key,
+    )
     with pytest.raises(OriginMismatch):
         verify_feed_item(forged, AIX, lookup_key, now_ms=T0_MS)
     # A genuine Aix item relayed by Fontainebleau as if it were its own.
@@ -82,8 +103,17 @@ def test_origin_binding(aix_key, fontainebleau_key, add_key, lookup_key):
         verify_feed_item(_item(aix_key), FONTAINEBLEAU, lookup_key, now_ms=T0_MS)
     # Fontainebleau signs an item that claims Aix as owner.
     claimed = sign_redactable(
-        {"seq": 1, "type": DIRECTORY_ENTRY, "id": AIX + "/directory/1", "owner": AIX,
-         "origin_ts": T0_MS, "deleted": True}, FONTAINEBLEAU, fontainebleau_key)
+        {
+            "seq": 1,
+            "type": DIRECTORY_ENTRY,
+            "id": AIX + "/directory/1",
+            "owner": AIX,
+            "origin_ts": T0_MS,
+            "deleted": True,
+        },
+        FONTAINEBLEAU,
+        fontainebleau_key,
+    )
     with pytest.raises(BadSignature):
         verify_feed_item(claimed, AIX, lookup_key, now_ms=T0_MS)
     with pytest.raises(OriginMismatch):
@@ -95,8 +125,7 @@ def test_feed_item_shape_checks(aix_key, add_key, lookup_key):
     with pytest.raises(BadRequest):
         verify_feed_item(dict(_item(aix_key), extra=1), AIX, lookup_key, now_ms=T0_MS)
     with pytest.raises(BadRequest):
-        verify_feed_item(_item(aix_key, origin_ts=T0_MS + 3_600_000), AIX, lookup_key,
-                         now_ms=T0_MS)
+        verify_feed_item(_item(aix_key, origin_ts=T0_MS + 3_600_000), AIX, lookup_key, now_ms=T0_MS)
     with pytest.raises(BadRequest):
         _item(aix_key, content=dict(ENTRY, display_name="Alice"))
     with pytest.raises(BadRequest):
@@ -106,22 +135,36 @@ def test_feed_item_shape_checks(aix_key, add_key, lookup_key):
         verify_feed_item(oversized, AIX, lookup_key, now_ms=T0_MS)
 
 
-REGISTRATION = {"session_id": FONTAINEBLEAU + "/session/9", "idempotency_key": "reg-0001-abcd",
-                "display_name": "Alice"}
+REGISTRATION = {
+    "session_id": FONTAINEBLEAU + "/session/9",
+    "idempotency_key": "reg-0001-abcd",
+    "display_name": "Alice",
+}
 
 
 def _message(key, **overrides):
-    args = {"message_type": REGISTRATION_REQUEST, "origin": AIX, "destination": FONTAINEBLEAU,
-            "content": REGISTRATION, "key": key, "message_id": AIX + "/msg/1", "origin_ts": T0_MS}
+    args = {
+        "message_type": REGISTRATION_REQUEST,
+        "origin": AIX,
+        "destination": FONTAINEBLEAU,
+        "content": REGISTRATION,
+        "key": key,
+        "message_id": AIX + "/msg/1",
+        "origin_ts": T0_MS,
+    }
     args.update(overrides)
     return build_inbox_message(**args)
 
 
 def test_inbox_message_round_trip(aix_key, add_key, lookup_key):
     add_key(AIX, aix_key)
-    message = verify_inbox_message(_message(aix_key), peer_node_id=AIX,
-                                   our_node_id=FONTAINEBLEAU, lookup_key=lookup_key,
-                                   now_ms=T0_MS)
+    message = verify_inbox_message(
+        _message(aix_key),
+        peer_node_id=AIX,
+        our_node_id=FONTAINEBLEAU,
+        lookup_key=lookup_key,
+        now_ms=T0_MS,
+    )
     assert message.id == AIX + "/msg/1" and message.content["display_name"] == "Alice"
 
 
@@ -131,8 +174,9 @@ def test_inbox_message_checks(aix_key, add_key, lookup_key):
     with pytest.raises(OriginMismatch):
         verify_inbox_message(_message(aix_key), peer_node_id=FONTAINEBLEAU, **kwargs)
     with pytest.raises(DestinationMismatch):
-        verify_inbox_message(_message(aix_key, destination="https://other.example"),
-                             peer_node_id=AIX, **kwargs)
+        verify_inbox_message(
+            _message(aix_key, destination="https://other.example"), peer_node_id=AIX, **kwargs
+        )
     with pytest.raises(OriginMismatch):
         _message(aix_key, message_id=FONTAINEBLEAU + "/msg/1")
     tampered = _message(aix_key)
@@ -140,7 +184,12 @@ def test_inbox_message_checks(aix_key, add_key, lookup_key):
     with pytest.raises(BadSignature):
         verify_inbox_message(tampered, peer_node_id=AIX, **kwargs)
     with pytest.raises(ExpiredSignature):
-        verify_inbox_message(_message(aix_key), peer_node_id=AIX, our_node_id=FONTAINEBLEAU,
-                             lookup_key=lookup_key, now_ms=T0_MS + 8 * 86_400_000)
+        verify_inbox_message(
+            _message(aix_key),
+            peer_node_id=AIX,
+            our_node_id=FONTAINEBLEAU,
+            lookup_key=lookup_key,
+            now_ms=T0_MS + 8 * 86_400_000,
+        )
     with pytest.raises(BadRequest):
         _message(aix_key, content=dict(REGISTRATION, surprise=True))

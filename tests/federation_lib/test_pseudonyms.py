@@ -14,14 +14,19 @@ def test_known_answer_and_stability():
 
 def test_differs_per_recipient_epoch_member_and_secret():
     base = pseudonym(SECRET, 0, B, 7)
-    others = {pseudonym(SECRET, 0, C, 7), pseudonym(SECRET, 1, B, 7), pseudonym(SECRET, 0, B, 8),
-              pseudonym(b"\x01" * 32, 0, B, 7)}
+    others = {
+        pseudonym(SECRET, 0, C, 7),
+        pseudonym(SECRET, 1, B, 7),
+        pseudonym(SECRET, 0, B, 8),
+        pseudonym(b"\x01" * 32, 0, B, 7),
+    }
     assert base not in others and len(others) == 4
 
 
 def test_length_prefixing_prevents_ambiguity():
     assert pseudonym(SECRET, 0, "https://b.example:1000", 7) != pseudonym(
-        SECRET, 0, "https://b.example:100", "07")
+        SECRET, 0, "https://b.example:100", "07"
+    )
 
 
 def test_input_checks():
