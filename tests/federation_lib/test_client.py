@@ -14,7 +14,8 @@ from federation.client import FederationClient, PeerBackoff, is_public_address
 from federation.errors import PayloadTooLarge, PeerError, PeerUnavailable, UnsafeAddress
 from federation.httpsig import MemoryNonceStore, verify_request
 from federation.keys import KeyRecord, build_node_document
-from tests.federation_lib.conftest import AIX
+
+from .conftest import AIX
 
 BIG = 5_000
 

@@ -9,7 +9,8 @@ from federation.envelope import (
     verify_redactable,
 )
 from federation.errors import BadSignature, ExpiredSignature, UnknownKey
-from tests.federation_lib.conftest import AIX, FONTAINEBLEAU, T0_MS
+
+from .conftest import AIX, FONTAINEBLEAU, T0_MS
 
 KNOWN_SIG = "sR8F5Dh2VpHpik0G2Gu5E4M9yubgCEaKQwRbRVoDskkmFfTAwyu7XkprGXEB7DsEo3txYgEzGZH_fVKLQXDgBQ"
 

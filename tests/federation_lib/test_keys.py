@@ -13,7 +13,8 @@ from federation.keys import (
     verify_node_document,
     verify_rotation,
 )
-from tests.federation_lib.conftest import AIX, T0_MS
+
+from .conftest import AIX, T0_MS
 
 DAY_MS = 24 * 3600 * 1000
 SEED_KEY_ID = "ed25519:Vkdap1RjR0wChd9d"

@@ -19,7 +19,8 @@ from federation.messages import (
     verify_feed_item,
     verify_inbox_message,
 )
-from tests.federation_lib.conftest import AIX, FONTAINEBLEAU, T0_MS
+
+from .conftest import AIX, FONTAINEBLEAU, T0_MS
 
 ENTRY = {
     "pseudonym": "lccezhbravgzbmjk2gxxquszlz3q5kbw",
