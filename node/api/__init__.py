@@ -1,0 +1,14 @@
+"""JSON API under ``/api/v1``: token-authenticated, schema-validated, documented."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..web.security import csrf
+from . import members, openapi
+
+
+def register_api(app: Flask) -> None:
+    for module in (members, openapi):
+        csrf.exempt(module.bp)
+        app.register_blueprint(module.bp)

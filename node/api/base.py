@@ -1,0 +1,81 @@
+"""How every JSON endpoint is declared: access level, input schema, output schema, docs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from marshmallow import Schema
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
+
+from ..db import db
+from ..errors import N_, BadRequest, Forbidden, Unauthorized
+from ..services import accounts
+from ..web.forms import parse
+from ..web.security import MANAGER, MEMBER, PUBLIC
+
+API_PREFIX = "/api/v1"
+
+
+def _bearer_member():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(N_("Send a personal access token: `Authorization: Bearer <token>`."))
+    return accounts.member_for_api_token(db.session, token.strip())
+
+
+def _json_body() -> dict:
+    if not request.is_json:
+        raise BadRequest(N_("Send a JSON body with `Content-Type: application/json`."), code="unsupported_media_type")
+    try:
+        body = request.get_json()
+    except WerkzeugBadRequest:
+        raise BadRequest(N_("The body is not valid JSON."), code="malformed_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest(N_("The body must be a JSON object."), code="malformed_json")
+    return body
+
+
+def endpoint(
+    bp: Blueprint,
+    rule: str,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+    access: str = MEMBER,
+    summary: str,
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    response: type[Schema] | Schema | None = None,
+    status: int = 200,
+    tags: tuple[str, ...] = (),
+) -> Callable:
+    """Register a JSON route; the view gets ``data`` (validated body or query) when declared."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            g.api_member = None
+            if access != PUBLIC:
+                g.api_member = _bearer_member()
+                if access == MANAGER and not g.api_member.is_manager:
+                    raise Forbidden(N_("Only a community manager can do this."))
+            if body is not None:
+                kwargs["data"] = parse(body(), _json_body())
+            elif query is not None:
+                kwargs["data"] = parse(query(), request.args.to_dict())
+            result = view(*args, **kwargs)
+            if isinstance(result, tuple) or hasattr(result, "status_code"):
+                return result
+            return jsonify(result), status
+
+        wrapper.access = access
+        wrapper.openapi = {
+            "summary": summary, "body": body, "query": query, "response": response,
+            "status": status, "tags": tags, "methods": methods,
+        }
+        bp.add_url_rule(rule, view_func=wrapper, methods=list(methods))
+        return wrapper
+
+    return decorator

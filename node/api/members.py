@@ -1,0 +1,126 @@
+"""JSON API: the space, the directory, my profile, members for managers, tokens, invitations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, url_for
+
+from ..db import db
+from ..errors import N_, NotFound
+from ..services import accounts, profiles
+from ..services.directory import DirectoryQuery, search_members
+from ..services.thesaurus import get_thesaurus
+from ..web import context
+from ..web.security import MANAGER, PUBLIC
+from schemas.accounts import (
+    ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenOutSchema, InvitationCreateSchema,
+    InvitationOutSchema, SpaceOutSchema,
+)
+from schemas.members import (
+    AdminMemberUpdateSchema, DirectoryQuerySchema, MemberAdminSchema, MemberOutSchema,
+    MemberPageSchema, MemberSelfSchema, ProfileUpdateSchema,
+)
+
+from .base import endpoint
+
+bp = Blueprint("api_members", __name__, url_prefix="/api/v1")
+
+
+def dump_member(member, schema_cls=MemberOutSchema) -> dict:
+    thesaurus = get_thesaurus()
+    data = schema_cls().dump(member)
+    for skill, out in zip(member.skills, data["skills"], strict=True):
+        out["concept_label"] = thesaurus.label(skill.concept_id, "fr") if skill.concept_id else None
+    return data
+
+
+@endpoint(bp, "/space", access=PUBLIC, summary="The space this node serves", response=SpaceOutSchema,
+          tags=("space",))
+def space():
+    return SpaceOutSchema().dump(context.space())
+
+
+@endpoint(bp, "/members", summary="Search the space's directory", query=DirectoryQuerySchema,
+          response=MemberPageSchema, tags=("directory",))
+def list_members(data: dict):
+    query = DirectoryQuery(
+        text=data["q"], trade_id=data["trade"], language=data["language"],
+        open_to_help=data["open_to_help"], open_to_paid=data["open_to_paid"],
+        open_to_barter=data["open_to_barter"], limit=data["limit"], offset=data["offset"],
+    )
+    members, total = search_members(db.session, query)
+    return {"items": [dump_member(m) for m in members], "total": total,
+            "limit": data["limit"], "offset": data["offset"]}
+
+
+@endpoint(bp, "/members/<int:member_id>", summary="A member's profile", response=MemberOutSchema,
+          tags=("directory",))
+def get_member(member_id: int):
+    member = accounts.get_member(db.session, member_id)
+    if not member.is_active and not g.api_member.is_manager:
+        raise NotFound(N_("No such member."))
+    schema = MemberAdminSchema if g.api_member.is_manager else MemberOutSchema
+    return dump_member(member, schema)
+
+
+@endpoint(bp, "/me", summary="My profile and account", response=MemberSelfSchema, tags=("profile",))
+def me():
+    return dump_member(g.api_member, MemberSelfSchema)
+
+
+@endpoint(bp, "/me", methods=("PATCH",), summary="Update my profile", body=ProfileUpdateSchema,
+          response=MemberSelfSchema, tags=("profile",))
+def update_me(data: dict):
+    profiles.update_profile(db.session, g.api_member, data)
+    db.session.commit()
+    return dump_member(g.api_member, MemberSelfSchema)
+
+
+@endpoint(bp, "/admin/members/<int:member_id>", methods=("PATCH",), access=MANAGER,
+          summary="Approve, suspend, reactivate a member or change their role",
+          body=AdminMemberUpdateSchema, response=MemberAdminSchema, tags=("admin",))
+def admin_update_member(member_id: int, data: dict):
+    member = accounts.get_member(db.session, member_id)
+    if "status" in data:
+        accounts.set_status(db.session, g.api_member, member, data["status"])
+    if "role" in data:
+        accounts.set_role(db.session, g.api_member, member, data["role"])
+    db.session.commit()
+    return dump_member(member, MemberAdminSchema)
+
+
+@endpoint(bp, "/admin/invitations", methods=("POST",), access=MANAGER, summary="Create an invitation link",
+          body=InvitationCreateSchema, response=InvitationOutSchema, status=201, tags=("admin",))
+def create_invitation(data: dict):
+    invitation, token = accounts.create_invitation(
+        db.session, created_by=g.api_member, email=data["email"], role=data["role"],
+        ttl_hours=int(current_app.config["INVITATION_TTL_HOURS"]),
+    )
+    db.session.commit()
+    out = InvitationOutSchema().dump(invitation)
+    out["url"] = url_for("auth.accept_invitation", token=token, _external=True)
+    return out
+
+
+@endpoint(bp, "/me/tokens", summary="My personal access tokens", response=ApiTokenOutSchema(many=True),
+          tags=("tokens",))
+def list_tokens():
+    return ApiTokenOutSchema(many=True).dump(accounts.list_api_tokens(db.session, g.api_member))
+
+
+@endpoint(bp, "/me/tokens", methods=("POST",), summary="Create a personal access token",
+          body=ApiTokenCreateSchema, response=ApiTokenCreatedSchema, status=201, tags=("tokens",))
+def create_token(data: dict):
+    token, clear = accounts.create_api_token(db.session, g.api_member, data["name"])
+    db.session.commit()
+    out = ApiTokenCreatedSchema().dump(token)
+    out["token"] = clear
+    return out
+
+
+@endpoint(bp, "/me/tokens/<int:token_id>", methods=("DELETE",), summary="Revoke one of my tokens",
+          response=ApiTokenOutSchema, tags=("tokens",))
+def revoke_token(token_id: int):
+    token = accounts.revoke_api_token(db.session, g.api_member, token_id)
+    db.session.commit()
+    return ApiTokenOutSchema().dump(token)
+

@@ -1,0 +1,74 @@
+"""Map domain errors and HTTP exceptions to JSON (API, federation) or to pages (portal)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .db import db
+from .errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+JSON_PREFIXES = ("/api/", "/federation/", "/.well-known/")
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    db.session.rollback()
+    if wants_json():
+        body = {"error": {"code": code, "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
+        return jsonify(body), status
+    return render_template("error.html", status=status, code=code, error_message=message), status
+
+
+def _domain_error(exc: DomainError):
+    return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+def _csrf_error(exc: CSRFError):
+    return error_response(400, "csrf_failed", _("The form expired or was sent from elsewhere. Please try again."))
+
+
+PAGE_MESSAGES = {
+    403: lambda: _("You are not allowed to see this page."),
+    404: lambda: _("This page does not exist."),
+    405: lambda: _("This method is not allowed here."),
+    413: lambda: _("What you sent is too large."),
+    429: lambda: _("Too many requests. Please wait a moment."),
+}
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    if status >= 500:
+        return _server_error(exc)
+    code = (exc.name or "error").lower().replace(" ", "_")
+    message = PAGE_MESSAGES[status]() if status in PAGE_MESSAGES else (exc.description or exc.name)
+    response = error_response(status, code, message)
+    if status == 405 and getattr(exc, "valid_methods", None):
+        response[0].headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _server_error(exc: Exception):
+    original = getattr(exc, "original_exception", None) or exc
+    if not isinstance(original, InternalServerError):
+        logger.exception("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    return error_response(500, "server_error", _("Something went wrong on our side. Please try again later."))
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)

@@ -1,0 +1,18 @@
+"""ORM classes, one module per aggregate. Importing this package registers them all."""
+
+from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
+from .base import Base
+from .member import Member, MemberLanguage, MemberSkill
+from .space import Space
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Invitation",
+    "LoginFailure",
+    "Member",
+    "MemberLanguage",
+    "MemberSkill",
+    "PasswordReset",
+    "Space",
+]

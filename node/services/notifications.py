@@ -1,0 +1,53 @@
+"""Mails people receive, written in their language."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .mail import Mail, MailSender
+
+
+def send_invitation(sender: MailSender, *, to: str, space_name: str, link: str, locale: str) -> None:
+    """Mail an invitation link."""
+    with force_locale(locale):
+        sender.send(
+            Mail(
+                to=to,
+                subject=_("You are invited to join %(space)s on Coworknet", space=space_name),
+                body=_(
+                    "Hello,\n\nYou are invited to join the community of %(space)s.\n"
+                    "Create your account here (the link works once):\n%(link)s\n",
+                    space=space_name, link=link,
+                ),
+            )
+        )
+
+
+def send_password_reset(sender: MailSender, *, to: str, link: str, locale: str) -> None:
+    """Mail a password reset link."""
+    with force_locale(locale):
+        sender.send(
+            Mail(
+                to=to,
+                subject=_("Reset your Coworknet password"),
+                body=_(
+                    "Hello,\n\nSomeone asked to reset the password of this account.\n"
+                    "If it was you, choose a new password here (valid for one hour):\n%(link)s\n\n"
+                    "Otherwise you can ignore this message.\n",
+                    link=link,
+                ),
+            )
+        )
+
+
+def send_signup_pending(sender: MailSender, *, to: str, space_name: str, locale: str) -> None:
+    """Tell a manager that someone waits for approval."""
+    with force_locale(locale):
+        sender.send(
+            Mail(
+                to=to,
+                subject=_("New sign-up waiting for approval at %(space)s", space=space_name),
+                body=_("Hello,\n\nA new member signed up and waits for your approval in the admin pages.\n"),
+            )
+        )

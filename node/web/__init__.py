@@ -1,0 +1,44 @@
+"""The portal: server-rendered pages for members and the community manager."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, url_for
+from flask_babel import get_locale
+
+from . import account, admin, auth, context, portal
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy string, translated when rendered
+    admin: bool = False
+
+
+def add_nav_item(app: Flask, endpoint: str, label: object, *, admin: bool = False) -> None:
+    """Feature areas add their entry to the main or the admin menu."""
+    app.extensions.setdefault("coworknet.nav", []).append(NavItem(endpoint, label, admin))
+
+
+def _template_helpers() -> dict:
+    def items(admin_menu: bool) -> list[dict]:
+        return [
+            {"url": url_for(item.endpoint), "label": str(item.label)}
+            for item in current_app.extensions.get("coworknet.nav", [])
+            if item.admin == admin_menu and (not admin_menu or (g.member and g.member.is_manager))
+        ]
+
+    return {
+        "current_locale": lambda: str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
+        "space_name": lambda: context.space().name,
+        "nav_items": lambda: items(False),
+        "admin_nav_items": lambda: items(True),
+    }
+
+
+def register_web(app: Flask) -> None:
+    for module in (auth, portal, account, admin):
+        app.register_blueprint(module.bp)
+    app.context_processor(_template_helpers)

@@ -1,0 +1,66 @@
+"""My account: password and personal access tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..db import db
+from ..errors import DomainError
+from ..services import accounts
+from schemas.accounts import ApiTokenCreateSchema, PasswordChangeSchema
+
+from . import context
+from .forms import parse, simple_form
+from .security import member_required, sign_in
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _page(status: int = 200, **extra):
+    tokens = accounts.list_api_tokens(db.session, g.member)
+    return render_template("account.html", tokens=tokens, **extra), status
+
+
+@bp.route("/")
+@member_required
+def index():
+    return _page()
+
+
+@bp.route("/password", methods=["POST"])
+@member_required
+def change_password():
+    try:
+        data = parse(PasswordChangeSchema(), simple_form(request.form))
+        accounts.change_password(db.session, context.passwords(), g.member,
+                                 data["current_password"], data["password"])
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(exc.status, errors=exc.fields, message=_(exc.message))
+    db.session.commit()
+    sign_in(g.member)  # this session stays valid, the others end
+    flash(_("Your password is changed."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/tokens", methods=["POST"])
+@member_required
+def create_token():
+    try:
+        data = parse(ApiTokenCreateSchema(), simple_form(request.form))
+        _token, clear = accounts.create_api_token(db.session, g.member, data["name"])
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(exc.status, errors=exc.fields, message=_(exc.message))
+    db.session.commit()
+    return _page(201, new_token=clear)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@member_required
+def revoke_token(token_id: int):
+    accounts.revoke_api_token(db.session, g.member, token_id)
+    db.session.commit()
+    flash(_("The token is revoked."), "info")
+    return redirect(url_for("account.index"))

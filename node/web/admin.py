@@ -1,0 +1,99 @@
+"""The community manager's pages: members, approvals, roles, invitations, sign-up setting."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..db import db
+from ..errors import DomainError
+from ..models import Invitation, Member
+from ..services import accounts, notifications
+from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
+from schemas.members import RoleChangeSchema, StatusChangeSchema
+
+from . import context
+from .forms import parse, simple_form
+from .security import manager_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+STATUS_FILTERS = ("pending", "active", "suspended")
+
+
+@bp.route("/members")
+@manager_required
+def members():
+    status = request.args.get("status")
+    query = select(Member).order_by(Member.status, Member.display_name)
+    if status in STATUS_FILTERS:
+        query = query.where(Member.status == status)
+    return render_template("admin/members.html", members=db.session.scalars(query).all(),
+                           status=status, space=context.space())
+
+
+@bp.route("/members/<int:member_id>/status", methods=["POST"])
+@manager_required
+def change_status(member_id: int):
+    data = parse(StatusChangeSchema(), simple_form(request.form))
+    member = accounts.get_member(db.session, member_id)
+    accounts.set_status(db.session, g.member, member, data["status"])
+    db.session.commit()
+    flash(_("%(name)s is now %(status)s.", name=member.display_name, status=_(data["status"])), "success")
+    return redirect(request.referrer or url_for("admin.members"))
+
+
+@bp.route("/members/<int:member_id>/role", methods=["POST"])
+@manager_required
+def change_role(member_id: int):
+    data = parse(RoleChangeSchema(), simple_form(request.form))
+    member = accounts.get_member(db.session, member_id)
+    accounts.set_role(db.session, g.member, member, data["role"])
+    db.session.commit()
+    flash(_("The role of %(name)s is changed.", name=member.display_name), "success")
+    return redirect(url_for("admin.members"))
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@manager_required
+def invitations():
+    new_link = None
+    status = 200
+    if request.method == "POST":
+        try:
+            form = simple_form(request.form)
+            form["email"] = form.get("email") or None
+            data = parse(InvitationCreateSchema(), form)
+            _invitation, token = accounts.create_invitation(
+                db.session, created_by=g.member, email=data["email"], role=data["role"],
+                ttl_hours=int(current_app.config["INVITATION_TTL_HOURS"]),
+            )
+            new_link = url_for("auth.accept_invitation", token=token, _external=True)
+            if data["email"]:
+                notifications.send_invitation(context.mail_sender(), to=data["email"],
+                                              space_name=context.space().name, link=new_link, locale="fr")
+            db.session.commit()
+            status = 201
+        except DomainError as exc:
+            db.session.rollback()
+            flash(_(exc.message), "error")
+            status = exc.status
+    pending = db.session.scalars(
+        select(Invitation).where(Invitation.used_at.is_(None)).order_by(Invitation.created_at.desc())
+    ).all()
+    return render_template("admin/invitations.html", invitations=pending, new_link=new_link), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@manager_required
+def settings():
+    space = context.space()
+    if request.method == "POST":
+        data = parse(SpaceSettingsSchema(), simple_form(request.form))
+        space.signup_mode, space.description = data["signup_mode"], data["description"]
+        db.session.add(space)
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", space=space)

@@ -1,0 +1,113 @@
+"""Member-facing pages: home, directory, profiles, language switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_from_directory,
+    session, url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..db import db
+from ..errors import DomainError
+from ..models import Member
+from ..services import accounts, profiles
+from ..services.directory import DirectoryQuery, search_members
+from ..services.thesaurus import get_thesaurus
+from schemas.members import DirectoryQuerySchema, ProfileUpdateSchema
+
+from . import context
+from .forms import parse, profile_form, simple_form
+from .security import member_required, public
+
+bp = Blueprint("portal", __name__)
+
+
+def photo_folder() -> Path:
+    return Path(current_app.instance_path) / "photos"
+
+
+@bp.route("/")
+@public
+def home():
+    space = context.space()
+    member_count = db.session.scalar(
+        select(func.count()).select_from(Member).where(Member.status == "active")
+    )
+    return render_template("home.html", space=space, member_count=member_count)
+
+
+@bp.route("/lang", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next") or url_for("portal.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("portal.home")
+    return redirect(target)
+
+
+@bp.route("/directory")
+@member_required
+def directory():
+    args = simple_form(request.args, checkboxes=("open_to_help", "open_to_paid", "open_to_barter"))
+    try:
+        data = parse(DirectoryQuerySchema(), args)
+    except DomainError as exc:
+        flash(_(exc.message), "error")
+        data = parse(DirectoryQuerySchema(), {})
+    query = DirectoryQuery(
+        text=data["q"], trade_id=data["trade"] or None, language=data["language"] or None,
+        open_to_help=data["open_to_help"], open_to_paid=data["open_to_paid"],
+        open_to_barter=data["open_to_barter"], limit=data["limit"], offset=data["offset"],
+    )
+    members, total = search_members(db.session, query)
+    return render_template("directory.html", members=members, total=total, query=data,
+                           thesaurus=get_thesaurus())
+
+
+@bp.route("/members/<int:member_id>")
+@member_required
+def member(member_id: int):
+    person = accounts.get_member(db.session, member_id)
+    if not person.is_active and not g.member.is_manager:
+        abort(404)
+    return render_template("member.html", person=person, thesaurus=get_thesaurus())
+
+
+@bp.route("/members/<int:member_id>/photo")
+@member_required
+def photo(member_id: int):
+    person = accounts.get_member(db.session, member_id)
+    if not person.photo_filename:
+        abort(404)
+    return send_from_directory(photo_folder(), person.photo_filename, max_age=3600)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@member_required
+def edit_profile():
+    thesaurus = get_thesaurus()
+    if request.method == "GET":
+        return render_template("profile_edit.html", person=g.member, thesaurus=thesaurus)
+    try:
+        data = parse(ProfileUpdateSchema(), profile_form(request.form))
+        profiles.update_profile(db.session, g.member, data)
+        upload = request.files.get("photo")
+        if upload and upload.filename:
+            profiles.set_photo(db.session, g.member, upload.read(), photo_folder(),
+                               int(current_app.config["PHOTO_MAX_BYTES"]))
+        elif request.form.get("remove_photo"):
+            profiles.remove_photo(db.session, g.member, photo_folder())
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("profile_edit.html", person=g.member, thesaurus=thesaurus,
+                               errors=exc.fields, message=_(exc.message)), exc.status
+    db.session.commit()
+    flash(_("Your profile is saved."), "success")
+    return redirect(url_for("portal.member", member_id=g.member.id))

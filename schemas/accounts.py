@@ -1,0 +1,88 @@
+"""Accounts: login, sign-up, invitations, password resets and API tokens."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .common import Email, InputSchema, NonBlank, Password, TrimmedString
+from .members import ROLES
+
+
+class LoginSchema(InputSchema):
+    email = Email(required=True)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    next = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class SignupSchema(InputSchema):
+    email = Email(required=True)
+    display_name = TrimmedString(required=True, validate=[validate.Length(min=1, max=80), NonBlank()])
+    password = Password(required=True)
+    password_confirm = fields.String(required=True, load_only=True)
+
+    @validates_schema
+    def _passwords_match(self, data, **kwargs):
+        if data.get("password") != data.get("password_confirm"):
+            raise ValidationError("The two passwords differ.", field_name="password_confirm")
+
+
+class InvitationCreateSchema(InputSchema):
+    email = Email(load_default=None, allow_none=True)
+    role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
+
+
+class InvitationOutSchema(Schema):
+    id = fields.Integer()
+    email = fields.String(allow_none=True)
+    role = fields.String()
+    expires_at = fields.DateTime()
+    url = fields.String()
+
+
+class PasswordResetRequestSchema(InputSchema):
+    email = Email(required=True)
+
+
+class PasswordResetSchema(InputSchema):
+    password = Password(required=True)
+    password_confirm = fields.String(required=True, load_only=True)
+
+    @validates_schema
+    def _passwords_match(self, data, **kwargs):
+        if data.get("password") != data.get("password_confirm"):
+            raise ValidationError("The two passwords differ.", field_name="password_confirm")
+
+
+class PasswordChangeSchema(PasswordResetSchema):
+    current_password = fields.String(required=True, load_only=True)
+
+
+class ApiTokenCreateSchema(InputSchema):
+    name = TrimmedString(required=True, validate=[validate.Length(min=1, max=80), NonBlank()])
+
+
+class ApiTokenOutSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class ApiTokenCreatedSchema(ApiTokenOutSchema):
+    token = fields.String(metadata={"description": "Shown once; store it now."})
+
+
+class SpaceOutSchema(Schema):
+    name = fields.String()
+    city = fields.String()
+    region = fields.String()
+    base_url = fields.String()
+    description = fields.String()
+    signup_mode = fields.String()
+
+
+class SpaceSettingsSchema(InputSchema):
+    signup_mode = fields.String(required=True, validate=validate.OneOf(("approval", "closed")))
+    description = TrimmedString(load_default="", validate=validate.Length(max=4000))

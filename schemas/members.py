@@ -1,0 +1,108 @@
+"""Members and profiles: what may come in, and what a member, a manager or the API sees."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .common import Email, InputSchema, NonBlank, PageSchema, Password, TrimmedString
+
+SKILL_LEVELS = ("debutant", "confirme", "expert")
+VISIBILITIES = ("space", "network_anonymous", "network_named")
+ROLES = ("member", "manager")
+STATUSES = ("pending", "active", "suspended")
+LOCALES = ("fr", "en")
+
+
+class SkillInSchema(InputSchema):
+    label = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    level = fields.String(load_default="confirme", validate=validate.OneOf(SKILL_LEVELS))
+
+
+class ProfileUpdateSchema(InputSchema):
+    """A partial update of one's own profile."""
+
+    display_name = TrimmedString(validate=[validate.Length(min=1, max=80), NonBlank()])
+    headline = TrimmedString(validate=validate.Length(max=140))
+    bio = TrimmedString(validate=validate.Length(max=4000))
+    trade_id = fields.String(allow_none=True, validate=validate.Length(max=64))
+    skills = fields.List(fields.Nested(SkillInSchema), validate=validate.Length(max=30))
+    languages = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z]{2}$")), validate=validate.Length(max=15)
+    )
+    open_to_help = fields.Boolean()
+    open_to_paid = fields.Boolean()
+    open_to_barter = fields.Boolean()
+    visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
+    locale = fields.String(allow_none=True, validate=validate.OneOf(LOCALES))
+
+
+class SkillOutSchema(Schema):
+    label = fields.String()
+    concept_id = fields.String(allow_none=True)
+    concept_label = fields.String(allow_none=True)
+    tag = fields.String()
+    level = fields.String()
+
+
+class MemberOutSchema(Schema):
+    """A profile as another member of the space sees it."""
+
+    id = fields.Integer()
+    display_name = fields.String()
+    headline = fields.String()
+    bio = fields.String()
+    trade_id = fields.String(allow_none=True)
+    skills = fields.List(fields.Nested(SkillOutSchema))
+    languages = fields.List(fields.String(), attribute="language_codes")
+    open_to_help = fields.Boolean()
+    open_to_paid = fields.Boolean()
+    open_to_barter = fields.Boolean()
+    visibility = fields.String()
+    has_photo = fields.Method("_has_photo")
+
+    def _has_photo(self, member) -> bool:
+        return bool(getattr(member, "photo_filename", None))
+
+
+class MemberSelfSchema(MemberOutSchema):
+    """One's own profile and account."""
+
+    email = fields.String()
+    role = fields.String()
+    status = fields.String()
+    locale = fields.String(allow_none=True)
+
+
+class MemberAdminSchema(MemberSelfSchema):
+    """What a manager sees of a member."""
+
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class MemberPageSchema(PageSchema):
+    items = fields.List(fields.Nested(MemberOutSchema))
+
+
+class DirectoryQuerySchema(InputSchema):
+    q = TrimmedString(load_default="", validate=validate.Length(max=200))
+    trade = fields.String(load_default=None, validate=validate.Length(max=64))
+    language = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z]{2}$"))
+    open_to_help = fields.Boolean(load_default=False)
+    open_to_paid = fields.Boolean(load_default=False)
+    open_to_barter = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class StatusChangeSchema(InputSchema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES[1:]))
+
+
+class RoleChangeSchema(InputSchema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class AdminMemberUpdateSchema(InputSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES[1:]))
+    role = fields.String(validate=validate.OneOf(ROLES))
