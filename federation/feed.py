@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from federation.canonical import canonical_dumps
 from federation.errors import BadRequest, CursorInFuture, PayloadTooLarge
+from federation.messages import MAX_ITEM_BYTES
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE_ITEMS = 50
 DEFAULT_PAGE_ITEMS = 50
-MAX_ITEM_BYTES = 64 * 1024
 # Leaves room for the page envelope under the 1 MB body limit.
 MAX_PAGE_BYTES = 960_000
 
@@ -31,7 +31,6 @@ class FeedPage:
     next_after: int
     has_more: bool
     snapshot_required: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
