@@ -13,6 +13,7 @@ phrase (word order ignored), so "Comptabilité", "comptabilite", "COMPTABLES" an
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from functools import cache
@@ -277,11 +278,12 @@ class Thesaurus:
         return QueryExpansion(frozenset(concept_ids), frozenset(search_keys(text or "")))
 
     def suggest(self, prefix: str, locale: str = "fr", limit: int = 10) -> list[Suggestion]:
-        """Concepts for autocomplete: labels/aliases starting with ``prefix``, then word prefixes.
+        """Concepts for autocomplete whose label or an alias matches ``prefix``.
 
-        Each concept appears once, ranked: label prefix, alias prefix (terms in ``locale``
-        before terms in the other language), inner-word prefix; then alphabetically by
-        label in ``locale``.
+        Each concept appears once, with its label in ``locale``. Ranking: the whole
+        term, then a whole first word, a whole inner word, the start of the term, the
+        start of an inner word; within each, terms in ``locale`` before the other
+        language and labels before aliases; then alphabetically.
         """
         needle = fold(prefix)
         if not needle or limit <= 0:
@@ -289,12 +291,20 @@ class Thesaurus:
         lang = "en" if locale[:2].lower() == "en" else "fr"
         best: dict[str, tuple[int, str]] = {}
         for folded, original, concept_id, term_lang, is_label in self._suggest_terms:
-            if folded.startswith(needle):
-                score = (0 if is_label else 1) + (0 if term_lang == lang else 2)
-            elif f" {needle}" in f" {folded.replace('-', ' ')}":
-                score = 4
+            words = " " + re.sub(r"[^a-z0-9+#]+", " ", folded) + " "
+            if folded == needle:
+                base = 0
+            elif words.startswith(f" {needle} "):
+                base = 1
+            elif f" {needle} " in words:
+                base = 2
+            elif folded.startswith(needle):
+                base = 3
+            elif f" {needle}" in words:
+                base = 4
             else:
                 continue
+            score = base * 4 + (0 if term_lang == lang else 2) + (0 if is_label else 1)
             if concept_id not in best or score < best[concept_id][0]:
                 best[concept_id] = (score, original)
         ordered = sorted(
