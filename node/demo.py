@@ -50,7 +50,7 @@ def _settings(spec: dict, host: str, existing: Path) -> dict:
         # Plain-HTTP demo on loopback: browsers drop Secure cookies there, and several nodes
         # share 127.0.0.1, so each needs its own cookie name.
         SESSION_COOKIE_SECURE=False, SESSION_COOKIE_NAME=f"coworknet_{spec['slug']}",
-        MAIL_BACKEND="file", FEDERATION_ALLOW_LOOPBACK=True, SIGNUP_MODE="approval",
+        MAIL_BACKEND="file", FEDERATION_ALLOW_LOOPBACK=True, SIGNUP_MODE="approval", LOG_LEVEL="WARNING",
     )
     return settings
 
