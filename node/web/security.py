@@ -68,6 +68,8 @@ def sign_out() -> None:
 
 def _load_member() -> None:
     g.member = None
+    if request.endpoint == "static":
+        return
     member_id = session.get("member_id")
     if member_id is None:
         return

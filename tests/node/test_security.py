@@ -113,3 +113,30 @@ def test_language_switch(portal, lang, text):
 def test_french_is_the_default(client):
     page = client.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert '<html lang="fr">' in page and "Se connecter" in page
+
+
+def test_production_settings_are_strict(tmp_path):
+    from node import create_app
+
+    app = create_app({"SECRET_KEY": "x" * 64, "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not app.debug and not app.testing
+
+
+def test_password_change_ends_other_sessions(app, create_member):
+    from tests.conftest import PortalClient
+
+    create_member("camille@example.org")
+    first, second = PortalClient(app.test_client()), PortalClient(app.test_client())
+    first.login("camille@example.org")
+    second.login("camille@example.org")
+    response = first.post("/account/password", {"current_password": "correct horse battery",
+                                                 "password": "another long one", "password_confirm": "another long one"})
+    assert response.status_code == 302
+    assert first.get("/account/").status_code == 200
+    assert second.get("/account/").status_code == 302
+    wrong = first.post("/account/password", {"current_password": "nope", "password": "x" * 12,
+                                             "password_confirm": "x" * 12})
+    assert wrong.status_code == 403
