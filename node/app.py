@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors_http, i18n
 from .api import register_api
@@ -38,5 +39,20 @@ def create_app(config: dict | None = None) -> Flask:
     register_web(app)
     register_api(app)
     errors_http.register(app)
+    _trust_proxy(app)
 
     return app
+
+
+def _trust_proxy(app: Flask) -> None:
+    """Behind a reverse proxy, read the client address and scheme from its X-Forwarded-* headers.
+
+    ``PROXY_FIX_X_FOR`` (and ``_X_PROTO``, ``_X_HOST``, ``_X_PREFIX``) is the number of proxies
+    to trust; 0, the default, trusts none, so a client cannot forge its address."""
+    counts = {part: int(app.config.get(f"PROXY_FIX_X_{part.upper()}", 0) or 0)
+              for part in ("for", "proto", "host", "prefix")}
+    if counts["for"] and not app.config.get("PROXY_FIX_X_PROTO"):
+        counts["proto"] = counts["for"]
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"],
+                                x_host=counts["host"], x_prefix=counts["prefix"])

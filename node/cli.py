@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 import tomllib
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from .app import create_app
 from .config import CONFIG_FILENAME, instance_path_from_env
 from .db import db
-from .migrate import upgrade
+from .migrate import current_revisions, upgrade
 from .models import Space
 from .services import accounts, identity
 
@@ -121,3 +122,37 @@ def run(host, port, debug) -> None:
     app = create_app({"DEBUG": True} if debug else None)
     app.run(host=host, port=port, debug=debug, use_reloader=False, threaded=True)
 
+
+
+@main.command()
+@click.option("--config", "config_path", envvar="COWORKNET_GUNICORN_CONFIG",
+              default="deploy/gunicorn.conf.py", show_default=True,
+              help="gunicorn settings file ($COWORKNET_GUNICORN_CONFIG).")
+def serve(config_path) -> None:
+    """Serve the node with gunicorn (production); settings from the config file's variables."""
+    if not Path(config_path).is_file():
+        raise click.UsageError(f"No gunicorn settings at {config_path}: give --config.")
+    argv = [sys.executable, "-m", "gunicorn", "-c", config_path, "node.wsgi:app"]
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True,
+              help="Target revision; every feature branch's latest by default.")
+def db_upgrade(revision) -> None:
+    """Bring the database to the latest migrations (run after installing a new version)."""
+    app = create_app()
+    upgrade(app.config["DATABASE_URL"], revision)
+    click.echo("Database at: " + ", ".join(current_revisions(app.config["DATABASE_URL"])))
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Print the revisions the database is at."""
+    app = create_app()
+    click.echo("\n".join(current_revisions(app.config["DATABASE_URL"])) or "(empty database)")

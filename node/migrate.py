@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+
+from .db import make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,3 +29,13 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
 def downgrade(database_url: str, revision: str) -> None:
     """Step the database back to ``revision``."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def current_revisions(database_url: str) -> list[str]:
+    """The revisions the database is at, one per feature branch (empty before ``init``)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return sorted(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()

@@ -1,0 +1,31 @@
+"""Gunicorn settings for a Coworknet node: ``gunicorn -c deploy/gunicorn.conf.py 'node.wsgi:app'``.
+
+Every value can be changed from the environment, so the same file serves systemd, the Docker
+image and the tests. The access log records no personal data: no client address, no query
+string (a search or a token could be in it), no referrer, no user agent."""
+
+import os
+
+bind = os.environ.get("COWORKNET_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("COWORKNET_WORKERS", "3"))
+threads = int(os.environ.get("COWORKNET_THREADS", "2"))
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = int(os.environ.get("COWORKNET_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow for ever.
+max_requests = int(os.environ.get("COWORKNET_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
+# Fail at start-up (bad secret, unreachable database) rather than in every worker.
+preload_app = os.environ.get("COWORKNET_PRELOAD", "1") == "1"
+
+# Only the reverse proxy may set X-Forwarded-*; the node's COWORKNET_PROXY_FIX_X_FOR=1 then
+# reads the client's address from it.
+forwarded_allow_ips = os.environ.get("COWORKNET_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proxy_allow_ips = forwarded_allow_ips
+
+accesslog = os.environ.get("COWORKNET_ACCESS_LOG", "-")
+errorlog = os.environ.get("COWORKNET_ERROR_LOG", "-")
+loglevel = os.environ.get("COWORKNET_LOG_LEVEL", "info").lower()
+# %(U)s is the path without the query string; no %(h)s, %(r)s, %(f)s, %(a)s.
+access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
