@@ -3,16 +3,24 @@
 from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
 from .base import Base
 from .member import Member, MemberLanguage, MemberSkill
+from .network import (
+    DirectoryExport, Introduction, NetworkEntry, NetworkEntryConcept, NetworkPreference,
+)
 from .space import Space
 
 __all__ = [
     "ApiToken",
     "Base",
+    "DirectoryExport",
+    "Introduction",
     "Invitation",
     "LoginFailure",
     "Member",
     "MemberLanguage",
     "MemberSkill",
+    "NetworkEntry",
+    "NetworkEntryConcept",
+    "NetworkPreference",
     "PasswordReset",
     "Space",
 ]
