@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 
-from .textnorm import fold, search_keys, stem, tokenize
+from .textnorm import STOPWORDS, fold, search_keys, stem, tokenize
 
 __all__ = [
     "Concept",
@@ -36,6 +36,11 @@ __all__ = [
 LOCALES = ("fr", "en")
 MAX_TAG_LENGTH = 120
 _MAX_NGRAM = 5
+#: A member's skill level (``debutant``/``confirme``/``expert``) as the band shared with peers.
+LEVEL_BANDS = {"debutant": "beginner", "confirme": "confirmed", "expert": "expert"}
+#: Typo tolerance: only words this long are matched approximately, at this similarity.
+FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_SCORE = 85
 
 
 class ThesaurusError(ValueError):
@@ -179,6 +184,16 @@ class Thesaurus:
             k for k, (_, ids) in ranked.items() if len(ids) > 1
         )
 
+        # Typo tolerance: every folded single word of a label or alias -> concept ids.
+        words: dict[str, set[str]] = {}
+        for concept in concepts:
+            for term in concept.terms():
+                folded = fold(term)
+                if " " not in folded and len(folded) >= FUZZY_MIN_LENGTH:
+                    words.setdefault(folded, set()).add(concept.id)
+        self._fuzzy_words = {w: ids for w, ids in words.items() if len(ids) == 1}
+        self._fuzzy_choices = list(self._fuzzy_words)
+
         # Autocomplete: (folded term, original term, concept id, locale, is a label).
         self._suggest_terms = sorted(
             (fold(term), term, concept.id, locale, is_label)
@@ -221,6 +236,29 @@ class Thesaurus:
             raise KeyError(concept_id)
         return concept.en if locale[:2].lower() == "en" else concept.fr
 
+    def level_band(self, level: str) -> str:
+        """The wire band (``beginner``/``confirmed``/``expert``) of a member's skill level."""
+        return LEVEL_BANDS.get(level, "confirmed")
+
+    def parent_group(self, concept_id: str) -> Group | None:
+        """The group a concept generalises to (ébéniste -> métiers du bois)."""
+        concept = self._concepts.get(concept_id)
+        return self._groups[concept.group] if concept else None
+
+    def resolve_typo(self, word: str) -> Concept | None:
+        """The concept a misspelt word of 5+ letters most likely names ("comptabilte")."""
+        folded = fold(word)
+        if len(folded) < FUZZY_MIN_LENGTH or " " in folded or folded in STOPWORDS:
+            return None
+        from rapidfuzz import fuzz, process  # imported lazily: only searches need it
+
+        found = process.extractOne(
+            folded, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
+        )
+        if found is None:
+            return None
+        return self._concepts[next(iter(self._fuzzy_words[found[0]]))]
+
     def __len__(self) -> int:
         return len(self._concepts)
 
@@ -250,13 +288,14 @@ class Thesaurus:
         concept = self.resolve(tag)
         return SkillRef(concept.id if concept else None, tag)
 
-    def expand_query(self, text: str) -> QueryExpansion:
+    def expand_query(self, text: str, *, typos: bool = False) -> QueryExpansion:
         """Concepts named anywhere in a search query, and the query's own stemmed keys.
 
         The whole query, else each run of up to five consecutive words (longest first,
         skipping runs inside an already matched one) is resolved, so "comptable à
         Marseille" still finds ``accounting``.  ``keys`` are only
         the stems of the query's words (callers AND them), never alias stems.
+        With ``typos``, words of 5+ letters left unmatched are resolved approximately.
         """
         concept_ids: set[str] = set()
         if text and text.strip():
@@ -275,6 +314,10 @@ class Thesaurus:
                         if tokenize(phrase) and (found := self.resolve(phrase)):
                             concept_ids.add(found.id)
                             covered |= span
+                if typos:
+                    for index, word in enumerate(words):
+                        if index not in covered and (found := self.resolve_typo(word)):
+                            concept_ids.add(found.id)
         return QueryExpansion(frozenset(concept_ids), frozenset(search_keys(text or "")))
 
     def suggest(self, prefix: str, locale: str = "fr", limit: int = 10) -> list[Suggestion]:
