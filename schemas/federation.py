@@ -31,6 +31,7 @@ INBOX_MESSAGE_TYPES = (
     "registration.request",
     "registration.response",
     "connector.request",
+    "connector.response",
 )
 
 _ISO_639_1 = re.compile(r"^[a-z]{2}$")
@@ -275,6 +276,19 @@ class PeerStatsContentSchema(StrictSchema):
     events_upcoming = StrictInteger(required=True, validate=validate.Range(min=0))
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
+    # Community connector aggregates (counts and sums only, never a person).
+    referrals = StrictInteger(validate=validate.Range(min=0))
+    deals_confirmed = StrictInteger(validate=validate.Range(min=0))
+    business_cents = StrictInteger(validate=validate.Range(min=0))
+    segments = fields.Nested(lambda: SegmentCountsContentSchema())
+    regulars = StrictInteger(validate=validate.Range(min=0))
+
+
+class SegmentCountsContentSchema(StrictSchema):
+    engaged = StrictInteger(required=True, validate=validate.Range(min=0))
+    occasional = StrictInteger(required=True, validate=validate.Range(min=0))
+    tenant = StrictInteger(required=True, validate=validate.Range(min=0))
+    dormant = StrictInteger(required=True, validate=validate.Range(min=0))
 
 
 # --- inbox message content ----------------------------------------------------------------
@@ -339,11 +353,29 @@ class RegistrationResponseContentSchema(StrictSchema):
     position = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=1))
 
 
+class ConnectorRequesterSchema(StrictSchema):
+    """Anonymised: only the requesting space, never the member."""
+
+    space = _text(200, required=True)
+
+
 class ConnectorRequestContentSchema(StrictSchema):
     request_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
     concepts = fields.List(_text(120), required=True, validate=validate.Length(min=1, max=10))
     message = _text(1000, required=True)
-    requester = fields.Nested(RequesterSchema, required=True)
+    requester = fields.Nested(ConnectorRequesterSchema, required=True)
+
+
+class ConnectorResponseContentSchema(StrictSchema):
+    """A candidate who consented to be introduced, sent back to the requesting node."""
+
+    request_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    response_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    display_name = _text(120, required=True)
+    email = fields.Email(required=True)
+    headline = fields.String(validate=validate.Length(max=200))
+    message = fields.String(validate=validate.Length(max=1000))
+    space = fields.String(validate=validate.Length(max=200))
 
 
 CONTENT_SCHEMAS: dict[str, type[Schema]] = {
@@ -358,4 +390,5 @@ CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     "registration.request": RegistrationRequestContentSchema,
     "registration.response": RegistrationResponseContentSchema,
     "connector.request": ConnectorRequestContentSchema,
+    "connector.response": ConnectorResponseContentSchema,
 }
