@@ -3,6 +3,7 @@
 from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
 from .base import Base
 from .member import Member, MemberLanguage, MemberSkill
+from .oidc import OidcIdentity
 from .network import (
     DirectoryExport, Introduction, NetworkEntry, NetworkEntryConcept, NetworkPreference,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "NetworkEntry",
     "NetworkEntryConcept",
     "NetworkPreference",
+    "OidcIdentity",
     "PasswordReset",
     "Space",
 ]

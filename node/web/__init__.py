@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
-from . import account, admin, auth, context, portal
+from . import account, admin, auth, context, oidc, portal
 
 
 @dataclass(frozen=True)
@@ -41,4 +41,5 @@ def _template_helpers() -> dict:
 def register_web(app: Flask) -> None:
     for module in (auth, portal, account, admin):
         app.register_blueprint(module.bp)
+    oidc.init_app(app)
     app.context_processor(_template_helpers)
