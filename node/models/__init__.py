@@ -3,10 +3,10 @@
 from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
 from .base import Base
 from .member import Member, MemberLanguage, MemberSkill
-from .oidc import OidcIdentity
 from .network import (
     DirectoryExport, Introduction, NetworkEntry, NetworkEntryConcept, NetworkPreference,
 )
+from .oidc import OidcIdentity
 from .space import Space
 
 __all__ = [
