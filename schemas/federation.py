@@ -310,6 +310,8 @@ class RequesterSchema(StrictSchema):
     display_name = _text(120, required=True)
     headline = _text(200)
     space = _text(200, required=True)
+    # Shown to the expert only once they accept; forgotten on decline or expiry.
+    email = fields.Email()
 
 
 class IntroductionRequestContentSchema(StrictSchema):
