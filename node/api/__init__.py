@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from ..web.security import csrf
-from . import members, openapi
+from . import federation, members, openapi
 
 
 def register_api(app: Flask) -> None:
     for module in (members, openapi):
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
+    federation.init_app(app)
+    csrf.exempt(federation.bp)
+    app.register_blueprint(federation.bp)

@@ -2,6 +2,17 @@
 
 from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
 from .base import Base
+from .federation import (
+    FeedCopy,
+    FeedEntry,
+    FederationLock,
+    FederationSetting,
+    InboxReceipt,
+    NodeKey,
+    OutboxMessage,
+    Peer,
+    SeenNonce,
+)
 from .member import Member, MemberLanguage, MemberSkill
 from .network import (
     DirectoryExport, Introduction, NetworkEntry, NetworkEntryConcept, NetworkPreference,
@@ -12,6 +23,15 @@ from .space import Space
 __all__ = [
     "ApiToken",
     "Base",
+    "FederationLock",
+    "FederationSetting",
+    "FeedCopy",
+    "FeedEntry",
+    "InboxReceipt",
+    "NodeKey",
+    "OutboxMessage",
+    "Peer",
+    "SeenNonce",
     "DirectoryExport",
     "Introduction",
     "Invitation",

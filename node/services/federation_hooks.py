@@ -12,23 +12,59 @@ handler's work together with the sync cursor.
   returns the synchronous answer (``{"status": ...}``); the transport stores the answer under
   the message id so a retried message gets the same answer without running the handler twice.
 - A lease expirer ``fn(session, now)`` drops copies whose lease ran out.
+- A resync handler ``fn(session, peer, started_at) -> int`` runs when a peer's feed asked us to
+  resynchronise from scratch (``snapshot_required``) and the resync reached the end: drop every
+  copy from ``peer`` not applied since ``started_at`` (it was deleted while we were away).
+
+Feed handlers get redacted items (content withdrawn by the owner) as ``content: None`` with
+``redacted: True``; tombstones as ``deleted: True`` without content. The transport already
+ignores an item older than the copy it holds (``feed_copies``), so a tombstone that arrived
+first is never resurrected by an older create.
+
+Publishing and sending (re-exported here for the feature areas):
+
+- ``publish(session, *, item_type, local_id, content=None, deleted=False, recipient=None)``
+  appends a signed feed item for our object ``local_id`` (``recipient`` None: every approved
+  peer; a node id: only that peer, e.g. per-peer pseudonymous directory entries). It flushes;
+  commit it in the same transaction as the change it describes.
+- ``send_inbox_message(session, peer, message_type, content, message_id=None, *,
+  deliver_now=False)`` queues an addressed message; it is signed and delivered with retries by
+  the scheduler, or right after commit with ``deliver_now``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy.orm import Session
+from .federation_registry import (
+    FEED_HANDLERS,
+    INBOX_HANDLERS,
+    LEASE_EXPIRERS,
+    RESYNC_HANDLERS,
+    FeedHandler,
+    InboxHandler,
+    LeaseExpirer,
+    ResyncHandler,
+)
+from .feed import publish
+from .inbox import send_inbox_message
 
-FeedHandler = Callable[[Session, Any, dict], None]
-InboxHandler = Callable[[Session, Any, dict], dict]
-LeaseExpirer = Callable[[Session, datetime], int]
-
-FEED_HANDLERS: dict[str, FeedHandler] = {}
-INBOX_HANDLERS: dict[str, InboxHandler] = {}
-LEASE_EXPIRERS: list[LeaseExpirer] = []
+__all__ = [
+    "FEED_HANDLERS",
+    "INBOX_HANDLERS",
+    "LEASE_EXPIRERS",
+    "RESYNC_HANDLERS",
+    "FeedHandler",
+    "InboxHandler",
+    "LeaseExpirer",
+    "ResyncHandler",
+    "lease_expirer",
+    "on_feed_item",
+    "on_inbox_message",
+    "on_resync_complete",
+    "publish",
+    "send_inbox_message",
+]
 
 
 def on_feed_item(item_type: str) -> Callable[[FeedHandler], FeedHandler]:
@@ -54,4 +90,10 @@ def on_inbox_message(message_type: str) -> Callable[[InboxHandler], InboxHandler
 def lease_expirer(fn: LeaseExpirer) -> LeaseExpirer:
     """Register a function that drops replicated copies whose lease expired."""
     LEASE_EXPIRERS.append(fn)
+    return fn
+
+
+def on_resync_complete(fn: ResyncHandler) -> ResyncHandler:
+    """Register a function that drops a peer's copies not seen during a full resync."""
+    RESYNC_HANDLERS.append(fn)
     return fn

@@ -1,0 +1,108 @@
+"""Federation endpoints: the node document, peering requests, the feed and the inbox.
+
+These routes are public at the HTTP level: each one authenticates its caller by the request
+signature (docs/PROTOCOL.md §5) and answers every refusal as ``{"error": {"code", "message"}}``
+with the protocol's codes. Bodies are capped at 1 MB before they are read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+
+from federation.errors import FederationError, PayloadTooLarge
+from federation.feed import parse_feed_query
+from federation.messages import FEED_HINT
+from federation.nodeid import normalize_node_id
+
+from ..db import EXTENSION_KEY, db
+from ..services import feed, inbox, keyring, peers, scheduler
+from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
+from ..web.security import public
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("federation", __name__)
+MAX_BODY_BYTES = peers.MAX_BODY_BYTES
+
+
+def runtime() -> FederationRuntime:
+    return current_app.extensions[RUNTIME_INFO_KEY]
+
+
+def init_app(app: Flask) -> None:
+    """Build the node's federation runtime and attach it to every database session."""
+    config = app.config
+    factory = app.extensions[EXTENSION_KEY]
+    fed = FederationRuntime(
+        node_id=normalize_node_id(config["BASE_URL"]), name=config["NODE_NAME"],
+        city=config.get("NODE_CITY", ""), region=config.get("NODE_REGION", ""),
+        instance_path=Path(app.instance_path),
+        allow_loopback=bool(config.get("FEDERATION_ALLOW_LOOPBACK")),
+        client_retries=int(config.get("FEDERATION_CLIENT_RETRIES", 3)),
+        page_limit=int(config.get("FEDERATION_PAGE_LIMIT", 50)),
+        pull_on_hint=bool(config.get("FEDERATION_PULL_ON_HINT", True)),
+        key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,
+        contact_email=config.get("FEDERATION_CONTACT_EMAIL", ""),
+        session_factory=factory,
+    )
+    factory.configure(info={RUNTIME_INFO_KEY: fed})
+    app.extensions[RUNTIME_INFO_KEY] = fed
+
+
+def _incoming() -> peers.IncomingRequest:
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise PayloadTooLarge("body exceeds 1 MB")
+    body = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("body exceeds 1 MB")
+    return peers.IncomingRequest(
+        method=request.method, authority=request.host, path=request.path,
+        query=request.query_string.decode("latin-1"), headers=dict(request.headers), body=body)
+
+
+@bp.errorhandler(FederationError)
+def _federation_error(exc: FederationError):
+    db.session.rollback()
+    return jsonify(exc.to_dict()), exc.http_status
+
+
+@bp.route("/.well-known/coworknet")
+@public
+def node_document():
+    document = keyring.node_document(db.session, runtime())
+    db.session.commit()
+    return jsonify(document)
+
+
+@bp.route("/federation/v1/peering", methods=["POST"])
+@public
+def peering():
+    answer = peers.receive_peering_request(db.session, runtime(), _incoming())
+    db.session.commit()
+    return jsonify(answer), 202
+
+
+@bp.route("/federation/v1/feed")
+@public
+def feed_page():
+    after, limit = parse_feed_query(request.args.to_dict())
+    _verified, peer = peers.verify_from_peer(db.session, runtime(), _incoming())
+    page = feed.feed_page(db.session, peer.node_id, after, limit)
+    db.session.commit()  # the nonce
+    return jsonify(page.to_dict())
+
+
+@bp.route("/federation/v1/inbox", methods=["POST"])
+@public
+def inbox_post():
+    fed = runtime()
+    answer, status, peer, message_type = inbox.receive(db.session, fed, _incoming())
+    db.session.commit()
+    if message_type == FEED_HINT and fed.pull_on_hint:
+        threading.Thread(target=scheduler.pull_now, args=(fed, peer.id), daemon=True).start()
+    return jsonify(answer), status

@@ -1,0 +1,219 @@
+"""Pull sync: fetch each approved peer's feed, verify every item, apply it, move the cursor.
+
+Each page is verified as a whole before anything is applied (one bad signature: nothing of the
+page is applied, the error is recorded, that peer's sync stops); then its items and the new
+cursor are committed in one transaction, so a crash mid-page resumes from the previous
+cursor without loss or duplicates. Items of a type this node does not know are skipped, the
+cursor still advances. Network calls happen outside database transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.canonical import canonical_dumps
+from federation.client import PeerBackoff
+from federation.errors import FederationError
+from federation.keys import now_ms
+from federation.messages import FeedItem, verify_feed_item
+from schemas.federation import FEED_ITEM_TYPES
+
+from ..models import FeedCopy, Peer
+from ..models.base import utcnow
+from ..models.federation import APPROVED
+from . import keyring
+from .federation_registry import FEED_HANDLERS, LEASE_EXPIRERS, RESYNC_HANDLERS
+from .keyring import FederationRuntime
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class SyncResult:
+    peer: str
+    applied: int = 0
+    skipped: int = 0
+    pages: int = 0
+    cursor: int = 0
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _handler_view(item: FeedItem) -> dict[str, Any]:
+    view: dict[str, Any] = {"seq": item.seq, "type": item.type, "id": item.id,
+                            "owner": item.owner, "origin_ts": item.origin_ts,
+                            "deleted": item.deleted, "content": item.content}
+    if item.is_redacted:
+        view["redacted"] = True
+    return view
+
+
+def apply_item(session: Session, peer: Peer, item: FeedItem) -> bool:
+    """Apply one verified item unless we hold a newer one of that object. Idempotent; flushes.
+    Returns True when the item changed our copy."""
+    copy = session.scalar(select(FeedCopy).where(
+        FeedCopy.peer_node_id == peer.node_id, FeedCopy.object_id == item.id))
+    if copy is not None and copy.seq >= item.seq:
+        if copy.seq == item.seq:
+            copy.updated_at = utcnow()  # seen again (resync): not a stale copy
+        return False
+    if copy is None:
+        copy = FeedCopy(peer_node_id=peer.node_id, object_id=item.id)
+        session.add(copy)
+    copy.item_type, copy.seq, copy.is_deleted = item.type, item.seq, item.deleted
+    # A tombstone keeps nothing of the object: the copy is purged for real.
+    copy.item_json = None if item.deleted else canonical_dumps(item.raw).decode("utf-8")
+    copy.updated_at = utcnow()
+    handler = FEED_HANDLERS.get(item.type)
+    if handler is not None:
+        handler(session, peer, _handler_view(item))
+    session.flush()
+    return True
+
+
+def _record_failure(factory: Callable[[], Session], peer_id: int, code: str, message: str,
+                    now: int) -> None:
+    session = factory()
+    try:
+        peer = session.get(Peer, peer_id)
+        if peer is None:
+            return
+        state = PeerBackoff(peer.node_id, peer.backoff_failures, peer.next_attempt_ms)
+        state = state.record_failure(now, code)
+        peer.backoff_failures, peer.next_attempt_ms = state.failures, state.next_attempt_at
+        peer.last_error = f"{code}: {message}"[:500]
+        peer.last_error_at = utcnow()
+        session.commit()
+    finally:
+        session.close()
+
+
+def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | None = None,
+              max_pages: int | None = None) -> SyncResult:
+    """Pull ``peer_id``'s feed until it is exhausted (or ``max_pages``); commits per page."""
+    factory = runtime.session_factory
+    assert factory is not None
+    session = factory()
+    result = SyncResult(peer="")
+    try:
+        peer = session.get(Peer, peer_id)
+        if peer is None or peer.status != APPROVED:
+            result.error = "not_peer"
+            return result
+        result.peer = peer.node_id
+        client = runtime.client(peer.node_id)
+        try:
+            while max_pages is None or result.pages < max_pages:
+                after = peer.last_applied_seq
+                session.commit()  # no transaction stays open across the network call
+                page = client.get_feed(peer.node_id, after, runtime.page_limit)
+                result.pages += 1
+                if page["snapshot_required"]:
+                    logger.warning("peer %s asks for a full resync", peer.node_id)
+                    peer.last_applied_seq = 0
+                    peer.resync_started_at = utcnow()
+                    session.commit()
+                    continue
+                lookup = keyring.lookup_for_peer(session, runtime, peer)
+                now = now_ms()
+                verified: list[FeedItem | None] = []
+                for raw in page["items"]:
+                    if raw.get("type") not in FEED_ITEM_TYPES:
+                        verified.append(None)  # a newer type: skipped, cursor advances
+                        continue
+                    verified.append(verify_feed_item(raw, peer.node_id, lookup, now_ms=now))
+                for item in verified:
+                    if item is None or item.seq <= after:
+                        result.skipped += 1
+                        continue
+                    if apply_item(session, peer, item):
+                        result.applied += 1
+                    else:
+                        result.skipped += 1
+                if page["items"]:
+                    peer.last_applied_seq = page["items"][-1]["seq"]
+                finished = not page["has_more"]
+                if finished and peer.resync_started_at is not None:
+                    for handler in RESYNC_HANDLERS:
+                        handler(session, peer, peer.resync_started_at)
+                    _drop_unseen(session, peer, peer.resync_started_at)
+                    peer.resync_started_at = None
+                if finished:
+                    peer.backoff_failures, peer.next_attempt_ms = 0, 0
+                    peer.last_error = None
+                    peer.last_success_at = utcnow()
+                session.commit()
+                if progress is not None:
+                    progress(peer.node_id, len(page["items"]))
+                if finished:
+                    break
+        finally:
+            client.close()
+        result.cursor = peer.last_applied_seq
+        return result
+    except FederationError as exc:
+        session.rollback()
+        result.error = exc.code
+        logger.info("sync with %s failed: %s %s", result.peer, exc.code, exc.message)
+        _record_failure(factory, peer_id, exc.code, exc.message, now_ms())
+        return result
+    except Exception as exc:
+        session.rollback()
+        result.error = "internal_error"
+        logger.exception("sync with %s crashed", result.peer)
+        _record_failure(factory, peer_id, "internal_error", type(exc).__name__, now_ms())
+        return result
+    finally:
+        session.close()
+
+
+def _drop_unseen(session: Session, peer: Peer, since: datetime) -> None:
+    session.query(FeedCopy).filter(FeedCopy.peer_node_id == peer.node_id,
+                                   FeedCopy.updated_at < since).delete()
+
+
+def due_peers(session: Session, now: int, *, force: bool = False) -> list[Peer]:
+    peers = session.scalars(select(Peer).where(Peer.status == APPROVED).order_by(Peer.id)).all()
+    return [p for p in peers if force or p.next_attempt_ms <= now]
+
+
+def sync_all(runtime: FederationRuntime, *, force: bool = False,
+             progress: Progress | None = None) -> list[SyncResult]:
+    """Sync every approved peer that is due (all of them with ``force``), then expire leases."""
+    assert runtime.session_factory is not None
+    session = runtime.session_factory()
+    try:
+        ids = [p.id for p in due_peers(session, now_ms(), force=force)]
+    finally:
+        session.close()
+    results = [sync_peer(runtime, peer_id, progress=progress) for peer_id in ids]
+    expire_leases(runtime)
+    return results
+
+
+def expire_leases(runtime: FederationRuntime) -> int:
+    """Run every registered lease expirer in one transaction; returns copies dropped."""
+    assert runtime.session_factory is not None
+    session = runtime.session_factory()
+    try:
+        dropped = sum(int(fn(session, utcnow()) or 0) for fn in LEASE_EXPIRERS)
+        session.commit()
+        return dropped
+    finally:
+        session.close()
+
+
+def copies_of(session: Session, peer_node_id: str) -> dict[str, dict | None]:
+    """The copies held from a peer: object id → verified item (None for a tombstone)."""
+    rows = session.scalars(select(FeedCopy).where(FeedCopy.peer_node_id == peer_node_id))
+    return {row.object_id: (json.loads(row.item_json) if row.item_json else None) for row in rows}
