@@ -13,6 +13,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from . import cli_federation
 from .app import create_app
 from .config import CONFIG_FILENAME, instance_path_from_env
 from .db import db
@@ -68,6 +69,9 @@ def _ask(value: str | None, label: str, default: str = "") -> str:
 @click.group()
 def main() -> None:
     """Coworknet: the community node of a coworking space."""
+
+
+cli_federation.register(main)
 
 
 @main.command()

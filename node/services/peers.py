@@ -117,9 +117,10 @@ def _peering_message(session: Session, runtime: FederationRuntime, peer: Peer,
 
 def request_peering(session: Session, runtime: FederationRuntime, url: str,
                     message: str = "") -> Peer:
-    """Our manager asks ``url`` to peer: fetch and verify its document, record the peer and
-    send a signed ``peering.request``. A network failure is kept as the peer's last error and
-    the request is re-sent by the scheduler. Flushes."""
+    """Our manager asks ``url`` to peer: fetch and verify its document and record the peer.
+    Flushes; after commit, the caller sends the request with :func:`send_confirmation` (no
+    transaction may stay open across a network call); the scheduler re-sends it until it
+    goes through."""
     node_id = keyring.normalise_peer_url(url)
     if node_id == runtime.node_id:
         raise DomainBadRequest(N_("A node cannot peer with itself."))
@@ -139,12 +140,12 @@ def request_peering(session: Session, runtime: FederationRuntime, url: str,
     peer.needs_confirmation = True
     peer.message = message[:1000]
     session.flush()
-    send_confirmation(session, runtime, peer)
     return peer
 
 
 def send_confirmation(session: Session, runtime: FederationRuntime, peer: Peer) -> bool:
-    """Post our peering request to ``peer``; on ``approved`` the peering is complete."""
+    """Post our peering request to ``peer``; on ``approved`` the peering is complete.
+    Call it with no write transaction open (after a commit); flushes the outcome."""
     client = runtime.client(peer.node_id)
     try:
         answer = client.post_signed(peer.node_id, PEERING_PATH,
