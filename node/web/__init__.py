@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
-from . import account, admin, auth, context, oidc, portal
+from . import account, admin, auth, context, network, oidc, portal
 
 
 @dataclass(frozen=True)
@@ -42,4 +42,5 @@ def register_web(app: Flask) -> None:
     for module in (auth, portal, account, admin):
         app.register_blueprint(module.bp)
     oidc.init_app(app)
+    network.init_app(app)
     app.context_processor(_template_helpers)

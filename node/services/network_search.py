@@ -1,0 +1,417 @@
+"""Network search: the replicated copies of peers' directory entries plus our own members,
+indexed by (concept, precomputed score, entry), searched locally.
+
+Peers' entries arrive through the signed feed (``directory.entry``) and carry a lease: a copy
+whose lease ran out is dropped even if its tombstone never arrived. Our own active members
+are indexed from their profiles. A result shows only the concepts the query matched, never a
+whole skill set, and stands behind a per-search handle rather than the entry's pseudonym.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..errors import N_, NotFound, RateLimited
+from ..models import Member, NetworkEntry, NetworkEntryConcept, Peer, Space
+from ..models.base import utcnow
+from . import federation_hooks
+from .thesaurus import Thesaurus, get_thesaurus
+
+logger = logging.getLogger(__name__)
+
+ITEM_TYPE = "directory.entry"
+GROUP_PREFIX = "g:"
+LEVEL_RANK = {"beginner": 0, "intermediate": 1, "confirmed": 2, "expert": 3}
+#: A peer may not keep its entries alive here longer than this without re-publishing.
+MAX_LEASE = timedelta(days=8)
+MAX_RESULTS = 50
+#: Proximity of an entry to the searcher: our own space, same city, same region, elsewhere.
+PROXIMITY_LOCAL, PROXIMITY_CITY, PROXIMITY_REGION, PROXIMITY_FAR = 3, 2, 1, 0
+
+
+def group_key(group_id: str) -> str:
+    """The index key of a generalised skill (a thesaurus group)."""
+    return GROUP_PREFIX + group_id
+
+
+def entry_score(level_band: str, *, available: int, proximity: int, generalised: bool) -> int:
+    """The static rank of one (concept, entry) row: proximity, then level, then availability."""
+    return proximity * 100 + LEVEL_RANK.get(level_band, 2) * 20 + available * 5 + (
+        0 if generalised else 10
+    )
+
+
+def _availability(entry: NetworkEntry) -> int:
+    return int(entry.open_to_help) + int(entry.open_to_paid) + int(entry.open_to_barter)
+
+
+def _reindex(session: Session, entry: NetworkEntry, concepts: Iterable[tuple[str, str, bool]],
+             proximity: int) -> None:
+    session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id == entry.id))
+    seen: set[str] = set()
+    for key, band, generalised in concepts:
+        if key in seen:
+            continue
+        seen.add(key)
+        session.add(NetworkEntryConcept(
+            concept=key, entry_id=entry.id, level_band=band, is_generalised=generalised,
+            score=entry_score(band, available=_availability(entry), proximity=proximity,
+                              generalised=generalised),
+        ))
+
+
+# --- peers' copies --------------------------------------------------------------------------
+
+
+def _proximity(session: Session, owner: str, place_kind: str, place_value: str) -> int:
+    space = session.scalar(select(Space).limit(1))
+    if space is None:
+        return PROXIMITY_FAR
+    peer = session.scalar(select(Peer).where(Peer.node_id == owner))
+    city = place_value if place_kind == "city" else (peer.city if peer else "")
+    region = place_value if place_kind == "region" else (peer.region if peer else "")
+    if place_kind != "region" and city and city == space.city:
+        return PROXIMITY_CITY
+    if region and region == space.region:
+        return PROXIMITY_REGION
+    return PROXIMITY_FAR
+
+
+def apply_directory_item(session: Session, peer, item: dict, now: datetime | None = None) -> None:
+    """Store or drop a peer's verified ``directory.entry`` item (idempotent)."""
+    now = now or utcnow()
+    entry = session.scalar(select(NetworkEntry).where(NetworkEntry.object_id == item["id"]))
+    if item.get("deleted"):
+        if entry is not None:
+            session.delete(entry)
+            session.flush()
+        return
+    content = item["content"]
+    lease = datetime.fromtimestamp(content["lease_until_ts"] / 1000, UTC)
+    if entry is None:
+        entry = NetworkEntry(object_id=item["id"], owner=item["owner"])
+        session.add(entry)
+    named = bool(content["named"])
+    entry.pseudonym = content["pseudonym"]
+    entry.is_named = named
+    entry.display_name = content.get("display_name", "") if named else ""
+    entry.headline = content.get("headline", "") if named else ""
+    entry.languages = " " + " ".join(content["languages"]) + " "
+    entry.open_to_help = content["open_to_help"]
+    entry.open_to_paid = content["open_to_paid"]
+    entry.open_to_barter = content["open_to_barter"]
+    entry.trade_group = content["trade_group"]
+    entry.place_kind = content["place"]["kind"]
+    entry.place_value = content["place"]["value"]
+    entry.lease_until = min(lease, now + MAX_LEASE)
+    entry.updated_at = now
+    session.flush()
+    proximity = _proximity(session, item["owner"], entry.place_kind, entry.place_value)
+    _reindex(session, entry, (
+        (group_key(c["concept"]) if c["generalised"] else c["concept"], c["level_band"],
+         c["generalised"])
+        for c in content["concepts"]
+    ), proximity)
+    session.flush()
+
+
+@federation_hooks.on_feed_item(ITEM_TYPE)
+def _on_directory_item(session: Session, peer, item: dict) -> None:
+    apply_directory_item(session, peer, item)
+
+
+def expire_copies(session: Session, now: datetime) -> int:
+    """Drop peers' copies whose lease ran out; returns how many were dropped."""
+    expired = list(session.scalars(
+        select(NetworkEntry.id).where(NetworkEntry.owner.is_not(None), NetworkEntry.lease_until < now)
+    ))
+    if expired:
+        session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id.in_(expired)))
+        session.execute(delete(NetworkEntry).where(NetworkEntry.id.in_(expired)))
+        session.flush()
+        logger.info("dropped %d expired directory copies", len(expired))
+    return len(expired)
+
+
+federation_hooks.lease_expirer(expire_copies)
+
+
+def drop_copies_of(session: Session, owner: str) -> int:
+    """Forget every copy a peer sent us (peer removed)."""
+    ids = list(session.scalars(select(NetworkEntry.id).where(NetworkEntry.owner == owner)))
+    if ids:
+        session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id.in_(ids)))
+        session.execute(delete(NetworkEntry).where(NetworkEntry.id.in_(ids)))
+        session.flush()
+    return len(ids)
+
+
+# --- our own members ------------------------------------------------------------------------
+
+
+def refresh_local_entries(session: Session, member_ids: Iterable[int] | None = None,
+                          thesaurus: Thesaurus | None = None) -> None:
+    """Index our active members (all of them, or ``member_ids``) for network search."""
+    thesaurus = thesaurus or get_thesaurus()
+    space = session.scalar(select(Space).limit(1))
+    statement = select(Member).options(selectinload(Member.skills), selectinload(Member.languages))
+    stale = select(NetworkEntry).where(NetworkEntry.member_id.is_not(None))
+    if member_ids is not None:
+        ids = list(member_ids)
+        statement = statement.where(Member.id.in_(ids))
+        stale = stale.where(NetworkEntry.member_id.in_(ids))
+    existing = {entry.member_id: entry for entry in session.scalars(stale)}
+    for member in session.scalars(statement):
+        entry = existing.pop(member.id, None)
+        concepts = [s for s in member.skills if s.concept_id]
+        if not member.is_active or not concepts:
+            if entry is not None:
+                session.delete(entry)
+            continue
+        if entry is None:
+            entry = NetworkEntry(member_id=member.id)
+            session.add(entry)
+        trade = thesaurus.trade(member.trade_id) if member.trade_id else None
+        entry.is_named = True
+        entry.display_name = member.display_name
+        entry.headline = member.headline
+        entry.languages = " " + " ".join(member.language_codes) + " "
+        entry.open_to_help = member.open_to_help
+        entry.open_to_paid = member.open_to_paid
+        entry.open_to_barter = member.open_to_barter
+        entry.trade_group = trade.group if trade else None
+        entry.place_kind = "space"
+        entry.place_value = space.name if space else ""
+        entry.updated_at = utcnow()
+        session.flush()
+        _reindex(session, entry, (
+            (s.concept_id, thesaurus.level_band(s.level), False) for s in concepts
+        ), PROXIMITY_LOCAL)
+    for entry in existing.values():
+        session.delete(entry)
+    session.flush()
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkQuery:
+    text: str = ""
+    language: str | None = None
+    trade_group: str | None = None
+    place: str | None = None
+    open_to_help: bool = False
+    open_to_paid: bool = False
+    open_to_barter: bool = False
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class MatchedConcept:
+    key: str  # concept id or ``g:<group>``
+    level_band: str
+    is_generalised: bool
+
+
+@dataclass
+class Hit:
+    entry: NetworkEntry
+    matched: list[MatchedConcept] = field(default_factory=list)
+
+    @property
+    def is_local(self) -> bool:
+        return self.entry.member_id is not None
+
+
+@dataclass
+class SearchResult:
+    concept_ids: frozenset[str]
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+
+
+def query_keys(text: str, thesaurus: Thesaurus) -> tuple[frozenset[str], list[str]]:
+    """Concepts a query names (accents, stopwords and typos tolerated), and the index keys
+    to look up: each concept, then its group for generalised entries."""
+    concept_ids = thesaurus.expand_query(text, typos=True).concept_ids
+    keys = sorted(concept_ids)
+    groups = sorted({group_key(thesaurus.parent_group(c).id) for c in concept_ids})
+    return concept_ids, keys + [g for g in groups if g not in keys]
+
+
+def _filters(query: NetworkQuery, now: datetime, exclude_member_id: int | None) -> list:
+    conditions = [
+        (NetworkEntry.owner.is_(None)) | (NetworkEntry.lease_until >= now),
+    ]
+    if exclude_member_id is not None:
+        conditions.append(
+            (NetworkEntry.member_id.is_(None)) | (NetworkEntry.member_id != exclude_member_id)
+        )
+    if query.language:
+        conditions.append(NetworkEntry.languages.contains(f" {query.language} "))
+    if query.trade_group:
+        conditions.append(NetworkEntry.trade_group == query.trade_group)
+    if query.place:
+        conditions.append(NetworkEntry.place_value == query.place)
+    for flag in ("open_to_help", "open_to_paid", "open_to_barter"):
+        if getattr(query, flag):
+            conditions.append(getattr(NetworkEntry, flag).is_(True))
+    return conditions
+
+
+def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: int | None = None,
+                   thesaurus: Thesaurus | None = None, now: datetime | None = None) -> SearchResult:
+    """Entries holding a concept the query names, best first (entries matching more of the
+    query's concepts, then by precomputed score); facets count the whole match."""
+    thesaurus = thesaurus or get_thesaurus()
+    now = now or utcnow()
+    concept_ids, keys = query_keys(query.text, thesaurus)
+    if not keys:
+        return SearchResult(concept_ids, [], {})
+    conditions = [NetworkEntryConcept.concept.in_(keys),
+                  *_filters(query, now, exclude_member_id)]
+    matched = (
+        select(NetworkEntryConcept.entry_id,
+               func.count().label("n"), func.max(NetworkEntryConcept.score).label("best"))
+        .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
+        .where(*conditions)
+        .group_by(NetworkEntryConcept.entry_id)
+    )
+    limit = max(1, min(query.limit, MAX_RESULTS))
+    if len(keys) == 1:
+        # One key: read the index in score order and stop at the limit.
+        ranked = list(session.execute(
+            select(NetworkEntryConcept.entry_id)
+            .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
+            .where(*conditions)
+            .order_by(NetworkEntryConcept.score.desc(), NetworkEntryConcept.entry_id)
+            .limit(limit)
+        ).scalars())
+    else:
+        sub = matched.subquery()
+        ranked = list(session.execute(
+            select(sub.c.entry_id).order_by(sub.c.n.desc(), sub.c.best.desc(), sub.c.entry_id)
+            .limit(limit)
+        ).scalars())
+    entries = {e.id: e for e in session.scalars(select(NetworkEntry).where(NetworkEntry.id.in_(ranked)))}
+    rows = session.scalars(select(NetworkEntryConcept).where(
+        NetworkEntryConcept.entry_id.in_(ranked), NetworkEntryConcept.concept.in_(keys)
+    ).order_by(NetworkEntryConcept.score.desc()))
+    hits = {entry_id: Hit(entries[entry_id]) for entry_id in ranked}
+    for row in rows:
+        hits[row.entry_id].matched.append(
+            MatchedConcept(row.concept, row.level_band, row.is_generalised)
+        )
+    return SearchResult(concept_ids, [hits[i] for i in ranked],
+                        _facets(session, matched.subquery()))
+
+
+def _facets(session: Session, matched) -> dict[str, dict[str, int]]:
+    facets: dict[str, dict[str, int]] = {}
+    for name, column in (("trade_group", NetworkEntry.trade_group),
+                         ("place", NetworkEntry.place_value)):
+        counts = session.execute(
+            select(column, func.count()).join(matched, matched.c.entry_id == NetworkEntry.id)
+            .where(column.is_not(None)).group_by(column).order_by(func.count().desc()).limit(20)
+        )
+        facets[name] = {value: count for value, count in counts if value}
+    return facets
+
+
+# --- per-search handles ---------------------------------------------------------------------
+
+
+class Handles:
+    """Opaque, per-search tokens that stand for an entry (never its pseudonym or row id).
+
+    Each token is encrypted with a fresh IV, so the same entry gets a different handle in every
+    search; a token only opens for the member it was issued to, for a limited time."""
+
+    def __init__(self, secret: str, max_age: timedelta = timedelta(hours=12)) -> None:
+        key = hashlib.sha256(b"coworknet/network-search-handle/v1\0" + secret.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+        self._max_age = int(max_age.total_seconds())
+
+    def issue(self, member_id: int, entry_id: int) -> str:
+        payload = json.dumps([member_id, entry_id]).encode()
+        return self._fernet.encrypt(payload).decode("ascii")
+
+    def open(self, member_id: int, token: str) -> int:
+        """The entry id behind ``token``; NotFound when forged, stale or someone else's."""
+        try:
+            owner, entry_id = json.loads(self._fernet.decrypt(token.encode("ascii"),
+                                                               ttl=self._max_age))
+        except (InvalidToken, ValueError, TypeError, UnicodeEncodeError):
+            raise NotFound(N_("This search result is no longer available.")) from None
+        if owner != member_id:
+            raise NotFound(N_("This search result is no longer available."))
+        return int(entry_id)
+
+
+def concept_label(key: str, locale: str, thesaurus: Thesaurus | None = None) -> str:
+    """The label of a concept id or a ``g:<group>`` key in ``locale``."""
+    thesaurus = thesaurus or get_thesaurus()
+    lang = "en" if locale[:2] == "en" else "fr"
+    if key.startswith(GROUP_PREFIX):
+        group = thesaurus.group(key[len(GROUP_PREFIX):])
+        return group[lang] if group else key
+    concept = thesaurus.concept(key)
+    return concept[lang] if concept else key
+
+
+def result_cards(result: SearchResult, handles: Handles, member_id: int, locale: str) -> list[dict]:
+    """Result cards: the matched concepts and level bands only, a fresh handle per result."""
+    cards = []
+    for hit in result.hits:
+        entry = hit.entry
+        cards.append({
+            "handle": None if hit.is_local else handles.issue(member_id, entry.id),
+            "local": hit.is_local,
+            "member_id": entry.member_id,
+            "display_name": entry.display_name if entry.is_named else None,
+            "headline": (entry.headline or None) if entry.is_named else None,
+            "matched": [
+                {"concept": m.key, "label": concept_label(m.key, locale),
+                 "level_band": m.level_band, "generalised": m.is_generalised}
+                for m in hit.matched
+            ],
+            "languages": entry.languages.split(),
+            "open_to_help": entry.open_to_help,
+            "open_to_paid": entry.open_to_paid,
+            "open_to_barter": entry.open_to_barter,
+            "trade_group": entry.trade_group,
+            "place": {"kind": entry.place_kind, "value": entry.place_value},
+        })
+    return cards
+
+
+class SearchLimiter:
+    """At most ``limit`` searches per member in any ``window`` (per process)."""
+
+    def __init__(self, limit: int = 60, window: timedelta = timedelta(minutes=1)) -> None:
+        self.limit, self.window = limit, window
+        self._recent: dict[int, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, member_id: int, now: datetime | None = None) -> None:
+        """Count one search; RateLimited beyond the limit."""
+        now = now or utcnow()
+        with self._lock:
+            recent = [t for t in self._recent.get(member_id, []) if now - t < self.window]
+            if len(recent) >= self.limit:
+                self._recent[member_id] = recent
+                raise RateLimited(N_("Too many searches. Please wait a moment."))
+            recent.append(now)
+            self._recent[member_id] = recent

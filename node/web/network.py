@@ -1,0 +1,197 @@
+"""Network search in the portal: search my space and the peers' copies, ask for an
+introduction, answer the requests addressed to me; the managers' view of the flow."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, lazy_gettext
+from flask_babel import gettext as _
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from schemas.network import (
+    IntroductionAcceptSchema,
+    IntroductionDeclineSchema,
+    IntroductionRequestSchema,
+    NetworkSearchQuerySchema,
+    RequestsPausedSchema,
+)
+
+from ..db import EXTENSION_KEY, db
+from ..errors import DomainError
+from ..models import Member, MemberLanguage, MemberSkill, Peer
+from ..services import introductions, network_export, network_search
+from ..services.keyring import RUNTIME_INFO_KEY
+from ..services.thesaurus import get_thesaurus
+from .forms import parse, simple_form
+from .security import manager_required, member_required
+
+bp = Blueprint("network", __name__)
+DIRTY_KEY = "coworknet.network.dirty"
+CHECKBOXES = ("open_to_help", "open_to_paid", "open_to_barter")
+
+
+def handles() -> network_search.Handles:
+    return current_app.extensions["coworknet.network.handles"]
+
+
+def search_query(data: dict) -> network_search.NetworkQuery:
+    return network_search.NetworkQuery(
+        text=data["q"], language=data["language"] or None, trade_group=data["trade_group"] or None,
+        place=data["place"] or None, open_to_help=data["open_to_help"],
+        open_to_paid=data["open_to_paid"], open_to_barter=data["open_to_barter"],
+        limit=data["limit"],
+    )
+
+
+@bp.route("/network")
+@member_required
+def search():
+    try:
+        data = parse(NetworkSearchQuerySchema(), simple_form(request.args, checkboxes=CHECKBOXES))
+    except DomainError as exc:
+        flash(_(exc.message), "error")
+        data = parse(NetworkSearchQuerySchema(), {})
+    current_app.extensions["coworknet.network.limiter"].check(g.member.id)
+    result = network_search.search_network(db.session, search_query(data), exclude_member_id=g.member.id)
+    cards = network_search.result_cards(result, handles(), g.member.id, str(get_locale() or "fr"))
+    return render_template("network/search.html", query=data, cards=cards, result=result,
+                           thesaurus=get_thesaurus())
+
+
+@bp.route("/network/introductions", methods=["POST"])
+@member_required
+def ask_introduction():
+    data = parse(IntroductionRequestSchema(), simple_form(request.form))
+    entry_id = handles().open(g.member.id, data["handle"])
+    introductions.request_introduction(db.session, g.member, entry_id, data["message"], data["concept"])
+    db.session.commit()
+    flash(_("Your introduction request was sent. You will see the answer here."), "success")
+    return redirect(url_for("network.my_introductions"))
+
+
+@bp.route("/network/introductions")
+@member_required
+def my_introductions():
+    sent, received = introductions.list_for_member(db.session, g.member)
+    return render_template(
+        "network/introductions.html", sent=sent, received=received,
+        status=introductions.visible_status, paused=introductions.requests_paused(db.session, g.member),
+        holders=network_export.peers_holding(db.session, g.member),
+    )
+
+
+@bp.route("/network/introductions/<int:intro_id>/accept", methods=["POST"])
+@member_required
+def accept(intro_id: int):
+    data = parse(IntroductionAcceptSchema(), simple_form(request.form, checkboxes=("reveal_email",)))
+    introductions.accept_introduction(db.session, g.member, intro_id, reveal_email=data["reveal_email"],
+                                      message=data["message"])
+    db.session.commit()
+    flash(_("Introduction accepted: your contact details were sent."), "success")
+    return redirect(url_for("network.my_introductions"))
+
+
+@bp.route("/network/introductions/<int:intro_id>/decline", methods=["POST"])
+@member_required
+def decline(intro_id: int):
+    parse(IntroductionDeclineSchema(), simple_form(request.form))
+    introductions.decline_introduction(db.session, g.member, intro_id)
+    db.session.commit()
+    flash(_("Introduction declined. The requester will not be told."), "success")
+    return redirect(url_for("network.my_introductions"))
+
+
+@bp.route("/network/pause", methods=["POST"])
+@member_required
+def pause():
+    data = parse(RequestsPausedSchema(), simple_form(request.form, checkboxes=("paused",)))
+    introductions.set_requests_paused(db.session, g.member, data["paused"])
+    db.session.commit()
+    return redirect(url_for("network.my_introductions"))
+
+
+@bp.route("/admin/network")
+@manager_required
+def admin_flow():
+    rows = introductions.list_all(db.session)
+    members = {m.id: m for m in db.session.query(Member).filter(Member.id.in_({r.member_id for r in rows}))}
+    return render_template("network/admin.html", rows=rows, members=members,
+                           status=introductions.visible_status)
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+
+#: Member columns that change what the network index or the exports hold.
+SHARED_COLUMNS = ("status", "visibility", "display_name", "headline", "trade_id", *CHECKBOXES)
+
+
+def _member_changed(member: Member) -> bool:
+    state = inspect(member)
+    return state.deleted or any(state.attrs[name].history.has_changes() for name in SHARED_COLUMNS)
+
+
+def _touched_members(session: Session) -> set[int]:
+    ids: set[int] = set()
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, Member) and obj.id is not None and (
+            obj in session.deleted or _member_changed(obj)
+        ):
+            ids.add(obj.id)
+        elif isinstance(obj, MemberSkill | MemberLanguage) and obj.member_id is not None:
+            ids.add(obj.member_id)
+        elif isinstance(obj, Peer):
+            ids.add(-1)  # peers changed: re-export, no local entry to refresh
+    return ids
+
+
+def _watch_member_changes(factory, settings: network_export.NetworkSettings | None) -> None:
+    """Keep the search index and the exports in step with profiles, in the same commit."""
+
+    @event.listens_for(factory, "before_flush")
+    def _mark(session, _context, _instances):
+        touched = _touched_members(session)
+        if touched:
+            session.info.setdefault(DIRTY_KEY, set()).update(touched)
+
+    @event.listens_for(factory, "before_commit")
+    def _refresh(session):
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+        touched = session.info.pop(DIRTY_KEY, None)
+        if not touched:
+            return
+        network_search.refresh_local_entries(session, {i for i in touched if i > 0})
+        if settings is not None and RUNTIME_INFO_KEY in session.info:
+            report = network_export.sync_exports(session, settings)
+            introductions.cancel_incoming_for(session, report.withdrawn_members)
+        session.info.pop(DIRTY_KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    """Register the network pages, the menu entries and the index/export upkeep."""
+    from . import add_nav_item
+
+    settings = network_export.NetworkSettings.from_config(app.config)
+    factory = app.extensions[EXTENSION_KEY]
+    if settings is not None:
+        factory.kw.setdefault("info", {})[network_export.SETTINGS_INFO_KEY] = settings
+    _watch_member_changes(factory, settings)
+    app.extensions["coworknet.network.handles"] = network_search.Handles(app.config["SECRET_KEY"])
+    app.extensions["coworknet.network.limiter"] = network_search.SearchLimiter(
+        int(app.config.get("NETWORK_SEARCHES_PER_MINUTE", 60))
+    )
+    app.register_blueprint(bp)
+    add_nav_item(app, "network.search", lazy_gettext("Network"))
+    add_nav_item(app, "network.admin_flow", lazy_gettext("Introductions"), admin=True)
