@@ -25,6 +25,7 @@ from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
 from ..models import DirectoryExport, Introduction, Member, NetworkEntry, NetworkPreference, Space
 from ..models.base import utcnow
 from . import federation_hooks
+from .federation_hooks import send_inbox_message
 from .keyring import runtime_of
 from .mail import Mail, MailSender
 from .network_export import SHARED_VISIBILITIES, NetworkSettings, settings_of
@@ -59,8 +60,6 @@ def visible_status(intro: Introduction, now: datetime | None = None) -> str:
 def request_introduction(session: Session, requester: Member, entry_id: int, message: str,
                          concept: str = "", now: datetime | None = None) -> Introduction:
     """Queue an introduction request to the node owning a remote entry; flushes."""
-    from .inbox import send_inbox_message  # the transport's delivery queue
-
     now = now or utcnow()
     settings = _settings(session)
     entry = session.get(NetworkEntry, entry_id)
@@ -197,8 +196,6 @@ def _incoming(session: Session, expert: Member, intro_id: int, now: datetime) ->
 def accept_introduction(session: Session, expert: Member, intro_id: int, *, reveal_email: bool,
                         message: str = "", now: datetime | None = None) -> Introduction:
     """Accept: reveal the expert's name (and email if chosen) to the requester; flushes."""
-    from .inbox import send_inbox_message
-
     now = now or utcnow()
     intro = _incoming(session, expert, intro_id, now)
     intro.status, intro.answered_at = "accepted", now

@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session, selectinload
 from federation.canonical import canonical_dumps
 from federation.pseudonyms import current_epoch, pseudonym
 
-from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer, Space
+from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
-from .network_search import GROUP_PREFIX, ITEM_TYPE, group_key
+from .federation_hooks import publish
+from .network_search import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
 from .thesaurus import Thesaurus, get_thesaurus
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ def shared_members(session: Session) -> list[Member]:
     ))
 
 
-def _network_counts(session: Session, space: Space) -> tuple[Counter, Counter]:
+def _network_counts(session: Session, space: Locality) -> tuple[Counter, Counter]:
     """How many peers' copies hold each index key in our city and in our region."""
     peers = {p.node_id: p for p in session.scalars(select(Peer))}
     in_city: Counter = Counter()
@@ -151,9 +152,7 @@ def _network_counts(session: Session, space: Space) -> tuple[Counter, Counter]:
 def draft_entries(session: Session, k: int = 3, thesaurus: Thesaurus | None = None) -> dict[int, Draft]:
     """The entry each opted-in member may share, after the rare-skill rule (k-anonymity)."""
     thesaurus = thesaurus or get_thesaurus()
-    space = session.scalar(select(Space).limit(1))
-    if space is None:
-        return {}
+    space = our_locality(session)
     members = shared_members(session)
     skills: dict[int, dict[str, str]] = {}
     for member in members:
@@ -235,8 +234,6 @@ def sync_exports(session: Session, settings: NetworkSettings, now: datetime | No
     """Publish what each approved peer should hold and withdraw what it should not; flushes.
 
     Unchanged entries are re-published only when their lease is about to end."""
-    from .feed import publish  # the transport's outbox
-
     now = now or utcnow()
     report = ExportReport()
     peer_ids = list(peers) if peers is not None else approved_peer_ids(session)
@@ -260,11 +257,11 @@ def sync_exports(session: Session, settings: NetworkSettings, now: datetime | No
             if row is not None and row.local_id != local_id:  # new epoch: retire the old id
                 publish(session, item_type=ITEM_TYPE, local_id=row.local_id, deleted=True,
                         recipient=peer_id)
+            publish(session, item_type=ITEM_TYPE, local_id=local_id, content=content,
+                    recipient=peer_id)
             if row is None:
                 row = DirectoryExport(peer_node_id=peer_id, member_id=member_id)
                 session.add(row)
-            publish(session, item_type=ITEM_TYPE, local_id=local_id, content=content,
-                    recipient=peer_id)
             row.local_id, row.pseudonym, row.content_hash = local_id, alias, digest
             row.published_at, row.lease_until = now, lease_until
             report.published += 1

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import N_, NotFound, RateLimited
-from ..models import Member, NetworkEntry, NetworkEntryConcept, Peer, Space
+from ..models import FeedCopy, Member, NetworkEntry, NetworkEntryConcept, Peer, Space
 from ..models.base import utcnow
 from . import federation_hooks
+from .keyring import RUNTIME_INFO_KEY
 from .thesaurus import Thesaurus, get_thesaurus
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,24 @@ MAX_LEASE = timedelta(days=8)
 MAX_RESULTS = 50
 #: Proximity of an entry to the searcher: our own space, same city, same region, elsewhere.
 PROXIMITY_LOCAL, PROXIMITY_CITY, PROXIMITY_REGION, PROXIMITY_FAR = 3, 2, 1, 0
+
+
+@dataclass(frozen=True)
+class Locality:
+    name: str
+    city: str
+    region: str
+
+
+def our_locality(session: Session) -> Locality:
+    """Our space's name, city and region (the space row, else the node's settings)."""
+    space = session.scalar(select(Space).limit(1))
+    if space is not None:
+        return Locality(space.name, space.city, space.region)
+    runtime = session.info.get(RUNTIME_INFO_KEY)
+    if runtime is not None:
+        return Locality(runtime.name, runtime.city, runtime.region)
+    return Locality("", "", "")
 
 
 def group_key(group_id: str) -> str:
@@ -75,9 +94,7 @@ def _reindex(session: Session, entry: NetworkEntry, concepts: Iterable[tuple[str
 
 
 def _proximity(session: Session, owner: str, place_kind: str, place_value: str) -> int:
-    space = session.scalar(select(Space).limit(1))
-    if space is None:
-        return PROXIMITY_FAR
+    space = our_locality(session)
     peer = session.scalar(select(Peer).where(Peer.node_id == owner))
     city = place_value if place_kind == "city" else (peer.city if peer else "")
     region = place_value if place_kind == "region" else (peer.region if peer else "")
@@ -131,30 +148,35 @@ def _on_directory_item(session: Session, peer, item: dict) -> None:
     apply_directory_item(session, peer, item)
 
 
-def expire_copies(session: Session, now: datetime) -> int:
-    """Drop peers' copies whose lease ran out; returns how many were dropped."""
-    expired = list(session.scalars(
-        select(NetworkEntry.id).where(NetworkEntry.owner.is_not(None), NetworkEntry.lease_until < now)
-    ))
-    if expired:
-        session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id.in_(expired)))
-        session.execute(delete(NetworkEntry).where(NetworkEntry.id.in_(expired)))
-        session.flush()
-        logger.info("dropped %d expired directory copies", len(expired))
-    return len(expired)
-
-
-federation_hooks.lease_expirer(expire_copies)
-
-
-def drop_copies_of(session: Session, owner: str) -> int:
-    """Forget every copy a peer sent us (peer removed)."""
-    ids = list(session.scalars(select(NetworkEntry.id).where(NetworkEntry.owner == owner)))
-    if ids:
-        session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id.in_(ids)))
-        session.execute(delete(NetworkEntry).where(NetworkEntry.id.in_(ids)))
-        session.flush()
+def _drop_entries(session: Session, condition) -> int:
+    rows = session.execute(select(NetworkEntry.id, NetworkEntry.object_id).where(condition)).all()
+    if not rows:
+        return 0
+    ids = [row.id for row in rows]
+    session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id.in_(ids)))
+    session.execute(delete(NetworkEntry).where(NetworkEntry.id.in_(ids)))
+    # The transport's copy of the signed item holds the same content: keep only its seq
+    # (the ordering guard), as for a tombstone.
+    session.execute(update(FeedCopy).where(FeedCopy.object_id.in_([r.object_id for r in rows]))
+                    .values(item_json=None))
+    session.flush()
     return len(ids)
+
+
+@federation_hooks.lease_expirer
+def expire_copies(session: Session, now: datetime) -> int:
+    """Drop peers' copies whose lease ran out, even if their tombstone never arrived."""
+    dropped = _drop_entries(session, NetworkEntry.owner.is_not(None) & (NetworkEntry.lease_until < now))
+    if dropped:
+        logger.info("dropped %d expired directory copies", dropped)
+    return dropped
+
+
+@federation_hooks.on_resync_complete
+def drop_unseen_copies(session: Session, peer, started_at: datetime) -> int:
+    """After a full resync from ``peer``, drop its entries the resync did not send again."""
+    return _drop_entries(session, (NetworkEntry.owner == peer.node_id)
+                         & (NetworkEntry.updated_at < started_at))
 
 
 # --- our own members ------------------------------------------------------------------------
@@ -164,7 +186,7 @@ def refresh_local_entries(session: Session, member_ids: Iterable[int] | None = N
                           thesaurus: Thesaurus | None = None) -> None:
     """Index our active members (all of them, or ``member_ids``) for network search."""
     thesaurus = thesaurus or get_thesaurus()
-    space = session.scalar(select(Space).limit(1))
+    space = our_locality(session)
     statement = select(Member).options(selectinload(Member.skills), selectinload(Member.languages))
     stale = select(NetworkEntry).where(NetworkEntry.member_id.is_not(None))
     if member_ids is not None:
@@ -192,7 +214,7 @@ def refresh_local_entries(session: Session, member_ids: Iterable[int] | None = N
         entry.open_to_barter = member.open_to_barter
         entry.trade_group = trade.group if trade else None
         entry.place_kind = "space"
-        entry.place_value = space.name if space else ""
+        entry.place_value = space.name
         entry.updated_at = utcnow()
         session.flush()
         _reindex(session, entry, (

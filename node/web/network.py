@@ -186,7 +186,10 @@ def init_app(app: Flask) -> None:
     settings = network_export.NetworkSettings.from_config(app.config)
     factory = app.extensions[EXTENSION_KEY]
     if settings is not None:
-        factory.kw.setdefault("info", {})[network_export.SETTINGS_INFO_KEY] = settings
+        @event.listens_for(factory, "after_begin")
+        def _attach_settings(session, _transaction, _connection):
+            session.info.setdefault(network_export.SETTINGS_INFO_KEY, settings)
+
     _watch_member_changes(factory, settings)
     app.extensions["coworknet.network.handles"] = network_search.Handles(app.config["SECRET_KEY"])
     app.extensions["coworknet.network.limiter"] = network_search.SearchLimiter(
