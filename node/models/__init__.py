@@ -2,6 +2,10 @@
 
 from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
 from .base import Base
+from .connector import (
+    BarterEntry, Candidate, ConnectorSettings, DigestOptOut, NetworkAnswer, Need, NeedAnswer,
+    PeerStats, QueueItem, Referral, SiblingNode,
+)
 from .federation import (
     FeedCopy,
     FeedEntry,
@@ -23,6 +27,17 @@ from .space import Space
 __all__ = [
     "ApiToken",
     "Base",
+    "BarterEntry",
+    "Candidate",
+    "ConnectorSettings",
+    "DigestOptOut",
+    "NetworkAnswer",
+    "Need",
+    "NeedAnswer",
+    "PeerStats",
+    "QueueItem",
+    "Referral",
+    "SiblingNode",
     "FederationLock",
     "FederationSetting",
     "FeedCopy",

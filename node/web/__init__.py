@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
-from . import account, admin, auth, context, network, oidc, portal
+from . import account, admin, auth, connector, context, network, oidc, portal
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ def _template_helpers() -> dict:
 def register_web(app: Flask) -> None:
     for module in (auth, portal, account, admin):
         app.register_blueprint(module.bp)
+    connector.init_app(app)
+    for endpoint, label, admin_menu in connector.NAV_ITEMS:
+        add_nav_item(app, endpoint, label, admin=admin_menu)
     oidc.init_app(app)
     network.init_app(app)
     app.context_processor(_template_helpers)

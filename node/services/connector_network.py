@@ -1,0 +1,119 @@
+"""The connector over the federation: escalation to approved peers' queues, answers of
+consenting candidates, and the signed ``peer.stats`` aggregates behind network totals.
+
+Only the transport (``node.services.inbox``, ``feed``) talks to peers; this module builds
+contents, applies what arrives (idempotently) and registers the handlers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from federation.messages import make_object_id
+
+from ..models import Member, QueueItem
+from ..models.base import utcnow
+from . import connector, engagement, federation_hooks, feed, inbox, ledger
+from .keyring import runtime_of
+from .peers import approved_peers
+
+logger = logging.getLogger(__name__)
+
+CONNECTOR_REQUEST = "connector.request"
+CONNECTOR_RESPONSE = "connector.response"
+PEER_STATS = "peer.stats"
+STATS_LOCAL_ID = "stats/connector"
+
+
+def node_id(session: Session) -> str:
+    return runtime_of(session).node_id
+
+
+def escalate(session: Session, item: QueueItem, message: str, *, space_name: str) -> int:
+    """Send an anonymised request for ``item`` to every approved peer; returns how many.
+
+    The content carries the concepts, the message the manager reviewed and our space's name:
+    nothing about the member. Each message id is ours and unique per peer, so a retried
+    escalation is delivered once."""
+    me = node_id(session)
+    content = connector.escalation_content(item, message=message, base_url=me, space_name=space_name)
+    peers = approved_peers(session)
+    for peer in peers:
+        inbox.send_inbox_message(
+            session, peer, CONNECTOR_REQUEST, content,
+            message_id=make_object_id(me, f"connector/request/{item.id}/{peer.id}"), deliver_now=True,
+        )
+    connector.mark_escalated(session, item)
+    logger.info("connector item %s escalated to %d peers", item.id, len(peers))
+    return len(peers)
+
+
+def already_sent_to(session: Session, item: QueueItem) -> bool:
+    return item.escalated_at is not None
+
+
+def send_response(session: Session, result: connector.ConsentResult) -> None:
+    """A member consented: send their name and e-mail back to the requesting node."""
+    item = result.candidate.item
+    me = node_id(session)
+    local_id = f"connector/response/{result.candidate.id}"
+    content = dict(result.response or {})
+    content["response_id"] = make_object_id(me, local_id)
+    content["space"] = runtime_of(session).name
+    if not content.get("message"):
+        content.pop("message", None)
+    if not content.get("headline"):
+        content.pop("headline", None)
+    inbox.send_inbox_message(session, item.origin_peer, CONNECTOR_RESPONSE, content,
+                             message_id=make_object_id(me, local_id), deliver_now=True)
+
+
+@federation_hooks.on_inbox_message(CONNECTOR_REQUEST)
+def _on_request(session: Session, peer, message: dict) -> dict | None:
+    connector.receive_network_request(session, peer.node_id, message["content"])
+    return None
+
+
+@federation_hooks.on_inbox_message(CONNECTOR_RESPONSE)
+def _on_response(session: Session, peer, message: dict) -> dict | None:
+    connector.receive_network_answer(session, peer.node_id, message["content"], node_id(session))
+    return None
+
+
+# --- aggregates ------------------------------------------------------------------------------
+
+
+def stats_content(session: Session, today: date | None = None) -> dict:
+    """This node's aggregates for the year so far: counts and sums only."""
+    today = today or utcnow().date()
+    totals = ledger.space_totals(session, today.year)
+    board = engagement.dashboard(session, today.replace(day=1), months=1)
+    members_active = session.scalar(select(func.count()).select_from(Member).where(
+        Member.status == "active")) or 0
+    entries = session.scalar(select(func.count()).select_from(Member).where(
+        Member.status == "active", Member.visibility != "space")) or 0
+    start, end = ledger.period_of_year(today.year, today)
+    return {
+        "members_active": int(members_active), "directory_entries": int(entries),
+        "events_upcoming": 0, "period_start": start.isoformat(), "period_end": end.isoformat(),
+        "referrals": totals.referrals, "deals_confirmed": totals.deals_confirmed,
+        "business_cents": totals.business_cents, "regulars": board.regulars,
+        "segments": dict(board.segments),
+    }
+
+
+def publish_stats(session: Session, today: date | None = None) -> None:
+    """Publish (replace) our signed ``peer.stats`` item for every approved peer."""
+    feed.publish(session, item_type=PEER_STATS, local_id=STATS_LOCAL_ID,
+                 content=stats_content(session, today))
+
+
+@federation_hooks.on_feed_item(PEER_STATS)
+def _on_stats(session: Session, peer, item: dict) -> None:
+    if item.get("deleted"):
+        ledger.drop_peer_stats(session, peer.node_id)
+    else:
+        ledger.store_peer_stats(session, peer.node_id, item["content"])

@@ -1,0 +1,226 @@
+"""The weekly digest: per member, needs matching my skills, events matching my interests and
+people I have not met yet. The manager can preview it and turn it off; members opt out with a
+signed link that needs no login."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..errors import N_, NotFound
+from ..models import (
+    Candidate,
+    DigestOptOut,
+    Member,
+    MemberSkill,
+    Need,
+    NeedAnswer,
+    QueueItem,
+    Referral,
+)
+from ..models.base import utcnow
+from .engagement import get_settings
+from .mail import Mail, MailSender
+
+logger = logging.getLogger(__name__)
+
+OPT_OUT_SALT = "coworknet.digest.optout"
+MAX_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class DigestEvent:
+    title: str
+    starts_at: datetime
+    url: str = ""
+
+
+#: Functions ``fn(session, member, now) -> list[DigestEvent]`` giving upcoming events that
+#: match a member's interests; the events area registers one.
+EVENT_SUGGESTERS: list[Callable[[Session, Member, datetime], list[DigestEvent]]] = []
+
+
+def register_event_suggester(fn: Callable[[Session, Member, datetime], list[DigestEvent]]):
+    if fn not in EVENT_SUGGESTERS:
+        EVENT_SUGGESTERS.append(fn)
+    return fn
+
+
+@dataclass
+class Digest:
+    member: Member
+    needs: list[Need] = field(default_factory=list)
+    events: list[DigestEvent] = field(default_factory=list)
+    people: list[Member] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.needs or self.events or self.people)
+
+
+def _matching_needs(session: Session, member: Member) -> list[Need]:
+    concepts = {s.concept_id for s in member.skills if s.concept_id}
+    if not concepts:
+        return []
+    answered = select(NeedAnswer.need_id).where(NeedAnswer.member_id == member.id)
+    needs = session.scalars(
+        select(Need).where(Need.status == "open", Need.author_id != member.id, Need.id.not_in(answered))
+        .order_by(Need.created_at.desc(), Need.id.desc()).limit(100)
+    )
+    return [n for n in needs if concepts & set(n.concept_ids)][:MAX_ITEMS]
+
+
+def _met(session: Session, member: Member) -> set[int]:
+    """Members this one already dealt with through the connector."""
+    met: set[int] = set()
+    for a, b in session.execute(
+        select(Referral.referrer_id, Referral.referee_id).where(
+            or_(Referral.referrer_id == member.id, Referral.referee_id == member.id))
+    ):
+        met |= {a, b}
+    # answers to my needs, and authors of needs I answered
+    met |= set(session.scalars(select(NeedAnswer.member_id).join(Need).where(Need.author_id == member.id)))
+    met |= set(session.scalars(select(Need.author_id).join(NeedAnswer).where(NeedAnswer.member_id == member.id)))
+    met |= set(session.scalars(select(Candidate.member_id).join(QueueItem).where(
+        QueueItem.requester_id == member.id, Candidate.consent == "accepted")))
+    met |= set(session.scalars(select(QueueItem.requester_id).join(Candidate).where(
+        Candidate.member_id == member.id, Candidate.consent == "accepted")))
+    return met
+
+
+def _people_not_met(session: Session, member: Member, limit: int = 3) -> list[Member]:
+    """Active members I have not dealt with yet: those sharing a skill first, then newcomers."""
+    excluded = _met(session, member) | {member.id}
+    mine = {s.concept_id for s in member.skills if s.concept_id}
+    shared = set(session.scalars(select(MemberSkill.member_id).where(MemberSkill.concept_id.in_(mine)))) if mine else set()
+    candidates = session.scalars(
+        select(Member).where(Member.status == "active", Member.id.not_in(excluded))
+        .order_by(Member.created_at.desc(), Member.id.desc()).limit(200)
+    )
+    return sorted(candidates, key=lambda m: (m.id not in shared,))[:limit]
+
+
+def build_digest(session: Session, member: Member, now: datetime | None = None) -> Digest:
+    """The personal suggestions of ``member`` for this week."""
+    now = now or utcnow()
+    events: list[DigestEvent] = []
+    for suggest in EVENT_SUGGESTERS:
+        events.extend(suggest(session, member, now))
+    return Digest(member, _matching_needs(session, member), events[:MAX_ITEMS],
+                  _people_not_met(session, member))
+
+
+def opt_out_token(secret: str, member: Member) -> str:
+    return URLSafeSerializer(secret, salt=OPT_OUT_SALT).dumps(member.id)
+
+
+def member_for_opt_out(session: Session, secret: str, token: str) -> Member:
+    try:
+        member_id = URLSafeSerializer(secret, salt=OPT_OUT_SALT).loads(token)
+    except BadSignature:
+        raise NotFound(N_("This link is not valid.")) from None
+    member = session.get(Member, member_id) if isinstance(member_id, int) else None
+    if member is None:
+        raise NotFound(N_("This link is not valid."))
+    return member
+
+
+def is_opted_out(session: Session, member: Member) -> bool:
+    return session.get(DigestOptOut, member.id) is not None
+
+
+def opt_out(session: Session, member: Member) -> None:
+    """Stop the digest for ``member`` (idempotent)."""
+    if not is_opted_out(session, member):
+        session.add(DigestOptOut(member_id=member.id))
+        session.flush()
+
+
+def opt_in(session: Session, member: Member) -> None:
+    """Receive the digest again."""
+    row = session.get(DigestOptOut, member.id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def set_enabled(session: Session, enabled: bool) -> None:
+    """The manager turns the weekly digest on or off for the whole space."""
+    get_settings(session).digest_enabled = enabled
+    session.flush()
+
+
+@dataclass(frozen=True)
+class DigestLinks:
+    """How to link back to the portal; built by the caller, which knows the URLs."""
+
+    need: Callable[[Need], str]
+    member: Callable[[Member], str]
+    opt_out: Callable[[Member], str]
+    board: str
+
+
+def render_digest(digest: Digest, *, space_name: str, links: DigestLinks, locale: str) -> Mail:
+    """The digest as a plain-text mail, in the member's language."""
+    with force_locale(locale):
+        parts = [_("Hello %(name)s,", name=digest.member.display_name), "",
+                 _("Your week at %(space)s:", space=space_name), ""]
+        if digest.needs:
+            parts.append(_("Needs that match your skills:"))
+            parts += [f"- {n.text[:120]}\n  {links.need(n)}" for n in digest.needs]
+            parts.append("")
+        if digest.events:
+            parts.append(_("Events for you:"))
+            parts += [f"- {e.title} ({e.starts_at:%d/%m %H:%M})" + (f"\n  {e.url}" if e.url else "")
+                      for e in digest.events]
+            parts.append("")
+        if digest.people:
+            parts.append(_("People you have not met yet:"))
+            parts += [f"- {p.display_name}" + (f" — {p.headline}" if p.headline else "") + f"\n  {links.member(p)}"
+                      for p in digest.people]
+            parts.append("")
+        parts.append(_("All open needs: %(url)s", url=links.board))
+        parts += ["", _("Stop receiving this digest: %(url)s", url=links.opt_out(digest.member))]
+        return Mail(to=digest.member.email, subject=_("Your week at %(space)s", space=space_name),
+                    body="\n".join(parts) + "\n")
+
+
+def recipients(session: Session) -> list[Member]:
+    opted_out = select(DigestOptOut.member_id)
+    return list(session.scalars(
+        select(Member).where(Member.status == "active", Member.id.not_in(opted_out)).order_by(Member.id)
+    ))
+
+
+def send_weekly(session: Session, sender: MailSender, *, space_name: str, links: DigestLinks,
+                default_locale: str, now: datetime | None = None, force: bool = False) -> int:
+    """Send the digest to every member who did not opt out; returns how many were sent.
+
+    Nothing is sent when the manager turned it off, or (unless ``force``) when the last run
+    is less than six days old, so a daily cron sends it weekly."""
+    now = now or utcnow()
+    settings = get_settings(session)
+    if not settings.digest_enabled:
+        return 0
+    if not force and settings.last_digest_at and now - settings.last_digest_at < timedelta(days=6):
+        return 0
+    sent = 0
+    for member in recipients(session):
+        digest = build_digest(session, member, now)
+        if digest.is_empty:
+            continue
+        sender.send(render_digest(digest, space_name=space_name, links=links,
+                                  locale=member.locale or default_locale))
+        sent += 1
+    settings.last_digest_at = now
+    session.flush()
+    logger.info("weekly digest sent to %d members", sent)
+    return sent

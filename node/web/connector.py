@@ -1,0 +1,252 @@
+"""The community connector in the portal, for members: needs board, introductions asked of
+the manager, consent to be introduced, referrals and deals, my barter balance, and the
+digest opt-out link (no login)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_currency, format_timedelta, lazy_gettext
+from flask_babel import gettext as _
+
+from schemas.connector import (
+    ConsentSchema,
+    DealDeclareSchema,
+    EmptySchema,
+    IntroductionAskSchema,
+    NeedAnswerSchema,
+    NeedCloseSchema,
+    NeedCreateSchema,
+    ReferralCreateSchema,
+)
+
+from ..db import db
+from ..services import accounts, barter, connector, connector_network, digest, ledger, needs
+from ..services.thesaurus import get_thesaurus
+from . import dashboard
+from .forms import parse, simple_form
+from .security import member_required, public
+
+bp = Blueprint("connector", __name__, url_prefix="/connector")
+
+
+def euros(cents: int | None) -> str:
+    """Integer cents as a localised amount: ``12 500,00 €`` in French."""
+    if cents is None:
+        return ""
+    return format_currency(Decimal(cents) / 100, "EUR")
+
+
+def _form(schema):
+    data = simple_form(request.form)
+    for name in ("member_id", "referee_id", "need_id", "quantity", "goal_members", "goal_regulars",
+                 "regular_checkins"):
+        if name in data:
+            data[name] = None if data[name] == "" else (int(data[name]) if data[name].isdigit() else data[name])
+    return parse(schema, data)
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+# --- needs board ------------------------------------------------------------------------------
+
+
+@bp.route("/needs")
+@member_required
+def needs_board():
+    status = request.args.get("status", "open")
+    return render_template("connector/needs.html", needs=needs.list_needs(
+        db.session, status=status if status in ("open", "closed") else "open"), status=status,
+        thesaurus=get_thesaurus())
+
+
+@bp.route("/needs", methods=["POST"])
+@member_required
+def post_need():
+    data = _form(NeedCreateSchema())
+    need = needs.create_need(db.session, g.member, **data)
+    db.session.commit()
+    flash(_("Your need is posted."), "success")
+    return redirect(url_for("connector.need", need_id=need.id))
+
+
+@bp.route("/needs/<int:need_id>")
+@member_required
+def need(need_id: int):
+    item = needs.get_need(db.session, need_id)
+    return render_template(
+        "connector/need.html", need=item, suggested=needs.suggested_members(db.session, item),
+        thesaurus=get_thesaurus(), members=ledger.active_members(db.session),
+    )
+
+
+@bp.route("/needs/<int:need_id>/answers", methods=["POST"])
+@member_required
+def answer_need(need_id: int):
+    data = _form(NeedAnswerSchema())
+    needs.answer_need(db.session, needs.get_need(db.session, need_id), g.member, data["message"])
+    db.session.commit()
+    flash(_("Your answer is sent."), "success")
+    return redirect(url_for("connector.need", need_id=need_id))
+
+
+@bp.route("/needs/<int:need_id>/close", methods=["POST"])
+@member_required
+def close_need(need_id: int):
+    data = _form(NeedCloseSchema())
+    needs.close_need(db.session, needs.get_need(db.session, need_id), g.member, data["outcome"])
+    db.session.commit()
+    flash(_("The need is closed."), "success")
+    return redirect(url_for("connector.need", need_id=need_id))
+
+
+@bp.route("/ask", methods=["POST"])
+@member_required
+def ask_introduction():
+    data = _form(IntroductionAskSchema())
+    connector.ask_introduction(db.session, g.member, data["text"])
+    db.session.commit()
+    flash(_("Your request is with the community manager."), "success")
+    return redirect(url_for("connector.needs_board"))
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+@bp.route("/introductions")
+@member_required
+def consents():
+    return render_template("connector/consents.html",
+                           candidates=connector.pending_consents(db.session, g.member))
+
+
+@bp.route("/introductions/<int:candidate_id>", methods=["POST"])
+@member_required
+def decide(candidate_id: int):
+    data = _form(ConsentSchema())
+    candidate = connector.get_candidate(db.session, candidate_id)
+    result = connector.decide_consent(db.session, candidate, g.member, data["decision"],
+                                      data["message"], base_url=base_url())
+    if result.response is not None:
+        connector_network.send_response(db.session, result)
+    db.session.commit()
+    flash(_("Thank you, your answer is recorded."), "success")
+    return redirect(url_for("connector.consents"))
+
+
+# --- referrals -------------------------------------------------------------------------------
+
+
+@bp.route("/referrals")
+@member_required
+def referrals():
+    totals = ledger.space_totals(db.session)
+    return render_template(
+        "connector/referrals.html", referrals=ledger.referrals_of(db.session, g.member),
+        totals=totals, network=ledger.network_totals(db.session, totals),
+        parties=ledger.deal_parties, members=ledger.active_members(db.session),
+        open_needs=needs.list_needs(db.session, status="open"),
+    )
+
+
+@bp.route("/referrals", methods=["POST"])
+@member_required
+def create_referral():
+    data = _form(ReferralCreateSchema())
+    ledger.create_referral(
+        db.session, g.member, accounts.get_member(db.session, data["referee_id"]),
+        need=needs.get_need(db.session, data["need_id"]) if data["need_id"] else None,
+        client=data["client"], note=data["note"],
+    )
+    db.session.commit()
+    flash(_("Your recommendation is recorded."), "success")
+    return redirect(url_for("connector.referrals"))
+
+
+@bp.route("/referrals/<int:referral_id>/acknowledge", methods=["POST"])
+@member_required
+def acknowledge(referral_id: int):
+    _form(EmptySchema())
+    ledger.acknowledge(db.session, ledger.get_referral(db.session, referral_id), g.member)
+    db.session.commit()
+    return redirect(url_for("connector.referrals"))
+
+
+@bp.route("/referrals/<int:referral_id>/value", methods=["POST"])
+@member_required
+def declare_value(referral_id: int):
+    data = _form(DealDeclareSchema())
+    ledger.declare_value(db.session, ledger.get_referral(db.session, referral_id), g.member, data["amount"])
+    db.session.commit()
+    flash(_("The value is declared; the other party will confirm it."), "success")
+    return redirect(url_for("connector.referrals"))
+
+
+@bp.route("/referrals/<int:referral_id>/confirm", methods=["POST"])
+@member_required
+def confirm_value(referral_id: int):
+    _form(EmptySchema())
+    ledger.confirm_value(db.session, ledger.get_referral(db.session, referral_id), g.member)
+    db.session.commit()
+    flash(_("The value is confirmed."), "success")
+    return redirect(url_for("connector.referrals"))
+
+
+# --- barter ----------------------------------------------------------------------------------
+
+
+@bp.route("/barter")
+@member_required
+def my_barter():
+    entries = barter.history(db.session, member=g.member)
+    return render_template("connector/barter_mine.html", entries=entries,
+                           balances=barter.balances(db.session, entries))
+
+
+# --- digest opt-out (no login) -----------------------------------------------------------------
+
+
+@bp.route("/digest/stop/<token>", methods=["GET", "POST"])
+@public
+def digest_opt_out(token: str):
+    member = digest.member_for_opt_out(db.session, current_app.config["SECRET_KEY"], token)
+    if request.method == "GET":
+        return render_template("connector/opt_out.html", member=member,
+                               done=digest.is_opted_out(db.session, member))
+    _form(EmptySchema())
+    digest.opt_out(db.session, member)
+    db.session.commit()
+    return render_template("connector/opt_out.html", member=member, done=True)
+
+
+#: Menu entries, added by ``node.web.register_web``.
+NAV_ITEMS = (
+    ("connector.needs_board", lazy_gettext("Needs"), False),
+    ("connector.referrals", lazy_gettext("Referrals"), False),
+    ("connector_admin.queue", lazy_gettext("Connector queue"), True),
+    ("connector_admin.engagement", lazy_gettext("Engagement"), True),
+    ("connector_admin.ledger", lazy_gettext("Business ledger"), True),
+    ("connector_admin.barter", lazy_gettext("Barter"), True),
+    ("connector_admin.digest", lazy_gettext("Weekly digest"), True),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Blueprints and the money filter of the connector."""
+    app.register_blueprint(bp)
+    app.register_blueprint(dashboard.bp)
+    app.jinja_env.filters["euros"] = euros
+    app.jinja_env.filters["duration"] = lambda delta: format_timedelta(delta, granularity="minute")

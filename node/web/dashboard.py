@@ -1,0 +1,250 @@
+"""The community manager's connector pages: the queue with escalation, the business ledger,
+the barter ledger, the engagement dashboard (SVG charts, CSV) and the weekly digest."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from schemas.connector import (
+    BarterCreateSchema,
+    CandidateProposeSchema,
+    DigestSettingsSchema,
+    EngagementSettingsSchema,
+    EscalateSchema,
+    QueueStateSchema,
+    SiblingSchema,
+)
+
+from ..db import db
+from ..errors import N_, ValidationError
+from ..models.base import utcnow
+from ..services import (
+    accounts,
+    barter,
+    connector,
+    connector_network,
+    digest,
+    engagement,
+    ledger,
+    siblings,
+)
+from . import charts, context
+from .forms import parse, simple_form
+from .security import manager_required
+
+bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
+
+INT_FIELDS = ("member_id", "quantity", "goal_members", "goal_regulars", "regular_checkins")
+
+
+def _form(schema, checkboxes: tuple[str, ...] = ()):
+    data = simple_form(request.form, checkboxes=checkboxes)
+    for name in INT_FIELDS:
+        if name in data:
+            value = data[name].strip()
+            data[name] = None if value == "" else (int(value) if value.isdigit() else value)
+    return parse(schema, data)
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+
+@bp.route("/queue")
+@manager_required
+def queue():
+    state = request.args.get("state") or None
+    items = connector.list_queue(db.session, state=state if state in connector.QUEUE_STATES else None)
+    return render_template("connector/queue.html", items=items, state=state,
+                           times=connector.response_times(db.session), states=connector.QUEUE_STATES)
+
+
+@bp.route("/queue/<int:item_id>")
+@manager_required
+def queue_item(item_id: int):
+    item = connector.get_item(db.session, item_id)
+    return render_template("connector/queue_item.html", item=item,
+                           suggestions=connector.suggestions(db.session, item),
+                           network=connector.network_suggestions(db.session, item),
+                           states=connector.QUEUE_STATES, members=ledger.active_members(db.session))
+
+
+@bp.route("/queue/<int:item_id>/state", methods=["POST"])
+@manager_required
+def set_state(item_id: int):
+    data = _form(QueueStateSchema())
+    connector.set_state(db.session, connector.get_item(db.session, item_id), data["state"], data["note"])
+    db.session.commit()
+    return redirect(url_for("connector_admin.queue_item", item_id=item_id))
+
+
+@bp.route("/queue/<int:item_id>/candidates", methods=["POST"])
+@manager_required
+def propose(item_id: int):
+    data = _form(CandidateProposeSchema())
+    connector.propose_candidate(db.session, connector.get_item(db.session, item_id),
+                                accounts.get_member(db.session, data["member_id"]))
+    db.session.commit()
+    flash(_("The member is asked for consent."), "success")
+    return redirect(url_for("connector_admin.queue_item", item_id=item_id))
+
+
+@bp.route("/queue/<int:item_id>/escalate", methods=["POST"])
+@manager_required
+def escalate(item_id: int):
+    data = _form(EscalateSchema())
+    count = connector_network.escalate(db.session, connector.get_item(db.session, item_id),
+                                       data["message"], space_name=context.space().name)
+    db.session.commit()
+    flash(_("The request is sent to %(count)s spaces of the network.", count=count), "success")
+    return redirect(url_for("connector_admin.queue_item", item_id=item_id))
+
+
+# --- ledgers ------------------------------------------------------------------------------------
+
+
+@bp.route("/ledger", endpoint="ledger")
+@manager_required
+def ledger_page():
+    totals = ledger.space_totals(db.session)
+    return render_template("connector/ledger.html", referrals=ledger.all_referrals(db.session),
+                           totals=totals, network=ledger.network_totals(db.session, totals))
+
+
+@bp.route("/barter", methods=["GET", "POST"], endpoint="barter")
+@manager_required
+def barter_page():
+    if request.method == "POST":
+        data = _form(BarterCreateSchema())
+        member_id = data.pop("member_id")
+        barter.record_entry(db.session, g.member,
+                            member=accounts.get_member(db.session, member_id) if member_id else None,
+                            **data)
+        db.session.commit()
+        flash(_("The exchange is recorded."), "success")
+        return redirect(url_for("connector_admin.barter"))
+    entries = barter.history(db.session)
+    return render_template("connector/barter.html", entries=entries, balances=barter.balances(db.session, entries),
+                           members=ledger.active_members(db.session), today=utcnow().date())
+
+
+# --- engagement -----------------------------------------------------------------------------------
+
+
+def _month_arg() -> date:
+    text = request.args.get("month", "")
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        if text:
+            raise ValidationError(N_("Give the month as YYYY-MM."), fields={"month": ["format"]}) from None
+        return utcnow().date().replace(day=1)
+
+
+SEGMENT_LABELS = {"engaged": N_("engaged"), "occasional": N_("occasional"), "tenant": N_("tenant"),
+                  "dormant": N_("dormant")}
+
+
+@bp.route("/engagement", endpoint="engagement")
+@manager_required
+def engagement_page():
+    board = engagement.dashboard(db.session, _month_arg())
+    labels = [format_date(m, "MMM yyyy") for m, _counts in board.trend]
+    series = [(_(SEGMENT_LABELS[s]), [counts[s] for _m, counts in board.trend]) for s in engagement.SEGMENTS]
+    trend_svg = charts.stacked_bars(
+        "trend", _("Segments month by month"),
+        _("Members per segment over the last %(n)s months; the table below gives the figures.", n=len(labels)),
+        labels, series)
+    goal_svg = charts.progress(
+        "goal", _("Membership goal"),
+        _("%(members)s members of %(goal)s; %(regulars)s regulars of %(core)s.", members=board.active_members,
+          goal=board.goal_members, regulars=board.regulars, core=board.goal_regulars),
+        [(_("Members"), board.active_members, board.goal_members),
+         (_("Regulars"), board.regulars, board.goal_regulars)])
+    return render_template("connector/engagement.html", board=board, trend_svg=trend_svg, goal_svg=goal_svg,
+                           labels=labels, segment_labels=SEGMENT_LABELS, segments=engagement.SEGMENTS,
+                           siblings=siblings.sibling_figures(db.session), peers=siblings.candidates(db.session))
+
+
+@bp.route("/engagement.csv")
+@manager_required
+def engagement_csv():
+    board = engagement.dashboard(db.session, _month_arg(), months=1)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["member_id", "display_name", "score", "segment", *engagement.KINDS, "regular"])
+    for row in board.rows:
+        writer.writerow([row.member_id, row.display_name, row.score, row.segment,
+                         *(row.counts.get(k, 0) for k in engagement.KINDS),
+                         int(row.checkins >= board.regular_checkins)])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="engagement-{board.month:%Y-%m}.csv"'})
+
+
+@bp.route("/goal", methods=["POST"])
+@manager_required
+def goal():
+    data = _form(EngagementSettingsSchema())
+    engagement.update_goal(db.session, **data)
+    db.session.commit()
+    flash(_("The membership goal is saved."), "success")
+    return redirect(url_for("connector_admin.engagement"))
+
+
+@bp.route("/siblings", methods=["POST"])
+@manager_required
+def sibling():
+    data = _form(SiblingSchema(), checkboxes=("sibling",))
+    siblings.set_sibling(db.session, data["node_id"], data["sibling"])
+    db.session.commit()
+    return redirect(url_for("connector_admin.engagement"))
+
+
+# --- digest ---------------------------------------------------------------------------------------
+
+
+def digest_links() -> digest.DigestLinks:
+    """Absolute links for mails (needs a request context; the CLI makes one)."""
+    secret = current_app.config["SECRET_KEY"]
+    return digest.DigestLinks(
+        need=lambda n: url_for("connector.need", need_id=n.id, _external=True),
+        member=lambda m: url_for("portal.member", member_id=m.id, _external=True),
+        opt_out=lambda m: url_for("connector.digest_opt_out", token=digest.opt_out_token(secret, m), _external=True),
+        board=url_for("connector.needs_board", _external=True),
+    )
+
+
+@bp.route("/digest", methods=["GET", "POST"], endpoint="digest")
+@manager_required
+def digest_page():
+    if request.method == "POST":
+        data = _form(DigestSettingsSchema(), checkboxes=("digest_enabled",))
+        digest.set_enabled(db.session, data["digest_enabled"])
+        db.session.commit()
+        flash(_("The digest setting is saved."), "success")
+        return redirect(url_for("connector_admin.digest"))
+    members = ledger.active_members(db.session)
+    chosen = request.args.get("member_id", "")
+    person = accounts.get_member(db.session, int(chosen)) if chosen.isdigit() else (members[0] if members else None)
+    preview = None
+    if person is not None:
+        preview = digest.render_digest(digest.build_digest(db.session, person), space_name=context.space().name,
+                                       links=digest_links(), locale=person.locale or current_app.config["DEFAULT_LOCALE"])
+    return render_template("connector/digest.html", settings=engagement.get_settings(db.session),
+                           members=members, person=person, preview=preview)
