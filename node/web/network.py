@@ -144,9 +144,9 @@ def _member_changed(member: Member) -> bool:
 
 def _touched_members(session: Session) -> set[int]:
     ids: set[int] = set()
-    for obj in (*session.dirty, *session.deleted):
+    for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Member) and obj.id is not None and (
-            obj in session.deleted or _member_changed(obj)
+            obj in session.new or obj in session.deleted or _member_changed(obj)
         ):
             ids.add(obj.id)
         elif isinstance(obj, MemberSkill | MemberLanguage) and obj.member_id is not None:
@@ -159,8 +159,8 @@ def _touched_members(session: Session) -> set[int]:
 def _watch_member_changes(factory, settings: network_export.NetworkSettings | None) -> None:
     """Keep the search index and the exports in step with profiles, in the same commit."""
 
-    @event.listens_for(factory, "before_flush")
-    def _mark(session, _context, _instances):
+    @event.listens_for(factory, "after_flush")
+    def _mark(session, _context):  # new rows have their ids; the change history is intact
         touched = _touched_members(session)
         if touched:
             session.info.setdefault(DIRTY_KEY, set()).update(touched)
