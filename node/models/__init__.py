@@ -6,6 +6,10 @@ from .connector import (
     BarterEntry, Candidate, ConnectorSettings, DigestOptOut, NetworkAnswer, Need, NeedAnswer,
     PeerStats, QueueItem, Referral, SiblingNode,
 )
+from .event import (
+    CalendarFeedToken, CheckIn, Event, EventHost, EventOccurrence, EventVenueRotation, Registration,
+    Venue, WorkshopProposal,
+)
 from .federation import (
     FeedCopy,
     FeedEntry,
@@ -60,4 +64,13 @@ __all__ = [
     "OidcIdentity",
     "PasswordReset",
     "Space",
+    "CalendarFeedToken",
+    "CheckIn",
+    "Event",
+    "EventHost",
+    "EventOccurrence",
+    "EventVenueRotation",
+    "Registration",
+    "Venue",
+    "WorkshopProposal",
 ]

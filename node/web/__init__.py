@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
-from . import account, admin, auth, connector, context, network, oidc, portal
+from . import account, admin, auth, connector, context, events, network, oidc, portal
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,10 @@ def _template_helpers() -> dict:
 
 
 def register_web(app: Flask) -> None:
-    for module in (auth, portal, account, admin):
+    for module in (auth, portal, account, admin, events):
         app.register_blueprint(module.bp)
+    for endpoint, label, admin_menu in events.NAV_ITEMS:
+        add_nav_item(app, endpoint, label, admin=admin_menu)
     connector.init_app(app)
     for endpoint, label, admin_menu in connector.NAV_ITEMS:
         add_nav_item(app, endpoint, label, admin=admin_menu)

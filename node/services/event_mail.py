@@ -1,0 +1,94 @@
+"""Mails about events, written in the recipient's language and the event's time zone.
+
+Called after the transaction committed, so nobody is told about a change that was rolled back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from ..models import Member, Registration, WorkshopProposal
+from . import recurrence
+from .mail import Mail, MailSender
+
+logger = logging.getLogger(__name__)
+
+
+def _locale(session: Session, registration: Registration, default: str) -> str:
+    member = session.get(Member, registration.member_id) if registration.member_id else None
+    return (member.locale if member is not None and member.locale else None) or default
+
+
+def format_local(moment, tz_name: str) -> str:
+    """``jeudi 3 décembre 2026 à 18:30``: a moment in the event's zone, in the current locale."""
+    local = moment.astimezone(recurrence.zone(tz_name))
+    return format_datetime(local, _("EEEE d MMMM y 'at' HH:mm"), rebase=False)
+
+
+def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registration], *,
+                  base_url: str, default_locale: str = "fr") -> int:
+    """Tell each waitlisted person a seat is theirs if they confirm before the deadline."""
+    sent = 0
+    for registration in offers:
+        if not registration.email:
+            continue  # a remote registrant without email is told through their node
+        event, occurrence = registration.event, registration.occurrence
+        with force_locale(_locale(session, registration, default_locale)):
+            sender.send(Mail(
+                to=registration.email,
+                subject=_("A seat is free for you: %(title)s", title=event.title),
+                body=_(
+                    "Hello %(name)s,\n\nA seat freed up for « %(title)s » on %(when)s.\n"
+                    "It is yours if you confirm before %(deadline)s:\n%(link)s\n\n"
+                    "After that, the seat goes to the next person on the waitlist.\n",
+                    name=registration.display_name, title=event.title,
+                    when=format_local(occurrence.start_at, event.timezone),
+                    deadline=format_local(registration.offer_expires_at, event.timezone),
+                    link=f"{base_url.rstrip('/')}/events/{event.id}#occurrence-{occurrence.id}",
+                ),
+            ))
+        sent += 1
+    logger.info("%d seat offer(s) mailed", sent)
+    return sent
+
+
+def notify_cancelled(session: Session, sender: MailSender, registrations: Iterable[Registration], *,
+                     base_url: str, default_locale: str = "fr") -> None:
+    """Tell the people registered that the event is cancelled."""
+    for registration in registrations:
+        if not registration.email:
+            continue
+        event, occurrence = registration.event, registration.occurrence
+        with force_locale(_locale(session, registration, default_locale)):
+            sender.send(Mail(
+                to=registration.email,
+                subject=_("Cancelled: %(title)s", title=event.title),
+                body=_("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
+                       name=registration.display_name, title=event.title,
+                       when=format_local(occurrence.start_at, event.timezone),
+                       link=f"{base_url.rstrip('/')}/events/{event.id}"),
+            ))
+
+
+def notify_proposal_decision(sender: MailSender, member: Member, proposal: WorkshopProposal, *,
+                             base_url: str, default_locale: str = "fr") -> None:
+    """Tell the author what the manager decided about their workshop."""
+    with force_locale(member.locale or default_locale):
+        verdict = {
+            "approved": _("Your workshop is approved and published; you are its host."),
+            "changes_requested": _("The community manager asks for changes before approving it."),
+            "declined": _("The community manager declined it this time."),
+        }[proposal.status]
+        link = (f"{base_url.rstrip('/')}/events/{proposal.event_id}" if proposal.event_id
+                else f"{base_url.rstrip('/')}/events/proposals/{proposal.id}")
+        comment = f"\n« {proposal.manager_comment} »\n" if proposal.manager_comment else ""
+        sender.send(Mail(
+            to=member.email,
+            subject=_("Your workshop proposal: %(title)s", title=proposal.title),
+            body=_("Hello %(name)s,\n\n%(verdict)s\n%(comment)s\n%(link)s\n",
+                   name=member.display_name, verdict=verdict, comment=comment, link=link),
+        ))

@@ -1,0 +1,557 @@
+"""Portal pages for events: agenda, event pages, registration, workshop proposals, check-ins,
+calendar feeds, and the manager's event admin."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from schemas.events import (
+    AttendanceSchema,
+    CheckInSchema,
+    CheckOutSchema,
+    EventCreateSchema,
+    EventUpdateSchema,
+    MonthQuerySchema,
+    OccurrenceUpdateSchema,
+    ProposalDecisionSchema,
+    ProposalSchema,
+    VenueCreateSchema,
+)
+
+from ..db import db
+from ..errors import N_, DomainError, Forbidden
+from ..models import Event, EventOccurrence, Member, Registration
+from ..services import accounts, checkins, event_mail, events, ical, proposals, registrations
+from ..services.event_access import can_manage
+from . import context
+from .forms import parse
+from .security import manager_required, member_required, public
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+TYPE_LABELS = {
+    "aperitif": lazy_gettext("Apéritif"), "atelier": lazy_gettext("Workshop"),
+    "formation": lazy_gettext("Training"), "debat": lazy_gettext("Debate"),
+    "degustation": lazy_gettext("Tasting"), "cinq_a_sept": lazy_gettext("5 à 7"),
+    "soiree_jeux": lazy_gettext("Game night"), "conference": lazy_gettext("Talk"),
+    "journee_coworking": lazy_gettext("Coworking day"), "autre": lazy_gettext("Other"),
+}
+STATUS_LABELS = {
+    "confirmed": lazy_gettext("confirmed"), "waitlisted": lazy_gettext("on the waitlist"),
+    "offered": lazy_gettext("seat offered"), "cancelled": lazy_gettext("cancelled"),
+    "expired": lazy_gettext("offer expired"), "present": lazy_gettext("present"),
+    "no_show": lazy_gettext("no-show"), "draft": lazy_gettext("draft"),
+    "published": lazy_gettext("published"), "pending": lazy_gettext("pending"),
+    "changes_requested": lazy_gettext("changes requested"), "approved": lazy_gettext("approved"),
+    "declined": lazy_gettext("declined"), "morning": lazy_gettext("morning"),
+    "afternoon": lazy_gettext("afternoon"), "day": lazy_gettext("full day"),
+}
+AUDIENCE_LABELS = {
+    "space": lazy_gettext("Members of the space"), "network": lazy_gettext("Open to the network"),
+    "public": lazy_gettext("Public"),
+}
+OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration_closes_at", "rrule")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def offer_ttl() -> timedelta:
+    return timedelta(hours=float(current_app.config.get("EVENT_OFFER_TTL_HOURS", 24)))
+
+
+def space_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def notify_offers(offers: list[Registration]) -> None:
+    if offers:
+        event_mail.notify_offers(db.session, context.mail_sender(), offers, base_url=base_url(),
+                                 default_locale=current_app.config["DEFAULT_LOCALE"])
+
+
+def form_data(form: MultiDict, *, lists: tuple[str, ...] = (), optional: tuple[str, ...] = OPTIONAL,
+              checkboxes: tuple[str, ...] = ()) -> dict:
+    """A submitted form as the schema expects it: blanks of optional fields become None."""
+    data = {k: v for k, v in form.items() if k != "csrf_token" and k not in lists and k not in checkboxes}
+    for name in optional:
+        if data.get(name, None) == "":
+            data[name] = None
+    for name in lists:
+        data[name] = [v for v in form.getlist(name) if v.strip()]
+    for name in checkboxes:
+        data[name] = name in form
+    return data
+
+
+def _local_input(moment: datetime | None, tz_name: str) -> str:
+    """A UTC moment as a ``datetime-local`` input value in the event's zone."""
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+@dataclass
+class OccurrenceView:
+    occurrence: EventOccurrence
+    seats_taken: int
+    waitlist: int
+    mine: Registration | None
+    position: int | None
+
+    @property
+    def seats_left(self) -> int | None:
+        cap = self.occurrence.capacity
+        return None if cap is None else max(cap - self.seats_taken, 0)
+
+
+def occurrence_view(occurrence: EventOccurrence, member: Member | None) -> OccurrenceView:
+    session = db.session
+    mine = registrations.member_registration(session, occurrence.id, member) if member else None
+    return OccurrenceView(occurrence, registrations.seats_taken(session, occurrence.id),
+                          registrations.waitlist_length(session, occurrence.id), mine,
+                          registrations.waitlist_position(session, mine) if mine else None)
+
+
+@bp.app_template_filter("event_when")
+def event_when(moment: datetime, tz_name: str) -> str:
+    return event_mail.format_local(moment, tz_name) if moment else ""
+
+
+@bp.app_template_filter("event_time")
+def event_time(moment: datetime, tz_name: str) -> str:
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%H:%M") if moment else ""
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text: str) -> Markup:
+    return Markup(events.render_markdown(text))  # noqa: S704 - sanitised by nh3
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"event_type_labels": TYPE_LABELS, "event_status_labels": STATUS_LABELS,
+            "event_audience_labels": AUDIENCE_LABELS, "local_input": _local_input}
+
+
+# --- agenda and event pages -------------------------------------------------------------------
+
+@bp.route("")
+@public
+def agenda():
+    try:
+        query = parse(MonthQuerySchema(), request.args.to_dict())
+    except DomainError as exc:
+        flash(_(exc.message), "error")
+        query = parse(MonthQuerySchema(), {})
+    tz = space_tz()
+    today = now().astimezone(tz).date()
+    if query["view"] == "month":
+        year, month = map(int, (query["month"] or today.strftime("%Y-%m")).split("-"))
+        first = date(year, month, 1)
+        start = datetime.combine(first, time(0), tzinfo=tz)
+        end = datetime.combine(first + timedelta(days=31), time(0), tzinfo=tz).replace(day=1)
+        occurrences = events.list_occurrences(db.session, g.member, start=start, end=end,
+                                              event_type=query["type"])
+        by_day: dict[date, list] = {}
+        for occ in occurrences:
+            by_day.setdefault(occ.start_at.astimezone(tz).date(), []).append(occ)
+        weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+        previous = (first - timedelta(days=1)).strftime("%Y-%m")
+        following = (end + timedelta(days=1)).strftime("%Y-%m")
+        return render_template("events/month.html", weeks=weeks, by_day=by_day, first=first,
+                               previous=previous, following=following, query=query, today=today)
+    start = datetime.combine(today, time(0), tzinfo=tz)
+    occurrences = events.list_occurrences(db.session, g.member, start=start, end=start + timedelta(days=120),
+                                          event_type=query["type"], limit=100)
+    return render_template("events/agenda.html", occurrences=occurrences, query=query)
+
+
+@bp.route("/<int:event_id>")
+@public
+def event_page(event_id: int):
+    event = events.get_event(db.session, event_id, g.member)
+    upcoming = [o for o in event.occurrences if o.end_at >= now()][:12] or event.occurrences[-1:]
+    views = [occurrence_view(o, g.member) for o in upcoming]
+    return render_template("events/event.html", event=event, views=views,
+                           can_manage=can_manage(event, g.member), now=now())
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, max-age=300"})
+
+
+@bp.route("/<int:event_id>.ics")
+@public
+def event_ics(event_id: int):
+    event = events.get_event(db.session, event_id, g.member)
+    return _ics(ical.event_ics(event, base_url()), f"event-{event.id}.ics")
+
+
+@bp.route("/agenda.ics")
+@public
+def agenda_ics():
+    events_ = events.public_events(db.session)
+    return _ics(ical.agenda_ics(events_, context.space().name, base_url()), "agenda.ics")
+
+
+@bp.route("/feed/<token>.ics")
+@public
+def personal_feed(token: str):
+    member = ical.member_for_feed_token(db.session, token)
+    rows = registrations.member_registrations(db.session, member, since=now() - timedelta(days=90))
+    return _ics(ical.personal_ics(rows, _("My events"), base_url()), "my-events.ics")
+
+
+# --- registration -----------------------------------------------------------------------------
+
+def _back(occurrence: EventOccurrence):
+    return redirect(url_for("events.event_page", event_id=occurrence.event_id) + f"#occurrence-{occurrence.id}")
+
+
+@bp.route("/occurrences/<int:occurrence_id>/register", methods=["POST"])
+@member_required
+def register(occurrence_id: int):
+    occurrence = events.get_occurrence(db.session, occurrence_id, g.member)
+    result = registrations.register(db.session, occurrence.id, registrations.Registrant.local(g.member),
+                                    now(), viewer=g.member)
+    db.session.commit()
+    if result.registration.status == "confirmed":
+        flash(_("You are registered."), "success")
+    else:
+        flash(_("The event is full: you are on the waitlist (position %(n)s).",
+                n=registrations.waitlist_position(db.session, result.registration)), "success")
+    return _back(occurrence)
+
+
+@bp.route("/occurrences/<int:occurrence_id>/cancel", methods=["POST"])
+@member_required
+def cancel(occurrence_id: int):
+    occurrence = events.get_occurrence(db.session, occurrence_id, g.member)
+    mine = registrations.require_member_registration(db.session, occurrence.id, g.member)
+    offers = registrations.cancel_registration(db.session, mine, now(), offer_ttl())
+    db.session.commit()
+    notify_offers(offers)
+    flash(_("Your registration is cancelled."), "success")
+    return _back(occurrence)
+
+
+@bp.route("/occurrences/<int:occurrence_id>/confirm", methods=["POST"])
+@member_required
+def confirm(occurrence_id: int):
+    occurrence = events.get_occurrence(db.session, occurrence_id, g.member)
+    mine = registrations.require_member_registration(db.session, occurrence.id, g.member)
+    registrations.confirm_offer(db.session, mine, now())
+    db.session.commit()
+    flash(_("Your seat is confirmed."), "success")
+    return _back(occurrence)
+
+
+@bp.route("/mine")
+@member_required
+def mine():
+    rows = registrations.member_registrations(db.session, g.member, since=now())
+    positions = {r.id: registrations.waitlist_position(db.session, r) for r in rows}
+    return render_template("events/mine.html", rows=rows, positions=positions,
+                           my_proposals=proposals.list_proposals(db.session, member=g.member),
+                           has_feed=ical.has_feed_token(db.session, g.member), feed_url=None)
+
+
+@bp.route("/mine/feed", methods=["POST"])
+@member_required
+def regenerate_feed():
+    token = ical.regenerate_feed_token(db.session, g.member)
+    db.session.commit()
+    rows = registrations.member_registrations(db.session, g.member, since=now())
+    positions = {r.id: registrations.waitlist_position(db.session, r) for r in rows}
+    return render_template("events/mine.html", rows=rows, positions=positions,
+                           my_proposals=proposals.list_proposals(db.session, member=g.member), has_feed=True,
+                           feed_url=url_for("events.personal_feed", token=token, _external=True))
+
+
+@bp.route("/mine/feed/revoke", methods=["POST"])
+@member_required
+def revoke_feed():
+    ical.revoke_feed_token(db.session, g.member)
+    db.session.commit()
+    flash(_("Your calendar link is switched off."), "success")
+    return redirect(url_for("events.mine"))
+
+
+# --- workshop proposals -----------------------------------------------------------------------
+
+@bp.route("/propose", methods=["GET", "POST"])
+@member_required
+def propose():
+    if request.method == "GET":
+        return render_template("events/propose.html", values={}, proposal=None)
+    values = form_data(request.form, optional=("capacity",))
+    try:
+        proposal = proposals.propose_workshop(db.session, g.member, parse(ProposalSchema(), values), now())
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("events/propose.html", values=values, proposal=None, errors=exc.fields,
+                               message=_(exc.message)), exc.status
+    db.session.commit()
+    flash(_("Thank you! The community manager will look at your proposal."), "success")
+    return redirect(url_for("events.proposal_page", proposal_id=proposal.id))
+
+
+@bp.route("/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@member_required
+def proposal_page(proposal_id: int):
+    proposal = proposals.get_proposal(db.session, proposal_id, g.member)
+    if request.method == "GET":
+        return render_template("events/propose.html", proposal=proposal, values=None)
+    values = form_data(request.form, optional=("capacity",))
+    try:
+        proposals.update_proposal(db.session, g.member, proposal, parse(ProposalSchema(), values), now())
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("events/propose.html", proposal=proposal, values=values, errors=exc.fields,
+                               message=_(exc.message)), exc.status
+    db.session.commit()
+    flash(_("Your proposal is sent again."), "success")
+    return redirect(url_for("events.proposal_page", proposal_id=proposal.id))
+
+
+# --- check-ins --------------------------------------------------------------------------------
+
+@bp.route("/here")
+@member_required
+def here():
+    rows = checkins.who_is_here(db.session, now(), space_tz(), include_left=True)
+    people = {m.id: m for m in db.session.query(Member).filter(Member.id.in_([r.member_id for r in rows]))}
+    mine = checkins.today_row(db.session, g.member.id, now(), space_tz())
+    members = checkins.active_members(db.session) if g.member.is_manager else []
+    return render_template("events/here.html", rows=rows, people=people, mine=mine, members=members)
+
+
+def _checkin_target(member_id: int | None) -> Member:
+    if member_id is None or member_id == g.member.id:
+        return g.member
+    if not g.member.is_manager:
+        raise Forbidden(N_("Only a community manager can do this."))
+    return accounts.get_member(db.session, member_id)
+
+
+@bp.route("/here/checkin", methods=["POST"])
+@member_required
+def check_in():
+    data = parse(CheckInSchema(), form_data(request.form, optional=("member_id", "period")))
+    checkins.check_in(db.session, _checkin_target(data["member_id"]), now(), space_tz(),
+                      recorded_by=g.member, period=data["period"])
+    db.session.commit()
+    flash(_("Checked in. Welcome!"), "success")
+    return redirect(url_for("events.here"))
+
+
+@bp.route("/here/checkout", methods=["POST"])
+@member_required
+def check_out():
+    data = parse(CheckOutSchema(), form_data(request.form, optional=("member_id",)))
+    checkins.check_out(db.session, _checkin_target(data["member_id"]), now(), space_tz(), recorded_by=g.member)
+    db.session.commit()
+    flash(_("Checked out. See you soon!"), "success")
+    return redirect(url_for("events.here"))
+
+
+# --- manager's admin --------------------------------------------------------------------------
+
+@bp.route("/admin")
+@manager_required
+def admin():
+    upcoming = db.session.query(Event).filter(Event.end_at >= now() - timedelta(days=30)).order_by(Event.start_at)
+    return render_template("events/admin/index.html", events=list(upcoming),
+                           queue=proposals.list_proposals(db.session, open_only=True),
+                           venues=events.list_venues(db.session, active_only=False))
+
+
+def _event_form(event: Event | None, values: dict | None = None, **extra):
+    return render_template("events/admin/form.html", event=event, values=values,
+                           venues=events.list_venues(db.session),
+                           members=checkins.active_members(db.session), **extra)
+
+
+EVENT_LISTS = ("host_ids", "rotation_venue_ids")
+
+
+@bp.route("/admin/new", methods=["GET", "POST"])
+@manager_required
+def admin_new():
+    if request.method == "GET":
+        return _event_form(None)
+    values = form_data(request.form, lists=EVENT_LISTS)
+    try:
+        event = events.create_event(db.session, g.member, parse(EventCreateSchema(), values), now())
+    except DomainError as exc:
+        db.session.rollback()
+        return _event_form(None, values, errors=exc.fields, message=_(exc.message)), exc.status
+    db.session.commit()
+    flash(_("The event is saved."), "success")
+    return redirect(url_for("events.event_page", event_id=event.id))
+
+
+@bp.route("/admin/<int:event_id>/edit", methods=["GET", "POST"])
+@manager_required
+def admin_edit(event_id: int):
+    event = events.get_event(db.session, event_id, g.member)
+    if request.method == "GET":
+        return _event_form(event)
+    values = form_data(request.form, lists=EVENT_LISTS)
+    try:
+        data = parse(EventUpdateSchema(), values)
+        if data.get("start_at") and data["start_at"].tzinfo is None and event.start_at < now():
+            data.pop("start_at")  # an unchanged start in the past is not a move into the past
+        change = events.update_event(db.session, g.member, event, data, now())
+    except DomainError as exc:
+        db.session.rollback()
+        return _event_form(event, values, errors=exc.fields, message=_(exc.message)), exc.status
+    db.session.commit()
+    notify_offers(change.offers)
+    flash(_("The event is saved."), "success")
+    return redirect(url_for("events.event_page", event_id=event.id))
+
+
+@bp.route("/admin/<int:event_id>/cancel", methods=["POST"])
+@manager_required
+def admin_cancel(event_id: int):
+    event = events.get_event(db.session, event_id, g.member)
+    told = events.cancel_event(db.session, g.member, event, now())
+    db.session.commit()
+    event_mail.notify_cancelled(db.session, context.mail_sender(), told, base_url=base_url(),
+                                default_locale=current_app.config["DEFAULT_LOCALE"])
+    flash(_("The event is cancelled; registered people are told."), "success")
+    return redirect(url_for("events.event_page", event_id=event.id))
+
+
+def _managed_occurrence(occurrence_id: int) -> EventOccurrence:
+    occurrence = events.get_occurrence(db.session, occurrence_id, g.member)
+    events.require_manage(occurrence.event, g.member)
+    return occurrence
+
+
+@bp.route("/admin/occurrences/<int:occurrence_id>")
+@member_required
+def admin_occurrence(occurrence_id: int, values: dict | None = None, errors: dict | None = None):
+    occurrence = _managed_occurrence(occurrence_id)
+    rows = registrations.attendees(db.session, occurrence.id)
+    positions = {r.id: registrations.waitlist_position(db.session, r) for r in rows}
+    return render_template("events/admin/occurrence.html", occurrence=occurrence, event=occurrence.event,
+                           rows=rows, positions=positions, venues=events.list_venues(db.session),
+                           values=values, errors=errors)
+
+
+@bp.route("/admin/occurrences/<int:occurrence_id>", methods=["POST"])
+@manager_required
+def admin_occurrence_update(occurrence_id: int):
+    occurrence = _managed_occurrence(occurrence_id)
+    values = form_data(request.form, optional=("venue_id", "capacity"), checkboxes=("is_cancelled",))
+    try:
+        offers = events.update_occurrence(db.session, occurrence, parse(OccurrenceUpdateSchema(), values), now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return admin_occurrence(occurrence_id, values, exc.fields), exc.status
+    db.session.commit()
+    notify_offers(offers)
+    flash(_("This date is saved."), "success")
+    return redirect(url_for("events.admin_occurrence", occurrence_id=occurrence.id))
+
+
+@bp.route("/admin/occurrences/<int:occurrence_id>/attendees.csv")
+@member_required
+def admin_attendees_csv(occurrence_id: int):
+    occurrence = _managed_occurrence(occurrence_id)
+    rows = registrations.attendees(db.session, occurrence.id)
+    labels = {k: str(v) for k, v in STATUS_LABELS.items()}
+    headers = [_("Name"), _("Email"), _("Status"), _("Attendance"), _("Node"), _("Registered at")]
+    body = registrations.attendees_csv(rows, ZoneInfo(occurrence.event.timezone), labels, headers)
+    stamp = occurrence.start_at.astimezone(ZoneInfo(occurrence.event.timezone)).strftime("%Y-%m-%d")
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="attendees-{occurrence.event_id}-{stamp}.csv"'})
+
+
+@bp.route("/admin/registrations/<int:registration_id>/attendance", methods=["POST"])
+@member_required
+def admin_attendance(registration_id: int):
+    registration = registrations.get_registration(db.session, registration_id)
+    occurrence = _managed_occurrence(registration.occurrence_id)
+    data = parse(AttendanceSchema(), form_data(request.form, optional=("attendance",)))
+    registrations.mark_attendance(db.session, registration, data["attendance"])
+    db.session.commit()
+    return redirect(url_for("events.admin_occurrence", occurrence_id=occurrence.id))
+
+
+@bp.route("/admin/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@manager_required
+def admin_proposal(proposal_id: int):
+    proposal = proposals.get_proposal(db.session, proposal_id, g.member)
+    author = db.session.get(Member, proposal.member_id)
+    if request.method == "GET":
+        return render_template("events/admin/proposal.html", proposal=proposal, author=author,
+                               venues=events.list_venues(db.session))
+    values = form_data(request.form, optional=("venue_id",))
+    try:
+        data = parse(ProposalDecisionSchema(), values)
+        proposals.decide_proposal(db.session, g.member, proposal, data["decision"], data["comment"], now(),
+                                  audience=data["audience"], venue_id=data["venue_id"])
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("events/admin/proposal.html", proposal=proposal, author=author, values=values,
+                               venues=events.list_venues(db.session), errors=exc.fields,
+                               message=_(exc.message)), exc.status
+    db.session.commit()
+    event_mail.notify_proposal_decision(context.mail_sender(), author, proposal, base_url=base_url(),
+                                        default_locale=current_app.config["DEFAULT_LOCALE"])
+    flash(_("Your decision is recorded and the member is told."), "success")
+    return redirect(url_for("events.admin"))
+
+
+@bp.route("/admin/venues", methods=["POST"])
+@manager_required
+def admin_venue_create():
+    values = form_data(request.form, optional=("capacity",))
+    try:
+        events.create_venue(db.session, parse(VenueCreateSchema(), values))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return redirect(url_for("events.admin")), 303
+    db.session.commit()
+    flash(_("The venue is added."), "success")
+    return redirect(url_for("events.admin"))
+
+
+#: Menu entries, added by ``node.web.register_web`` with ``add_nav_item``.
+NAV_ITEMS = (
+    ("events.agenda", lazy_gettext("Events"), False),
+    ("events.here", lazy_gettext("Who is here"), False),
+    ("events.admin", lazy_gettext("Events"), True),
+)

@@ -1,0 +1,277 @@
+"""Events: what may come in (forms and JSON alike) and what members and managers see.
+
+Datetimes without an offset are wall-clock times in the event's ``timezone``."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .common import InputSchema, NonBlank, TrimmedString
+
+EVENT_TYPES = (
+    "aperitif", "atelier", "formation", "debat", "degustation", "cinq_a_sept", "soiree_jeux",
+    "conference", "journee_coworking", "autre",
+)
+AUDIENCES = ("space", "network", "public")
+EDITABLE_STATUSES = ("draft", "published")
+VENUE_KINDS = ("room", "external")
+DECISIONS = ("approve", "request_changes", "decline")
+ATTENDANCE = ("present", "no_show")
+PERIODS = ("morning", "afternoon", "day")
+
+
+class TimeZoneName(validate.Validator):
+    error = "Unknown time zone."
+
+    def __call__(self, value):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(self.error) from None
+        return value
+
+
+def _end_after_start(data: dict, start: str = "start_at", end: str = "end_at") -> None:
+    first, last = data.get(start), data.get(end)
+    if first is None or last is None or (first.tzinfo is None) != (last.tzinfo is None):
+        return  # the service checks mixed or partial values against the stored ones
+    if last <= first:
+        raise ValidationError("The end must be after the start.", field_name=end)
+
+
+Title = lambda **kw: TrimmedString(validate=[validate.Length(min=1, max=160), NonBlank()], **kw)  # noqa: E731
+Capacity = lambda **kw: fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000), **kw)  # noqa: E731
+
+
+class EventUpdateSchema(InputSchema):
+    """A partial change of an event (manager)."""
+
+    title = Title()
+    description = TrimmedString(validate=validate.Length(max=20000))
+    type = fields.String(validate=validate.OneOf(EVENT_TYPES))
+    status = fields.String(validate=validate.OneOf(EDITABLE_STATUSES))
+    audience = fields.String(validate=validate.OneOf(AUDIENCES))
+    start_at = fields.DateTime()
+    end_at = fields.DateTime()
+    timezone = fields.String(validate=TimeZoneName())
+    venue_id = fields.Integer(allow_none=True)
+    address = TrimmedString(validate=validate.Length(max=255))
+    capacity = Capacity()
+    registration_opens_at = fields.DateTime(allow_none=True)
+    registration_closes_at = fields.DateTime(allow_none=True)
+    price_info = TrimmedString(validate=validate.Length(max=255))
+    rrule = fields.String(allow_none=True, validate=validate.Length(max=255))
+    rotation_venue_ids = fields.List(fields.Integer(), validate=validate.Length(max=52))
+    host_ids = fields.List(fields.Integer(), validate=validate.Length(max=20))
+
+    @validates_schema
+    def _times(self, data, **kwargs):
+        _end_after_start(data)
+
+
+class EventCreateSchema(EventUpdateSchema):
+    title = Title(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    start_at = fields.DateTime(required=True)
+    end_at = fields.DateTime(required=True)
+
+
+class OccurrenceUpdateSchema(InputSchema):
+    """A change to one date of a series: time, venue, capacity, or its cancellation."""
+
+    start_at = fields.DateTime()
+    end_at = fields.DateTime()
+    venue_id = fields.Integer(allow_none=True)
+    capacity = Capacity()
+    is_cancelled = fields.Boolean()
+
+    @validates_schema
+    def _times(self, data, **kwargs):
+        _end_after_start(data)
+
+
+class ProposalSchema(InputSchema):
+    """A member's workshop proposal (also used to revise it)."""
+
+    title = Title(required=True)
+    description = TrimmedString(load_default="", validate=validate.Length(max=20000))
+    type = fields.String(load_default="atelier", validate=validate.OneOf(EVENT_TYPES))
+    start_at = fields.DateTime(required=True)
+    end_at = fields.DateTime(required=True)
+    timezone = fields.String(load_default="Europe/Paris", validate=TimeZoneName())
+    capacity = Capacity(load_default=None)
+    message = TrimmedString(load_default="", validate=validate.Length(max=4000))
+
+    @validates_schema
+    def _times(self, data, **kwargs):
+        _end_after_start(data)
+
+
+class ProposalDecisionSchema(InputSchema):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    comment = TrimmedString(load_default="", validate=validate.Length(max=4000))
+    audience = fields.String(load_default="space", validate=validate.OneOf(AUDIENCES))
+    venue_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class VenueCreateSchema(InputSchema):
+    name = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    kind = fields.String(load_default="room", validate=validate.OneOf(VENUE_KINDS))
+    address = TrimmedString(load_default="", validate=validate.Length(max=255))
+    capacity = Capacity(load_default=None)
+
+
+class AttendanceSchema(InputSchema):
+    attendance = fields.String(required=True, allow_none=True, validate=validate.OneOf(ATTENDANCE))
+
+
+class CheckInSchema(InputSchema):
+    """Check in (or out): oneself, or a member when the manager does it."""
+
+    member_id = fields.Integer(load_default=None, allow_none=True)
+    period = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PERIODS))
+
+
+class CheckOutSchema(InputSchema):
+    member_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class EventListQuerySchema(InputSchema):
+    start = fields.Date(load_default=None, data_key="from")
+    end = fields.Date(load_default=None, data_key="to")
+    type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class MonthQuerySchema(InputSchema):
+    """The agenda page: list or month view."""
+
+    view = fields.String(load_default="list", validate=validate.OneOf(("list", "month")))
+    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
+
+
+# --- output -----------------------------------------------------------------------------------
+
+class VenueOutSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    address = fields.String()
+    capacity = fields.Integer(allow_none=True)
+
+
+class OccurrenceOutSchema(Schema):
+    id = fields.Integer()
+    start_at = fields.DateTime()
+    end_at = fields.DateTime()
+    original_start_at = fields.DateTime()
+    venue = fields.Nested(VenueOutSchema, allow_none=True)
+    capacity = fields.Integer(allow_none=True)
+    is_cancelled = fields.Boolean()
+    seats_taken = fields.Integer()
+    waitlist_length = fields.Integer()
+
+
+class EventSummarySchema(Schema):
+    """An event without its dates (agenda lists)."""
+
+    id = fields.Integer()
+    uid = fields.String()
+    title = fields.String()
+    description = fields.String()
+    description_html = fields.String()
+    type = fields.String()
+    status = fields.String()
+    audience = fields.String()
+    start_at = fields.DateTime()
+    end_at = fields.DateTime()
+    timezone = fields.String()
+    venue = fields.Nested(VenueOutSchema, allow_none=True)
+    address = fields.String()
+    capacity = fields.Integer(allow_none=True)
+    registration_opens_at = fields.DateTime(allow_none=True)
+    registration_closes_at = fields.DateTime(allow_none=True)
+    price_info = fields.String()
+    rrule = fields.String(allow_none=True)
+    host_ids = fields.List(fields.Integer())
+    sequence = fields.Integer()
+
+
+class EventOutSchema(EventSummarySchema):
+    occurrences = fields.List(fields.Nested(OccurrenceOutSchema))
+
+
+class AgendaOccurrenceSchema(OccurrenceOutSchema):
+    event_id = fields.Integer()
+
+
+class EventPageSchema(Schema):
+    items = fields.List(fields.Nested(EventSummarySchema))
+    occurrences = fields.List(fields.Nested(AgendaOccurrenceSchema))
+    total = fields.Integer()
+
+
+class RegistrationOutSchema(Schema):
+    """A registration as its holder sees it."""
+
+    id = fields.Integer()
+    event_id = fields.Integer()
+    occurrence_id = fields.Integer()
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    offer_expires_at = fields.DateTime(allow_none=True)
+    attendance = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    event_title = fields.String()
+    start_at = fields.DateTime()
+    end_at = fields.DateTime()
+
+
+class AttendeeOutSchema(Schema):
+    """A registration as the manager or a host sees it."""
+
+    id = fields.Integer()
+    registrant_kind = fields.String()
+    member_id = fields.Integer(allow_none=True)
+    remote_node_id = fields.String(allow_none=True)
+    remote_ref = fields.String(allow_none=True)
+    display_name = fields.String()
+    email = fields.String(allow_none=True)
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    offer_expires_at = fields.DateTime(allow_none=True)
+    attendance = fields.String(allow_none=True)
+    queued_at = fields.DateTime(allow_none=True)
+
+
+class ProposalOutSchema(Schema):
+    id = fields.Integer()
+    member_id = fields.Integer()
+    title = fields.String()
+    description = fields.String()
+    type = fields.String()
+    start_at = fields.DateTime(attribute="proposed_start_at")
+    end_at = fields.DateTime(attribute="proposed_end_at")
+    timezone = fields.String()
+    capacity = fields.Integer(allow_none=True)
+    message = fields.String()
+    status = fields.String()
+    manager_comment = fields.String()
+    event_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class CheckInOutSchema(Schema):
+    id = fields.Integer()
+    member_id = fields.Integer()
+    display_name = fields.String()
+    day = fields.Date()
+    period = fields.String()
+    checked_in_at = fields.DateTime()
+    checked_out_at = fields.DateTime(allow_none=True)
+    is_here = fields.Boolean()

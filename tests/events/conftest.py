@@ -1,0 +1,34 @@
+"""Fixtures of the events tests: a manager, an event factory, a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from node.services import events
+
+
+@pytest.fixture
+def manager(create_member):
+    return create_member("accueil@example.org", display_name="Inès Accueil", role="manager")
+
+
+@pytest.fixture
+def make_event(session, manager) -> Callable:
+    """Factory: a published event a week ahead (override any field)."""
+
+    def factory(**data):
+        now = data.pop("now", datetime.now(UTC))
+        start = data.pop("start_at", now + timedelta(days=7))
+        values = {
+            "title": "Apéro de rentrée", "type": "aperitif", "start_at": start,
+            "end_at": data.pop("end_at", start + timedelta(hours=2)), "status": "published",
+            "audience": "space", **data,
+        }
+        event = events.create_event(session, manager, values, now)
+        session.commit()
+        return event
+
+    return factory
