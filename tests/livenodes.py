@@ -113,6 +113,10 @@ class LiveNode:
     def client(self):
         return self.app.test_client()
 
+    def twin(self):
+        """A second app instance of this node on the same database (another worker)."""
+        return create_app(dict(self.app.config))
+
     def publish(self, item_type: str, local_id: str, content: dict | None = None, *,
                 deleted: bool = False, recipient: str | None = None) -> dict:
         """Publish and commit one feed item; returns the signed item."""

@@ -164,8 +164,10 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
     except FederationError as exc:
         session.rollback()
         result.error = exc.code
-        logger.info("sync with %s failed: %s %s", result.peer, exc.code, exc.message)
-        _record_failure(factory, peer_id, exc.code, exc.message, now_ms())
+        # A refusal by the peer is recorded with the peer's own code (e.g. not_peer).
+        code = getattr(exc, "peer_code", None) or exc.code
+        logger.info("sync with %s failed: %s %s", result.peer, code, exc.message)
+        _record_failure(factory, peer_id, code, exc.message, now_ms())
         return result
     except Exception as exc:
         session.rollback()

@@ -1,0 +1,206 @@
+"""Three real nodes on loopback: peering, pull sync, catch-up, tombstones, crashes, outages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from federation.keys import now_ms
+from federation.messages import verify_feed_item
+from node.models import FederationSetting, FeedCopy, FeedEntry
+from node.models.federation import APPROVED
+from node.services import keyring, peers, sync
+from node.services.federation_registry import FEED_HANDLERS
+
+from .helpers import EVENT, copies, event_content, recording_handler
+
+
+@pytest.fixture
+def calls(monkeypatch) -> list:
+    recorded: list = []
+    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler(recorded))
+    return recorded
+
+
+def test_three_nodes_peer_and_every_change_reaches_the_others(live_nodes, calls):
+    a, b, c = live_nodes(3)
+    live_nodes.peer_all()
+    for x, y in ((a, b), (a, c), (b, c)):
+        assert x.peer_row(y).status == APPROVED and y.peer_row(x).status == APPROVED
+        assert x.peer_row(y).pinned_key_id == y.runtime.signing_key().key_id
+
+    for i in range(3):
+        a.publish(EVENT, f"event/{i}", event_content(a.url, f"Atelier {i}"))
+    c.publish(EVENT, "event/c1", event_content(c.url))
+    b_results = {r.peer: r for r in b.sync()}
+    assert b_results[a.url].applied == 3 and b_results[c.url].applied == 1
+    c_results = {r.peer: r for r in c.sync()}
+    assert c_results[a.url].applied == 3 and c_results[b.url].applied == 0
+    assert set(copies(b, a)) == {f"{a.url}/event/{i}" for i in range(3)}
+    assert set(copies(c, a)) == set(copies(b, a))
+    assert set(copies(a, c)) == set()  # a has not pulled yet
+    a.sync()
+    assert set(copies(a, c)) == {f"{c.url}/event/c1"}
+    assert b.peer_row(a).last_applied_seq == 3 and b.peer_row(a).last_success_at is not None
+
+    # Incremental catch-up: only the new items travel.
+    a.publish(EVENT, "event/3", event_content(a.url))
+    a.publish(EVENT, "event/0", event_content(a.url, "Atelier 0, nouvelle date"))
+    before = len(calls)
+    result = {r.peer: r for r in b.sync()}[a.url]
+    assert (result.applied, result.pages, result.cursor) == (2, 1, 5)
+    assert [call[1] for call in calls[before:] if call[0] == a.url] == [
+        f"{a.url}/event/3", f"{a.url}/event/0"]
+    assert {r.peer: r for r in b.sync()}[a.url].applied == 0  # nothing new, nothing re-applied
+
+
+def test_tombstone_purges_copies_and_an_early_delete_is_not_resurrected(live_nodes, calls):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    a.publish(EVENT, "event/1", event_content(a.url))
+    b.sync()
+    assert copies(b, a) == {f"{a.url}/event/1": False}
+
+    a.publish(EVENT, "event/1", deleted=True)
+    b.sync()
+    assert copies(b, a) == {f"{a.url}/event/1": True}
+    with b.session() as session:
+        copy = session.scalar(select(FeedCopy))
+        assert copy.item_json is None  # nothing of the object is kept
+    assert calls[-1][3] is True
+
+    # The create of event/2 is compacted away by its delete: b first sees the tombstone.
+    create = a.publish(EVENT, "event/2", event_content(a.url))
+    a.publish(EVENT, "event/2", deleted=True)
+    with a.session() as session:
+        assert session.scalar(select(func.count()).select_from(FeedEntry)) == 2
+    b.sync()
+    assert copies(b, a)[f"{a.url}/event/2"] is True
+    # The older create arriving late (relayed, replayed) does not bring it back.
+    with b.session() as session:
+        peer = peers.get_peer(session, a.url)
+        item = verify_feed_item(create, a.url, keyring.lookup_for_peer(session, b.runtime, peer))
+        assert sync.apply_item(session, peer, item) is False
+        session.commit()
+    assert copies(b, a)[f"{a.url}/event/2"] is True
+
+
+class Killed(BaseException):
+    """Stands for the process being killed in the middle of a page."""
+
+
+def test_sync_killed_mid_page_resumes_without_loss_or_duplicate(live_nodes, monkeypatch):
+    a, b = live_nodes(2, config={"FEDERATION_PAGE_LIMIT": 5})
+    live_nodes.peer(a, b)
+    for i in range(12):
+        a.publish(EVENT, f"event/{i}", event_content(a.url, f"Atelier {i}"))
+    calls: list = []
+    record = recording_handler(calls)
+
+    def dying(session, peer, item):
+        if len(calls) == 7:
+            raise Killed
+        record(session, peer, item)
+
+    monkeypatch.setitem(FEED_HANDLERS, EVENT, dying)
+    with pytest.raises(Killed):
+        b.sync()
+    # The first page (5 items) is committed with its cursor; the second is rolled back.
+    assert b.peer_row(a).last_applied_seq == 5
+    assert len(copies(b, a)) == 5
+
+    monkeypatch.setitem(FEED_HANDLERS, EVENT, record)
+    result = b.sync()[0]
+    assert result.error is None and result.cursor == 12
+    assert len(copies(b, a)) == 12
+    with b.session() as session:
+        # One marker per applied item: none was applied twice (a second insert would fail).
+        assert session.scalar(select(func.count()).select_from(FederationSetting)) == 12
+
+
+def test_a_failing_handler_is_recorded_with_backoff_and_nothing_of_the_page_applied(
+    live_nodes, monkeypatch
+):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    a.publish(EVENT, "event/1", event_content(a.url))
+
+    def broken(session, peer, item):
+        raise RuntimeError("bug in a feature area")
+
+    monkeypatch.setitem(FEED_HANDLERS, EVENT, broken)
+    assert b.sync()[0].error == "internal_error"
+    row = b.peer_row(a)
+    assert row.last_applied_seq == 0 and row.backoff_failures == 1
+    assert row.next_attempt_ms > now_ms() and "internal_error" in row.last_error
+    assert copies(b, a) == {}
+
+
+def test_node_down_then_up_backs_off_then_catches_up(live_nodes, calls):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    a.publish(EVENT, "event/1", event_content(a.url))
+    a.stop()
+    result = b.sync()[0]
+    assert result.error == "peer_unavailable"
+    row = b.peer_row(a)
+    assert row.backoff_failures == 1 and row.next_attempt_ms > now_ms()
+    assert b.sync(force=False) == []  # not due yet: no attempt
+    # While a is down, it keeps changing; b was offline for none of it.
+    a.publish(EVENT, "event/2", event_content(a.url))
+    a.start()
+    result = b.sync()[0]
+    assert result.error is None and result.applied == 2
+    row = b.peer_row(a)
+    assert row.backoff_failures == 0 and row.last_error is None
+
+    # b offline during a change catches up from its cursor without new traffic.
+    b.stop()
+    a.publish(EVENT, "event/3", event_content(a.url))
+    b.start()
+    assert b.sync()[0].applied == 1
+    assert set(copies(b, a)) == {f"{a.url}/event/{i}" for i in (1, 2, 3)}
+
+
+def test_unknown_item_types_are_skipped_and_the_cursor_advances(live_nodes, calls):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    a.publish(EVENT, "event/1", event_content(a.url))
+    # A newer node may publish a type this version does not know.
+    with a.session() as session:
+        entry = session.get(FeedEntry, 1)
+        entry.item_json = entry.item_json.replace('"type":"event.regional"', '"type":"poll.v2"')
+        session.commit()
+    a.publish(EVENT, "event/2", event_content(a.url))
+    result = b.sync()[0]
+    assert (result.error, result.applied, result.skipped, result.cursor) == (None, 1, 1, 2)
+    assert set(copies(b, a)) == {f"{a.url}/event/2"}
+
+
+def test_per_recipient_items_are_served_only_to_their_peer(live_nodes, calls):
+    a, b, c = live_nodes(3)
+    live_nodes.peer(a, b)
+    live_nodes.peer(a, c)
+    a.publish(EVENT, "event/for-b", event_content(a.url), recipient=b.url)
+    a.publish(EVENT, "event/all", event_content(a.url))
+    b.sync()
+    c.sync()
+    assert set(copies(b, a)) == {f"{a.url}/event/for-b", f"{a.url}/event/all"}
+    assert set(copies(c, a)) == {f"{a.url}/event/all"}
+
+
+def test_suspended_and_removed_peers_are_refused(live_nodes, calls):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    a.publish(EVENT, "event/1", event_content(a.url))
+    b.sync()
+    with a.session() as session:
+        peers.suspend(session, peers.find_peer(session, b.url))
+        session.commit()
+    assert b.sync()[0].error == "peer_error"
+    assert b.peer_row(a).last_error.startswith("not_peer")
+    with b.session() as session:
+        peers.remove(session, peers.find_peer(session, a.url))
+        session.commit()
+    assert copies(b, a) == {}  # cached data purged
+    assert b.sync() == []
