@@ -1,0 +1,219 @@
+"""Three real nodes on loopback (A, B, C), peered, talking the real protocol over HTTP."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, select
+
+from node.models import (
+    Base,
+    FeedEntry,
+    Introduction,
+    Member,
+    NetworkEntry,
+    NetworkEntryConcept,
+    OutboxMessage,
+)
+from node.models.federation import DELIVERY_PENDING
+from node.services import accounts, introductions, network_search, profiles
+
+PASSWORD = "correct horse battery"
+
+
+def add_member(node, email: str, name: str, *, skills, visibility="network_anonymous", **profile):
+    with node.session() as session:
+        member = accounts.create_member(session, node.app.extensions["coworknet.passwords"],
+                                        email=email, display_name=name, password=PASSWORD)
+        profiles.update_profile(session, member, {
+            "skills": [{"label": s, "level": lvl} for s, lvl in skills],
+            "visibility": visibility, **profile,
+        })
+        session.commit()
+        return member.id
+
+
+def token(node, member_id: int) -> dict:
+    with node.session() as session:
+        _row, clear = accounts.create_api_token(session, session.get(Member, member_id), "tests")
+        session.commit()
+    return {"Authorization": f"Bearer {clear}"}
+
+
+def set_visibility(node, member_id: int, visibility: str) -> None:
+    with node.session() as session:
+        profiles.update_profile(session, session.get(Member, member_id), {"visibility": visibility})
+        session.commit()
+
+
+def wait_delivered(node, timeout: float = 10.0) -> None:
+    """Wait for the messages queued with ``deliver_now`` (sent by a thread after commit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with node.session() as session:
+            pending = session.scalars(select(OutboxMessage.last_error).where(
+                OutboxMessage.status == DELIVERY_PENDING)).all()
+        if not pending:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"undelivered messages: {pending}")
+
+
+def database_text(node) -> str:
+    """Every value of every table of the node's database, as one string."""
+    parts = []
+    with node.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)):
+                parts.append(" ".join(str(v) for v in row))
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def network(live_nodes):
+    nodes = [live_nodes.add(name, {"PSEUDONYM_SECRET": secrets.token_hex(32)})
+             for name in ("aix", "bleau", "calanques")]
+    live_nodes.peer_all()
+    return nodes
+
+
+@pytest.fixture
+def accountants(network):
+    a = network[0]
+    ids = [
+        add_member(a, f"expert{i}@aix.example", f"Alice Secretname{i}",
+                   skills=[("expert-comptable", "expert"), ("fiscalité", "confirme")],
+                   bio=f"Bio secrète numéro {i}", headline="Private headline",
+                   languages=["fr", "en"], open_to_paid=True)
+        for i in range(3)
+    ]
+    return ids
+
+
+def search(node, headers, text: str) -> list[dict]:
+    response = node.client().get("/api/v1/search", query_string={"q": text}, headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json["results"]
+
+
+def test_an_anonymous_expert_of_a_is_found_from_c_without_anything_personal(network, accountants):
+    a, b, c = network
+    c.sync()
+    searcher = token(c, add_member(c, "bob@c.example", "Bob", skills=[], visibility="space"))
+    for text in ("comptabilité", "comptabilite", "accountant", "comptabilte"):
+        results = search(c, searcher, text)
+        assert len(results) == 3, text
+        assert {r["place"]["value"] for r in results} == {"Coworking Aix"}
+        assert all(r["display_name"] is None and r["matched"][0]["concept"] == "accounting"
+                   for r in results)
+    stored = database_text(c)
+    for secret in ("Secretname", "@aix.example", "Bio secrète", "Private headline"):
+        assert secret not in stored
+
+
+def test_accepted_declined_and_unanswered_introductions(network, accountants):
+    a, b, c = network
+    c.sync()
+    bob = add_member(c, "bob@c.example", "Bob", skills=[], visibility="space")
+    headers = token(c, bob)
+    cards = search(c, headers, "comptable")
+    for card in cards:
+        response = c.client().post("/api/v1/network/introductions", headers=headers, json={
+            "handle": card["handle"], "message": "Bonjour, j'ai besoin d'aide pour mon bilan.",
+            "concept": "accounting"})
+        assert response.status_code == 201, response.json
+    # Delivered to A's inbox, signed, right after C's commit.
+    wait_delivered(c)
+    with a.session() as session:
+        incoming = session.scalars(select(Introduction).where(
+            Introduction.direction == "incoming").order_by(Introduction.id)).all()
+        assert len(incoming) == 3
+        assert {i.other_name for i in incoming} == {"Bob"}
+        experts = [(i.id, i.member_id) for i in incoming]
+    (accepted_id, accepting), (declined_id, declining), _silent = experts
+    accepted = a.client().post(f"/api/v1/network/introductions/{accepted_id}/accept",
+                               headers=token(a, accepting), json={"reveal_email": True})
+    assert accepted.status_code == 200, accepted.json
+    assert accepted.json["other_email"] == "bob@c.example"  # the requester, revealed to the expert
+    declined = a.client().post(f"/api/v1/network/introductions/{declined_id}/decline",
+                               headers=token(a, declining), json={})
+    assert declined.status_code == 200
+    wait_delivered(a)
+    with a.session() as session:  # only the acceptance left A: a decline sends nothing
+        sent = session.scalars(select(OutboxMessage.message_type)).all()
+        assert sent.count("introduction.response") == 1
+
+    mine = c.client().get("/api/v1/network/introductions", headers=headers).json
+    by_status = Counter(i["status"] for i in mine)
+    assert by_status == {"accepted": 1, "pending": 2}
+    [done] = [i for i in mine if i["status"] == "accepted"]
+    with a.session() as session:
+        assert done["other_email"] == session.get(Member, accepting).email
+    assert done["other_name"].startswith("Alice Secretname")
+    # The declined and the unanswered requests are the same, now and after the delay.
+    with c.session() as session:
+        rows = session.scalars(select(Introduction).where(Introduction.status != "accepted")).all()
+        assert len(rows) == 2
+        shape = [(r.status, r.other_name, r.other_email, r.reply_message, r.answered_at,
+                  r.expires_at - r.created_at) for r in rows]
+        assert shape[0] == shape[1]
+        later = datetime.now(UTC) + timedelta(days=15)
+        assert {introductions.visible_status(r, later) for r in rows} == {"expired"}
+        introductions.expire_introductions(session, later)
+        session.commit()
+        assert {r.status for r in session.scalars(select(Introduction).where(
+            Introduction.answered_at.is_(None)))} == {"expired"}
+
+
+def test_leaving_the_network_removes_the_copies_and_leases_cover_lost_tombstones(network,
+                                                                                accountants):
+    a, b, c = network
+    extra = add_member(a, "expert9@aix.example", "Zed", skills=[("comptable", "expert")])
+    b.sync(), c.sync()
+
+    def copies(node) -> int:
+        with node.session() as session:
+            return len(session.scalars(select(NetworkEntry).where(NetworkEntry.owner == a.url)).all())
+
+    assert copies(b) == copies(c) == 4
+    set_visibility(a, accountants[0], "space")
+    b.sync(), c.sync()
+    assert copies(b) == copies(c) == 3
+
+    # The next tombstone is lost: A's outbox drops it before C pulls.
+    set_visibility(a, extra, "space")
+    with a.session() as session:
+        session.execute(delete(FeedEntry).where(FeedEntry.is_deleted.is_(True)))
+        session.commit()
+    c.sync()
+    assert copies(c) == 3  # still there: never told
+    with c.session() as session:
+        network_search.expire_copies(session, datetime.now(UTC) + timedelta(days=8, hours=1))
+        session.commit()
+    assert copies(c) == 0  # the lease ran out: every copy A stopped renewing is gone
+
+
+def test_singling_out_a_lone_cabinetmaker_finds_no_unique_record(network):
+    a, b, c = network
+    rng = random.Random(5)
+    common = ["comptabilité", "graphisme", "traduction anglais-français", "photographie",
+              "développement web", "gestion de projet"]
+    for i in range(19):
+        add_member(a, f"m{i}@aix.example", f"Membre {i}",
+                   skills=[(s, "confirme") for s in rng.sample(common, 3)])
+    add_member(a, "wood@aix.example", "Lone Woodworker",
+               skills=[("ébéniste", "expert"), ("comptabilité", "expert")])
+    c.sync()
+    with c.session() as session:
+        rows = session.execute(
+            select(NetworkEntryConcept.concept, NetworkEntry.place_kind, NetworkEntry.place_value)
+            .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
+            .where(NetworkEntry.owner == a.url)).all()
+    pairs = Counter(rows)
+    assert pairs and min(pairs.values()) >= 3
+    assert not any(concept in ("cabinetmaking", "g:wood-crafts") for concept, _, _ in rows)
