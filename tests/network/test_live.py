@@ -22,8 +22,7 @@ from node.models import (
 )
 from node.models.federation import DELIVERY_PENDING
 from node.services import accounts, introductions, network_search, profiles
-
-PASSWORD = "correct horse battery"
+from tests.conftest import MEMBER_PASSWORD as PASSWORD  # noqa: E402
 
 
 def add_member(node, email: str, name: str, *, skills, visibility="network_anonymous", **profile):
