@@ -1,0 +1,76 @@
+"""Weekly digest: personal content, manager preview and switch, one-click opt-out, CLI."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from node.cli import main
+from node.db import db
+from node.models import DigestOptOut
+from node.services import digest, needs
+from node.web.dashboard import digest_links
+from tests.conftest import count_rows
+
+LINK = re.compile(r"http://coworknet\.test/connector/digest/stop/\S+")
+
+
+def _seed(session, create_member):
+    create_member("cm@example.org", display_name="Inès", role="manager")
+    tom = create_member("tom@example.org", display_name="Tom", skills=[("comptabilité", "expert")])
+    alice = create_member("alice@example.org", display_name="Alice", headline="Architecte")
+    needs.create_need(session, alice, text="Qui peut tenir ma comptabilité ?")
+    needs.create_need(session, alice, text="Un plombier pour la cuisine")
+    session.commit()
+    return tom, alice
+
+
+def test_digest_content_and_opt_out(app, session, create_member, outbox, client, portal):
+    tom, alice = _seed(session, create_member)
+    with app.test_request_context("/"):
+        sent = digest.send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
+                                  links=digest_links(), default_locale="fr")
+        db.session.commit()
+    assert sent == 3
+    mail = next(m for m in outbox if m.to == "tom@example.org")
+    assert "comptabilité" in mail.body and "plombier" not in mail.body  # needs matching my skills
+    assert "Alice" in mail.body  # someone I have not met
+    assert mail.subject.startswith("Votre semaine")
+    link = LINK.search(mail.body).group(0)
+    path = link.removeprefix("http://coworknet.test")
+
+    # GET only asks; a forged POST without the CSRF token changes nothing
+    page = client.get(path)
+    assert page.status_code == 200 and "<form" in page.get_data(as_text=True)
+    assert count_rows(session, DigestOptOut) == 0
+    assert client.post(path).status_code == 400
+    assert count_rows(session, DigestOptOut) == 0
+    # a tampered token is refused
+    assert portal.post(path[:-3] + "abc").status_code == 404
+    assert portal.post(path).status_code == 200  # no login needed
+    assert count_rows(session, DigestOptOut) == 1
+
+    outbox.clear()
+    with app.test_request_context("/"):
+        sent = digest.send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
+                                  links=digest_links(), default_locale="fr", force=True)
+    assert "tom@example.org" not in {m.to for m in outbox} and sent == 2
+
+
+def test_manager_preview_and_switch(portal, session, create_member, outbox, app):
+    tom, _alice = _seed(session, create_member)
+    portal.login("tom@example.org")
+    assert portal.get("/admin/connector/digest").status_code == 403
+    portal.post("/logout")
+    portal.login("cm@example.org")
+    preview = portal.get(f"/admin/connector/digest?member_id={tom.id}").get_data(as_text=True)
+    assert "comptabilit" in preview and "Tom" in preview
+    assert outbox == [] or all(m.to != "tom@example.org" for m in outbox)  # preview sends nothing
+    assert portal.post("/admin/connector/digest", {}).status_code == 302  # unchecked: off
+    result = CliRunner().invoke(main, ["digest", "send"], env={"COWORKNET_DATABASE_URL": app.config["DATABASE_URL"],
+                                                               "COWORKNET_MAIL_BACKEND": "memory",
+                                                               "COWORKNET_SECRET_KEY": app.config["SECRET_KEY"],
+                                                               "COWORKNET_INSTANCE": app.instance_path})
+    assert result.exit_code == 0, result.output
+    assert "0 digests sent" in result.output

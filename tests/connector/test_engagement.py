@@ -1,0 +1,128 @@
+"""Engagement: segments from constructed histories, trend, goal, SVG charts and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime
+
+from node.models import ConnectorSettings, NeedAnswer, Referral
+from node.services import engagement, ledger, needs
+from tests.conftest import count_rows
+
+SVG = "{http://www.w3.org/2000/svg}"
+MARCH = date(2026, 3, 1)
+
+
+def _at(day: int, month: int = 3) -> datetime:
+    return datetime(2026, month, day, 10, tzinfo=UTC)
+
+
+def _checkins(member_ids: dict[int, int]):
+    """A stand-in source for drop-in check-ins (the events area provides the real one)."""
+
+    def source(session, start, end):
+        return member_ids if start <= _at(1) < end else {}
+
+    return source
+
+
+def test_segment_rules():
+    assert engagement.segment_of(community=2, checkins=0) == "engaged"
+    assert engagement.segment_of(community=5, checkins=20) == "engaged"
+    assert engagement.segment_of(community=0, checkins=4) == "tenant"
+    assert engagement.segment_of(community=0, checkins=0) == "dormant"
+    assert engagement.segment_of(community=1, checkins=10) == "occasional"
+    assert engagement.segment_of(community=0, checkins=3) == "occasional"
+
+
+def test_a_seeded_month_gives_the_documented_segments(session, create_member, monkeypatch):
+    old = datetime(2025, 1, 1, tzinfo=UTC)
+    people = {name: create_member(f"{name}@example.org", display_name=name.title()) for name in
+              ("helper", "connector", "tenant", "visitor", "sleeper")}
+    create_member("cm@example.org", role="manager")
+    for member in people.values():
+        member.created_at = old
+    session.commit()
+    author = people["visitor"]
+    need = needs.create_need(session, author, text="Besoin d'un photographe", today=date(2026, 3, 1))
+    need.created_at = _at(2)
+    for day in (3, 4):
+        session.add(NeedAnswer(need=need, member=people["helper"], message="oui", created_at=_at(day)))
+    referral = ledger.create_referral(session, people["connector"], people["helper"], client="Client")
+    referral.created_at = _at(5)
+    # an answer in February must not count in March
+    session.add(NeedAnswer(need=need, member=people["tenant"], message="vieux", created_at=_at(20, 2)))
+    session.commit()
+    fake = _checkins({people["tenant"].id: 12, people["visitor"].id: 2, people["connector"].id: 9})
+    monkeypatch.setitem(engagement.ACTIVITY_SOURCES, "checkins", [fake])
+
+    board = engagement.dashboard(session, MARCH, months=3)
+    by_name = {row.display_name: row for row in board.rows}
+    assert "Cm" not in " ".join(by_name)  # managers are staff, not members
+    assert by_name["Helper"].segment == "engaged"  # two answers + one referral received
+    assert by_name["Helper"].score == 2 * 4 + 5
+    assert by_name["Connector"].segment == "occasional"  # one referral, nine check-ins
+    assert by_name["Tenant"].segment == "tenant"  # desk only in March
+    assert by_name["Visitor"].segment == "occasional"  # two check-ins
+    assert by_name["Sleeper"].segment == "dormant"
+    assert board.segments == {"engaged": 1, "occasional": 2, "tenant": 1, "dormant": 1}
+    assert board.regulars == 2  # ≥ 8 check-ins: tenant and connector
+    assert [m for m, _c in board.trend] == [date(2026, 1, 1), date(2026, 2, 1), MARCH]
+    assert board.trend[1][1]["occasional"] == 1  # the February answer
+
+    engagement.update_goal(session, goal_members=100, goal_regulars=60, regular_checkins=10)
+    session.commit()
+    assert engagement.dashboard(session, MARCH, months=1).regulars == 1
+
+
+def test_dashboard_page_svg_and_csv(portal, session, create_member, client, api_token):
+    manager = create_member("cm@example.org", role="manager")
+    member = create_member("ana@example.org", display_name="Ana & <Co>")
+    other = create_member("ben@example.org", display_name="Ben")
+    ledger.create_referral(session, member, other, client="x")
+    session.commit()
+    portal.login("ana@example.org")
+    assert portal.get("/admin/connector/engagement").status_code == 403
+    portal.post("/logout")
+    portal.login("cm@example.org")
+    page = portal.get("/admin/connector/engagement").get_data(as_text=True)
+    svgs = [page[i:page.index("</svg>", i) + 6] for i in range(len(page)) if page.startswith("<svg", i)]
+    assert len(svgs) == 2
+    for svg in svgs:
+        root = ET.fromstring(svg)  # noqa: S314 - our own output, checked to be well-formed XML
+        assert root.tag == f"{SVG}svg" and root.get("role") == "img"
+        labelled = root.get("aria-labelledby").split()
+        assert root.find(f"{SVG}title").get("id") == labelled[0]
+        assert root.find(f"{SVG}desc").get("id") == labelled[1]
+    assert "<table>" in page and "<caption>" in page  # text alternative
+    assert "cdn" not in page.lower() and "<script" not in page.lower()
+
+    month = date.today().strftime("%Y-%m")
+    exported = portal.get(f"/admin/connector/engagement.csv?month={month}")
+    assert exported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    assert {r["display_name"] for r in rows} == {"Ana & <Co>", "Ben"}
+    assert {r["referrals"] for r in rows} == {"1"}
+    assert portal.get("/admin/connector/engagement?month=2026-13").status_code == 422
+
+    api = client.get("/api/v1/admin/connector/engagement", headers=api_token(manager)).json
+    assert api["segments"]["occasional"] == 2 and len(api["trend"]) == 6
+
+
+def test_goal_settings_are_validated(portal, session, create_member):
+    create_member("cm@example.org", role="manager")
+    portal.login("cm@example.org")
+    assert portal.post("/admin/connector/goal", {"goal_members": "100", "goal_regulars": "60",
+                                                 "regular_checkins": "8"}).status_code == 302
+    before = session.query(ConnectorSettings).one()
+    assert (before.goal_members, before.goal_regulars, before.regular_checkins) == (100, 60, 8)
+    for bad in ({"goal_members": "0", "goal_regulars": "1", "regular_checkins": "8"},
+                {"goal_members": "100", "goal_regulars": "60", "regular_checkins": "40"},
+                {"goal_members": "cent", "goal_regulars": "60", "regular_checkins": "8"}):
+        assert portal.post("/admin/connector/goal", bad).status_code == 422
+    session.expire_all()
+    after = session.query(ConnectorSettings).one()
+    assert (after.goal_members, after.goal_regulars, after.regular_checkins) == (100, 60, 8)
+    assert count_rows(session, Referral) == 0
