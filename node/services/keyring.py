@@ -114,7 +114,7 @@ def ensure_current_key(session: Session, runtime: FederationRuntime) -> NodeKey:
     if row is None:
         has_others = session.scalar(select(NodeKey.key_id).limit(1)) is not None
         row = NodeKey(key_id=key.key_id, public_key=key.public().to_b64(), is_current=True,
-                      valid_from_ms=now_ms() if has_others else 0)
+                      valid_from_ms=now_ms() // 1000 * 1000 if has_others else 0)
         session.add(row)
         for other in session.scalars(select(NodeKey).where(NodeKey.is_current.is_(True))):
             if other.key_id != key.key_id:
@@ -167,8 +167,10 @@ def rotate_key(
     ``overlap_ms`` so items it signed keep verifying. Returns the new key's record."""
     old_row = ensure_current_key(session, runtime)
     old_key = runtime.signing_key()
+    # Whole seconds: a request signed in the same second (``created`` is in seconds) must
+    # already be covered by the new key's validity.
     rotation = rotate(old_key, runtime.node_id, overlap_ms=overlap_ms,
-                      old_valid_from=old_row.valid_from_ms)
+                      old_valid_from=old_row.valid_from_ms, now=now_ms() // 1000 * 1000)
     _write_private(_retired_path(runtime.instance_path, old_key.key_id), old_key)
     _write_private(identity.key_path(runtime.instance_path), rotation.new_key)
     old_row.is_current = False

@@ -1,0 +1,157 @@
+"""The inbox between real nodes: idempotent handling, the outgoing queue, feed hints."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from federation.canonical import canonical_dumps
+from federation.client import INBOX_PATH
+from federation.httpsig import sign_request
+from federation.messages import REGISTRATION_REQUEST, build_inbox_message, make_object_id
+from node.models import InboxReceipt, OutboxMessage
+from node.models.federation import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
+from node.services import inbox, peers, scheduler
+from node.services.federation_registry import FEED_HANDLERS, INBOX_HANDLERS
+
+from .helpers import EVENT, copies, counts, event_content, recording_handler
+
+REGISTRATION = {"session_id": "", "idempotency_key": "reg-8f3a2c91", "display_name": "Alice M."}
+
+
+@pytest.fixture
+def registrations(monkeypatch) -> list:
+    handled: list = []
+
+    def handler(session, peer, message):
+        handled.append((peer.node_id, message["id"]))
+        return {"status": "confirmed", "position": None, "seats": len(handled)}
+
+    monkeypatch.setitem(INBOX_HANDLERS, REGISTRATION_REQUEST, handler)
+    return handled
+
+
+def registration(a, b) -> dict:
+    return dict(REGISTRATION, session_id=f"{b.url}/session/17")
+
+
+def test_the_same_message_twice_runs_the_handler_once_and_gets_the_same_answer(
+    live_nodes, registrations
+):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    message = build_inbox_message(message_type=REGISTRATION_REQUEST, origin=a.url,
+                                  destination=b.url, content=registration(a, b),
+                                  key=a.runtime.signing_key())
+    client = a.runtime.client(b.url)
+    first = client.post_inbox(b.url, message)
+    again = client.post_inbox(b.url, message)  # a retry: new signature, new nonce
+    client.close()
+    assert first == again == {"status": "confirmed", "position": None, "seats": 1}
+    assert registrations == [(a.url, message["id"])]
+    assert counts(b)["inbox_receipts"] == 1
+
+
+def test_queued_messages_are_delivered_retried_with_backoff_and_dead_lettered(
+    live_nodes, registrations
+):
+    a, b, c = live_nodes(3)
+    live_nodes.peer(a, b)
+    live_nodes.peer(a, c)
+    with a.session() as session:
+        to_b = inbox.send_inbox_message(session, b.url, REGISTRATION_REQUEST, registration(a, b))
+        to_c = inbox.send_inbox_message(session, peers.get_peer(session, c.url),
+                                        REGISTRATION_REQUEST, registration(a, c))
+        session.commit()
+        ids = (to_b.id, to_c.id)
+    c.stop()  # a dead peer must not stall deliveries to the others
+    assert inbox.deliver_due(a.runtime) == 1
+    with a.session() as session:
+        delivered, waiting = (session.get(OutboxMessage, i) for i in ids)
+        assert delivered.status == DELIVERY_DONE and '"confirmed"' in delivered.answer_json
+        assert waiting.status == DELIVERY_PENDING and waiting.attempts == 1
+        assert waiting.next_attempt_ms > time.time() * 1000 and waiting.last_error
+        waiting.next_attempt_ms = 0
+        session.commit()
+    c.start()
+    assert inbox.deliver_due(a.runtime) == 1
+    assert len(registrations) == 2
+
+    # A peer that refuses the message (here: it removed us) dead-letters it.
+    with c.session() as session:
+        peers.remove(session, peers.find_peer(session, a.url))
+        session.commit()
+    with a.session() as session:
+        row = inbox.send_inbox_message(session, c.url, REGISTRATION_REQUEST, registration(a, c),
+                                       message_id=make_object_id(a.url, "msg/reg-2"))
+        session.commit()
+        row_id = row.id
+    inbox.deliver_due(a.runtime)
+    with a.session() as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row.status == DELIVERY_DEAD and row.last_error.startswith("not_peer")
+
+
+def test_deliver_now_sends_right_after_commit(live_nodes, registrations):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    with a.session() as session:
+        inbox.send_inbox_message(session, b.url, REGISTRATION_REQUEST, registration(a, b),
+                                 deliver_now=True)
+        session.commit()
+    for _ in range(100):
+        if registrations:
+            break
+        time.sleep(0.05)
+    assert len(registrations) == 1
+    with b.session() as session:
+        assert session.scalar(select(InboxReceipt.message_type)) == REGISTRATION_REQUEST
+
+
+def test_a_feed_hint_makes_the_receiver_pull_at_once(live_nodes, monkeypatch):
+    a, b = live_nodes(2, config={"FEDERATION_PULL_ON_HINT": True})
+    live_nodes.peer(a, b)
+    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    a.publish(EVENT, "event/1", event_content(a.url))
+    with a.session() as session:
+        inbox.send_inbox_message(session, b.url, "feed.hint", {"latest_seq": 1})
+        session.commit()
+    assert inbox.deliver_due(a.runtime) == 1
+    for _ in range(100):
+        if copies(b, a):
+            break
+        time.sleep(0.05)
+    assert set(copies(b, a)) == {f"{a.url}/event/1"}
+
+
+def test_a_message_type_without_handler_is_refused_and_not_remembered(live_nodes):
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    message = build_inbox_message(message_type="connector.request", origin=a.url,
+                                  destination=b.url, key=a.runtime.signing_key(), content={
+                                      "request_id": f"{a.url}/connector/1",
+                                      "concepts": ["comptabilite"], "message": "Qui ?",
+                                      "requester": {"space": "Aix"}})
+    before = counts(b)
+    saved = INBOX_HANDLERS.pop("connector.request", None)
+    try:
+        body = canonical_dumps(message)
+        headers = sign_request("POST", b.url + INBOX_PATH, body, a.url, a.runtime.signing_key())
+        response = b.post_raw(INBOX_PATH, body, headers)
+    finally:
+        if saved is not None:
+            INBOX_HANDLERS["connector.request"] = saved
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+    assert counts(b) == before
+
+
+def test_only_one_process_runs_a_round(live_nodes):
+    (a,) = live_nodes(1)
+    with a.session() as session:
+        assert scheduler.try_lock(session, scheduler.ROUND_LOCK, "other-host:1")
+    assert a.round().ran is False
+    with a.session() as session:
+        scheduler.release_lock(session, scheduler.ROUND_LOCK, "other-host:1")
+    assert a.round().ran is True
