@@ -12,6 +12,7 @@ from schemas.connector import (
     BarterOutSchema,
     CandidateOutSchema,
     CandidateProposeSchema,
+    ConsentSchema,
     DealDeclareSchema,
     EngagementOutSchema,
     EscalateSchema,
@@ -156,6 +157,18 @@ def my_barter():
           response=CandidateOutSchema(many=True), tags=TAGS)
 def my_consents():
     return CandidateOutSchema(many=True).dump(connector.pending_consents(db.session, g.api_member))
+
+
+@endpoint(bp, "/me/introductions/<int:candidate_id>", methods=("POST",),
+          summary="Accept or decline an introduction proposed to me (acceptance shares name and e-mail)",
+          body=ConsentSchema, response=CandidateOutSchema, tags=TAGS)
+def decide_consent(candidate_id: int, data: dict):
+    result = connector.decide_consent(db.session, connector.get_candidate(db.session, candidate_id), g.api_member,
+                                      data["decision"], data["message"])
+    if result.response is not None:
+        connector_network.send_response(db.session, result)
+    db.session.commit()
+    return CandidateOutSchema().dump(result.candidate)
 
 
 # --- manager --------------------------------------------------------------------------------------

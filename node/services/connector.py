@@ -189,12 +189,13 @@ def pending_consents(session: Session, member: Member) -> list[Candidate]:
 @dataclass(frozen=True)
 class ConsentResult:
     candidate: Candidate
-    #: For a network item, the ``connector.response`` content to send back (acceptance only).
+    #: For a network item, the ``connector.response`` content to send back (acceptance only;
+    #: the transport side adds ``response_id`` and ``space``).
     response: dict | None = None
 
 
 def decide_consent(session: Session, candidate: Candidate, member: Member, decision: str,
-                   message: str = "", *, base_url: str = "") -> ConsentResult:
+                   message: str = "") -> ConsentResult:
     """The candidate accepts or declines being introduced.
 
     For a local item acceptance marks it introduced; for a network item it returns the
@@ -212,7 +213,6 @@ def decide_consent(session: Session, candidate: Candidate, member: Member, decis
         if item.kind == "network":
             response = {
                 "request_id": item.remote_request_id,
-                "response_id": f"{base_url.rstrip('/')}/connector/response/{candidate.id}",
                 "display_name": member.display_name,
                 "email": member.email,
                 "headline": member.headline or "",

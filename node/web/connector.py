@@ -57,10 +57,6 @@ def _form(schema):
     return parse(schema, data)
 
 
-def base_url() -> str:
-    return current_app.config["BASE_URL"]
-
-
 # --- needs board ------------------------------------------------------------------------------
 
 
@@ -138,8 +134,7 @@ def consents():
 def decide(candidate_id: int):
     data = _form(ConsentSchema())
     candidate = connector.get_candidate(db.session, candidate_id)
-    result = connector.decide_consent(db.session, candidate, g.member, data["decision"],
-                                      data["message"], base_url=base_url())
+    result = connector.decide_consent(db.session, candidate, g.member, data["decision"], data["message"])
     if result.response is not None:
         connector_network.send_response(db.session, result)
     db.session.commit()
