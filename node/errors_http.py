@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import db
@@ -60,6 +61,14 @@ def _http_error(exc: HTTPException):
     return response
 
 
+def _data_error(exc: Exception):
+    """A value the schemas let through but the database cannot store (a number out of range,
+    a NUL character): the client's input is at fault, not the server."""
+    logger.warning("input refused by the database on %s %s: %s", request.method, request.path,
+                   exc.__class__.__name__)
+    return error_response(422, "validation_error", _("A value is out of range or not allowed."))
+
+
 def _server_error(exc: Exception):
     original = getattr(exc, "original_exception", None) or exc
     if not isinstance(original, InternalServerError):
@@ -71,4 +80,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(OverflowError, _data_error)
     app.register_error_handler(Exception, _server_error)

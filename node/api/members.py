@@ -52,7 +52,9 @@ def list_members(data: dict):
             "limit": data["limit"], "offset": data["offset"]}
 
 
-@endpoint(bp, "/members/<int:member_id>", summary="A member's profile", response=MemberOutSchema,
+@endpoint(bp, "/members/<int:member_id>",
+          summary="A member's profile (a manager also sees the account fields)",
+          response=MemberAdminSchema,
           tags=("directory",))
 def get_member(member_id: int):
     member = accounts.get_member(db.session, member_id)

@@ -18,7 +18,7 @@ def space() -> Space:
         config = current_app.config
         row = Space(
             name=config["NODE_NAME"], city=config["NODE_CITY"], region=config["NODE_REGION"],
-            base_url=config["BASE_URL"], signup_mode=config["SIGNUP_MODE"],
+            base_url=config["BASE_URL"], signup_mode=config["SIGNUP_MODE"], description="",
         )
     return row
 
