@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .cli import initialise_node, write_instance_config
 from .db import db
+from .demo_federation import peer_demo_nodes, start_sync
 from .models import Member
 from .services import accounts, profiles
 
@@ -88,7 +89,12 @@ def seed_members(node: DemoNode, data: dict) -> None:
 #: (signature: ``step(nodes: list[DemoNode], data: dict) -> None``).
 SEED_STEPS: list[Callable[[list[DemoNode], dict], None]] = [
     lambda nodes, data: [seed_members(node, data) for node in nodes],
+    peer_demo_nodes,  # the three nodes are approved peers of each other
 ]
+
+
+#: Run once the nodes serve (signature: ``step(nodes: list[DemoNode]) -> None``).
+SERVE_STEPS: list[Callable[[list[DemoNode]], object]] = [start_sync]
 
 
 def build_nodes(root: Path, host: str = "127.0.0.1", seed_file: Path = SEED_FILE) -> tuple[list[DemoNode], dict]:
@@ -111,6 +117,8 @@ def serve(nodes: list[DemoNode], host: str) -> None:
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for thread in threads:
         thread.start()
+    for step in SERVE_STEPS:
+        step(nodes)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -26,7 +26,7 @@ from federation.errors import (
     PayloadTooLarge,
 )
 from federation.httpsig import ORIGIN_HEADER, VerifiedRequest, verify_request
-from federation.keys import NodeDocument, now_ms
+from federation.keys import NodeDocument, now_ms, verify_node_document
 from federation.messages import PEERING_REQUEST, build_inbox_message, verify_inbox_message
 from federation.nodeid import normalize_node_id
 
@@ -276,3 +276,22 @@ def list_peers(session: Session) -> list[Peer]:
 
 def approved_peers(session: Session) -> list[Peer]:
     return list(session.scalars(select(Peer).where(Peer.status == APPROVED).order_by(Peer.id)))
+
+
+def peer_out_of_band(session: Session, runtime: FederationRuntime,
+                     raw_document: dict[str, Any]) -> Peer:
+    """Record an approved peer whose node document reached us out of band (the demo seeds
+    its three local nodes this way, with no HTTP handshake). Idempotent; flushes."""
+    node_id = raw_document.get("node_id", "")
+    document = verify_node_document(raw_document, expected_node_id=node_id)
+    peer = get_peer(session, document.node_id)
+    if peer is None:
+        peer = Peer(node_id=document.node_id, status=PENDING_APPROVAL, keys_json="{}")
+        session.add(peer)
+    if peer.status != APPROVED:
+        peer.status = PENDING_APPROVAL
+        keyring.merge_document(peer, document, raw_document, now=now_ms())
+        approve(session, runtime, peer)
+    peer.needs_confirmation = False
+    session.flush()
+    return peer
