@@ -37,6 +37,7 @@ def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registr
         if not registration.email:
             continue  # a remote registrant without email is told through their node
         event, occurrence = registration.event, registration.occurrence
+        link = f"{base_url.rstrip('/')}/events/{event.id}#occurrence-{occurrence.id}"
         with force_locale(_locale(session, registration, default_locale)):
             sender.send(Mail(
                 to=registration.email,
@@ -48,7 +49,7 @@ def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registr
                     name=registration.display_name, title=event.title,
                     when=format_local(occurrence.start_at, event.timezone),
                     deadline=format_local(registration.offer_expires_at, event.timezone),
-                    link=f"{base_url.rstrip('/')}/events/{event.id}#occurrence-{occurrence.id}",
+                    link=link,
                 ),
             ))
         sent += 1
@@ -63,14 +64,14 @@ def notify_cancelled(session: Session, sender: MailSender, registrations: Iterab
         if not registration.email:
             continue
         event, occurrence = registration.event, registration.occurrence
+        link = f"{base_url.rstrip('/')}/events/{event.id}"
         with force_locale(_locale(session, registration, default_locale)):
             sender.send(Mail(
                 to=registration.email,
                 subject=_("Cancelled: %(title)s", title=event.title),
                 body=_("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
                        name=registration.display_name, title=event.title,
-                       when=format_local(occurrence.start_at, event.timezone),
-                       link=f"{base_url.rstrip('/')}/events/{event.id}"),
+                       when=format_local(occurrence.start_at, event.timezone), link=link),
             ))
 
 
