@@ -30,6 +30,9 @@ Publishing and sending (re-exported here for the feature areas):
 - ``send_inbox_message(session, peer, message_type, content, message_id=None, *,
   deliver_now=False)`` queues an addressed message; it is signed and delivered with retries by
   the scheduler, or right after commit with ``deliver_now``.
+- A delivery handler ``fn(session, outbox_row, answer)`` (``on_delivered(type)``) sees the
+  synchronous answer of a delivered message of its type, in the delivery's transaction (e.g. a
+  ``registration.request`` answered ``confirmed``). It runs outside any request.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .federation_registry import (
+    DELIVERY_HANDLERS,
     FEED_HANDLERS,
     INBOX_HANDLERS,
     LEASE_EXPIRERS,
     RESYNC_HANDLERS,
+    DeliveryHandler,
     FeedHandler,
     InboxHandler,
     LeaseExpirer,
@@ -50,6 +55,8 @@ from .feed import publish
 from .inbox import send_inbox_message
 
 __all__ = [
+    "DELIVERY_HANDLERS",
+    "DeliveryHandler",
     "FEED_HANDLERS",
     "INBOX_HANDLERS",
     "LEASE_EXPIRERS",
@@ -60,6 +67,7 @@ __all__ = [
     "ResyncHandler",
     "lease_expirer",
     "on_feed_item",
+    "on_delivered",
     "on_inbox_message",
     "on_resync_complete",
     "publish",
@@ -97,3 +105,13 @@ def on_resync_complete(fn: ResyncHandler) -> ResyncHandler:
     """Register a function that drops a peer's copies not seen during a full resync."""
     RESYNC_HANDLERS.append(fn)
     return fn
+
+
+def on_delivered(message_type: str) -> Callable[[DeliveryHandler], DeliveryHandler]:
+    """Register what to do with the peer's answer to a delivered message of ``message_type``."""
+
+    def register(fn: DeliveryHandler) -> DeliveryHandler:
+        DELIVERY_HANDLERS[message_type] = fn
+        return fn
+
+    return register

@@ -16,8 +16,11 @@ FeedHandler = Callable[[Session, Any, dict], None]
 InboxHandler = Callable[[Session, Any, dict], dict]
 LeaseExpirer = Callable[[Session, datetime], int]
 ResyncHandler = Callable[[Session, Any, datetime], int]
+#: ``fn(session, outbox_row, answer)``: a queued message was delivered and the peer answered.
+DeliveryHandler = Callable[[Session, Any, dict], None]
 
 FEED_HANDLERS: dict[str, FeedHandler] = {}
 INBOX_HANDLERS: dict[str, InboxHandler] = {}
 LEASE_EXPIRERS: list[LeaseExpirer] = []
 RESYNC_HANDLERS: list[ResyncHandler] = []
+DELIVERY_HANDLERS: dict[str, DeliveryHandler] = {}

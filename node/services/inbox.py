@@ -45,7 +45,7 @@ from ..models.federation import (
     REMOVED,
 )
 from . import keyring
-from .federation_registry import INBOX_HANDLERS
+from .federation_registry import DELIVERY_HANDLERS, INBOX_HANDLERS
 from .keyring import FederationRuntime, runtime_of
 from .peers import IncomingRequest, parse_body, verify_from_peer
 
@@ -169,6 +169,9 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
         client.close()
     row.status, row.answer_json, row.delivered_at = DELIVERY_DONE, json.dumps(answer), utcnow()
     row.last_error = None
+    on_answer = DELIVERY_HANDLERS.get(row.message_type)
+    if on_answer is not None and isinstance(answer, dict):
+        on_answer(session, row, answer)
     return True
 
 
