@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select
@@ -19,14 +19,18 @@ from ..errors import N_, NotFound
 from ..models import (
     Candidate,
     DigestOptOut,
+    Event,
+    EventOccurrence,
     Member,
     MemberSkill,
     Need,
     NeedAnswer,
     QueueItem,
     Referral,
+    Registration,
 )
 from ..models.base import utcnow
+from .connector import concepts_of
 from .engagement import get_settings
 from .mail import Mail, MailSender
 
@@ -36,22 +40,36 @@ OPT_OUT_SALT = "coworknet.digest.optout"
 MAX_ITEMS = 5
 
 
+EVENT_HORIZON = timedelta(days=21)
+
+
 @dataclass(frozen=True)
 class DigestEvent:
+    event_id: int
     title: str
     starts_at: datetime
-    url: str = ""
 
 
-#: Functions ``fn(session, member, now) -> list[DigestEvent]`` giving upcoming events that
-#: match a member's interests; the events area registers one.
-EVENT_SUGGESTERS: list[Callable[[Session, Member, datetime], list[DigestEvent]]] = []
-
-
-def register_event_suggester(fn: Callable[[Session, Member, datetime], list[DigestEvent]]):
-    if fn not in EVENT_SUGGESTERS:
-        EVENT_SUGGESTERS.append(fn)
-    return fn
+def _matching_events(session: Session, member: Member, now: datetime) -> list[DigestEvent]:
+    """Published sessions of the next three weeks whose subject names one of my skills (the
+    interests a member declares), that I am not registered to yet."""
+    interests = {s.concept_id for s in member.skills if s.concept_id}
+    if not interests:
+        return []
+    registered = select(Registration.occurrence_id).where(
+        Registration.member_id == member.id, Registration.status.in_(("confirmed", "waitlisted", "offered")))
+    rows = session.execute(
+        select(Event, EventOccurrence).join(EventOccurrence, EventOccurrence.event_id == Event.id)
+        .where(Event.status == "published", EventOccurrence.is_cancelled.is_(False),
+               EventOccurrence.start_at >= now, EventOccurrence.start_at < now + EVENT_HORIZON,
+               EventOccurrence.id.not_in(registered))
+        .order_by(EventOccurrence.start_at).limit(50)
+    ).all()
+    found = []
+    for event, occurrence in rows:
+        if interests & set(concepts_of(f"{event.title} {event.description}")):
+            found.append(DigestEvent(event.id, event.title, occurrence.start_at))
+    return found[:MAX_ITEMS]
 
 
 @dataclass
@@ -111,10 +129,7 @@ def _people_not_met(session: Session, member: Member, limit: int = 3) -> list[Me
 def build_digest(session: Session, member: Member, now: datetime | None = None) -> Digest:
     """The personal suggestions of ``member`` for this week."""
     now = now or utcnow()
-    events: list[DigestEvent] = []
-    for suggest in EVENT_SUGGESTERS:
-        events.extend(suggest(session, member, now))
-    return Digest(member, _matching_needs(session, member), events[:MAX_ITEMS],
+    return Digest(member, _matching_needs(session, member), _matching_events(session, member, now),
                   _people_not_met(session, member))
 
 
@@ -163,6 +178,7 @@ class DigestLinks:
     """How to link back to the portal; built by the caller, which knows the URLs."""
 
     need: Callable[[Need], str]
+    event: Callable[[int], str]
     member: Callable[[Member], str]
     opt_out: Callable[[Member], str]
     board: str
@@ -179,7 +195,7 @@ def render_digest(digest: Digest, *, space_name: str, links: DigestLinks, locale
             parts.append("")
         if digest.events:
             parts.append(_("Events for you:"))
-            parts += [f"- {e.title} ({e.starts_at:%d/%m %H:%M})" + (f"\n  {e.url}" if e.url else "")
+            parts += [f"- {e.title} ({format_datetime(e.starts_at, 'short')})\n  {links.event(e.event_id)}"
                       for e in digest.events]
             parts.append("")
         if digest.people:

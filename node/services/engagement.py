@@ -1,9 +1,9 @@
 """Engagement of the space's members, month by month: a participation score and segments.
 
-Activity comes from *sources*, each counting per member what happened in a period. The
-connector counts needs answered, introductions and referrals; the events area adds events
-attended and desk check-ins (``register_activity_source``). A source that is not installed
-counts nothing.
+Activity comes from *sources*, each counting per member what happened in a period: events
+attended (registrations marked present) and drop-in check-ins from the events area's tables,
+needs answered, introductions and referrals from the connector. Other areas can add their own
+with ``register_activity_source``.
 
 Score = 3 × events + 1 × check-ins + 4 × needs answered + 5 × introductions + 5 × referrals.
 
@@ -27,7 +27,17 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Candidate, ConnectorSettings, Member, NeedAnswer, QueueItem, Referral
+from ..models import (
+    Candidate,
+    CheckIn,
+    ConnectorSettings,
+    EventOccurrence,
+    Member,
+    NeedAnswer,
+    QueueItem,
+    Referral,
+    Registration,
+)
 
 ActivitySource = Callable[[Session, datetime, datetime], dict[int, int]]
 
@@ -51,6 +61,30 @@ def register_activity_source(kind: str) -> Callable[[ActivitySource], ActivitySo
         return fn
 
     return register
+
+
+@register_activity_source("checkins")
+def _checkins(session: Session, start: datetime, end: datetime) -> dict[int, int]:
+    """Days at the space (drop-in check-ins of the events area), half days included."""
+    rows = session.execute(
+        select(CheckIn.member_id, func.count()).where(
+            CheckIn.day >= start.date(), CheckIn.day < end.date()
+        ).group_by(CheckIn.member_id)
+    )
+    return {member_id: int(n) for member_id, n in rows}
+
+
+@register_activity_source("events")
+def _events(session: Session, start: datetime, end: datetime) -> dict[int, int]:
+    """Event sessions a member attended (marked present), by the session's start."""
+    rows = session.execute(
+        select(Registration.member_id, func.count())
+        .join(EventOccurrence, EventOccurrence.id == Registration.occurrence_id)
+        .where(Registration.member_id.is_not(None), Registration.attendance == "present",
+               EventOccurrence.start_at >= start, EventOccurrence.start_at < end)
+        .group_by(Registration.member_id)
+    )
+    return {member_id: int(n) for member_id, n in rows}
 
 
 @register_activity_source("answers")

@@ -224,6 +224,7 @@ def digest_links() -> digest.DigestLinks:
     secret = current_app.config["SECRET_KEY"]
     return digest.DigestLinks(
         need=lambda n: url_for("connector.need", need_id=n.id, _external=True),
+        event=lambda event_id: url_for("events.event_page", event_id=event_id, _external=True),
         member=lambda m: url_for("portal.member", member_id=m.id, _external=True),
         opt_out=lambda m: url_for("connector.digest_opt_out", token=digest.opt_out_token(secret, m), _external=True),
         board=url_for("connector.needs_board", _external=True),

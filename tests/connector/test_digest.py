@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
 from node.cli import main
 from node.db import db
-from node.models import DigestOptOut
+from node.models import DigestOptOut, Event, EventOccurrence
 from node.services import digest, needs
 from node.web.dashboard import digest_links
 from tests.conftest import count_rows
@@ -22,6 +23,11 @@ def _seed(session, create_member):
     alice = create_member("alice@example.org", display_name="Alice", headline="Architecte")
     needs.create_need(session, alice, text="Qui peut tenir ma comptabilité ?")
     needs.create_need(session, alice, text="Un plombier pour la cuisine")
+    soon = datetime.now(UTC) + timedelta(days=3)
+    for title in ("Atelier comptabilité pour indépendants", "Initiation à la poterie"):
+        event = Event(uid=title, title=title, status="published", start_at=soon, end_at=soon + timedelta(hours=2))
+        session.add(EventOccurrence(event=event, original_start_at=soon, start_at=soon,
+                                    end_at=soon + timedelta(hours=2)))
     session.commit()
     return tom, alice
 
@@ -36,6 +42,8 @@ def test_digest_content_and_opt_out(app, session, create_member, outbox, client,
     mail = next(m for m in outbox if m.to == "tom@example.org")
     assert "comptabilité" in mail.body and "plombier" not in mail.body  # needs matching my skills
     assert "Alice" in mail.body  # someone I have not met
+    assert "Atelier comptabilité" in mail.body and "poterie" not in mail.body  # events for my interests
+    assert re.search(r"http://coworknet\.test/events/\d+", mail.body)
     assert mail.subject.startswith("Votre semaine")
     link = LINK.search(mail.body).group(0)
     path = link.removeprefix("http://coworknet.test")

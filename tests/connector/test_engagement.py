@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from node.models import ConnectorSettings, NeedAnswer, Referral
+from node.models import (
+    CheckIn, ConnectorSettings, Event, EventOccurrence, NeedAnswer, Referral, Registration,
+)
 from node.services import engagement, ledger, needs
 from tests.conftest import count_rows
 
@@ -19,13 +21,20 @@ def _at(day: int, month: int = 3) -> datetime:
     return datetime(2026, month, day, 10, tzinfo=UTC)
 
 
-def _checkins(member_ids: dict[int, int]):
-    """A stand-in source for drop-in check-ins (the events area provides the real one)."""
+def _checkins(session, member, days: int, month: int = 3) -> None:
+    for day in range(1, days + 1):
+        session.add(CheckIn(member_id=member.id, day=date(2026, month, day), period="day",
+                            checked_in_at=_at(day, month)))
 
-    def source(session, start, end):
-        return member_ids if start <= _at(1) < end else {}
 
-    return source
+def _attended(session, member, when: datetime) -> None:
+    event = Event(uid=f"e{when.timestamp()}", title="Apéro", status="published", start_at=when,
+                  end_at=when + timedelta(hours=2))
+    occurrence = EventOccurrence(event=event, original_start_at=when, start_at=when,
+                                 end_at=when + timedelta(hours=2))
+    session.add(Registration(occurrence=occurrence, event=event, member_id=member.id,
+                             display_name=member.display_name, idempotency_key=f"k{member.id}{when}",
+                             status="confirmed", attendance="present"))
 
 
 def test_segment_rules():
@@ -37,7 +46,7 @@ def test_segment_rules():
     assert engagement.segment_of(community=0, checkins=3) == "occasional"
 
 
-def test_a_seeded_month_gives_the_documented_segments(session, create_member, monkeypatch):
+def test_a_seeded_month_gives_the_documented_segments(session, create_member):
     old = datetime(2025, 1, 1, tzinfo=UTC)
     people = {name: create_member(f"{name}@example.org", display_name=name.title()) for name in
               ("helper", "connector", "tenant", "visitor", "sleeper")}
@@ -54,15 +63,19 @@ def test_a_seeded_month_gives_the_documented_segments(session, create_member, mo
     referral.created_at = _at(5)
     # an answer in February must not count in March
     session.add(NeedAnswer(need=need, member=people["tenant"], message="vieux", created_at=_at(20, 2)))
+    _checkins(session, people["tenant"], 12)
+    _checkins(session, people["visitor"], 2)
+    _checkins(session, people["connector"], 9)
+    _checkins(session, people["sleeper"], 5, month=1)  # came in January only
+    _attended(session, people["visitor"], _at(10, 2))  # an event in February
     session.commit()
-    fake = _checkins({people["tenant"].id: 12, people["visitor"].id: 2, people["connector"].id: 9})
-    monkeypatch.setitem(engagement.ACTIVITY_SOURCES, "checkins", [fake])
 
     board = engagement.dashboard(session, MARCH, months=3)
     by_name = {row.display_name: row for row in board.rows}
     assert "Cm" not in " ".join(by_name)  # managers are staff, not members
     assert by_name["Helper"].segment == "engaged"  # two answers + one referral received
     assert by_name["Helper"].score == 2 * 4 + 5
+    assert by_name["Connector"].score == 5 + 9
     assert by_name["Connector"].segment == "occasional"  # one referral, nine check-ins
     assert by_name["Tenant"].segment == "tenant"  # desk only in March
     assert by_name["Visitor"].segment == "occasional"  # two check-ins
@@ -70,7 +83,10 @@ def test_a_seeded_month_gives_the_documented_segments(session, create_member, mo
     assert board.segments == {"engaged": 1, "occasional": 2, "tenant": 1, "dormant": 1}
     assert board.regulars == 2  # ≥ 8 check-ins: tenant and connector
     assert [m for m, _c in board.trend] == [date(2026, 1, 1), date(2026, 2, 1), MARCH]
-    assert board.trend[1][1]["occasional"] == 1  # the February answer
+    january, february = board.trend[0][1], board.trend[1][1]
+    assert january["tenant"] == 1  # the sleeper used the desk in January
+    assert february["occasional"] == 2  # the tenant's answer, the visitor's event
+    assert february["dormant"] == 3
 
     engagement.update_goal(session, goal_members=100, goal_regulars=60, regular_checkins=10)
     session.commit()
