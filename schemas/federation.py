@@ -22,6 +22,8 @@ REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled", "refused")
 INTRODUCTION_DECISIONS = ("accepted", "declined")
 EVENT_STATUSES = ("scheduled", "cancelled")
 EVENT_KINDS = ("workshop", "talk", "meetup", "training", "social", "other")
+REGIONAL_VISIBILITIES = ("network", "public")
+REGIONAL_DECISIONS = ("accepted", "declined")
 FEED_ITEM_TYPES = ("directory.entry", "event.regional", "event.session", "peer.stats")
 INBOX_MESSAGE_TYPES = (
     "peering.request",
@@ -32,6 +34,9 @@ INBOX_MESSAGE_TYPES = (
     "registration.response",
     "connector.request",
     "connector.response",
+    "regional.invitation",
+    "regional.answer",
+    "regional.report",
 )
 
 _ISO_639_1 = re.compile(r"^[a-z]{2}$")
@@ -260,6 +265,10 @@ class _EventFields(StrictSchema):
 
 class EventRegionalContentSchema(_EventFields):
     organiser = _text(255, required=True)
+    region = fields.String(validate=validate.Length(max=200))
+    visibility = fields.String(validate=validate.OneOf(REGIONAL_VISIBILITIES))
+    #: Co-organisers that accepted the invitation (node ids); their sessions join the program.
+    participants = fields.List(_text(255), validate=validate.Length(max=100))
 
 
 class EventSessionContentSchema(_EventFields):
@@ -355,6 +364,29 @@ class RegistrationResponseContentSchema(StrictSchema):
     position = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=1))
 
 
+class RegionalInvitationContentSchema(EventRegionalContentSchema):
+    """The organiser invites a peer to co-organise its regional event."""
+
+    regional_event_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    organiser_name = _text(200, required=True)
+
+
+class RegionalAnswerContentSchema(StrictSchema):
+    regional_event_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    decision = fields.String(required=True, validate=validate.OneOf(REGIONAL_DECISIONS))
+
+
+class RegionalReportContentSchema(StrictSchema):
+    """A participant's figures for the organiser's report: counts only, never a person."""
+
+    regional_event_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    sessions = StrictInteger(required=True, validate=validate.Range(min=0))
+    registrations = StrictInteger(required=True, validate=validate.Range(min=0))
+    remote_registrations = StrictInteger(required=True, validate=validate.Range(min=0))
+    attendance = StrictInteger(required=True, validate=validate.Range(min=0))
+    introductions = StrictInteger(required=True, validate=validate.Range(min=0))
+
+
 class ConnectorRequesterSchema(StrictSchema):
     """Anonymised: only the requesting space, never the member."""
 
@@ -393,4 +425,7 @@ CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     "registration.response": RegistrationResponseContentSchema,
     "connector.request": ConnectorRequestContentSchema,
     "connector.response": ConnectorResponseContentSchema,
+    "regional.invitation": RegionalInvitationContentSchema,
+    "regional.answer": RegionalAnswerContentSchema,
+    "regional.report": RegionalReportContentSchema,
 }
