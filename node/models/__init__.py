@@ -26,6 +26,9 @@ from .network import (
     DirectoryExport, Introduction, NetworkEntry, NetworkEntryConcept, NetworkPreference,
 )
 from .oidc import OidcIdentity
+from .regional import (
+    RegionalEvent, RegionalParticipant, RegionalReportCount, RegionalSession, RemoteRegistration,
+)
 from .space import Space
 
 __all__ = [
@@ -73,4 +76,9 @@ __all__ = [
     "Registration",
     "Venue",
     "WorkshopProposal",
+    "RegionalEvent",
+    "RegionalParticipant",
+    "RegionalReportCount",
+    "RegionalSession",
+    "RemoteRegistration",
 ]
