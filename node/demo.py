@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .cli import initialise_node, write_instance_config
 from .db import db
+from .demo_events import seed_events
 from .demo_federation import peer_demo_nodes, start_sync
 from .models import Member
 from .services import accounts, profiles
@@ -90,6 +91,7 @@ def seed_members(node: DemoNode, data: dict) -> None:
 SEED_STEPS: list[Callable[[list[DemoNode], dict], None]] = [
     lambda nodes, data: [seed_members(node, data) for node in nodes],
     peer_demo_nodes,  # the three nodes are approved peers of each other
+    seed_events,  # venues, a program of events, registrations and a waitlist per space
 ]
 
 

@@ -1,0 +1,164 @@
+"""The events JSON API: agenda, registration, proposals, manager admin, attendees, check-ins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from node.models import Event, EventOccurrence, Registration, WorkshopProposal
+from tests.conftest import count_rows
+
+
+def _start(days=10) -> datetime:
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
+
+
+def _event_body(**overrides) -> dict:
+    start = _start()
+    body = {"title": "Débat : le télétravail", "type": "debat", "start_at": start.isoformat(),
+            "end_at": (start + timedelta(hours=2)).isoformat(), "capacity": 2, "status": "published",
+            "audience": "network", "description": "Avec <b>invités</b>"}
+    body.update(overrides)
+    return body
+
+
+def test_manager_creates_updates_and_cancels(client, manager, api_token, session, outbox, create_member):
+    headers = api_token(manager)
+    response = client.post("/api/v1/admin/events", json=_event_body(), headers=headers)
+    assert response.status_code == 201, response.json
+    event = response.json
+    assert event["occurrences"][0]["capacity"] == 2 and "<b>" not in event["description_html"]
+    member = create_member()
+    member_headers = api_token(member)
+    occurrence_id = event["occurrences"][0]["id"]
+    assert client.post(f"/api/v1/events/occurrences/{occurrence_id}/registration",
+                       headers=member_headers).status_code == 201
+    response = client.patch(f"/api/v1/admin/events/{event['id']}", json={"capacity": 5, "title": "Débat"},
+                            headers=headers)
+    assert response.status_code == 200 and response.json["sequence"] == 1
+    response = client.post(f"/api/v1/admin/events/{event['id']}/cancel", headers=headers)
+    assert response.json["status"] == "cancelled"
+    assert [m.to for m in outbox] == [member.email]
+
+
+def test_bad_event_bodies_are_rejected_and_write_nothing(client, manager, api_token, session):
+    headers = api_token(manager)
+    start = _start()
+    bad = [
+        {"end_at": (start - timedelta(hours=1)).isoformat()},
+        {"capacity": -1},
+        {"capacity": 0},
+        {"start_at": "2020-01-01T10:00:00+01:00", "end_at": "2020-01-01T12:00:00+01:00"},
+        {"timezone": "Europe/Atlantis"},
+        {"unexpected": True},
+        {"type": "rave"},
+        {"rrule": "FREQ=WEEKLY;UNTIL=20270101"},
+        {"venue_id": 999},
+        {"host_ids": [999]},
+    ]
+    for change in bad:
+        response = client.post("/api/v1/admin/events", json=_event_body(**change), headers=headers)
+        assert response.status_code in (400, 422), (change, response.status_code)
+        assert response.json["error"]["code"] in ("validation_error", "bad_request"), change
+    assert count_rows(session, Event) == 0 and count_rows(session, EventOccurrence) == 0
+
+
+def test_members_cannot_administer(client, create_member, api_token, make_event):
+    event = make_event()
+    headers = api_token(create_member())
+    assert client.post("/api/v1/admin/events", json=_event_body(), headers=headers).status_code == 403
+    assert client.patch(f"/api/v1/admin/events/{event.id}", json={"title": "x"}, headers=headers).status_code == 403
+    occurrence_id = event.occurrences[0].id
+    assert client.get(f"/api/v1/events/occurrences/{occurrence_id}/attendees", headers=headers).status_code == 403
+
+
+def test_public_listing_and_visibility(client, create_member, api_token, make_event):
+    make_event(title="Conférence publique", audience="public", type="conference")
+    make_event(title="Apéro membres")
+    make_event(title="Brouillon", status="draft")
+    anonymous = client.get("/api/v1/events").json
+    assert [e["title"] for e in anonymous["items"]] == ["Conférence publique"]
+    member = client.get("/api/v1/events", headers=api_token(create_member())).json
+    assert sorted(e["title"] for e in member["items"]) == ["Apéro membres", "Conférence publique"]
+    assert client.get("/api/v1/events?type=nope").status_code == 422
+
+
+def test_register_waitlist_cancel_confirm(client, create_member, api_token, make_event, outbox):
+    occurrence_id = make_event(capacity=1).occurrences[0].id
+    first, second = create_member(), create_member()
+    h1, h2 = api_token(first), api_token(second)
+    url = f"/api/v1/events/occurrences/{occurrence_id}/registration"
+    assert client.post(url, headers=h1).json["status"] == "confirmed"
+    waiting = client.post(url, headers=h2).json
+    assert waiting["status"] == "waitlisted" and waiting["waitlist_position"] == 1
+    again = client.post(url, headers=h2)
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_registered"
+    assert client.delete(url, headers=h1).json["status"] == "cancelled"
+    mine = client.get("/api/v1/me/registrations", headers=h2).json
+    assert mine[0]["status"] == "offered" and mine[0]["offer_expires_at"]
+    assert outbox[-1].to == second.email
+    assert client.post(url + "/confirm", headers=h2).json["status"] == "confirmed"
+
+
+def test_attendees_and_attendance(client, manager, create_member, api_token, make_event):
+    occurrence_id = make_event(capacity=3).occurrences[0].id
+    member = create_member(display_name="Clément Dumas")
+    client.post(f"/api/v1/events/occurrences/{occurrence_id}/registration", headers=api_token(member))
+    headers = api_token(manager)
+    rows = client.get(f"/api/v1/events/occurrences/{occurrence_id}/attendees", headers=headers).json
+    assert rows[0]["display_name"] == "Clément Dumas" and rows[0]["email"] == member.email
+    response = client.put(f"/api/v1/events/registrations/{rows[0]['id']}/attendance",
+                          json={"attendance": "present"}, headers=headers)
+    assert response.json["attendance"] == "present"
+    assert client.put(f"/api/v1/events/registrations/{rows[0]['id']}/attendance",
+                      json={"attendance": "late"}, headers=headers).status_code == 422
+
+
+def test_proposal_api(client, manager, create_member, api_token, session):
+    member = create_member()
+    start = _start(days=15)
+    body = {"title": "Atelier Canva", "start_at": start.isoformat(),
+            "end_at": (start + timedelta(hours=2)).isoformat(), "capacity": 6}
+    assert client.post("/api/v1/events/proposals", json={**body, "end_at": start.isoformat()},
+                       headers=api_token(member)).status_code == 422
+    assert count_rows(session, WorkshopProposal) == 0
+    proposal = client.post("/api/v1/events/proposals", json=body, headers=api_token(member)).json
+    manager_headers = api_token(manager)
+    assert [p["id"] for p in client.get("/api/v1/admin/events/proposals", headers=manager_headers).json] == [proposal["id"]]
+    decided = client.post(f"/api/v1/admin/events/proposals/{proposal['id']}/decision",
+                          json={"decision": "approve"}, headers=manager_headers).json
+    assert decided["status"] == "approved"
+    event = client.get(f"/api/v1/events/{decided['event_id']}", headers=api_token(member)).json
+    assert event["host_ids"] == [member.id] and event["type"] == "atelier"
+    assert client.post(f"/api/v1/admin/events/proposals/{proposal['id']}/decision",
+                       json={"decision": "decline"}, headers=manager_headers).status_code == 409
+
+
+def test_checkins_api(client, manager, create_member, api_token):
+    member = create_member(display_name="Lucie Perrin")
+    headers = api_token(member)
+    assert client.post("/api/v1/checkins", json={}, headers=headers).status_code == 201
+    assert client.post("/api/v1/checkins", json={}, headers=headers).status_code == 409
+    here = client.get("/api/v1/checkins/today", headers=headers).json
+    assert [r["display_name"] for r in here] == ["Lucie Perrin"]
+    other = create_member()
+    assert client.post("/api/v1/checkins", json={"member_id": other.id}, headers=headers).status_code == 403
+    assert client.post("/api/v1/checkins", json={"member_id": other.id, "period": "day"},
+                       headers=api_token(manager)).json["period"] == "day"
+    assert client.post("/api/v1/checkins/checkout", json={}, headers=headers).json["is_here"] is False
+
+
+def test_openapi_documents_the_events_api(client):
+    spec = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/events", "/api/v1/events/occurrences/{occurrence_id}/registration",
+                 "/api/v1/admin/events", "/api/v1/checkins/today", "/api/v1/events/proposals"):
+        assert path in spec["paths"], path
+
+
+def test_registration_row_count_after_rejected_api_calls(client, create_member, api_token, make_event, session):
+    occurrence_id = make_event(registration_closes_at=datetime.now(UTC) + timedelta(hours=1),
+                               now=datetime.now(UTC) - timedelta(hours=2)).occurrences[0].id
+    headers = api_token(create_member())
+    response = client.post(f"/api/v1/events/occurrences/{occurrence_id}/registration", headers=headers)
+    assert response.status_code == 201
+    assert client.post("/api/v1/events/occurrences/999/registration", headers=headers).status_code == 404
+    assert count_rows(session, Registration) == 1
