@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import N_, NotFound, RateLimited
 from ..models import FeedCopy, Member, NetworkEntry, NetworkEntryConcept, Peer, Space
-from ..models.base import utcnow
+from ..models.base import UTCDateTime, utcnow
 from . import federation_hooks
 from .keyring import RUNTIME_INFO_KEY
 from .thesaurus import Thesaurus, get_thesaurus
@@ -273,82 +273,129 @@ def query_keys(text: str, thesaurus: Thesaurus) -> tuple[frozenset[str], list[st
     return concept_ids, keys + [g for g in groups if g not in keys]
 
 
-def _filters(query: NetworkQuery, now: datetime, exclude_member_id: int | None) -> list:
-    conditions = [
-        (NetworkEntry.owner.is_(None)) | (NetworkEntry.lease_until >= now),
-    ]
+def _concept_keys(concept_ids: Iterable[str], thesaurus: Thesaurus) -> list[tuple[str, str]]:
+    """Per query concept, its two index keys: the concept and its (generalised) group."""
+    return [(c, group_key(thesaurus.parent_group(c).id)) for c in sorted(concept_ids)]
+
+
+def _filter_sql(query: NetworkQuery, exclude_member_id: int | None) -> tuple[str, dict]:
+    """The entry filters as SQL over ``e`` (network_entries), with their parameters.
+
+    The SQL built here and below is made of fixed fragments only; every value is bound."""
+    clauses = ["(e.owner IS NULL OR e.lease_until >= :now)"]
+    params: dict = {}
     if exclude_member_id is not None:
-        conditions.append(
-            (NetworkEntry.member_id.is_(None)) | (NetworkEntry.member_id != exclude_member_id)
-        )
+        clauses.append("(e.member_id IS NULL OR e.member_id <> :me)")
+        params["me"] = exclude_member_id
     if query.language:
-        conditions.append(NetworkEntry.languages.contains(f" {query.language} "))
+        clauses.append("e.languages LIKE :language")
+        params["language"] = f"% {query.language} %"
     if query.trade_group:
-        conditions.append(NetworkEntry.trade_group == query.trade_group)
+        clauses.append("e.trade_group = :trade_group")
+        params["trade_group"] = query.trade_group
     if query.place:
-        conditions.append(NetworkEntry.place_value == query.place)
+        clauses.append("e.place_value = :place")
+        params["place"] = query.place
     for flag in ("open_to_help", "open_to_paid", "open_to_barter"):
         if getattr(query, flag):
-            conditions.append(getattr(NetworkEntry, flag).is_(True))
-    return conditions
+            clauses.append(f"e.{flag} = :yes")
+            params["yes"] = True
+    return " AND ".join(clauses), params
+
+
+def _run(session: Session, sql: str, params: dict, now: datetime) -> list:
+    statement = text(sql).bindparams(bindparam("now", type_=UTCDateTime))
+    return session.execute(statement, {**params, "now": now}).all()
+
+
+def _top_for_key(key_param: str, where: str, limit: int, extra: str = "") -> str:
+    # Walks the (concept, score, entry_id) primary key backwards: no sort, stops at the limit.
+    return (
+        "SELECT c.entry_id AS entry_id, c.score AS score FROM network_entry_concepts c "  # noqa: S608
+        f"JOIN network_entries e ON e.id = c.entry_id WHERE c.concept = :{key_param} "
+        f"AND {where}{extra} ORDER BY c.score DESC, c.entry_id DESC LIMIT {int(limit)}"
+    )
+
+
+def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], where: str,
+                    params: dict, limit: int, now: datetime) -> list[int]:
+    """Entry ids, best first: entries holding every query concept, then any of them; within
+    each tier by precomputed score. Each lookup reads the index in score order."""
+    params = dict(params)
+    ranked: list[int] = []
+    if len(concept_keys) > 1:
+        others = []
+        for i, (concept, group) in enumerate(concept_keys[1:]):
+            params[f"o{i}"], params[f"og{i}"] = concept, group
+            others.append(
+                "EXISTS (SELECT 1 FROM network_entry_concepts x WHERE x.entry_id = c.entry_id "  # noqa: S608
+                f"AND x.concept IN (:o{i}, :og{i}))"
+            )
+        extra = " AND " + " AND ".join(others)
+        first_concept, first_group = concept_keys[0]
+        params["k0"], params["k1"] = first_concept, first_group
+        rows = _run(session, " UNION ALL ".join(
+            f"SELECT * FROM ({_top_for_key(k, where, limit, extra)}) t{n}"  # noqa: S608
+            for n, k in enumerate(("k0", "k1"))), params, now)
+        for entry_id, _score in sorted(rows, key=lambda r: (-r[1], -r[0])):
+            if entry_id not in ranked:
+                ranked.append(entry_id)
+        if len(ranked) >= limit:
+            return ranked[:limit]
+    keys = [key for pair in concept_keys for key in pair]
+    for n, key in enumerate(keys):
+        params[f"a{n}"] = key
+    rows = _run(session, " UNION ALL ".join(
+        f"SELECT * FROM ({_top_for_key(f'a{n}', where, limit)}) u{n}"  # noqa: S608
+        for n in range(len(keys))
+    ), params, now)
+    for entry_id, _score in sorted(rows, key=lambda r: (-r[1], -r[0])):
+        if entry_id not in ranked:
+            ranked.append(entry_id)
+    return ranked[:limit]
 
 
 def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: int | None = None,
-                   thesaurus: Thesaurus | None = None, now: datetime | None = None) -> SearchResult:
-    """Entries holding a concept the query names, best first (entries matching more of the
-    query's concepts, then by precomputed score); facets count the whole match."""
+                   thesaurus: Thesaurus | None = None, now: datetime | None = None,
+                   facets: bool = True) -> SearchResult:
+    """Entries holding a concept the query names, best first (entries holding every concept
+    of the query, then by precomputed score); ``facets`` count the whole match."""
     thesaurus = thesaurus or get_thesaurus()
     now = now or utcnow()
-    concept_ids, keys = query_keys(query.text, thesaurus)
-    if not keys:
+    concept_ids = thesaurus.expand_query(query.text, typos=True).concept_ids
+    if not concept_ids:
         return SearchResult(concept_ids, [], {})
-    conditions = [NetworkEntryConcept.concept.in_(keys),
-                  *_filters(query, now, exclude_member_id)]
-    matched = (
-        select(NetworkEntryConcept.entry_id,
-               func.count().label("n"), func.max(NetworkEntryConcept.score).label("best"))
-        .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
-        .where(*conditions)
-        .group_by(NetworkEntryConcept.entry_id)
-    )
+    concept_keys = _concept_keys(concept_ids, thesaurus)
+    keys = [key for pair in concept_keys for key in pair]
+    where, params = _filter_sql(query, exclude_member_id)
     limit = max(1, min(query.limit, MAX_RESULTS))
-    if len(keys) == 1:
-        # One key: read the index in score order and stop at the limit.
-        ranked = list(session.execute(
-            select(NetworkEntryConcept.entry_id)
-            .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
-            .where(*conditions)
-            .order_by(NetworkEntryConcept.score.desc(), NetworkEntryConcept.entry_id)
-            .limit(limit)
-        ).scalars())
-    else:
-        sub = matched.subquery()
-        ranked = list(session.execute(
-            select(sub.c.entry_id).order_by(sub.c.n.desc(), sub.c.best.desc(), sub.c.entry_id)
-            .limit(limit)
-        ).scalars())
-    entries = {e.id: e for e in session.scalars(select(NetworkEntry).where(NetworkEntry.id.in_(ranked)))}
-    rows = session.scalars(select(NetworkEntryConcept).where(
-        NetworkEntryConcept.entry_id.in_(ranked), NetworkEntryConcept.concept.in_(keys)
-    ).order_by(NetworkEntryConcept.score.desc()))
-    hits = {entry_id: Hit(entries[entry_id]) for entry_id in ranked}
-    for row in rows:
-        hits[row.entry_id].matched.append(
-            MatchedConcept(row.concept, row.level_band, row.is_generalised)
-        )
-    return SearchResult(concept_ids, [hits[i] for i in ranked],
-                        _facets(session, matched.subquery()))
+    ranked = _ranked_entries(session, concept_keys, where, params, limit, now)
+    hits = {entry_id: Hit(session.get(NetworkEntry, entry_id)) for entry_id in ranked}
+    if ranked:
+        rows = session.scalars(select(NetworkEntryConcept).where(
+            NetworkEntryConcept.entry_id.in_(ranked), NetworkEntryConcept.concept.in_(keys)
+        ).order_by(NetworkEntryConcept.score.desc()))
+        for row in rows:
+            hits[row.entry_id].matched.append(
+                MatchedConcept(row.concept, row.level_band, row.is_generalised)
+            )
+    counts = _facets(session, keys, where, params, now) if facets else {}
+    return SearchResult(concept_ids, [hits[i] for i in ranked], counts)
 
 
-def _facets(session: Session, matched) -> dict[str, dict[str, int]]:
+def _facets(session: Session, keys: list[str], where: str, params: dict,
+            now: datetime) -> dict[str, dict[str, int]]:
+    """Matching entries per trade group and per place (at most 20 values each)."""
+    params = {**params, **{f"f{n}": key for n, key in enumerate(keys)}}
+    in_keys = ", ".join(f":f{n}" for n in range(len(keys)))
     facets: dict[str, dict[str, int]] = {}
-    for name, column in (("trade_group", NetworkEntry.trade_group),
-                         ("place", NetworkEntry.place_value)):
-        counts = session.execute(
-            select(column, func.count()).join(matched, matched.c.entry_id == NetworkEntry.id)
-            .where(column.is_not(None)).group_by(column).order_by(func.count().desc()).limit(20)
-        )
-        facets[name] = {value: count for value, count in counts if value}
+    for name, column in (("trade_group", "e.trade_group"), ("place", "e.place_value")):
+        rows = _run(session, (
+            f"SELECT {column}, COUNT(DISTINCT e.id) AS n FROM network_entry_concepts c "  # noqa: S608
+            f"JOIN network_entries e ON e.id = c.entry_id WHERE c.concept IN ({in_keys}) "
+            f"AND {where} AND {column} IS NOT NULL GROUP BY {column} ORDER BY n DESC LIMIT 20"
+        ), params, now)
+        facets[name] = {value: count for value, count in rows if value}
     return facets
 
 

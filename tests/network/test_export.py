@@ -218,3 +218,21 @@ def test_a_new_epoch_retires_the_old_pseudonym(session, create_member, approved_
     items = directory_items(session, B)
     assert len([i for i in items if i["deleted"]]) == 3
     assert not first & {c["pseudonym"] for c in live_contents(session, B)}
+
+
+def test_an_erased_account_is_tombstoned_everywhere(session, create_member, approved_peers,
+                                                    settings):
+    approved_peers(B, C)
+    members = accountants(create_member, 4)
+    sync_exports(session, settings)
+    session.commit()
+    erased = members[0]
+    session.delete(erased)
+    session.commit()
+    report = sync_exports(session, settings)
+    session.commit()
+    assert report.withdrawn == 2
+    for peer in (B, C):
+        assert len([i for i in directory_items(session, peer) if i["deleted"]]) == 1
+        assert len(live_contents(session, peer)) == 3
+    assert session.scalar(select(DirectoryExport).where(DirectoryExport.member_id.is_(None))) is None
