@@ -17,7 +17,7 @@ from . import cli_connector, cli_events, cli_federation
 from .app import create_app
 from .config import CONFIG_FILENAME, instance_path_from_env
 from .db import db
-from .migrate import current_revisions, upgrade
+from .migrate import current_revisions, pending_revisions, upgrade
 from .models import Space
 from .services import accounts, identity
 
@@ -159,6 +159,10 @@ def db_upgrade(revision) -> None:
 
 @db_group.command("current")
 def db_current() -> None:
-    """Print the revisions the database is at."""
+    """Print the revisions the database is at, and whether an upgrade is pending."""
     app = create_app()
-    click.echo("\n".join(current_revisions(app.config["DATABASE_URL"])) or "(empty database)")
+    url = app.config["DATABASE_URL"]
+    click.echo("\n".join(current_revisions(url)) or "(empty database)")
+    pending = pending_revisions(url)
+    click.echo(f"{len(pending)} migration(s) pending: run `coworknet db upgrade`" if pending
+               else "up to date")

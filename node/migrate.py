@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from .db import make_engine
 
@@ -39,3 +40,10 @@ def current_revisions(database_url: str) -> list[str]:
             return sorted(MigrationContext.configure(conn).get_current_heads())
     finally:
         engine.dispose()
+
+
+def pending_revisions(database_url: str) -> list[str]:
+    """The revisions ``upgrade`` would still apply (empty when the database is up to date)."""
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    current = tuple(current_revisions(database_url))
+    return [rev.revision for rev in script.iterate_revisions("heads", current or "base")]

@@ -17,12 +17,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from node.db import make_engine
-from node.migrate import alembic_config
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -111,9 +109,10 @@ def installed(operator_env):
                stdin=f"{MANAGER_PASSWORD}\n{MANAGER_PASSWORD}\n")
     # An upgrade on an up-to-date database is a no-op that reports the heads.
     assert "Database at:" in _coworknet(env, "db", "upgrade")
-    heads = _coworknet(env, "db", "current").split()
-    # Every feature branch is at its head.
-    assert heads == sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    current = _coworknet(env, "db", "current").split("\n")
+    assert "up to date" in current  # every feature branch at its head
+    heads = [line for line in current if line and " " not in line]
+    assert "0005_oidc" in heads
     return {**operator_env, "heads": heads}
 
 
@@ -219,7 +218,9 @@ def test_backup_and_restore_with_pg_dump(server, tmp_path):
     subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={restored}", str(dump)],
                    check=True, timeout=60)
     env = {**server["env"], "COWORKNET_DATABASE_URL": restored}
-    assert _coworknet(env, "db", "current").split() == server["heads"]
+    restored_current = _coworknet(env, "db", "current").split("\n")
+    assert [line for line in restored_current if line and " " not in line] == server["heads"]
+    assert "up to date" in restored_current
     engine = make_engine(restored)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT email FROM members")).scalars().all() == ["cm@example.org"]
