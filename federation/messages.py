@@ -59,6 +59,7 @@ REGISTRATION_REQUEST = "registration.request"
 REGISTRATION_RESPONSE = "registration.response"
 CONNECTOR_REQUEST = "connector.request"
 CONNECTOR_RESPONSE = "connector.response"
+CONNECTOR_DEAL = "connector.deal"
 
 MAX_ITEM_BYTES = 64 * 1024
 MAX_CLOCK_SKEW_MS = 5 * 60 * 1000

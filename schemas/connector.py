@@ -183,6 +183,10 @@ class CandidateOutSchema(Schema):
     id = fields.Integer()
     member = fields.Nested(PersonOutSchema)
     consent = fields.String()
+    item_text = fields.Function(lambda c: c.item.text)
+    origin_space = fields.Function(lambda c: c.item.origin_space)
+    deal_cents = fields.Integer(allow_none=True)
+    deal_confirmed_at = fields.DateTime(allow_none=True)
 
 
 class NetworkAnswerOutSchema(Schema):
@@ -217,7 +221,9 @@ class QueueItemOutSchema(Schema):
 class ReferralOutSchema(Schema):
     id = fields.Integer()
     referrer = fields.Nested(PersonOutSchema)
-    referee = fields.Nested(PersonOutSchema)
+    referee = fields.Nested(PersonOutSchema, allow_none=True)
+    referee_name = fields.String()
+    network_answer_id = fields.Integer(allow_none=True)
     need_id = fields.Integer(allow_none=True)
     client = fields.String()
     note = fields.String()
@@ -246,6 +252,8 @@ class TotalsOutSchema(Schema):
     deals_confirmed = fields.Integer()
     business_cents = fields.Integer()
     business = fields.String()
+    network_in_cents = fields.Integer()
+    network_in_deals = fields.Integer()
     network_business_cents = fields.Integer()
     network_deals_confirmed = fields.Integer()
     network_nodes = fields.Integer()

@@ -34,6 +34,7 @@ INBOX_MESSAGE_TYPES = (
     "registration.response",
     "connector.request",
     "connector.response",
+    "connector.deal",
     "regional.invitation",
     "regional.answer",
     "regional.report",
@@ -412,6 +413,16 @@ class ConnectorResponseContentSchema(StrictSchema):
     space = fields.String(validate=validate.Length(max=200))
 
 
+class ConnectorDealContentSchema(StrictSchema):
+    """The value of a deal after a network introduction: declared by the requesting node,
+    confirmed back by the node of the member who was introduced."""
+
+    response_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    deal_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    amount_cents = StrictInteger(required=True, validate=validate.Range(min=1, max=10**11))
+    status = fields.String(required=True, validate=validate.OneOf(("declared", "confirmed")))
+
+
 CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     "directory.entry": DirectoryEntryContentSchema,
     "event.regional": EventRegionalContentSchema,
@@ -425,6 +436,7 @@ CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     "registration.response": RegistrationResponseContentSchema,
     "connector.request": ConnectorRequestContentSchema,
     "connector.response": ConnectorResponseContentSchema,
+    "connector.deal": ConnectorDealContentSchema,
     "regional.invitation": RegionalInvitationContentSchema,
     "regional.answer": RegionalAnswerContentSchema,
     "regional.report": RegionalReportContentSchema,

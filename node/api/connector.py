@@ -122,6 +122,8 @@ def acknowledge(referral_id: int):
 def declare_value(referral_id: int, data: dict):
     referral = ledger.declare_value(db.session, ledger.get_referral(db.session, referral_id), g.api_member,
                                     data["amount"])
+    if referral.network_answer is not None:
+        connector_network.send_deal_declaration(db.session, referral)
     db.session.commit()
     return ReferralOutSchema().dump(referral)
 
@@ -142,6 +144,7 @@ def totals():
     return TotalsOutSchema().dump({
         "year": own.year, "referrals": own.referrals, "deals_confirmed": own.deals_confirmed,
         "business_cents": own.business_cents, "business": euros(own.business_cents),
+        "network_in_cents": own.network_in_cents, "network_in_deals": own.network_in_deals,
         "network_business_cents": network.business_cents,
         "network_deals_confirmed": network.deals_confirmed, "network_nodes": network.nodes,
     })
@@ -169,6 +172,32 @@ def decide_consent(candidate_id: int, data: dict):
         connector_network.send_response(db.session, result)
     db.session.commit()
     return CandidateOutSchema().dump(result.candidate)
+
+
+@endpoint(bp, "/me/deals", summary="Deal values other spaces declared with me, to confirm",
+          response=CandidateOutSchema(many=True), tags=TAGS)
+def my_deals():
+    return CandidateOutSchema(many=True).dump(connector.pending_deals(db.session, g.api_member))
+
+
+@endpoint(bp, "/me/deals/<int:candidate_id>/confirm", methods=("POST",),
+          summary="Confirm the value of a deal made after a network introduction",
+          response=CandidateOutSchema, tags=TAGS)
+def confirm_deal(candidate_id: int):
+    candidate = connector.get_candidate(db.session, candidate_id)
+    content = connector.confirm_deal(db.session, candidate, g.api_member, connector_network.node_id(db.session))
+    connector_network.send_deal_confirmation(db.session, candidate, content)
+    db.session.commit()
+    return CandidateOutSchema().dump(candidate)
+
+
+@endpoint(bp, "/admin/connector/answers/<int:answer_id>/referral", methods=("POST",), access=MANAGER,
+          summary="Record a consenting member of another space as a referral", response=ReferralOutSchema,
+          status=201, tags=TAGS)
+def answer_referral(answer_id: int):
+    referral = ledger.create_network_referral(db.session, g.api_member, ledger.get_network_answer(db.session, answer_id))
+    db.session.commit()
+    return ReferralOutSchema().dump(referral)
 
 
 # --- manager --------------------------------------------------------------------------------------

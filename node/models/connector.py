@@ -112,6 +112,11 @@ class Candidate(Base):
     consent: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: For a network item: the deal the requesting space declared with this member, in euro
+    #: cents, its id there, and when this member confirmed it.
+    deal_id: Mapped[str | None] = mapped_column(String(300), unique=True)
+    deal_cents: Mapped[int | None] = mapped_column(Integer)
+    deal_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     item: Mapped[QueueItem] = relationship(back_populates="candidates")
     member: Mapped[Member] = relationship()
@@ -137,13 +142,19 @@ class NetworkAnswer(Base):
 
 
 class Referral(Base):
-    """X recommends Y for a need or to a client; the deal value counts once both confirmed."""
+    """X recommends Y for a need or to a client; the deal value counts once both confirmed.
+
+    Y is a member of this space (``referee_id``) or, after a network escalation, a consenting
+    member of another space (``network_answer_id``), who confirms through their own node."""
 
     __tablename__ = "connector_referrals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    referee_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    referee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    network_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connector_network_answers.id", ondelete="CASCADE"), unique=True
+    )
     need_id: Mapped[int | None] = mapped_column(ForeignKey("connector_needs.id", ondelete="SET NULL"))
     client: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
@@ -157,8 +168,16 @@ class Referral(Base):
     value_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     referrer: Mapped[Member] = relationship(foreign_keys=[referrer_id])
-    referee: Mapped[Member] = relationship(foreign_keys=[referee_id])
+    referee: Mapped[Member | None] = relationship(foreign_keys=[referee_id])
+    network_answer: Mapped[NetworkAnswer | None] = relationship()
     need: Mapped[Need | None] = relationship()
+
+    @property
+    def referee_name(self) -> str:
+        if self.referee is not None:
+            return self.referee.display_name
+        answer = self.network_answer
+        return f"{answer.display_name} ({answer.space})" if answer is not None else ""
 
 
 class BarterEntry(Base):

@@ -305,6 +305,47 @@ def receive_network_answer(session: Session, peer_node_id: str, content: dict,
     return answer
 
 
+def _local_candidate(session: Session, response_id: str, node_id: str) -> Candidate | None:
+    prefix = f"{node_id.rstrip('/')}/connector/response/"
+    if not response_id.startswith(prefix) or not response_id[len(prefix):].isdigit():
+        return None
+    return session.get(Candidate, int(response_id[len(prefix):]))
+
+
+def receive_deal(session: Session, peer_node_id: str, content: dict, node_id: str) -> Candidate | None:
+    """The requesting space declares the value of a deal with one of our members (who must
+    then confirm it). Only the space that escalated the item may; replays change nothing."""
+    candidate = _local_candidate(session, content["response_id"], node_id)
+    if (candidate is None or candidate.item.origin_peer != peer_node_id or candidate.consent != "accepted"
+            or content["status"] != "declared" or not content["deal_id"].startswith(peer_node_id.rstrip("/") + "/")):
+        return None
+    if candidate.deal_confirmed_at is None:
+        candidate.deal_id, candidate.deal_cents = content["deal_id"], content["amount_cents"]
+        session.flush()
+    return candidate
+
+
+def pending_deals(session: Session, member: Member) -> list[Candidate]:
+    return list(session.scalars(
+        select(Candidate).where(Candidate.member_id == member.id, Candidate.deal_cents.is_not(None),
+                                Candidate.deal_confirmed_at.is_(None)).order_by(Candidate.id)
+    ))
+
+
+def confirm_deal(session: Session, candidate: Candidate, member: Member, node_id: str) -> dict:
+    """Our member confirms the value the other space declared; returns the content to send back."""
+    if candidate.member_id != member.id:
+        raise Forbidden(N_("This request is not addressed to you."))
+    if candidate.deal_cents is None:
+        raise Conflict(N_("No value has been declared."))
+    if candidate.deal_confirmed_at is not None:
+        raise Conflict(N_("The value is already confirmed."))
+    candidate.deal_confirmed_at = utcnow()
+    session.flush()
+    return {"response_id": f"{node_id.rstrip('/')}/connector/response/{candidate.id}",
+            "deal_id": candidate.deal_id, "amount_cents": candidate.deal_cents, "status": "confirmed"}
+
+
 # --- response times ----------------------------------------------------------------------------
 
 

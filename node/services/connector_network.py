@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 CONNECTOR_REQUEST = "connector.request"
 CONNECTOR_RESPONSE = "connector.response"
+CONNECTOR_DEAL = "connector.deal"
 PEER_STATS = "peer.stats"
 STATS_LOCAL_ID = "stats/connector"
 
@@ -80,6 +81,37 @@ def _on_request(session: Session, peer, message: dict) -> dict | None:
 @federation_hooks.on_inbox_message(CONNECTOR_RESPONSE)
 def _on_response(session: Session, peer, message: dict) -> dict | None:
     connector.receive_network_answer(session, peer.node_id, message["content"], node_id(session))
+    return None
+
+
+def deal_id(session: Session, referral) -> str:
+    return make_object_id(node_id(session), f"connector/deal/{referral.id}")
+
+
+def send_deal_declaration(session: Session, referral) -> None:
+    """Tell the introduced member's space the value declared here, for them to confirm."""
+    content = ledger.deal_content(referral, deal_id(session, referral))
+    inbox.send_inbox_message(
+        session, referral.network_answer.peer, CONNECTOR_DEAL, content,
+        message_id=make_object_id(node_id(session), f"connector/deal/{referral.id}/{referral.value_cents}"),
+        deliver_now=True)
+
+
+def send_deal_confirmation(session: Session, candidate, content: dict) -> None:
+    """Our member confirmed: the requesting space may count the value."""
+    inbox.send_inbox_message(
+        session, candidate.item.origin_peer, CONNECTOR_DEAL, content,
+        message_id=make_object_id(node_id(session), f"connector/deal-confirmed/{candidate.id}"),
+        deliver_now=True)
+
+
+@federation_hooks.on_inbox_message(CONNECTOR_DEAL)
+def _on_deal(session: Session, peer, message: dict) -> dict | None:
+    content = message["content"]
+    if content["status"] == "declared":
+        connector.receive_deal(session, peer.node_id, content, node_id(session))
+    else:
+        ledger.confirm_network_value(session, peer.node_id, content, lambda r: deal_id(session, r))
     return None
 
 

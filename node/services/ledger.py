@@ -7,6 +7,7 @@ referrer (who brought the client)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
-from ..models import Member, Need, PeerStats, Referral
+from ..models import Candidate, Member, Need, NetworkAnswer, PeerStats, Referral
 from ..models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,29 @@ def active_members(session: Session) -> list[Member]:
     return list(session.scalars(select(Member).where(Member.status == "active").order_by(Member.display_name)))
 
 
+def create_network_referral(session: Session, referrer: Member, answer: NetworkAnswer) -> Referral:
+    """Record the introduction of a member of another space (who consented) as a referral.
+
+    It is acknowledged from the start: the member accepted the introduction."""
+    existing = session.scalar(select(Referral).where(Referral.network_answer_id == answer.id))
+    if existing is not None:
+        raise Conflict(N_("This introduction is already recorded as a referral."))
+    item = answer.item
+    referral = Referral(referrer=referrer, network_answer=answer, need=item.need,
+                        client="" if item.need else item.text[:200], status="acknowledged",
+                        acknowledged_at=utcnow())
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+def get_network_answer(session: Session, answer_id: int) -> NetworkAnswer:
+    answer = session.get(NetworkAnswer, answer_id)
+    if answer is None:
+        raise NotFound(N_("No such answer."))
+    return answer
+
+
 def get_referral(session: Session, referral_id: int) -> Referral:
     referral = session.get(Referral, referral_id)
     if referral is None:
@@ -49,8 +73,12 @@ def get_referral(session: Session, referral_id: int) -> Referral:
     return referral
 
 
-def deal_parties(referral: Referral) -> tuple[int, int]:
-    """The two members between whom the deal is done."""
+def deal_parties(referral: Referral) -> tuple[int | None, int]:
+    """The two members between whom the deal is done (``None``: a member of another space)."""
+    if referral.network_answer is not None:
+        item = referral.network_answer.item
+        local = item.need.author_id if item.need is not None else (item.requester_id or referral.referrer_id)
+        return None, local
     other = referral.need.author_id if referral.need is not None else referral.referrer_id
     return referral.referee_id, other
 
@@ -93,12 +121,39 @@ def confirm_value(session: Session, referral: Referral, member: Member) -> Refer
         raise Conflict(N_("No value has been declared."))
     if referral.value_confirmed_at is not None:
         raise Conflict(N_("The value is already confirmed."))
+    if referral.network_answer is not None:
+        raise Forbidden(N_("The member of the other space confirms this value through their space."))
     if member.id not in deal_parties(referral) or member.id == referral.value_declared_by_id:
         raise Forbidden(N_("Only the other party of the deal can confirm its value."))
     referral.value_confirmed_at = utcnow()
     session.flush()
     logger.info("referral %s value confirmed", referral.id)
     return referral
+
+
+def deal_content(referral: Referral, deal_id: str) -> dict:
+    """The ``connector.deal`` content declaring this network referral's value."""
+    return {"response_id": referral.network_answer.response_id, "deal_id": deal_id,
+            "amount_cents": referral.value_cents, "status": "declared"}
+
+
+def confirm_network_value(session: Session, peer_node_id: str, content: dict,
+                          deal_id_of: Callable[[Referral], str]) -> Referral | None:
+    """The other space's member confirmed the declared value (idempotent; a changed amount or
+    a peer that is not the answering one changes nothing)."""
+    for referral in session.scalars(select(Referral).where(Referral.network_answer_id.is_not(None))):
+        if deal_id_of(referral) != content["deal_id"]:
+            continue
+        answer = referral.network_answer
+        if (answer.peer != peer_node_id or answer.response_id != content["response_id"]
+                or referral.value_cents != content["amount_cents"]):
+            return None
+        if referral.value_confirmed_at is None:
+            referral.value_confirmed_at = utcnow()
+            session.flush()
+            logger.info("referral %s value confirmed by the network", referral.id)
+        return referral
+    return None
 
 
 def referrals_of(session: Session, member: Member) -> list[Referral]:
@@ -120,6 +175,10 @@ class Totals:
     referrals: int
     deals_confirmed: int
     business_cents: int
+    #: Deals our members made with members of other spaces who escalated a request to us
+    #: (counted in the requesting space's business, shown here too, never added twice).
+    network_in_deals: int = 0
+    network_in_cents: int = 0
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -137,7 +196,12 @@ def space_totals(session: Session, year: int | None = None) -> Totals:
             Referral.value_confirmed_at.is_not(None),
             Referral.value_confirmed_at >= start, Referral.value_confirmed_at < end)
     ).one()
-    return Totals(year, int(referrals), int(deals), int(cents))
+    in_deals, in_cents = session.execute(
+        select(func.count(), func.coalesce(func.sum(Candidate.deal_cents), 0)).where(
+            Candidate.deal_confirmed_at.is_not(None),
+            Candidate.deal_confirmed_at >= start, Candidate.deal_confirmed_at < end)
+    ).one()
+    return Totals(year, int(referrals), int(deals), int(cents), int(in_deals), int(in_cents))
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,8 @@ def ask_introduction():
 @member_required
 def consents():
     return render_template("connector/consents.html",
-                           candidates=connector.pending_consents(db.session, g.member))
+                           candidates=connector.pending_consents(db.session, g.member),
+                           deals=connector.pending_deals(db.session, g.member))
 
 
 @bp.route("/introductions/<int:candidate_id>", methods=["POST"])
@@ -139,6 +140,18 @@ def decide(candidate_id: int):
         connector_network.send_response(db.session, result)
     db.session.commit()
     flash(_("Thank you, your answer is recorded."), "success")
+    return redirect(url_for("connector.consents"))
+
+
+@bp.route("/introductions/<int:candidate_id>/deal", methods=["POST"])
+@member_required
+def confirm_deal(candidate_id: int):
+    _form(EmptySchema())
+    candidate = connector.get_candidate(db.session, candidate_id)
+    content = connector.confirm_deal(db.session, candidate, g.member, connector_network.node_id(db.session))
+    connector_network.send_deal_confirmation(db.session, candidate, content)
+    db.session.commit()
+    flash(_("The value is confirmed."), "success")
     return redirect(url_for("connector.consents"))
 
 
@@ -184,7 +197,10 @@ def acknowledge(referral_id: int):
 @member_required
 def declare_value(referral_id: int):
     data = _form(DealDeclareSchema())
-    ledger.declare_value(db.session, ledger.get_referral(db.session, referral_id), g.member, data["amount"])
+    referral = ledger.declare_value(db.session, ledger.get_referral(db.session, referral_id), g.member,
+                                    data["amount"])
+    if referral.network_answer is not None:
+        connector_network.send_deal_declaration(db.session, referral)
     db.session.commit()
     flash(_("The value is declared; the other party will confirm it."), "success")
     return redirect(url_for("connector.referrals"))

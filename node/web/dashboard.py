@@ -25,6 +25,7 @@ from schemas.connector import (
     BarterCreateSchema,
     CandidateProposeSchema,
     DigestSettingsSchema,
+    EmptySchema,
     EngagementSettingsSchema,
     EscalateSchema,
     QueueStateSchema,
@@ -113,6 +114,17 @@ def escalate(item_id: int):
     db.session.commit()
     flash(_("The request is sent to %(count)s spaces of the network.", count=count), "success")
     return redirect(url_for("connector_admin.queue_item", item_id=item_id))
+
+
+@bp.route("/answers/<int:answer_id>/referral", methods=["POST"])
+@manager_required
+def answer_referral(answer_id: int):
+    _form(EmptySchema())
+    answer = ledger.get_network_answer(db.session, answer_id)
+    ledger.create_network_referral(db.session, g.member, answer)
+    db.session.commit()
+    flash(_("The introduction is recorded as a referral; the deal value can now be declared."), "success")
+    return redirect(url_for("connector_admin.queue_item", item_id=answer.item_id))
 
 
 # --- ledgers ------------------------------------------------------------------------------------

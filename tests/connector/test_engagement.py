@@ -8,7 +8,13 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
 from node.models import (
-    CheckIn, ConnectorSettings, Event, EventOccurrence, NeedAnswer, Referral, Registration,
+    CheckIn,
+    ConnectorSettings,
+    Event,
+    EventOccurrence,
+    NeedAnswer,
+    Referral,
+    Registration,
 )
 from node.services import engagement, ledger, needs
 from tests.conftest import count_rows

@@ -151,3 +151,54 @@ def test_peer_stats_carry_only_aggregates_and_feed_network_totals(live_nodes):
         assert "Xavier" not in text and "Yann" not in text and "@" not in text
     page = fontainebleau.client()
     assert page.get("/api/v1/space").status_code == 200
+
+
+def test_a_network_introduction_becomes_a_referral_whose_value_counts_once_confirmed(live_nodes):
+    aix, fontainebleau = live_nodes(2, names=["aix", "fontainebleau"])
+    live_nodes.peer_all()
+    _, aix_manager = _member(aix, "cm@aix.example", "Inès", role="manager")
+    _, alice = _member(aix, "alice@aix.example", "Alice")
+    _, fb_manager = _member(fontainebleau, "cm@fb.example", "Marc", role="manager")
+    bob_id, bob = _member(fontainebleau, "bob@fb.example", "Bob", skills=["comptabilité"])
+    a, f = aix.client(), fontainebleau.client()
+    a.post("/api/v1/needs", headers=alice, json={"text": "Qui peut tenir ma comptabilité ?"})
+    item_id = a.get("/api/v1/admin/connector/queue", headers=aix_manager).json[0]["id"]
+    a.post(f"/api/v1/admin/connector/queue/{item_id}/escalate", headers=aix_manager, json={"message": "Compta ?"})
+    remote = _deliver(aix, fontainebleau, lambda s: s.scalar(select(QueueItem.id)))
+    candidate = f.post(f"/api/v1/admin/connector/queue/{remote}/candidates", headers=fb_manager,
+                       json={"member_id": bob_id}).json
+    f.post(f"/api/v1/me/introductions/{candidate['id']}", headers=bob, json={"decision": "accepted"})
+    answer_id = _deliver(fontainebleau, aix, lambda s: s.scalar(select(NetworkAnswer.id)))
+
+    referral = a.post(f"/api/v1/admin/connector/answers/{answer_id}/referral", headers=aix_manager)
+    assert referral.status_code == 201 and referral.json["referee_name"] == "Bob (Coworking Fontainebleau)"
+    assert a.post(f"/api/v1/admin/connector/answers/{answer_id}/referral", headers=aix_manager).status_code == 409
+    rid = referral.json["id"]
+    # the manager is not a party of the deal: the author of the need declares it
+    assert a.post(f"/api/v1/referrals/{rid}/value", headers=aix_manager, json={"amount": "900"}).status_code == 403
+    assert a.post(f"/api/v1/referrals/{rid}/value", headers=alice, json={"amount": "2 400,00"}).status_code == 200
+    assert a.post(f"/api/v1/referrals/{rid}/confirm", headers=alice).status_code == 403
+    assert a.get("/api/v1/referrals/totals", headers=alice).json["business_cents"] == 0
+
+    deals = _deliver(aix, fontainebleau, lambda s: f.get("/api/v1/me/deals", headers=bob).json)
+    assert [(d["deal_cents"], d["origin_space"]) for d in deals] == [(240000, "Coworking Aix")]
+    confirmed = f.post(f"/api/v1/me/deals/{deals[0]['id']}/confirm", headers=bob)
+    assert confirmed.status_code == 200
+    assert f.post(f"/api/v1/me/deals/{deals[0]['id']}/confirm", headers=bob).status_code == 409
+
+    _deliver(fontainebleau, aix, lambda s: a.get("/api/v1/referrals/totals", headers=alice).json["business_cents"])
+    aix_totals = a.get("/api/v1/referrals/totals", headers=alice).json
+    assert (aix_totals["business_cents"], aix_totals["deals_confirmed"]) == (240000, 1)
+    fb_totals = f.get("/api/v1/referrals/totals", headers=bob).json
+    assert (fb_totals["network_in_cents"], fb_totals["business_cents"]) == (240000, 0)
+
+    # the aggregates each node publishes add up without counting the deal twice
+    for node in (aix, fontainebleau):
+        with node.session() as session:
+            publish_stats(session)
+            session.commit()
+    aix.sync()
+    fontainebleau.sync()
+    for client, headers in ((a, alice), (f, bob)):
+        totals = client.get("/api/v1/referrals/totals", headers=headers).json
+        assert (totals["network_nodes"], totals["network_business_cents"]) == (2, 240000)

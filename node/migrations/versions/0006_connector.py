@@ -2,7 +2,7 @@
 
 Revision ID: 0006_connector
 Revises: 0001_foundation
-Create Date: 2026-11-28 13:25:45.917810
+Create Date: 2026-11-28 13:38:00.073230
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import node.models.base
+
 
 revision = '0006_connector'
 down_revision = '0001_foundation'
@@ -127,32 +128,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_connector_queue_items_requester_id'), ['requester_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_connector_queue_items_state'), ['state'], unique=False)
 
-    op.create_table('connector_referrals',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('referrer_id', sa.Integer(), nullable=False),
-    sa.Column('referee_id', sa.Integer(), nullable=False),
-    sa.Column('need_id', sa.Integer(), nullable=True),
-    sa.Column('client', sa.String(length=200), nullable=False),
-    sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', node.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('acknowledged_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('value_cents', sa.Integer(), nullable=True),
-    sa.Column('value_declared_by_id', sa.Integer(), nullable=True),
-    sa.Column('value_declared_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('value_confirmed_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['need_id'], ['connector_needs.id'], name=op.f('fk_connector_referrals_need_id_connector_needs'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['referee_id'], ['members.id'], name=op.f('fk_connector_referrals_referee_id_members'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['referrer_id'], ['members.id'], name=op.f('fk_connector_referrals_referrer_id_members'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['value_declared_by_id'], ['members.id'], name=op.f('fk_connector_referrals_value_declared_by_id_members'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_connector_referrals'))
-    )
-    with op.batch_alter_table('connector_referrals', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_connector_referrals_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_connector_referrals_referee_id'), ['referee_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_connector_referrals_referrer_id'), ['referrer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_connector_referrals_value_confirmed_at'), ['value_confirmed_at'], unique=False)
-
     op.create_table('connector_candidates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -160,12 +135,17 @@ def upgrade() -> None:
     sa.Column('consent', sa.String(length=16), nullable=False),
     sa.Column('created_at', node.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('decided_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deal_id', sa.String(length=300), nullable=True),
+    sa.Column('deal_cents', sa.Integer(), nullable=True),
+    sa.Column('deal_confirmed_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['connector_queue_items.id'], name=op.f('fk_connector_candidates_item_id_connector_queue_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_connector_candidates_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_connector_candidates')),
+    sa.UniqueConstraint('deal_id', name=op.f('uq_connector_candidates_deal_id')),
     sa.UniqueConstraint('item_id', 'member_id', name=op.f('uq_connector_candidates_item_id_member_id'))
     )
     with op.batch_alter_table('connector_candidates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_connector_candidates_deal_confirmed_at'), ['deal_confirmed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_connector_candidates_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_connector_candidates_member_id'), ['member_id'], unique=False)
 
@@ -187,20 +167,40 @@ def upgrade() -> None:
     with op.batch_alter_table('connector_network_answers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_connector_network_answers_item_id'), ['item_id'], unique=False)
 
+    op.create_table('connector_referrals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referrer_id', sa.Integer(), nullable=False),
+    sa.Column('referee_id', sa.Integer(), nullable=True),
+    sa.Column('network_answer_id', sa.Integer(), nullable=True),
+    sa.Column('need_id', sa.Integer(), nullable=True),
+    sa.Column('client', sa.String(length=200), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', node.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('value_cents', sa.Integer(), nullable=True),
+    sa.Column('value_declared_by_id', sa.Integer(), nullable=True),
+    sa.Column('value_declared_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('value_confirmed_at', node.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['need_id'], ['connector_needs.id'], name=op.f('fk_connector_referrals_need_id_connector_needs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['network_answer_id'], ['connector_network_answers.id'], name=op.f('fk_connector_referrals_network_answer_id_connector_network_answers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['referee_id'], ['members.id'], name=op.f('fk_connector_referrals_referee_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['referrer_id'], ['members.id'], name=op.f('fk_connector_referrals_referrer_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['value_declared_by_id'], ['members.id'], name=op.f('fk_connector_referrals_value_declared_by_id_members'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_connector_referrals')),
+    sa.UniqueConstraint('network_answer_id', name=op.f('uq_connector_referrals_network_answer_id'))
+    )
+    with op.batch_alter_table('connector_referrals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_connector_referrals_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_connector_referrals_referee_id'), ['referee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_connector_referrals_referrer_id'), ['referrer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_connector_referrals_value_confirmed_at'), ['value_confirmed_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('connector_network_answers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_connector_network_answers_item_id'))
-
-    op.drop_table('connector_network_answers')
-    with op.batch_alter_table('connector_candidates', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_connector_candidates_member_id'))
-        batch_op.drop_index(batch_op.f('ix_connector_candidates_item_id'))
-
-    op.drop_table('connector_candidates')
     with op.batch_alter_table('connector_referrals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_connector_referrals_value_confirmed_at'))
         batch_op.drop_index(batch_op.f('ix_connector_referrals_referrer_id'))
@@ -208,6 +208,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_connector_referrals_created_at'))
 
     op.drop_table('connector_referrals')
+    with op.batch_alter_table('connector_network_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_connector_network_answers_item_id'))
+
+    op.drop_table('connector_network_answers')
+    with op.batch_alter_table('connector_candidates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_connector_candidates_member_id'))
+        batch_op.drop_index(batch_op.f('ix_connector_candidates_item_id'))
+        batch_op.drop_index(batch_op.f('ix_connector_candidates_deal_confirmed_at'))
+
+    op.drop_table('connector_candidates')
     with op.batch_alter_table('connector_queue_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_connector_queue_items_state'))
         batch_op.drop_index(batch_op.f('ix_connector_queue_items_requester_id'))
