@@ -23,6 +23,7 @@ from .cli import initialise_node, write_instance_config
 from .db import db
 from .demo_events import seed_events
 from .demo_federation import peer_demo_nodes, start_sync
+from .demo_network import export_directories
 from .models import Member
 from .services import accounts, profiles
 
@@ -92,6 +93,7 @@ SEED_STEPS: list[Callable[[list[DemoNode], dict], None]] = [
     lambda nodes, data: [seed_members(node, data) for node in nodes],
     peer_demo_nodes,  # the three nodes are approved peers of each other
     seed_events,  # venues, a program of events, registrations and a waitlist per space
+    export_directories,  # anonymised skill directories sent to the peers (after peering)
 ]
 
 

@@ -30,7 +30,9 @@ from federation.pseudonyms import current_epoch, pseudonym
 from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
+from . import federation_hooks
 from .federation_hooks import publish
+from .keyring import RUNTIME_INFO_KEY
 from .network_search import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
 from .thesaurus import Thesaurus, get_thesaurus
 
@@ -286,3 +288,17 @@ def peers_holding(session: Session, member: Member) -> list[Peer | str]:
                            .order_by(DirectoryExport.peer_node_id))
     peers = {p.node_id: p for p in session.scalars(select(Peer))}
     return [peers.get(row.peer_node_id, row.peer_node_id) for row in rows]
+
+
+@federation_hooks.lease_expirer
+def renew_exports(session: Session, now: datetime) -> int:
+    """Periodic upkeep, run by the transport after each sync round: renew leases before they
+    end and re-apply the rare-skill rule with the copies just received. Drops nothing here."""
+    settings = settings_of(session)
+    if settings is not None and RUNTIME_INFO_KEY in session.info:
+        report = sync_exports(session, settings, now)
+        if report.withdrawn_members:
+            from .introductions import cancel_incoming_for  # introductions imports this module
+
+            cancel_incoming_for(session, report.withdrawn_members)
+    return 0

@@ -370,7 +370,9 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
     where, params = _filter_sql(query, exclude_member_id)
     limit = max(1, min(query.limit, MAX_RESULTS))
     ranked = _ranked_entries(session, concept_keys, where, params, limit, now)
-    hits = {entry_id: Hit(session.get(NetworkEntry, entry_id)) for entry_id in ranked}
+    entries = {e.id: e for e in session.scalars(
+        select(NetworkEntry).where(NetworkEntry.id.in_(ranked)))} if ranked else {}
+    hits = {entry_id: Hit(entries[entry_id]) for entry_id in ranked}
     if ranked:
         rows = session.scalars(select(NetworkEntryConcept).where(
             NetworkEntryConcept.entry_id.in_(ranked), NetworkEntryConcept.concept.in_(keys)

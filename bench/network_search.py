@@ -1,0 +1,240 @@
+"""Network search benchmark: our concept index vs a naive ``LIKE`` scan, in the same run.
+
+    python -m bench search                    # 10 000 and 100 000 entries, SQLite
+    python -m bench search --sizes 100000,1000000
+    python -m bench search --quick            # smoke run (a few seconds)
+    python -m bench search --database-url postgresql://postgres@127.0.0.1/cwn_bench
+
+Builds realistic replicated directory entries (3–6 skill concepts each, popular skills more
+frequent, French/English languages, availability flags, 60 places), then runs a fixed set of
+queries (one and two words, French and English, with and without accents, with typos and
+stopwords) through :func:`node.services.network_search.search_network` — the code the portal
+and ``/api/v1/search`` run, facets included — and through a naive ranked ``LIKE`` scan over a
+text column holding the same labels. Prints build time, p50/p95/p99 and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from node.db import make_engine
+from node.migrate import upgrade
+from node.models import NetworkEntry, NetworkEntryConcept
+from node.services.network_search import (
+    PROXIMITY_CITY,
+    PROXIMITY_FAR,
+    PROXIMITY_REGION,
+    NetworkQuery,
+    entry_score,
+    search_network,
+)
+from node.services.textnorm import fold, tokenize
+from node.services.thesaurus import get_thesaurus
+
+SEED = 20261128
+BANDS = ("beginner", "intermediate", "confirmed", "expert")
+LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ar", "nl")
+CHUNK = 20_000
+GOALS_MS = {100_000: 20.0, 1_000_000: 50.0}
+
+
+@dataclass
+class Timing:
+    name: str
+    samples: list[float]
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.samples)
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+        return ordered[index]
+
+    def line(self) -> str:
+        return (f"{self.name:<22} p50 {self.pct(50):8.2f} ms   p95 {self.pct(95):8.2f} ms   "
+                f"p99 {self.pct(99):8.2f} ms   ({len(self.samples)} queries)")
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    """Swap two inner letters, or drop one (a realistic slip of the keyboard)."""
+    if len(word) < 6:
+        return word
+    i = rng.randrange(1, len(word) - 2)
+    if rng.random() < 0.5:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return word[:i] + word[i + 1:]
+
+
+def build_queries(count: int = 240) -> list[tuple[str, str]]:
+    """(kind, query) pairs: a fixed, seeded mix of the ways members type a skill."""
+    thesaurus = get_thesaurus()
+    rng = random.Random(SEED)
+    concepts = sorted(thesaurus.concepts(), key=lambda c: c.id)
+    singles = [c for c in concepts if " " not in c.fr and len(fold(c.fr)) >= 6]
+    queries: list[tuple[str, str]] = []
+    makers = [
+        ("fr", lambda c: c.fr),
+        ("en", lambda c: c.en),
+        ("fr-no-accents", lambda c: fold(c.fr)),
+        ("alias", lambda c: rng.choice(c.aliases) if c.aliases else c.fr),
+        ("stopwords", lambda c: rng.choice(("un ", "une ", "la ", "the ", "a ")) + c.fr.lower()),
+        ("typo", lambda c: _typo(fold(c.fr), rng)),
+        ("two-words", lambda c: f"{c.fr} {rng.choice(singles).fr}"),
+    ]
+    while len(queries) < count:
+        for kind, make in makers:
+            pool = singles if kind == "typo" else concepts
+            queries.append((kind, make(rng.choice(pool))))
+    return queries[:count]
+
+
+def _populate(session: Session, size: int, rng: random.Random) -> float:
+    """Insert ``size`` replicated entries, their index rows and the naive text table."""
+    thesaurus = get_thesaurus()
+    concepts = sorted(thesaurus.concepts(), key=lambda c: c.id)
+    rng.shuffle(concepts)
+    weights = [1 / (rank + 1) ** 0.8 for rank in range(len(concepts))]
+    places = [f"Espace {i}" for i in range(60)]
+    lease = datetime.now(UTC) + timedelta(days=7)
+    conn = session.connection()
+    conn.execute(text("CREATE TABLE bench_naive (id INTEGER PRIMARY KEY, body TEXT NOT NULL, "
+                      "score INTEGER NOT NULL)"))
+    started = time.perf_counter()
+    entries, index, naive = [], [], []
+    for entry_id in range(1, size + 1):
+        flags = [rng.random() < 0.4, rng.random() < 0.5, rng.random() < 0.2]
+        place = rng.randrange(len(places))
+        proximity = (PROXIMITY_CITY if place < 3 else PROXIMITY_REGION if place < 15
+                     else PROXIMITY_FAR)
+        chosen = {c.id: c for c in rng.choices(concepts, weights, k=rng.randint(3, 6))}
+        entries.append({
+            "id": entry_id, "object_id": f"https://peer{place}.example/directory/e{entry_id}",
+            "owner": f"https://peer{place}.example", "pseudonym": f"p{entry_id:031d}",
+            "is_named": False, "display_name": "", "headline": "",
+            "languages": " " + " ".join(rng.sample(LANGUAGES, rng.randint(1, 3))) + " ",
+            "open_to_help": flags[0], "open_to_paid": flags[1], "open_to_barter": flags[2],
+            "trade_group": None, "place_kind": "space", "place_value": places[place],
+            "lease_until": lease, "updated_at": lease,
+        })
+        best = 0
+        for concept in chosen.values():
+            band = rng.choice(BANDS)
+            score = entry_score(band, available=sum(flags), proximity=proximity, generalised=False)
+            best = max(best, score)
+            index.append({"concept": concept.id, "score": score, "entry_id": entry_id,
+                          "level_band": band, "is_generalised": False})
+        naive.append({"id": entry_id, "score": best, "body": " ".join(
+            fold(f"{c.fr} {c.en} {' '.join(c.aliases)}") for c in chosen.values())})
+        if len(entries) >= CHUNK or entry_id == size:
+            conn.execute(NetworkEntry.__table__.insert(), entries)
+            conn.execute(NetworkEntryConcept.__table__.insert(), index)
+            conn.execute(text("INSERT INTO bench_naive (id, body, score) VALUES (:id, :body, :score)"),
+                         naive)
+            entries, index, naive = [], [], []
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
+    else:
+        session.execute(text("ANALYZE"))
+    session.commit()
+    return time.perf_counter() - started
+
+
+def _naive(session: Session, query: str) -> list[int]:
+    words = [w for w in tokenize(query)] or [fold(query)]
+    where = " AND ".join(f"body LIKE :w{i}" for i in range(len(words)))
+    params = {f"w{i}": f"%{w}%" for i, w in enumerate(words)}
+    return list(session.execute(
+        text(f"SELECT id FROM bench_naive WHERE {where} ORDER BY score DESC, id LIMIT 20"),  # noqa: S608 - bench only, bound values
+        params).scalars())
+
+
+def run_size(url: str, size: int, queries: list[tuple[str, str]]) -> dict:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        build = _populate(session, size, random.Random(SEED + size))
+        ours, concept_only, naive = Timing("concept index", []), Timing("  one concept", []), \
+            Timing("naive LIKE scan", [])
+        for _kind, query in queries[:5]:  # warm-up: imports, statement caches, page cache
+            search_network(session, NetworkQuery(text=query, limit=20))
+            _naive(session, query)
+        found = 0
+        for kind, query in queries:
+            started = time.perf_counter()
+            result = search_network(session, NetworkQuery(text=query, limit=20))
+            elapsed = (time.perf_counter() - started) * 1000
+            ours.samples.append(elapsed)
+            if len(result.concept_ids) == 1 and kind != "two-words":
+                concept_only.samples.append(elapsed)
+            found += bool(result.hits)
+        for _kind, query in queries:
+            started = time.perf_counter()
+            _naive(session, query)
+            naive.samples.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    return {"size": size, "build": build, "ours": ours, "concept": concept_only,
+            "naive": naive, "found": found}
+
+
+def _database(base_url: str | None, size: int, tmp: Path) -> str:
+    if not base_url:
+        url = f"sqlite:///{tmp / f'bench_{size}.sqlite3'}"
+    else:
+        from sqlalchemy.engine import make_url
+
+        base = make_url(base_url)
+        name = f"{base.database}_{size}"
+        admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False),
+                            isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench search", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated entry counts")
+    parser.add_argument("--queries", type=int, default=240)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 000 entries, 60 queries")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL server (default SQLite)")
+    args = parser.parse_args(argv)
+    sizes = [2000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
+    queries = build_queries(60 if args.quick else max(200, args.queries))
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"network search on {backend}: {len(queries)} queries "
+          f"({', '.join(sorted({k for k, _ in queries}))})")
+    status = 0
+    with tempfile.TemporaryDirectory(prefix="coworknet-bench-") as tmp:
+        for size in sizes:
+            report = run_size(_database(args.database_url, size, Path(tmp)), size, queries)
+            ours, naive = report["ours"], report["naive"]
+            print(f"\n{size:,} entries: built in {report['build']:.1f} s; "
+                  f"{report['found']}/{len(queries)} queries found results")
+            print(ours.line())
+            if report["concept"].samples:
+                print(report["concept"].line())
+            print(naive.line())
+            ratio = naive.pct(95) / max(ours.pct(95), 1e-6)
+            print(f"ratio (LIKE p95 / ours p95): {ratio:.1f}x   "
+                  f"(p50 {naive.pct(50) / max(ours.pct(50), 1e-6):.1f}x)")
+            goal = GOALS_MS.get(size)
+            if goal is not None:
+                verdict = "meets" if ours.pct(95) <= goal else "MISSES"
+                print(f"goal p95 <= {goal:.0f} ms: {verdict}")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
