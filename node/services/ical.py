@@ -104,8 +104,10 @@ def agenda_ics(events: Iterable[Event], name: str, base_url: str) -> bytes:
     return _calendar(name, [c for event in events for c in event_components(event, base_url)])
 
 
-def personal_ics(registrations: Iterable[Registration], name: str, base_url: str) -> bytes:
-    """A member's registrations, one VEVENT per date (UID stable per event and date)."""
+def personal_ics(registrations: Iterable[Registration], name: str, base_url: str,
+                 extra: Iterable[icalendar.Component] = ()) -> bytes:
+    """A member's registrations, one VEVENT per date (UID stable per event and date), plus
+    ``extra`` components from other areas (e.g. sessions the member booked at another node)."""
     components = []
     for registration in registrations:
         occurrence, event = registration.occurrence, registration.event
@@ -116,7 +118,7 @@ def personal_ics(registrations: Iterable[Registration], name: str, base_url: str
         components.append(_vevent(event, base_url, uid=f"{stamp}-{event.uid}", start=occurrence.start_at,
                                   end=occurrence.end_at, location=_location(occurrence, event),
                                   status=status))
-    return _calendar(name, components)
+    return _calendar(name, [*components, *extra])
 
 
 # --- secret feed tokens -----------------------------------------------------------------------

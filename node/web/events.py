@@ -226,7 +226,10 @@ def agenda_ics():
 def personal_feed(token: str):
     member = ical.member_for_feed_token(db.session, token)
     rows = registrations.member_registrations(db.session, member, since=now() - timedelta(days=90))
-    return _ics(ical.personal_ics(rows, _("My events"), base_url()), "my-events.ics")
+    # Other areas add their entries (``coworknet.personal_calendar``: fn(session, member, base_url)).
+    extra = [c for provider in current_app.extensions.get("coworknet.personal_calendar", [])
+             for c in provider(db.session, member, base_url())]
+    return _ics(ical.personal_ics(rows, _("My events"), base_url(), extra), "my-events.ics")
 
 
 # --- registration -----------------------------------------------------------------------------
