@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .cli import initialise_node, write_instance_config
 from .db import db
+from .demo_connector import play_network_story, seed_connector
 from .demo_events import seed_events
 from .demo_federation import peer_demo_nodes, start_sync
 from .demo_network import export_directories
@@ -94,11 +95,12 @@ SEED_STEPS: list[Callable[[list[DemoNode], dict], None]] = [
     peer_demo_nodes,  # the three nodes are approved peers of each other
     seed_events,  # venues, a program of events, registrations and a waitlist per space
     export_directories,  # anonymised skill directories sent to the peers (after peering)
+    seed_connector,  # needs, referrals with € deals, barter, check-in history, membership goal
 ]
 
 
 #: Run once the nodes serve (signature: ``step(nodes: list[DemoNode]) -> None``).
-SERVE_STEPS: list[Callable[[list[DemoNode]], object]] = [start_sync]
+SERVE_STEPS: list[Callable[[list[DemoNode]], object]] = [start_sync, play_network_story]
 
 
 def build_nodes(root: Path, host: str = "127.0.0.1", seed_file: Path = SEED_FILE) -> tuple[list[DemoNode], dict]:
