@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from ..web.security import csrf
-from . import connector, events, federation, members, network, openapi
+from . import connector, events, federation, members, network, openapi, regional
 
 
 def register_api(app: Flask) -> None:
-    for module in (members, network, events, connector, openapi):
+    for module in (members, network, events, connector, regional, openapi):
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
     federation.init_app(app)

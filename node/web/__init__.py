@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
-from . import account, admin, auth, connector, context, events, network, oidc, peers, portal
+from . import account, admin, auth, connector, context, events, network, oidc, peers, portal, regional
 
 
 @dataclass(frozen=True)
@@ -48,5 +48,6 @@ def register_web(app: Flask) -> None:
         add_nav_item(app, endpoint, label, admin=admin_menu)
     oidc.init_app(app)
     network.init_app(app)
+    regional.init_app(app)
     peers.init_app(app)
     app.context_processor(_template_helpers)

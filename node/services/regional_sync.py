@@ -1,0 +1,359 @@
+"""Regional events over the federation: copies from the signed feed, inbox messages, the
+answers of delivered registrations, and the upkeep run before each commit.
+
+- Feed: ``event.regional`` and ``event.session`` items are applied as copies only when their
+  content names their owner as ``organiser``/``host`` (one writer per object; the transport
+  already refuses an item whose id is not owned by the peer that serves it). A session of a
+  node that is not a co-organiser is stored but left out of the program.
+- Inbox: invitations only from the organiser of the event they name, answers and figures only
+  from an invited node, registration responses only from the host of the session; anything
+  else is refused and changes nothing.
+- Before commit (``watch``): a local session whose event changed (time, room, capacity,
+  cancellation, seats taken — whoever changed it, in this area or in the events area) is
+  republished; a remote registrant whose registration changed (promotion, cancellation) is
+  told by a ``registration.response``; a seat offered to a remote registrant is confirmed at
+  once (they asked for it).
+- Mails to our members are built while the request runs and sent after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from marshmallow import ValidationError as SchemaError
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from federation.errors import OriginMismatch
+from schemas.federation import RegistrationResponseContentSchema
+
+from ..errors import N_, Forbidden, NotFound
+from ..models import (
+    Event,
+    EventOccurrence,
+    Member,
+    Peer,
+    RegionalEvent,
+    RegionalParticipant,
+    RegionalSession,
+    Registration,
+    RemoteRegistration,
+)
+from . import event_mail, federation_hooks, regional, registrations
+from . import regional_registration as remote
+from .keyring import RUNTIME_INFO_KEY
+from .mail import Mail
+
+logger = logging.getLogger(__name__)
+
+TOUCHED_KEY = "coworknet.regional.touched"
+MAILS_KEY = "coworknet.regional.mails"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _peer_name(session: Session, node_id: str) -> str:
+    name = session.scalar(select(Peer.name).where(Peer.node_id == node_id))
+    return (name or node_id)[:200]
+
+
+def _copy_event_fields(row: RegionalEvent, content: dict) -> None:
+    row.title, row.description, row.kind = content["title"], content["description"], content["kind"]
+    row.starts_at, row.ends_at = _parse_time(content["starts_at"]), _parse_time(content["ends_at"])
+    row.timezone, row.status = content["timezone"], content["status"]
+    row.region = content.get("region", "")
+    row.visibility = content.get("visibility", "network")
+
+
+# --- feed -------------------------------------------------------------------------------------
+
+@federation_hooks.on_feed_item("event.regional")
+def apply_regional(session: Session, peer: Peer, item: dict) -> None:
+    """A copy of a peer's regional event, with the list of its co-organisers."""
+    existing = regional.by_object_id(session, item["id"])
+    if existing is not None and existing.is_local:
+        return
+    if item["deleted"] or item.get("redacted"):
+        if existing is not None:
+            session.delete(existing)
+        return
+    content = item["content"]
+    if content["organiser"] != item["owner"]:
+        logger.warning("ignored event.regional %s: organiser is not its owner", item["id"])
+        return
+    if existing is None:
+        existing = RegionalEvent(object_id=item["id"], organiser=item["owner"], is_local=False,
+                                 organiser_name=_peer_name(session, item["owner"]))
+        session.add(existing)
+    _copy_event_fields(existing, content)
+    session.flush()
+    ours = regional.our_node(session)
+    listed = [n for n in content.get("participants", []) if n != item["owner"]]
+    for row in regional.participants(session, existing):
+        if row.node_id != ours and row.node_id not in listed:
+            session.delete(row)
+    for node_id in listed:
+        row = regional.participant(session, existing, node_id)
+        if row is None:
+            session.add(RegionalParticipant(regional_event_id=existing.id, node_id=node_id,
+                                            name=_peer_name(session, node_id), status="accepted"))
+        elif node_id != ours:
+            row.status = "accepted"
+    session.flush()
+
+
+@federation_hooks.on_feed_item("event.session")
+def apply_session(session: Session, peer: Peer, item: dict) -> None:
+    """A copy of a session hosted by a peer; a cancellation is shown to our registrants."""
+    existing = regional.session_by_object_id(session, item["id"])
+    if existing is not None and existing.is_local:
+        return
+    if item["deleted"] or item.get("redacted"):
+        if existing is not None:
+            session.delete(existing)
+        return
+    content = item["content"]
+    if content["host"] != item["owner"]:
+        logger.warning("ignored event.session %s: host is not its owner", item["id"])
+        return
+    if existing is None:
+        existing = RegionalSession(object_id=item["id"], host=item["owner"], is_local=False,
+                                   host_name=_peer_name(session, item["owner"]))
+        session.add(existing)
+    venue = content["venue"]
+    existing.regional_event_object_id = content["regional_event_id"]
+    existing.title, existing.description = content["title"], content["description"]
+    existing.kind, existing.timezone, existing.status = content["kind"], content["timezone"], content["status"]
+    existing.starts_at, existing.ends_at = _parse_time(content["starts_at"]), _parse_time(content["ends_at"])
+    existing.venue_name, existing.venue_city = venue["name"], venue["city"]
+    existing.venue_address = venue.get("address", "")
+    existing.capacity, existing.seats_left = content["capacity"], content.get("seats_left")
+    session.flush()
+    if existing.status == "cancelled":
+        rows = session.scalars(select(RemoteRegistration).where(
+            RemoteRegistration.session_object_id == existing.object_id,
+            RemoteRegistration.action == "register",
+            RemoteRegistration.status.in_(("confirmed", "waitlisted")))).all()
+        for row in rows:
+            change = remote.apply_answer(session, row, {"status": "cancelled", "position": None})
+            if change is not None:
+                _queue_member_mail(session, change, existing)
+
+
+# --- inbox ------------------------------------------------------------------------------------
+
+@federation_hooks.on_inbox_message(regional.INVITATION)
+def receive_invitation(session: Session, peer: Peer, message: dict) -> dict | None:
+    """An organiser invites us to co-organise; the manager answers later."""
+    content = message["content"]
+    object_id = content["regional_event_id"]
+    if content["organiser"] != peer.node_id or not object_id.startswith(peer.node_id + "/"):
+        raise OriginMismatch("only the organiser of a regional event invites to it")
+    row = regional.by_object_id(session, object_id)
+    if row is None:
+        row = RegionalEvent(object_id=object_id, organiser=peer.node_id, is_local=False)
+        session.add(row)
+    row.organiser_name = content["organiser_name"][:200]
+    _copy_event_fields(row, content)
+    session.flush()
+    ours = regional.our_node(session)
+    mine = regional.participant(session, row, ours)
+    if mine is None:
+        session.add(RegionalParticipant(regional_event_id=row.id, node_id=ours,
+                                        name=regional.runtime_of(session).name, status="invited"))
+    elif mine.status == "declined":
+        mine.status, mine.answered_at = "invited", None
+    session.flush()
+    return None
+
+
+def _invited(session: Session, peer: Peer, object_id: str) -> tuple[RegionalEvent, RegionalParticipant]:
+    row = regional.by_object_id(session, object_id)
+    if row is None or not row.is_local:
+        raise NotFound(N_("No such regional event."))
+    invitation = regional.participant(session, row, peer.node_id)
+    if invitation is None:
+        raise Forbidden(N_("This node was not invited."))
+    return row, invitation
+
+
+@federation_hooks.on_inbox_message(regional.ANSWER)
+def receive_answer(session: Session, peer: Peer, message: dict) -> dict | None:
+    """An invited node accepts or declines; the program's list of hosts follows."""
+    row, invitation = _invited(session, peer, message["content"]["regional_event_id"])
+    invitation.status, invitation.answered_at = message["content"]["decision"], now()
+    session.flush()
+    regional.publish_regional(session, row)
+    return None
+
+
+@federation_hooks.on_inbox_message(regional.REPORT)
+def receive_report(session: Session, peer: Peer, message: dict) -> dict | None:
+    """A co-organiser's figures for the organiser's report (counts only)."""
+    content = dict(message["content"])
+    row, invitation = _invited(session, peer, content.pop("regional_event_id"))
+    if invitation.status != "accepted":
+        raise Forbidden(N_("Only co-organisers send figures."))
+    regional.record_report(session, row, peer.node_id, content, now())
+    return None
+
+
+@federation_hooks.on_inbox_message(remote.REQUEST)
+def receive_registration(session: Session, peer: Peer, message: dict) -> dict:
+    """A person of ``peer`` registers for (or cancels) one of our sessions."""
+    content = message["content"]
+    answer, offers = remote.handle_request(session, peer.node_id, content, now())
+    _touched(session)["skip"].add(f"remote:{peer.node_id}:{content['idempotency_key']}")
+    local_offers = [r for r in offers if r.registrant_kind == "local"]
+    if local_offers and has_app_context():
+        event.listen(session, "after_commit", lambda _s: event_mail.notify_offers(
+            _s, current_app.extensions["coworknet.mail"], local_offers,
+            base_url=current_app.config["BASE_URL"],
+            default_locale=current_app.config["DEFAULT_LOCALE"]), once=True)
+    return answer
+
+
+@federation_hooks.on_inbox_message(remote.RESPONSE)
+def receive_registration_response(session: Session, peer: Peer, message: dict) -> dict | None:
+    """The host tells us a registration moved (promotion, cancellation); only the host may."""
+    content = message["content"]
+    row = remote.by_key(session, content["idempotency_key"])
+    if row is None or row.host != peer.node_id or row.session_object_id != content["session_id"]:
+        raise Forbidden(N_("Only the host of a session answers about its registrations."))
+    change = remote.apply_answer(session, row, content)
+    if change is not None:
+        _queue_member_mail(session, change, regional.session_by_object_id(session, row.session_object_id))
+    return None
+
+
+@federation_hooks.on_delivered(remote.REQUEST)
+def registration_delivered(session: Session, outbox_row, answer: dict) -> None:
+    """The host answered our request (possibly after retries): record the status once."""
+    try:
+        content = RegistrationResponseContentSchema().load(answer)
+    except SchemaError:
+        logger.warning("unexpected answer to %s", outbox_row.message_id)
+        return
+    row = remote.by_key(session, content["idempotency_key"])
+    if (row is None or row.host != outbox_row.destination
+            or outbox_row.message_id != remote.message_id(session, row)):
+        return  # an answer to an older request of this registration
+    remote.apply_answer(session, row, content)
+
+
+# --- mails to our members ---------------------------------------------------------------------
+
+def _queue_member_mail(session: Session, change: remote.StatusChange, row: RegionalSession | None) -> None:
+    """Build the mail now (in the request's locale machinery), send it after the commit."""
+    member = session.get(Member, change.registration.member_id)
+    if member is None or row is None or not has_app_context():
+        return
+    when = event_mail.format_local
+    with force_locale(member.locale or current_app.config["DEFAULT_LOCALE"]):
+        if change.promoted:
+            mail = Mail(to=member.email, subject=_("You have a seat: %(title)s", title=row.title),
+                        body=_("Hello %(name)s,\n\nA seat freed up for « %(title)s » on %(when)s at "
+                               "%(space)s: it is yours.\n",
+                               name=member.display_name, title=row.title,
+                               when=when(row.starts_at, row.timezone), space=row.host_name))
+        elif change.cancelled_by_host:
+            mail = Mail(to=member.email, subject=_("Cancelled: %(title)s", title=row.title),
+                        body=_("Hello %(name)s,\n\n« %(title)s » on %(when)s at %(space)s is "
+                               "cancelled.\n",
+                               name=member.display_name, title=row.title,
+                               when=when(row.starts_at, row.timezone), space=row.host_name))
+        else:
+            return
+    mails = session.info.setdefault(MAILS_KEY, [])
+    if not mails:
+        sender = current_app.extensions["coworknet.mail"]
+
+        def _send(_session: Session) -> None:
+            for queued in _session.info.pop(MAILS_KEY, []):
+                sender.send(queued)
+
+        event.listen(session, "after_commit", _send, once=True)
+    mails.append(mail)
+
+
+# --- upkeep before each commit ----------------------------------------------------------------
+
+def _touched(session: Session) -> dict[str, set]:
+    return session.info.setdefault(TOUCHED_KEY, {"events": set(), "remote": set(), "skip": set()})
+
+
+def _after_flush(session: Session, _context) -> None:
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Event):
+            _touched(session)["events"].add(obj.id)
+        elif isinstance(obj, EventOccurrence | Registration):
+            _touched(session)["events"].add(obj.event_id)
+            if isinstance(obj, Registration) and obj.registrant_kind == "remote":
+                _touched(session)["remote"].add(obj.id)
+
+
+def _tell_remote(session: Session, registration_ids: set[int], skip: set[str], moment: datetime) -> None:
+    for registration_id in sorted(registration_ids):
+        registration = session.get(Registration, registration_id)
+        if registration is None or registration.idempotency_key in skip:
+            continue
+        row = session.scalar(select(RegionalSession).where(
+            RegionalSession.event_id == registration.event_id, RegionalSession.is_local.is_(True)))
+        if row is None:
+            continue
+        if registration.status == "offered":
+            registrations.confirm_offer(session, registration, moment)
+        skip.add(registration.idempotency_key)
+        federation_hooks.send_inbox_message(
+            session, registration.remote_node_id, remote.RESPONSE,
+            remote.answer_for(session, registration, row.object_id, registration.remote_ref),
+            deliver_now=True)
+
+
+def _republish(session: Session, event_ids: set[int]) -> None:
+    if not event_ids:
+        return
+    rows = session.scalars(select(RegionalSession).where(
+        RegionalSession.event_id.in_(event_ids), RegionalSession.is_local.is_(True))).all()
+    for row in rows:
+        if regional.mirror_event(session, row):
+            regional.publish_session(session, row)
+
+
+def _before_commit(session: Session) -> None:
+    state = session.info.get(TOUCHED_KEY)
+    if not state or RUNTIME_INFO_KEY not in session.info:
+        return
+    moment = now()
+    for _round in range(5):  # confirming an offer touches the event again, once
+        event_ids, remote_ids = state["events"], state["remote"]
+        if not event_ids and not remote_ids:
+            break
+        state["events"], state["remote"] = set(), set()
+        _tell_remote(session, remote_ids, state["skip"], moment)
+        session.flush()
+        _republish(session, event_ids - {None})
+        session.flush()
+    session.info.pop(TOUCHED_KEY, None)
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(TOUCHED_KEY, None)
+    session.info.pop(MAILS_KEY, None)
+
+
+def watch(factory) -> None:
+    """Install the before-commit upkeep on the app's session factory."""
+    event.listen(factory, "after_flush", _after_flush)
+    event.listen(factory, "before_commit", _before_commit)
+    event.listen(factory, "after_rollback", _forget)

@@ -1,0 +1,251 @@
+"""Portal pages of regional events ("Coworking Week"): the program (filter by day, space,
+type), its iCal feed, registration to any session, my registrations with their status, the
+managers' invitations, sessions and the organiser's report."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
+from schemas.regional import (
+    InvitationAnswerSchema,
+    InviteSchema,
+    ProgramQuerySchema,
+    RegionalCreateSchema,
+    RemoteRegistrationSchema,
+    SessionCreateSchema,
+    SessionUpdateSchema,
+)
+
+from ..db import EXTENSION_KEY, db
+from ..errors import DomainError
+from ..models import Registration
+from ..services import event_mail, events, peers, regional, regional_ical, regional_sync
+from ..services import regional_registration as remote
+from . import context
+from .events import TYPE_LABELS, base_url, form_data, now
+from .forms import parse
+from .security import manager_required, member_required, public
+
+bp = Blueprint("regional", __name__, url_prefix="/regional")
+
+KIND_LABELS = {
+    "workshop": lazy_gettext("Workshop"), "talk": lazy_gettext("Talk"), "meetup": lazy_gettext("Meetup"),
+    "training": lazy_gettext("Training"), "social": lazy_gettext("Social"), "other": lazy_gettext("Other"),
+}
+STATUS_LABELS = {
+    "pending": lazy_gettext("pending (waiting for the host)"), "confirmed": lazy_gettext("confirmed"),
+    "waitlisted": lazy_gettext("on the waitlist"), "offered": lazy_gettext("seat offered"),
+    "cancelled": lazy_gettext("cancelled"), "refused": lazy_gettext("refused by the host"),
+    "expired": lazy_gettext("offer expired"), "invited": lazy_gettext("invited"),
+    "accepted": lazy_gettext("accepted"), "declined": lazy_gettext("declined"),
+    "scheduled": lazy_gettext("scheduled"),
+}
+SESSION_OPTIONAL = ("venue_id", "capacity")
+
+
+def program_filter(data: dict) -> regional.ProgramFilter:
+    return regional.ProgramFilter(day=data.get("day"), host=data.get("space") or None,
+                                  kind=data.get("kind") or None)
+
+
+def notify_local_offers(offers: list[Registration]) -> None:
+    if offers:
+        event_mail.notify_offers(db.session, context.mail_sender(), offers, base_url=base_url(),
+                                 default_locale=current_app.config["DEFAULT_LOCALE"])
+
+
+def notify_local_cancelled(told: list[Registration]) -> None:
+    if told:
+        event_mail.notify_cancelled(db.session, context.mail_sender(), told, base_url=base_url(),
+                                    default_locale=current_app.config["DEFAULT_LOCALE"])
+
+
+def _visible(regional_id: int):
+    return regional.get_regional(db.session, regional_id, g.member)
+
+
+def _back(regional_id: int):
+    return redirect(url_for("regional.program_page", regional_id=regional_id))
+
+
+# --- pages everyone may see (public events) -------------------------------------------------
+
+@bp.route("/")
+@public
+def index():
+    manager = g.member is not None and g.member.is_manager
+    return render_template(
+        "regional/index.html", rows=regional.list_regional(db.session, g.member),
+        invitations=regional.pending_invitations(db.session) if manager else [],
+        status_labels=STATUS_LABELS, kind_labels=KIND_LABELS)
+
+
+@bp.route("/<int:regional_id>")
+@public
+def program_page(regional_id: int):
+    row = _visible(regional_id)
+    try:
+        data = parse(ProgramQuerySchema(), {k: v for k, v in request.args.items() if v})
+    except DomainError as exc:
+        flash(_(exc.message), "error")
+        data = {}
+    shown = regional.program(db.session, row, program_filter(data))
+    mine = {}
+    if g.member is not None:
+        mine = {s.object_id: remote.mine_for(db.session, g.member, s) for s in shown.sessions}
+    manager = g.member is not None and g.member.is_manager
+    invitation = regional.participant(db.session, row, regional.our_node(db.session)) if manager else None
+    approved = [p for p in peers.approved_peers(db.session)] if manager and row.is_local else []
+    return render_template(
+        "regional/program.html", regional=row, program=shown, filters=data, mine=mine,
+        manager=manager, invitation=invitation, approved=approved,
+        participants=regional.participants(db.session, row),
+        can_add=manager and regional.is_co_organiser(db.session, row),
+        venues=events.list_venues(db.session) if manager else [],
+        status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, type_labels=TYPE_LABELS)
+
+
+@bp.route("/<int:regional_id>/program.ics")
+@public
+def program_ics(regional_id: int):
+    row = _visible(regional_id)
+    body = regional_ical.program_ics(row.title, regional.program(db.session, row).sessions,
+                                     url_for("regional.program_page", regional_id=row.id, _external=True))
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="regional-{row.id}.ics"'})
+
+
+# --- members ----------------------------------------------------------------------------------
+
+@bp.route("/sessions/<int:session_id>/register", methods=["POST"])
+@member_required
+def register(session_id: int):
+    data = parse(RemoteRegistrationSchema(), form_data(request.form, optional=(), checkboxes=("share_email",)))
+    row = regional.get_session(db.session, session_id)
+    mine = remote.register_any(db.session, g.member, row, now(), share_email=data["share_email"])
+    db.session.commit()
+    flash(_("Registration: %(status)s.", status=STATUS_LABELS[mine.status]), "success")
+    return _back(regional.by_object_id(db.session, row.regional_event_object_id).id)
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
+@member_required
+def cancel_registration(session_id: int):
+    row = regional.get_session(db.session, session_id)
+    _mine, offers = remote.cancel_any(db.session, g.member, row, now())
+    db.session.commit()
+    notify_local_offers(offers)
+    flash(_("Your registration is being cancelled."), "success")
+    return redirect(url_for("regional.mine"))
+
+
+@bp.route("/mine")
+@member_required
+def mine():
+    return render_template("regional/mine.html", rows=remote.all_mine(db.session, g.member),
+                           status_labels=STATUS_LABELS)
+
+
+# --- managers ---------------------------------------------------------------------------------
+
+@bp.route("/", methods=["POST"])
+@manager_required
+def create():
+    data = parse(RegionalCreateSchema(), form_data(request.form, optional=()))
+    row = regional.create_regional(db.session, g.member, data, now())
+    db.session.commit()
+    flash(_("The regional event is created. Invite co-organisers now."), "success")
+    return _back(row.id)
+
+
+@bp.route("/<int:regional_id>/invitations", methods=["POST"])
+@manager_required
+def invite(regional_id: int):
+    data = parse(InviteSchema(), form_data(request.form, optional=(), lists=("node_ids",)))
+    regional.invite(db.session, _visible(regional_id), data["node_ids"], now())
+    db.session.commit()
+    flash(_("Invitations sent."), "success")
+    return _back(regional_id)
+
+
+@bp.route("/<int:regional_id>/answer", methods=["POST"])
+@manager_required
+def answer(regional_id: int):
+    data = parse(InvitationAnswerSchema(), form_data(request.form, optional=()))
+    regional.answer_invitation(db.session, _visible(regional_id), data["decision"], now())
+    db.session.commit()
+    flash(_("Your answer was sent to the organiser."), "success")
+    return _back(regional_id)
+
+
+@bp.route("/<int:regional_id>/sessions", methods=["POST"])
+@manager_required
+def add_session(regional_id: int):
+    data = parse(SessionCreateSchema(), form_data(request.form, optional=SESSION_OPTIONAL))
+    regional.create_session(db.session, g.member, _visible(regional_id), data, now())
+    db.session.commit()
+    flash(_("The session is in the program."), "success")
+    return _back(regional_id)
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["POST"])
+@manager_required
+def edit_session(session_id: int):
+    data = parse(SessionUpdateSchema(), form_data(request.form, optional=SESSION_OPTIONAL))
+    row = regional.get_session(db.session, session_id)
+    offers = regional.update_session(db.session, g.member, row, data, now())
+    db.session.commit()
+    notify_local_offers(offers)
+    flash(_("The session is updated everywhere."), "success")
+    return _back(regional.by_object_id(db.session, row.regional_event_object_id).id)
+
+
+@bp.route("/sessions/<int:session_id>/cancel-session", methods=["POST"])
+@manager_required
+def cancel_session(session_id: int):
+    row = regional.get_session(db.session, session_id)
+    told = regional.cancel_session(db.session, g.member, row, now())
+    db.session.commit()
+    notify_local_cancelled(told)
+    flash(_("The session is cancelled; its registrants are told."), "success")
+    return _back(regional.by_object_id(db.session, row.regional_event_object_id).id)
+
+
+@bp.route("/<int:regional_id>/report")
+@manager_required
+def report(regional_id: int):
+    row = _visible(regional_id)
+    lines = regional.report(db.session, row)
+    return render_template("regional/report.html", regional=row, lines=lines)
+
+
+@bp.route("/<int:regional_id>/report", methods=["POST"])
+@manager_required
+def send_report(regional_id: int):
+    regional.send_report(db.session, _visible(regional_id))
+    db.session.commit()
+    flash(_("Our figures were sent to the organiser."), "success")
+    return _back(regional_id)
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, the menu entry, the personal calendar entries and the upkeep."""
+    from . import add_nav_item
+
+    app.register_blueprint(bp)
+    add_nav_item(app, "regional.index", lazy_gettext("Coworking Week"))
+    app.extensions.setdefault("coworknet.personal_calendar", []).append(regional_ical.remote_components)
+    regional_sync.watch(app.extensions[EXTENSION_KEY])
