@@ -58,7 +58,9 @@ def search_query(data: dict) -> network_search.NetworkQuery:
 @member_required
 def search():
     try:
-        data = parse(NetworkSearchQuerySchema(), simple_form(request.args, checkboxes=CHECKBOXES))
+        # An empty select ("All languages") means no filter, as a browser sends it: ``language=``.
+        args = {k: v for k, v in simple_form(request.args, checkboxes=CHECKBOXES).items() if v != ""}
+        data = parse(NetworkSearchQuerySchema(), args)
     except DomainError as exc:
         flash(_(exc.message), "error")
         data = parse(NetworkSearchQuerySchema(), {})

@@ -22,6 +22,7 @@ from node.cli import initialise_node
 from node.db import db
 from node.services import accounts
 from tests.conftest import MEMBER_PASSWORD, database_url_for
+from tests.livenodes import live_nodes  # noqa: F401 - federated journeys
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,12 +98,10 @@ def start_node(slug: str, name: str, city: str, tmp_dir: Path) -> tuple[LiveNode
 
 
 @pytest.fixture(scope="session")
-def live_nodes(tmp_path_factory) -> Iterator[dict[str, LiveNode]]:
+def portal_nodes(tmp_path_factory) -> Iterator[dict[str, LiveNode]]:
+    """Nodes kept for the whole session (journeys inside one space use fresh emails)."""
     tmp_dir = tmp_path_factory.mktemp("browser-nodes")
-    started = [
-        start_node("marseille", "La Coque Bleue", "Marseille", tmp_dir),
-        start_node("aix", "Le Mas des Platanes", "Aix-en-Provence", tmp_dir),
-    ]
+    started = [start_node("marseille", "La Coque Bleue", "Marseille", tmp_dir)]
     yield {node.slug: node for node, _server in started}
     for node, server in started:
         server.shutdown()
@@ -111,8 +110,8 @@ def live_nodes(tmp_path_factory) -> Iterator[dict[str, LiveNode]]:
 
 
 @pytest.fixture(scope="session")
-def marseille(live_nodes) -> LiveNode:
-    return live_nodes["marseille"]
+def marseille(portal_nodes) -> LiveNode:
+    return portal_nodes["marseille"]
 
 
 @pytest.fixture(scope="session")
@@ -164,7 +163,7 @@ def check_accessibility(page: Page, name: str) -> None:
     assert not bad, f"accessibility violations on {name}:\n" + "\n".join(bad)
 
 
-def sign_in(page: Page, node: LiveNode, email: str, password: str = MEMBER_PASSWORD) -> None:
+def sign_in(page: Page, node, email: str, password: str = MEMBER_PASSWORD) -> None:
     page.goto(node.url + "/login")
     page.fill("#email", email)
     page.fill("#password", password)
