@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from federation.messages import make_object_id
 
-from ..models import Member, QueueItem
+from ..models import Member, OutboxMessage, QueueItem
 from ..models.base import utcnow
 from . import connector, engagement, federation_hooks, feed, inbox, ledger
 from .keyring import runtime_of
@@ -34,26 +34,22 @@ def node_id(session: Session) -> str:
 
 
 def escalate(session: Session, item: QueueItem, message: str, *, space_name: str) -> int:
-    """Send an anonymised request for ``item`` to every approved peer; returns how many.
+    """Send an anonymised request for ``item`` to every approved peer not reached yet; returns
+    how many.
 
     The content carries the concepts, the message the manager reviewed and our space's name:
     nothing about the member. Each message id is ours and unique per peer, so a retried
     escalation is delivered once."""
     me = node_id(session)
     content = connector.escalation_content(item, message=message, base_url=me, space_name=space_name)
-    peers = approved_peers(session)
-    for peer in peers:
-        inbox.send_inbox_message(
-            session, peer, CONNECTOR_REQUEST, content,
-            message_id=make_object_id(me, f"connector/request/{item.id}/{peer.id}"), deliver_now=True,
-        )
     connector.mark_escalated(session, item)
-    logger.info("connector item %s escalated to %d peers", item.id, len(peers))
-    return len(peers)
-
-
-def already_sent_to(session: Session, item: QueueItem) -> bool:
-    return item.escalated_at is not None
+    ids = {peer: make_object_id(me, f"connector/request/{item.id}/{peer.id}") for peer in approved_peers(session)}
+    queued = set(session.scalars(select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(ids.values()))))
+    fresh = [peer for peer, message_id in ids.items() if message_id not in queued]
+    for peer in fresh:  # escalating again reaches only peers approved since
+        inbox.send_inbox_message(session, peer, CONNECTOR_REQUEST, content, message_id=ids[peer], deliver_now=True)
+    logger.info("connector item %s escalated to %d peers", item.id, len(fresh))
+    return len(fresh)
 
 
 def send_response(session: Session, result: connector.ConsentResult) -> None:

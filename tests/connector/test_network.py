@@ -60,6 +60,9 @@ def test_escalation_reaches_the_peer_and_the_consenting_answer_comes_back(live_n
                        json={"message": "Un membre cherche de l'aide en comptabilité."})
     assert escalated.status_code == 200, escalated.json
     assert escalated.json["peers"] == 1
+    again = a.post(f"/api/v1/admin/connector/queue/{item_id}/escalate", headers=aix_manager,
+                   json={"message": "Un membre cherche de l'aide en comptabilité."})
+    assert again.status_code == 200 and again.json["peers"] == 0
 
     remote = _deliver(aix, fontainebleau, lambda s: s.scalar(
         select(QueueItem).where(QueueItem.kind == "network")) and s.scalar(
