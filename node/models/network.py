@@ -71,7 +71,7 @@ class NetworkEntryConcept(Base):
     """
 
     __tablename__ = "network_entry_concepts"
-    __table_args__ = (Index("ix_network_entry_concepts_entry", "entry_id"),)
+    __table_args__ = (Index("ix_network_entry_concepts_entry", "entry_id", "concept"),)
 
     concept: Mapped[str] = mapped_column(String(80), primary_key=True)
     score: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -37,6 +37,9 @@ LEVEL_RANK = {"beginner": 0, "intermediate": 1, "confirmed": 2, "expert": 3}
 #: A peer may not keep its entries alive here longer than this without re-publishing.
 MAX_LEASE = timedelta(days=8)
 MAX_RESULTS = 50
+#: Entries holding every concept of a multi-concept query are looked for among this many best
+#: holders of the first concept (bounds the cost when the combination is rare).
+AND_SCAN = 1000
 #: Proximity of an entry to the searcher: our own space, same city, same region, elsewhere.
 PROXIMITY_LOCAL, PROXIMITY_CITY, PROXIMITY_REGION, PROXIMITY_FAR = 3, 2, 1, 0
 
@@ -308,19 +311,36 @@ def _run(session: Session, sql: str, params: dict, now: datetime) -> list:
     return session.execute(statement, {**params, "now": now}).all()
 
 
-def _top_for_key(key_param: str, where: str, limit: int, extra: str = "") -> str:
-    # Walks the (concept, score, entry_id) primary key backwards: no sort, stops at the limit.
+def _best_of_key(key_param: str, cap: int) -> str:
+    # Walks the (concept, score, entry_id) primary key backwards: no sort, stops at ``cap``.
     return (
-        "SELECT c.entry_id AS entry_id, c.score AS score FROM network_entry_concepts c "  # noqa: S608
-        f"JOIN network_entries e ON e.id = c.entry_id WHERE c.concept = :{key_param} "
-        f"AND {where}{extra} ORDER BY c.score DESC, c.entry_id DESC LIMIT {int(limit)}"
+        "SELECT entry_id, score FROM network_entry_concepts "  # noqa: S608
+        f"WHERE concept = :{key_param} ORDER BY score DESC, entry_id DESC LIMIT {int(cap)}"
+    )
+
+
+def _top_for_key(key_param: str, where: str, limit: int, extra: str = "",
+                 scan: int | None = None) -> str:
+    """The ``limit`` best entries holding one key that pass the filters; with ``scan``, only
+    among the key's ``scan`` best entries (bounds the cost of rare combinations)."""
+    if scan is not None:
+        source = f"({_best_of_key(key_param, scan)}) c"
+        key_filter = ""
+    else:
+        source = "network_entry_concepts c"
+        key_filter = f"c.concept = :{key_param} AND "
+    return (
+        f"SELECT c.entry_id AS entry_id, c.score AS score FROM {source} "  # noqa: S608
+        f"JOIN network_entries e ON e.id = c.entry_id WHERE {key_filter}"
+        f"{where}{extra} ORDER BY c.score DESC, c.entry_id DESC LIMIT {int(limit)}"
     )
 
 
 def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], where: str,
                     params: dict, limit: int, now: datetime) -> list[int]:
-    """Entry ids, best first: entries holding every query concept, then any of them; within
-    each tier by precomputed score. Each lookup reads the index in score order."""
+    """Entry ids, best first: entries holding every query concept (looked for among the
+    ``AND_SCAN`` best holders of the first one), then any of them; within each tier by
+    precomputed score. Each lookup reads the index in score order."""
     params = dict(params)
     ranked: list[int] = []
     if len(concept_keys) > 1:
@@ -335,7 +355,7 @@ def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], where
         first_concept, first_group = concept_keys[0]
         params["k0"], params["k1"] = first_concept, first_group
         rows = _run(session, " UNION ALL ".join(
-            f"SELECT * FROM ({_top_for_key(k, where, limit, extra)}) t{n}"  # noqa: S608
+            f"SELECT * FROM ({_top_for_key(k, where, limit, extra, AND_SCAN)}) t{n}"  # noqa: S608
             for n, k in enumerate(("k0", "k1"))), params, now)
         for entry_id, _score in sorted(rows, key=lambda r: (-r[1], -r[0])):
             if entry_id not in ranked:

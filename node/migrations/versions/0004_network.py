@@ -106,7 +106,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('concept', 'score', 'entry_id', name=op.f('pk_network_entry_concepts'))
     )
     with op.batch_alter_table('network_entry_concepts', schema=None) as batch_op:
-        batch_op.create_index('ix_network_entry_concepts_entry', ['entry_id'], unique=False)
+        batch_op.create_index('ix_network_entry_concepts_entry', ['entry_id', 'concept'], unique=False)
 
     # ### end Alembic commands ###
 

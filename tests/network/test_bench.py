@@ -1,0 +1,19 @@
+"""The search benchmark runs end to end (smoke mode) and prints its baseline ratio."""
+
+from __future__ import annotations
+
+import time
+
+from bench import BENCHMARKS
+from bench.__main__ import main
+
+
+def test_quick_benchmark_prints_percentiles_and_the_like_ratio(capsys):
+    assert "search" in BENCHMARKS
+    started = time.monotonic()
+    assert main(["search", "--quick"]) == 0
+    assert time.monotonic() - started < 5
+    out = capsys.readouterr().out
+    assert "1,000 entries" in out
+    for label in ("concept index", "+ facets", "naive LIKE scan", "ratio (LIKE p95 / ours p95)"):
+        assert label in out
