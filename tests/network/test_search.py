@@ -137,3 +137,24 @@ def test_searches_are_rate_limited(app, client, create_member, api_token):
     headers = api_token(create_member())
     codes = [client.get("/api/v1/search?q=comptable", headers=headers).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_portal_pages_for_members_and_managers(session, portal, create_member):
+    member = create_member("joana@example.org", skills=[("comptable", "expert")],
+                           visibility="network_anonymous")
+    create_member("cm@example.org", role="manager")
+    portal.login("joana@example.org")
+    page = portal.get("/network/introductions")
+    assert page.status_code == 200
+    assert portal.post("/network/pause", {"paused": "on"}).status_code == 302
+    from node.services.introductions import requests_paused
+    session.expire_all()
+    assert requests_paused(session, member)
+    # A rejected form changes nothing.
+    assert portal.post("/network/pause", {"extra": "x"}).status_code == 422
+    session.expire_all()
+    assert requests_paused(session, member)
+    assert portal.get("/admin/network").status_code == 403
+    portal.post("/logout")
+    portal.login("cm@example.org")
+    assert portal.get("/admin/network").status_code == 200
