@@ -1,0 +1,109 @@
+"""Program pages (filters, FR/EN, public page), the iCal feeds, the portal registration of a
+remote session, and the organiser's report with aggregates only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import icalendar
+from sqlalchemy import select
+
+from node.models import Member, Registration
+from node.services import ical, registrations
+from tests.conftest import PortalClient
+from tests.regional.conftest import START, add_member, call, token, wait_delivered
+
+
+def test_program_filters_by_day_space_and_type(week):
+    aix, bleau, calanques = week.nodes
+    for node in week.nodes:
+        assert [s["title"] for s in week.program(node, space=calanques.url)] == ["Apéro des calanques"]
+        assert [s["title"] for s in week.program(node, kind="social")] == ["Apéro des calanques"]
+        assert [s["title"] for s in week.program(node, kind="meetup")] == ["Meetup freelances"]
+        assert [s["host"] for s in week.program(node)] == [aix.url, bleau.url, calanques.url]
+    assert len(week.program(bleau, day=START.date().isoformat())) == 1
+    assert [s["title"] for s in week.program(bleau, day=(START + timedelta(days=1)).date().isoformat())] == [
+        "Meetup freelances"]
+    response = aix.client().get(f"/api/v1/regional/{week.regional_on(aix)}/program",
+                                query_string={"kind": "rave"})
+    assert response.status_code == 422
+
+
+def test_public_program_page_in_french_and_english_and_ical(week):
+    aix, bleau, _calanques = week.nodes
+    visitor = bleau.client()
+    page = visitor.get(f"/regional/{week.regional_on(bleau)}").get_data(as_text=True)
+    assert "Semaine du coworking" in page and "Programme" in page and "Apéro des calanques" in page
+    assert "Coworking Aix" in page  # the host of a session, by name
+    english = bleau.client().get(f"/regional/{week.regional_on(bleau)}",
+                                 headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<h2>Program</h2>" in english and "Organised by Coworking Aix" in english
+    filtered = visitor.get(f"/regional/{week.regional_on(bleau)}?space={aix.url}").get_data(as_text=True)
+    assert "Atelier compta" in filtered and "Apéro des calanques" not in filtered
+    body = visitor.get(f"/regional/{week.regional_on(bleau)}/program.ics").data
+    events = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    assert sorted(str(e["uid"]) for e in events) == sorted(week.sessions.values())
+    # The same calendar, UIDs included, from every node.
+    other = icalendar.Calendar.from_ical(aix.client().get(f"/regional/{week.regional_on(aix)}/program.ics").data)
+    assert sorted(str(e["uid"]) for e in other.walk("VEVENT")) == sorted(week.sessions.values())
+
+
+def test_network_only_event_is_hidden_from_visitors(week):
+    aix = week.nodes[0]
+    call(aix, "PATCH", f"/regional/{week.regional_on(aix)}", week.managers[0], {"visibility": "network"})
+    week.sync_all()
+    for node in week.nodes:
+        assert node.client().get(f"/regional/{week.regional_on(node)}").status_code == 404
+        assert node.client().get(f"/api/v1/regional/{week.regional_on(node)}/program").status_code == 404
+        assert node.client().get("/api/v1/regional").json == []
+
+
+def test_member_registers_from_the_portal_and_sees_confirmed_and_personal_feed(week):
+    aix, bleau, _calanques = week.nodes
+    member_id = add_member(aix, "alice@aix.example", "Alice Martin")
+    portal = PortalClient(aix.client())
+    assert portal.login("alice@aix.example").status_code == 302
+    target = week.session_id_on(aix, week.sessions["bleau"])
+    response = portal.post(f"/regional/sessions/{target}/register", {"share_email": "1"})
+    assert response.status_code == 302
+    wait_delivered(aix)
+    page = portal.get("/regional/mine").get_data(as_text=True)
+    assert "Meetup freelances" in page and 'data-status="confirmed"' in page and "confirmée" in page
+    # The host's attendee list shows her, with what she agreed to share.
+    with bleau.session() as session:
+        (row,) = registrations.attendees(session, session.scalar(select(Registration.occurrence_id)))
+        assert (row.display_name, row.email, row.remote_node_id) == ("Alice Martin", "alice@aix.example", aix.url)
+    # Her personal calendar (events area) includes the remote session.
+    with aix.session() as session:
+        feed_token = ical.regenerate_feed_token(session, session.get(Member, member_id))
+        session.commit()
+    calendar = icalendar.Calendar.from_ical(aix.client().get(f"/events/feed/{feed_token}.ics").data)
+    assert [str(e["summary"]) for e in calendar.walk("VEVENT")] == ["Meetup freelances"]
+
+
+def test_organisers_report_has_aggregates_per_space(week):
+    aix, bleau, calanques = week.nodes
+    alice = token(aix, add_member(aix, "alice@aix.example", "Alice"))
+    call(aix, "POST", f"/regional/sessions/{week.session_id_on(aix, week.sessions['bleau'])}/registration",
+         alice, {}, expect=201)
+    wait_delivered(aix)
+    with bleau.session() as session:
+        registration = session.scalar(select(Registration))
+        registrations.mark_attendance(session, registration, "present")
+        session.commit()
+    sent = call(bleau, "POST", f"/regional/{week.regional_on(bleau)}/report", week.managers[1]).json
+    assert sent == {"sessions": 1, "registrations": 1, "remote_registrations": 1, "attendance": 1,
+                    "introductions": 0}
+    wait_delivered(bleau)
+    lines = {line["node_id"]: line for line in
+             call(aix, "GET", f"/regional/{week.regional_on(aix)}/report", week.managers[0]).json}
+    assert lines[bleau.url]["registrations"] == 1 and lines[bleau.url]["attendance"] == 1
+    assert lines[aix.url]["sessions"] == 1 and lines[aix.url]["reported"] is True
+    assert lines[calanques.url] == {**lines[calanques.url], "sessions": 1, "reported": False}
+    page = PortalClient(aix.client())
+    page.login("manager@aix.example")
+    html = page.get(f"/regional/{week.regional_on(aix)}/report").get_data(as_text=True)
+    assert "Bilan de l'organisateur" in html or "Bilan de l&#39;organisateur" in html
+    assert "Alice" not in html
+    # Only the organiser has a report.
+    call(bleau, "GET", f"/regional/{week.regional_on(bleau)}/report", week.managers[1], expect=403)
