@@ -170,7 +170,7 @@ class NeedOutSchema(Schema):
     text = fields.String()
     concept_ids = fields.List(fields.String())
     budget = fields.Function(lambda need: cents_text(need.budget_cents))
-    budget_cents = fields.Integer()
+    budget_cents = fields.Integer(allow_none=True)
     deadline = fields.Date(allow_none=True)
     status = fields.String()
     outcome = fields.String()
@@ -300,7 +300,7 @@ class QueueQuerySchema(InputSchema):
 
 
 class MonthQuerySchema(InputSchema):
-    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    month = fields.String(load_default=None, validate=validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"))
 
 
 class EscalationOutSchema(Schema):
