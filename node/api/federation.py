@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from federation.errors import FederationError, PayloadTooLarge
 from federation.feed import parse_feed_query
@@ -100,9 +101,14 @@ def feed_page():
 @bp.route("/federation/v1/inbox", methods=["POST"])
 @public
 def inbox_post():
-    fed = runtime()
-    answer, status, peer, message_type = inbox.receive(db.session, fed, _incoming())
-    db.session.commit()
+    fed, incoming = runtime(), _incoming()
+    try:
+        answer, status, peer, message_type = inbox.receive(db.session, fed, incoming)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        answer, status = inbox.answer_after_conflict(db.session, incoming)
+        return jsonify(answer), status
     if message_type == FEED_HINT and fed.pull_on_hint:
         threading.Thread(target=scheduler.pull_now, args=(fed, peer.id), daemon=True).start()
     return jsonify(answer), status

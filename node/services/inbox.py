@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, canonical_loads
 from federation.client import PeerBackoff
-from federation.errors import BadRequest, FederationError, PeerError
+from federation.errors import BadRequest, FederationError, PeerError, ReplayedNonce
 from federation.keys import now_ms
 from federation.messages import (
     FEED_HINT,
@@ -97,6 +97,19 @@ def receive(session: Session, runtime: FederationRuntime,
     receipt.status_code = status
     session.flush()
     return answer, status, peer, message.type
+
+
+def answer_after_conflict(session: Session, request: IncomingRequest) -> tuple[dict, int]:
+    """After a unique-constraint clash at commit (the same message, or the same nonce, handled
+    concurrently by another worker): the stored answer, or a replay refusal."""
+    try:
+        body = parse_body(request)
+        stored = stored_answer(session, str(body.get("origin")), str(body.get("id")))
+    except FederationError:
+        stored = None
+    if stored is None:
+        raise ReplayedNonce("request handled concurrently")
+    return stored
 
 
 # --- outgoing -------------------------------------------------------------------------------
