@@ -25,6 +25,7 @@ from .demo_connector import play_network_story, seed_connector
 from .demo_events import seed_events
 from .demo_federation import peer_demo_nodes, start_sync
 from .demo_network import export_directories
+from .demo_regional import seed_regional
 from .models import Member
 from .services import accounts, profiles
 
@@ -96,6 +97,7 @@ SEED_STEPS: list[Callable[[list[DemoNode], dict], None]] = [
     seed_events,  # venues, a program of events, registrations and a waitlist per space
     export_directories,  # anonymised skill directories sent to the peers (after peering)
     seed_connector,  # needs, referrals with € deals, barter, check-in history, membership goal
+    seed_regional,  # "Semaine du coworking": organised by the first space, sessions at each (after peering)
 ]
 
 
