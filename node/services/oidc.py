@@ -49,7 +49,9 @@ def resolve_identity(
     Raises ``Forbidden`` when nothing may be linked; the caller still decides whether the
     member (possibly pending or suspended) may sign in."""
     subject = str(claims.get("sub") or "")
-    if not subject or claims.get("iss") != issuer:
+    # authlib checked ``iss`` against the discovery document; it must also be the configured
+    # issuer (a trailing slash is not a different provider).
+    if not subject or str(claims.get("iss") or "").rstrip("/") != issuer.rstrip("/"):
         raise Forbidden(N_("The identity provider's answer is not valid."))
     identity = session.scalar(
         select(OidcIdentity).where(OidcIdentity.issuer == issuer, OidcIdentity.subject == subject)

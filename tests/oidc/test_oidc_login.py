@@ -13,6 +13,8 @@ from node.models import Member, OidcIdentity, Space
 from node.services import accounts
 from tests.conftest import TEST_SETTINGS, count_rows
 
+from .provider import CLIENT_ID, CLIENT_SECRET
+
 ALICE = {"sub": "op-user-1", "email": "alice@example.org", "email_verified": True, "name": "Alice Martin"}
 
 
@@ -175,3 +177,13 @@ def test_messages_are_in_french_by_default(app, provider, create_member):
     provider.user = {**ALICE, "email_verified": False, "sub": "x"}
     page = french.get(back_from_provider(go_to_provider(french))).get_data(as_text=True)
     assert "n’a pas confirmé votre adresse e-mail" in page
+
+
+def test_issuer_configured_with_a_trailing_slash(app, provider, create_member, database_url, tmp_path):
+    create_member("alice@example.org")
+    other = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url,
+                        "INSTANCE_PATH": str(tmp_path / "slash"), "OIDC_ISSUER": provider.issuer + "/",
+                        "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET})
+    browser = other.test_client()
+    sign_in(browser, provider, ALICE)
+    assert is_signed_in(browser)
