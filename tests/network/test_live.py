@@ -133,6 +133,11 @@ def test_accepted_declined_and_unanswered_introductions(network, accountants):
         assert len(incoming) == 3
         assert {i.other_name for i in incoming} == {"Bob"}
         experts = [(i.id, i.member_id) for i in incoming]
+        expert_emails = {session.get(Member, i.member_id).email for i in incoming}
+    # Each expert is told by mail, without the message itself.
+    mails = a.app.extensions["coworknet.mail"].outbox
+    assert {m.to for m in mails} == expert_emails
+    assert all("Bob" in m.body and "bilan" not in m.body for m in mails)
     (accepted_id, accepting), (declined_id, declining), _silent = experts
     accepted = a.client().post(f"/api/v1/network/introductions/{accepted_id}/accept",
                                headers=token(a, accepting), json={"reveal_email": True})
