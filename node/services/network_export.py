@@ -66,7 +66,8 @@ class NetworkSettings:
             raw = bytes.fromhex(secret)
         except ValueError:
             raw = secret.encode("utf-8")
-        return cls(pseudonym_secret=raw, k=int(config.get("NETWORK_K", 3)))
+        return cls(pseudonym_secret=raw, k=int(config.get("NETWORK_K", 3)),
+                   introductions_per_day=int(config.get("NETWORK_INTRODUCTIONS_PER_DAY", 10)))
 
 
 def settings_of(session: Session) -> NetworkSettings | None:

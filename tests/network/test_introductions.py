@@ -1,0 +1,75 @@
+"""Introductions on one node: rate limit, duplicates, who may answer, expiry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from node.errors import Conflict, Forbidden, NotFound, RateLimited
+from node.models import Introduction, NetworkEntry
+from node.services import introductions, network_search
+from node.services.network_export import SETTINGS_INFO_KEY
+
+from .test_export import B, remote_item
+
+
+def copy(session, local: str) -> int:
+    item = remote_item(B, local, "accounting")
+    network_search.apply_directory_item(session, None, item)
+    session.flush()
+    return session.scalar(select(NetworkEntry.id).where(NetworkEntry.object_id == item["id"]))
+
+
+def test_requests_are_rate_limited_and_not_repeated(session, create_member, approved_peers, settings):
+    approved_peers(B)
+    session.info[SETTINGS_INFO_KEY] = replace(settings, introductions_per_day=2)
+    me = create_member()
+    first, second, third = copy(session, "e1"), copy(session, "e2"), copy(session, "e3")
+    introductions.request_introduction(session, me, first, "Bonjour")
+    with pytest.raises(Conflict):
+        introductions.request_introduction(session, me, first, "Encore")
+    introductions.request_introduction(session, me, second, "Bonjour")
+    with pytest.raises(RateLimited):
+        introductions.request_introduction(session, me, third, "Bonjour")
+    session.rollback()
+
+
+def test_only_the_addressed_member_answers_and_only_once(session, create_member, settings):
+    expert, other = create_member(), create_member()
+    now = datetime.now(UTC)
+    intro = Introduction(direction="incoming", request_uid=f"{B}/intro/1", peer_node_id=B,
+                         member_id=expert.id, pseudonym="a" * 32, message="Bonjour",
+                         other_name="Bob", other_space="B", other_email="bob@b.example",
+                         created_at=now, expires_at=now + timedelta(days=14))
+    session.add(intro)
+    session.commit()
+    with pytest.raises(Forbidden):
+        introductions.decline_introduction(session, other, intro.id)
+    with pytest.raises(NotFound):
+        introductions.decline_introduction(session, expert, intro.id + 99)
+    introductions.decline_introduction(session, expert, intro.id)
+    session.commit()
+    assert intro.other_email == ""  # the requester's email is forgotten on decline
+    with pytest.raises(Conflict):
+        introductions.accept_introduction(session, expert, intro.id, reveal_email=True)
+
+
+def test_an_unanswered_request_expires_after_the_fixed_delay(session, create_member):
+    expert = create_member()
+    now = datetime.now(UTC)
+    intro = Introduction(direction="incoming", request_uid=f"{B}/intro/2", peer_node_id=B,
+                         member_id=expert.id, pseudonym="a" * 32, message="Bonjour",
+                         other_name="Bob", other_space="B", other_email="bob@b.example",
+                         created_at=now, expires_at=now + timedelta(days=14))
+    session.add(intro)
+    session.commit()
+    assert introductions.visible_status(intro) == "pending"
+    later = now + timedelta(days=14, seconds=1)
+    assert introductions.expire_introductions(session, later) == 1
+    session.commit()
+    assert (intro.status, intro.other_email) == ("expired", "")
+    with pytest.raises(Conflict):
+        introductions.accept_introduction(session, expert, intro.id, reveal_email=True, now=later)
