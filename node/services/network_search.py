@@ -407,7 +407,7 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
 
 def _facets(session: Session, keys: list[str], where: str, params: dict,
             now: datetime) -> dict[str, dict[str, int]]:
-    """Matching entries per trade group and per place (at most 20 values each)."""
+    """Matching entries per trade group, per place (at most 20 values each) and per language."""
     params = {**params, **{f"f{n}": key for n, key in enumerate(keys)}}
     in_keys = ", ".join(f":f{n}" for n in range(len(keys)))
     facets: dict[str, dict[str, int]] = {}
@@ -418,6 +418,18 @@ def _facets(session: Session, keys: list[str], where: str, params: dict,
             f"AND {where} AND {column} IS NOT NULL GROUP BY {column} ORDER BY n DESC LIMIT 20"
         ), params, now)
         facets[name] = {value: count for value, count in rows if value}
+    codes = [lang.code for lang in get_thesaurus().languages()]
+    params.update({f"l{n}": f"% {code} %" for n, code in enumerate(codes)})
+    sums = ", ".join(f"SUM(CASE WHEN m.languages LIKE :l{n} THEN 1 ELSE 0 END)"
+                     for n in range(len(codes)))
+    row = _run(session, (
+        f"SELECT {sums} FROM (SELECT DISTINCT e.id, e.languages FROM network_entry_concepts c "  # noqa: S608
+        f"JOIN network_entries e ON e.id = c.entry_id WHERE c.concept IN ({in_keys}) "
+        f"AND {where}) m"
+    ), params, now)[0]
+    facets["language"] = dict(sorted(
+        ((code, int(count)) for code, count in zip(codes, row, strict=True) if count),
+        key=lambda pair: -pair[1]))
     return facets
 
 

@@ -66,6 +66,7 @@ def test_facets_and_filters(session):
     result = search_network(session, NetworkQuery(text="comptable"))
     assert set(keys_of(result)) == {fr.object_id, en.object_id}
     assert result.facets["place"] == {"Espace B": 2}
+    assert result.facets["language"] == {"fr": 1, "en": 1}
     assert search_network(session, NetworkQuery(text="zzzz qqqq")).hits == []
 
 
