@@ -50,7 +50,7 @@ def serve_forged_item(node, item_type: str, object_id: str, content: dict) -> No
         session.commit()
 
 
-def test_a_feed_item_for_an_object_owned_by_another_node_is_rejected(week):
+def feed_item_for_an_object_owned_by_another_node_is_rejected(week):
     aix, bleau, calanques = week.nodes
     before = program_titles(week, calanques)
     with aix.session() as session:
@@ -62,7 +62,7 @@ def test_a_feed_item_for_an_object_owned_by_another_node_is_rejected(week):
     assert program_titles(week, calanques) == before
 
 
-def test_items_naming_another_owner_in_their_content_are_ignored(week):
+def items_naming_another_owner_in_their_content_are_ignored(week):
     aix, bleau, calanques = week.nodes
     before = program_titles(week, calanques)
     with aix.session() as session:
@@ -81,7 +81,7 @@ def test_items_naming_another_owner_in_their_content_are_ignored(week):
             RegionalSession.title == "Fake Aix session")) is None
 
 
-def test_inbox_messages_from_a_non_owner_are_refused_and_change_nothing(week):
+def inbox_messages_from_a_non_owner_are_refused_and_change_nothing(week):
     aix, bleau, calanques = week.nodes
     alice = token(aix, add_member(aix, "alice@aix.example", "Alice"))
     call(aix, "POST", f"/regional/sessions/{week.session_id_on(aix, week.sessions['bleau'])}/registration",
@@ -110,7 +110,7 @@ def test_inbox_messages_from_a_non_owner_are_refused_and_change_nothing(week):
     assert [r["status"] for r in call(aix, "GET", "/me/regional-registrations", alice).json] == ["confirmed"]
 
 
-def test_a_non_owner_cannot_change_copies_through_the_api(week):
+def non_owner_cannot_change_copies_through_the_api(week):
     aix, bleau, _calanques = week.nodes
     before = counts(bleau)
     copy_id = week.session_id_on(bleau, week.sessions["aix"])
@@ -140,7 +140,7 @@ INVALID = [
 ]
 
 
-def test_invalid_input_changes_nothing(week):
+def invalid_manager_input_changes_nothing(week):
     aix = week.nodes[0]
     before = counts(aix)
     for path, body in INVALID:
@@ -150,7 +150,7 @@ def test_invalid_input_changes_nothing(week):
         assert counts(aix) == before
 
 
-def test_invalid_registration_changes_nothing(week):
+def invalid_registration_changes_nothing(week):
     aix = week.nodes[0]
     alice = token(aix, add_member(aix, "alice@aix.example", "Alice"))
     target = week.session_id_on(aix, week.sessions["bleau"])
@@ -161,3 +161,17 @@ def test_invalid_registration_changes_nothing(week):
     call(aix, "DELETE", f"/regional/sessions/{target}/registration", alice, expect=409)
     call(aix, "POST", "/regional/sessions/9999/registration", alice, {}, expect=404)
     assert counts(aix) == before
+
+
+def test_only_the_owner_changes_an_object(week):
+    """Through the API, the feed (content naming another owner, then an id of another owner:
+    that one last, it stops the pull from the forger) and the inbox."""
+    non_owner_cannot_change_copies_through_the_api(week)
+    items_naming_another_owner_in_their_content_are_ignored(week)
+    inbox_messages_from_a_non_owner_are_refused_and_change_nothing(week)
+    feed_item_for_an_object_owned_by_another_node_is_rejected(week)
+
+
+def test_invalid_input_changes_nothing(week):
+    invalid_manager_input_changes_nothing(week)
+    invalid_registration_changes_nothing(week)
