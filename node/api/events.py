@@ -34,7 +34,7 @@ from ..models import Event, EventOccurrence, Member, Registration
 from ..services import accounts, checkins, event_mail, events, proposals, registrations
 from ..services.event_access import can_manage
 from ..web import context
-from ..web.events import base_url, now, offer_ttl, space_tz
+from ..web.events import base_url, notify_change, notify_offers, now, offer_ttl, space_tz
 from ..web.security import MANAGER, PUBLIC
 from .base import endpoint
 
@@ -79,12 +79,6 @@ def dump_attendee(registration: Registration) -> dict:
     out = AttendeeOutSchema().dump(registration)
     out["waitlist_position"] = registrations.waitlist_position(db.session, registration)
     return out
-
-
-def _notify(offers: list[Registration]) -> None:
-    if offers:
-        event_mail.notify_offers(db.session, context.mail_sender(), offers, base_url=base_url(),
-                                 default_locale=current_app.config["DEFAULT_LOCALE"])
 
 
 # --- agenda -----------------------------------------------------------------------------------
@@ -135,7 +129,7 @@ def cancel_registration(occurrence_id: int):
     mine = registrations.require_member_registration(db.session, occurrence.id, g.api_member)
     offers = registrations.cancel_registration(db.session, mine, now(), offer_ttl())
     db.session.commit()
-    _notify(offers)
+    notify_offers(offers)
     return dump_registration(mine)
 
 
@@ -208,7 +202,7 @@ def update_event(event_id: int, data: dict):
     event = events.get_event(db.session, event_id, g.api_member)
     change = events.update_event(db.session, g.api_member, event, data, now())
     db.session.commit()
-    _notify(change.offers)
+    notify_change(change)
     return dump_event(event)
 
 
@@ -228,9 +222,9 @@ def cancel_event(event_id: int):
           response=OccurrenceOutSchema, tags=TAGS)
 def update_occurrence(occurrence_id: int, data: dict):
     occurrence = events.get_occurrence(db.session, occurrence_id, g.api_member)
-    offers = events.update_occurrence(db.session, occurrence, data, now())
+    change = events.update_occurrence(db.session, occurrence, data, now())
     db.session.commit()
-    _notify(offers)
+    notify_change(change)
     return dump_occurrence(occurrence)
 
 

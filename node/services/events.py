@@ -5,10 +5,12 @@ Registration, waitlist and capacity live in ``registrations.py``; workshop propo
 
 from __future__ import annotations
 
+import calendar
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import nh3
 from markdown_it import MarkdownIt
@@ -104,6 +106,30 @@ def list_occurrences(session: Session, viewer: Member | None, *, start: datetime
     return list(session.scalars(query))
 
 
+@dataclass
+class MonthAgenda:
+    first: date
+    weeks: list[list[date]]
+    by_day: dict[date, list[EventOccurrence]]
+    previous: str
+    following: str
+
+
+def month_agenda(session: Session, viewer: Member | None, year: int, month: int, tz: ZoneInfo,
+                 event_type: str | None = None) -> MonthAgenda:
+    """The month grid (weeks from Monday) with the visible occurrences of each local day."""
+    first = date(year, month, 1)
+    following = (first + timedelta(days=31)).replace(day=1)
+    occurrences = list_occurrences(session, viewer, start=datetime.combine(first, time(0), tzinfo=tz),
+                                   end=datetime.combine(following, time(0), tzinfo=tz), event_type=event_type)
+    by_day: dict[date, list[EventOccurrence]] = {}
+    for occurrence in occurrences:
+        by_day.setdefault(occurrence.start_at.astimezone(tz).date(), []).append(occurrence)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    return MonthAgenda(first, weeks, by_day, (first - timedelta(days=1)).strftime("%Y-%m"),
+                       following.strftime("%Y-%m"))
+
+
 def public_events(session: Session) -> list[Event]:
     query = (select(Event).where(Event.status != "draft", Event.audience == "public")
              .options(selectinload(Event.occurrences)).order_by(Event.start_at))
@@ -145,6 +171,8 @@ class EventChange:
 
     event: Event
     offers: list[Registration] = field(default_factory=list)
+    #: Registrations of dates that were just cancelled.
+    cancelled: list[Registration] = field(default_factory=list)
 
 
 def _apply(session: Session, event: Event, data: dict, now: datetime, *, creating: bool) -> set[str]:
@@ -306,9 +334,13 @@ def extend_series(session: Session, now: datetime) -> int:
     return count
 
 
-def update_occurrence(session: Session, occurrence: EventOccurrence, data: dict, now: datetime) -> list[Registration]:
-    """Change or cancel one date of an event; returns waitlisted people offered a seat."""
+def update_occurrence(session: Session, occurrence: EventOccurrence, data: dict, now: datetime) -> EventChange:
+    """Change or cancel one date of an event.
+
+    Returns the waitlisted people offered a seat, and when the date is newly cancelled the
+    people registered for it (to tell them)."""
     event = occurrence.event
+    was_cancelled = occurrence.is_cancelled
     if "is_cancelled" in data:
         occurrence.is_cancelled = data["is_cancelled"]
     start_at = to_utc(data.get("start_at"), event.timezone) or occurrence.start_at
@@ -326,9 +358,15 @@ def update_occurrence(session: Session, occurrence: EventOccurrence, data: dict,
     occurrence.is_modified = True
     event.sequence += 1
     session.flush()
-    if occurrence.is_cancelled or event.status != "published":
-        return []
-    return fill_seats(session, occurrence.id, now)
+    change = EventChange(event)
+    if occurrence.is_cancelled and not was_cancelled and event.status == "published":
+        change.cancelled = list(session.scalars(
+            select(Registration).where(Registration.occurrence_id == occurrence.id,
+                                       Registration.status.in_(SEAT_HOLDING + ("waitlisted",)))
+        ))
+    elif not occurrence.is_cancelled and event.status == "published":
+        change.offers = fill_seats(session, occurrence.id, now)
+    return change
 
 
 def require_manage(event: Event, member: Member) -> None:

@@ -3,9 +3,8 @@ calendar feeds, and the manager's event admin."""
 
 from __future__ import annotations
 
-import calendar as month_calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -96,6 +95,14 @@ def notify_offers(offers: list[Registration]) -> None:
                                  default_locale=current_app.config["DEFAULT_LOCALE"])
 
 
+def notify_change(change: events.EventChange) -> None:
+    """After the commit: seat offers and cancellation notices."""
+    notify_offers(change.offers)
+    if change.cancelled:
+        event_mail.notify_cancelled(db.session, context.mail_sender(), change.cancelled, base_url=base_url(),
+                                    default_locale=current_app.config["DEFAULT_LOCALE"])
+
+
 def form_data(form: MultiDict, *, lists: tuple[str, ...] = (), optional: tuple[str, ...] = OPTIONAL,
               checkboxes: tuple[str, ...] = ()) -> dict:
     """A submitted form as the schema expects it: blanks of optional fields become None."""
@@ -172,19 +179,8 @@ def agenda():
     today = now().astimezone(tz).date()
     if query["view"] == "month":
         year, month = map(int, (query["month"] or today.strftime("%Y-%m")).split("-"))
-        first = date(year, month, 1)
-        start = datetime.combine(first, time(0), tzinfo=tz)
-        end = datetime.combine(first + timedelta(days=31), time(0), tzinfo=tz).replace(day=1)
-        occurrences = events.list_occurrences(db.session, g.member, start=start, end=end,
-                                              event_type=query["type"])
-        by_day: dict[date, list] = {}
-        for occ in occurrences:
-            by_day.setdefault(occ.start_at.astimezone(tz).date(), []).append(occ)
-        weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-        previous = (first - timedelta(days=1)).strftime("%Y-%m")
-        following = (end + timedelta(days=1)).strftime("%Y-%m")
-        return render_template("events/month.html", weeks=weeks, by_day=by_day, first=first,
-                               previous=previous, following=following, query=query, today=today)
+        grid = events.month_agenda(db.session, g.member, year, month, tz, query["type"])
+        return render_template("events/month.html", grid=grid, query=query, today=today)
     start = datetime.combine(today, time(0), tzinfo=tz)
     occurrences = events.list_occurrences(db.session, g.member, start=start, end=start + timedelta(days=120),
                                           event_type=query["type"], limit=100)
@@ -437,7 +433,7 @@ def admin_edit(event_id: int):
         db.session.rollback()
         return _event_form(event, values, errors=exc.fields, message=_(exc.message)), exc.status
     db.session.commit()
-    notify_offers(change.offers)
+    notify_change(change)
     flash(_("The event is saved."), "success")
     return redirect(url_for("events.event_page", event_id=event.id))
 
@@ -477,13 +473,13 @@ def admin_occurrence_update(occurrence_id: int):
     occurrence = _managed_occurrence(occurrence_id)
     values = form_data(request.form, optional=("venue_id", "capacity"), checkboxes=("is_cancelled",))
     try:
-        offers = events.update_occurrence(db.session, occurrence, parse(OccurrenceUpdateSchema(), values), now())
+        change = events.update_occurrence(db.session, occurrence, parse(OccurrenceUpdateSchema(), values), now())
     except DomainError as exc:
         db.session.rollback()
         flash(_(exc.message), "error")
         return admin_occurrence(occurrence_id, values, exc.fields), exc.status
     db.session.commit()
-    notify_offers(offers)
+    notify_change(change)
     flash(_("This date is saved."), "success")
     return redirect(url_for("events.admin_occurrence", occurrence_id=occurrence.id))
 

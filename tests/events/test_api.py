@@ -162,3 +162,16 @@ def test_registration_row_count_after_rejected_api_calls(client, create_member, 
     assert response.status_code == 201
     assert client.post("/api/v1/events/occurrences/999/registration", headers=headers).status_code == 404
     assert count_rows(session, Registration) == 1
+
+
+def test_cancelling_one_date_tells_its_registrants(client, manager, create_member, api_token, make_event, outbox):
+    event = make_event(rrule="FREQ=WEEKLY;COUNT=3", type="journee_coworking", title="Pop-up coworking")
+    second = event.occurrences[1]
+    member = create_member()
+    client.post(f"/api/v1/events/occurrences/{second.id}/registration", headers=api_token(member))
+    response = client.patch(f"/api/v1/admin/events/occurrences/{second.id}", json={"is_cancelled": True},
+                            headers=api_token(manager))
+    assert response.status_code == 200 and response.json["is_cancelled"] is True
+    assert [m.to for m in outbox] == [member.email] and "Pop-up coworking" in outbox[0].subject
+    assert client.post(f"/api/v1/events/occurrences/{second.id}/registration",
+                       headers=api_token(create_member())).status_code == 409

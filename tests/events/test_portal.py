@@ -225,3 +225,12 @@ def test_personal_feed_link_is_shown_once(portal, create_member):
     assert url not in portal.get("/events/mine").get_data(as_text=True)
     portal.post("/events/mine/feed/revoke")
     assert portal.get(url.replace("http://coworknet.test", "")).status_code == 404
+
+
+def test_english_dates_and_montreal_time_zone(portal, create_member, make_event):
+    event = make_event(title="5 à 7 montréalais", type="cinq_a_sept", start_at=datetime(2026, 12, 3, 17, 0),
+                       end_at=datetime(2026, 12, 3, 19, 0), timezone="America/Montreal")
+    portal.login(create_member(locale="en").email)
+    portal.post("/lang", {"lang": "en", "next": "/events"})
+    page = portal.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Thursday 3 December 2026 at 17:00" in page and "America/Montreal" in page
