@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from federation.messages import make_object_id
 
-from ..models import Member, OutboxMessage, QueueItem
+from ..models import Event, EventOccurrence, Member, OutboxMessage, QueueItem
 from ..models.base import utcnow
 from . import connector, engagement, federation_hooks, feed, inbox, ledger
 from .keyring import runtime_of
@@ -123,10 +123,14 @@ def stats_content(session: Session, today: date | None = None) -> dict:
         Member.status == "active")) or 0
     entries = session.scalar(select(func.count()).select_from(Member).where(
         Member.status == "active", Member.visibility != "space")) or 0
+    upcoming = session.scalar(
+        select(func.count()).select_from(EventOccurrence).join(Event, Event.id == EventOccurrence.event_id)
+        .where(Event.status == "published", EventOccurrence.is_cancelled.is_(False),
+               EventOccurrence.start_at >= utcnow())) or 0
     start, end = ledger.period_of_year(today.year, today)
     return {
         "members_active": int(members_active), "directory_entries": int(entries),
-        "events_upcoming": 0, "period_start": start.isoformat(), "period_end": end.isoformat(),
+        "events_upcoming": int(upcoming), "period_start": start.isoformat(), "period_end": end.isoformat(),
         "referrals": totals.referrals, "deals_confirmed": totals.deals_confirmed,
         "business_cents": totals.business_cents, "regulars": board.regulars,
         "segments": dict(board.segments),

@@ -35,7 +35,7 @@ from ..db import db
 from ..services import accounts, barter, connector, connector_network, digest, ledger, needs
 from ..services.thesaurus import get_thesaurus
 from . import dashboard
-from .forms import parse, simple_form
+from .connector_forms import parse_form
 from .security import member_required, public
 
 bp = Blueprint("connector", __name__, url_prefix="/connector")
@@ -46,15 +46,6 @@ def euros(cents: int | None) -> str:
     if cents is None:
         return ""
     return format_currency(Decimal(cents) / 100, "EUR")
-
-
-def _form(schema):
-    data = simple_form(request.form)
-    for name in ("member_id", "referee_id", "need_id", "quantity", "goal_members", "goal_regulars",
-                 "regular_checkins"):
-        if name in data:
-            data[name] = None if data[name] == "" else (int(data[name]) if data[name].isdigit() else data[name])
-    return parse(schema, data)
 
 
 # --- needs board ------------------------------------------------------------------------------
@@ -72,7 +63,7 @@ def needs_board():
 @bp.route("/needs", methods=["POST"])
 @member_required
 def post_need():
-    data = _form(NeedCreateSchema())
+    data = parse_form(NeedCreateSchema())
     need = needs.create_need(db.session, g.member, **data)
     db.session.commit()
     flash(_("Your need is posted."), "success")
@@ -92,7 +83,7 @@ def need(need_id: int):
 @bp.route("/needs/<int:need_id>/answers", methods=["POST"])
 @member_required
 def answer_need(need_id: int):
-    data = _form(NeedAnswerSchema())
+    data = parse_form(NeedAnswerSchema())
     needs.answer_need(db.session, needs.get_need(db.session, need_id), g.member, data["message"])
     db.session.commit()
     flash(_("Your answer is sent."), "success")
@@ -102,7 +93,7 @@ def answer_need(need_id: int):
 @bp.route("/needs/<int:need_id>/close", methods=["POST"])
 @member_required
 def close_need(need_id: int):
-    data = _form(NeedCloseSchema())
+    data = parse_form(NeedCloseSchema())
     needs.close_need(db.session, needs.get_need(db.session, need_id), g.member, data["outcome"])
     db.session.commit()
     flash(_("The need is closed."), "success")
@@ -112,7 +103,7 @@ def close_need(need_id: int):
 @bp.route("/ask", methods=["POST"])
 @member_required
 def ask_introduction():
-    data = _form(IntroductionAskSchema())
+    data = parse_form(IntroductionAskSchema())
     connector.ask_introduction(db.session, g.member, data["text"])
     db.session.commit()
     flash(_("Your request is with the community manager."), "success")
@@ -133,7 +124,7 @@ def consents():
 @bp.route("/introductions/<int:candidate_id>", methods=["POST"])
 @member_required
 def decide(candidate_id: int):
-    data = _form(ConsentSchema())
+    data = parse_form(ConsentSchema())
     candidate = connector.get_candidate(db.session, candidate_id)
     result = connector.decide_consent(db.session, candidate, g.member, data["decision"], data["message"])
     if result.response is not None:
@@ -146,7 +137,7 @@ def decide(candidate_id: int):
 @bp.route("/introductions/<int:candidate_id>/deal", methods=["POST"])
 @member_required
 def confirm_deal(candidate_id: int):
-    _form(EmptySchema())
+    parse_form(EmptySchema())
     candidate = connector.get_candidate(db.session, candidate_id)
     content = connector.confirm_deal(db.session, candidate, g.member, connector_network.node_id(db.session))
     connector_network.send_deal_confirmation(db.session, candidate, content)
@@ -173,7 +164,7 @@ def referrals():
 @bp.route("/referrals", methods=["POST"])
 @member_required
 def create_referral():
-    data = _form(ReferralCreateSchema())
+    data = parse_form(ReferralCreateSchema())
     ledger.create_referral(
         db.session, g.member, accounts.get_member(db.session, data["referee_id"]),
         need=needs.get_need(db.session, data["need_id"]) if data["need_id"] else None,
@@ -187,7 +178,7 @@ def create_referral():
 @bp.route("/referrals/<int:referral_id>/acknowledge", methods=["POST"])
 @member_required
 def acknowledge(referral_id: int):
-    _form(EmptySchema())
+    parse_form(EmptySchema())
     ledger.acknowledge(db.session, ledger.get_referral(db.session, referral_id), g.member)
     db.session.commit()
     return redirect(url_for("connector.referrals"))
@@ -196,7 +187,7 @@ def acknowledge(referral_id: int):
 @bp.route("/referrals/<int:referral_id>/value", methods=["POST"])
 @member_required
 def declare_value(referral_id: int):
-    data = _form(DealDeclareSchema())
+    data = parse_form(DealDeclareSchema())
     referral = ledger.declare_value(db.session, ledger.get_referral(db.session, referral_id), g.member,
                                     data["amount"])
     if referral.network_answer is not None:
@@ -209,7 +200,7 @@ def declare_value(referral_id: int):
 @bp.route("/referrals/<int:referral_id>/confirm", methods=["POST"])
 @member_required
 def confirm_value(referral_id: int):
-    _form(EmptySchema())
+    parse_form(EmptySchema())
     ledger.confirm_value(db.session, ledger.get_referral(db.session, referral_id), g.member)
     db.session.commit()
     flash(_("The value is confirmed."), "success")
@@ -237,7 +228,7 @@ def digest_opt_out(token: str):
     if request.method == "GET":
         return render_template("connector/opt_out.html", member=member,
                                done=digest.is_opted_out(db.session, member))
-    _form(EmptySchema())
+    parse_form(EmptySchema())
     digest.opt_out(db.session, member)
     db.session.commit()
     return render_template("connector/opt_out.html", member=member, done=True)

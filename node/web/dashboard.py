@@ -46,22 +46,10 @@ from ..services import (
     siblings,
 )
 from . import charts, context
-from .forms import parse, simple_form
+from .connector_forms import parse_form
 from .security import manager_required
 
 bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
-
-INT_FIELDS = ("member_id", "quantity", "goal_members", "goal_regulars", "regular_checkins")
-
-
-def _form(schema, checkboxes: tuple[str, ...] = ()):
-    data = simple_form(request.form, checkboxes=checkboxes)
-    for name in INT_FIELDS:
-        if name in data:
-            value = data[name].strip()
-            data[name] = None if value == "" else (int(value) if value.isdigit() else value)
-    return parse(schema, data)
-
 
 # --- queue ------------------------------------------------------------------------------------
 
@@ -88,7 +76,7 @@ def queue_item(item_id: int):
 @bp.route("/queue/<int:item_id>/state", methods=["POST"])
 @manager_required
 def set_state(item_id: int):
-    data = _form(QueueStateSchema())
+    data = parse_form(QueueStateSchema())
     connector.set_state(db.session, connector.get_item(db.session, item_id), data["state"], data["note"])
     db.session.commit()
     return redirect(url_for("connector_admin.queue_item", item_id=item_id))
@@ -97,7 +85,7 @@ def set_state(item_id: int):
 @bp.route("/queue/<int:item_id>/candidates", methods=["POST"])
 @manager_required
 def propose(item_id: int):
-    data = _form(CandidateProposeSchema())
+    data = parse_form(CandidateProposeSchema())
     connector.propose_candidate(db.session, connector.get_item(db.session, item_id),
                                 accounts.get_member(db.session, data["member_id"]))
     db.session.commit()
@@ -108,7 +96,7 @@ def propose(item_id: int):
 @bp.route("/queue/<int:item_id>/escalate", methods=["POST"])
 @manager_required
 def escalate(item_id: int):
-    data = _form(EscalateSchema())
+    data = parse_form(EscalateSchema())
     count = connector_network.escalate(db.session, connector.get_item(db.session, item_id),
                                        data["message"], space_name=context.space().name)
     db.session.commit()
@@ -119,7 +107,7 @@ def escalate(item_id: int):
 @bp.route("/answers/<int:answer_id>/referral", methods=["POST"])
 @manager_required
 def answer_referral(answer_id: int):
-    _form(EmptySchema())
+    parse_form(EmptySchema())
     answer = ledger.get_network_answer(db.session, answer_id)
     ledger.create_network_referral(db.session, g.member, answer)
     db.session.commit()
@@ -142,7 +130,7 @@ def ledger_page():
 @manager_required
 def barter_page():
     if request.method == "POST":
-        data = _form(BarterCreateSchema())
+        data = parse_form(BarterCreateSchema())
         member_id = data.pop("member_id")
         barter.record_entry(db.session, g.member,
                             member=accounts.get_member(db.session, member_id) if member_id else None,
@@ -212,7 +200,7 @@ def engagement_csv():
 @bp.route("/goal", methods=["POST"])
 @manager_required
 def goal():
-    data = _form(EngagementSettingsSchema())
+    data = parse_form(EngagementSettingsSchema())
     engagement.update_goal(db.session, **data)
     db.session.commit()
     flash(_("The membership goal is saved."), "success")
@@ -222,7 +210,7 @@ def goal():
 @bp.route("/siblings", methods=["POST"])
 @manager_required
 def sibling():
-    data = _form(SiblingSchema(), checkboxes=("sibling",))
+    data = parse_form(SiblingSchema(), checkboxes=("sibling",))
     siblings.set_sibling(db.session, data["node_id"], data["sibling"])
     db.session.commit()
     return redirect(url_for("connector_admin.engagement"))
@@ -247,7 +235,7 @@ def digest_links() -> digest.DigestLinks:
 @manager_required
 def digest_page():
     if request.method == "POST":
-        data = _form(DigestSettingsSchema(), checkboxes=("digest_enabled",))
+        data = parse_form(DigestSettingsSchema(), checkboxes=("digest_enabled",))
         digest.set_enabled(db.session, data["digest_enabled"])
         db.session.commit()
         flash(_("The digest setting is saved."), "success")

@@ -1,0 +1,22 @@
+"""Connector forms: integer fields (ids, quantities, goals) come as text from the browser."""
+
+from __future__ import annotations
+
+from flask import request
+from marshmallow import Schema
+
+from .forms import parse, simple_form
+
+INT_FIELDS = ("member_id", "referee_id", "need_id", "quantity", "goal_members", "goal_regulars",
+              "regular_checkins")
+
+
+def parse_form(schema: Schema, checkboxes: tuple[str, ...] = ()) -> dict:
+    """The submitted form validated by ``schema``; digits become integers, blanks ``None``
+    (anything else is left for the schema to refuse)."""
+    data = simple_form(request.form, checkboxes=checkboxes)
+    for name in INT_FIELDS:
+        if name in data:
+            value = data[name].strip()
+            data[name] = None if value == "" else (int(value) if value.isdigit() else value)
+    return parse(schema, data)
