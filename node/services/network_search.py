@@ -267,15 +267,6 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
 
 
-def query_keys(text: str, thesaurus: Thesaurus) -> tuple[frozenset[str], list[str]]:
-    """Concepts a query names (accents, stopwords and typos tolerated), and the index keys
-    to look up: each concept, then its group for generalised entries."""
-    concept_ids = thesaurus.expand_query(text, typos=True).concept_ids
-    keys = sorted(concept_ids)
-    groups = sorted({group_key(thesaurus.parent_group(c).id) for c in concept_ids})
-    return concept_ids, keys + [g for g in groups if g not in keys]
-
-
 def _concept_keys(concept_ids: Iterable[str], thesaurus: Thesaurus) -> list[tuple[str, str]]:
     """Per query concept, its two index keys: the concept and its (generalised) group."""
     return [(c, group_key(thesaurus.parent_group(c).id)) for c in sorted(concept_ids)]
