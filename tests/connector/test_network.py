@@ -9,10 +9,18 @@ import time
 
 from sqlalchemy import select
 
-from node.models import FeedCopy, NetworkAnswer, OutboxMessage, PeerStats, QueueItem
+from node.models import (
+    Candidate,
+    FeedCopy,
+    NetworkAnswer,
+    OutboxMessage,
+    PeerStats,
+    QueueItem,
+    Referral,
+)
 from node.services import accounts, connector, ledger, needs, profiles
 from node.services.connector_network import publish_stats
-from tests.conftest import MEMBER_PASSWORD
+from tests.conftest import MEMBER_PASSWORD, PortalClient
 
 
 def _member(node, email, name, *, role="member", skills=()):
@@ -205,3 +213,43 @@ def test_a_network_introduction_becomes_a_referral_whose_value_counts_once_confi
     for client, headers in ((a, alice), (f, bob)):
         totals = client.get("/api/v1/referrals/totals", headers=headers).json
         assert (totals["network_nodes"], totals["network_business_cents"]) == (2, 240000)
+
+
+def test_the_whole_story_through_the_portals(live_nodes):
+    aix, fontainebleau = live_nodes(2, names=["aix", "fontainebleau"])
+    live_nodes.peer_all()
+    _member(aix, "cm@aix.example", "Inès", role="manager")
+    _member(aix, "alice@aix.example", "Alice")
+    _member(fontainebleau, "cm@fb.example", "Marc", role="manager")
+    bob_id, _ = _member(fontainebleau, "bob@fb.example", "Bob", skills=["photographie"])
+    alice, aix_cm = PortalClient(aix.client()), PortalClient(aix.client())
+    bob, fb_cm = PortalClient(fontainebleau.client()), PortalClient(fontainebleau.client())
+    for portal, email in ((alice, "alice@aix.example"), (aix_cm, "cm@aix.example"),
+                          (bob, "bob@fb.example"), (fb_cm, "cm@fb.example")):
+        assert portal.login(email).status_code == 302
+    assert alice.post("/connector/needs", {"text": "Un photographe pour un portrait", "budget": "300"}).status_code == 302
+    with aix.session() as session:
+        item_id = session.scalar(select(QueueItem.id))
+    assert aix_cm.post(f"/admin/connector/queue/{item_id}/escalate",
+                       {"message": "Un membre cherche un photographe."}).status_code == 302
+    remote = _deliver(aix, fontainebleau, lambda s: s.scalar(select(QueueItem.id)))
+    page = fb_cm.get(f"/admin/connector/queue/{remote}").get_data(as_text=True)
+    assert "Coworking Aix" in page and "Bob" in page and "Alice" not in page
+    assert fb_cm.post(f"/admin/connector/queue/{remote}/candidates", {"member_id": str(bob_id)}).status_code == 302
+    with fontainebleau.session() as session:
+        candidate_id = session.scalar(select(Candidate.id))
+    assert "photographe" in bob.get("/connector/introductions").get_data(as_text=True)
+    assert bob.post(f"/connector/introductions/{candidate_id}", {"decision": "accepted"}).status_code == 302
+    answer_id = _deliver(fontainebleau, aix, lambda s: s.scalar(select(NetworkAnswer.id)))
+    assert "bob@fb.example" in aix_cm.get(f"/admin/connector/queue/{item_id}").get_data(as_text=True)
+    assert aix_cm.post(f"/admin/connector/answers/{answer_id}/referral").status_code == 302
+    with aix.session() as session:
+        referral_id = session.scalar(select(Referral.id))
+    assert alice.post(f"/connector/referrals/{referral_id}/value", {"amount": "350,00"}).status_code == 302
+    _deliver(aix, fontainebleau, lambda s: s.scalar(select(Candidate.deal_cents)))
+    assert "350,00" in bob.get("/connector/introductions").get_data(as_text=True)
+    assert bob.post(f"/connector/introductions/{candidate_id}/deal").status_code == 302
+    _deliver(fontainebleau, aix, lambda s: s.scalar(select(Referral.value_confirmed_at)))
+    page = alice.get("/connector/referrals").get_data(as_text=True).replace("\u202f", " ").replace("\xa0", " ")
+    assert "350,00 €" in page and "Bob (Coworking Fontainebleau)" in page
+    assert "350,00" in bob.get("/connector/referrals").get_data(as_text=True)
