@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from federation.client import FederationClient
@@ -111,16 +112,23 @@ def ensure_current_key(session: Session, runtime: FederationRuntime) -> NodeKey:
     """Record the key of the instance folder as current (first start, or after a restore)."""
     key = runtime.signing_key()
     row = session.get(NodeKey, key.key_id)
-    if row is None:
-        has_others = session.scalar(select(NodeKey.key_id).limit(1)) is not None
-        row = NodeKey(key_id=key.key_id, public_key=key.public().to_b64(), is_current=True,
-                      valid_from_ms=now_ms() // 1000 * 1000 if has_others else 0)
-        session.add(row)
-        for other in session.scalars(select(NodeKey).where(NodeKey.is_current.is_(True))):
-            if other.key_id != key.key_id:
-                other.is_current = False
-                other.expired_ms = other.expired_ms or now_ms()
-        session.flush()
+    if row is not None:
+        return row
+    try:
+        # A savepoint: two workers answering their first request may both get here.
+        with session.begin_nested():
+            has_others = session.scalar(select(NodeKey.key_id).limit(1)) is not None
+            row = NodeKey(key_id=key.key_id, public_key=key.public().to_b64(), is_current=True,
+                          valid_from_ms=now_ms() // 1000 * 1000 if has_others else 0)
+            session.add(row)
+            for other in session.scalars(select(NodeKey).where(NodeKey.is_current.is_(True))):
+                if other.key_id != key.key_id:
+                    other.is_current = False
+                    other.expired_ms = other.expired_ms or now_ms()
+            session.flush()
+    except IntegrityError:
+        row = session.get(NodeKey, key.key_id)
+        assert row is not None
     return row
 
 
