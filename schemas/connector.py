@@ -144,6 +144,10 @@ class DigestSettingsSchema(InputSchema):
     digest_enabled = fields.Boolean(required=True)
 
 
+class DigestSubscriptionSchema(InputSchema):
+    subscribed = fields.Boolean(required=True)
+
+
 class SiblingSchema(InputSchema):
     node_id = _text(255, required=True)
     sibling = fields.Boolean(required=True)

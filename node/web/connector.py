@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from schemas.connector import (
     ConsentSchema,
     DealDeclareSchema,
+    DigestSubscriptionSchema,
     EmptySchema,
     IntroductionAskSchema,
     NeedAnswerSchema,
@@ -57,7 +58,7 @@ def needs_board():
     status = request.args.get("status", "open")
     return render_template("connector/needs.html", needs=needs.list_needs(
         db.session, status=status if status in ("open", "closed") else "open"), status=status,
-        thesaurus=get_thesaurus())
+        thesaurus=get_thesaurus(), subscribed=not digest.is_opted_out(db.session, g.member))
 
 
 @bp.route("/needs", methods=["POST"])
@@ -216,6 +217,16 @@ def my_barter():
     entries = barter.history(db.session, member=g.member)
     return render_template("connector/barter_mine.html", entries=entries,
                            balances=barter.balances(db.session, entries))
+
+
+@bp.route("/digest", methods=["POST"])
+@member_required
+def digest_subscription():
+    data = parse_form(DigestSubscriptionSchema(), checkboxes=("subscribed",))
+    (digest.opt_in if data["subscribed"] else digest.opt_out)(db.session, g.member)
+    db.session.commit()
+    flash(_("Your digest preference is saved."), "success")
+    return redirect(url_for("connector.needs_board"))
 
 
 # --- digest opt-out (no login) -----------------------------------------------------------------

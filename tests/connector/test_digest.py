@@ -82,3 +82,15 @@ def test_manager_preview_and_switch(portal, session, create_member, outbox, app)
                                                                "COWORKNET_INSTANCE": app.instance_path})
     assert result.exit_code == 0, result.output
     assert "0 digests sent" in result.output
+
+
+def test_members_choose_the_digest_from_the_board(portal, session, create_member):
+    member = create_member("tom@example.org")
+    portal.login("tom@example.org")
+    assert "checked" in portal.get("/connector/needs").get_data(as_text=True).split('name="subscribed"')[1][:20]
+    assert portal.post("/connector/digest", {}).status_code == 302  # unchecked: opt out
+    assert count_rows(session, DigestOptOut) == 1
+    assert portal.post("/connector/digest", {"subscribed": "on"}).status_code == 302
+    assert count_rows(session, DigestOptOut) == 0
+    assert portal.post("/connector/digest", {"subscribed": "on", "other": "x"}).status_code == 422
+    assert count_rows(session, DigestOptOut) == 0 and member.id
