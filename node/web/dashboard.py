@@ -207,6 +207,16 @@ def goal():
     return redirect(url_for("connector_admin.engagement"))
 
 
+@bp.route("/stats", methods=["POST"])
+@manager_required
+def publish_stats():
+    parse_form(EmptySchema())
+    connector_network.publish_stats(db.session)
+    db.session.commit()
+    flash(_("Our aggregate figures are published to the approved spaces."), "success")
+    return redirect(url_for("connector_admin.engagement"))
+
+
 @bp.route("/siblings", methods=["POST"])
 @manager_required
 def sibling():

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from node.models import NetworkEntry, NetworkEntryConcept, OutboxMessage, QueueItem, SiblingNode
+from node.models import (
+    FeedEntry,
+    NetworkEntry,
+    NetworkEntryConcept,
+    OutboxMessage,
+    QueueItem,
+    SiblingNode,
+)
 from node.services import connector, ledger, needs
 from tests.conftest import count_rows
 
@@ -72,3 +79,16 @@ def test_refused_escalations_send_nothing(client, session, create_member, api_to
     assert count_rows(session, OutboxMessage) == 0
     session.expire_all()
     assert session.get(QueueItem, item.id).escalated_at is None
+
+
+def test_the_manager_publishes_the_aggregates(portal, session, create_member):
+    create_member("cm@example.org", role="manager")
+    create_member("ana@example.org", display_name="Ana Secret")
+    portal.login("ana@example.org")
+    assert portal.post("/admin/connector/stats").status_code == 403
+    assert count_rows(session, FeedEntry) == 0
+    portal.post("/logout")
+    portal.login("cm@example.org")
+    assert portal.post("/admin/connector/stats").status_code == 302
+    entry = session.query(FeedEntry).one()
+    assert entry.item_type == "peer.stats" and "Ana" not in entry.item_json and "@" not in entry.item_json
