@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -41,7 +42,13 @@ _REQUEST_WORDS = re.compile(
 
 def concepts_of(text: str) -> list[str]:
     """The thesaurus concepts a free-text request names (sorted, for stable storage)."""
-    return sorted(get_thesaurus().expand_query(_REQUEST_WORDS.sub(" ", text)).concept_ids)
+    return list(_concepts(text))
+
+
+@lru_cache(maxsize=4096)
+def _concepts(text: str) -> tuple[str, ...]:
+    # The thesaurus is fixed for the process: the digest asks again for every member.
+    return tuple(sorted(get_thesaurus().expand_query(_REQUEST_WORDS.sub(" ", text)).concept_ids))
 
 
 def matching_members(session: Session, concept_ids: list[str], *, exclude: set[int] = frozenset(),
