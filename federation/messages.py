@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,9 +93,24 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_schemas = threading.local()
+
+
+def _schema(schema_cls: type) -> Any:
+    """One instance per schema class and thread: building a marshmallow schema costs more
+    than loading an item with it, and instances are not shared across threads."""
+    cache = getattr(_schemas, "cache", None)
+    if cache is None:
+        cache = _schemas.cache = {}
+    instance = cache.get(schema_cls)
+    if instance is None:
+        instance = cache[schema_cls] = schema_cls()
+    return instance
+
+
 def _validate_content(message_type: str, content: Mapping[str, Any]) -> None:
     try:
-        CONTENT_SCHEMAS[message_type]().load(dict(content))
+        _schema(CONTENT_SCHEMAS[message_type]).load(dict(content))
     except ValidationError as exc:
         fields = (
             ", ".join(sorted(str(k) for k in exc.messages_dict))
@@ -106,7 +122,7 @@ def _validate_content(message_type: str, content: Mapping[str, Any]) -> None:
 
 def _check_shape(schema_cls: type, obj: Mapping[str, Any], what: str) -> None:
     try:
-        schema_cls().load(dict(obj))
+        _schema(schema_cls).load(dict(obj))
     except ValidationError as exc:
         fields = ", ".join(sorted(str(k) for k in exc.messages_dict))
         raise BadRequest(f"malformed {what} ({fields})") from exc
