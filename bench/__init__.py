@@ -4,4 +4,5 @@ its figures next to a naive baseline measured in the same run."""
 #: name -> module (each has ``main(argv) -> int``), run in this order by ``python -m bench``.
 BENCHMARKS = {
     "search": "bench.network_search",
+    "sync": "bench.sync",
 }

@@ -58,11 +58,23 @@ def _handler_view(item: FeedItem) -> dict[str, Any]:
     return view
 
 
-def apply_item(session: Session, peer: Peer, item: FeedItem) -> bool:
-    """Apply one verified item unless we hold a newer one of that object. Idempotent; flushes.
+def load_copies(session: Session, peer: Peer, object_ids: list[str]) -> dict[str, FeedCopy]:
+    """The copies held from ``peer`` for these objects, in one query (a page at a time)."""
+    if not object_ids:
+        return {}
+    rows = session.scalars(select(FeedCopy).where(
+        FeedCopy.peer_node_id == peer.node_id, FeedCopy.object_id.in_(set(object_ids))))
+    return {row.object_id: row for row in rows}
+
+
+def apply_item(session: Session, peer: Peer, item: FeedItem,
+               known: dict[str, FeedCopy] | None = None) -> bool:
+    """Apply one verified item unless we hold a newer one of that object. Idempotent.
+    ``known`` is the page's preloaded copies (:func:`load_copies`), kept up to date.
     Returns True when the item changed our copy."""
-    copy = session.scalar(select(FeedCopy).where(
-        FeedCopy.peer_node_id == peer.node_id, FeedCopy.object_id == item.id))
+    if known is None:
+        known = load_copies(session, peer, [item.id])
+    copy = known.get(item.id)
     if copy is not None and copy.seq >= item.seq:
         if copy.seq == item.seq:
             copy.updated_at = utcnow()  # seen again (resync): not a stale copy
@@ -70,6 +82,7 @@ def apply_item(session: Session, peer: Peer, item: FeedItem) -> bool:
     if copy is None:
         copy = FeedCopy(peer_node_id=peer.node_id, object_id=item.id)
         session.add(copy)
+        known[item.id] = copy
     copy.item_type, copy.seq, copy.is_deleted = item.type, item.seq, item.deleted
     # A tombstone keeps nothing of the object: the copy is purged for real.
     copy.item_json = None if item.deleted else canonical_dumps(item.raw).decode("utf-8")
@@ -77,7 +90,6 @@ def apply_item(session: Session, peer: Peer, item: FeedItem) -> bool:
     handler = FEED_HANDLERS.get(item.type)
     if handler is not None:
         handler(session, peer, _handler_view(item))
-    session.flush()
     return True
 
 
@@ -132,11 +144,12 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                         verified.append(None)  # a newer type: skipped, cursor advances
                         continue
                     verified.append(verify_feed_item(raw, peer.node_id, lookup, now_ms=now))
+                known = load_copies(session, peer, [i.id for i in verified if i is not None])
                 for item in verified:
                     if item is None or item.seq <= after:
                         result.skipped += 1
                         continue
-                    if apply_item(session, peer, item):
+                    if apply_item(session, peer, item, known):
                         result.applied += 1
                     else:
                         result.skipped += 1
