@@ -15,6 +15,8 @@ handler's work together with the sync cursor.
 - A resync handler ``fn(session, peer, started_at) -> int`` runs when a peer's feed asked us to
   resynchronise from scratch (``snapshot_required``) and the resync reached the end: drop every
   copy from ``peer`` not applied since ``started_at`` (it was deleted while we were away).
+  It is also called with a far-future ``started_at`` when our manager removes the peer, so
+  every copy from it is purged.
 
 Feed handlers get redacted items (content withdrawn by the owner) as ``content: None`` with
 ``redacted: True``; tombstones as ``deleted: True`` without content. The transport already

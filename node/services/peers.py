@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +43,7 @@ from ..models.federation import (
     SUSPENDED,
 )
 from . import keyring
+from .federation_registry import RESYNC_HANDLERS
 from .keyring import FederationRuntime
 from .nonces import DatabaseNonceStore
 
@@ -266,6 +268,9 @@ def remove(session: Session, peer: Peer) -> Peer:
     peer.needs_confirmation = False
     peer.last_applied_seq = 0
     session.query(FeedCopy).filter(FeedCopy.peer_node_id == peer.node_id).delete()
+    # The feature areas drop their copies too: "everything not seen since the far future".
+    for handler in RESYNC_HANDLERS:
+        handler(session, peer, utcnow() + timedelta(days=3650))
     session.flush()
     return peer
 
