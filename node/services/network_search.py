@@ -112,7 +112,7 @@ def apply_directory_item(session: Session, peer, item: dict, now: datetime | Non
     """Store or drop a peer's verified ``directory.entry`` item (idempotent)."""
     now = now or utcnow()
     entry = session.scalar(select(NetworkEntry).where(NetworkEntry.object_id == item["id"]))
-    if item.get("deleted"):
+    if item.get("deleted") or item.get("content") is None:  # tombstone, or content redacted
         if entry is not None:
             session.delete(entry)
             session.flush()

@@ -79,6 +79,15 @@ def test_a_tombstone_removes_the_copy(session):
     assert search_network(session, NetworkQuery(text="comptable")).hits == []
 
 
+def test_a_redacted_item_removes_the_copy(session):
+    entry = add_copy(session, "acc", [("accounting", False)])
+    redacted = {"seq": 2, "type": "directory.entry", "id": entry.object_id, "owner": B,
+                "origin_ts": 0, "deleted": False, "content": None, "redacted": True}
+    network_search.apply_directory_item(session, None, redacted)
+    session.commit()
+    assert session.scalar(select(NetworkEntry)) is None
+
+
 def test_an_expired_lease_removes_the_copy_and_the_transport_copy(session):
     entry = add_copy(session, "acc", [("accounting", False)])
     session.add(FeedCopy(peer_node_id=B, object_id=entry.object_id, item_type="directory.entry",
