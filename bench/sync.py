@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from federation.canonical import canonical_dumps
 from federation.keys import SigningKey, now_ms
@@ -70,6 +70,11 @@ def seed(node, recipient: str, count: int) -> None:
                              "recipient": recipient, "is_deleted": False,
                              "item_json": canonical_dumps(item).decode("utf-8")})
             session.execute(insert(FeedEntry), rows)
+            session.commit()
+        if session.get_bind().dialect.name == "postgresql":
+            # Explicit seqs do not move the sequence; later publications must follow them.
+            session.execute(text("SELECT setval(pg_get_serial_sequence('feed_items', 'seq'), "
+                                 ":n)"), {"n": count})
             session.commit()
 
 
