@@ -121,9 +121,16 @@ def sync_command(once: bool, interval: float, force: bool) -> None:
         click.echo(f"Federation rounds every {interval:.0f} s; Ctrl+C to stop.")
         scheduler.run_forever(runtime, interval)
         return
-    with click.progressbar(length=0, label="items", show_pos=True) as bar:
-        report = scheduler.run_round(runtime, force=force,
-                                     progress=lambda _peer, count: bar.update(count))
+    pulled: dict[str, int] = {}
+
+    def progress(peer: str, count: int) -> None:
+        # A running count per peer, redrawn in place: the feed's length is not known ahead.
+        pulled[peer] = pulled.get(peer, 0) + count
+        click.echo(f"\r{peer}: {pulled[peer]} items pulled", nl=False, err=True)
+
+    report = scheduler.run_round(runtime, force=force, progress=progress)
+    if pulled:
+        click.echo("", err=True)
     if not report.ran:
         click.echo("Another process is running a round.")
         return

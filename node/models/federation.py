@@ -7,7 +7,7 @@ epoch (``*_ms``), as on the wire; bookkeeping times are aware datetimes (``*_at`
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -86,6 +86,13 @@ class Peer(Base):
     @property
     def is_approved(self) -> bool:
         return self.status == APPROVED
+
+    @property
+    def next_attempt_at(self) -> datetime | None:
+        """When the backoff lets us contact this peer again (None: now)."""
+        if not self.backoff_failures or not self.next_attempt_ms:
+            return None
+        return datetime.fromtimestamp(self.next_attempt_ms / 1000, UTC)
 
 
 class FeedEntry(Base):

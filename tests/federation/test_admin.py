@@ -38,6 +38,11 @@ def test_managers_request_and_approve_peering_from_the_admin_page(live_nodes):
     assert b.peer_row(a).status == APPROVED and a.peer_row(b).status == APPROVED
     page = on_a.get("/admin/peers").get_data(as_text=True)
     assert b.url in page and "approuvé" in page
+    b.stop()
+    a.sync()
+    page = on_a.get("/admin/peers").get_data(as_text=True)
+    assert "peer_unavailable" in page and "prochain essai" in page
+    b.start()
 
     on_a.post(f"/admin/peers/{a.peer_row(b).id}", {"action": "remove"})
     assert a.peer_row(b).status == REMOVED
