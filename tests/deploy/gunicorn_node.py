@@ -87,12 +87,15 @@ def worker_pids(pid: int) -> list[int]:
 
 
 class Gunicorn:
-    """``gunicorn -c deploy/gunicorn.conf.py node.wsgi:app`` in a subprocess."""
+    """``gunicorn -c deploy/gunicorn.conf.py node.wsgi:app`` in a subprocess (or the same
+    through ``coworknet serve``, which replaces itself with that command)."""
 
-    def __init__(self, env: dict[str, str], port: int) -> None:
+    def __init__(self, env: dict[str, str], port: int, *, via_cli: bool = False) -> None:
         self.base = f"http://127.0.0.1:{port}"
+        command = ([str(BIN / "coworknet"), "serve"] if via_cli else
+                   [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "node.wsgi:app"])
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "node.wsgi:app"],
+            command,
             env={**env, "COWORKNET_BIND": f"127.0.0.1:{port}"}, cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )

@@ -47,7 +47,7 @@ def federated(tmp_path_factory):
                        COWORKNET_PROXY_FIX_X_FOR="0")
     coworknet(env, "init", "--name", "Le Mas des Platanes", "--city", "Aix-en-Provence",
               "--url", f"http://127.0.0.1:{port}", "--database-url", url)
-    server = Gunicorn(env, port)
+    server = Gunicorn(env, port, via_cli=True)  # `coworknet serve`, as in the container
     network = LiveNetwork(tmp_path_factory.mktemp("deploy-fed-live"))
     other = network.add("calanques", {"PSEUDONYM_SECRET": secrets.token_hex(32)})
     with other.session() as session:  # the other space asks to peer ...
