@@ -96,15 +96,6 @@ def cancel_remote(session: Session, member: Member, row: RegionalSession) -> Rem
     return mine
 
 
-def my_registrations(session: Session, member: Member) -> list[tuple[RemoteRegistration, RegionalSession | None]]:
-    rows = session.scalars(select(RemoteRegistration).where(RemoteRegistration.member_id == member.id)
-                           .order_by(RemoteRegistration.created_at)).all()
-    sessions = {s.object_id: s for s in session.scalars(select(RegionalSession).where(
-        RegionalSession.object_id.in_([r.session_object_id for r in rows])))}
-    return sorted(((r, sessions.get(r.session_object_id)) for r in rows),
-                  key=lambda pair: (pair[1].starts_at if pair[1] else pair[0].created_at))
-
-
 @dataclass(frozen=True)
 class StatusChange:
     """A registration whose status moved because of the host (to tell the member)."""
@@ -150,10 +141,10 @@ def _local_occurrence(session: Session, session_object_id: str) -> tuple[Regiona
     row = regional.session_by_object_id(session, session_object_id)
     if row is None or not row.is_local or row.event_id is None:
         return None
-    event = regional.local_event(session, row)
-    if not event.occurrences:
+    local = regional.local_event(session, row)
+    if not local.occurrences:
         return None
-    return row, event.occurrences[0].id
+    return row, local.occurrences[0].id
 
 
 def answer_for(session: Session, registration: Registration | None, session_id: str, key: str) -> dict:
@@ -172,6 +163,9 @@ def handle_request(session: Session, origin: str, content: dict, now: datetime) 
     refused = {"session_id": session_id, "idempotency_key": key, "status": "refused", "position": None}
     if found is None:
         return refused, []
+    week = regional.by_object_id(session, found[0].regional_event_object_id)
+    if content["action"] == "register" and (week is None or week.status != "scheduled"):
+        return refused, []  # the organiser cancelled the regional event
     _row, occurrence_id = found
     host_key = f"remote:{origin}:{key}"
     if content["action"] == "cancel":

@@ -333,6 +333,7 @@ def _republish(session: Session, event_ids: set[int]) -> None:
 def _before_commit(session: Session) -> None:
     state = session.info.get(TOUCHED_KEY)
     if not state or RUNTIME_INFO_KEY not in session.info:
+        session.info.pop(TOUCHED_KEY, None)
         return
     moment = now()
     for _round in range(5):  # confirming an offer touches the event again, once
