@@ -78,7 +78,8 @@ class LiveNode:
         return self.app.extensions["coworknet.mail"].outbox
 
 
-def start_node(slug: str, name: str, city: str, tmp_dir: Path) -> tuple[LiveNode, object]:
+def start_node(slug: str, name: str, city: str, tmp_dir: Path,
+               **extra: object) -> tuple[LiveNode, object]:
     database_url = database_url_for(f"browser_{slug}", tmp_dir)
     server = make_server("127.0.0.1", 0, None, threaded=True)  # app set below, once the port is known
     url = f"http://127.0.0.1:{server.server_port}"
@@ -88,7 +89,7 @@ def start_node(slug: str, name: str, city: str, tmp_dir: Path) -> tuple[LiveNode
         # Plain HTTP on loopback, several nodes on one host: no Secure flag, one cookie per node.
         "SESSION_COOKIE_SECURE": False, "SESSION_COOKIE_NAME": f"coworknet_{slug}",
         "MAIL_BACKEND": "memory", "FEDERATION_ALLOW_LOOPBACK": True,
-        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1,
+        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1, **extra,
     })
     initialise_node(app)
     server.app = app
