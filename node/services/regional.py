@@ -325,6 +325,9 @@ def create_session(session: Session, actor: Member, regional: RegionalEvent, dat
     return row
 
 
+OCCURRENCE_FIELDS = ("start_at", "end_at", "venue_id", "capacity")
+
+
 def local_event(session: Session, row: RegionalSession) -> Event:
     if not row.is_local or row.event_id is None:
         raise Forbidden(N_("Only the hosting space can change this session."))
@@ -336,8 +339,18 @@ def update_session(session: Session, actor: Member, row: RegionalSession, data: 
     """Change time, room or capacity of our session; returns the waitlist offers made.
     (``regional_sync`` republishes it and tells remote registrants before the commit.)"""
     event = local_event(session, row)
-    change = events.update_event(session, actor, event, data, now)
-    return change.offers
+    if event.status == "cancelled":
+        raise Conflict(N_("This session is cancelled."), code="cancelled")
+    # Time, room and capacity are changes of the session's one date (its seats and waitlist
+    # stay with it); title and description are the event's.
+    dated = {k: data[k] for k in OCCURRENCE_FIELDS if k in data}
+    offers = []
+    if dated:
+        offers += events.update_occurrence(session, event.occurrences[0], dated, now).offers
+    rest = {k: v for k, v in data.items() if k not in OCCURRENCE_FIELDS}
+    if rest:
+        offers += events.update_event(session, actor, event, rest, now).offers
+    return offers
 
 
 def cancel_session(session: Session, actor: Member, row: RegionalSession, now: datetime) -> list[Registration]:
