@@ -171,6 +171,15 @@ def create():
     return _back(row.id)
 
 
+@bp.route("/<int:regional_id>/cancel", methods=["POST"])
+@manager_required
+def cancel(regional_id: int):
+    regional.cancel_regional(db.session, _visible(regional_id))
+    db.session.commit()
+    flash(_("This regional event is cancelled."), "success")
+    return _back(regional_id)
+
+
 @bp.route("/<int:regional_id>/invitations", methods=["POST"])
 @manager_required
 def invite(regional_id: int):

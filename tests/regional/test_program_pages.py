@@ -109,8 +109,23 @@ def test_program_pages_filters_public_page_and_ical(week):
     program_filters_by_day_space_and_type(week)
     public_program_page_in_french_and_english_and_ical(week)
     network_only_event_is_hidden_from_visitors(week)
+    organiser_cancels_the_week_from_the_portal(week)
 
 
 def test_portal_registration_personal_feed_and_organisers_report(week):
     member_registers_from_the_portal_and_sees_confirmed_and_personal_feed(week)
     organisers_report_has_aggregates_per_space(week)
+
+
+def organiser_cancels_the_week_from_the_portal(week):
+    aix = week.nodes[0]
+    portal = PortalClient(aix.client())
+    portal.login("manager@aix.example")
+    page = portal.get(f"/regional/{week.regional_on(aix)}").get_data(as_text=True)
+    assert "Annuler l&#39;événement régional" in page or "Annuler l'événement régional" in page
+    assert portal.post(f"/regional/{week.regional_on(aix)}/cancel").status_code == 302
+    assert "Cet événement régional est annulé." in portal.get(f"/regional/{week.regional_on(aix)}").get_data(
+        as_text=True)
+    week.sync_all()
+    for node, headers in zip(week.nodes, week.managers, strict=True):
+        assert call(node, "GET", f"/regional/{week.regional_on(node)}", headers).json["status"] == "cancelled"
