@@ -354,14 +354,9 @@ def update_session(session: Session, actor: Member, row: RegionalSession, data: 
 
 
 def cancel_session(session: Session, actor: Member, row: RegionalSession, now: datetime) -> list[Registration]:
-    """Cancel our session; returns the local registrations to tell (remote registrants are
-    told by their own node, see ``regional_sync``)."""
-    event = local_event(session, row)
-    told = events.cancel_event(session, actor, event, now)
-    for registration in told:
-        if registration.registrant_kind == "remote":
-            registration.status, registration.cancelled_at = "cancelled", now
-    session.flush()
+    """Cancel our session; returns the local registrations to tell (remote ones are cancelled
+    and their nodes told before the commit, see ``regional_sync``)."""
+    told = events.cancel_event(session, actor, local_event(session, row), now)
     return [r for r in told if r.registrant_kind == "local"]
 
 

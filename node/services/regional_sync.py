@@ -320,14 +320,22 @@ def _tell_remote(session: Session, registration_ids: set[int], skip: set[str], m
             deliver_now=True)
 
 
-def _republish(session: Session, event_ids: set[int]) -> None:
+def _republish(session: Session, event_ids: set[int], moment: datetime) -> None:
+    """Publish our sessions whose event changed; when one is cancelled (here or in the events
+    admin), its remote registrations are cancelled too, so their nodes are told."""
     if not event_ids:
         return
     rows = session.scalars(select(RegionalSession).where(
         RegionalSession.event_id.in_(event_ids), RegionalSession.is_local.is_(True))).all()
     for row in rows:
-        if regional.mirror_event(session, row):
-            regional.publish_session(session, row)
+        if not regional.mirror_event(session, row):
+            continue
+        regional.publish_session(session, row)
+        if row.status == "cancelled":
+            for registration in session.scalars(select(Registration).where(
+                    Registration.event_id == row.event_id, Registration.registrant_kind == "remote",
+                    Registration.status.in_(registrations.ACTIVE))):
+                registration.status, registration.cancelled_at = "cancelled", moment
 
 
 def _before_commit(session: Session) -> None:
@@ -343,7 +351,7 @@ def _before_commit(session: Session) -> None:
         state["events"], state["remote"] = set(), set()
         _tell_remote(session, remote_ids, state["skip"], moment)
         session.flush()
-        _republish(session, event_ids - {None})
+        _republish(session, event_ids - {None}, moment)
         session.flush()
     session.info.pop(TOUCHED_KEY, None)
 

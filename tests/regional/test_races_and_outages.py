@@ -129,3 +129,14 @@ def test_organiser_cancels_a_session_every_node_shows_it_and_registrants_are_tol
     # Nobody can register for it any more.
     call(bleau, "POST", f"/regional/sessions/{week.session_id_on(bleau, compta)}/registration",
          remote_b, {}, expect=409)
+    # A host cancelling through the events admin (not this area) tells remote registrants too.
+    bleau_meetup = week.sessions["bleau"]
+    call(calanques, "POST", f"/regional/sessions/{week.session_id_on(calanques, bleau_meetup)}/registration",
+         remote_c, {}, expect=201)
+    wait_delivered(calanques)
+    event_id = next(s["event_id"] for s in week.program(bleau) if s["object_id"] == bleau_meetup)
+    call(bleau, "POST", f"/admin/events/{event_id}/cancel", week.managers[1])
+    wait_delivered(bleau)
+    statuses = {r["title"]: r["status"] for r in call(calanques, "GET", "/me/regional-registrations", remote_c).json}
+    assert statuses == {"Atelier compta": "cancelled", "Meetup freelances": "cancelled"}
+    assert [m.subject for m in mails(calanques)][-1] == "Annulé\u00a0: Meetup freelances"
