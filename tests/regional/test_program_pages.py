@@ -11,7 +11,7 @@ from sqlalchemy import select
 from node.models import Member, Registration
 from node.services import ical, registrations
 from tests.conftest import PortalClient
-from tests.regional.conftest import START, add_member, call, wait_delivered
+from tests.regional.conftest import START, add_member, call, local, wait_delivered
 
 
 def program_filters_by_day_space_and_type(week):
@@ -129,3 +129,28 @@ def organiser_cancels_the_week_from_the_portal(week):
     week.sync_all()
     for node, headers in zip(week.nodes, week.managers, strict=True):
         assert call(node, "GET", f"/regional/{week.regional_on(node)}", headers).json["status"] == "cancelled"
+
+
+def test_invitation_accepted_from_the_managers_portal(week):
+    aix, bleau, _calanques = week.nodes
+    organiser = PortalClient(bleau.client())
+    organiser.login("manager@bleau.example")
+    response = organiser.post("/regional/", {
+        "title": "Nuit du coworking", "region": "Île-de-France", "visibility": "network",
+        "starts_at": local(START + timedelta(days=10)), "ends_at": local(START + timedelta(days=11)),
+        "description": ""})
+    assert response.status_code == 302
+    page = organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Inviter des pairs" in page and aix.url in page
+    regional_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert organiser.post(f"/regional/{regional_id}/invitations", {"node_ids": aix.url}).status_code == 302
+    wait_delivered(bleau)
+    invitee = PortalClient(aix.client())
+    invitee.login("manager@aix.example")
+    listing = invitee.get("/regional/").get_data(as_text=True)
+    assert "Invitations à co-organiser" in listing and "Nuit du coworking" in listing
+    invited_id = max(r["id"] for r in call(aix, "GET", "/regional", week.managers[0]).json)
+    assert invitee.post(f"/regional/{invited_id}/answer", {"decision": "accepted"}).status_code == 302
+    wait_delivered(aix)
+    (row,) = call(bleau, "GET", f"/regional/{regional_id}", week.managers[1]).json["participants"]
+    assert (row["node_id"], row["status"]) == (aix.url, "accepted")
