@@ -328,6 +328,13 @@ def create_session(session: Session, actor: Member, regional: RegionalEvent, dat
 OCCURRENCE_FIELDS = ("start_at", "end_at", "venue_id", "capacity")
 
 
+def session_occurrence(event: Event):
+    """The date of a session's event: its live one (the events admin may have moved the event,
+    which cancels the old date and makes a new one), else its last."""
+    live = [o for o in event.occurrences if not o.is_cancelled]
+    return live[0] if live else (event.occurrences[-1] if event.occurrences else None)
+
+
 def local_event(session: Session, row: RegionalSession) -> Event:
     if not row.is_local or row.event_id is None:
         raise Forbidden(N_("Only the hosting space can change this session."))
@@ -346,7 +353,7 @@ def update_session(session: Session, actor: Member, row: RegionalSession, data: 
     dated = {k: data[k] for k in OCCURRENCE_FIELDS if k in data}
     offers = []
     if dated:
-        offers += events.update_occurrence(session, event.occurrences[0], dated, now).offers
+        offers += events.update_occurrence(session, session_occurrence(event), dated, now).offers
     rest = {k: v for k, v in data.items() if k not in OCCURRENCE_FIELDS}
     if rest:
         offers += events.update_event(session, actor, event, rest, now).offers
@@ -365,7 +372,7 @@ def mirror_event(session: Session, row: RegionalSession) -> bool:
     event = session.get(Event, row.event_id) if row.event_id else None
     if event is None:
         return False
-    occurrence = event.occurrences[0] if event.occurrences else None
+    occurrence = session_occurrence(event)
     venue = occurrence.venue if occurrence is not None else event.venue
     runtime = runtime_of(session)
     capacity = occurrence.capacity if occurrence is not None else event.capacity

@@ -141,10 +141,8 @@ def _local_occurrence(session: Session, session_object_id: str) -> tuple[Regiona
     row = regional.session_by_object_id(session, session_object_id)
     if row is None or not row.is_local or row.event_id is None:
         return None
-    local = regional.local_event(session, row)
-    if not local.occurrences:
-        return None
-    return row, local.occurrences[0].id
+    occurrence = regional.session_occurrence(regional.local_event(session, row))
+    return None if occurrence is None else (row, occurrence.id)
 
 
 def answer_for(session: Session, registration: Registration | None, session_id: str, key: str) -> dict:
