@@ -45,22 +45,26 @@ def federated(tmp_path_factory):
     port = free_port()
     env = operator_env(root / "instance", WORKERS, COWORKNET_FEDERATION_ALLOW_LOOPBACK="true",
                        COWORKNET_PROXY_FIX_X_FOR="0")
-    coworknet(env, "init", "--name", "Le Mas des Platanes", "--city", "Aix-en-Provence",
-              "--url", f"http://127.0.0.1:{port}", "--database-url", url)
-    server = Gunicorn(env, port, via_cli=True)  # `coworknet serve`, as in the container
     network = LiveNetwork(tmp_path_factory.mktemp("deploy-fed-live"))
-    other = network.add("calanques", {"PSEUDONYM_SECRET": secrets.token_hex(32)})
-    with other.session() as session:  # the other space asks to peer ...
-        peer = peers.request_peering(session, other.runtime, server.base)
-        session.commit()
-        peers.send_confirmation(session, other.runtime, peer)
-        session.commit()
-    # ... and this node's operator approves it from the command line.
-    assert "approved" in coworknet(env, "peer", "approve", other.url)
-    yield {"server": server, "other": other, "url": url, "env": env}
-    server.stop()
-    network.close()
-    drop_database(name)
+    server = None
+    try:
+        coworknet(env, "init", "--name", "Le Mas des Platanes", "--city", "Aix-en-Provence",
+                  "--url", f"http://127.0.0.1:{port}", "--database-url", url)
+        server = Gunicorn(env, port, via_cli=True)  # `coworknet serve`, as in the container
+        other = network.add("calanques", {"PSEUDONYM_SECRET": secrets.token_hex(32)})
+        with other.session() as session:  # the other space asks to peer ...
+            peer = peers.request_peering(session, other.runtime, server.base)
+            session.commit()
+            peers.send_confirmation(session, other.runtime, peer)
+            session.commit()
+        # ... and this node's operator approves it from the command line.
+        assert "approved" in coworknet(env, "peer", "approve", other.url)
+        yield {"server": server, "other": other, "url": url, "env": env}
+    finally:
+        if server is not None:
+            server.stop()
+        network.close()
+        drop_database(name)
 
 
 def test_a_signed_request_replayed_to_every_worker_is_accepted_once(federated):
