@@ -37,7 +37,8 @@ def dump_introduction(intro) -> dict:
 @endpoint(bp, "/search", summary="Search the network (my space and the peers' copies)",
           query=NetworkSearchQuerySchema, response=NetworkSearchOutSchema, tags=("network",))
 def search(data: dict):
-    current_app.extensions["coworknet.network.limiter"].check(g.api_member.id)
+    current_app.extensions["coworknet.network.limiter"].check(db.session, g.api_member.id)
+    db.session.commit()  # the count is shared by every worker
     result = network_search.search_network(db.session, search_query(data),
                                             exclude_member_id=g.api_member.id)
     handles = current_app.extensions["coworknet.network.handles"]

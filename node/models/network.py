@@ -111,6 +111,19 @@ class Introduction(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class NetworkSearchCount(Base):
+    """Searches of one member in one minute (``minute`` = minutes since the epoch), shared by
+    every worker of the node through the database."""
+
+    __tablename__ = "network_search_counts"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class NetworkPreference(Base):
     """A member's network settings (absent row: defaults)."""
 

@@ -13,20 +13,23 @@ import base64
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import N_, NotFound, RateLimited
 from ..models import FeedCopy, Member, NetworkEntry, NetworkEntryConcept, Peer, Space
 from ..models.base import UTCDateTime, utcnow
+from ..models.network import NetworkSearchCount
 from . import federation_hooks
 from .keyring import RUNTIME_INFO_KEY
+from .textnorm import stem, tokenize
 from .thesaurus import Thesaurus, get_thesaurus
 
 logger = logging.getLogger(__name__)
@@ -374,13 +377,19 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
     thesaurus = thesaurus or get_thesaurus()
     now = now or utcnow()
     concept_ids = thesaurus.expand_query(query.text, typos=True).concept_ids
-    if not concept_ids:
-        return SearchResult(concept_ids, [], {})
-    concept_keys = _concept_keys(concept_ids, thesaurus)
-    keys = [key for pair in concept_keys for key in pair]
     where, params = _filter_sql(query, exclude_member_id)
     limit = max(1, min(query.limit, MAX_RESULTS))
-    ranked = _ranked_entries(session, concept_keys, where, params, limit, now)
+    concept_keys = _concept_keys(concept_ids, thesaurus)
+    keys = [key for pair in concept_keys for key in pair]
+    ranked = _ranked_entries(session, concept_keys, where, params, limit, now) if keys else []
+    if len(ranked) < limit:  # fill up with the names and headlines that hold every query word
+        for entry_id in _text_entries(session, query.text, where, params, limit, now):
+            if len(ranked) >= limit:
+                break
+            if entry_id not in ranked:
+                ranked.append(entry_id)
+    if not ranked and not keys:
+        return SearchResult(concept_ids, [], {})
     entries = {e.id: e for e in session.scalars(
         select(NetworkEntry).where(NetworkEntry.id.in_(ranked)))} if ranked else {}
     hits = {entry_id: Hit(entries[entry_id]) for entry_id in ranked}
@@ -392,8 +401,69 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
             hits[row.entry_id].matched.append(
                 MatchedConcept(row.concept, row.level_band, row.is_generalised)
             )
-    counts = _facets(session, keys, where, params, now) if facets else {}
+    if facets and keys:
+        counts = _facets(session, keys, where, params, now)
+    elif facets:  # a free-text-only query: the facets of the entries found
+        counts = _hit_facets([hits[i] for i in ranked])
+    else:
+        counts = {}
     return SearchResult(concept_ids, [hits[i] for i in ranked], counts)
+
+
+# --- free text: the database's own full-text engine -----------------------------------------
+
+
+def text_terms(text_query: str) -> list[str]:
+    """The query's words as full-text prefix terms: folded, stopwords out, then stemmed
+    (accents are folded before stemming, as the index folds them), duplicates dropped."""
+    terms: list[str] = []
+    for token in tokenize(text_query):
+        term = stem(token.rstrip("+#"))
+        if term and term not in terms:
+            terms.append(term)
+    return terms[:8]
+
+
+def _text_entries(session: Session, text_query: str, where: str, params: dict, limit: int,
+                  now: datetime) -> list[int]:
+    """Entry ids whose name or headline holds every query word (as a prefix of a word), local
+    members first, then newest; looked for among the ``AND_SCAN`` newest matching entries.
+
+    SQLite: FTS5 (``unicode61 remove_diacritics 2``); PostgreSQL: the ``search_tsv`` column
+    (``unaccent`` then the ``simple`` configuration) and its GIN index. Both match the same
+    prefix terms, so both backends return the same entries."""
+    terms = text_terms(text_query)
+    if not terms:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = " AND ".join(f'"{term}"*' for term in terms)
+        source = ("SELECT rowid FROM network_entries_fts WHERE network_entries_fts MATCH :match "  # noqa: S608
+                  f"ORDER BY rowid DESC LIMIT {AND_SCAN}")
+    elif dialect == "postgresql":
+        match = " & ".join(f"{term}:*" for term in terms)
+        source = ("SELECT id FROM network_entries WHERE search_tsv @@ to_tsquery('simple', :match) "  # noqa: S608
+                  f"ORDER BY id DESC LIMIT {AND_SCAN}")
+    else:  # pragma: no cover - the two supported backends
+        return []
+    rows = _run(session, (
+        f"SELECT e.id FROM network_entries e WHERE e.id IN ({source}) AND {where} "  # noqa: S608
+        f"ORDER BY CASE WHEN e.member_id IS NULL THEN 1 ELSE 0 END, e.id DESC LIMIT {int(limit)}"
+    ), {**params, "match": match}, now)
+    return [row[0] for row in rows]
+
+
+def _hit_facets(hits: list[Hit]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {"trade_group": {}, "place": {}, "language": {}}
+    for hit in hits:
+        entry = hit.entry
+        for name, values in (("trade_group", [entry.trade_group]), ("place", [entry.place_value]),
+                             ("language", entry.languages.split())):
+            for value in values:
+                if value:
+                    counts[name][value] = counts[name].get(value, 0) + 1
+    return {name: dict(sorted(values.items(), key=lambda pair: -pair[1]))
+            for name, values in counts.items()}
 
 
 def _facets(session: Session, keys: list[str], where: str, params: dict,
@@ -492,20 +562,28 @@ def result_cards(result: SearchResult, handles: Handles, member_id: int, locale:
 
 
 class SearchLimiter:
-    """At most ``limit`` searches per member in any ``window`` (per process)."""
+    """At most ``limit`` searches per member and minute, counted in the database so every
+    worker process of the node shares the count (``network_search_counts``)."""
 
-    def __init__(self, limit: int = 60, window: timedelta = timedelta(minutes=1)) -> None:
-        self.limit, self.window = limit, window
-        self._recent: dict[int, list[datetime]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, limit: int = 60) -> None:
+        self.limit = limit
 
-    def check(self, member_id: int, now: datetime | None = None) -> None:
-        """Count one search; RateLimited beyond the limit."""
+    def check(self, session: Session, member_id: int, now: datetime | None = None) -> None:
+        """Count one search (atomic upsert, flushed; the caller commits); RateLimited beyond the
+        limit, and then the count is left to the rollback."""
         now = now or utcnow()
-        with self._lock:
-            recent = [t for t in self._recent.get(member_id, []) if now - t < self.window]
-            if len(recent) >= self.limit:
-                self._recent[member_id] = recent
-                raise RateLimited(N_("Too many searches. Please wait a moment."))
-            recent.append(now)
-            self._recent[member_id] = recent
+        minute = int(now.timestamp() // 60)
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        table = NetworkSearchCount.__table__
+        statement = insert(table).values(member_id=member_id, minute=minute, count=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.member_id, table.c.minute],
+            set_={"count": table.c.count + 1},
+        ).returning(table.c.count)
+        count = session.execute(statement).scalar_one()
+        if count > self.limit:
+            raise RateLimited(N_("Too many searches. Please wait a moment."))
+        if count == 1:  # a new minute: the member's older counters are no longer needed
+            session.execute(delete(NetworkSearchCount).where(
+                NetworkSearchCount.member_id == member_id, NetworkSearchCount.minute < minute))

@@ -64,7 +64,8 @@ def search():
     except DomainError as exc:
         flash(_(exc.message), "error")
         data = parse(NetworkSearchQuerySchema(), {})
-    current_app.extensions["coworknet.network.limiter"].check(g.member.id)
+    current_app.extensions["coworknet.network.limiter"].check(db.session, g.member.id)
+    db.session.commit()  # the count is shared by every worker
     result = network_search.search_network(db.session, search_query(data), exclude_member_id=g.member.id)
     cards = network_search.result_cards(result, handles(), g.member.id, str(get_locale() or "fr"))
     return render_template("network/search.html", query=data, cards=cards, result=result,

@@ -13,11 +13,26 @@ from node.config import ConfigError
 from node.db import make_engine
 from node.models import Base
 
+#: The network search's full-text index (migration 0008_network_fts) is dialect-specific DDL,
+#: not modelled: SQLite's FTS5 table and its shadow tables, PostgreSQL's tsvector column and
+#: its GIN index. Nothing else is left out of the comparison.
+UNMODELLED = {
+    ("table", "network_entries_fts"), ("table", "network_entries_fts_data"),
+    ("table", "network_entries_fts_idx"), ("table", "network_entries_fts_docsize"),
+    ("table", "network_entries_fts_config"), ("column", "search_tsv"),
+    ("index", "ix_network_entries_search_tsv"),
+}
+
+
+def _modelled(obj, name, type_, reflected, compare_to) -> bool:
+    return not (reflected and compare_to is None and (type_, name) in UNMODELLED)
+
 
 def test_migrations_match_the_models(database_url):
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _modelled})
+        diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
 
