@@ -82,8 +82,9 @@ def _availability(entry: NetworkEntry) -> int:
 
 
 def _reindex(session: Session, entry: NetworkEntry, concepts: Iterable[tuple[str, str, bool]],
-             proximity: int) -> None:
-    session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id == entry.id))
+             proximity: int, *, new: bool = False) -> None:
+    if not new:  # a new entry has no index rows yet
+        session.execute(delete(NetworkEntryConcept).where(NetworkEntryConcept.entry_id == entry.id))
     seen: set[str] = set()
     for key, band, generalised in concepts:
         if key in seen:
@@ -99,9 +100,24 @@ def _reindex(session: Session, entry: NetworkEntry, concepts: Iterable[tuple[str
 # --- peers' copies --------------------------------------------------------------------------
 
 
-def _proximity(session: Session, owner: str, place_kind: str, place_value: str) -> int:
-    space = our_locality(session)
-    peer = session.scalar(select(Peer).where(Peer.node_id == owner))
+LOCALITY_INFO_KEY = "coworknet.network.locality"
+
+
+def _transaction_locality(session: Session) -> Locality:
+    """:func:`our_locality`, read once per transaction (a sync page applies many items)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(LOCALITY_INFO_KEY)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    locality = our_locality(session)
+    session.info[LOCALITY_INFO_KEY] = (transaction, locality)
+    return locality
+
+
+def _proximity(session: Session, peer, owner: str, place_kind: str, place_value: str) -> int:
+    space = _transaction_locality(session)
+    if peer is None or getattr(peer, "node_id", None) != owner:
+        peer = session.scalar(select(Peer).where(Peer.node_id == owner))
     city = place_value if place_kind == "city" else (peer.city if peer else "")
     region = place_value if place_kind == "region" else (peer.region if peer else "")
     if place_kind != "region" and city and city == space.city:
@@ -122,7 +138,8 @@ def apply_directory_item(session: Session, peer, item: dict, now: datetime | Non
         return
     content = item["content"]
     lease = datetime.fromtimestamp(content["lease_until_ts"] / 1000, UTC)
-    if entry is None:
+    is_new = entry is None
+    if is_new:
         entry = NetworkEntry(object_id=item["id"], owner=item["owner"])
         session.add(entry)
     named = bool(content["named"])
@@ -139,13 +156,14 @@ def apply_directory_item(session: Session, peer, item: dict, now: datetime | Non
     entry.place_value = content["place"]["value"]
     entry.lease_until = min(lease, now + MAX_LEASE)
     entry.updated_at = now
-    session.flush()
-    proximity = _proximity(session, item["owner"], entry.place_kind, entry.place_value)
+    proximity = _proximity(session, peer, item["owner"], entry.place_kind, entry.place_value)
+    if is_new:
+        session.flush()  # the entry's id, for its index rows
     _reindex(session, entry, (
         (group_key(c["concept"]) if c["generalised"] else c["concept"], c["level_band"],
          c["generalised"])
         for c in content["concepts"]
-    ), proximity)
+    ), proximity, new=is_new)
     session.flush()
 
 
