@@ -15,5 +15,5 @@ def test_quick_benchmark_prints_percentiles_and_the_like_ratio(capsys):
     assert time.monotonic() - started < 5
     out = capsys.readouterr().out
     assert "1,000 entries" in out
-    for label in ("concept index", "+ facets", "naive LIKE scan", "ratio (LIKE p95 / ours p95)"):
+    for label in ("ours (top 20)", "free text", "+ facets", "naive LIKE scan", "ratio (LIKE p95 / ours p95)"):
         assert label in out
