@@ -67,7 +67,7 @@ def test_profile_and_skills_then_found_in_the_directory(marseille, new_page):
     lea.select_option("#skill_level_0", "expert")
     lea.fill("#skill_label_1", "fiscalité")
     lea.get_by_label("Anglais").check()
-    lea.get_by_label("aider d'autres membres").check()
+    lea.get_by_label("aider d’autres membres").check()
     screenshot(lea, "05-profile-edit")
     lea.get_by_role("button", name="Enregistrer").click()
     expect(lea.locator("main")).to_contain_text("Expert-comptable pour indépendants")

@@ -19,7 +19,7 @@ def test_demo_spaces_show_business_totals_segments_and_goal(tmp_path, monkeypatc
     ledger_page = manager.get("/admin/connector/ledger").get_data(as_text=True)
     assert "12\u202f500,00\u00a0€" in ledger_page
     dashboard = manager.get("/admin/connector/engagement").get_data(as_text=True)
-    for word in ("engagé", "locataire", "dormant", "occasionnel", "Objectif d'adhésion", "/ 100", "/ 60"):
+    for word in ("engagé", "locataire", "dormant", "occasionnel", "Objectif d’adhésion", "/ 100", "/ 60"):
         assert word in dashboard.replace("&#39;", "'"), word
     queue = manager.get("/admin/connector/queue").get_data(as_text=True)
     assert "paysagiste" in queue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -12,26 +13,34 @@ NODE = ROOT / "node"
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "lazy_gettext": None, "ngettext": (1, 2),
             "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+DATE_PATTERN = re.compile(r"\b(y+|M{3,4}|HH:mm)\b")  # a CLDR pattern quotes its literals with '
 
 
-def _catalog_ids() -> dict[str, object]:
-    translations: dict[str, object] = {}
+def _catalogs() -> dict[str, list]:
+    """Each catalog's messages (with an id), by area."""
+    catalogs = {}
     for po_path in sorted((NODE / "translations").glob("*/fr/LC_MESSAGES/messages.po")):
         with po_path.open("rb") as handle:
-            for message in read_po(handle, locale="fr"):
-                if message.id:
-                    key = message.id[0] if isinstance(message.id, tuple) else message.id
-                    translations[key] = message.string
-    return translations
+            catalogs[po_path.parts[-4]] = [message for message in read_po(handle, locale="fr") if message.id]
+    return catalogs
 
 
-def _used_ids() -> dict[str, str]:
+def _key(message_id, context) -> tuple[str | None, str]:
+    return context, message_id[0] if isinstance(message_id, tuple) else message_id
+
+
+def _catalog_ids() -> dict[tuple[str | None, str], object]:
+    return {_key(message.id, message.context): message.string
+            for messages in _catalogs().values() for message in messages}
+
+
+def _used_ids() -> dict[tuple[str | None, str], str]:
     used = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(NODE), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     ):
-        key = message[0] if isinstance(message, tuple) else message
-        if key:
+        key = _key(message, context)
+        if key[1]:
             used.setdefault(key, filename)
     return used
 
@@ -49,3 +58,26 @@ def test_catalogs_compile():
 
     compile_catalogs(force=True)
     assert list((NODE / "translations").glob("*/fr/LC_MESSAGES/messages.mo"))
+
+
+def test_one_message_has_one_french_translation_in_every_catalog():
+    """The catalogs are merged at start-up: a message id translated two ways would show either."""
+    seen: dict[tuple[str | None, str], dict[str, object]] = {}
+    for area, messages in _catalogs().items():
+        for message in messages:
+            seen.setdefault(_key(message.id, message.context), {})[area] = message.string
+    different = {key: by_area for key, by_area in seen.items() if len(set(by_area.values())) > 1}
+    assert different == {}, (
+        f"{len(different)} messages translated differently (unify them, or give each use a pgettext context): "
+        f"{different}")
+
+
+def test_french_strings_use_the_typographic_apostrophe():
+    """One convention: ’ in French text (CLDR date patterns keep their quoting apostrophes)."""
+    straight = {}
+    for area, messages in _catalogs().items():
+        for message in messages:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if any("'" in s for s in strings) and not DATE_PATTERN.search(_key(message.id, None)[1]):
+                straight[(area, _key(message.id, message.context))] = strings
+    assert straight == {}, f"straight apostrophes in French strings: {straight}"
