@@ -23,6 +23,12 @@ def _locale(session: Session, registration: Registration, default: str) -> str:
     return (member.locale if member is not None and member.locale else None) or default
 
 
+def _mailed_here(registration: Registration) -> bool:
+    """Only our own members are mailed from here: a remote registrant's node tells them (an
+    e-mail they shared with the host is for the host's attendee list, not for a second mail)."""
+    return registration.registrant_kind == "local" and bool(registration.email)
+
+
 def format_local(moment, tz_name: str) -> str:
     """``jeudi 3 décembre 2026 à 18:30``: a moment in the event's zone, in the current locale."""
     local = moment.astimezone(recurrence.zone(tz_name))
@@ -34,8 +40,8 @@ def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registr
     """Tell each waitlisted person a seat is theirs if they confirm before the deadline."""
     sent = 0
     for registration in offers:
-        if not registration.email:
-            continue  # a remote registrant without email is told through their node
+        if not _mailed_here(registration):
+            continue
         event, occurrence = registration.event, registration.occurrence
         link = f"{base_url.rstrip('/')}/events/{event.id}#occurrence-{occurrence.id}"
         with force_locale(_locale(session, registration, default_locale)):
@@ -61,7 +67,7 @@ def notify_cancelled(session: Session, sender: MailSender, registrations: Iterab
                      base_url: str, default_locale: str = "fr") -> None:
     """Tell the people registered that the event is cancelled."""
     for registration in registrations:
-        if not registration.email:
+        if not _mailed_here(registration):
             continue
         event, occurrence = registration.event, registration.occurrence
         link = f"{base_url.rstrip('/')}/events/{event.id}"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from node.services import events
+from node.services import events, registrations
+from node.services.registrations import Registrant
 
 
 @pytest.fixture
@@ -30,5 +31,18 @@ def make_event(session, manager) -> Callable:
         event = events.create_event(session, manager, values, now)
         session.commit()
         return event
+
+    return factory
+
+
+@pytest.fixture
+def register_remote(session) -> Callable:
+    """Factory: a person of another node (who shared their e-mail) registers for a date."""
+
+    def factory(occurrence_id: int, name: str = "Zoé Lyon"):
+        registrant = Registrant.remote("node-b.example", f"ref-{name}", name, email="zoe@b.example")
+        result = registrations.register(session, occurrence_id, registrant, datetime.now(UTC), idempotent=True)
+        session.commit()
+        return result.registration
 
     return factory
