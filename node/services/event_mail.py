@@ -81,6 +81,26 @@ def notify_cancelled(session: Session, sender: MailSender, registrations: Iterab
             ))
 
 
+def notify_moved(session: Session, sender: MailSender, registrations: Iterable[Registration], *,
+                 base_url: str, default_locale: str = "fr") -> None:
+    """Tell the people registered for a date its new time (their seat or place is kept)."""
+    for registration in registrations:
+        if not _mailed_here(registration):
+            continue
+        event, occurrence = registration.event, registration.occurrence
+        link = f"{base_url.rstrip('/')}/events/{event.id}#occurrence-{occurrence.id}"
+        with force_locale(_locale(session, registration, default_locale)):
+            sender.send(Mail(
+                to=registration.email,
+                subject=_("New time: %(title)s", title=event.title),
+                body=_("Hello %(name)s,\n\n« %(title)s » now takes place on %(when)s.\n"
+                       "Your registration is kept; cancel it on the event page if the new time "
+                       "does not suit you:\n%(link)s\n",
+                       name=registration.display_name, title=event.title,
+                       when=format_local(occurrence.start_at, event.timezone), link=link),
+            ))
+
+
 def notify_proposal_decision(sender: MailSender, member: Member, proposal: WorkshopProposal, *,
                              base_url: str, default_locale: str = "fr") -> None:
     """Tell the author what the manager decided about their workshop."""

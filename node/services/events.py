@@ -173,6 +173,17 @@ class EventChange:
     offers: list[Registration] = field(default_factory=list)
     #: Registrations of dates that were just cancelled.
     cancelled: list[Registration] = field(default_factory=list)
+    #: Registrations of a date that just moved (to tell them the new time).
+    moved: list[Registration] = field(default_factory=list)
+
+
+def _holders(session: Session, occurrence: EventOccurrence) -> list[Registration]:
+    """The people with a seat, an offer or a place in the waitlist of ``occurrence``."""
+    return list(session.scalars(
+        select(Registration).where(Registration.occurrence_id == occurrence.id,
+                                   Registration.status.in_(SEAT_HOLDING + ("waitlisted",)))
+        .order_by(Registration.id)
+    ))
 
 
 def _apply(session: Session, event: Event, data: dict, now: datetime, *, creating: bool) -> set[str]:
@@ -257,13 +268,17 @@ def update_event(session: Session, actor: Member, event: Event, data: dict, now:
     if changed & set(SCHEDULE_FIELDS) or "rotation" in changed:
         event.sequence += 1
     session.flush()
+    one_off = None if event.rrule or len(event.occurrences) != 1 else event.occurrences[0]
+    was = (one_off.start_at, one_off.end_at) if one_off is not None else None
     sync_occurrences(session, event, now)
-    offers = []
+    change = EventChange(event)
     if event.status == "published":
         for occurrence in event.occurrences:
             if not occurrence.is_cancelled and occurrence.start_at > now:
-                offers += fill_seats(session, occurrence.id, now)
-    return EventChange(event, offers)
+                change.offers += fill_seats(session, occurrence.id, now)
+        if one_off is not None and not one_off.is_cancelled and (one_off.start_at, one_off.end_at) != was:
+            change.moved = _holders(session, one_off)
+    return change
 
 
 def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -> list[Registration]:
@@ -300,6 +315,12 @@ def sync_occurrences(session: Session, event: Event, now: datetime) -> None:
     duration = event.end_at - event.start_at
     rotation = [r.venue_id for r in event.rotation]
     existing = {o.original_start_at: o for o in event.occurrences}
+    if not event.rrule and len(existing) == 1 and starts[0] not in existing:
+        # A one-off event moved: its one date moves with it, seats and waitlist included.
+        moved = existing.popitem()[1]
+        moved.original_start_at = starts[0]
+        moved.start_at, moved.end_at = starts[0], starts[0] + duration
+        existing[starts[0]] = moved
     for index, start in enumerate(starts):
         occurrence = existing.pop(start, None)
         if occurrence is None:
@@ -354,18 +375,18 @@ def update_occurrence(session: Session, occurrence: EventOccurrence, data: dict,
         occurrence.venue_id = data["venue_id"]
     if "capacity" in data:
         occurrence.capacity = data["capacity"]
+    was = (occurrence.start_at, occurrence.end_at)
     occurrence.start_at, occurrence.end_at = start_at, end_at
     occurrence.is_modified = True
     event.sequence += 1
     session.flush()
     change = EventChange(event)
     if occurrence.is_cancelled and not was_cancelled and event.status == "published":
-        change.cancelled = list(session.scalars(
-            select(Registration).where(Registration.occurrence_id == occurrence.id,
-                                       Registration.status.in_(SEAT_HOLDING + ("waitlisted",)))
-        ))
+        change.cancelled = _holders(session, occurrence)
     elif not occurrence.is_cancelled and event.status == "published":
         change.offers = fill_seats(session, occurrence.id, now)
+        if was != (start_at, end_at) and not was_cancelled:
+            change.moved = _holders(session, occurrence)
     return change
 
 

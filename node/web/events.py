@@ -96,11 +96,14 @@ def notify_offers(offers: list[Registration]) -> None:
 
 
 def notify_change(change: events.EventChange) -> None:
-    """After the commit: seat offers and cancellation notices."""
+    """After the commit: seat offers, cancellation and new-time notices."""
     notify_offers(change.offers)
     if change.cancelled:
         event_mail.notify_cancelled(db.session, context.mail_sender(), change.cancelled, base_url=base_url(),
                                     default_locale=current_app.config["DEFAULT_LOCALE"])
+    if change.moved:
+        event_mail.notify_moved(db.session, context.mail_sender(), change.moved, base_url=base_url(),
+                                default_locale=current_app.config["DEFAULT_LOCALE"])
 
 
 def form_data(form: MultiDict, *, lists: tuple[str, ...] = (), optional: tuple[str, ...] = OPTIONAL,
