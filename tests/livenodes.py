@@ -49,6 +49,8 @@ LIVE_SETTINGS: dict[str, Any] = {
     "FEDERATION_ALLOW_LOOPBACK": True,
     "FEDERATION_CLIENT_RETRIES": 0,
     "FEDERATION_PULL_ON_HINT": False,
+    # Feed hints are queued but delivered by rounds only, unless a test opts in.
+    "FEDERATION_HINT_AFTER_COMMIT": False,
     "FEDERATION_KEY_REFETCH_SECONDS": 0,
 }
 

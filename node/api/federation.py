@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
         client_retries=int(config.get("FEDERATION_CLIENT_RETRIES", 3)),
         page_limit=int(config.get("FEDERATION_PAGE_LIMIT", 50)),
         pull_on_hint=bool(config.get("FEDERATION_PULL_ON_HINT", True)),
+        hint_after_commit=bool(config.get("FEDERATION_HINT_AFTER_COMMIT", True)),
         key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,
         contact_email=config.get("FEDERATION_CONTACT_EMAIL", ""),
         session_factory=factory,

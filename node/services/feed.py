@@ -5,23 +5,31 @@ AUTOINCREMENT rowid on SQLite), assigned in the publishing transaction. Publishe
 serialised until commit (a transaction-level advisory lock on PostgreSQL; SQLite has a single
 writer), so seq order is commit order and a reader can never skip an item committed late.
 Timestamps are never cursors.
+
+After a transaction that published items commits, the affected approved peers get a
+``feed.hint`` ("changes available") through the durable outgoing queue: queued in the same
+transaction (at most one pending hint per peer: a pending one is updated), delivered right after
+commit by a background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next round.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, canonical_loads
 from federation.feed import FeedPage, build_feed_page
-from federation.messages import build_feed_item, make_object_id
+from federation.messages import FEED_HINT, build_feed_item, make_object_id
 from federation.nodeid import normalize_node_id
 
-from ..models import FederationSetting, FeedEntry
+from ..models import FederationSetting, FeedEntry, OutboxMessage, Peer
 from ..models.base import utcnow
+from ..models.federation import APPROVED, DELIVERY_PENDING
+from . import inbox
 from .keyring import runtime_of
 
 logger = logging.getLogger(__name__)
@@ -30,6 +38,8 @@ logger = logging.getLogger(__name__)
 TOMBSTONE_RETENTION = timedelta(days=30)
 RETENTION_FLOOR = "feed_retention_floor_seq"
 _PUBLISH_LOCK_ID = 0x636F776B  # "cowk": the PostgreSQL advisory lock serialising publishers
+#: ``session.info`` key: recipients of the items published in the open transaction (None: all).
+_HINT_RECIPIENTS = "coworknet.feed_hint_recipients"
 
 
 def publish(
@@ -62,7 +72,59 @@ def publish(
     session.execute(delete(FeedEntry).where(
         FeedEntry.object_id == object_id, same_recipient, FeedEntry.seq < entry.seq))
     session.flush()
+    _remember_hint(session, recipient)
     return entry
+
+
+def _remember_hint(session: Session, recipient: str | None) -> None:
+    recipients = session.info.setdefault(_HINT_RECIPIENTS, set())
+    recipients.add(recipient)
+    if not event.contains(session, "before_commit", _queue_hints_before_commit):
+        event.listen(session, "before_commit", _queue_hints_before_commit)
+        event.listen(session, "after_rollback", _forget_hints)
+
+
+def _forget_hints(session: Session) -> None:
+    session.info.pop(_HINT_RECIPIENTS, None)
+
+
+def _queue_hints_before_commit(session: Session) -> None:
+    recipients = session.info.pop(_HINT_RECIPIENTS, None)
+    if recipients:
+        queue_feed_hints(session, recipients)
+
+
+def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]:
+    """Queue a ``feed.hint`` for every approved peer affected by ``recipients`` (None: every
+    approved peer), at most one pending per peer; delivered after commit when the runtime says
+    so. Flushes. Returns the ids of the queued rows."""
+    runtime = runtime_of(session)
+    query = select(Peer.node_id).where(Peer.status == APPROVED)
+    if None not in recipients:
+        query = query.where(Peer.node_id.in_(recipients))
+    destinations = set(session.scalars(query))
+    if not destinations:
+        return []
+    content = {"latest_seq": latest_seq(session)}
+    pending = {row.destination: row for row in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_PENDING,
+        OutboxMessage.destination.in_(destinations)))}
+    row_ids = []
+    for destination in sorted(destinations):
+        row = pending.get(destination)
+        if row is None:
+            row = inbox.send_inbox_message(session, destination, FEED_HINT, content)
+        else:
+            row.content_json = canonical_dumps(content).decode("utf-8")
+        row_ids.append(row.id)
+    session.flush()
+    if runtime.hint_after_commit and runtime.session_factory is not None:
+        @event.listens_for(session, "after_commit", once=True)
+        def _deliver(_session: Session) -> None:
+            for row_id in row_ids:  # one thread each: a slow peer never delays the others
+                threading.Thread(target=inbox.deliver_one, args=(runtime, row_id),
+                                 daemon=True).start()
+    return row_ids
 
 
 def latest_seq(session: Session) -> int:

@@ -65,6 +65,7 @@ class FederationRuntime:
     client_retries: int = 3
     page_limit: int = 50
     pull_on_hint: bool = True
+    hint_after_commit: bool = True
     key_refetch_ms: int = DEFAULT_KEY_REFETCH_MS
     contact_email: str = ""
     session_factory: Callable[[], Session] | None = None

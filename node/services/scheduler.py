@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from federation.keys import now_ms
+from federation.messages import FEED_HINT
 
-from ..models import FederationLock, InboxReceipt, Peer
+from ..models import FederationLock, InboxReceipt, OutboxMessage, Peer
 from ..models.base import utcnow
-from ..models.federation import APPROVED, REQUESTED_BY_US
+from ..models.federation import APPROVED, DELIVERY_DONE, REQUESTED_BY_US
 from . import feed, inbox, peers, sync
 from .keyring import FederationRuntime
 from .nonces import purge_nonces
@@ -90,13 +91,16 @@ def confirm_peerings(runtime: FederationRuntime) -> int:
 
 
 def housekeeping(runtime: FederationRuntime) -> None:
-    """Purge expired nonces, old inbox receipts and tombstones past retention."""
+    """Purge expired nonces, old inbox receipts, delivered feed hints and tombstones past
+    retention."""
     assert runtime.session_factory is not None
     session = runtime.session_factory()
     try:
         purge_nonces(session, now_ms())
         session.execute(delete(InboxReceipt).where(
             InboxReceipt.received_at < utcnow() - RECEIPT_RETENTION))
+        session.execute(delete(OutboxMessage).where(
+            OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_DONE))
         feed.purge_tombstones(session)
         session.commit()
     finally:

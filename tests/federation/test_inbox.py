@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from federation.canonical import canonical_dumps
 from federation.client import INBOX_PATH
 from federation.httpsig import sign_request
-from federation.messages import REGISTRATION_REQUEST, build_inbox_message, make_object_id
+from federation.messages import FEED_HINT, REGISTRATION_REQUEST, build_inbox_message, make_object_id
 from node.models import InboxReceipt, OutboxMessage
 from node.models.federation import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
-from node.services import inbox, peers, scheduler
+from node.services import feed, inbox, peers, scheduler
 from node.services.federation_registry import FEED_HANDLERS, INBOX_HANDLERS
 
 from .helpers import EVENT, copies, counts, event_content, recording_handler
@@ -110,20 +111,64 @@ def test_deliver_now_sends_right_after_commit(live_nodes, registrations):
         assert session.scalar(select(InboxReceipt.message_type)) == REGISTRATION_REQUEST
 
 
-def test_a_feed_hint_makes_the_receiver_pull_at_once(live_nodes, monkeypatch):
-    a, b = live_nodes(2, config={"FEDERATION_PULL_ON_HINT": True})
+def wait_for(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_published_change_pokes_the_peer_which_pulls_at_once(live_nodes, monkeypatch):
+    prompt = {"FEDERATION_PULL_ON_HINT": True, "FEDERATION_HINT_AFTER_COMMIT": True}
+    a, b = live_nodes(2, config=prompt)
     live_nodes.peer(a, b)
     monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    # No sync call and no round: the commit queues a hint, delivered in the background, and
+    # b pulls when it receives it (b's own polling interval is not involved).
     a.publish(EVENT, "event/1", event_content(a.url))
+    assert wait_for(lambda: copies(b, a) == {f"{a.url}/event/1": False})
+    assert wait_for(lambda: hints(a) == [(b.url, DELIVERY_DONE, 1)])
+    a.publish(EVENT, "event/1", deleted=True)
+    assert wait_for(lambda: copies(b, a) == {f"{a.url}/event/1": True})
+
+
+def hints(node) -> list[tuple[str, str, int]]:
+    with node.session() as session:
+        rows = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.message_type == FEED_HINT).order_by(OutboxMessage.id))
+        return [(r.destination, r.status, json.loads(r.content_json)["latest_seq"])
+                for r in rows]
+
+
+def test_hints_are_debounced_per_peer_and_sent_only_to_the_affected_peers(live_nodes):
+    a, b, c = live_nodes(3)
+    live_nodes.peer(a, b)
+    live_nodes.peer(a, c)
+    (d,) = live_nodes(1, names=["unpeered"])
+    a.publish(EVENT, "event/1", event_content(a.url))
+    a.publish(EVENT, "event/2", event_content(a.url))
+    # One pending hint per approved peer, carrying the latest seq; none for d.
+    assert sorted(hints(a)) == sorted([(b.url, DELIVERY_PENDING, 2), (c.url, DELIVERY_PENDING, 2)])
+    with a.session() as session:  # a rolled-back publication queues nothing
+        feed.publish(session, item_type=EVENT, local_id="event/3", content=event_content(a.url))
+        session.rollback()
+    assert [h[2] for h in hints(a)] == [2, 2]
+    # A per-recipient item only pokes its recipient.
     with a.session() as session:
-        inbox.send_inbox_message(session, b.url, "feed.hint", {"latest_seq": 1})
+        session.execute(delete(OutboxMessage))
         session.commit()
-    assert inbox.deliver_due(a.runtime) == 1
-    for _ in range(100):
-        if copies(b, a):
-            break
-        time.sleep(0.05)
-    assert set(copies(b, a)) == {f"{a.url}/event/1"}
+    item = a.publish(EVENT, "event/4", event_content(a.url), recipient=c.url)
+    assert hints(a) == [(c.url, DELIVERY_PENDING, item["seq"])]
+    # Delivered by the round; b, which got nothing new addressed to it, gets no hint.
+    a.round()
+    with c.session() as session:
+        assert session.scalar(select(InboxReceipt.message_type)) == FEED_HINT
+    with b.session() as session:
+        assert session.scalar(select(InboxReceipt.message_type)) is None
+    assert hints(a) == []  # delivered hints are purged by the round's housekeeping
+    assert d.peer_row(a) is None
 
 
 def test_a_message_type_without_handler_is_refused_and_not_remembered(live_nodes):
