@@ -95,6 +95,19 @@ class DirectoryQuerySchema(InputSchema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
+class MemberListQuerySchema(InputSchema):
+    """The manager's member list, optionally of one status."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class LanguageFormSchema(InputSchema):
+    """The language switch of every page: the locale, and the page to go back to."""
+
+    lang = fields.String(required=True, validate=validate.OneOf(LOCALES))
+    next = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
 class StatusChangeSchema(InputSchema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES[1:]))
 

@@ -75,6 +75,18 @@ def create_member(
 # -- invitations and sign-ups -------------------------------------------------------------
 
 
+def list_members(session: Session, status: str | None = None) -> list[Member]:
+    """The space's members, by status then name; only those of ``status`` when given."""
+    query = select(Member).order_by(Member.status, Member.display_name)
+    if status is not None:
+        query = query.where(Member.status == status)
+    return list(session.scalars(query))
+
+
+def active_managers(session: Session) -> list[Member]:
+    return list(session.scalars(select(Member).where(Member.role == "manager", Member.status == "active")))
+
+
 def create_invitation(
     session: Session, *, created_by: Member, email: str | None, role: str, ttl_hours: int
 ) -> tuple[Invitation, str]:

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from ..db import db
 from ..errors import DomainError
-from ..models import Invitation, Member
+from ..models import Invitation
 from ..services import accounts, notifications
 from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
-from schemas.members import RoleChangeSchema, StatusChangeSchema
+from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChangeSchema
 
 from . import context
 from .forms import parse, simple_form
@@ -19,17 +19,12 @@ from .security import manager_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-STATUS_FILTERS = ("pending", "active", "suspended")
-
 
 @bp.route("/members")
 @manager_required
 def members():
-    status = request.args.get("status")
-    query = select(Member).order_by(Member.status, Member.display_name)
-    if status in STATUS_FILTERS:
-        query = query.where(Member.status == status)
-    return render_template("admin/members.html", members=db.session.scalars(query).all(),
+    status = parse(MemberListQuerySchema(), simple_form(request.args))["status"]
+    return render_template("admin/members.html", members=accounts.list_members(db.session, status),
                            status=status, space=context.space())
 
 

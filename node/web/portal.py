@@ -17,7 +17,7 @@ from ..models import Member
 from ..services import accounts, profiles
 from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
-from schemas.members import DirectoryQuerySchema, ProfileUpdateSchema
+from schemas.members import DirectoryQuerySchema, LanguageFormSchema, ProfileUpdateSchema
 
 from . import context
 from .forms import parse, profile_form, simple_form
@@ -43,10 +43,10 @@ def home():
 @bp.route("/lang", methods=["POST"])
 @public
 def set_language():
-    lang = request.form.get("lang")
-    if lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
-    target = request.form.get("next") or url_for("portal.home")
+    data = parse(LanguageFormSchema(), simple_form(request.form))
+    if data["lang"] in current_app.config["LANGUAGES"]:
+        session["lang"] = data["lang"]
+    target = data["next"] or url_for("portal.home")
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("portal.home")
     return redirect(target)
