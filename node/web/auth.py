@@ -7,11 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..db import db
 from ..errors import DomainError
-from ..models import Member
 from ..services import accounts, notifications
 from schemas.accounts import LoginSchema, PasswordResetRequestSchema, PasswordResetSchema, SignupSchema
 
@@ -57,6 +55,15 @@ def logout():
     return redirect(url_for("portal.home"))
 
 
+def tell_managers_of_signup() -> None:
+    """Mail the active managers that someone waits for approval (sign-up form or OpenID)."""
+    space = context.space()
+    for manager in accounts.active_managers(db.session):
+        notifications.send_signup_pending(
+            context.mail_sender(), to=manager.email, space_name=space.name, locale=manager.locale or "fr"
+        )
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @public
 def signup():
@@ -73,11 +80,7 @@ def signup():
         db.session.rollback()
         return render_template("auth/signup.html", space=space, errors=exc.fields,
                                message=_(exc.message), values=request.form), exc.status
-    managers = db.session.scalars(select(Member).where(Member.role == "manager", Member.status == "active"))
-    for manager in managers:
-        notifications.send_signup_pending(
-            context.mail_sender(), to=manager.email, space_name=space.name, locale=manager.locale or "fr"
-        )
+    tell_managers_of_signup()
     db.session.commit()
     return render_template("auth/signup_done.html", space=space)
 

@@ -14,14 +14,13 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask import session as cookie_session
 from flask_babel import gettext as _
 from joserfc.errors import JoseError
-from sqlalchemy import select
 
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
-from ..models import Member
-from ..services import notifications, oidc
+from ..services import oidc
 from . import context
 from .auth import _safe_next as safe_next
+from .auth import tell_managers_of_signup
 from .security import public, sign_in
 
 logger = logging.getLogger(__name__)
@@ -108,7 +107,7 @@ def callback():
     except DomainError as exc:
         return _refuse(_(exc.message), exc.status)
     if outcome.created:
-        _tell_managers()
+        tell_managers_of_signup()
     db.session.commit()
     try:
         oidc.check_may_sign_in(outcome.member)
@@ -117,11 +116,3 @@ def callback():
     sign_in(outcome.member)
     return redirect(next_url)
 
-
-def _tell_managers() -> None:
-    space = context.space()
-    managers = db.session.scalars(select(Member).where(Member.role == "manager", Member.status == "active"))
-    for manager in managers:
-        notifications.send_signup_pending(
-            context.mail_sender(), to=manager.email, space_name=space.name, locale=manager.locale or "fr"
-        )
