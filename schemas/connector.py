@@ -87,6 +87,12 @@ class IntroductionAskSchema(InputSchema):
     text = _text(1000, required=True)
 
 
+class DigestPreviewQuerySchema(InputSchema):
+    """The digest page previews the digest of one member (the first active one when absent)."""
+
+    member_id = fields.Integer(load_default=None, strict=True)
+
+
 class QueueStateSchema(InputSchema):
     state = fields.String(required=True, validate=validate.OneOf(QUEUE_STATES))
     note = TrimmedString(load_default="", validate=validate.Length(max=2000))

@@ -29,6 +29,7 @@ from schemas.connector import (
     NeedAnswerSchema,
     NeedCloseSchema,
     NeedCreateSchema,
+    NeedListQuerySchema,
     ReferralCreateSchema,
 )
 
@@ -55,9 +56,8 @@ def euros(cents: int | None) -> str:
 @bp.route("/needs")
 @member_required
 def needs_board():
-    status = request.args.get("status", "open")
-    return render_template("connector/needs.html", needs=needs.list_needs(
-        db.session, status=status if status in ("open", "closed") else "open"), status=status,
+    status = parse_form(NeedListQuerySchema(), query=True)["status"]
+    return render_template("connector/needs.html", needs=needs.list_needs(db.session, status=status), status=status,
         thesaurus=get_thesaurus(), subscribed=not digest.is_opted_out(db.session, g.member))
 
 

@@ -11,10 +11,10 @@ INT_FIELDS = ("member_id", "referee_id", "need_id", "quantity", "goal_members", 
               "regular_checkins")
 
 
-def parse_form(schema: Schema, checkboxes: tuple[str, ...] = ()) -> dict:
-    """The submitted form validated by ``schema``; digits become integers, blanks ``None``
-    (anything else is left for the schema to refuse)."""
-    data = simple_form(request.form, checkboxes=checkboxes)
+def parse_form(schema: Schema, checkboxes: tuple[str, ...] = (), *, query: bool = False) -> dict:
+    """The submitted form (or with ``query``, the query string) validated by ``schema``; digits
+    become integers, blanks ``None`` (anything else is left for the schema to refuse)."""
+    data = simple_form(request.args if query else request.form, checkboxes=checkboxes)
     for name in INT_FIELDS:
         if name in data:
             value = data[name].strip()

@@ -24,16 +24,19 @@ from flask_babel import gettext as _
 from schemas.connector import (
     BarterCreateSchema,
     CandidateProposeSchema,
+    DigestPreviewQuerySchema,
     DigestSettingsSchema,
     EmptySchema,
     EngagementSettingsSchema,
     EscalateSchema,
+    MonthQuerySchema,
+    QueueQuerySchema,
     QueueStateSchema,
     SiblingSchema,
 )
 
 from ..db import db
-from ..errors import N_, ValidationError
+from ..errors import N_
 from ..models.base import utcnow
 from ..services import (
     accounts,
@@ -57,8 +60,8 @@ bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
 @bp.route("/queue")
 @manager_required
 def queue():
-    state = request.args.get("state") or None
-    items = connector.list_queue(db.session, state=state if state in connector.QUEUE_STATES else None)
+    state = parse_form(QueueQuerySchema(), query=True)["state"]
+    items = connector.list_queue(db.session, state=state)
     return render_template("connector/queue.html", items=items, state=state,
                            times=connector.response_times(db.session), states=connector.QUEUE_STATES)
 
@@ -147,14 +150,8 @@ def barter_page():
 
 
 def _month_arg() -> date:
-    text = request.args.get("month", "")
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        if text:
-            raise ValidationError(N_("Give the month as YYYY-MM."), fields={"month": ["format"]}) from None
-        return utcnow().date().replace(day=1)
+    month = parse_form(MonthQuerySchema(), query=True)["month"]
+    return date.fromisoformat(f"{month}-01") if month else utcnow().date().replace(day=1)
 
 
 SEGMENT_LABELS = {"engaged": N_("engaged"), "occasional": N_("occasional"), "tenant": N_("tenant"),
@@ -251,8 +248,8 @@ def digest_page():
         flash(_("The digest setting is saved."), "success")
         return redirect(url_for("connector_admin.digest"))
     members = ledger.active_members(db.session)
-    chosen = request.args.get("member_id", "")
-    person = accounts.get_member(db.session, int(chosen)) if chosen.isdigit() else (members[0] if members else None)
+    chosen = parse_form(DigestPreviewQuerySchema(), query=True)["member_id"]
+    person = accounts.get_member(db.session, chosen) if chosen is not None else (members[0] if members else None)
     preview = None
     if person is not None:
         preview = digest.render_digest(digest.build_digest(db.session, person), space_name=context.space().name,

@@ -131,3 +131,17 @@ def test_queue_states_consent_and_response_times(portal, session, create_member,
     portal.login("cm@example.org")
     page = portal.get("/admin/connector/queue").get_data(as_text=True)
     assert "Median time to a first response" in page or "Délai médian" in page
+
+
+def test_board_queue_and_digest_queries_are_validated(portal, create_member):
+    manager = create_member("cm-queries@example.org", role="manager")
+    portal.login(manager.email)
+    assert portal.get("/connector/needs?status=closed").status_code == 200
+    assert portal.get("/connector/needs?status=archived").status_code == 422
+    assert portal.get("/admin/connector/queue?state=done").status_code == 200
+    assert portal.get("/admin/connector/queue?state=lost").status_code == 422
+    assert portal.get("/admin/connector/engagement?month=2026-02").status_code == 200
+    assert portal.get("/admin/connector/engagement?month=Feb").status_code == 422
+    assert portal.get(f"/admin/connector/digest?member_id={manager.id}").status_code == 200
+    assert portal.get("/admin/connector/digest?member_id=abc").status_code == 422
+    assert portal.get("/admin/connector/digest?member_id=999").status_code == 404
