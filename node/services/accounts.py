@@ -83,6 +83,21 @@ def list_members(session: Session, status: str | None = None) -> list[Member]:
     return list(session.scalars(query))
 
 
+def count_active_members(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Member).where(Member.status == "active"))
+
+
+def members_by_id(session: Session, member_ids) -> dict[int, Member]:
+    ids = set(member_ids)
+    return {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))} if ids else {}
+
+
+def list_open_invitations(session: Session) -> list[Invitation]:
+    """Invitations not used yet, newest first."""
+    return list(session.scalars(
+        select(Invitation).where(Invitation.used_at.is_(None)).order_by(Invitation.created_at.desc())))
+
+
 def active_managers(session: Session) -> list[Member]:
     return list(session.scalars(select(Member).where(Member.role == "manager", Member.status == "active")))
 

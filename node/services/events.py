@@ -145,6 +145,11 @@ def list_venues(session: Session, *, active_only: bool = True) -> list[Venue]:
     return list(session.scalars(query))
 
 
+def list_events_since(session: Session, since: datetime) -> list[Event]:
+    """Events (every status) ending after ``since``, by start: the manager's admin list."""
+    return list(session.scalars(select(Event).where(Event.end_at >= since).order_by(Event.start_at)))
+
+
 def create_venue(session: Session, data: dict) -> Venue:
     """Add a room of the space or an external address."""
     venue = Venue(name=data["name"], kind=data["kind"], address=data.get("address", ""),

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..db import db
 from ..errors import DomainError
-from ..models import Invitation
 from ..services import accounts, notifications
 from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
 from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChangeSchema
@@ -74,10 +72,8 @@ def invitations():
             db.session.rollback()
             flash(_(exc.message), "error")
             status = exc.status
-    pending = db.session.scalars(
-        select(Invitation).where(Invitation.used_at.is_(None)).order_by(Invitation.created_at.desc())
-    ).all()
-    return render_template("admin/invitations.html", invitations=pending, new_link=new_link), status
+    return render_template("admin/invitations.html", invitations=accounts.list_open_invitations(db.session),
+                           new_link=new_link), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -68,6 +68,8 @@ AUDIENCE_LABELS = {
     "space": lazy_gettext("Members of the space"), "network": lazy_gettext("Open to the network"),
     "public": lazy_gettext("Public"),
 }
+#: The manager's admin lists events that ended up to this long ago.
+ADMIN_PAST = timedelta(days=30)
 OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration_closes_at", "rrule")
 
 
@@ -349,7 +351,7 @@ def proposal_page(proposal_id: int):
 @member_required
 def here():
     rows = checkins.who_is_here(db.session, now(), space_tz(), include_left=True)
-    people = {m.id: m for m in db.session.query(Member).filter(Member.id.in_([r.member_id for r in rows]))}
+    people = accounts.members_by_id(db.session, (r.member_id for r in rows))
     mine = checkins.today_row(db.session, g.member.id, now(), space_tz())
     members = checkins.active_members(db.session) if g.member.is_manager else []
     return render_template("events/here.html", rows=rows, people=people, mine=mine, members=members)
@@ -389,8 +391,7 @@ def check_out():
 @bp.route("/admin")
 @manager_required
 def admin():
-    upcoming = db.session.query(Event).filter(Event.end_at >= now() - timedelta(days=30)).order_by(Event.start_at)
-    return render_template("events/admin/index.html", events=list(upcoming),
+    return render_template("events/admin/index.html", events=events.list_events_since(db.session, now() - ADMIN_PAST),
                            queue=proposals.list_proposals(db.session, open_only=True),
                            venues=events.list_venues(db.session, active_only=False))
 

@@ -9,11 +9,9 @@ from flask import (
     session, url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from ..db import db
 from ..errors import DomainError
-from ..models import Member
 from ..services import accounts, profiles
 from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
@@ -34,10 +32,7 @@ def photo_folder() -> Path:
 @public
 def home():
     space = context.space()
-    member_count = db.session.scalar(
-        select(func.count()).select_from(Member).where(Member.status == "active")
-    )
-    return render_template("home.html", space=space, member_count=member_count)
+    return render_template("home.html", space=space, member_count=accounts.count_active_members(db.session))
 
 
 @bp.route("/lang", methods=["POST"])
