@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .common import Email, InputSchema, NonBlank, PageSchema, Password, TrimmedString
+from .common import InputSchema, NonBlank, PageSchema, TrimmedString
 
 SKILL_LEVELS = ("debutant", "confirme", "expert")
 VISIBILITIES = ("space", "network_anonymous", "network_named")
