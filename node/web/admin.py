@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..db import db
-from ..errors import DomainError
-from ..services import accounts, notifications
 from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
 from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChangeSchema
 
+from ..db import db
+from ..errors import DomainError
+from ..services import accounts, notifications
 from . import context
 from .forms import parse, simple_form
 from .security import manager_required

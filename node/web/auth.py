@@ -8,11 +8,16 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from schemas.accounts import (
+    LoginSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
+    SignupSchema,
+)
+
 from ..db import db
 from ..errors import DomainError
 from ..services import accounts, notifications
-from schemas.accounts import LoginSchema, PasswordResetRequestSchema, PasswordResetSchema, SignupSchema
-
 from . import context
 from .forms import parse, simple_form
 from .security import public, sign_in, sign_out

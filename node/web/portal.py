@@ -5,18 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import (
-    Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_from_directory,
-    session, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
 )
 from flask_babel import gettext as _
+
+from schemas.members import DirectoryQuerySchema, LanguageFormSchema, ProfileUpdateSchema
 
 from ..db import db
 from ..errors import DomainError
 from ..services import accounts, profiles
 from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
-from schemas.members import DirectoryQuerySchema, LanguageFormSchema, ProfileUpdateSchema
-
 from . import context
 from .forms import parse, profile_form, simple_form
 from .security import member_required, public
