@@ -26,7 +26,7 @@ from schemas.regional import (
 from ..db import db
 from ..services import regional
 from ..services import regional_registration as remote
-from ..web.events import now
+from ..web.events import notify_change, now
 from ..web.regional import notify_local_cancelled, notify_local_offers, program_filter
 from ..web.security import MANAGER, PUBLIC
 from .base import endpoint
@@ -123,9 +123,9 @@ def create_session(regional_id: int, data: dict):
           response=SessionOutSchema, tags=TAGS)
 def update_session(session_id: int, data: dict):
     row = regional.get_session(db.session, session_id)
-    offers = regional.update_session(db.session, g.api_member, row, data, now())
+    change = regional.update_session(db.session, g.api_member, row, data, now())
     db.session.commit()
-    notify_local_offers(offers)
+    notify_change(change)
     return SessionOutSchema().dump(row)
 
 

@@ -342,22 +342,22 @@ def local_event(session: Session, row: RegionalSession) -> Event:
 
 
 def update_session(session: Session, actor: Member, row: RegionalSession, data: dict,
-                   now: datetime) -> list[Registration]:
-    """Change time, room or capacity of our session; returns the waitlist offers made.
-    (``regional_sync`` republishes it and tells remote registrants before the commit.)"""
+                   now: datetime) -> events.EventChange:
+    """Change time, room or capacity of our session; returns the waitlist offers made and, when
+    it moved, its registrants (``regional_sync`` republishes it before the commit)."""
     event = local_event(session, row)
     if event.status == "cancelled":
         raise Conflict(N_("This session is cancelled."), code="cancelled")
     # Time, room and capacity are changes of the session's one date (its seats and waitlist
     # stay with it); title and description are the event's.
     dated = {k: data[k] for k in OCCURRENCE_FIELDS if k in data}
-    offers = []
+    change = events.EventChange(event)
     if dated:
-        offers += events.update_occurrence(session, session_occurrence(event), dated, now).offers
+        change = events.update_occurrence(session, session_occurrence(event), dated, now)
     rest = {k: v for k, v in data.items() if k not in OCCURRENCE_FIELDS}
     if rest:
-        offers += events.update_event(session, actor, event, rest, now).offers
-    return offers
+        change.offers += events.update_event(session, actor, event, rest, now).offers
+    return change
 
 
 def cancel_session(session: Session, actor: Member, row: RegionalSession, now: datetime) -> list[Registration]:

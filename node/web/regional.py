@@ -35,7 +35,7 @@ from ..models import Registration
 from ..services import event_mail, events, peers, regional, regional_ical, regional_sync
 from ..services import regional_registration as remote
 from . import context
-from .events import TYPE_LABELS, base_url, form_data, now
+from .events import TYPE_LABELS, base_url, form_data, notify_change, now
 from .forms import parse
 from .security import manager_required, member_required, public
 
@@ -215,9 +215,9 @@ def add_session(regional_id: int):
 def edit_session(session_id: int):
     data = parse(SessionUpdateSchema(), form_data(request.form, optional=SESSION_OPTIONAL))
     row = regional.get_session(db.session, session_id)
-    offers = regional.update_session(db.session, g.member, row, data, now())
+    change = regional.update_session(db.session, g.member, row, data, now())
     db.session.commit()
-    notify_local_offers(offers)
+    notify_change(change)
     flash(_("The session is updated everywhere."), "success")
     return _back(regional.by_object_id(db.session, row.regional_event_object_id).id)
 
