@@ -460,12 +460,15 @@ def _text_entries(session: Session, text_query: str, where: str, params: dict, l
                   f"ORDER BY rowid DESC LIMIT {AND_SCAN}")
     elif dialect == "postgresql":
         match = " & ".join(f"{term}:*" for term in terms)
-        source = ("SELECT id FROM network_entries WHERE search_tsv @@ to_tsquery('simple', :match) "  # noqa: S608
-                  f"ORDER BY id DESC LIMIT {AND_SCAN}")
+        # The column lives on the entries: filter the capped rows themselves (no join back).
+        source = ("(SELECT * FROM network_entries WHERE search_tsv @@ to_tsquery('simple', :match) "  # noqa: S608
+                  f"ORDER BY id DESC LIMIT {AND_SCAN}) e WHERE ")
     else:  # pragma: no cover - the two supported backends
         return []
+    if dialect == "sqlite":
+        source = f"network_entries e WHERE e.id IN ({source}) AND "
     rows = _run(session, (
-        f"SELECT e.id FROM network_entries e WHERE e.id IN ({source}) AND {where} "  # noqa: S608
+        f"SELECT e.id FROM {source}{where} "  # noqa: S608
         f"ORDER BY CASE WHEN e.member_id IS NULL THEN 1 ELSE 0 END, e.id DESC LIMIT {int(limit)}"
     ), {**params, "match": match}, now)
     return [row[0] for row in rows]
