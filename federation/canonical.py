@@ -3,13 +3,16 @@
 Rules: object keys are ASCII strings sorted by code point, no insignificant whitespace,
 UTF-8 output with non-ASCII string values written literally, integers within
 ±(2**53 - 1), and no floats, NaN or Infinity. Only ``None``, ``bool``, ``int``, ``str``,
-``list`` and ``dict`` exist. Parsing is just as strict and also refuses duplicate keys.
+``list`` and ``dict`` exist. Strings must be in Unicode Normalization Form C (NFC): the same
+text has one signed form (:func:`to_nfc` normalises a value before signing). Parsing is just as
+strict and also refuses duplicate keys.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from typing import Any
 
 from federation.errors import CanonicalJsonError
@@ -34,6 +37,8 @@ def _check(value: Any, depth: int = 0) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise CanonicalJsonError("string is not valid Unicode (lone surrogate)") from exc
+        if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+            raise CanonicalJsonError("string is not in Unicode Normalization Form C")
         return
     if isinstance(value, list):
         for element in value:
@@ -50,6 +55,17 @@ def _check(value: Any, depth: int = 0) -> None:
     if isinstance(value, float):
         raise CanonicalJsonError("floats are not allowed in canonical JSON")
     raise CanonicalJsonError(f"type {type(value).__name__} is not allowed in canonical JSON")
+
+
+def to_nfc(value: Any) -> Any:
+    """``value`` with every string (values and keys) normalised to NFC, ready to be signed."""
+    if isinstance(value, str):
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
+    if isinstance(value, list | tuple):
+        return [to_nfc(element) for element in value]
+    if isinstance(value, dict):
+        return {to_nfc(key): to_nfc(element) for key, element in value.items()}
+    return value
 
 
 def canonical_dumps(obj: object) -> bytes:

@@ -13,7 +13,9 @@ import ipaddress
 import logging
 import random
 import socket
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,9 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 from marshmallow import ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from federation.canonical import canonical_dumps, canonical_loads
 from federation.errors import (
@@ -129,6 +134,43 @@ class PeerBackoff:
         )
 
 
+class _DeadlineAdapter(HTTPAdapter):
+    """An adapter that knows its open sockets, so a watchdog can cut a request whose whole
+    exchange (connect, status line, headers, body) outlives the total deadline: the read
+    timeout alone restarts at every byte, which a slow-loris peer exploits."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        registry = self.sockets
+
+        class Connection(HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                registry.add(self.sock)
+
+        class SecureConnection(HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                registry.add(self.sock)
+
+        class Pool(HTTPConnectionPool):
+            ConnectionCls = Connection
+
+        class SecurePool(HTTPSConnectionPool):
+            ConnectionCls = SecureConnection
+
+        self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": SecurePool}
+
+    def abort(self) -> None:
+        """Shut every socket of this adapter down (the blocked read then fails at once)."""
+        for sock in list(self.sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class FederationClient:
     """Signed HTTP client of one node (``node_id``, signing with ``key``)."""
 
@@ -161,6 +203,9 @@ class FederationClient:
         self.backoff_cap = backoff_cap
         self.session = session or requests.Session()
         self.session.trust_env = False
+        self._adapter = _DeadlineAdapter()
+        self.session.mount("http://", self._adapter)
+        self.session.mount("https://", self._adapter)
         self._sleep = sleep
         self._resolver = resolver
         self._rng = rng
@@ -216,7 +261,7 @@ class FederationClient:
         last_reason = "no attempt"
         for attempt in range(self.retries + 1):
             try:
-                return self._follow(method, peer, url, body)
+                return self._follow_before_deadline(method, peer, url, body)
             except _Retryable as exc:
                 last_reason = exc.reason
                 if attempt >= self.retries:
@@ -227,6 +272,29 @@ class FederationClient:
                 logger.info("peer %s: %s, retry %d in %.2fs", peer, exc.reason, attempt + 1, delay)
                 self._sleep(delay)
         raise PeerUnavailable(f"peer unavailable after {self.retries + 1} attempts: {last_reason}")
+
+    def _follow_before_deadline(self, method: str, peer: str, url: str,
+                                body: bytes) -> dict[str, Any]:
+        """One attempt, cut by a watchdog when it outlives ``total_timeout``."""
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            self._adapter.abort()
+
+        watchdog = threading.Timer(self.total_timeout, cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._follow(method, peer, url, body)
+        except (_Retryable, PeerError, requests.RequestException) as exc:
+            if expired.is_set():
+                raise _Retryable("response took too long") from exc
+            if isinstance(exc, requests.RequestException):
+                raise _Retryable(type(exc).__name__) from exc
+            raise
+        finally:
+            watchdog.cancel()
 
     def _follow(self, method: str, peer: str, url: str, body: bytes) -> dict[str, Any]:
         for _hop in range(self.max_redirects + 1):

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
-from federation.canonical import canonical_dumps, canonical_loads
+from federation.canonical import canonical_dumps, canonical_loads, to_nfc
 from federation.feed import FeedPage, build_feed_page
 from federation.messages import FEED_HINT, build_feed_item, make_object_id
 from federation.nodeid import normalize_node_id
@@ -65,7 +65,7 @@ def publish(
     session.flush()
     item = build_feed_item(owner=runtime.node_id, seq=entry.seq, item_type=item_type,
                            object_id=object_id, key=runtime.signing_key(),
-                           content=None if deleted else content, deleted=deleted)
+                           content=None if deleted else to_nfc(content), deleted=deleted)
     entry.item_json = canonical_dumps(item).decode("utf-8")
     same_recipient = (FeedEntry.recipient.is_(None) if recipient is None
                       else FeedEntry.recipient == recipient)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from federation.canonical import canonical_dumps, canonical_loads
+from federation.canonical import canonical_dumps, canonical_loads, to_nfc
 from federation.client import PeerBackoff
 from federation.errors import BadRequest, FederationError, PeerError, ReplayedNonce
 from federation.keys import now_ms
@@ -128,6 +128,7 @@ def send_inbox_message(
     idempotency key (an object id of ours; generated when None). Delivered by the scheduler,
     or right after the caller's commit when ``deliver_now``. Flushes."""
     runtime = runtime_of(session)
+    content = to_nfc(dict(content))  # the one signed form of the text (docs/PROTOCOL.md §2)
     destination = peer.node_id if isinstance(peer, Peer) else keyring.normalise_peer_url(peer)
     message_id = message_id or make_object_id(runtime.node_id,
                                                "msg/" + secrets.token_urlsafe(16))

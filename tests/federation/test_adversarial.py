@@ -12,6 +12,7 @@ import pytest
 
 from federation.canonical import canonical_dumps
 from federation.envelope import sign_object, sign_redactable
+from federation.feed import FeedPage
 from federation.httpsig import sign_request
 from federation.keys import SigningKey, now_ms
 from federation.messages import FEED_HINT, build_feed_item, build_inbox_message, make_object_id
@@ -329,6 +330,65 @@ def _origin_path(a, b, c, d):
     return a.post_raw(INBOX, body, headers), 401, "bad_signature"
 
 
+@case("request for c replayed to a, sent by a peer of both")
+def _replayed_to_another_peer(a, b, c, d):
+    body = canonical_dumps(hint(b, c))
+    headers = signed(b, c, INBOX, body)  # b's genuine request to c, captured and sent to a
+    return a.post_raw(INBOX, body, headers), 401, "destination_mismatch"
+
+
+@case("non-NFC string (decomposed e + U+0301)")
+def _non_nfc(a, b, c, d):
+    body = canonical_dumps(hint(b, a)).replace(
+        b'"latest_seq":0', b'"latest_seq":0,"note":"Cafe\xcc\x81"')
+    return post(b, a, body), 400, "bad_canonical_json"
+
+
+@case("alg HS256 field")
+def _alg_field(a, b, c, d):
+    message = hint(b, a)
+    message["alg"] = "HS256"
+    return post(b, a, canonical_dumps(message)), 400, "bad_request"
+
+
+@case("jku field pointing at a key set")
+def _jku_field(a, b, c, d):
+    message = hint(b, a)
+    message["jku"] = "http://127.0.0.1:9/keys.json"
+    return post(b, a, canonical_dumps(message)), 400, "bad_request"
+
+
+@case("embedded public key")
+def _embedded_key(a, b, c, d):
+    message = hint(b, a)
+    message["public_key"] = SigningKey.generate().public().to_b64()
+    return post(b, a, canonical_dumps(message)), 400, "bad_request"
+
+
+@case("HS256 signature keyed with the public key")
+def _hs256(a, b, c, d):
+    import hashlib
+    import hmac
+
+    message = hint(b, a)
+    key = b.runtime.signing_key()
+    unsigned = {k: v for k, v in message.items() if k != "signatures"}
+    mac = hmac.new(key.public().to_b64().encode(), canonical_dumps(unsigned), hashlib.sha256)
+    forged = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+    message["signatures"] = {b.url: {key.key_id: forged}}
+    return post(b, a, canonical_dumps(message)), 401, "bad_signature"
+
+
+@case("key id pointing to a private address")
+def _private_key_id(a, b, c, d):
+    body = canonical_dumps(hint(b, a))
+    headers = signed(b, a, INBOX, body)
+    key_id = b.runtime.signing_key().key_id
+    headers["Signature-Input"] = headers["Signature-Input"].replace(
+        f'keyid="{key_id}"', 'keyid="http://169.254.169.254/latest/meta-data"')
+    return a.post_raw(INBOX, body, headers), 401, "bad_signature"
+
+
 @case("feed cursor from the future")
 def _future_cursor(a, b, c, d):
     headers = signed(b, a, FEED, b"", method="GET", query="after=99&limit=5")
@@ -419,3 +479,100 @@ def test_hostile_peer_items_claiming_another_owner_are_not_applied(live_nodes):
         after = counts(b)
         assert after["feed_copies"] == before["feed_copies"] and copies(b, h) == {}
         assert b.peer_row(h).last_applied_seq == 0
+
+
+def test_a_page_with_too_many_items_is_refused_and_nothing_applied(live_nodes, monkeypatch):
+    """A hostile peer answers 51 genuine, signed items to a page request: the reader refuses
+    the whole page (PeerError ``peer_error``), applies nothing and keeps its cursor."""
+    a, b = live_nodes(2, names=["aix", "hostile"])
+    live_nodes.peer(a, b)
+    items = [b.publish(EVENT, f"event/{i}", event_content(b.url)) for i in range(51)]
+    from node.api import federation as federation_api
+    from node.services import feed as feed_service
+
+    class HostileFeed:
+        def __getattr__(self, name):
+            return getattr(feed_service, name)
+
+        @staticmethod
+        def feed_page(session, reader, after, limit):
+            return FeedPage(items=tuple(items), next_after=items[-1]["seq"], has_more=False)
+
+    monkeypatch.setattr(federation_api, "feed", HostileFeed())
+    before = counts(a)
+    (result,) = a.sync()
+    assert result.error == "peer_error" and result.applied == 0
+    assert counts(a)["feed_copies"] == before["feed_copies"] and copies(a, b) == {}
+    assert a.peer_row(b).last_applied_seq == 0
+    assert a.peer_row(b).last_error == "peer_error: peer sent a malformed feed page"
+
+
+class _Dribbler:
+    """A loopback server that accepts, then sends one byte of a never-ending answer every
+    ``interval`` seconds: each read succeeds within the read timeout, the whole never ends."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import socket
+        import threading
+
+        self.interval = interval
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._dribble, args=(conn,), daemon=True).start()
+
+    def _dribble(self, conn) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 900000\r\n\r\n"
+        payload = head + b'{"x":"' + b"a" * 899_990
+        try:
+            conn.recv(65536)
+            for byte in payload:
+                if self.stopped.wait(self.interval):
+                    break
+                conn.sendall(bytes([byte]))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_slow_loris_peer_is_cut_by_the_total_timeout(phase):
+    """The read timeout alone never fires against a byte every 0.2 s; the client's total
+    deadline does, in the status line/headers as in the body."""
+    from federation.client import FederationClient
+    from federation.errors import FederationError
+
+    # "body": the head arrives in a few ms, then the 900 kB body would take minutes.
+    server = _Dribbler(interval=0.2 if phase == "headers" else 0.0005)
+    url = f"http://127.0.0.1:{server.port}"
+    client = FederationClient("http://127.0.0.1:1", SigningKey.generate(),
+                              allow_loopback_peers=[url], timeout=(1, 1), retries=0,
+                              total_timeout=1.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FederationError) as refused:
+            client.fetch_node_document(url)
+    finally:
+        elapsed = time.monotonic() - started
+        client.close()
+        server.close()
+    assert refused.value.code == "peer_unavailable"
+    assert refused.value.message.endswith("response took too long")
+    assert 1.4 < elapsed < 4, elapsed

@@ -1,6 +1,6 @@
 import pytest
 
-from federation.canonical import MAX_SAFE_INTEGER, canonical_dumps, canonical_loads
+from federation.canonical import MAX_SAFE_INTEGER, canonical_dumps, canonical_loads, to_nfc
 from federation.errors import CanonicalJsonError
 
 
@@ -25,7 +25,8 @@ def test_control_characters_are_escaped():
 
 @pytest.mark.parametrize(
     "value",
-    [1.5, float("nan"), float("inf"), 2**53, -(2**53), {"é": 1}, {1: "x"}, (1, 2), b"x", "\ud800"],
+    [1.5, float("nan"), float("inf"), 2**53, -(2**53), {"é": 1}, {1: "x"}, (1, 2), b"x", "\ud800",
+     "Cafe\u0301", {"a": ["\u212b"]}],
 )
 def test_dumps_rejects(value):
     with pytest.raises(CanonicalJsonError):
@@ -54,6 +55,8 @@ def test_integer_bounds_are_inclusive():
         b'{"a":"\xff"}',
         b'\xef\xbb\xbf{"a":1}',
         b'{"a":"\\ud800"}',
+        b'{"a":"Cafe\xcc\x81"}',
+        b'{"a":"Cafe\\u0301"}',
         b'{"a":1',
         b"[" * 10000 + b"]" * 10000,
     ],
@@ -70,3 +73,13 @@ def test_loads_rejects_non_bytes():
 
 def test_unicode_escapes_are_normalised():
     assert canonical_dumps(canonical_loads(b'{"a":"\\u00e9"}')) == '{"a":"é"}'.encode()
+
+
+def test_strings_must_be_nfc_known_answer():
+    # "Café" composed (U+00E9) is the one canonical form; decomposed (e + U+0301) is refused.
+    composed = to_nfc({"name": "Cafe\u0301", "list": ["\u212b"], "n": 1})
+    assert composed == {"name": "Caf\u00e9", "list": ["\u00c5"], "n": 1}
+    assert canonical_dumps(composed) == b'{"list":["\xc3\x85"],"n":1,"name":"Caf\xc3\xa9"}'
+    assert canonical_dumps(composed).hex() == (
+        "7b226c697374223a5b22c385225d2c226e223a312c226e616d65223a22436166c3a9227d")
+    assert canonical_loads('{"a":"Café"}'.encode()) == {"a": "Café"}
