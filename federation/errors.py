@@ -81,6 +81,13 @@ class PayloadTooLarge(FederationError):
     http_status = 413
 
 
+class RateLimited(FederationError):
+    """Too many requests of this kind from this source (or from everyone) in the window."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
 class PeerUnavailable(FederationError):
     """Raised by the client when a peer cannot be reached or keeps failing."""
 

@@ -20,7 +20,7 @@ from federation.messages import FEED_HINT
 from federation.nodeid import normalize_node_id
 
 from ..db import EXTENSION_KEY, db
-from ..services import feed, inbox, keyring, peers, scheduler
+from ..services import feed, inbox, keyring, peers, rate_limits, scheduler
 from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from ..web.security import public
 
@@ -84,6 +84,13 @@ def node_document():
 @bp.route("/federation/v1/peering", methods=["POST"])
 @public
 def peering():
+    config = current_app.config
+    rate_limits.check_peering_rate(
+        db.session, request.remote_addr or "unknown",
+        per_source=rate_limits.Limit(int(config.get("FEDERATION_PEERING_RATE_PER_ADDRESS", 10)),
+                                     600_000),
+        overall=rate_limits.Limit(int(config.get("FEDERATION_PEERING_RATE_GLOBAL", 100)),
+                                  600_000))
     answer = peers.receive_peering_request(db.session, runtime(), _incoming())
     db.session.commit()
     return jsonify(answer), 202

@@ -19,6 +19,7 @@ from .federation import (
     NodeKey,
     OutboxMessage,
     Peer,
+    RateLimitBucket,
     SeenNonce,
 )
 from .member import Member, MemberLanguage, MemberSkill
@@ -47,6 +48,7 @@ __all__ = [
     "SiblingNode",
     "FederationLock",
     "FederationSetting",
+    "RateLimitBucket",
     "FeedCopy",
     "FeedEntry",
     "InboxReceipt",

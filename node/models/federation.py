@@ -199,3 +199,14 @@ class FederationSetting(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RateLimitBucket(Base):
+    """A fixed-window request counter shared by every worker (e.g. peering requests per
+    source address, and for everyone): ``count`` requests since ``window_start_ms``."""
+
+    __tablename__ = "federation_rate_limits"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from federation.keys import now_ms
 from federation.messages import FEED_HINT
 
-from ..models import FederationLock, InboxReceipt, OutboxMessage, Peer
+from ..models import FederationLock, InboxReceipt, OutboxMessage, Peer, RateLimitBucket
 from ..models.base import utcnow
 from ..models.federation import APPROVED, DELIVERY_DONE, REQUESTED_BY_US
 from . import feed, inbox, peers, sync
@@ -101,6 +101,8 @@ def housekeeping(runtime: FederationRuntime) -> None:
             InboxReceipt.received_at < utcnow() - RECEIPT_RETENTION))
         session.execute(delete(OutboxMessage).where(
             OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_DONE))
+        session.execute(delete(RateLimitBucket).where(
+            RateLimitBucket.window_start_ms < now_ms() - 86_400_000))
         feed.purge_tombstones(session)
         session.commit()
     finally:

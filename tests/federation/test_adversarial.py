@@ -576,3 +576,29 @@ def test_a_slow_loris_peer_is_cut_by_the_total_timeout(phase):
     assert refused.value.code == "peer_unavailable"
     assert refused.value.message.endswith("response took too long")
     assert 1.4 < elapsed < 4, elapsed
+
+
+def peering_attempt(node) -> tuple[int, str, str]:
+    response = node.post_raw("/federation/v1/peering", b'{"hello":"x"}',
+                             {"Content-Type": "application/json"})
+    error = response.json()["error"]
+    return response.status_code, error["code"], error["message"]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"FEDERATION_PEERING_RATE_PER_ADDRESS": 2, "FEDERATION_PEERING_RATE_GLOBAL": 50},
+     "too many peering requests from this address; try again later"),
+    ({"FEDERATION_PEERING_RATE_PER_ADDRESS": 50, "FEDERATION_PEERING_RATE_GLOBAL": 2},
+     "too many peering requests; try again later"),
+])
+def test_peering_requests_are_rate_limited_per_address_and_globally(live_nodes, setting, message):
+    (a,) = live_nodes(1, config=setting)
+    twin = a.twin()  # another worker on the same database shares the counters
+    before = counts(a)
+    assert peering_attempt(a)[:2] == (401, "bad_signature")
+    response = twin.test_client().post("/federation/v1/peering", data=b"{}",
+                                       content_type="application/json",
+                                       environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.status_code == 401
+    assert peering_attempt(a) == (429, "rate_limited", message)
+    assert counts(a) == before
