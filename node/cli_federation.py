@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
 import click
 from flask import Flask
@@ -121,16 +123,21 @@ def sync_command(once: bool, interval: float, force: bool) -> None:
         click.echo(f"Federation rounds every {interval:.0f} s; Ctrl+C to stop.")
         scheduler.run_forever(runtime, interval)
         return
-    pulled: dict[str, int] = {}
+    bars: dict[str, Any] = {}
 
     def progress(peer: str, count: int) -> None:
-        # A running count per peer, redrawn in place: the feed's length is not known ahead.
-        pulled[peer] = pulled.get(peer, 0) + count
-        click.echo(f"\r{peer}: {pulled[peer]} items pulled", nl=False, err=True)
+        # One progress bar per peer (the feed's length is not known ahead: the bar pulses and
+        # shows the running count of items pulled; on a terminal only, else just its label).
+        if peer not in bars:
+            for bar in bars.values():
+                bar.render_finish()
+            bars[peer] = click.progressbar((n for n in ()), label=f"Pulling {peer}", show_pos=True,
+                                           show_eta=False, file=sys.stderr)
+        bars[peer].update(count)
 
     report = scheduler.run_round(runtime, force=force, progress=progress)
-    if pulled:
-        click.echo("", err=True)
+    for bar in bars.values():
+        bar.render_finish()
     if not report.ran:
         click.echo("Another process is running a round.")
         return

@@ -87,6 +87,7 @@ def test_cli_peer_sync_and_keys(live_nodes, monkeypatch):
     result = runner.invoke(main, ["sync", "--once"], env=env_b)
     assert result.exit_code == 0, result.output
     assert f"{a.url}: ok, 1 applied, cursor 1" in result.output
+    assert f"Pulling {a.url}" in result.output  # the progress bar's label (no terminal here)
     assert set(copies(b, a)) == {f"{a.url}/event/1"}
 
     old = a.runtime.signing_key().key_id
