@@ -44,7 +44,7 @@ def test_init_creates_a_complete_instance(tmp_path, monkeypatch):
     monkeypatch.setenv("COWORKNET_ARGON2_TIME_COST", "1")
     runner = CliRunner()
     result = runner.invoke(main, ["init", "--name", "L'Atelier Partagé", "--city", "Aix-en-Provence",
-                                  "--url", "http://127.0.0.1:5102/"])
+                                  "--url", "http://127.0.0.1:5002/"])
     assert result.exit_code == 0, result.output
     assert (instance / "coworknet.toml").stat().st_mode & 0o077 == 0
     assert (instance / "node_key.pem").exists()
@@ -57,7 +57,7 @@ def test_init_creates_a_complete_instance(tmp_path, monkeypatch):
     # init is idempotent and keeps the secret.
     secret = app.config["SECRET_KEY"]
     assert runner.invoke(main, ["init", "--name", "L'Atelier Partagé", "--city", "Aix",
-                                "--url", "http://127.0.0.1:5102"]).exit_code == 0
+                                "--url", "http://127.0.0.1:5002"]).exit_code == 0
     assert create_app().config["SECRET_KEY"] == secret
 
 

@@ -310,7 +310,7 @@ def _members(demo: dict):
 def test_demo_spaces(demo: dict) -> None:
     assert demo["member_password"] == "demo-member-pass"  # noqa: S105 - public demo data
     spaces = demo["spaces"]
-    assert [s["port"] for s in spaces] == [5101, 5102, 5103]
+    assert [s["port"] for s in spaces] == [5001, 5002, 5003]
     assert [s["city"] for s in spaces][:2] == ["Marseille", "Aix-en-Provence"]
     assert 28 <= len(spaces[0]["members"]) <= 32
     assert all(13 <= len(s["members"]) <= 17 for s in spaces[1:])
