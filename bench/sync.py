@@ -1,4 +1,5 @@
-"""``python -m bench sync [--entries 100000] [--changes 10]``: federation sync throughput.
+"""``python -m bench sync [--entries 100000] [--changes 10] [--transport-only] [--quick]``:
+federation sync throughput (100 000 entries is the documented size; ``--quick`` is a smoke run).
 
 In one run: the raw Ed25519 verify rate of this machine (the baseline), then the end-to-end
 initial sync of ``--entries`` signed directory entries from node A to node B — two real nodes
@@ -84,7 +85,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--changes", type=int, default=10)
     parser.add_argument("--transport-only", action="store_true",
                         help="measure without the feature areas' directory handler")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run (60 entries, 3 changes) for the test suite")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.entries, args.changes = 60, 3
     if args.transport_only:
         FEED_HANDLERS.pop(DIRECTORY_ENTRY, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

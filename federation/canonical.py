@@ -68,9 +68,13 @@ def to_nfc(value: Any) -> Any:
     return value
 
 
-def canonical_dumps(obj: object) -> bytes:
-    """Encode ``obj`` as canonical JSON bytes or raise :class:`CanonicalJsonError`."""
-    _check(obj)
+def canonical_dumps(obj: object, *, checked: bool = False) -> bytes:
+    """Encode ``obj`` as canonical JSON bytes or raise :class:`CanonicalJsonError`.
+
+    ``checked``: the value (or the value it is part of) already passed these checks in this
+    call chain (e.g. a part of an item just encoded); the hot verify path skips the walk."""
+    if not checked:
+        _check(obj)
     return json.dumps(
         obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")

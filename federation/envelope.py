@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -106,10 +107,11 @@ def verify_object(
     return verified
 
 
-def content_hash(obj: Mapping[str, Any]) -> str:
+def content_hash(obj: Mapping[str, Any], *, checked: bool = False) -> str:
     """``sha256:`` + base64url SHA-256 of the object without signatures, unsigned and hashes."""
     body = {k: v for k, v in _signable(obj).items() if k != "hashes"}
-    return "sha256:" + b64url_encode(hashlib.sha256(canonical_dumps(body)).digest())
+    return "sha256:" + b64url_encode(hashlib.sha256(canonical_dumps(body, checked=checked))
+                                     .digest())
 
 
 def redact(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,22 +142,27 @@ def verify_redactable(
     expected_signer: str,
     lookup_key: KeyLookup,
     at_ts_ms: int,
+    *,
+    checked: bool = False,
 ) -> dict[str, Any]:
     """Verify a redactable object, full or redacted; return the verified object.
 
     The signature covers the skeleton; a full object must also match its content hash,
-    otherwise someone changed the content (BadSignature).
+    otherwise someone changed the content (BadSignature). ``checked``: ``obj`` already passed
+    the canonical JSON checks (the caller encoded it), so its parts are not walked again.
     """
     hashes = obj.get("hashes")
     if not isinstance(hashes, dict) or not isinstance(hashes.get("sha256"), str):
         raise BadSignature("object has no content hash")
-    data = canonical_dumps(_skeleton(obj))
+    data = canonical_dumps(_skeleton(obj), checked=checked)
     _check_signatures(obj, data, expected_signer, lookup_key, at_ts_ms)
     if is_redacted(obj):
         verified = canonical_loads(data)
     else:
-        if content_hash(obj) != hashes["sha256"]:
+        if content_hash(obj, checked=checked) != hashes["sha256"]:
             raise BadSignature("content does not match the signed content hash")
-        verified = canonical_loads(canonical_dumps(_signable(obj)))
+        signed = canonical_dumps(_signable(obj), checked=checked)
+        # A fresh copy of exactly what was verified; bytes we just encoded need no strict parse.
+        verified = json.loads(signed) if checked else canonical_loads(signed)
     assert isinstance(verified, dict)
     return verified

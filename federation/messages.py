@@ -141,6 +141,8 @@ class FeedItem:
     content: dict[str, Any] | None
     is_redacted: bool
     raw: dict[str, Any]
+    #: ``raw`` as canonical JSON (encoded once while verifying; store it as is).
+    raw_json: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,8 @@ def verify_feed_item(
     peer = normalize_node_id(peer_node_id)
     if not isinstance(item, Mapping):
         raise BadRequest("feed item must be an object")
-    if len(canonical_dumps(dict(item))) > MAX_ITEM_BYTES:
+    raw_json = canonical_dumps(dict(item))  # the one full canonical check of the item
+    if len(raw_json) > MAX_ITEM_BYTES:
         raise PayloadTooLarge("feed item exceeds 64 KiB")
     _check_shape(FeedItemSchema, item, "feed item")
     if item["owner"] != peer:
@@ -217,7 +220,7 @@ def verify_feed_item(
     now = _now_ms() if now_ms is None else now_ms
     if item["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
         raise BadRequest("feed item is dated in the future")
-    verified = verify_redactable(item, peer, lookup_key, item["origin_ts"])
+    verified = verify_redactable(item, peer, lookup_key, item["origin_ts"], checked=True)
     redacted = is_redacted(item)
     content = verified.get("content")
     if not redacted:
@@ -237,6 +240,7 @@ def verify_feed_item(
         content=None if redacted or verified["deleted"] else content,
         is_redacted=redacted,
         raw=dict(item),
+        raw_json=raw_json,
     )
 
 

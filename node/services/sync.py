@@ -85,7 +85,8 @@ def apply_item(session: Session, peer: Peer, item: FeedItem,
         known[item.id] = copy
     copy.item_type, copy.seq, copy.is_deleted = item.type, item.seq, item.deleted
     # A tombstone keeps nothing of the object: the copy is purged for real.
-    copy.item_json = None if item.deleted else canonical_dumps(item.raw).decode("utf-8")
+    copy.item_json = None if item.deleted else (
+        item.raw_json or canonical_dumps(item.raw)).decode("utf-8")
     copy.updated_at = utcnow()
     handler = FEED_HANDLERS.get(item.type)
     if handler is not None:

@@ -8,6 +8,6 @@ from bench import sync as bench_sync
 
 def test_bench_sync_runs_end_to_end(capsys):
     assert BENCHMARKS["sync"] == "bench.sync"
-    assert bench_sync.main(["--entries", "60", "--changes", "3"]) == 0
+    assert bench_sync.main(["--quick"]) == 0
     output = capsys.readouterr().out
     assert "initial sync: 60 entries" in output and "incremental sync of 3 changes" in output
