@@ -107,10 +107,10 @@ def _transaction_locality(session: Session) -> Locality:
     """:func:`our_locality`, read once per transaction (a sync page applies many items)."""
     transaction = session.get_transaction()
     cached = session.info.get(LOCALITY_INFO_KEY)
-    if cached is not None and cached[0] is transaction:
+    if transaction is not None and cached is not None and cached[0] is transaction:
         return cached[1]
     locality = our_locality(session)
-    session.info[LOCALITY_INFO_KEY] = (transaction, locality)
+    session.info[LOCALITY_INFO_KEY] = (session.get_transaction(), locality)
     return locality
 
 
