@@ -28,7 +28,9 @@ Publishing and sending (re-exported here for the feature areas):
 - ``publish(session, *, item_type, local_id, content=None, deleted=False, recipient=None)``
   appends a signed feed item for our object ``local_id`` (``recipient`` None: every approved
   peer; a node id: only that peer, e.g. per-peer pseudonymous directory entries). It flushes;
-  commit it in the same transaction as the change it describes.
+  commit it in the same transaction as the change it describes. That commit also queues a
+  ``feed.hint`` to the affected approved peers (one pending per peer), sent right after
+  commit, so they pull without waiting for their polling interval.
 - ``send_inbox_message(session, peer, message_type, content, message_id=None, *,
   deliver_now=False)`` queues an addressed message; it is signed and delivered with retries by
   the scheduler, or right after commit with ``deliver_now``.
