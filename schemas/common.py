@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 __all__ = ["Email", "ErrorSchema", "InputSchema", "Password", "ValidationError"]
@@ -15,9 +17,12 @@ class InputSchema(Schema):
 
 
 class TrimmedString(fields.String):
+    """Text as people type it: surrounding blanks removed, Unicode in NFC form (a decomposed
+    "é" from some keyboards becomes the composed one, so search and signing see one spelling)."""
+
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
-        return result.strip()
+        return unicodedata.normalize("NFC", result.strip())
 
 
 class Email(fields.Email):

@@ -119,3 +119,13 @@ def test_api_unknown_field_names_the_field(client, create_member, api_token):
     response = client.patch("/api/v1/me", json={"nickname": "x"}, headers=api_token(member))
     assert response.status_code == 422
     assert "nickname" in response.json["error"]["fields"]
+
+
+def test_decomposed_accents_are_stored_composed(client, create_member, api_token, session):
+    member = create_member()
+    decomposed = "He\u0301le\u0300ne"  # "Hélène" typed with combining accents
+    response = client.patch("/api/v1/me", json={"display_name": decomposed, "headline": "Traduc\u0327trice"},
+                            headers=api_token(member))
+    assert response.status_code == 200
+    session.expire_all()
+    assert session.get(Member, member.id).display_name == "Hélène"
