@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from federation.canonical import canonical_dumps
+from federation.canonical import canonical_dumps, to_nfc
 from federation.pseudonyms import current_epoch, pseudonym
 
 from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
@@ -218,7 +218,7 @@ def draft_entries(session: Session, k: int = 3, thesaurus: Thesaurus | None = No
 
 def _content_hash(content: dict) -> str:
     stable = {k: v for k, v in content.items() if k != "lease_until_ts"}
-    return hashlib.sha256(canonical_dumps(stable)).hexdigest()
+    return hashlib.sha256(canonical_dumps(to_nfc(stable))).hexdigest()
 
 
 @dataclass

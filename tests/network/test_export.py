@@ -236,3 +236,17 @@ def test_an_erased_account_is_tombstoned_everywhere(session, create_member, appr
         assert len([i for i in directory_items(session, peer) if i["deleted"]]) == 1
         assert len(live_contents(session, peer)) == 3
     assert session.scalar(select(DirectoryExport).where(DirectoryExport.member_id.is_(None))) is None
+
+
+def test_decomposed_accents_in_stored_names_are_exported_in_nfc(session, create_member,
+                                                                approved_peers, settings):
+    """Text stored before input was normalised (or by a script) must not break signing."""
+    approved_peers(B)
+    accountants(create_member, 2)
+    member = create_member("nfd@example.org", skills=[("comptable", "confirme")],
+                           visibility="network_named")
+    member.display_name = "He\u0301le\u0300ne"  # combining accents, as some keyboards send them
+    session.commit()
+    sync_exports(session, settings)
+    named = [c for c in live_contents(session, B) if c["named"]]
+    assert [c["display_name"] for c in named] == ["Hélène"]
