@@ -20,7 +20,7 @@ from node.models import Base
 from node.services import accounts, profiles
 
 PG_URL = os.environ.get("COWORKNET_TEST_DATABASE_URL", "")
-MEMBER_PASSWORD = "correct horse battery"
+MEMBER_PASSWORD = "correct horse battery"  # noqa: S105 - test fixture
 
 # Low-cost Argon2 parameters keep the suite fast; production uses the defaults.
 TEST_SETTINGS = {

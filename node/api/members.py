@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, url_for
 
+from schemas.accounts import (
+    ApiTokenCreatedSchema,
+    ApiTokenCreateSchema,
+    ApiTokenOutSchema,
+    InvitationCreateSchema,
+    InvitationOutSchema,
+    SpaceOutSchema,
+)
+from schemas.members import (
+    AdminMemberUpdateSchema,
+    DirectoryQuerySchema,
+    MemberAdminSchema,
+    MemberOutSchema,
+    MemberPageSchema,
+    MemberSelfSchema,
+    ProfileUpdateSchema,
+)
+
 from ..db import db
 from ..errors import N_, NotFound
 from ..services import accounts, profiles
@@ -11,15 +29,6 @@ from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
 from ..web import context
 from ..web.security import MANAGER, PUBLIC
-from schemas.accounts import (
-    ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenOutSchema, InvitationCreateSchema,
-    InvitationOutSchema, SpaceOutSchema,
-)
-from schemas.members import (
-    AdminMemberUpdateSchema, DirectoryQuerySchema, MemberAdminSchema, MemberOutSchema,
-    MemberPageSchema, MemberSelfSchema, ProfileUpdateSchema,
-)
-
 from .base import endpoint
 
 bp = Blueprint("api_members", __name__, url_prefix="/api/v1")

@@ -3,18 +3,34 @@
 from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
 from .base import Base
 from .connector import (
-    BarterEntry, Candidate, ConnectorSettings, DigestOptOut, NetworkAnswer, Need, NeedAnswer,
-    PeerStats, QueueItem, Referral, SiblingNode,
+    BarterEntry,
+    Candidate,
+    ConnectorSettings,
+    DigestOptOut,
+    Need,
+    NeedAnswer,
+    NetworkAnswer,
+    PeerStats,
+    QueueItem,
+    Referral,
+    SiblingNode,
 )
 from .event import (
-    CalendarFeedToken, CheckIn, Event, EventHost, EventOccurrence, EventVenueRotation, Registration,
-    Venue, WorkshopProposal,
+    CalendarFeedToken,
+    CheckIn,
+    Event,
+    EventHost,
+    EventOccurrence,
+    EventVenueRotation,
+    Registration,
+    Venue,
+    WorkshopProposal,
 )
 from .federation import (
-    FeedCopy,
-    FeedEntry,
     FederationLock,
     FederationSetting,
+    FeedCopy,
+    FeedEntry,
     InboxReceipt,
     NodeKey,
     OutboxMessage,
@@ -24,11 +40,19 @@ from .federation import (
 )
 from .member import Member, MemberLanguage, MemberSkill
 from .network import (
-    DirectoryExport, Introduction, NetworkEntry, NetworkEntryConcept, NetworkPreference,
+    DirectoryExport,
+    Introduction,
+    NetworkEntry,
+    NetworkEntryConcept,
+    NetworkPreference,
 )
 from .oidc import OidcIdentity
 from .regional import (
-    RegionalEvent, RegionalParticipant, RegionalReportCount, RegionalSession, RemoteRegistration,
+    RegionalEvent,
+    RegionalParticipant,
+    RegionalReportCount,
+    RegionalSession,
+    RemoteRegistration,
 )
 from .space import Space
 

@@ -274,7 +274,7 @@ def reset_password(session: Session, passwords: Passwords, token: str, new_passw
 
 # -- personal access tokens ----------------------------------------------------------------
 
-API_TOKEN_PREFIX = "cwn_"
+API_TOKEN_PREFIX = "cwn_"  # noqa: S105 - a public prefix, not a secret
 
 
 def create_api_token(session: Session, member: Member, name: str) -> tuple[ApiToken, str]:

@@ -6,7 +6,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 
-
 class Passwords:
     def __init__(self, time_cost: int = 3, memory_cost: int = 64 * 1024, parallelism: int = 2):
         self._hasher = PasswordHasher(

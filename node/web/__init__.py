@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
-from . import account, admin, auth, connector, context, events, network, oidc, peers, portal, regional
+from . import (
+    account,
+    admin,
+    auth,
+    connector,
+    context,
+    events,
+    network,
+    oidc,
+    peers,
+    portal,
+    regional,
+)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from schemas.accounts import ApiTokenCreateSchema, PasswordChangeSchema
+
 from ..db import db
 from ..errors import DomainError
 from ..services import accounts
-from schemas.accounts import ApiTokenCreateSchema, PasswordChangeSchema
-
 from . import context
 from .forms import parse, simple_form
 from .security import member_required, sign_in

@@ -12,7 +12,6 @@ from alembic import op
 
 import node.models.base
 
-
 revision = '0002_federation'
 down_revision = '0001_foundation'
 branch_labels = None

@@ -12,7 +12,6 @@ from alembic import op
 
 import node.models.base
 
-
 revision = '0004_network'
 down_revision = '0001_foundation'
 branch_labels = None
