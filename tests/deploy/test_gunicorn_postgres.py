@@ -76,6 +76,10 @@ PROXY = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
 
 
 def test_gunicorn_runs_several_workers_on_postgres(server):
+    # The first answer can come from the first worker while the others are still forking.
+    deadline = time.monotonic() + 30
+    while len(worker_pids(server["pid"])) < WORKERS and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(worker_pids(server["pid"])) == WORKERS
     space = requests.get(server["base"] + "/api/v1/space", timeout=5).json()
     assert space["name"] == "La Coque Bleue"
