@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import (
     Blueprint,
@@ -110,8 +111,21 @@ def edit_profile():
             profiles.remove_photo(db.session, g.member, photo_folder())
     except DomainError as exc:
         db.session.rollback()
-        return render_template("profile_edit.html", person=g.member, thesaurus=thesaurus,
-                               errors=exc.fields, message=_(exc.message)), exc.status
+        return render_template("profile_edit.html", person=_as_typed(g.member, request.form),
+                               thesaurus=thesaurus, errors=exc.fields, message=_(exc.message)), exc.status
     db.session.commit()
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("portal.member", member_id=g.member.id))
+
+
+def _as_typed(member, form) -> SimpleNamespace:
+    """The profile as the member just typed it, so a rejected form loses none of their input."""
+    typed = profile_form(form)
+    values = {name: getattr(member, name) for name in (
+        "id", "display_name", "headline", "bio", "trade_id", "visibility", "locale", "photo_filename")}
+    values.update({k: v for k, v in typed.items() if k in values and isinstance(v, str | None)})
+    values["skills"] = [SimpleNamespace(label=s["label"], level=s["level"]) for s in typed["skills"]]
+    values["language_codes"] = list(typed["languages"])
+    for flag in ("open_to_help", "open_to_paid", "open_to_barter"):
+        values[flag] = typed[flag]
+    return SimpleNamespace(**values)

@@ -129,3 +129,14 @@ def test_decomposed_accents_are_stored_composed(client, create_member, api_token
     assert response.status_code == 200
     session.expire_all()
     assert session.get(Member, member.id).display_name == "Hélène"
+
+
+def test_a_rejected_profile_form_keeps_what_was_typed(portal, create_member):
+    create_member("helene@example.org", display_name="Hélène")
+    portal.login("helene@example.org")
+    form = _profile_form(visibility="everyone", headline="Interprète de conférence",
+                         skill_label=["Sous-titrage", "", "", ""])
+    response = portal.post("/profile", form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Interprète de conférence"' in page and 'value="Sous-titrage"' in page
