@@ -35,30 +35,46 @@ def format_local(moment, tz_name: str) -> str:
     return format_datetime(local, _("EEEE d MMMM y 'at' HH:mm"), rebase=False)
 
 
+def _mail_registrants(session: Session, sender: MailSender, registrations: Iterable[Registration],
+                      default_locale: str, compose) -> int:
+    """Mail each of our own registrants ``compose(registration) -> (subject, body)``, written
+    in their language; returns how many were mailed."""
+    sent = 0
+    for registration in registrations:
+        if not _mailed_here(registration):
+            continue
+        with force_locale(_locale(session, registration, default_locale)):
+            subject, body = compose(registration)
+            sender.send(Mail(to=registration.email, subject=subject, body=body))
+        sent += 1
+    return sent
+
+
+def _when(registration: Registration) -> str:
+    return format_local(registration.occurrence.start_at, registration.event.timezone)
+
+
+def _occurrence_link(base_url: str, registration: Registration) -> str:
+    return f"{base_url.rstrip('/')}/events/{registration.event.id}#occurrence-{registration.occurrence.id}"
+
+
 def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registration], *,
                   base_url: str, default_locale: str = "fr") -> int:
     """Tell each waitlisted person a seat is theirs if they confirm before the deadline."""
-    sent = 0
-    for registration in offers:
-        if not _mailed_here(registration):
-            continue
-        event, occurrence = registration.event, registration.occurrence
-        link = f"{base_url.rstrip('/')}/events/{event.id}#occurrence-{occurrence.id}"
-        with force_locale(_locale(session, registration, default_locale)):
-            sender.send(Mail(
-                to=registration.email,
-                subject=_("A seat is free for you: %(title)s", title=event.title),
-                body=_(
-                    "Hello %(name)s,\n\nA seat freed up for « %(title)s » on %(when)s.\n"
-                    "It is yours if you confirm before %(deadline)s:\n%(link)s\n\n"
-                    "After that, the seat goes to the next person on the waitlist.\n",
-                    name=registration.display_name, title=event.title,
-                    when=format_local(occurrence.start_at, event.timezone),
-                    deadline=format_local(registration.offer_expires_at, event.timezone),
-                    link=link,
-                ),
-            ))
-        sent += 1
+
+    def compose(registration: Registration) -> tuple[str, str]:
+        event = registration.event
+        return (
+            _("A seat is free for you: %(title)s", title=event.title),
+            _("Hello %(name)s,\n\nA seat freed up for « %(title)s » on %(when)s.\n"
+              "It is yours if you confirm before %(deadline)s:\n%(link)s\n\n"
+              "After that, the seat goes to the next person on the waitlist.\n",
+              name=registration.display_name, title=event.title, when=_when(registration),
+              deadline=format_local(registration.offer_expires_at, event.timezone),
+              link=_occurrence_link(base_url, registration)),
+        )
+
+    sent = _mail_registrants(session, sender, offers, default_locale, compose)
     logger.info("%d seat offer(s) mailed", sent)
     return sent
 
@@ -66,39 +82,35 @@ def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registr
 def notify_cancelled(session: Session, sender: MailSender, registrations: Iterable[Registration], *,
                      base_url: str, default_locale: str = "fr") -> None:
     """Tell the people registered that the event is cancelled."""
-    for registration in registrations:
-        if not _mailed_here(registration):
-            continue
-        event, occurrence = registration.event, registration.occurrence
-        link = f"{base_url.rstrip('/')}/events/{event.id}"
-        with force_locale(_locale(session, registration, default_locale)):
-            sender.send(Mail(
-                to=registration.email,
-                subject=_("Cancelled: %(title)s", title=event.title),
-                body=_("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
-                       name=registration.display_name, title=event.title,
-                       when=format_local(occurrence.start_at, event.timezone), link=link),
-            ))
+
+    def compose(registration: Registration) -> tuple[str, str]:
+        event = registration.event
+        return (
+            _("Cancelled: %(title)s", title=event.title),
+            _("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
+              name=registration.display_name, title=event.title, when=_when(registration),
+              link=f"{base_url.rstrip('/')}/events/{event.id}"),
+        )
+
+    _mail_registrants(session, sender, registrations, default_locale, compose)
 
 
 def notify_moved(session: Session, sender: MailSender, registrations: Iterable[Registration], *,
                  base_url: str, default_locale: str = "fr") -> None:
     """Tell the people registered for a date its new time (their seat or place is kept)."""
-    for registration in registrations:
-        if not _mailed_here(registration):
-            continue
-        event, occurrence = registration.event, registration.occurrence
-        link = f"{base_url.rstrip('/')}/events/{event.id}#occurrence-{occurrence.id}"
-        with force_locale(_locale(session, registration, default_locale)):
-            sender.send(Mail(
-                to=registration.email,
-                subject=_("New time: %(title)s", title=event.title),
-                body=_("Hello %(name)s,\n\n« %(title)s » now takes place on %(when)s.\n"
-                       "Your registration is kept; cancel it on the event page if the new time "
-                       "does not suit you:\n%(link)s\n",
-                       name=registration.display_name, title=event.title,
-                       when=format_local(occurrence.start_at, event.timezone), link=link),
-            ))
+
+    def compose(registration: Registration) -> tuple[str, str]:
+        event = registration.event
+        return (
+            _("New time: %(title)s", title=event.title),
+            _("Hello %(name)s,\n\n« %(title)s » now takes place on %(when)s.\n"
+              "Your registration is kept; cancel it on the event page if the new time "
+              "does not suit you:\n%(link)s\n",
+              name=registration.display_name, title=event.title, when=_when(registration),
+              link=_occurrence_link(base_url, registration)),
+        )
+
+    _mail_registrants(session, sender, registrations, default_locale, compose)
 
 
 def notify_proposal_decision(sender: MailSender, member: Member, proposal: WorkshopProposal, *,
