@@ -18,6 +18,7 @@ from node.db import db, make_engine
 from node.migrate import upgrade
 from node.models import Base
 from node.services import accounts, profiles
+from node.services.keyring import RUNTIME_INFO_KEY
 
 PG_URL = os.environ.get("COWORKNET_TEST_DATABASE_URL", "")
 MEMBER_PASSWORD = "correct horse battery"  # noqa: S105 - test fixture
@@ -76,6 +77,7 @@ def app(database_url, tmp_path) -> Iterator:
     application = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url,
                               "INSTANCE_PATH": str(tmp_path / "instance")})
     yield application
+    application.extensions[RUNTIME_INFO_KEY].wait_for_background()
     _empty_all_tables(application)
     db.engine(application).dispose()
 

@@ -146,6 +146,7 @@ class LiveNode:
 
     def close(self) -> None:
         self.stop()
+        self.runtime.wait_for_background()
         db.engine(self.app).dispose()
 
 

@@ -8,7 +8,6 @@ with the protocol's codes. Bodies are capped at 1 MB before they are read.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -118,5 +117,5 @@ def inbox_post():
         answer, status = inbox.answer_after_conflict(db.session, incoming)
         return jsonify(answer), status
     if message_type == FEED_HINT and fed.pull_on_hint:
-        threading.Thread(target=scheduler.pull_now, args=(fed, peer.id), daemon=True).start()
+        fed.in_background(scheduler.pull_now, fed, peer.id)
     return jsonify(answer), status

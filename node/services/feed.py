@@ -15,7 +15,6 @@ commit by a background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event, func, select, text
@@ -122,8 +121,7 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
         @event.listens_for(session, "after_commit", once=True)
         def _deliver(_session: Session) -> None:
             for row_id in row_ids:  # one thread each: a slow peer never delays the others
-                threading.Thread(target=inbox.deliver_one, args=(runtime, row_id),
-                                 daemon=True).start()
+                runtime.in_background(inbox.deliver_one, runtime, row_id)
     return row_ids
 
 

@@ -16,7 +16,6 @@ import json
 import logging
 import random
 import secrets
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -147,7 +146,7 @@ def send_inbox_message(
 
         @event.listens_for(session, "after_commit", once=True)
         def _deliver(_session: Session) -> None:
-            threading.Thread(target=deliver_one, args=(runtime, row_id), daemon=True).start()
+            runtime.in_background(deliver_one, runtime, row_id)
 
     return row
 
@@ -167,6 +166,7 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
         message_id=row.message_id)
     client = runtime.client(row.destination, retries=0)
     row.attempts += 1
+    session.commit()  # count the attempt, and hold no transaction during the network call
     try:
         answer = client.post_inbox(row.destination, message)
     except PeerError as exc:

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,31 @@ class FederationRuntime:
     session_factory: Callable[[], Session] | None = None
     _key_cache: tuple[int, SigningKey] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _background: set[threading.Thread] = field(default_factory=set, repr=False)
+
+    def in_background(self, target: Callable[..., object], *args: object) -> None:
+        """Run ``target(*args)`` on a daemon thread that :meth:`wait_for_background` can join
+        (after-commit deliveries and prompted pulls; a slow peer never delays a request)."""
+        def run() -> None:
+            try:
+                target(*args)
+            finally:
+                with self._lock:
+                    self._background.discard(thread)
+
+        thread = threading.Thread(target=run, daemon=True, name=f"coworknet-{target.__name__}")
+        with self._lock:
+            self._background.add(thread)
+        thread.start()
+
+    def wait_for_background(self, timeout: float = 30.0) -> bool:
+        """Join the background work started so far (shutdown, tests); True when all ended."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._background)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
 
     def signing_key(self) -> SigningKey:
         """The current private key, reloaded when the key file changes (rotation)."""
