@@ -11,7 +11,7 @@ from ..db import db
 from ..errors import DomainError
 from ..services import accounts
 from . import context
-from .forms import parse, simple_form
+from .forms import form_values, parse
 from .security import member_required, sign_in
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -32,7 +32,7 @@ def index():
 @member_required
 def change_password():
     try:
-        data = parse(PasswordChangeSchema(), simple_form(request.form))
+        data = parse(PasswordChangeSchema(), form_values(request.form))
         accounts.change_password(db.session, context.passwords(), g.member,
                                  data["current_password"], data["password"])
     except DomainError as exc:
@@ -48,7 +48,7 @@ def change_password():
 @member_required
 def create_token():
     try:
-        data = parse(ApiTokenCreateSchema(), simple_form(request.form))
+        data = parse(ApiTokenCreateSchema(), form_values(request.form))
         _token, clear = accounts.create_api_token(db.session, g.member, data["name"])
     except DomainError as exc:
         db.session.rollback()

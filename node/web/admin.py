@@ -12,7 +12,7 @@ from ..db import db
 from ..errors import DomainError
 from ..services import accounts, notifications
 from . import context
-from .forms import parse, simple_form
+from .forms import form_values, parse
 from .security import manager_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -21,7 +21,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/members")
 @manager_required
 def members():
-    status = parse(MemberListQuerySchema(), simple_form(request.args))["status"]
+    status = parse(MemberListQuerySchema(), form_values(request.args))["status"]
     return render_template("admin/members.html", members=accounts.list_members(db.session, status),
                            status=status, space=context.space())
 
@@ -29,7 +29,7 @@ def members():
 @bp.route("/members/<int:member_id>/status", methods=["POST"])
 @manager_required
 def change_status(member_id: int):
-    data = parse(StatusChangeSchema(), simple_form(request.form))
+    data = parse(StatusChangeSchema(), form_values(request.form))
     member = accounts.get_member(db.session, member_id)
     accounts.set_status(db.session, g.member, member, data["status"])
     db.session.commit()
@@ -40,7 +40,7 @@ def change_status(member_id: int):
 @bp.route("/members/<int:member_id>/role", methods=["POST"])
 @manager_required
 def change_role(member_id: int):
-    data = parse(RoleChangeSchema(), simple_form(request.form))
+    data = parse(RoleChangeSchema(), form_values(request.form))
     member = accounts.get_member(db.session, member_id)
     accounts.set_role(db.session, g.member, member, data["role"])
     db.session.commit()
@@ -55,7 +55,7 @@ def invitations():
     status = 200
     if request.method == "POST":
         try:
-            form = simple_form(request.form)
+            form = form_values(request.form)
             form["email"] = form.get("email") or None
             data = parse(InvitationCreateSchema(), form)
             _invitation, token = accounts.create_invitation(
@@ -81,7 +81,7 @@ def invitations():
 def settings():
     space = context.space()
     if request.method == "POST":
-        data = parse(SpaceSettingsSchema(), simple_form(request.form))
+        data = parse(SpaceSettingsSchema(), form_values(request.form))
         space.signup_mode, space.description = data["signup_mode"], data["description"]
         db.session.add(space)
         db.session.commit()

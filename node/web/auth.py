@@ -19,7 +19,7 @@ from ..db import db
 from ..errors import DomainError
 from ..services import accounts, notifications
 from . import context
-from .forms import parse, simple_form
+from .forms import form_values, parse
 from .security import public, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -37,7 +37,7 @@ def login():
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
     try:
-        data = parse(LoginSchema(), simple_form(request.form))
+        data = parse(LoginSchema(), form_values(request.form))
         member = accounts.authenticate(
             db.session, context.passwords(), context.login_policy(),
             email=data["email"], password=data["password"], ip=request.remote_addr or "?",
@@ -76,7 +76,7 @@ def signup():
     if request.method == "GET":
         return render_template("auth/signup.html", space=space)
     try:
-        data = parse(SignupSchema(), simple_form(request.form))
+        data = parse(SignupSchema(), form_values(request.form))
         accounts.sign_up(
             db.session, context.passwords(), signup_mode=space.signup_mode,
             email=data["email"], display_name=data["display_name"], password=data["password"],
@@ -97,7 +97,7 @@ def accept_invitation(token: str):
     if request.method == "GET":
         return render_template("auth/invitation.html", invitation=invitation, token=token)
     try:
-        data = parse(SignupSchema(), simple_form(request.form))
+        data = parse(SignupSchema(), form_values(request.form))
         member = accounts.accept_invitation(
             db.session, context.passwords(), token, email=data["email"],
             display_name=data["display_name"], password=data["password"],
@@ -118,7 +118,7 @@ def forgot_password():
     if request.method == "GET":
         return render_template("auth/forgot.html")
     try:
-        data = parse(PasswordResetRequestSchema(), simple_form(request.form))
+        data = parse(PasswordResetRequestSchema(), form_values(request.form))
     except DomainError as exc:
         return render_template("auth/forgot.html", errors=exc.fields, message=_(exc.message)), exc.status
     found = accounts.request_password_reset(
@@ -142,7 +142,7 @@ def reset_password(token: str):
     if request.method == "GET":
         return render_template("auth/reset.html", token=token)
     try:
-        data = parse(PasswordResetSchema(), simple_form(request.form))
+        data = parse(PasswordResetSchema(), form_values(request.form))
         accounts.reset_password(db.session, context.passwords(), token, data["password"])
     except DomainError as exc:
         db.session.rollback()

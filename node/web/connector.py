@@ -37,7 +37,7 @@ from ..db import db
 from ..services import accounts, barter, connector, connector_network, digest, ledger, needs
 from ..services.thesaurus import get_thesaurus
 from . import dashboard
-from .connector_forms import parse_form
+from .forms import form_values, parse
 from .security import member_required, public
 
 bp = Blueprint("connector", __name__, url_prefix="/connector")
@@ -56,7 +56,7 @@ def euros(cents: int | None) -> str:
 @bp.route("/needs")
 @member_required
 def needs_board():
-    status = parse_form(NeedListQuerySchema(), query=True)["status"]
+    status = parse(NeedListQuerySchema(), form_values(request.args))["status"]
     return render_template("connector/needs.html", needs=needs.list_needs(db.session, status=status), status=status,
         thesaurus=get_thesaurus(), subscribed=not digest.is_opted_out(db.session, g.member))
 
@@ -64,7 +64,7 @@ def needs_board():
 @bp.route("/needs", methods=["POST"])
 @member_required
 def post_need():
-    data = parse_form(NeedCreateSchema())
+    data = parse(NeedCreateSchema(), form_values(request.form))
     need = needs.create_need(db.session, g.member, **data)
     db.session.commit()
     flash(_("Your need is posted."), "success")
@@ -84,7 +84,7 @@ def need(need_id: int):
 @bp.route("/needs/<int:need_id>/answers", methods=["POST"])
 @member_required
 def answer_need(need_id: int):
-    data = parse_form(NeedAnswerSchema())
+    data = parse(NeedAnswerSchema(), form_values(request.form))
     needs.answer_need(db.session, needs.get_need(db.session, need_id), g.member, data["message"])
     db.session.commit()
     flash(_("Your answer is sent."), "success")
@@ -94,7 +94,7 @@ def answer_need(need_id: int):
 @bp.route("/needs/<int:need_id>/close", methods=["POST"])
 @member_required
 def close_need(need_id: int):
-    data = parse_form(NeedCloseSchema())
+    data = parse(NeedCloseSchema(), form_values(request.form))
     needs.close_need(db.session, needs.get_need(db.session, need_id), g.member, data["outcome"])
     db.session.commit()
     flash(_("The need is closed."), "success")
@@ -104,7 +104,7 @@ def close_need(need_id: int):
 @bp.route("/ask", methods=["POST"])
 @member_required
 def ask_introduction():
-    data = parse_form(IntroductionAskSchema())
+    data = parse(IntroductionAskSchema(), form_values(request.form))
     connector.ask_introduction(db.session, g.member, data["text"])
     db.session.commit()
     flash(_("Your request is with the community manager."), "success")
@@ -125,7 +125,7 @@ def consents():
 @bp.route("/introductions/<int:candidate_id>", methods=["POST"])
 @member_required
 def decide(candidate_id: int):
-    data = parse_form(ConsentSchema())
+    data = parse(ConsentSchema(), form_values(request.form))
     candidate = connector.get_candidate(db.session, candidate_id)
     result = connector.decide_consent(db.session, candidate, g.member, data["decision"], data["message"])
     if result.response is not None:
@@ -138,7 +138,7 @@ def decide(candidate_id: int):
 @bp.route("/introductions/<int:candidate_id>/deal", methods=["POST"])
 @member_required
 def confirm_deal(candidate_id: int):
-    parse_form(EmptySchema())
+    parse(EmptySchema(), form_values(request.form))
     candidate = connector.get_candidate(db.session, candidate_id)
     content = connector.confirm_deal(db.session, candidate, g.member, connector_network.node_id(db.session))
     connector_network.send_deal_confirmation(db.session, candidate, content)
@@ -165,7 +165,7 @@ def referrals():
 @bp.route("/referrals", methods=["POST"])
 @member_required
 def create_referral():
-    data = parse_form(ReferralCreateSchema())
+    data = parse(ReferralCreateSchema(), form_values(request.form, integers=("referee_id", "need_id")))
     ledger.create_referral(
         db.session, g.member, accounts.get_member(db.session, data["referee_id"]),
         need=needs.get_need(db.session, data["need_id"]) if data["need_id"] else None,
@@ -179,7 +179,7 @@ def create_referral():
 @bp.route("/referrals/<int:referral_id>/acknowledge", methods=["POST"])
 @member_required
 def acknowledge(referral_id: int):
-    parse_form(EmptySchema())
+    parse(EmptySchema(), form_values(request.form))
     ledger.acknowledge(db.session, ledger.get_referral(db.session, referral_id), g.member)
     db.session.commit()
     return redirect(url_for("connector.referrals"))
@@ -188,7 +188,7 @@ def acknowledge(referral_id: int):
 @bp.route("/referrals/<int:referral_id>/value", methods=["POST"])
 @member_required
 def declare_value(referral_id: int):
-    data = parse_form(DealDeclareSchema())
+    data = parse(DealDeclareSchema(), form_values(request.form))
     referral = ledger.declare_value(db.session, ledger.get_referral(db.session, referral_id), g.member,
                                     data["amount"])
     if referral.network_answer is not None:
@@ -201,7 +201,7 @@ def declare_value(referral_id: int):
 @bp.route("/referrals/<int:referral_id>/confirm", methods=["POST"])
 @member_required
 def confirm_value(referral_id: int):
-    parse_form(EmptySchema())
+    parse(EmptySchema(), form_values(request.form))
     ledger.confirm_value(db.session, ledger.get_referral(db.session, referral_id), g.member)
     db.session.commit()
     flash(_("The value is confirmed."), "success")
@@ -222,7 +222,7 @@ def my_barter():
 @bp.route("/digest", methods=["POST"])
 @member_required
 def digest_subscription():
-    data = parse_form(DigestSubscriptionSchema(), checkboxes=("subscribed",))
+    data = parse(DigestSubscriptionSchema(), form_values(request.form, checkboxes=("subscribed",)))
     (digest.opt_in if data["subscribed"] else digest.opt_out)(db.session, g.member)
     db.session.commit()
     flash(_("Your digest preference is saved."), "success")
@@ -239,7 +239,7 @@ def digest_opt_out(token: str):
     if request.method == "GET":
         return render_template("connector/opt_out.html", member=member,
                                done=digest.is_opted_out(db.session, member))
-    parse_form(EmptySchema())
+    parse(EmptySchema(), form_values(request.form))
     digest.opt_out(db.session, member)
     db.session.commit()
     return render_template("connector/opt_out.html", member=member, done=True)

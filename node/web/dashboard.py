@@ -49,7 +49,7 @@ from ..services import (
     siblings,
 )
 from . import charts, context
-from .connector_forms import parse_form
+from .forms import form_values, parse
 from .security import manager_required
 
 bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
@@ -60,7 +60,7 @@ bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
 @bp.route("/queue")
 @manager_required
 def queue():
-    state = parse_form(QueueQuerySchema(), query=True)["state"]
+    state = parse(QueueQuerySchema(), form_values(request.args))["state"]
     items = connector.list_queue(db.session, state=state)
     return render_template("connector/queue.html", items=items, state=state,
                            times=connector.response_times(db.session), states=connector.QUEUE_STATES)
@@ -79,7 +79,7 @@ def queue_item(item_id: int):
 @bp.route("/queue/<int:item_id>/state", methods=["POST"])
 @manager_required
 def set_state(item_id: int):
-    data = parse_form(QueueStateSchema())
+    data = parse(QueueStateSchema(), form_values(request.form))
     connector.set_state(db.session, connector.get_item(db.session, item_id), data["state"], data["note"])
     db.session.commit()
     return redirect(url_for("connector_admin.queue_item", item_id=item_id))
@@ -88,7 +88,7 @@ def set_state(item_id: int):
 @bp.route("/queue/<int:item_id>/candidates", methods=["POST"])
 @manager_required
 def propose(item_id: int):
-    data = parse_form(CandidateProposeSchema())
+    data = parse(CandidateProposeSchema(), form_values(request.form, integers=("member_id",)))
     connector.propose_candidate(db.session, connector.get_item(db.session, item_id),
                                 accounts.get_member(db.session, data["member_id"]))
     db.session.commit()
@@ -99,7 +99,7 @@ def propose(item_id: int):
 @bp.route("/queue/<int:item_id>/escalate", methods=["POST"])
 @manager_required
 def escalate(item_id: int):
-    data = parse_form(EscalateSchema())
+    data = parse(EscalateSchema(), form_values(request.form))
     count = connector_network.escalate(db.session, connector.get_item(db.session, item_id),
                                        data["message"], space_name=context.space().name)
     db.session.commit()
@@ -110,7 +110,7 @@ def escalate(item_id: int):
 @bp.route("/answers/<int:answer_id>/referral", methods=["POST"])
 @manager_required
 def answer_referral(answer_id: int):
-    parse_form(EmptySchema())
+    parse(EmptySchema(), form_values(request.form))
     answer = ledger.get_network_answer(db.session, answer_id)
     ledger.create_network_referral(db.session, g.member, answer)
     db.session.commit()
@@ -133,7 +133,7 @@ def ledger_page():
 @manager_required
 def barter_page():
     if request.method == "POST":
-        data = parse_form(BarterCreateSchema())
+        data = parse(BarterCreateSchema(), form_values(request.form, integers=("member_id", "quantity")))
         member_id = data.pop("member_id")
         barter.record_entry(db.session, g.member,
                             member=accounts.get_member(db.session, member_id) if member_id else None,
@@ -150,7 +150,7 @@ def barter_page():
 
 
 def _month_arg() -> date:
-    month = parse_form(MonthQuerySchema(), query=True)["month"]
+    month = parse(MonthQuerySchema(), form_values(request.args))["month"]
     return date.fromisoformat(f"{month}-01") if month else utcnow().date().replace(day=1)
 
 
@@ -197,7 +197,8 @@ def engagement_csv():
 @bp.route("/goal", methods=["POST"])
 @manager_required
 def goal():
-    data = parse_form(EngagementSettingsSchema())
+    data = parse(EngagementSettingsSchema(), form_values(
+        request.form, integers=("goal_members", "goal_regulars", "regular_checkins")))
     engagement.update_goal(db.session, **data)
     db.session.commit()
     flash(_("The membership goal is saved."), "success")
@@ -207,7 +208,7 @@ def goal():
 @bp.route("/stats", methods=["POST"])
 @manager_required
 def publish_stats():
-    parse_form(EmptySchema())
+    parse(EmptySchema(), form_values(request.form))
     connector_network.publish_stats(db.session)
     db.session.commit()
     flash(_("Our aggregate figures are published to the approved spaces."), "success")
@@ -217,7 +218,7 @@ def publish_stats():
 @bp.route("/siblings", methods=["POST"])
 @manager_required
 def sibling():
-    data = parse_form(SiblingSchema(), checkboxes=("sibling",))
+    data = parse(SiblingSchema(), form_values(request.form, checkboxes=("sibling",)))
     siblings.set_sibling(db.session, data["node_id"], data["sibling"])
     db.session.commit()
     return redirect(url_for("connector_admin.engagement"))
@@ -242,13 +243,13 @@ def digest_links() -> digest.DigestLinks:
 @manager_required
 def digest_page():
     if request.method == "POST":
-        data = parse_form(DigestSettingsSchema(), checkboxes=("digest_enabled",))
+        data = parse(DigestSettingsSchema(), form_values(request.form, checkboxes=("digest_enabled",)))
         digest.set_enabled(db.session, data["digest_enabled"])
         db.session.commit()
         flash(_("The digest setting is saved."), "success")
         return redirect(url_for("connector_admin.digest"))
     members = ledger.active_members(db.session)
-    chosen = parse_form(DigestPreviewQuerySchema(), query=True)["member_id"]
+    chosen = parse(DigestPreviewQuerySchema(), form_values(request.args, integers=("member_id",)))["member_id"]
     person = accounts.get_member(db.session, chosen) if chosen is not None else (members[0] if members else None)
     preview = None
     if person is not None:

@@ -21,7 +21,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from markupsafe import Markup
-from werkzeug.datastructures import MultiDict
 
 from schemas.events import (
     AttendanceSchema,
@@ -38,11 +37,11 @@ from schemas.events import (
 
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
-from ..models import Event, EventOccurrence, Member, Registration
+from ..models import Event, EventOccurrence, Member, Registration, WorkshopProposal
 from ..services import accounts, checkins, event_mail, events, ical, proposals, registrations
 from ..services.event_access import can_manage
 from . import context
-from .forms import parse
+from .forms import form_values, parse, show_again
 from .security import manager_required, member_required, public
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -70,7 +69,8 @@ AUDIENCE_LABELS = {
 }
 #: The manager's admin lists events that ended up to this long ago.
 ADMIN_PAST = timedelta(days=30)
-OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration_closes_at", "rrule")
+#: Fields of the event form whose blank means "none".
+EVENT_OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration_closes_at", "rrule")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -106,20 +106,6 @@ def notify_change(change: events.EventChange) -> None:
     if change.moved:
         event_mail.notify_moved(db.session, context.mail_sender(), change.moved, base_url=base_url(),
                                 default_locale=current_app.config["DEFAULT_LOCALE"])
-
-
-def form_data(form: MultiDict, *, lists: tuple[str, ...] = (), optional: tuple[str, ...] = OPTIONAL,
-              checkboxes: tuple[str, ...] = ()) -> dict:
-    """A submitted form as the schema expects it: blanks of optional fields become None."""
-    data = {k: v for k, v in form.items() if k != "csrf_token" and k not in lists and k not in checkboxes}
-    for name in optional:
-        if data.get(name, None) == "":
-            data[name] = None
-    for name in lists:
-        data[name] = [v for v in form.getlist(name) if v.strip()]
-    for name in checkboxes:
-        data[name] = name in form
-    return data
 
 
 def _local_input(moment: datetime | None, tz_name: str) -> str:
@@ -315,13 +301,11 @@ def revoke_feed():
 def propose():
     if request.method == "GET":
         return render_template("events/propose.html", values={}, proposal=None)
-    values = form_data(request.form, optional=("capacity",))
+    values = form_values(request.form, blank_is_none=("capacity",))
     try:
         proposal = proposals.propose_workshop(db.session, g.member, parse(ProposalSchema(), values), now())
     except DomainError as exc:
-        db.session.rollback()
-        return render_template("events/propose.html", values=values, proposal=None, errors=exc.fields,
-                               message=_(exc.message)), exc.status
+        return show_again(exc, render_template, "events/propose.html", values=values, proposal=None)
     db.session.commit()
     flash(_("Thank you! The community manager will look at your proposal."), "success")
     return redirect(url_for("events.proposal_page", proposal_id=proposal.id))
@@ -333,13 +317,11 @@ def proposal_page(proposal_id: int):
     proposal = proposals.get_proposal(db.session, proposal_id, g.member)
     if request.method == "GET":
         return render_template("events/propose.html", proposal=proposal, values=None)
-    values = form_data(request.form, optional=("capacity",))
+    values = form_values(request.form, blank_is_none=("capacity",))
     try:
         proposals.update_proposal(db.session, g.member, proposal, parse(ProposalSchema(), values), now())
     except DomainError as exc:
-        db.session.rollback()
-        return render_template("events/propose.html", proposal=proposal, values=values, errors=exc.fields,
-                               message=_(exc.message)), exc.status
+        return show_again(exc, render_template, "events/propose.html", values=values, proposal=proposal)
     db.session.commit()
     flash(_("Your proposal is sent again."), "success")
     return redirect(url_for("events.proposal_page", proposal_id=proposal.id))
@@ -368,7 +350,7 @@ def _checkin_target(member_id: int | None) -> Member:
 @bp.route("/here/checkin", methods=["POST"])
 @member_required
 def check_in():
-    data = parse(CheckInSchema(), form_data(request.form, optional=("member_id", "period")))
+    data = parse(CheckInSchema(), form_values(request.form, blank_is_none=("member_id", "period")))
     checkins.check_in(db.session, _checkin_target(data["member_id"]), now(), space_tz(),
                       recorded_by=g.member, period=data["period"])
     db.session.commit()
@@ -379,7 +361,7 @@ def check_in():
 @bp.route("/here/checkout", methods=["POST"])
 @member_required
 def check_out():
-    data = parse(CheckOutSchema(), form_data(request.form, optional=("member_id",)))
+    data = parse(CheckOutSchema(), form_values(request.form, blank_is_none=("member_id",)))
     checkins.check_out(db.session, _checkin_target(data["member_id"]), now(), space_tz(), recorded_by=g.member)
     db.session.commit()
     flash(_("Checked out. See you soon!"), "success")
@@ -410,12 +392,11 @@ EVENT_LISTS = ("host_ids", "rotation_venue_ids")
 def admin_new():
     if request.method == "GET":
         return _event_form(None)
-    values = form_data(request.form, lists=EVENT_LISTS)
+    values = form_values(request.form, lists=EVENT_LISTS, blank_is_none=EVENT_OPTIONAL)
     try:
         event = events.create_event(db.session, g.member, parse(EventCreateSchema(), values), now())
     except DomainError as exc:
-        db.session.rollback()
-        return _event_form(None, values, errors=exc.fields, message=_(exc.message)), exc.status
+        return show_again(exc, _event_form, None, values)
     db.session.commit()
     flash(_("The event is saved."), "success")
     return redirect(url_for("events.event_page", event_id=event.id))
@@ -427,15 +408,14 @@ def admin_edit(event_id: int):
     event = events.get_event(db.session, event_id, g.member)
     if request.method == "GET":
         return _event_form(event)
-    values = form_data(request.form, lists=EVENT_LISTS)
+    values = form_values(request.form, lists=EVENT_LISTS, blank_is_none=EVENT_OPTIONAL)
     try:
         data = parse(EventUpdateSchema(), values)
         if data.get("start_at") and data["start_at"].tzinfo is None and event.start_at < now():
             data.pop("start_at")  # an unchanged start in the past is not a move into the past
         change = events.update_event(db.session, g.member, event, data, now())
     except DomainError as exc:
-        db.session.rollback()
-        return _event_form(event, values, errors=exc.fields, message=_(exc.message)), exc.status
+        return show_again(exc, _event_form, event, values)
     db.session.commit()
     notify_change(change)
     flash(_("The event is saved."), "success")
@@ -475,7 +455,7 @@ def admin_occurrence(occurrence_id: int, values: dict | None = None, errors: dic
 @manager_required
 def admin_occurrence_update(occurrence_id: int):
     occurrence = _managed_occurrence(occurrence_id)
-    values = form_data(request.form, optional=("venue_id", "capacity"), checkboxes=("is_cancelled",))
+    values = form_values(request.form, blank_is_none=("venue_id", "capacity"), checkboxes=("is_cancelled",))
     try:
         change = events.update_occurrence(db.session, occurrence, parse(OccurrenceUpdateSchema(), values), now())
     except DomainError as exc:
@@ -506,10 +486,15 @@ def admin_attendees_csv(occurrence_id: int):
 def admin_attendance(registration_id: int):
     registration = registrations.get_registration(db.session, registration_id)
     occurrence = _managed_occurrence(registration.occurrence_id)
-    data = parse(AttendanceSchema(), form_data(request.form, optional=("attendance",)))
+    data = parse(AttendanceSchema(), form_values(request.form, blank_is_none=("attendance",)))
     registrations.mark_attendance(db.session, registration, data["attendance"])
     db.session.commit()
     return redirect(url_for("events.admin_occurrence", occurrence_id=occurrence.id))
+
+
+def _proposal_form(proposal: WorkshopProposal, author: Member | None, values: dict | None = None, **shown):
+    return render_template("events/admin/proposal.html", proposal=proposal, author=author, values=values,
+                           venues=events.list_venues(db.session), **shown)
 
 
 @bp.route("/admin/proposals/<int:proposal_id>", methods=["GET", "POST"])
@@ -518,18 +503,14 @@ def admin_proposal(proposal_id: int):
     proposal = proposals.get_proposal(db.session, proposal_id, g.member)
     author = db.session.get(Member, proposal.member_id)
     if request.method == "GET":
-        return render_template("events/admin/proposal.html", proposal=proposal, author=author,
-                               venues=events.list_venues(db.session))
-    values = form_data(request.form, optional=("venue_id",))
+        return _proposal_form(proposal, author)
+    values = form_values(request.form, blank_is_none=("venue_id",))
     try:
         data = parse(ProposalDecisionSchema(), values)
         proposals.decide_proposal(db.session, g.member, proposal, data["decision"], data["comment"], now(),
                                   audience=data["audience"], venue_id=data["venue_id"])
     except DomainError as exc:
-        db.session.rollback()
-        return render_template("events/admin/proposal.html", proposal=proposal, author=author, values=values,
-                               venues=events.list_venues(db.session), errors=exc.fields,
-                               message=_(exc.message)), exc.status
+        return show_again(exc, _proposal_form, proposal, author, values)
     db.session.commit()
     event_mail.notify_proposal_decision(context.mail_sender(), author, proposal, base_url=base_url(),
                                         default_locale=current_app.config["DEFAULT_LOCALE"])
@@ -540,7 +521,7 @@ def admin_proposal(proposal_id: int):
 @bp.route("/admin/venues", methods=["POST"])
 @manager_required
 def admin_venue_create():
-    values = form_data(request.form, optional=("capacity",))
+    values = form_values(request.form, blank_is_none=("capacity",))
     try:
         events.create_venue(db.session, parse(VenueCreateSchema(), values))
     except DomainError as exc:

@@ -33,7 +33,7 @@ from ..models import Member, MemberLanguage, MemberSkill, Peer
 from ..services import introductions, network_export, network_search
 from ..services.keyring import RUNTIME_INFO_KEY
 from ..services.thesaurus import get_thesaurus
-from .forms import parse, simple_form
+from .forms import form_values, parse
 from .security import manager_required, member_required
 
 bp = Blueprint("network", __name__)
@@ -59,7 +59,7 @@ def search_query(data: dict) -> network_search.NetworkQuery:
 def search():
     try:
         # An empty select ("All languages") means no filter, as a browser sends it: ``language=``.
-        args = {k: v for k, v in simple_form(request.args, checkboxes=CHECKBOXES).items() if v != ""}
+        args = {k: v for k, v in form_values(request.args, checkboxes=CHECKBOXES).items() if v != ""}
         data = parse(NetworkSearchQuerySchema(), args)
     except DomainError as exc:
         flash(_(exc.message), "error")
@@ -75,7 +75,7 @@ def search():
 @bp.route("/network/introductions", methods=["POST"])
 @member_required
 def ask_introduction():
-    data = parse(IntroductionRequestSchema(), simple_form(request.form))
+    data = parse(IntroductionRequestSchema(), form_values(request.form))
     entry_id = handles().open(g.member.id, data["handle"])
     introductions.request_introduction(db.session, g.member, entry_id, data["message"], data["concept"])
     db.session.commit()
@@ -97,7 +97,7 @@ def my_introductions():
 @bp.route("/network/introductions/<int:intro_id>/accept", methods=["POST"])
 @member_required
 def accept(intro_id: int):
-    data = parse(IntroductionAcceptSchema(), simple_form(request.form, checkboxes=("reveal_email",)))
+    data = parse(IntroductionAcceptSchema(), form_values(request.form, checkboxes=("reveal_email",)))
     introductions.accept_introduction(db.session, g.member, intro_id, reveal_email=data["reveal_email"],
                                       message=data["message"])
     db.session.commit()
@@ -108,7 +108,7 @@ def accept(intro_id: int):
 @bp.route("/network/introductions/<int:intro_id>/decline", methods=["POST"])
 @member_required
 def decline(intro_id: int):
-    parse(IntroductionDeclineSchema(), simple_form(request.form))
+    parse(IntroductionDeclineSchema(), form_values(request.form))
     introductions.decline_introduction(db.session, g.member, intro_id)
     db.session.commit()
     flash(_("Introduction declined. The requester will not be told."), "success")
@@ -118,7 +118,7 @@ def decline(intro_id: int):
 @bp.route("/network/pause", methods=["POST"])
 @member_required
 def pause():
-    data = parse(RequestsPausedSchema(), simple_form(request.form, checkboxes=("paused",)))
+    data = parse(RequestsPausedSchema(), form_values(request.form, checkboxes=("paused",)))
     introductions.set_requests_paused(db.session, g.member, data["paused"])
     db.session.commit()
     return redirect(url_for("network.my_introductions"))

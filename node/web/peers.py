@@ -25,7 +25,7 @@ from ..models.federation import (
 )
 from ..services import keyring, peers
 from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
-from .forms import parse, simple_form
+from .forms import form_values, parse
 from .security import manager_required
 
 bp = Blueprint("peers", __name__, url_prefix="/admin/peers")
@@ -58,7 +58,7 @@ def index():
 @bp.route("/request", methods=["POST"])
 @manager_required
 def request_peering():
-    data = parse(PeerRequestFormSchema(), simple_form(request.form))
+    data = parse(PeerRequestFormSchema(), form_values(request.form))
     runtime = _runtime()
     try:
         peer = peers.request_peering(db.session, runtime, data["url"], data["message"])
@@ -80,7 +80,7 @@ def request_peering():
 @bp.route("/<int:peer_id>", methods=["POST"])
 @manager_required
 def decide(peer_id: int):
-    data = parse(PeerDecisionFormSchema(), simple_form(request.form))
+    data = parse(PeerDecisionFormSchema(), form_values(request.form))
     session, runtime = db.session, _runtime()
     peer = session.get(Peer, peer_id)
     if peer is None:

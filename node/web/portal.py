@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from schemas.members import DirectoryQuerySchema, LanguageFormSchema, ProfileUpdateSchema
 
@@ -28,10 +29,12 @@ from ..services import accounts, profiles
 from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
 from . import context
-from .forms import parse, profile_form, simple_form
+from .forms import form_values, parse, show_again
 from .security import member_required, public
 
 bp = Blueprint("portal", __name__)
+
+PROFILE_FLAGS = ("open_to_help", "open_to_paid", "open_to_barter")
 
 
 def photo_folder() -> Path:
@@ -48,7 +51,7 @@ def home():
 @bp.route("/lang", methods=["POST"])
 @public
 def set_language():
-    data = parse(LanguageFormSchema(), simple_form(request.form))
+    data = parse(LanguageFormSchema(), form_values(request.form))
     if data["lang"] in current_app.config["LANGUAGES"]:
         session["lang"] = data["lang"]
     target = data["next"] or url_for("portal.home")
@@ -60,7 +63,7 @@ def set_language():
 @bp.route("/directory")
 @member_required
 def directory():
-    args = simple_form(request.args, checkboxes=("open_to_help", "open_to_paid", "open_to_barter"))
+    args = form_values(request.args, checkboxes=PROFILE_FLAGS)
     try:
         data = parse(DirectoryQuerySchema(), args)
     except DomainError as exc:
@@ -101,7 +104,7 @@ def edit_profile():
     if request.method == "GET":
         return render_template("profile_edit.html", person=g.member, thesaurus=thesaurus)
     try:
-        data = parse(ProfileUpdateSchema(), profile_form(request.form))
+        data = parse(ProfileUpdateSchema(), _profile_values(request.form))
         profiles.update_profile(db.session, g.member, data)
         upload = request.files.get("photo")
         if upload and upload.filename:
@@ -110,22 +113,36 @@ def edit_profile():
         elif request.form.get("remove_photo"):
             profiles.remove_photo(db.session, g.member, photo_folder())
     except DomainError as exc:
-        db.session.rollback()
-        return render_template("profile_edit.html", person=_as_typed(g.member, request.form),
-                               thesaurus=thesaurus, errors=exc.fields, message=_(exc.message)), exc.status
+        return show_again(exc, render_template, "profile_edit.html", person=_as_typed(g.member, request.form),
+                          thesaurus=thesaurus)
     db.session.commit()
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("portal.member", member_id=g.member.id))
 
 
-def _as_typed(member, form) -> SimpleNamespace:
+def _profile_values(form: MultiDict) -> dict:
+    """The profile form; its skills come as parallel ``skill_label``/``skill_level`` rows."""
+    values = form_values(form, checkboxes=PROFILE_FLAGS, lists=("languages",),
+                         blank_is_none=("trade_id", "locale"))
+    labels, levels = form.getlist("skill_label"), form.getlist("skill_level")
+    for name in ("skill_label", "skill_level", "remove_photo"):
+        values.pop(name, None)
+    values["skills"] = [
+        {"label": label, "level": level or "confirme"}
+        for label, level in zip(labels, levels + [""] * (len(labels) - len(levels)), strict=False)
+        if label.strip()
+    ]
+    return values
+
+
+def _as_typed(member, form: MultiDict) -> SimpleNamespace:
     """The profile as the member just typed it, so a rejected form loses none of their input."""
-    typed = profile_form(form)
+    typed = _profile_values(form)
     values = {name: getattr(member, name) for name in (
         "id", "display_name", "headline", "bio", "trade_id", "visibility", "locale", "photo_filename")}
     values.update({k: v for k, v in typed.items() if k in values and isinstance(v, str | None)})
     values["skills"] = [SimpleNamespace(label=s["label"], level=s["level"]) for s in typed["skills"]]
     values["language_codes"] = list(typed["languages"])
-    for flag in ("open_to_help", "open_to_paid", "open_to_barter"):
+    for flag in PROFILE_FLAGS:
         values[flag] = typed[flag]
     return SimpleNamespace(**values)

@@ -35,8 +35,8 @@ from ..models import Registration
 from ..services import event_mail, events, peers, regional, regional_ical, regional_sync
 from ..services import regional_registration as remote
 from . import context
-from .events import TYPE_LABELS, base_url, form_data, notify_change, now
-from .forms import parse
+from .events import TYPE_LABELS, base_url, notify_change, now
+from .forms import form_values, parse
 from .security import manager_required, member_required, public
 
 bp = Blueprint("regional", __name__, url_prefix="/regional")
@@ -133,7 +133,7 @@ def program_ics(regional_id: int):
 @bp.route("/sessions/<int:session_id>/register", methods=["POST"])
 @member_required
 def register(session_id: int):
-    data = parse(RemoteRegistrationSchema(), form_data(request.form, optional=(), checkboxes=("share_email",)))
+    data = parse(RemoteRegistrationSchema(), form_values(request.form, checkboxes=("share_email",)))
     row = regional.get_session(db.session, session_id)
     mine = remote.register_any(db.session, g.member, row, now(), share_email=data["share_email"])
     db.session.commit()
@@ -164,7 +164,7 @@ def mine():
 @bp.route("/", methods=["POST"])
 @manager_required
 def create():
-    data = parse(RegionalCreateSchema(), form_data(request.form, optional=()))
+    data = parse(RegionalCreateSchema(), form_values(request.form))
     row = regional.create_regional(db.session, g.member, data, now())
     db.session.commit()
     flash(_("The regional event is created. Invite co-organisers now."), "success")
@@ -183,7 +183,7 @@ def cancel(regional_id: int):
 @bp.route("/<int:regional_id>/invitations", methods=["POST"])
 @manager_required
 def invite(regional_id: int):
-    data = parse(InviteSchema(), form_data(request.form, optional=(), lists=("node_ids",)))
+    data = parse(InviteSchema(), form_values(request.form, lists=("node_ids",)))
     regional.invite(db.session, _visible(regional_id), data["node_ids"], now())
     db.session.commit()
     flash(_("Invitations sent."), "success")
@@ -193,7 +193,7 @@ def invite(regional_id: int):
 @bp.route("/<int:regional_id>/answer", methods=["POST"])
 @manager_required
 def answer(regional_id: int):
-    data = parse(InvitationAnswerSchema(), form_data(request.form, optional=()))
+    data = parse(InvitationAnswerSchema(), form_values(request.form))
     regional.answer_invitation(db.session, _visible(regional_id), data["decision"], now())
     db.session.commit()
     flash(_("Your answer was sent to the organiser."), "success")
@@ -203,7 +203,7 @@ def answer(regional_id: int):
 @bp.route("/<int:regional_id>/sessions", methods=["POST"])
 @manager_required
 def add_session(regional_id: int):
-    data = parse(SessionCreateSchema(), form_data(request.form, optional=SESSION_OPTIONAL))
+    data = parse(SessionCreateSchema(), form_values(request.form, blank_is_none=SESSION_OPTIONAL))
     regional.create_session(db.session, g.member, _visible(regional_id), data, now())
     db.session.commit()
     flash(_("The session is in the program."), "success")
@@ -213,7 +213,7 @@ def add_session(regional_id: int):
 @bp.route("/sessions/<int:session_id>/edit", methods=["POST"])
 @manager_required
 def edit_session(session_id: int):
-    data = parse(SessionUpdateSchema(), form_data(request.form, optional=SESSION_OPTIONAL))
+    data = parse(SessionUpdateSchema(), form_values(request.form, blank_is_none=SESSION_OPTIONAL))
     row = regional.get_session(db.session, session_id)
     change = regional.update_session(db.session, g.member, row, data, now())
     db.session.commit()

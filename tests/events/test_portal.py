@@ -64,6 +64,33 @@ def test_bad_event_input_writes_nothing(portal, manager, session, field, value, 
     assert count_rows(session, Event) == 0 and count_rows(session, EventOccurrence) == 0
 
 
+def test_a_rejected_event_form_is_shown_again_as_typed(portal, manager, session, create_member):
+    """The shared form helper end to end: several hosts (a multi-value field), blank optional
+    fields, one bad value; the page comes back with every typed value and the one error."""
+    host = create_member(display_name="Yasmine Host")
+    portal.login(manager.email)
+    form = _event_form(capacity="-3", price_info="5 € la soirée", host_ids=[str(manager.id), str(host.id)])
+    response = portal.post("/events/admin/new", form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Atelier « Facturer sereinement »"' in page and "Un atelier **pratique**." in page
+    assert 'value="5 € la soirée"' in page and f'value="{form["start_at"]}"' in page
+    assert re.search(r'name="capacity" type="number" value="-3"\s+aria-invalid="true"', page)
+    assert re.search(r'name="title" type="text" value="Atelier « Facturer sereinement »"\s+required\s+>', page)
+    for member in (manager, host):
+        assert re.search(rf'name="host_ids" value="{member.id}" checked', page)
+    assert count_rows(session, Event) == 0 and count_rows(session, EventOccurrence) == 0
+    # The same form without its CSRF token is refused before any validation.
+    fixed = dict(form, capacity="12", csrf_token="")
+    assert portal.post("/events/admin/new", fixed).status_code == 400
+    assert count_rows(session, Event) == 0
+    # Corrected, it is saved with the blank optional fields as "none" and both hosts.
+    assert portal.post("/events/admin/new", dict(form, capacity="12")).status_code == 302
+    event = session.query(Event).one()
+    assert event.capacity == 12 and event.rrule is None and event.venue_id is None
+    assert sorted(event.host_ids) == sorted([manager.id, host.id])
+
+
 def test_script_in_the_description_is_neutralised(portal, manager, client, session):
     portal.login(manager.email)
     evil = '<script>alert(1)</script> [clic](javascript:alert(2)) <img src=x onerror=alert(3)> **ok**'
