@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors_http, i18n
+from . import errors_http, i18n, periodic
 from .api import register_api
 from .config import instance_path_from_env, load_config
 from .db import db
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
     register_api(app)
+    periodic.init_app(app)
     errors_http.register(app)
     _trust_proxy(app)
 

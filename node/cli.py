@@ -13,7 +13,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from . import cli_connector, cli_events, cli_federation
+from . import cli_connector, cli_events, cli_federation, cli_jobs
 from .app import create_app
 from .config import CONFIG_FILENAME, instance_path_from_env
 from .db import db
@@ -74,6 +74,7 @@ def main() -> None:
 cli_federation.register(main)
 cli_connector.register(main)
 cli_events.register(main)
+cli_jobs.register(main)
 
 
 @main.command()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from . import cli_jobs
 from .app import create_app
 from .db import db
-from .services import accounts, connector_network, digest
+from .periodic import DIGEST_SEND, PUBLISH_STATS, send_digest
+from .services import accounts, digest
 from .web import context
 from .web.dashboard import digest_links
 
@@ -24,14 +26,13 @@ def digest_group() -> None:
 @digest_group.command("send")
 @click.option("--force", is_flag=True, help="Send even if the last digest is less than six days old.")
 def digest_send(force: bool) -> None:
-    """Send the weekly digest to members who did not opt out (run it daily from cron)."""
+    """Send the weekly digest to members who did not opt out (``coworknet sync`` does it on
+    Monday mornings; at most once every six days unless --force)."""
     app = create_app()
-    with _request_context(app):
-        count = digest.send_weekly(db.session, app.extensions["coworknet.mail"],
-                                   space_name=context.space().name, links=digest_links(),
-                                   default_locale=app.config["DEFAULT_LOCALE"], force=force)
-        db.session.commit()
-    click.echo(f"{count} digests sent")
+    if force:
+        click.echo(f"{send_digest(app, force=True)} digests sent")
+    else:
+        cli_jobs.run_now(app, DIGEST_SEND)
 
 
 @digest_group.command("preview")
@@ -55,12 +56,9 @@ def connector_group() -> None:
 
 @connector_group.command("publish-stats")
 def publish_stats() -> None:
-    """Publish this space's signed aggregates (counts and sums only) to approved peers."""
-    app = create_app()
-    with app.app_context():
-        connector_network.publish_stats(db.session)
-        db.session.commit()
-    click.echo("statistics published")
+    """Publish this space's signed aggregates (counts and sums only) to approved peers
+    (``coworknet sync`` does it daily)."""
+    cli_jobs.run_now(create_app(), PUBLISH_STATS)
 
 
 def register(main: click.Group) -> None:

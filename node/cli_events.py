@@ -1,30 +1,14 @@
-"""``coworknet events ...``: periodic work of the events area."""
+"""``coworknet events ...``: periodic work of the events area (also run by the scheduler)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import click
-from flask import Flask
 
+from . import cli_jobs
 from .app import create_app
-from .db import db
-from .services import event_mail, events
+from .periodic import EVENTS_TICK, run_tick
 
-
-def run_tick(app: Flask, now: datetime | None = None) -> int:
-    """Lapse overdue seat offers, offer the seats to the next people, mail them; extend series.
-
-    Returns how many new offers were made. The scheduler calls this too."""
-    now = now or datetime.now(UTC)
-    ttl = timedelta(hours=float(app.config.get("EVENT_OFFER_TTL_HOURS", 24)))
-    with app.app_context():
-        session = db.session
-        offers = events.tick(session, now, ttl)
-        session.commit()
-        event_mail.notify_offers(session, app.extensions["coworknet.mail"], offers,
-                                 base_url=app.config["BASE_URL"], default_locale=app.config["DEFAULT_LOCALE"])
-        return len(offers)
+__all__ = ["events_group", "register", "run_tick"]
 
 
 @click.group("events")
@@ -34,9 +18,9 @@ def events_group() -> None:
 
 @events_group.command("tick")
 def tick() -> None:
-    """Expire seat offers past their deadline and extend recurring series (run every few minutes)."""
-    count = run_tick(create_app())
-    click.echo(f"{count} new seat offer(s).")
+    """Expire seat offers past their deadline and extend recurring series (the scheduler of
+    ``coworknet sync`` runs this every five minutes; same as ``coworknet jobs run events.tick``)."""
+    cli_jobs.run_now(create_app(), EVENTS_TICK)
 
 
 def register(main: click.Group) -> None:

@@ -52,6 +52,8 @@ LIVE_SETTINGS: dict[str, Any] = {
     # Feed hints are queued but delivered by rounds only, unless a test opts in.
     "FEDERATION_HINT_AFTER_COMMIT": False,
     "FEDERATION_KEY_REFETCH_SECONDS": 0,
+    # Rounds run no periodic jobs (stats, digest, seat offers) unless a test opts in.
+    "PERIODIC_JOBS": False,
 }
 
 

@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
         key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,
         contact_email=config.get("FEDERATION_CONTACT_EMAIL", ""),
         session_factory=factory,
+        app=app,
     )
     factory.configure(info={RUNTIME_INFO_KEY: fed})
     app.extensions[RUNTIME_INFO_KEY] = fed

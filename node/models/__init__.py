@@ -38,6 +38,7 @@ from .federation import (
     RateLimitBucket,
     SeenNonce,
 )
+from .jobs import JobState
 from .member import Member, MemberLanguage, MemberSkill
 from .network import (
     DirectoryExport,
@@ -82,6 +83,7 @@ __all__ = [
     "SeenNonce",
     "DirectoryExport",
     "Introduction",
+    "JobState",
     "Invitation",
     "LoginFailure",
     "Member",

@@ -70,6 +70,8 @@ class FederationRuntime:
     key_refetch_ms: int = DEFAULT_KEY_REFETCH_MS
     contact_email: str = ""
     session_factory: Callable[[], Session] | None = None
+    #: The Flask application this runtime belongs to: the scheduler runs its periodic jobs.
+    app: Any = field(default=None, repr=False, compare=False)
     _key_cache: tuple[int, SigningKey] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _background: set[threading.Thread] = field(default_factory=set, repr=False)

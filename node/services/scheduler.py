@@ -1,69 +1,43 @@
 """The federation round: confirm peerings, deliver queued messages, pull every due peer,
-expire leases and purge old nonces, receipts and tombstones.
+expire leases and purge old nonces, receipts and tombstones; then run the node's due periodic
+jobs (``node.services.jobs``: seat offers, digest, peer statistics).
 
 Only one process runs a round at a time, whatever the number of workers or hosts: the round
-holds a lease row in ``federation_locks`` (an UPDATE that only succeeds when the lease is free
-or expired, which serialises on both PostgreSQL and SQLite).
+holds a lease row in ``federation_locks`` (``node.services.leases``: an UPDATE that only
+succeeds when the lease is free or expired, which serialises on both PostgreSQL and SQLite).
+Each periodic job holds its own lease too.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
 
 from federation.keys import now_ms
 from federation.messages import FEED_HINT
 
-from ..models import FederationLock, InboxReceipt, OutboxMessage, Peer, RateLimitBucket
+from ..models import InboxReceipt, OutboxMessage, Peer, RateLimitBucket
 from ..models.base import utcnow
 from ..models.federation import APPROVED, DELIVERY_DONE, REQUESTED_BY_US
-from . import feed, inbox, peers, sync
+from . import feed, inbox, jobs, peers, sync
+from .jobs import JobOutcome
 from .keyring import FederationRuntime
+from .leases import LOCK_TTL_MS, holder_name, release_lock, try_lock
+
+# The lease helpers moved to ``leases``; they stay importable from here.
+__all__ = ["LOCK_TTL_MS", "ROUND_LOCK", "RoundReport", "confirm_peerings", "holder_name",
+           "housekeeping", "pull_now", "release_lock", "run_due_jobs", "run_forever", "run_round",
+           "try_lock"]
 from .nonces import purge_nonces
 
 logger = logging.getLogger(__name__)
 
 ROUND_LOCK = "federation.round"
-LOCK_TTL_MS = 10 * 60 * 1000
 RECEIPT_RETENTION = timedelta(days=8)
-
-
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:120]
-
-
-def try_lock(session: Session, name: str, holder: str, ttl_ms: int = LOCK_TTL_MS) -> bool:
-    """Take the named lease if it is free or expired; commits. True when we hold it."""
-    if session.get(FederationLock, name) is None:
-        session.add(FederationLock(name=name, holder="", expires_ms=0))
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-    now = now_ms()
-    result = session.execute(
-        update(FederationLock)
-        .where(FederationLock.name == name,
-               or_(FederationLock.expires_ms < now, FederationLock.holder == holder))
-        .values(holder=holder, expires_ms=now + ttl_ms)
-    )
-    session.commit()
-    return result.rowcount == 1
-
-
-def release_lock(session: Session, name: str, holder: str) -> None:
-    session.execute(update(FederationLock)
-                    .where(FederationLock.name == name, FederationLock.holder == holder)
-                    .values(holder="", expires_ms=0))
-    session.commit()
 
 
 @dataclass
@@ -72,6 +46,7 @@ class RoundReport:
     confirmed: int = 0
     delivered: int = 0
     results: list[sync.SyncResult] = field(default_factory=list)
+    jobs: list[JobOutcome] = field(default_factory=list)
 
 
 def confirm_peerings(runtime: FederationRuntime) -> int:
@@ -109,6 +84,15 @@ def housekeeping(runtime: FederationRuntime) -> None:
         session.close()
 
 
+def run_due_jobs(runtime: FederationRuntime) -> list[JobOutcome]:
+    """Run the node's due periodic jobs after the federation work (each logs and records its
+    own failure; none stops the round). Off with ``PERIODIC_JOBS = false``."""
+    app = runtime.app
+    if app is None or not app.config.get("PERIODIC_JOBS", True):
+        return []
+    return jobs.run_due(app)
+
+
 def run_round(runtime: FederationRuntime, *, force: bool = False,
               progress: sync.Progress | None = None) -> RoundReport:
     """One federation round, unless another process is running one (then ``ran`` is False)."""
@@ -125,6 +109,7 @@ def run_round(runtime: FederationRuntime, *, force: bool = False,
             report.delivered = inbox.deliver_due(runtime)
             report.results = sync.sync_all(runtime, force=force, progress=progress)
             housekeeping(runtime)
+            report.jobs = run_due_jobs(runtime)
             return report
         finally:
             release_lock(session, ROUND_LOCK, holder)

@@ -1,0 +1,85 @@
+"""The areas' periodic work, registered as jobs of the node (``node.services.jobs``).
+
+The federation scheduler (``coworknet sync``) runs them when due, each under its own lease;
+``coworknet jobs run NAME`` runs one at once; the older commands (``coworknet events tick``,
+``digest send``, ``connector publish-stats``) call the same functions.
+
+- ``events.tick`` (every 5 minutes): seat offers past their deadline lapse and pass to the next
+  person on the waitlist, who is mailed; recurring series are extended.
+- ``digest.send`` (Mondays 08:00, the node's time zone): the weekly digest; ``send_weekly``
+  still refuses to send twice within six days, whoever asks.
+- ``connector.publish_stats`` (daily): this space's signed aggregates, for the approved peers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Flask
+from flask_babel import lazy_gettext
+
+from .db import db
+from .services import connector_network, digest, event_mail, events
+from .services.jobs import Every, Job, Weekly, add_job
+from .web import context
+from .web.dashboard import digest_links
+
+EVENTS_TICK = "events.tick"
+DIGEST_SEND = "digest.send"
+PUBLISH_STATS = "connector.publish_stats"
+
+
+def run_tick(app: Flask, now: datetime | None = None) -> int:
+    """Lapse overdue seat offers, offer the seats to the next people, mail them; extend series.
+
+    Returns how many new offers were made."""
+    now = now or datetime.now(UTC)
+    ttl = timedelta(hours=float(app.config.get("EVENT_OFFER_TTL_HOURS", 24)))
+    with app.app_context():
+        session = db.session
+        offers = events.tick(session, now, ttl)
+        session.commit()
+        event_mail.notify_offers(session, app.extensions["coworknet.mail"], offers,
+                                 base_url=app.config["BASE_URL"], default_locale=app.config["DEFAULT_LOCALE"])
+        return len(offers)
+
+
+def send_digest(app: Flask, *, force: bool = False) -> int:
+    """Send the weekly digest (unless one went out less than six days ago, or ``force``);
+    returns how many members got one. Links are absolute, built for the node's base URL."""
+    with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+        count = digest.send_weekly(db.session, app.extensions["coworknet.mail"],
+                                   space_name=context.space().name, links=digest_links(),
+                                   default_locale=app.config["DEFAULT_LOCALE"], force=force)
+        db.session.commit()
+    return count
+
+
+def publish_stats(app: Flask) -> None:
+    """Publish (replace) this space's signed aggregates for every approved peer."""
+    with app.app_context():
+        connector_network.publish_stats(db.session)
+        db.session.commit()
+
+
+def _tick_job(app: Flask) -> str:
+    return f"{run_tick(app)} new seat offer(s)"
+
+
+def _digest_job(app: Flask) -> str:
+    return f"{send_digest(app)} digest(s) sent"
+
+
+def _stats_job(app: Flask) -> str:
+    publish_stats(app)
+    return "statistics published"
+
+
+def init_app(app: Flask) -> None:
+    """Register the areas' periodic jobs with ``app``."""
+    add_job(app, Job(EVENTS_TICK, Every(timedelta(minutes=5)), _tick_job,
+                     label=lazy_gettext("Seat offers and recurring events")))
+    add_job(app, Job(DIGEST_SEND, Weekly(0, time(8, 0), app.config["DEFAULT_TIMEZONE"]), _digest_job,
+                     label=lazy_gettext("Weekly digest")))
+    add_job(app, Job(PUBLISH_STATS, Every(timedelta(days=1)), _stats_job,
+                     label=lazy_gettext("Statistics shared with peers")))
