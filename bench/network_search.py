@@ -148,7 +148,8 @@ def _populate(session: Session, size: int, rng: random.Random) -> float:
             "is_named": named, "display_name": name, "headline": headline,
             "languages": " " + " ".join(rng.sample(LANGUAGES, rng.randint(1, 3))) + " ",
             "open_to_help": flags[0], "open_to_paid": flags[1], "open_to_barter": flags[2],
-            "trade_group": None, "place_kind": "space", "place_value": places[place],
+            "trade_group": thesaurus.parent_group(next(iter(chosen))).id,
+            "place_kind": "space", "place_value": places[place],
             "lease_until": lease, "updated_at": lease,
         })
         best = 0

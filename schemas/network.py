@@ -78,6 +78,10 @@ class NetworkSearchOutSchema(Schema):
     results = fields.List(fields.Nested(NetworkHitOutSchema))
     facets = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(),
                                                                    values=fields.Integer()))
+    #: How many matches the facet counts cover; ``facets_capped``: there may be more (the
+    #: counts then cover the best-ranked ones only).
+    facet_total = fields.Integer()
+    facets_capped = fields.Boolean()
 
 
 class IntroductionOutSchema(Schema):

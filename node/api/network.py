@@ -16,7 +16,7 @@ from schemas.network import (
 
 from ..db import db
 from ..services import introductions, network_search
-from ..web.network import search_query
+from ..web.network import facet_cap, search_query
 from .base import endpoint
 
 bp = Blueprint("api_network", __name__, url_prefix="/api/v1")
@@ -40,10 +40,12 @@ def search(data: dict):
     current_app.extensions["coworknet.network.limiter"].check(db.session, g.api_member.id)
     db.session.commit()  # the count is shared by every worker
     result = network_search.search_network(db.session, search_query(data),
-                                            exclude_member_id=g.api_member.id)
+                                            exclude_member_id=g.api_member.id,
+                                            facet_cap=facet_cap())
     handles = current_app.extensions["coworknet.network.handles"]
     cards = network_search.result_cards(result, handles, g.api_member.id, str(get_locale() or "fr"))
-    return {"concepts": sorted(result.concept_ids), "results": cards, "facets": result.facets}
+    return {"concepts": sorted(result.concept_ids), "results": cards, "facets": result.facets,
+            "facet_total": result.facet_total, "facets_capped": result.facets_capped}
 
 
 @endpoint(bp, "/network/introductions", methods=("POST",), summary="Ask for an introduction",

@@ -43,6 +43,12 @@ MAX_RESULTS = 50
 #: Entries holding every concept of a multi-concept query are looked for among this many best
 #: holders of the first concept (bounds the cost when the combination is rare).
 AND_SCAN = 1000
+#: Facets are counted over at most this many matches, the best ranked (by precomputed score):
+#: beyond it the counts are those of the best ones and the result says it is capped.
+FACET_CAP = 1000
+#: Per query key, facet candidates are looked for among this many best holders only, so a
+#: selective filter (a place, a rare language) cannot make the count walk a whole concept.
+FACET_SCAN = 5000
 #: Proximity of an entry to the searcher: our own space, same city, same region, elsewhere.
 PROXIMITY_LOCAL, PROXIMITY_CITY, PROXIMITY_REGION, PROXIMITY_FAR = 3, 2, 1, 0
 
@@ -286,6 +292,10 @@ class SearchResult:
     concept_ids: frozenset[str]
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    #: How many matches the facet counts cover.
+    facet_total: int = 0
+    #: True when there are more matches than ``facet_total`` (the counts cover the best ones).
+    facets_capped: bool = False
 
 
 def _concept_keys(concept_ids: Iterable[str], thesaurus: Thesaurus) -> list[tuple[str, str]]:
@@ -389,9 +399,10 @@ def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], where
 
 def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: int | None = None,
                    thesaurus: Thesaurus | None = None, now: datetime | None = None,
-                   facets: bool = True) -> SearchResult:
+                   facets: bool = True, facet_cap: int = FACET_CAP) -> SearchResult:
     """Entries holding a concept the query names, best first (entries holding every concept
-    of the query, then by precomputed score); ``facets`` count the whole match."""
+    of the query, then by precomputed score); ``facets`` count the best ``facet_cap`` matches
+    (all of them when there are no more) and say whether more exist."""
     thesaurus = thesaurus or get_thesaurus()
     now = now or utcnow()
     concept_ids = thesaurus.expand_query(query.text, typos=True).concept_ids
@@ -419,13 +430,16 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
             hits[row.entry_id].matched.append(
                 MatchedConcept(row.concept, row.level_band, row.is_generalised)
             )
-    if facets and keys:
-        counts = _facets(session, keys, where, params, now)
-    elif facets:  # a free-text-only query: the facets of the entries found
-        counts = _hit_facets([hits[i] for i in ranked])
-    else:
-        counts = {}
-    return SearchResult(concept_ids, [hits[i] for i in ranked], counts)
+    result = SearchResult(concept_ids, [hits[i] for i in ranked], {})
+    if facets:
+        cap = max(1, facet_cap)
+        if keys:
+            candidates, capped = _concept_candidates(session, keys, where, params, cap, now)
+        else:  # a free-text-only query: the entries its words find
+            candidates, capped = _text_candidates(session, query.text, where, params, cap, now)
+        result.facets = _count_facets(candidates)
+        result.facet_total, result.facets_capped = len(candidates), capped
+    return result
 
 
 # --- free text: the database's own full-text engine -----------------------------------------
@@ -442,77 +456,113 @@ def text_terms(text_query: str) -> list[str]:
     return terms[:8]
 
 
-def _text_entries(session: Session, text_query: str, where: str, params: dict, limit: int,
-                  now: datetime) -> list[int]:
-    """Entry ids whose name or headline holds every query word (as a prefix of a word), local
-    members first, then newest; looked for among the ``AND_SCAN`` newest matching entries.
+def _text_match(session: Session, text_query: str) -> tuple[str, str] | None:
+    """The dialect's full-text match of every query word: (``<table> WHERE <match>``, whose
+    rows carry the entry id as ``id``; the bound match expression), or None without words.
 
     SQLite: FTS5 (``unicode61 remove_diacritics 2``); PostgreSQL: the ``search_tsv`` column
     (``unaccent`` then the ``simple`` configuration) and its GIN index. Both match the same
     prefix terms, so both backends return the same entries."""
     terms = text_terms(text_query)
     if not terms:
-        return []
+        return None
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        match = " AND ".join(f'"{term}"*' for term in terms)
-        source = ("SELECT rowid FROM network_entries_fts WHERE network_entries_fts MATCH :match "  # noqa: S608
-                  f"ORDER BY rowid DESC LIMIT {AND_SCAN}")
-    elif dialect == "postgresql":
-        match = " & ".join(f"{term}:*" for term in terms)
-        # The column lives on the entries: filter the capped rows themselves (no join back).
-        source = ("(SELECT * FROM network_entries WHERE search_tsv @@ to_tsquery('simple', :match) "  # noqa: S608
-                  f"ORDER BY id DESC LIMIT {AND_SCAN}) e WHERE ")
-    else:  # pragma: no cover - the two supported backends
+        return ("network_entries_fts WHERE network_entries_fts MATCH :match",
+                " AND ".join(f'"{term}"*' for term in terms))
+    if dialect == "postgresql":
+        return ("network_entries WHERE search_tsv @@ to_tsquery('simple', :match)",
+                " & ".join(f"{term}:*" for term in terms))
+    return None  # pragma: no cover - the two supported backends
+
+
+def _text_rows(session: Session, match: tuple[str, str] | None, where: str, params: dict,
+               limit: int, now: datetime, columns: str = "e.id") -> list:
+    """``columns`` of the entries whose name or headline holds every query word (as a prefix
+    of a word), local members first, then newest; looked for among the ``AND_SCAN`` newest
+    matching entries."""
+    if match is None:
         return []
-    if dialect == "sqlite":
-        source = f"network_entries e WHERE e.id IN ({source}) AND "
-    rows = _run(session, (
-        f"SELECT e.id FROM {source}{where} "  # noqa: S608
+    matching, expression = match
+    if session.get_bind().dialect.name == "postgresql":
+        # The column lives on the entries: filter the capped rows themselves (no join back).
+        source = f"(SELECT * FROM {matching} ORDER BY id DESC LIMIT {AND_SCAN}) e WHERE"  # noqa: S608
+    else:
+        source = (f"network_entries e WHERE e.id IN (SELECT rowid FROM {matching} "  # noqa: S608
+                  f"ORDER BY rowid DESC LIMIT {AND_SCAN}) AND")
+    return _run(session, (
+        f"SELECT {columns} FROM {source} {where} "  # noqa: S608
         f"ORDER BY CASE WHEN e.member_id IS NULL THEN 1 ELSE 0 END, e.id DESC LIMIT {int(limit)}"
-    ), {**params, "match": match}, now)
-    return [row[0] for row in rows]
+    ), {**params, "match": expression}, now)
 
 
-def _hit_facets(hits: list[Hit]) -> dict[str, dict[str, int]]:
+def _text_entries(session: Session, text_query: str, where: str, params: dict, limit: int,
+                  now: datetime) -> list[int]:
+    """Entry ids whose name or headline holds every query word (see :func:`_text_rows`)."""
+    match = _text_match(session, text_query)
+    return [row[0] for row in _text_rows(session, match, where, params, limit, now)]
+
+
+def _text_candidates(session: Session, text_query: str, where: str, params: dict, cap: int,
+                     now: datetime) -> tuple[list, bool]:
+    """Facet candidates of a free-text query: up to ``cap`` matching entries, and whether more
+    may exist (more than ``cap`` pass the filters, or more entries matched than were read)."""
+    match = _text_match(session, text_query)
+    if match is None:
+        return [], False
+    rows = _text_rows(session, match, where, params, cap + 1, now, _FACET_COLUMNS)
+    matching, expression = match
+    read = session.execute(text(f"SELECT COUNT(*) FROM (SELECT 1 FROM {matching} "  # noqa: S608
+                                f"LIMIT {AND_SCAN + 1}) m"), {"match": expression}).scalar_one()
+    return [tuple(row) for row in rows[:cap]], len(rows) > cap or read > AND_SCAN
+
+
+FacetRow = tuple[int, str | None, str, str]  # entry id, trade group, place, languages
+_FACET_COLUMNS = "e.id, e.trade_group, e.place_value, e.languages"
+
+
+def _concept_candidates(session: Session, keys: list[str], where: str, params: dict, cap: int,
+                        now: datetime) -> tuple[list[FacetRow], bool]:
+    """The ``cap`` best entries (by their best score) holding a query key and passing the
+    filters, and whether more exist. One statement: per key, its ``FACET_SCAN`` best holders
+    read in index order, filtered, cut at ``cap + 1``; and per key whether it has more holders
+    than the scan read (then matches may lie beyond it)."""
+    params = {**params, **{f"f{n}": key for n, key in enumerate(keys)}}
+    parts = []
+    for n in range(len(keys)):
+        parts.append(
+            f"SELECT * FROM (SELECT {_FACET_COLUMNS}, c.score AS score FROM "  # noqa: S608
+            f"({_best_of_key(f'f{n}', FACET_SCAN)}) c JOIN network_entries e ON e.id = c.entry_id "
+            f"WHERE {where} ORDER BY c.score DESC, c.entry_id DESC LIMIT {int(cap) + 1}) t{n}"
+        )
+        parts.append(
+            f"SELECT -1, NULL, '', '', COUNT(*) FROM (SELECT 1 FROM network_entry_concepts "  # noqa: S608
+            f"WHERE concept = :f{n} LIMIT {FACET_SCAN + 1}) h{n}"
+        )
+    best: dict[int, tuple[int, FacetRow]] = {}
+    capped = False
+    for entry_id, trade_group, place, languages, score in _run(
+            session, " UNION ALL ".join(parts), params, now):
+        if entry_id == -1:  # a key's holder count, bounded
+            capped = capped or score > FACET_SCAN
+            continue
+        if entry_id not in best or best[entry_id][0] < score:
+            best[entry_id] = (score, (entry_id, trade_group, place, languages))
+    ordered = sorted(best.values(), key=lambda pair: (-pair[0], -pair[1][0]))
+    return [row for _score, row in ordered[:cap]], capped or len(ordered) > cap
+
+
+def _count_facets(rows: list[FacetRow]) -> dict[str, dict[str, int]]:
+    """Entries per trade group, per place (the 20 most frequent of each) and per language."""
     counts: dict[str, dict[str, int]] = {"trade_group": {}, "place": {}, "language": {}}
-    for hit in hits:
-        entry = hit.entry
-        for name, values in (("trade_group", [entry.trade_group]), ("place", [entry.place_value]),
-                             ("language", entry.languages.split())):
+    for _entry_id, trade_group, place, languages in rows:
+        for name, values in (("trade_group", (trade_group,)), ("place", (place,)),
+                             ("language", languages.split())):
             for value in values:
                 if value:
                     counts[name][value] = counts[name].get(value, 0) + 1
-    return {name: dict(sorted(values.items(), key=lambda pair: -pair[1]))
-            for name, values in counts.items()}
-
-
-def _facets(session: Session, keys: list[str], where: str, params: dict,
-            now: datetime) -> dict[str, dict[str, int]]:
-    """Matching entries per trade group, per place (at most 20 values each) and per language."""
-    params = {**params, **{f"f{n}": key for n, key in enumerate(keys)}}
-    in_keys = ", ".join(f":f{n}" for n in range(len(keys)))
-    facets: dict[str, dict[str, int]] = {}
-    for name, column in (("trade_group", "e.trade_group"), ("place", "e.place_value")):
-        rows = _run(session, (
-            f"SELECT {column}, COUNT(DISTINCT e.id) AS n FROM network_entry_concepts c "  # noqa: S608
-            f"JOIN network_entries e ON e.id = c.entry_id WHERE c.concept IN ({in_keys}) "
-            f"AND {where} AND {column} IS NOT NULL GROUP BY {column} ORDER BY n DESC LIMIT 20"
-        ), params, now)
-        facets[name] = {value: count for value, count in rows if value}
-    codes = [lang.code for lang in get_thesaurus().languages()]
-    params.update({f"l{n}": f"% {code} %" for n, code in enumerate(codes)})
-    sums = ", ".join(f"SUM(CASE WHEN m.languages LIKE :l{n} THEN 1 ELSE 0 END)"
-                     for n in range(len(codes)))
-    row = _run(session, (
-        f"SELECT {sums} FROM (SELECT DISTINCT e.id, e.languages FROM network_entry_concepts c "  # noqa: S608
-        f"JOIN network_entries e ON e.id = c.entry_id WHERE c.concept IN ({in_keys}) "
-        f"AND {where}) m"
-    ), params, now)[0]
-    facets["language"] = dict(sorted(
-        ((code, int(count)) for code, count in zip(codes, row, strict=True) if count),
-        key=lambda pair: -pair[1]))
-    return facets
+    return {name: dict(sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))[
+        :None if name == "language" else 20]) for name, values in counts.items()}
 
 
 # --- per-search handles ---------------------------------------------------------------------

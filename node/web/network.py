@@ -45,6 +45,11 @@ def handles() -> network_search.Handles:
     return current_app.extensions["coworknet.network.handles"]
 
 
+def facet_cap() -> int:
+    """How many best matches the facet counts cover at most (``NETWORK_FACET_CAP``)."""
+    return current_app.extensions["coworknet.network.facet_cap"]
+
+
 def search_query(data: dict) -> network_search.NetworkQuery:
     return network_search.NetworkQuery(
         text=data["q"], language=data["language"] or None, trade_group=data["trade_group"] or None,
@@ -66,7 +71,8 @@ def search():
         data = parse(NetworkSearchQuerySchema(), {})
     current_app.extensions["coworknet.network.limiter"].check(db.session, g.member.id)
     db.session.commit()  # the count is shared by every worker
-    result = network_search.search_network(db.session, search_query(data), exclude_member_id=g.member.id)
+    result = network_search.search_network(db.session, search_query(data), exclude_member_id=g.member.id,
+                                            facet_cap=facet_cap())
     cards = network_search.result_cards(result, handles(), g.member.id, str(get_locale() or "fr"))
     return render_template("network/search.html", query=data, cards=cards, result=result,
                            thesaurus=get_thesaurus())
@@ -197,6 +203,9 @@ def init_app(app: Flask) -> None:
     app.extensions["coworknet.network.handles"] = network_search.Handles(app.config["SECRET_KEY"])
     app.extensions["coworknet.network.limiter"] = network_search.SearchLimiter(
         int(app.config.get("NETWORK_SEARCHES_PER_MINUTE", 60))
+    )
+    app.extensions["coworknet.network.facet_cap"] = int(
+        app.config.get("NETWORK_FACET_CAP", network_search.FACET_CAP)
     )
     app.register_blueprint(bp)
     add_nav_item(app, "network.search", lazy_gettext("Network"))
