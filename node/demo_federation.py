@@ -1,5 +1,9 @@
 """The demo's federation: its three local nodes peer with each other (approved, keys pinned)
-at seed time, and once they serve, each syncs at once and then every ``SYNC_INTERVAL`` s."""
+at seed time, and once they serve, each syncs at once and then every ``SYNC_INTERVAL`` s.
+
+Each round also runs the node's due periodic jobs, as ``coworknet sync`` does in production:
+expired seat offers pass to the next person, statistics are published to the peers, the
+digest goes out on Monday mornings (``node.services.jobs``)."""
 
 from __future__ import annotations
 
@@ -37,7 +41,8 @@ def peer_demo_nodes(nodes: list[DemoNode], _data: dict) -> None:
 
 
 def start_sync(nodes: list[DemoNode]) -> list[threading.Thread]:
-    """Serve step: one background thread per node, a first round at once, then periodic."""
+    """Serve step: one background thread per node, a first round at once, then periodic
+    (federation work, then the due periodic jobs)."""
 
     def loop(runtime: keyring.FederationRuntime) -> None:
         try:

@@ -63,16 +63,16 @@ def publish_stats(app: Flask) -> None:
 
 
 def _tick_job(app: Flask) -> str:
-    return f"{run_tick(app)} new seat offer(s)"
+    return f"{run_tick(app)} new seat offer(s)."
 
 
 def _digest_job(app: Flask) -> str:
-    return f"{send_digest(app)} digest(s) sent"
+    return f"{send_digest(app)} digest(s) sent."
 
 
 def _stats_job(app: Flask) -> str:
     publish_stats(app)
-    return "statistics published"
+    return "Statistics published."
 
 
 def init_app(app: Flask) -> None:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,7 +69,7 @@ class Weekly:
     moment missed while no scheduler ran is caught up at the next round."""
 
     weekday: int
-    at: time
+    at: clock_time
     timezone: str = "Europe/Paris"
 
     def next_due(self, last_started_at: datetime | None, first_seen_at: datetime) -> datetime:
@@ -199,8 +201,9 @@ def run_job(app: Any, job: Job, *, now: datetime | None = None, force: bool = Fa
                 return JobOutcome(job.name, ran=False)
             state.last_started_at = now
             session.commit()
+            started = time.monotonic()
             outcome = _call(app, job)
-            state.last_finished_at = utcnow()
+            state.last_finished_at = now + timedelta(seconds=time.monotonic() - started)
             state.last_outcome = JOB_OK if outcome.ok else JOB_ERROR
             if outcome.ok:
                 state.last_success_at = state.last_finished_at

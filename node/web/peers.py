@@ -3,9 +3,10 @@ suspend or remove peers, and watch sync and delivery state."""
 
 from __future__ import annotations
 
+from babel.dates import get_day_names
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from federation.errors import FederationError
@@ -23,7 +24,7 @@ from ..models.federation import (
     REQUESTED_BY_US,
     SUSPENDED,
 )
-from ..services import keyring, peers
+from ..services import jobs, keyring, peers
 from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from .forms import form_values, parse
 from .security import manager_required
@@ -52,7 +53,26 @@ def index():
         .order_by(OutboxMessage.id.desc()).limit(50)).all()
     return render_template("admin/peers.html", peers=peers.list_peers(session), queue=queue,
                            node_id=_runtime().node_id, fingerprint=keyring.key_fingerprint,
-                           labels=STATUS_LABELS)
+                           labels=STATUS_LABELS, jobs=jobs.job_statuses(session, current_app),
+                           schedule_label=_schedule_label)
+
+
+def _schedule_label(schedule: jobs.Schedule) -> str:
+    """A job's schedule in the manager's language: "every 5 minutes", "every Monday at 08:00"."""
+    if isinstance(schedule, jobs.Weekly):
+        weekday = get_day_names("wide", locale=get_locale())[schedule.weekday]
+        return _("every %(weekday)s at %(time)s (%(zone)s)", weekday=weekday,
+                 time=schedule.at.strftime("%H:%M"), zone=schedule.timezone)
+    minutes = int(schedule.interval.total_seconds() // 60)
+    if minutes == 1440:
+        return _("every day")
+    if minutes % 1440 == 0:
+        return _("every %(count)s days", count=minutes // 1440)
+    if minutes == 60:
+        return _("every hour")
+    if minutes % 60 == 0:
+        return _("every %(count)s hours", count=minutes // 60)
+    return _("every %(count)s minutes", count=minutes)
 
 
 @bp.route("/request", methods=["POST"])
