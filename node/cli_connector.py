@@ -32,7 +32,7 @@ def digest_send(force: bool) -> None:
     if force:
         click.echo(f"{send_digest(app, force=True)} digests sent")
     else:
-        cli_jobs.run_now(app, DIGEST_SEND)
+        cli_jobs.run_now(app, DIGEST_SEND, named=False)
 
 
 @digest_group.command("preview")
@@ -58,7 +58,7 @@ def connector_group() -> None:
 def publish_stats() -> None:
     """Publish this space's signed aggregates (counts and sums only) to approved peers
     (``coworknet sync`` does it daily)."""
-    cli_jobs.run_now(create_app(), PUBLISH_STATS)
+    cli_jobs.run_now(create_app(), PUBLISH_STATS, named=False)
 
 
 def register(main: click.Group) -> None:

@@ -20,7 +20,7 @@ def events_group() -> None:
 def tick() -> None:
     """Expire seat offers past their deadline and extend recurring series (the scheduler of
     ``coworknet sync`` runs this every five minutes; same as ``coworknet jobs run events.tick``)."""
-    cli_jobs.run_now(create_app(), EVENTS_TICK)
+    cli_jobs.run_now(create_app(), EVENTS_TICK, named=False)
 
 
 def register(main: click.Group) -> None:

@@ -115,12 +115,13 @@ def peer_remove(node_id: str) -> None:
 @click.option("--interval", default=60.0, type=float, help="Seconds between rounds.")
 @click.option("--force", is_flag=True, help="Ignore the peers' backoff (with --once).")
 def sync_command(once: bool, interval: float, force: bool) -> None:
-    """Pull approved peers and deliver queued messages (one process at a time)."""
+    """Pull approved peers, deliver queued messages, then run the due periodic jobs (one
+    process at a time)."""
     logging.basicConfig(level=logging.INFO)
     app = create_app()
     runtime = _runtime(app)
     if not once:
-        click.echo(f"Federation rounds every {interval:.0f} s; Ctrl+C to stop.")
+        click.echo(f"Federation rounds and periodic jobs every {interval:.0f} s; Ctrl+C to stop.")
         scheduler.run_forever(runtime, interval)
         return
     bars: dict[str, Any] = {}
@@ -145,6 +146,8 @@ def sync_command(once: bool, interval: float, force: bool) -> None:
         state = f"error {result.error}" if result.error else "ok"
         click.echo(f"{result.peer}: {state}, {result.applied} applied, cursor {result.cursor}")
     click.echo(f"{report.delivered} message(s) delivered, {report.confirmed} peering(s) confirmed.")
+    for outcome in report.jobs:
+        click.echo(f"job {outcome.name}: " + (outcome.summary if outcome.ok else f"error {outcome.error}"))
 
 
 @click.group("keys")

@@ -17,8 +17,10 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
-def run_now(app: Flask, name: str, *, force: bool = True) -> jobs.JobOutcome:
-    """Run the job ``name`` now under its lease, print its summary; a failure exits non-zero."""
+def run_now(app: Flask, name: str, *, force: bool = True, named: bool = True) -> jobs.JobOutcome:
+    """Run the job ``name`` now under its lease, print its summary (after its name when
+    ``named``: the older commands print the bare summary, as they always did); a failure exits
+    non-zero."""
     job = jobs.get_job(app, name)
     if job is None:
         known = ", ".join(j.name for j in jobs.registered_jobs(app))
@@ -29,7 +31,7 @@ def run_now(app: Flask, name: str, *, force: bool = True) -> jobs.JobOutcome:
     elif not outcome.ok:
         raise click.ClickException(f"{name} failed: {outcome.error}")
     else:
-        click.echo(f"{name}: {outcome.summary}")
+        click.echo(f"{name}: {outcome.summary}" if named else outcome.summary)
     return outcome
 
 

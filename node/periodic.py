@@ -67,12 +67,12 @@ def _tick_job(app: Flask) -> str:
 
 
 def _digest_job(app: Flask) -> str:
-    return f"{send_digest(app)} digest(s) sent."
+    return f"{send_digest(app)} digests sent"
 
 
 def _stats_job(app: Flask) -> str:
     publish_stats(app)
-    return "Statistics published."
+    return "statistics published"
 
 
 def init_app(app: Flask) -> None:

@@ -200,7 +200,7 @@ def test_the_areas_jobs_are_registered_with_their_schedules(app):
 
 
 def _cli(app, monkeypatch, *args):
-    for module in ("node.cli_jobs", "node.cli_events", "node.cli_connector"):
+    for module in ("node.cli_jobs", "node.cli_events", "node.cli_connector", "node.cli_federation"):
         monkeypatch.setattr(f"{module}.create_app", lambda: app)
     return CliRunner().invoke(main, list(args))
 
@@ -215,10 +215,10 @@ def test_jobs_list_and_run_from_the_command_line(app, monkeypatch):
 
     result = _cli(app, monkeypatch, "jobs", "run", "connector.publish_stats")
     assert result.exit_code == 0, result.output
-    assert "connector.publish_stats: Statistics published." in result.output
+    assert "connector.publish_stats: statistics published" in result.output
     line = next(line for line in _cli(app, monkeypatch, "jobs", "list").output.splitlines()
                 if line.startswith("connector.publish_stats"))
-    assert "ok (Statistics published.)" in line and "last=-" not in line
+    assert "ok (statistics published)" in line and "last=-" not in line
 
     unknown = _cli(app, monkeypatch, "jobs", "run", "no.such.job")
     assert unknown.exit_code == 2 and "events.tick" in unknown.output
@@ -233,11 +233,22 @@ def test_a_job_that_fails_from_the_command_line_exits_non_zero_and_is_recorded(a
 
 
 def test_the_old_commands_run_the_same_jobs(app, monkeypatch):
-    assert "0 new seat offer(s)." in _cli(app, monkeypatch, "events", "tick").output
-    assert "Statistics published." in _cli(app, monkeypatch, "connector", "publish-stats").output
-    assert _cli(app, monkeypatch, "digest", "send").exit_code == 0
+    assert _cli(app, monkeypatch, "events", "tick").output == "0 new seat offer(s).\n"
+    assert _cli(app, monkeypatch, "connector", "publish-stats").output == "statistics published\n"
+    assert _cli(app, monkeypatch, "digest", "send").output == "0 digests sent\n"
     for name in ("events.tick", "connector.publish_stats", "digest.send"):
         assert state_of(app, name).last_outcome == "ok"
+
+
+def test_one_sync_round_from_the_command_line_reports_the_jobs_it_ran(app, monkeypatch):
+    jobs.add_job(app, Job("test.fails", Every(timedelta(days=1)), Calls(error="disk full")))
+    result = _cli(app, monkeypatch, "sync", "--once")
+    assert result.exit_code == 0, result.output
+    assert "job events.tick: 0 new seat offer(s)." in result.output
+    assert "job test.fails: error RuntimeError: disk full" in result.output
+    assert "job digest.send" not in result.output  # not due before Monday
+    again = _cli(app, monkeypatch, "sync", "--once")
+    assert again.exit_code == 0 and "job " not in again.output
 
 
 def _job_row(page: str, name: str) -> str:
