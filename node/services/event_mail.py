@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
@@ -111,6 +113,68 @@ def notify_moved(session: Session, sender: MailSender, registrations: Iterable[R
         )
 
     _mail_registrants(session, sender, registrations, default_locale, compose)
+
+
+@dataclass(frozen=True)
+class RemoteSessionNotice:
+    """What one of our members, registered for a session hosted by another space, is told
+    about it. Plain values captured in the transaction that learnt the change (the copy of the
+    session, our own member's address and language), mailed after its commit."""
+
+    kind: str  # "moved", "cancelled" or "promoted"
+    email: str
+    name: str
+    locale: str | None
+    title: str
+    space: str
+    starts_at: datetime
+    timezone: str
+    place: str = ""
+    link: str = ""
+    before_starts_at: datetime | None = None
+
+    @property
+    def has_new_time(self) -> bool:
+        return self.before_starts_at is not None and self.before_starts_at != self.starts_at
+
+
+def _compose_remote(notice: RemoteSessionNotice, base_url: str) -> tuple[str, str]:
+    when = format_local(notice.starts_at, notice.timezone)
+    if notice.kind == "promoted":
+        return (_("You have a seat: %(title)s", title=notice.title),
+                _("Hello %(name)s,\n\nA seat freed up for « %(title)s » on %(when)s at "
+                  "%(space)s: it is yours.\n",
+                  name=notice.name, title=notice.title, when=when, space=notice.space))
+    if notice.kind == "cancelled":
+        return (_("Cancelled: %(title)s", title=notice.title),
+                _("Hello %(name)s,\n\n« %(title)s » on %(when)s at %(space)s is "
+                  "cancelled.\n",
+                  name=notice.name, title=notice.title, when=when, space=notice.space))
+    subject = (_("New time: %(title)s", title=notice.title) if notice.has_new_time
+               else _("New room: %(title)s", title=notice.title))
+    before = format_local(notice.before_starts_at or notice.starts_at, notice.timezone)
+    return (subject,
+            _("Hello %(name)s,\n\n« %(title)s » at %(space)s changed: it now takes place on "
+              "%(when)s, %(place)s (it was planned on %(before)s).\n"
+              "Your registration is kept; cancel it from the program if the change does not "
+              "suit you:\n%(link)s\n",
+              name=notice.name, title=notice.title, space=notice.space, when=when,
+              place=notice.place, before=before, link=f"{base_url.rstrip('/')}{notice.link}"))
+
+
+def notify_remote_sessions(sender: MailSender, notices: Iterable[RemoteSessionNotice], *,
+                           base_url: str, default_locale: str = "fr") -> int:
+    """Mail our members about sessions they registered for at another space (a new time or
+    room, a cancellation, a seat from the waitlist), each in their language; returns how many."""
+    sent = 0
+    for notice in notices:
+        with force_locale(notice.locale or default_locale):
+            subject, body = _compose_remote(notice, base_url)
+        sender.send(Mail(to=notice.email, subject=subject, body=body))
+        sent += 1
+    if sent:
+        logger.info("%d mail(s) about sessions at other spaces sent", sent)
+    return sent
 
 
 def notify_proposal_decision(sender: MailSender, member: Member, proposal: WorkshopProposal, *,

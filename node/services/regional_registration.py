@@ -194,6 +194,13 @@ class MyRegistration:
     status: str
     position: int | None
     is_remote: bool
+    timezone: str = "Europe/Paris"
+    place: str = ""
+
+
+def place_of(row: RegionalSession) -> str:
+    """Room and town of a session, as shown to members."""
+    return ", ".join(part for part in (row.venue_name, row.venue_city) if part and part != "-")
 
 
 def mine_for(session: Session, member: Member, row: RegionalSession) -> MyRegistration | None:
@@ -206,12 +213,14 @@ def mine_for(session: Session, member: Member, row: RegionalSession) -> MyRegist
         if local is None:
             return None
         return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, local.status,
-                              registrations.waitlist_position(session, local), False)
+                              registrations.waitlist_position(session, local), False, row.timezone,
+                              place_of(row))
     mine = my_registration(session, member, row.object_id)
     if mine is None:
         return None
     status = "pending" if mine.status == "pending" else mine.status
-    return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, status, mine.position, True)
+    return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, status, mine.position, True,
+                          row.timezone, place_of(row))
 
 
 def register_any(session: Session, member: Member, row: RegionalSession, now: datetime, *,

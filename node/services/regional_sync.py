@@ -13,17 +13,21 @@ answers of delivered registrations, and the upkeep run before each commit.
   republished; a remote registrant whose registration changed (promotion, cancellation) is
   told by a ``registration.response``; a seat offered to a remote registrant is confirmed at
   once (they asked for it).
-- Mails to our members are built while the request runs and sent after the commit.
+- Mails to our members: when a session hosted elsewhere gets a new time or room, or is
+  cancelled (a feed item), or a registration of ours moves (an inbox answer), each of our
+  members holding an active registration for it is told once, in their language. What changed
+  is decided by comparing our copy before and after the item, in the transaction that applies
+  it (a replayed or repeated item changes nothing, so mails nobody); the mails leave after
+  its commit, also when the sync runs outside any request.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
-from flask import current_app, has_app_context
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import Flask, current_app, has_app_context
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -46,12 +50,14 @@ from ..models import (
 from . import event_mail, federation_hooks, regional, registrations
 from . import regional_registration as remote
 from .keyring import RUNTIME_INFO_KEY
-from .mail import Mail
 
 logger = logging.getLogger(__name__)
 
 TOUCHED_KEY = "coworknet.regional.touched"
-MAILS_KEY = "coworknet.regional.mails"
+NOTICES_KEY = "coworknet.regional.notices"
+#: What our members are told about when a session hosted elsewhere changes.
+NOTIFIED_FIELDS = ("starts_at", "ends_at", "venue_name", "venue_city", "venue_address")
+ACTIVE_REMOTE = ("pending", "confirmed", "waitlisted")
 
 
 def now() -> datetime:
@@ -112,10 +118,22 @@ def apply_regional(session: Session, peer: Peer, item: dict) -> None:
     session.flush()
 
 
+def _aware(moment):
+    return moment.replace(tzinfo=UTC) if isinstance(moment, datetime) and moment.tzinfo is None else moment
+
+
+def _snapshot(row: RegionalSession) -> dict:
+    return {name: _aware(getattr(row, name)) for name in (*NOTIFIED_FIELDS, "status")}
+
+
 @federation_hooks.on_feed_item("event.session")
 def apply_session(session: Session, peer: Peer, item: dict) -> None:
-    """A copy of a session hosted by a peer; a cancellation is shown to our registrants."""
-    existing = regional.session_by_object_id(session, item["id"])
+    """A copy of a session hosted by a peer; our members registered for it are told a new
+    time or room, or its cancellation (once: only when our copy changes)."""
+    # Locked, and read afresh: two pulls applying the same item one after the other compare
+    # against what the first one committed, so only one of them mails.
+    existing = session.scalar(select(RegionalSession).where(RegionalSession.object_id == item["id"])
+                              .with_for_update().execution_options(populate_existing=True))
     if existing is not None and existing.is_local:
         return
     if item["deleted"] or item.get("redacted"):
@@ -126,6 +144,7 @@ def apply_session(session: Session, peer: Peer, item: dict) -> None:
     if content["host"] != item["owner"]:
         logger.warning("ignored event.session %s: host is not its owner", item["id"])
         return
+    before = None if existing is None else _snapshot(existing)
     if existing is None:
         existing = RegionalSession(object_id=item["id"], host=item["owner"], is_local=False,
                                    host_name=_peer_name(session, item["owner"]))
@@ -139,15 +158,34 @@ def apply_session(session: Session, peer: Peer, item: dict) -> None:
     existing.venue_address = venue.get("address", "")
     existing.capacity, existing.seats_left = content["capacity"], content.get("seats_left")
     session.flush()
-    if existing.status == "cancelled":
-        rows = session.scalars(select(RemoteRegistration).where(
-            RemoteRegistration.session_object_id == existing.object_id,
-            RemoteRegistration.action == "register",
-            RemoteRegistration.status.in_(("confirmed", "waitlisted")))).all()
-        for row in rows:
-            change = remote.apply_answer(session, row, {"status": "cancelled", "position": None})
-            if change is not None:
-                _queue_member_mail(session, change, existing)
+    if before is None:
+        return  # a first copy: nobody here registered for it yet
+    if existing.status == "cancelled" and before["status"] != "cancelled":
+        _session_cancelled(session, existing)
+    elif existing.status != "cancelled" and any(before[name] != _aware(getattr(existing, name))
+                                                for name in NOTIFIED_FIELDS):
+        for row in _active_registrations(session, existing):
+            _queue_notice(session, "moved", row, existing, before_starts_at=before["starts_at"])
+
+
+def _active_registrations(session: Session, row: RegionalSession) -> list[RemoteRegistration]:
+    return list(session.scalars(select(RemoteRegistration).where(
+        RemoteRegistration.session_object_id == row.object_id,
+        RemoteRegistration.action == "register",
+        RemoteRegistration.status.in_(ACTIVE_REMOTE)).order_by(RemoteRegistration.id)))
+
+
+def _session_cancelled(session: Session, row: RegionalSession) -> None:
+    """The host cancelled the session: our registrations to it end, and their members are told
+    (unless the host's answer about their registration already told them)."""
+    for registration in _active_registrations(session, row):
+        if registration.status == "pending":
+            # Still on its way to the host, which will refuse it: tell the member now.
+            _queue_notice(session, "cancelled", registration, row)
+            continue
+        change = remote.apply_answer(session, registration, {"status": "cancelled", "position": None})
+        if change is not None:
+            _queue_member_mail(session, change, row)
 
 
 # --- inbox ------------------------------------------------------------------------------------
@@ -253,37 +291,51 @@ def registration_delivered(session: Session, outbox_row, answer: dict) -> None:
 
 # --- mails to our members ---------------------------------------------------------------------
 
-def _queue_member_mail(session: Session, change: remote.StatusChange, row: RegionalSession | None) -> None:
-    """Build the mail now (in the request's locale machinery), send it after the commit."""
-    member = session.get(Member, change.registration.member_id)
-    if member is None or row is None or not has_app_context():
+def _program_link(session: Session, row: RegionalSession) -> str:
+    week = regional.by_object_id(session, row.regional_event_object_id)
+    return "/regional/mine" if week is None else f"/regional/{week.id}#session-{row.id}"
+
+
+def _queue_notice(session: Session, kind: str, registration: RemoteRegistration, row: RegionalSession, *,
+                  before_starts_at: datetime | None = None) -> None:
+    """Keep what to tell the member (our own data and our copy of the session only); it is
+    mailed after the commit, forgotten on rollback."""
+    member = session.get(Member, registration.member_id)
+    if member is None:
         return
-    when = event_mail.format_local
-    with force_locale(member.locale or current_app.config["DEFAULT_LOCALE"]):
-        if change.promoted:
-            mail = Mail(to=member.email, subject=_("You have a seat: %(title)s", title=row.title),
-                        body=_("Hello %(name)s,\n\nA seat freed up for « %(title)s » on %(when)s at "
-                               "%(space)s: it is yours.\n",
-                               name=member.display_name, title=row.title,
-                               when=when(row.starts_at, row.timezone), space=row.host_name))
-        elif change.cancelled_by_host:
-            mail = Mail(to=member.email, subject=_("Cancelled: %(title)s", title=row.title),
-                        body=_("Hello %(name)s,\n\n« %(title)s » on %(when)s at %(space)s is "
-                               "cancelled.\n",
-                               name=member.display_name, title=row.title,
-                               when=when(row.starts_at, row.timezone), space=row.host_name))
-        else:
-            return
-    mails = session.info.setdefault(MAILS_KEY, [])
-    if not mails:
-        sender = current_app.extensions["coworknet.mail"]
+    session.info.setdefault(NOTICES_KEY, []).append(event_mail.RemoteSessionNotice(
+        kind=kind, email=member.email, name=member.display_name, locale=member.locale,
+        title=row.title, space=row.host_name or row.host, starts_at=_aware(row.starts_at),
+        timezone=row.timezone, place=remote.place_of(row), link=_program_link(session, row),
+        before_starts_at=before_starts_at))
 
-        def _send(_session: Session) -> None:
-            for queued in _session.info.pop(MAILS_KEY, []):
-                sender.send(queued)
 
-        event.listen(session, "after_commit", _send, once=True)
-    mails.append(mail)
+def _queue_member_mail(session: Session, change: remote.StatusChange, row: RegionalSession | None) -> None:
+    """A registration of ours moved because of its host: a promotion or a cancellation."""
+    if row is None:
+        return
+    if change.promoted:
+        _queue_notice(session, "promoted", change.registration, row)
+    elif change.cancelled_by_host:
+        _queue_notice(session, "cancelled", change.registration, row)
+
+
+def _send_notices(app: Flask | None, session: Session) -> None:
+    notices = session.info.pop(NOTICES_KEY, None)
+    if not notices:
+        return
+    here = current_app._get_current_object() if has_app_context() else None
+    if app is None and here is None:
+        logger.warning("%d member mail(s) not sent: no application to send them", len(notices))
+        return
+    # A sync runs outside any request: the mails go through the app whose session this is.
+    with nullcontext() if app is None or app is here else app.app_context():
+        try:
+            event_mail.notify_remote_sessions(
+                current_app.extensions["coworknet.mail"], notices, base_url=current_app.config["BASE_URL"],
+                default_locale=current_app.config["DEFAULT_LOCALE"])
+        except Exception:  # the change is committed: a mail server down must not fail the sync
+            logger.exception("member mail(s) about sessions at other spaces not sent")
 
 
 # --- upkeep before each commit ----------------------------------------------------------------
@@ -358,11 +410,13 @@ def _before_commit(session: Session) -> None:
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop(TOUCHED_KEY, None)
-    session.info.pop(MAILS_KEY, None)
+    session.info.pop(NOTICES_KEY, None)
 
 
-def watch(factory) -> None:
-    """Install the before-commit upkeep on the app's session factory."""
+def watch(factory, app: Flask | None = None) -> None:
+    """Install the before-commit upkeep and the after-commit member mails on the app's session
+    factory (``app`` sends the mails of a sync that runs outside any request)."""
     event.listen(factory, "after_flush", _after_flush)
     event.listen(factory, "before_commit", _before_commit)
+    event.listen(factory, "after_commit", lambda session: _send_notices(app, session))
     event.listen(factory, "after_rollback", _forget)

@@ -257,4 +257,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     add_nav_item(app, "regional.index", lazy_gettext("Coworking Week"))
     app.extensions.setdefault("coworknet.personal_calendar", []).append(regional_ical.remote_components)
-    regional_sync.watch(app.extensions[EXTENSION_KEY])
+    regional_sync.watch(app.extensions[EXTENSION_KEY], app)
