@@ -44,11 +44,13 @@ MAX_RESULTS = 50
 #: holders of the first concept (bounds the cost when the combination is rare).
 AND_SCAN = 1000
 #: Facets are counted over at most this many matches, the best ranked (by precomputed score):
-#: beyond it the counts are those of the best ones and the result says it is capped.
-FACET_CAP = 1000
+#: beyond it the counts are those of the best ones and the result says it is capped. Counting
+#: every match costs a read per matching entry (0.7 s at 1 000 000 entries on SQLite); the
+#: cap bounds it (``python -m bench search``; ``NETWORK_FACET_CAP`` in the config).
+FACET_CAP = 500
 #: Per query key, facet candidates are looked for among this many best holders only, so a
 #: selective filter (a place, a rare language) cannot make the count walk a whole concept.
-FACET_SCAN = 5000
+FACET_SCAN = 2000
 #: Proximity of an entry to the searcher: our own space, same city, same region, elsewhere.
 PROXIMITY_LOCAL, PROXIMITY_CITY, PROXIMITY_REGION, PROXIMITY_FAR = 3, 2, 1, 0
 
@@ -524,32 +526,35 @@ _FACET_COLUMNS = "e.id, e.trade_group, e.place_value, e.languages"
 def _concept_candidates(session: Session, keys: list[str], where: str, params: dict, cap: int,
                         now: datetime) -> tuple[list[FacetRow], bool]:
     """The ``cap`` best entries (by their best score) holding a query key and passing the
-    filters, and whether more exist. One statement: per key, its ``FACET_SCAN`` best holders
-    read in index order, filtered, cut at ``cap + 1``; and per key whether it has more holders
-    than the scan read (then matches may lie beyond it)."""
+    filters, and whether more may exist.
+
+    Per key, the index is read backwards in score order and stops at ``cap + 1`` passing rows
+    or after the key's ``FACET_SCAN`` best holders (the next one is found first, reading the
+    index only), whichever comes first; when the scan stops there, matches may lie beyond."""
     params = {**params, **{f"f{n}": key for n, key in enumerate(keys)}}
+    bounds = {row[0]: (row[1], row[2]) for row in session.execute(text(" UNION ALL ".join(
+        f"SELECT * FROM (SELECT {n}, score, entry_id FROM network_entry_concepts "  # noqa: S608
+        f"WHERE concept = :f{n} ORDER BY score DESC, entry_id DESC LIMIT 1 "
+        f"OFFSET {FACET_SCAN}) b{n}" for n in range(len(keys)))), params)}
     parts = []
     for n in range(len(keys)):
+        bound = ""
+        if n in bounds:  # the key has more holders than the scan reads: stop before the next
+            params[f"bs{n}"], params[f"be{n}"] = bounds[n]
+            bound = f" AND (c.score > :bs{n} OR (c.score = :bs{n} AND c.entry_id > :be{n}))"
         parts.append(
-            f"SELECT * FROM (SELECT {_FACET_COLUMNS}, c.score AS score FROM "  # noqa: S608
-            f"({_best_of_key(f'f{n}', FACET_SCAN)}) c JOIN network_entries e ON e.id = c.entry_id "
-            f"WHERE {where} ORDER BY c.score DESC, c.entry_id DESC LIMIT {int(cap) + 1}) t{n}"
-        )
-        parts.append(
-            f"SELECT -1, NULL, '', '', COUNT(*) FROM (SELECT 1 FROM network_entry_concepts "  # noqa: S608
-            f"WHERE concept = :f{n} LIMIT {FACET_SCAN + 1}) h{n}"
+            f"SELECT * FROM (SELECT {_FACET_COLUMNS}, c.score AS score "  # noqa: S608
+            f"FROM network_entry_concepts c JOIN network_entries e ON e.id = c.entry_id "
+            f"WHERE c.concept = :f{n}{bound} AND {where} "
+            f"ORDER BY c.score DESC, c.entry_id DESC LIMIT {int(cap) + 1}) t{n}"
         )
     best: dict[int, tuple[int, FacetRow]] = {}
-    capped = False
     for entry_id, trade_group, place, languages, score in _run(
             session, " UNION ALL ".join(parts), params, now):
-        if entry_id == -1:  # a key's holder count, bounded
-            capped = capped or score > FACET_SCAN
-            continue
         if entry_id not in best or best[entry_id][0] < score:
             best[entry_id] = (score, (entry_id, trade_group, place, languages))
     ordered = sorted(best.values(), key=lambda pair: (-pair[0], -pair[1][0]))
-    return [row for _score, row in ordered[:cap]], capped or len(ordered) > cap
+    return [row for _score, row in ordered[:cap]], bool(bounds) or len(ordered) > cap
 
 
 def _count_facets(rows: list[FacetRow]) -> dict[str, dict[str, int]]:
