@@ -24,7 +24,7 @@ from federation.messages import DIRECTORY_ENTRY, build_feed_item, make_object_id
 from federation.pseudonyms import current_epoch, pseudonym
 from node.models import FeedEntry
 from node.services import feed
-from node.services.federation_registry import FEED_HANDLERS
+from node.services.federation_registry import FEED_HANDLERS, FEED_PAGE_HANDLERS
 from tests.livenodes import LiveNetwork
 
 SEED_CHUNK = 5000
@@ -92,6 +92,7 @@ def main(argv: list[str]) -> int:
         args.entries, args.changes = 60, 3
     if args.transport_only:
         FEED_HANDLERS.pop(DIRECTORY_ENTRY, None)
+        FEED_PAGE_HANDLERS.pop(DIRECTORY_ENTRY, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("node").setLevel(logging.WARNING)
 

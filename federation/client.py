@@ -230,8 +230,10 @@ class FederationClient:
             FeedPageSchema().load(page)
         except ValidationError as exc:
             raise PeerError("peer sent a malformed feed page") from exc
+        if len(page["items"]) > limit:  # more than we asked for
+            raise PeerError("peer sent a malformed feed page")
         try:
-            check_feed_page(page, after)
+            check_feed_page(page, after, limit)
         except BadRequest as exc:
             raise PeerError(exc.message) from exc
         return page

@@ -107,11 +107,17 @@ def verify_object(
     return verified
 
 
+def _hashed_body(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in _signable(obj).items() if k != "hashes"}
+
+
+def _hash_of(body: bytes) -> str:
+    return "sha256:" + b64url_encode(hashlib.sha256(body).digest())
+
+
 def content_hash(obj: Mapping[str, Any], *, checked: bool = False) -> str:
     """``sha256:`` + base64url SHA-256 of the object without signatures, unsigned and hashes."""
-    body = {k: v for k, v in _signable(obj).items() if k != "hashes"}
-    return "sha256:" + b64url_encode(hashlib.sha256(canonical_dumps(body, checked=checked))
-                                     .digest())
+    return _hash_of(canonical_dumps(_hashed_body(obj), checked=checked))
 
 
 def redact(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,10 +165,13 @@ def verify_redactable(
     if is_redacted(obj):
         verified = canonical_loads(data)
     else:
-        if content_hash(obj, checked=checked) != hashes["sha256"]:
+        body = canonical_dumps(_hashed_body(obj), checked=checked)
+        if _hash_of(body) != hashes["sha256"]:
             raise BadSignature("content does not match the signed content hash")
-        signed = canonical_dumps(_signable(obj), checked=checked)
-        # A fresh copy of exactly what was verified; bytes we just encoded need no strict parse.
-        verified = json.loads(signed) if checked else canonical_loads(signed)
+        # A fresh copy of exactly what was verified (the hashed body and the signed hashes);
+        # bytes we just encoded need no strict parse.
+        load = json.loads if checked else canonical_loads
+        verified = load(body)
+        verified["hashes"] = load(canonical_dumps(hashes, checked=checked))
     assert isinstance(verified, dict)
     return verified

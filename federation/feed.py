@@ -9,17 +9,22 @@ must resynchronise from 0 (``snapshot_required``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from federation.canonical import canonical_dumps
+from federation.canonical import canonical_dumps, canonical_loads
 from federation.errors import BadRequest, CursorInFuture, PayloadTooLarge
 from federation.messages import MAX_ITEM_BYTES
+from schemas.federation import MAX_FEED_PAGE_ITEMS
 
 logger = logging.getLogger(__name__)
 
-MAX_PAGE_ITEMS = 50
+#: A page holds at most this many items (and at most ``MAX_PAGE_BYTES``): large pages make a
+#: catch-up cheap (one signed request, one key lookup and one commit per page).
+MAX_PAGE_ITEMS = MAX_FEED_PAGE_ITEMS
+#: What a page holds when the reader names no ``limit`` (what protocol readers asked before
+#: pages could be larger).
 DEFAULT_PAGE_ITEMS = 50
 # Leaves room for the page envelope under the 1 MB body limit.
 MAX_PAGE_BYTES = 960_000
@@ -27,22 +32,44 @@ MAX_PAGE_BYTES = 960_000
 
 @dataclass(frozen=True)
 class FeedPage:
+    """One answer of the feed. ``encoded_items``, when set, are the items' canonical JSON bytes
+    as stored by the owner: they are served as they are, never decoded and encoded again."""
+
     items: tuple[dict[str, Any], ...]
     next_after: int
     has_more: bool
     snapshot_required: bool = False
+    encoded_items: tuple[bytes, ...] | None = None
+
+    def item_list(self) -> list[dict[str, Any]]:
+        if self.encoded_items is None:
+            return [dict(item) for item in self.items]
+        return [canonical_loads(raw) for raw in self.encoded_items]  # type: ignore[misc]
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "items": list(self.items),
+            "items": self.item_list(),
             "next_after": self.next_after,
             "has_more": self.has_more,
             "snapshot_required": self.snapshot_required,
         }
 
+    def to_json(self) -> bytes:
+        """The page as canonical JSON; stored items are spliced in as their own bytes."""
+        encoded = self.encoded_items
+        if encoded is None:
+            encoded = tuple(canonical_dumps(dict(item)) for item in self.items)
+        flag = {True: b"true", False: b"false"}
+        return b"".join((
+            b'{"has_more":', flag[self.has_more], b',"items":[', b",".join(encoded),
+            b'],"next_after":', str(self.next_after).encode("ascii"),
+            b',"snapshot_required":', flag[self.snapshot_required], b"}",
+        ))
+
 
 def parse_feed_query(args: Mapping[str, str]) -> tuple[int, int]:
-    """Parse ``after`` and ``limit`` strictly (decimal digits only); limit is clamped to 50."""
+    """Parse ``after`` and ``limit`` strictly (decimal digits only); limit is clamped to
+    ``MAX_PAGE_ITEMS``."""
     unknown = set(args) - {"after", "limit"}
     if unknown:
         raise BadRequest("unknown feed query parameter")
@@ -55,6 +82,39 @@ def parse_feed_query(args: Mapping[str, str]) -> tuple[int, int]:
     if limit < 1:
         raise BadRequest("limit must be at least 1")
     return int(after_text), min(limit, MAX_PAGE_ITEMS)
+
+
+def _check_cursor(after: int, latest_seq: int, retention_floor_seq: int) -> FeedPage | None:
+    if after < 0:
+        raise BadRequest("after must be non-negative")
+    if after > latest_seq:
+        raise CursorInFuture(f"cursor {after} is after the latest sequence number")
+    if 0 < after < retention_floor_seq:
+        return FeedPage(items=(), next_after=0, has_more=True, snapshot_required=True)
+    return None
+
+
+def _cut(sized: Iterable[tuple[int, int]], after: int, limit: int,
+         latest_seq: int) -> tuple[int, int, bool]:
+    """How many of the (seq, size) items fit the page; returns (count, next_after, has_more)."""
+    limit = max(1, min(limit, MAX_PAGE_ITEMS))
+    count = total = 0
+    previous = after
+    has_more = False
+    for seq, size in sized:
+        if seq <= previous:
+            raise ValueError("feed items must have strictly increasing seq after the cursor")
+        if size > MAX_ITEM_BYTES:
+            raise PayloadTooLarge(f"feed item {seq} exceeds 64 KiB")
+        if count >= limit or (count and total + size > MAX_PAGE_BYTES):
+            has_more = True
+            break
+        count += 1
+        total += size + 1
+        previous = seq
+    if not has_more and previous < latest_seq and count >= limit:
+        has_more = True
+    return count, previous, has_more
 
 
 def build_feed_page(
@@ -71,40 +131,41 @@ def build_feed_page(
     ``has_more``). ``retention_floor_seq`` is the lowest seq from which every tombstone is
     still held; a non-zero cursor below it gets ``snapshot_required``.
     """
-    if after < 0:
-        raise BadRequest("after must be non-negative")
-    if after > latest_seq:
-        raise CursorInFuture(f"cursor {after} is after the latest sequence number")
-    if 0 < after < retention_floor_seq:
-        return FeedPage(items=(), next_after=0, has_more=True, snapshot_required=True)
-    limit = max(1, min(limit, MAX_PAGE_ITEMS))
-    page: list[dict[str, Any]] = []
-    total = 0
-    previous = after
-    has_more = False
-    for item in items_after:
-        seq = item["seq"]
-        if seq <= previous:
-            raise ValueError("feed items must have strictly increasing seq after the cursor")
-        size = len(canonical_dumps(dict(item)))
-        if size > MAX_ITEM_BYTES:
-            raise PayloadTooLarge(f"feed item {seq} exceeds 64 KiB")
-        if len(page) >= limit or (page and total + size > MAX_PAGE_BYTES):
-            has_more = True
-            break
-        page.append(dict(item))
-        total += size + 1
-        previous = seq
-    if not has_more and previous < latest_seq and len(page) >= limit:
-        has_more = True
-    return FeedPage(items=tuple(page), next_after=previous, has_more=has_more)
+    snapshot = _check_cursor(after, latest_seq, retention_floor_seq)
+    if snapshot is not None:
+        return snapshot
+    sized = ((item["seq"], len(canonical_dumps(dict(item)))) for item in items_after)
+    count, next_after, has_more = _cut(sized, after, limit, latest_seq)
+    return FeedPage(items=tuple(dict(item) for item in items_after[:count]),
+                    next_after=next_after, has_more=has_more)
 
 
-def check_feed_page(page: Mapping[str, Any], after: int) -> None:
-    """Reader-side sanity checks: ≤ 50 items, seqs strictly increasing after the cursor."""
+def build_encoded_feed_page(
+    rows_after: Sequence[tuple[int, bytes]],
+    *,
+    after: int,
+    limit: int,
+    latest_seq: int,
+    retention_floor_seq: int = 0,
+) -> FeedPage:
+    """:func:`build_feed_page` from stored items: (seq, canonical JSON bytes) pairs, served
+    as they are (the owner encoded and checked them when it signed them)."""
+    snapshot = _check_cursor(after, latest_seq, retention_floor_seq)
+    if snapshot is not None:
+        return snapshot
+    count, next_after, has_more = _cut(((seq, len(raw)) for seq, raw in rows_after), after,
+                                       limit, latest_seq)
+    return FeedPage(items=(), next_after=next_after, has_more=has_more,
+                    encoded_items=tuple(raw for _seq, raw in rows_after[:count]))
+
+
+def check_feed_page(page: Mapping[str, Any], after: int,
+                    limit: int = MAX_PAGE_ITEMS) -> None:
+    """Reader-side sanity checks: at most ``limit`` items (what the reader asked, never more
+    than ``MAX_PAGE_ITEMS``), seqs strictly increasing after the cursor."""
     items = page.get("items")
-    if not isinstance(items, list) or len(items) > MAX_PAGE_ITEMS:
-        raise BadRequest("feed page must hold at most 50 items")
+    if not isinstance(items, list) or len(items) > min(limit, MAX_PAGE_ITEMS):
+        raise BadRequest(f"feed page must hold at most {min(limit, MAX_PAGE_ITEMS)} items")
     previous = after
     for item in items:
         seq = item.get("seq") if isinstance(item, dict) else None

@@ -11,7 +11,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from federation.errors import (
     BadRequest,
     DestinationMismatch,
     ExpiredSignature,
+    FederationError,
     OriginMismatch,
     PayloadTooLarge,
 )
@@ -96,15 +97,15 @@ def _now_ms() -> int:
 _schemas = threading.local()
 
 
-def _schema(schema_cls: type) -> Any:
-    """One instance per schema class and thread: building a marshmallow schema costs more
-    than loading an item with it, and instances are not shared across threads."""
+def _schema(schema_cls: type, *, many: bool = False) -> Any:
+    """One instance per schema class (and ``many``) and thread: building a marshmallow schema
+    costs more than loading an item with it, and instances are not shared across threads."""
     cache = getattr(_schemas, "cache", None)
     if cache is None:
         cache = _schemas.cache = {}
-    instance = cache.get(schema_cls)
+    instance = cache.get((schema_cls, many))
     if instance is None:
-        instance = cache[schema_cls] = schema_cls()
+        instance = cache[(schema_cls, many)] = schema_cls(many=many)
     return instance
 
 
@@ -206,42 +207,114 @@ def verify_feed_item(
 
     Raises OriginMismatch when the peer is not the owner of the item or of its object id.
     """
+    return verify_feed_page([item], peer_node_id, lookup_key, now_ms=now_ms)[0]
+
+
+def verify_feed_page(
+    items: Sequence[Mapping[str, Any]],
+    peer_node_id: str,
+    lookup_key: KeyLookup,
+    *,
+    now_ms: int | None = None,
+    checked: bool = False,
+) -> list[FeedItem]:
+    """Verify every item of a page pulled from ``peer_node_id`` as :func:`verify_feed_item`
+    does, one item after the other: the first item that fails raises the error that item
+    alone would raise. The schemas run once per page (one ``many=True`` load per schema).
+
+    ``checked``: the items were parsed by :func:`federation.canonical.canonical_loads` (they
+    already passed the canonical JSON checks) and are not walked again.
+    """
     peer = normalize_node_id(peer_node_id)
-    if not isinstance(item, Mapping):
-        raise BadRequest("feed item must be an object")
-    raw_json = canonical_dumps(dict(item))  # the one full canonical check of the item
-    if len(raw_json) > MAX_ITEM_BYTES:
-        raise PayloadTooLarge("feed item exceeds 64 KiB")
-    _check_shape(FeedItemSchema, item, "feed item")
-    if item["owner"] != peer:
-        raise OriginMismatch("feed item owner is not the peer that served it")
-    if object_owner(item["id"]) != peer:
-        raise OriginMismatch("feed item object id is not owned by the peer")
     now = _now_ms() if now_ms is None else now_ms
-    if item["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
-        raise BadRequest("feed item is dated in the future")
-    verified = verify_redactable(item, peer, lookup_key, item["origin_ts"], checked=True)
-    redacted = is_redacted(item)
-    content = verified.get("content")
-    if not redacted:
-        if item["deleted"] and content is not None:
-            raise BadRequest("a tombstone must not carry content")
-        if not item["deleted"]:
-            if content is None:
-                raise BadRequest("a live feed item must carry content")
-            _validate_content(item["type"], content)
-    return FeedItem(
-        seq=verified["seq"],
-        type=verified["type"],
-        id=verified["id"],
-        owner=verified["owner"],
-        origin_ts=verified["origin_ts"],
-        deleted=verified["deleted"],
-        content=None if redacted or verified["deleted"] else content,
-        is_redacted=redacted,
-        raw=dict(item),
-        raw_json=raw_json,
-    )
+    failures: dict[int, FederationError] = {}
+    encoded: dict[int, bytes] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            failures[index] = BadRequest("feed item must be an object")
+            continue
+        try:  # the one full canonical check of the item (done by the parser when ``checked``)
+            raw_json = canonical_dumps(item if checked else dict(item), checked=checked)
+        except FederationError as exc:
+            failures[index] = exc
+            continue
+        if len(raw_json) > MAX_ITEM_BYTES:
+            failures[index] = PayloadTooLarge("feed item exceeds 64 KiB")
+            continue
+        encoded[index] = raw_json
+    for index, fields in _page_errors(FeedItemSchema, items, list(encoded)).items():
+        failures[index] = BadRequest(f"malformed feed item ({fields})")
+    # Contents are validated ahead, but an item's content error is raised only after its
+    # signature verified (as for a lone item): a forged item reports the forgery.
+    content_failures = _content_errors(items, [i for i in encoded if i not in failures])
+    result: list[FeedItem] = []
+    for index, item in enumerate(items):
+        if index in failures:
+            raise failures[index]
+        if item["owner"] != peer:
+            raise OriginMismatch("feed item owner is not the peer that served it")
+        if object_owner(item["id"]) != peer:
+            raise OriginMismatch("feed item object id is not owned by the peer")
+        if item["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
+            raise BadRequest("feed item is dated in the future")
+        verified = verify_redactable(item, peer, lookup_key, item["origin_ts"], checked=True)
+        redacted = is_redacted(item)
+        content = verified.get("content")
+        if not redacted:
+            if item["deleted"] and content is not None:
+                raise BadRequest("a tombstone must not carry content")
+            if not item["deleted"]:
+                if content is None:
+                    raise BadRequest("a live feed item must carry content")
+                if index in content_failures:
+                    raise content_failures[index]
+        result.append(FeedItem(
+            seq=verified["seq"],
+            type=verified["type"],
+            id=verified["id"],
+            owner=verified["owner"],
+            origin_ts=verified["origin_ts"],
+            deleted=verified["deleted"],
+            content=None if redacted or verified["deleted"] else content,
+            is_redacted=redacted,
+            raw=dict(item),
+            raw_json=encoded[index],
+        ))
+    return result
+
+
+def _content_errors(items: Sequence[Mapping[str, Any]],
+                    indexes: list[int]) -> dict[int, BadRequest]:
+    """The content errors of the live items at ``indexes`` (well-formed items), with one
+    schema load per item type; each as :func:`_validate_content` words it."""
+    by_type: dict[str, list[int]] = {}
+    for index in indexes:
+        item = items[index]
+        if not item["deleted"] and isinstance(item.get("content"), Mapping):
+            by_type.setdefault(item["type"], []).append(index)
+    errors: dict[int, BadRequest] = {}
+    for message_type, group in by_type.items():
+        contents = [items[index]["content"] for index in group]
+        for position, fields in _page_errors(CONTENT_SCHEMAS[message_type], contents).items():
+            errors[group[position]] = BadRequest(f"invalid {message_type} content ({fields})")
+    return errors
+
+
+def _page_errors(schema_cls: type, objects: Sequence[Any],
+                 indexes: list[int] | None = None) -> dict[int, str]:
+    """Validate ``objects`` (those at ``indexes`` only, when given) with one ``many=True``
+    load; returns the failing indexes, each with its invalid fields named and sorted."""
+    chosen = list(range(len(objects))) if indexes is None else indexes
+    if not chosen:
+        return {}
+    try:
+        _schema(schema_cls, many=True).load([dict(objects[index]) for index in chosen])
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {}
+        return {chosen[position]: (", ".join(sorted(str(k) for k in problem))
+                                   if isinstance(problem, dict) else "content")
+                for position, problem in messages.items() if isinstance(position, int)}
+    return {}
 
 
 def build_inbox_message(

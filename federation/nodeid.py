@@ -8,6 +8,7 @@ Every place that compares node ids must go through :func:`normalize_node_id` so 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -78,6 +79,12 @@ def normalize_node_id(url: str) -> str:
     """
     if not isinstance(url, str) or not url:
         raise BadRequest("node id must be a non-empty string")
+    # Every item of a feed page names its owner: the few node ids seen are parsed once.
+    return _normalize_node_id(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_node_id(url: str) -> str:
     if len(url) > MAX_NODE_ID_LENGTH:
         raise BadRequest("node id is too long")
     if not _ALLOWED_URL_CHARS_RE.match(url) or "\\" in url:

@@ -154,17 +154,23 @@ class FeedItemSchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
     owner = _text(255, required=True)
     origin_ts = StrictInteger(required=True, validate=validate.Range(min=0))
-    content = fields.Dict(keys=fields.String())
+    # The content is checked by its type's content schema (federation.messages).
+    content = fields.Dict()
     deleted = StrictBoolean(required=True)
     hashes = fields.Nested(HashesSchema, required=True)
     signatures = _signatures()
     unsigned = fields.Dict(keys=fields.String())
 
 
+#: The most items a feed page may hold (``federation.feed.MAX_PAGE_ITEMS``).
+MAX_FEED_PAGE_ITEMS = 1000
+
+
 class FeedPageSchema(StrictSchema):
-    # Items are checked one by one (schema + signature) so one bad item can be skipped.
+    # Each item is checked by FeedItemSchema (and its signature) before any is applied; here
+    # only that it is an object (JSON object keys are strings already).
     items = fields.List(
-        fields.Dict(keys=fields.String()), required=True, validate=validate.Length(max=50)
+        fields.Dict(), required=True, validate=validate.Length(max=MAX_FEED_PAGE_ITEMS)
     )
     next_after = StrictInteger(required=True, validate=validate.Range(min=0))
     has_more = StrictBoolean(required=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from federation.errors import FederationError, PayloadTooLarge
-from federation.feed import parse_feed_query
+from federation.feed import MAX_PAGE_ITEMS, parse_feed_query
 from federation.messages import FEED_HINT
 from federation.nodeid import normalize_node_id
 
@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
         instance_path=Path(app.instance_path),
         allow_loopback=bool(config.get("FEDERATION_ALLOW_LOOPBACK")),
         client_retries=int(config.get("FEDERATION_CLIENT_RETRIES", 3)),
-        page_limit=int(config.get("FEDERATION_PAGE_LIMIT", 50)),
+        page_limit=int(config.get("FEDERATION_PAGE_LIMIT", MAX_PAGE_ITEMS)),
         pull_on_hint=bool(config.get("FEDERATION_PULL_ON_HINT", True)),
         hint_after_commit=bool(config.get("FEDERATION_HINT_AFTER_COMMIT", True)),
         key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,
@@ -103,7 +103,7 @@ def feed_page():
     _verified, peer = peers.verify_from_peer(db.session, runtime(), _incoming())
     page = feed.feed_page(db.session, peer.node_id, after, limit)
     db.session.commit()  # the nonce
-    return jsonify(page.to_dict())
+    return Response(page.to_json(), mimetype="application/json")
 
 
 @bp.route("/federation/v1/inbox", methods=["POST"])

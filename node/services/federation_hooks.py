@@ -8,6 +8,10 @@ handler's work together with the sync cursor.
 - A feed handler ``fn(session, peer, item)`` applies one verified feed item from ``peer``
   (``item`` is the verified dict: ``seq``, ``type``, ``id``, ``owner``, ``origin_ts``,
   ``content`` or ``deleted``). It must be idempotent: replays happen after a crash.
+- A feed page handler ``fn(session, peer, items)`` (``on_feed_page(type)``), when a type has
+  one, is called instead with each run of consecutive items of that type of a sync page, in
+  seq order (the same object may appear twice: the later item stands). Same contract as a
+  feed handler; it lets an area write a page with a few statements.
 - An inbox handler ``fn(session, peer, message) -> dict`` handles one verified inbox message and
   returns the synchronous answer (``{"status": ...}``); the transport stores the answer under
   the message id so a retried message gets the same answer without running the handler twice.
@@ -46,11 +50,13 @@ from collections.abc import Callable
 from .federation_registry import (
     DELIVERY_HANDLERS,
     FEED_HANDLERS,
+    FEED_PAGE_HANDLERS,
     INBOX_HANDLERS,
     LEASE_EXPIRERS,
     RESYNC_HANDLERS,
     DeliveryHandler,
     FeedHandler,
+    FeedPageHandler,
     InboxHandler,
     LeaseExpirer,
     ResyncHandler,
@@ -62,6 +68,8 @@ __all__ = [
     "DELIVERY_HANDLERS",
     "DeliveryHandler",
     "FEED_HANDLERS",
+    "FEED_PAGE_HANDLERS",
+    "FeedPageHandler",
     "INBOX_HANDLERS",
     "LEASE_EXPIRERS",
     "RESYNC_HANDLERS",
@@ -71,6 +79,7 @@ __all__ = [
     "ResyncHandler",
     "lease_expirer",
     "on_feed_item",
+    "on_feed_page",
     "on_delivered",
     "on_inbox_message",
     "on_resync_complete",
@@ -84,6 +93,16 @@ def on_feed_item(item_type: str) -> Callable[[FeedHandler], FeedHandler]:
 
     def register(fn: FeedHandler) -> FeedHandler:
         FEED_HANDLERS[item_type] = fn
+        return fn
+
+    return register
+
+
+def on_feed_page(item_type: str) -> Callable[[FeedPageHandler], FeedPageHandler]:
+    """Register the handler of runs of verified feed items of ``item_type`` (a sync page's)."""
+
+    def register(fn: FeedPageHandler) -> FeedPageHandler:
+        FEED_PAGE_HANDLERS[item_type] = fn
         return fn
 
     return register

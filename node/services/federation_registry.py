@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 FeedHandler = Callable[[Session, Any, dict], None]
+#: ``fn(session, peer, items)``: a run of verified items of one type from one page, in order.
+FeedPageHandler = Callable[[Session, Any, list[dict]], None]
 InboxHandler = Callable[[Session, Any, dict], dict]
 LeaseExpirer = Callable[[Session, datetime], int]
 ResyncHandler = Callable[[Session, Any, datetime], int]
@@ -20,6 +22,7 @@ ResyncHandler = Callable[[Session, Any, datetime], int]
 DeliveryHandler = Callable[[Session, Any, dict], None]
 
 FEED_HANDLERS: dict[str, FeedHandler] = {}
+FEED_PAGE_HANDLERS: dict[str, FeedPageHandler] = {}
 INBOX_HANDLERS: dict[str, InboxHandler] = {}
 LEASE_EXPIRERS: list[LeaseExpirer] = []
 RESYNC_HANDLERS: list[ResyncHandler] = []

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
-from federation.canonical import canonical_dumps, canonical_loads, to_nfc
-from federation.feed import FeedPage, build_feed_page
+from federation.canonical import canonical_dumps, to_nfc
+from federation.feed import FeedPage, build_encoded_feed_page
 from federation.messages import FEED_HINT, build_feed_item, make_object_id
 from federation.nodeid import normalize_node_id
 
@@ -135,17 +135,18 @@ def retention_floor(session: Session) -> int:
 
 
 def feed_page(session: Session, reader: str, after: int, limit: int) -> FeedPage:
-    """The page of items after ``after`` that ``reader`` may see (shared or addressed to it)."""
-    rows = session.scalars(
-        select(FeedEntry)
+    """The page of items after ``after`` that ``reader`` may see (shared or addressed to it).
+    The stored canonical bytes are served as they are (never decoded and encoded again)."""
+    rows = session.execute(
+        select(FeedEntry.seq, FeedEntry.item_json)
         .where(FeedEntry.seq > after,
                (FeedEntry.recipient.is_(None)) | (FeedEntry.recipient == reader))
         .order_by(FeedEntry.seq)
         .limit(limit + 1)
     ).all()
-    items = [canonical_loads(row.item_json.encode("utf-8")) for row in rows]
-    return build_feed_page(items, after=after, limit=limit, latest_seq=latest_seq(session),
-                           retention_floor_seq=retention_floor(session))
+    return build_encoded_feed_page([(seq, item_json.encode("utf-8")) for seq, item_json in rows],
+                                   after=after, limit=limit, latest_seq=latest_seq(session),
+                                   retention_floor_seq=retention_floor(session))
 
 
 def purge_tombstones(session: Session, now: datetime | None = None) -> int:

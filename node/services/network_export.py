@@ -30,7 +30,7 @@ from federation.pseudonyms import current_epoch, pseudonym
 from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
-from . import federation_hooks
+from . import federation_hooks, network_copies  # noqa: F401 (registers the page handler)
 from .federation_hooks import publish
 from .keyring import RUNTIME_INFO_KEY
 from .network_search import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality

@@ -16,21 +16,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps
 from federation.client import PeerBackoff
 from federation.errors import FederationError
 from federation.keys import now_ms
-from federation.messages import FeedItem, verify_feed_item
+from federation.messages import FeedItem, verify_feed_page
 from schemas.federation import FEED_ITEM_TYPES
 
 from ..models import FeedCopy, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
 from . import keyring
-from .federation_registry import FEED_HANDLERS, LEASE_EXPIRERS, RESYNC_HANDLERS
+from .federation_registry import (
+    FEED_HANDLERS,
+    FEED_PAGE_HANDLERS,
+    LEASE_EXPIRERS,
+    RESYNC_HANDLERS,
+)
 from .keyring import FederationRuntime
 
 logger = logging.getLogger(__name__)
@@ -84,14 +89,69 @@ def apply_item(session: Session, peer: Peer, item: FeedItem,
         session.add(copy)
         known[item.id] = copy
     copy.item_type, copy.seq, copy.is_deleted = item.type, item.seq, item.deleted
-    # A tombstone keeps nothing of the object: the copy is purged for real.
-    copy.item_json = None if item.deleted else (
-        item.raw_json or canonical_dumps(item.raw)).decode("utf-8")
+    copy.item_json = _stored_json(item)
     copy.updated_at = utcnow()
     handler = FEED_HANDLERS.get(item.type)
     if handler is not None:
         handler(session, peer, _handler_view(item))
     return True
+
+
+def _stored_json(item: FeedItem) -> str | None:
+    # A tombstone keeps nothing of the object: the copy is purged for real.
+    return None if item.deleted else (item.raw_json or canonical_dumps(item.raw)).decode("utf-8")
+
+
+def apply_page(session: Session, peer: Peer, items: list[FeedItem]) -> int:
+    """Apply a verified page (as :func:`apply_item` does for each item, in order): the copies
+    are read in one query and the new ones written in one statement; the items of a type
+    whose area registered a page handler go to it in runs. Returns how many changed a copy."""
+    known = load_copies(session, peer, [item.id for item in items])
+    new_rows: dict[str, dict[str, Any]] = {}
+    changed: list[FeedItem] = []
+    now = utcnow()
+    for item in items:
+        copy = known.get(item.id)
+        if copy is not None:
+            if copy.seq >= item.seq:
+                if copy.seq == item.seq:
+                    copy.updated_at = now  # seen again (resync): not a stale copy
+                continue
+            copy.item_type, copy.seq, copy.is_deleted = item.type, item.seq, item.deleted
+            copy.item_json, copy.updated_at = _stored_json(item), now
+        else:
+            row = new_rows.get(item.id)
+            if row is not None and row["seq"] >= item.seq:
+                continue  # the same object twice in one page: the newer one stands
+            new_rows[item.id] = {
+                "peer_node_id": peer.node_id, "object_id": item.id, "item_type": item.type,
+                "seq": item.seq, "is_deleted": item.deleted, "item_json": _stored_json(item),
+                "updated_at": now}
+        changed.append(item)
+    if new_rows:
+        session.execute(insert(FeedCopy), list(new_rows.values()))
+    _dispatch(session, peer, changed)
+    return len(changed)
+
+
+def _dispatch(session: Session, peer: Peer, items: list[FeedItem]) -> None:
+    """Hand the changed items to the areas' handlers in seq order: consecutive items of a type
+    with a page handler in one call, the others one by one."""
+    start = 0
+    while start < len(items):
+        item_type = items[start].type
+        page_handler = FEED_PAGE_HANDLERS.get(item_type)
+        if page_handler is None:
+            handler = FEED_HANDLERS.get(item_type)
+            if handler is not None:
+                handler(session, peer, _handler_view(items[start]))
+            start += 1
+            continue
+        end = start
+        while end < len(items) and items[end].type == item_type:
+            end += 1
+        page_handler(session, peer, [_handler_view(item) for item in items[start:end]])
+        start = end
 
 
 def _record_failure(factory: Callable[[], Session], peer_id: int, code: str, message: str,
@@ -138,22 +198,15 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                     session.commit()
                     continue
                 lookup = keyring.lookup_for_peer(session, runtime, peer)
-                now = now_ms()
-                verified: list[FeedItem | None] = []
-                for raw in page["items"]:
-                    if raw.get("type") not in FEED_ITEM_TYPES:
-                        verified.append(None)  # a newer type: skipped, cursor advances
-                        continue
-                    verified.append(verify_feed_item(raw, peer.node_id, lookup, now_ms=now))
-                known = load_copies(session, peer, [i.id for i in verified if i is not None])
-                for item in verified:
-                    if item is None or item.seq <= after:
-                        result.skipped += 1
-                        continue
-                    if apply_item(session, peer, item, known):
-                        result.applied += 1
-                    else:
-                        result.skipped += 1
+                # A newer type is skipped (the cursor still advances past it). The client
+                # parsed the page strictly (canonical_loads): the items are not walked again.
+                known = [raw for raw in page["items"] if raw.get("type") in FEED_ITEM_TYPES]
+                verified = verify_feed_page(known, peer.node_id, lookup, now_ms=now_ms(),
+                                            checked=True)
+                fresh = [item for item in verified if item.seq > after]
+                applied = apply_page(session, peer, fresh)
+                result.applied += applied
+                result.skipped += len(page["items"]) - applied
                 if page["items"]:
                     peer.last_applied_seq = page["items"][-1]["seq"]
                 finished = not page["has_more"]

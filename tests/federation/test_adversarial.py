@@ -482,9 +482,9 @@ def test_hostile_peer_items_claiming_another_owner_are_not_applied(live_nodes):
 
 
 def test_a_page_with_too_many_items_is_refused_and_nothing_applied(live_nodes, monkeypatch):
-    """A hostile peer answers 51 genuine, signed items to a page request: the reader refuses
+    """A hostile peer answers 51 genuine, signed items to a request for 50: the reader refuses
     the whole page (PeerError ``peer_error``), applies nothing and keeps its cursor."""
-    a, b = live_nodes(2, names=["aix", "hostile"])
+    a, b = live_nodes(2, names=["aix", "hostile"], config={"FEDERATION_PAGE_LIMIT": 50})
     live_nodes.peer(a, b)
     items = [b.publish(EVENT, f"event/{i}", event_content(b.url)) for i in range(51)]
     from node.api import federation as federation_api
