@@ -11,15 +11,15 @@ from ..db import db
 from ..errors import DomainError
 from ..services import accounts
 from . import context
-from .forms import form_values, parse
+from .forms import form_values, parse, show_again
 from .security import member_required, sign_in
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-def _page(status: int = 200, **extra):
+def _page(**extra) -> str:
     tokens = accounts.list_api_tokens(db.session, g.member)
-    return render_template("account.html", tokens=tokens, **extra), status
+    return render_template("account.html", tokens=tokens, **extra)
 
 
 @bp.route("/")
@@ -36,8 +36,7 @@ def change_password():
         accounts.change_password(db.session, context.passwords(), g.member,
                                  data["current_password"], data["password"])
     except DomainError as exc:
-        db.session.rollback()
-        return _page(exc.status, errors=exc.fields, message=_(exc.message))
+        return show_again(exc, _page)
     db.session.commit()
     sign_in(g.member)  # this session stays valid, the others end
     flash(_("Your password is changed."), "success")
@@ -51,10 +50,9 @@ def create_token():
         data = parse(ApiTokenCreateSchema(), form_values(request.form))
         _token, clear = accounts.create_api_token(db.session, g.member, data["name"])
     except DomainError as exc:
-        db.session.rollback()
-        return _page(exc.status, errors=exc.fields, message=_(exc.message))
+        return show_again(exc, _page)
     db.session.commit()
-    return _page(201, new_token=clear)
+    return _page(new_token=clear), 201
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])

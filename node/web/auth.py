@@ -19,7 +19,7 @@ from ..db import db
 from ..errors import DomainError
 from ..services import accounts, notifications
 from . import context
-from .forms import form_values, parse
+from .forms import form_values, parse, show_again
 from .security import public, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -82,9 +82,7 @@ def signup():
             email=data["email"], display_name=data["display_name"], password=data["password"],
         )
     except DomainError as exc:
-        db.session.rollback()
-        return render_template("auth/signup.html", space=space, errors=exc.fields,
-                               message=_(exc.message), values=request.form), exc.status
+        return show_again(exc, render_template, "auth/signup.html", space=space, values=request.form)
     tell_managers_of_signup()
     db.session.commit()
     return render_template("auth/signup_done.html", space=space)
@@ -103,9 +101,8 @@ def accept_invitation(token: str):
             display_name=data["display_name"], password=data["password"],
         )
     except DomainError as exc:
-        db.session.rollback()
-        return render_template("auth/invitation.html", invitation=invitation, token=token,
-                               errors=exc.fields, message=_(exc.message), values=request.form), exc.status
+        return show_again(exc, render_template, "auth/invitation.html", invitation=invitation, token=token,
+                          values=request.form)
     db.session.commit()
     sign_in(member)
     flash(_("Welcome! Tell the community what you do."), "success")
@@ -120,7 +117,7 @@ def forgot_password():
     try:
         data = parse(PasswordResetRequestSchema(), form_values(request.form))
     except DomainError as exc:
-        return render_template("auth/forgot.html", errors=exc.fields, message=_(exc.message)), exc.status
+        return show_again(exc, render_template, "auth/forgot.html")
     found = accounts.request_password_reset(
         db.session, data["email"], int(context.current_app_config("PASSWORD_RESET_TTL_MINUTES"))
     )
@@ -145,9 +142,7 @@ def reset_password(token: str):
         data = parse(PasswordResetSchema(), form_values(request.form))
         accounts.reset_password(db.session, context.passwords(), token, data["password"])
     except DomainError as exc:
-        db.session.rollback()
-        return render_template("auth/reset.html", token=token, errors=exc.fields,
-                               message=_(exc.message)), exc.status
+        return show_again(exc, render_template, "auth/reset.html", token=token)
     db.session.commit()
     if g.member is not None:
         sign_out()
