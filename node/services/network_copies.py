@@ -105,8 +105,9 @@ def apply_directory_page(session: Session, peer, items: list[dict],
         session.execute(update(NetworkEntry), [row for _object_id, row in updates])
     targets = [(row["id"], object_id, row) for object_id, row in updates]
     if inserts:
+        table = NetworkEntry.__table__  # Core rows: nothing for the session to track
         created = session.execute(
-            insert(NetworkEntry).returning(NetworkEntry.id, sort_by_parameter_order=True),
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
             inserts).scalars().all()
         targets += [(entry_id, row["object_id"], row)
                     for entry_id, row in zip(created, inserts, strict=True)]
@@ -114,4 +115,4 @@ def apply_directory_page(session: Session, peer, items: list[dict],
     for entry_id, object_id, values in targets:
         index += _index_rows(entry_id, last[object_id], values, proximity[object_id])
     if index:
-        session.execute(insert(NetworkEntryConcept), index)
+        session.execute(insert(NetworkEntryConcept.__table__), index)

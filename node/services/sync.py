@@ -129,7 +129,8 @@ def apply_page(session: Session, peer: Peer, items: list[FeedItem]) -> int:
                 "updated_at": now}
         changed.append(item)
     if new_rows:
-        session.execute(insert(FeedCopy), list(new_rows.values()))
+        # Core, not the ORM's bulk insert: plain rows, nothing to track in the session.
+        session.execute(insert(FeedCopy.__table__), list(new_rows.values()))
     _dispatch(session, peer, changed)
     return len(changed)
 

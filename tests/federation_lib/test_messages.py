@@ -6,6 +6,7 @@ from federation.errors import (
     BadSignature,
     DestinationMismatch,
     ExpiredSignature,
+    FederationError,
     OriginMismatch,
     PayloadTooLarge,
 )
@@ -17,6 +18,7 @@ from federation.messages import (
     make_object_id,
     object_owner,
     verify_feed_item,
+    verify_feed_page,
     verify_inbox_message,
 )
 
@@ -194,3 +196,40 @@ def test_inbox_message_checks(aix_key, add_key, lookup_key):
         )
     with pytest.raises(BadRequest):
         _message(aix_key, content=dict(REGISTRATION, surprise=True))
+
+
+def _signed_with_content(key, seq: int, content: dict) -> dict:
+    """An item signed by its owner whose content its own schema refuses."""
+    return sign_redactable({"seq": seq, "type": DIRECTORY_ENTRY, "id": f"{AIX}/directory/{seq}",
+                            "owner": AIX, "origin_ts": T0_MS, "deleted": False,
+                            "content": content}, AIX, key)
+
+
+def test_a_page_is_verified_as_its_items_one_after_the_other(aix_key, add_key, lookup_key):
+    """A whole page gives the items one by one would give; on a bad page, the error is the
+    one of its first bad item, as that item alone would raise it."""
+    add_key(AIX, aix_key)
+    good = [_item(aix_key, seq=seq, object_id=f"{AIX}/directory/{seq}") for seq in (1, 2)]
+    page = verify_feed_page(good, AIX, lookup_key, now_ms=T0_MS)
+    assert page == [verify_feed_item(item, AIX, lookup_key, now_ms=T0_MS) for item in good]
+
+    bad_content = _signed_with_content(aix_key, 3, dict(ENTRY, pseudonym="NOT-BASE32"))
+    forged = dict(_item(aix_key, seq=4, object_id=f"{AIX}/directory/4"),
+                  content=dict(ENTRY, open_to_paid=True))
+    malformed = dict(_item(aix_key, seq=5, object_id=f"{AIX}/directory/5"), seq="5")
+    oversized = dict(_item(aix_key, seq=6, object_id=f"{AIX}/directory/6"),
+                     unsigned={"padding": "x" * 70_000})
+    for bad_page, alone in (
+        ([*good, bad_content, forged], bad_content),
+        ([*good, forged, bad_content], forged),
+        ([*good, malformed, oversized], malformed),
+        ([*good, oversized, malformed], oversized),
+        ([forged, malformed], forged),
+    ):
+        with pytest.raises(FederationError) as expected:
+            verify_feed_item(alone, AIX, lookup_key, now_ms=T0_MS)
+        with pytest.raises(FederationError) as raised:
+            verify_feed_page(bad_page, AIX, lookup_key, now_ms=T0_MS)
+        assert type(raised.value) is type(expected.value)
+        assert (raised.value.code, raised.value.message) == (
+            expected.value.code, expected.value.message)

@@ -1,0 +1,184 @@
+"""A fast acceptance check compiled from a marshmallow schema (the hot path of a sync page).
+
+Loading a feed item and its content with marshmallow costs more than verifying its Ed25519
+signature. :func:`fast_check` turns a schema *declaration* into plain Python checks of the
+same rules: the same fields, ``required`` and ``allow_none``, unknown fields refused, the very
+validator objects of the schema, the schema's own ``validates_schema`` hooks. It only ever
+*accepts*: whatever it does not find certainly valid goes to marshmallow, which decides and
+words the error. So the schema stays the one definition of what is valid; a schema that uses
+anything this module does not know (another field class, a ``data_key``, a default, a
+pre/post-load hook, a field validator method) is not compiled and always goes to marshmallow.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow.utils import missing
+
+from federation.canonical import MAX_SAFE_INTEGER
+from schemas.federation import StrictBoolean, StrictInteger
+
+logger = logging.getLogger(__name__)
+
+Check = Callable[[Any], bool]
+_VALIDATES_SCHEMA = "validates_schema"
+
+
+class _NotCompilable(Exception):
+    """The schema uses something the fast path does not replicate exactly."""
+
+
+def _is_string(value: Any) -> bool:
+    return type(value) is str  # marshmallow also takes bytes: those go to marshmallow
+
+
+def _is_integer(value: Any) -> bool:
+    return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+
+
+def _is_boolean(value: Any) -> bool:
+    return type(value) is bool
+
+
+def _with_validators(kind: Check, validators: list[Callable[[Any], Any]]) -> Check:
+    if not validators:
+        return kind
+
+    def check(value: Any) -> bool:
+        if not kind(value):
+            return False
+        try:
+            for validator in validators:
+                if validator(value) is False:  # marshmallow: a validator returning False fails
+                    return False
+        except ValidationError:
+            return False
+        return True
+
+    return check
+
+
+def _field(field: fields.Field) -> tuple[Check, bool, bool]:
+    """(check of a present value, required, allow_none) of one field."""
+    if field.data_key is not None or field.load_default is not missing or field.dump_only:
+        raise _NotCompilable(f"field option of {field!r}")
+    cls = type(field)
+    if cls is fields.String:
+        kind: Check = _is_string
+    elif cls is StrictInteger:
+        kind = _is_integer
+    elif cls is StrictBoolean:
+        kind = _is_boolean
+    elif cls is fields.Dict:
+        kind = _mapping(field)
+    elif cls is fields.List:
+        inner, _required, inner_none = _field(field.inner)
+        kind = _sequence(inner, inner_none)
+    elif cls is fields.Nested:
+        if field.many or field.only or field.exclude or field.unknown is not None:
+            raise _NotCompilable("nested options")
+        nested = field.schema
+        kind = _compile(nested)
+    else:
+        raise _NotCompilable(f"field class {cls.__name__}")
+    return _with_validators(kind, list(field.validators)), field.required, field.allow_none
+
+
+def _mapping(field: fields.Dict) -> Check:
+    key_check = value_check = None
+    value_none = False
+    if field.key_field is not None:
+        key_check, _required, _none = _field(field.key_field)
+    if field.value_field is not None:
+        value_check, _required, value_none = _field(field.value_field)
+
+    def check(value: Any) -> bool:
+        if type(value) is not dict:
+            return False
+        if key_check is not None and not all(key_check(key) for key in value):
+            return False
+        if value_check is not None:
+            for element in value.values():
+                if element is None and value_none:
+                    continue
+                if not value_check(element):
+                    return False
+        return True
+
+    return check
+
+
+def _sequence(inner: Check, inner_none: bool) -> Check:
+    def check(value: Any) -> bool:
+        if type(value) is not list:  # marshmallow takes other collections: they go to it
+            return False
+        for element in value:
+            if element is None and inner_none:
+                continue
+            if not inner(element):
+                return False
+        return True
+
+    return check
+
+
+def _compile(schema: Schema) -> Check:
+    if schema.unknown != RAISE or schema.many:
+        raise _NotCompilable("only strict, single-object schemas")
+    hooks = []
+    for kind, registered in schema._hooks.items():  # noqa: SLF001 - the declaration itself
+        for attr_name, pass_collection, options in registered:
+            if kind != _VALIDATES_SCHEMA or pass_collection or options.get("pass_original"):
+                raise _NotCompilable(f"hook {kind} {attr_name}")
+            hooks.append(getattr(schema, attr_name))
+    checks = []
+    for name, field in schema.load_fields.items():
+        check, required, allow_none = _field(field)
+        checks.append((name, check, required, allow_none))
+    names = frozenset(schema.load_fields)
+
+    def check_object(value: Any) -> bool:
+        if type(value) is not dict or not names.issuperset(value):
+            return False
+        for name, check, required, allow_none in checks:
+            if name not in value:
+                if required:
+                    return False
+                continue
+            element = value[name]
+            if element is None:
+                if allow_none:
+                    continue
+                return False
+            if not check(element):
+                return False
+        for hook in hooks:
+            try:
+                hook(dict(value), partial=None, many=False, unknown=RAISE)
+            except ValidationError:
+                return False
+        return True
+
+    return check_object
+
+
+def fast_check(schema_cls: type[Schema]) -> Check | None:
+    """The fast acceptance check of ``schema_cls`` (True: marshmallow would accept the value;
+    False: ask marshmallow), or None when the schema cannot be compiled."""
+    try:
+        compiled = _compile(schema_cls())
+    except _NotCompilable as exc:
+        logger.debug("schema %s goes to marshmallow: %s", schema_cls.__name__, exc)
+        return None
+
+    def check(value: Any) -> bool:
+        try:
+            return compiled(value)
+        except Exception:  # noqa: BLE001 - anything unexpected: marshmallow decides
+            return False
+
+    return check
