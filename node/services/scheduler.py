@@ -95,7 +95,9 @@ def run_due_jobs(runtime: FederationRuntime) -> list[JobOutcome]:
 
 def run_round(runtime: FederationRuntime, *, force: bool = False,
               progress: sync.Progress | None = None) -> RoundReport:
-    """One federation round, unless another process is running one (then ``ran`` is False)."""
+    """One federation round, unless another process is running one (then ``ran`` is False),
+    followed by the due periodic jobs. The jobs run after the round's lease is released (each
+    holds its own), so a long job never holds back a prompted pull or the next round."""
     assert runtime.session_factory is not None
     holder = holder_name()
     session = runtime.session_factory()
@@ -109,12 +111,12 @@ def run_round(runtime: FederationRuntime, *, force: bool = False,
             report.delivered = inbox.deliver_due(runtime)
             report.results = sync.sync_all(runtime, force=force, progress=progress)
             housekeeping(runtime)
-            report.jobs = run_due_jobs(runtime)
-            return report
         finally:
             release_lock(session, ROUND_LOCK, holder)
     finally:
         session.close()
+    report.jobs = run_due_jobs(runtime)
+    return report
 
 
 def run_forever(runtime: FederationRuntime, interval: float = 60.0) -> None:
