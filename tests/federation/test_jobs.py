@@ -270,6 +270,8 @@ def test_the_peers_page_shows_each_jobs_last_run_and_error_in_french_and_english
     assert "échouée" in failed and "RuntimeError: SMTP refused" in failed
     assert "réussie" in _job_row(page, "events.tick") and "toutes les 5 minutes" in _job_row(page, "events.tick")
     assert "chaque lundi à 08:00" in _job_row(page, "digest.send")
+    assert "Lettre hebdomadaire" in _job_row(page, "digest.send")
+    assert "Offres de places et événements récurrents" in _job_row(page, "events.tick")
     assert "jamais" in _job_row(page, "digest.send")
 
     portal.post("/lang", {"lang": "en", "next": "/"})
@@ -277,6 +279,7 @@ def test_the_peers_page_shows_each_jobs_last_run_and_error_in_french_and_english
     assert "Periodic jobs" in page
     assert "failed" in _job_row(page, "test.fails") and "SMTP refused" in _job_row(page, "test.fails")
     assert "every Monday at 08:00" in _job_row(page, "digest.send")
+    assert "Weekly digest" in _job_row(page, "digest.send")
     assert "every day" in _job_row(page, "connector.publish_stats")
 
 
