@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import logging
 import random
 import socket
@@ -53,6 +54,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 Resolver = Callable[[str, int], Iterable[str]]
+#: Parses a response body strictly (raises CanonicalJsonError).
+Decoder = Callable[[bytes], Any]
 
 
 class _Retryable(Exception):
@@ -84,6 +87,43 @@ def is_public_address(address: str) -> bool:
         and not ip.is_private
         and not ip.is_unspecified
     )
+
+
+class _DecodedPage(dict):
+    """A parsed feed page that remembers its items' canonical bytes."""
+
+    encoded_items: list[bytes] | None = None
+
+
+def decode_feed_page(data: bytes) -> Any:
+    """Parse a feed page as strictly as :func:`canonical_loads`, faster when the body is
+    canonical JSON: parsed without hooks, each item encoded canonically (with every check)
+    and the page rebuilt from those bytes must equal the body, which rules out duplicate
+    keys, floats and any other form. Anything else goes to :func:`canonical_loads`."""
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        value = None
+    if isinstance(value, dict) and isinstance(value.get("items"), list):
+        try:
+            encoded = [canonical_dumps(item) for item in value["items"]]
+            members = [canonical_dumps(key) + b":" + (
+                b"[" + b",".join(encoded) + b"]" if key == "items" else canonical_dumps(element))
+                for key, element in sorted(value.items()) if key.isascii()]
+        except (CanonicalJsonError, TypeError, ValueError, RecursionError):
+            encoded = None
+        if (encoded is not None and len(members) == len(value)
+                and b"{" + b",".join(members) + b"}" == data):
+            page = _DecodedPage(value)
+            page.encoded_items = encoded
+            return page
+    return canonical_loads(data)
+
+
+def encoded_items(page: Mapping[str, Any]) -> list[bytes] | None:
+    """The canonical bytes of the items of a page from :meth:`FederationClient.get_feed`,
+    when its body was canonical JSON (None otherwise)."""
+    return getattr(page, "encoded_items", None)
 
 
 @dataclass(frozen=True)
@@ -224,8 +264,11 @@ class FederationClient:
         return document
 
     def get_feed(self, peer_node_id: str, after: int, limit: int) -> dict[str, Any]:
-        """Pull one feed page (items still need :func:`federation.messages.verify_feed_item`)."""
-        page = self.get_signed(peer_node_id, FEED_PATH, {"after": after, "limit": limit})
+        """Pull one feed page (items still need :func:`federation.messages.verify_feed_page`).
+        Its items passed the canonical JSON checks; when the body was canonical JSON (as the
+        reference node serves it), ``encoded_items(page)`` gives each item's bytes."""
+        query = urlencode(sorted({"after": after, "limit": limit}.items()))
+        page = self._call("GET", peer_node_id, FEED_PATH, query, b"", decode_feed_page)
         try:
             FeedPageSchema().load(page)
         except ValidationError as exc:
@@ -255,7 +298,8 @@ class FederationClient:
 
     # --- machinery ---------------------------------------------------------------------
 
-    def _call(self, method: str, peer: str, path: str, query: str, body: bytes) -> dict[str, Any]:
+    def _call(self, method: str, peer: str, path: str, query: str, body: bytes,
+              decode: Decoder = canonical_loads) -> dict[str, Any]:
         peer = normalize_node_id(peer)
         if not path.startswith("/") or path.startswith("//") or "?" in path or "#" in path:
             raise BadRequest("path must be an absolute path without query")
@@ -263,7 +307,7 @@ class FederationClient:
         last_reason = "no attempt"
         for attempt in range(self.retries + 1):
             try:
-                return self._follow_before_deadline(method, peer, url, body)
+                return self._follow_before_deadline(method, peer, url, body, decode)
             except _Retryable as exc:
                 last_reason = exc.reason
                 if attempt >= self.retries:
@@ -275,8 +319,8 @@ class FederationClient:
                 self._sleep(delay)
         raise PeerUnavailable(f"peer unavailable after {self.retries + 1} attempts: {last_reason}")
 
-    def _follow_before_deadline(self, method: str, peer: str, url: str,
-                                body: bytes) -> dict[str, Any]:
+    def _follow_before_deadline(self, method: str, peer: str, url: str, body: bytes,
+                                decode: Decoder) -> dict[str, Any]:
         """One attempt, cut by a watchdog when it outlives ``total_timeout``."""
         expired = threading.Event()
 
@@ -288,7 +332,7 @@ class FederationClient:
         watchdog.daemon = True
         watchdog.start()
         try:
-            return self._follow(method, peer, url, body)
+            return self._follow(method, peer, url, body, decode)
         except (_Retryable, PeerError, requests.RequestException) as exc:
             if expired.is_set():
                 raise _Retryable("response took too long") from exc
@@ -298,13 +342,14 @@ class FederationClient:
         finally:
             watchdog.cancel()
 
-    def _follow(self, method: str, peer: str, url: str, body: bytes) -> dict[str, Any]:
+    def _follow(self, method: str, peer: str, url: str, body: bytes,
+                decode: Decoder) -> dict[str, Any]:
         for _hop in range(self.max_redirects + 1):
             self._check_address(peer, url)
             response = self._send(method, url, body)
             try:
                 if response.status_code not in REDIRECT_STATUSES:
-                    return self._handle(response)
+                    return self._handle(response, decode)
                 location = response.headers.get("Location")
             finally:
                 response.close()
@@ -384,7 +429,7 @@ class FederationClient:
             raise _Retryable("broken response body") from exc
         return bytes(buffer)
 
-    def _handle(self, response: requests.Response) -> dict[str, Any]:
+    def _handle(self, response: requests.Response, decode: Decoder) -> dict[str, Any]:
         status = response.status_code
         if status in RETRYABLE_STATUSES:
             retry_after = response.headers.get("Retry-After", "")
@@ -393,7 +438,7 @@ class FederationClient:
             )
         data = self._read_capped(response)
         try:
-            payload = canonical_loads(data)
+            payload = decode(data)
         except CanonicalJsonError as exc:
             raise PeerError("peer sent invalid JSON", peer_status=status) from exc
         if not 200 <= status < 300:

@@ -218,36 +218,41 @@ def verify_feed_page(
     *,
     now_ms: int | None = None,
     checked: bool = False,
+    encoded: Sequence[bytes] | None = None,
 ) -> list[FeedItem]:
     """Verify every item of a page pulled from ``peer_node_id`` as :func:`verify_feed_item`
     does, one item after the other: the first item that fails raises the error that item
     alone would raise. The schemas run once per page (one ``many=True`` load per schema).
 
     ``checked``: the items were parsed by :func:`federation.canonical.canonical_loads` (they
-    already passed the canonical JSON checks) and are not walked again.
+    already passed the canonical JSON checks) and are not walked again. ``encoded``: each
+    item's canonical JSON bytes, when the parser already produced them (implies ``checked``).
     """
+    if encoded is not None and len(encoded) != len(items):
+        raise ValueError("one encoded form per item")
     peer = normalize_node_id(peer_node_id)
     now = _now_ms() if now_ms is None else now_ms
     failures: dict[int, FederationError] = {}
-    encoded: dict[int, bytes] = {}
+    raw_forms: dict[int, bytes] = {}
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
             failures[index] = BadRequest("feed item must be an object")
             continue
         try:  # the one full canonical check of the item (done by the parser when ``checked``)
-            raw_json = canonical_dumps(item if checked else dict(item), checked=checked)
+            raw_json = encoded[index] if encoded is not None else canonical_dumps(
+                item if checked else dict(item), checked=checked)
         except FederationError as exc:
             failures[index] = exc
             continue
         if len(raw_json) > MAX_ITEM_BYTES:
             failures[index] = PayloadTooLarge("feed item exceeds 64 KiB")
             continue
-        encoded[index] = raw_json
-    for index, fields in _page_errors(FeedItemSchema, items, list(encoded)).items():
+        raw_forms[index] = raw_json
+    for index, fields in _page_errors(FeedItemSchema, items, list(raw_forms)).items():
         failures[index] = BadRequest(f"malformed feed item ({fields})")
     # Contents are validated ahead, but an item's content error is raised only after its
     # signature verified (as for a lone item): a forged item reports the forgery.
-    content_failures = _content_errors(items, [i for i in encoded if i not in failures])
+    content_failures = _content_errors(items, [i for i in raw_forms if i not in failures])
     result: list[FeedItem] = []
     for index, item in enumerate(items):
         if index in failures:
@@ -279,7 +284,7 @@ def verify_feed_page(
             content=None if redacted or verified["deleted"] else content,
             is_redacted=redacted,
             raw=dict(item),
-            raw_json=encoded[index],
+            raw_json=raw_forms[index],
         ))
     return result
 

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps
-from federation.client import PeerBackoff
+from federation.client import PeerBackoff, encoded_items
 from federation.errors import FederationError
 from federation.keys import now_ms
 from federation.messages import FeedItem, verify_feed_page
@@ -200,10 +200,13 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                     continue
                 lookup = keyring.lookup_for_peer(session, runtime, peer)
                 # A newer type is skipped (the cursor still advances past it). The client
-                # parsed the page strictly (canonical_loads): the items are not walked again.
-                known = [raw for raw in page["items"] if raw.get("type") in FEED_ITEM_TYPES]
-                verified = verify_feed_page(known, peer.node_id, lookup, now_ms=now_ms(),
-                                            checked=True)
+                # parsed the page strictly: the items are not walked again.
+                wanted = [i for i, raw in enumerate(page["items"])
+                          if raw.get("type") in FEED_ITEM_TYPES]
+                encoded = encoded_items(page)
+                verified = verify_feed_page(
+                    [page["items"][i] for i in wanted], peer.node_id, lookup, now_ms=now_ms(),
+                    checked=True, encoded=None if encoded is None else [encoded[i] for i in wanted])
                 fresh = [item for item in verified if item.seq > after]
                 applied = apply_page(session, peer, fresh)
                 result.applied += applied
