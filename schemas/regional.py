@@ -172,6 +172,9 @@ class MyRegistrationOutSchema(Schema):
     status = fields.String()
     position = fields.Integer(allow_none=True)
     is_remote = fields.Boolean()
+    timezone = fields.String(metadata={"description": "The session's time zone (IANA name)."})
+    room = fields.String(metadata={"description": "The room of the session (empty when not told)."})
+    place = fields.String(metadata={"description": "Room and town, as the portal shows them."})
 
 
 class ReportLineSchema(Schema):

@@ -25,10 +25,14 @@ def _locale(session: Session, registration: Registration, default: str) -> str:
     return (member.locale if member is not None and member.locale else None) or default
 
 
-def _mailed_here(registration: Registration) -> bool:
-    """Only our own members are mailed from here: a remote registrant's node tells them (an
-    e-mail they shared with the host is for the host's attendee list, not for a second mail)."""
-    return registration.registrant_kind == "local" and bool(registration.email)
+def is_mailed_here(session: Session, registration: Registration) -> bool:
+    """Only our own active members are mailed from here: a remote registrant's node tells them
+    (an e-mail they shared with the host is for the host's attendee list, not for a second
+    mail), and a suspended member gets no mail, as with the digest and introductions."""
+    if registration.registrant_kind != "local" or not registration.email:
+        return False
+    member = session.get(Member, registration.member_id) if registration.member_id else None
+    return member is not None and member.is_active
 
 
 def format_local(moment, tz_name: str) -> str:
@@ -43,7 +47,7 @@ def _mail_registrants(session: Session, sender: MailSender, registrations: Itera
     in their language; returns how many were mailed."""
     sent = 0
     for registration in registrations:
-        if not _mailed_here(registration):
+        if not is_mailed_here(session, registration):
             continue
         with force_locale(_locale(session, registration, default_locale)):
             subject, body = compose(registration)
@@ -86,13 +90,8 @@ def notify_cancelled(session: Session, sender: MailSender, registrations: Iterab
     """Tell the people registered that the event is cancelled."""
 
     def compose(registration: Registration) -> tuple[str, str]:
-        event = registration.event
-        return (
-            _("Cancelled: %(title)s", title=event.title),
-            _("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
-              name=registration.display_name, title=event.title, when=_when(registration),
-              link=f"{base_url.rstrip('/')}/events/{event.id}"),
-        )
+        return _compose_cancelled(registration.display_name, registration.event.title, _when(registration),
+                                  f"{base_url.rstrip('/')}/events/{registration.event.id}")
 
     _mail_registrants(session, sender, registrations, default_locale, compose)
 
@@ -115,13 +114,22 @@ def notify_moved(session: Session, sender: MailSender, registrations: Iterable[R
     _mail_registrants(session, sender, registrations, default_locale, compose)
 
 
-@dataclass(frozen=True)
-class RemoteSessionNotice:
-    """What one of our members, registered for a session hosted by another space, is told
-    about it. Plain values captured in the transaction that learnt the change (the copy of the
-    session, our own member's address and language), mailed after its commit."""
+def _compose_cancelled(name: str, title: str, when: str, link: str) -> tuple[str, str]:
+    return (_("Cancelled: %(title)s", title=title),
+            _("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
+              name=name, title=title, when=when, link=link))
 
-    kind: str  # "moved", "cancelled" or "promoted"
+
+@dataclass(frozen=True)
+class SessionNotice:
+    """What one of our members registered for a session of a regional event is told about it.
+    Plain values captured in the transaction that learnt the change (our copy of the session,
+    or our own event, our own member's address and language), mailed after its commit.
+
+    Kinds: ``moved``, ``cancelled``, ``promoted`` (a session hosted by another space), and
+    ``cancelled_here`` (a session we host: the events area's usual cancellation mail)."""
+
+    kind: str
     email: str
     name: str
     locale: str | None
@@ -138,8 +146,10 @@ class RemoteSessionNotice:
         return self.before_starts_at is not None and self.before_starts_at != self.starts_at
 
 
-def _compose_remote(notice: RemoteSessionNotice, base_url: str) -> tuple[str, str]:
+def _compose_notice(notice: SessionNotice, base_url: str) -> tuple[str, str]:
     when = format_local(notice.starts_at, notice.timezone)
+    if notice.kind == "cancelled_here":
+        return _compose_cancelled(notice.name, notice.title, when, f"{base_url.rstrip('/')}{notice.link}")
     if notice.kind == "promoted":
         return (_("You have a seat: %(title)s", title=notice.title),
                 _("Hello %(name)s,\n\nA seat freed up for « %(title)s » on %(when)s at "
@@ -162,18 +172,19 @@ def _compose_remote(notice: RemoteSessionNotice, base_url: str) -> tuple[str, st
               place=notice.place, before=before, link=f"{base_url.rstrip('/')}{notice.link}"))
 
 
-def notify_remote_sessions(sender: MailSender, notices: Iterable[RemoteSessionNotice], *,
-                           base_url: str, default_locale: str = "fr") -> int:
-    """Mail our members about sessions they registered for at another space (a new time or
-    room, a cancellation, a seat from the waitlist), each in their language; returns how many."""
+def notify_sessions(sender: MailSender, notices: Iterable[SessionNotice], *,
+                    base_url: str, default_locale: str = "fr") -> int:
+    """Mail our members about regional sessions they registered for (at another space: a new
+    time or room, a cancellation, a seat from the waitlist; here: a cancellation), each in
+    their language; returns how many."""
     sent = 0
     for notice in notices:
         with force_locale(notice.locale or default_locale):
-            subject, body = _compose_remote(notice, base_url)
+            subject, body = _compose_notice(notice, base_url)
         sender.send(Mail(to=notice.email, subject=subject, body=body))
         sent += 1
     if sent:
-        logger.info("%d mail(s) about sessions at other spaces sent", sent)
+        logger.info("%d mail(s) about regional sessions sent", sent)
     return sent
 
 

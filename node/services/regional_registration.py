@@ -110,14 +110,19 @@ class StatusChange:
 
     @property
     def cancelled_by_host(self) -> bool:
-        return self.after == "cancelled" and self.before in ("confirmed", "waitlisted")
+        return self.after == "cancelled" and self.before in ACTIVE
 
 
 def apply_answer(session: Session, row: RemoteRegistration, content: dict) -> StatusChange | None:
     """Record what the host answered; returns the change when the member should be told
-    (a promotion from the waitlist, or a cancellation by the host)."""
+    (a promotion from the waitlist, or a cancellation by the host, also of a request it had
+    not answered yet: the session was cancelled)."""
     status = content["status"]
     before = row.status
+    if before == "cancelled":
+        # Final until the member registers again (a new attempt, ``pending``): a late answer
+        # about an older state (a refusal, a seat) must neither revive it nor tell them twice.
+        return None
     if row.action == "cancel" and status != "cancelled":
         return None  # an answer about an older state; our cancellation is on its way
     row.status = status
@@ -126,13 +131,29 @@ def apply_answer(session: Session, row: RemoteRegistration, content: dict) -> St
     if before == status:
         return None
     logger.info("remote registration %s: %s -> %s", row.id, before, status)
-    if row.action == "register" and before in ("confirmed", "waitlisted"):
+    if row.action == "register" and (before in ("confirmed", "waitlisted") or status == "cancelled"):
         return StatusChange(row, before, status)
     return None
 
 
-def by_key(session: Session, key: str) -> RemoteRegistration | None:
-    return session.scalar(select(RemoteRegistration).where(RemoteRegistration.idempotency_key == key))
+def end_registration(session: Session, row: RemoteRegistration) -> bool:
+    """Our registration ends because its session or the whole regional event is cancelled (or
+    gone); True when the member is to be told (they still wanted the seat). Flushes."""
+    if row.status not in ACTIVE:
+        return False
+    told = row.action == "register"
+    row.status, row.position = "cancelled", None
+    session.flush()
+    return told
+
+
+def by_key(session: Session, key: str, *, lock: bool = False) -> RemoteRegistration | None:
+    """The registration with this key (``lock``: locked and read afresh, so two transactions
+    deciding whether to tell the member take turns)."""
+    query = select(RemoteRegistration).where(RemoteRegistration.idempotency_key == key)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 # --- host side --------------------------------------------------------------------------------
@@ -162,8 +183,11 @@ def handle_request(session: Session, origin: str, content: dict, now: datetime) 
     if found is None:
         return refused, []
     week = regional.by_object_id(session, found[0].regional_event_object_id)
-    if content["action"] == "register" and (week is None or week.status != "scheduled"):
-        return refused, []  # the organiser cancelled the regional event
+    if content["action"] == "register" and (week is None or week.status != "scheduled"
+                                            or found[0].status == "cancelled"):
+        # The session or the whole regional event is cancelled: the request ends as cancelled
+        # (its node tells the member so once), not as a refusal of this person.
+        return {**refused, "status": "cancelled"}, []
     _row, occurrence_id = found
     host_key = f"remote:{origin}:{key}"
     if content["action"] == "cancel":
@@ -196,11 +220,16 @@ class MyRegistration:
     is_remote: bool
     timezone: str = "Europe/Paris"
     place: str = ""
+    room: str = ""
 
 
 def place_of(row: RegionalSession) -> str:
     """Room and town of a session, as shown to members."""
     return ", ".join(part for part in (row.venue_name, row.venue_city) if part and part != "-")
+
+
+def room_of(row: RegionalSession) -> str:
+    return "" if row.venue_name in (None, "-") else row.venue_name
 
 
 def mine_for(session: Session, member: Member, row: RegionalSession) -> MyRegistration | None:
@@ -214,13 +243,13 @@ def mine_for(session: Session, member: Member, row: RegionalSession) -> MyRegist
             return None
         return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, local.status,
                               registrations.waitlist_position(session, local), False, row.timezone,
-                              place_of(row))
+                              place_of(row), room_of(row))
     mine = my_registration(session, member, row.object_id)
     if mine is None:
         return None
     status = "pending" if mine.status == "pending" else mine.status
     return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, status, mine.position, True,
-                          row.timezone, place_of(row))
+                          row.timezone, place_of(row), room_of(row))
 
 
 def register_any(session: Session, member: Member, row: RegionalSession, now: datetime, *,

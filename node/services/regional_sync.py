@@ -13,12 +13,18 @@ answers of delivered registrations, and the upkeep run before each commit.
   republished; a remote registrant whose registration changed (promotion, cancellation) is
   told by a ``registration.response``; a seat offered to a remote registrant is confirmed at
   once (they asked for it).
+- The whole regional event cancelled (by the organiser here, or its feed item, or its
+  tombstone): before the commit, every session of it we host is cancelled (the events area's
+  cancellation: its registrations end, no seat is offered any more, remote registrants' nodes
+  are told) and every registration of ours to a session hosted elsewhere ends as cancelled.
 - Mails to our members: when a session hosted elsewhere gets a new time or room, or is
-  cancelled (a feed item), or a registration of ours moves (an inbox answer), each of our
-  members holding an active registration for it is told once, in their language. What changed
-  is decided by comparing our copy before and after the item, in the transaction that applies
-  it (a replayed or repeated item changes nothing, so mails nobody); the mails leave after
-  its commit, also when the sync runs outside any request.
+  cancelled or deleted (a feed item), or a registration of ours moves (an inbox answer), or the
+  whole regional event is cancelled, each of our active members holding an active registration
+  for it is told once, in their language (suspended members are not mailed, as elsewhere). A
+  registration's end is its move from an active status to ``cancelled``, a final status until
+  the member registers again, in the transaction that applies the item (the rows read locked
+  and afresh): a replayed or repeated item, or the host's later answer, mails nobody. The mails
+  leave after its commit, also when the sync runs outside any request.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from ..models import (
     Registration,
     RemoteRegistration,
 )
-from . import event_mail, federation_hooks, regional, registrations
+from . import event_mail, events, federation_hooks, regional, registrations
 from . import regional_registration as remote
 from .keyring import RUNTIME_INFO_KEY
 
@@ -91,6 +97,8 @@ def apply_regional(session: Session, peer: Peer, item: dict) -> None:
         return
     if item["deleted"] or item.get("redacted"):
         if existing is not None:
+            # Gone for good: as cancelled for its sessions here and our members' registrations.
+            _cancel_week(session, existing.object_id, now())
             session.delete(existing)
         return
     content = item["content"]
@@ -138,6 +146,8 @@ def apply_session(session: Session, peer: Peer, item: dict) -> None:
         return
     if item["deleted"] or item.get("redacted"):
         if existing is not None:
+            if existing.status != "cancelled":
+                _session_cancelled(session, existing)  # told from the copy, before it goes
             session.delete(existing)
         return
     content = item["content"]
@@ -168,24 +178,54 @@ def apply_session(session: Session, peer: Peer, item: dict) -> None:
             _queue_notice(session, "moved", row, existing, before_starts_at=before["starts_at"])
 
 
-def _active_registrations(session: Session, row: RegionalSession) -> list[RemoteRegistration]:
-    return list(session.scalars(select(RemoteRegistration).where(
+def _active_registrations(session: Session, row: RegionalSession, *,
+                          lock: bool = False) -> list[RemoteRegistration]:
+    query = select(RemoteRegistration).where(
         RemoteRegistration.session_object_id == row.object_id,
         RemoteRegistration.action == "register",
-        RemoteRegistration.status.in_(ACTIVE_REMOTE)).order_by(RemoteRegistration.id)))
+        RemoteRegistration.status.in_(ACTIVE_REMOTE)).order_by(RemoteRegistration.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(query))
 
 
 def _session_cancelled(session: Session, row: RegionalSession) -> None:
-    """The host cancelled the session: our registrations to it end, and their members are told
-    (unless the host's answer about their registration already told them)."""
-    for registration in _active_registrations(session, row):
-        if registration.status == "pending":
-            # Still on its way to the host, which will refuse it: tell the member now.
-            _queue_notice(session, "cancelled", registration, row)
+    """The host cancelled (or deleted) the session: our registrations to it end as cancelled,
+    also those still on their way to the host, and their members are told (unless the host's
+    answer about their registration already told them)."""
+    _end_registrations(session, _active_registrations(session, row, lock=True), {row.object_id: row})
+
+
+def _end_registrations(session: Session, rows: list[RemoteRegistration],
+                       copies: dict[str, RegionalSession]) -> None:
+    for registration in rows:
+        if remote.end_registration(session, registration):
+            _queue_notice(session, "cancelled", registration, copies[registration.session_object_id])
+
+
+def _cancel_week(session: Session, object_id: str, moment: datetime) -> None:
+    """The regional event ``object_id`` is cancelled (or gone): cancel the sessions we host
+    (their registrants here are told by the usual cancellation mail; those of other nodes by
+    their node, once it learns the cancellation), and end our registrations elsewhere."""
+    local_rows = session.scalars(select(RegionalSession).where(
+        RegionalSession.regional_event_object_id == object_id, RegionalSession.is_local.is_(True),
+        RegionalSession.event_id.is_not(None)).order_by(RegionalSession.id)).all()
+    for row in local_rows:
+        event = session.get(Event, row.event_id)
+        if event is None or event.status == "cancelled":
             continue
-        change = remote.apply_answer(session, registration, {"status": "cancelled", "position": None})
-        if change is not None:
-            _queue_member_mail(session, change, row)
+        # No actor: the organiser's decision, applied by the host to what it owns.
+        for registration in events.cancel_event(session, None, event, moment):
+            _queue_local_cancelled(session, registration)
+        logger.info("session %s cancelled with its regional event", row.id)
+    copies = {r.object_id: r for r in session.scalars(select(RegionalSession).where(
+        RegionalSession.regional_event_object_id == object_id, RegionalSession.is_local.is_(False)))}
+    if copies:
+        mine = session.scalars(select(RemoteRegistration).where(
+            RemoteRegistration.session_object_id.in_(list(copies)),
+            RemoteRegistration.status.in_(ACTIVE_REMOTE)).order_by(RemoteRegistration.id)
+            .with_for_update().execution_options(populate_existing=True)).all()
+        _end_registrations(session, list(mine), copies)
 
 
 # --- inbox ------------------------------------------------------------------------------------
@@ -265,7 +305,7 @@ def receive_registration(session: Session, peer: Peer, message: dict) -> dict:
 def receive_registration_response(session: Session, peer: Peer, message: dict) -> dict | None:
     """The host tells us a registration moved (promotion, cancellation); only the host may."""
     content = message["content"]
-    row = remote.by_key(session, content["idempotency_key"])
+    row = remote.by_key(session, content["idempotency_key"], lock=True)
     if row is None or row.host != peer.node_id or row.session_object_id != content["session_id"]:
         raise Forbidden(N_("Only the host of a session answers about its registrations."))
     change = remote.apply_answer(session, row, content)
@@ -282,11 +322,13 @@ def registration_delivered(session: Session, outbox_row, answer: dict) -> None:
     except SchemaError:
         logger.warning("unexpected answer to %s", outbox_row.message_id)
         return
-    row = remote.by_key(session, content["idempotency_key"])
+    row = remote.by_key(session, content["idempotency_key"], lock=True)
     if (row is None or row.host != outbox_row.destination
             or outbox_row.message_id != remote.message_id(session, row)):
         return  # an answer to an older request of this registration
-    remote.apply_answer(session, row, content)
+    change = remote.apply_answer(session, row, content)
+    if change is not None:  # the session was cancelled before our request reached it
+        _queue_member_mail(session, change, regional.session_by_object_id(session, row.session_object_id))
 
 
 # --- mails to our members ---------------------------------------------------------------------
@@ -301,13 +343,26 @@ def _queue_notice(session: Session, kind: str, registration: RemoteRegistration,
     """Keep what to tell the member (our own data and our copy of the session only); it is
     mailed after the commit, forgotten on rollback."""
     member = session.get(Member, registration.member_id)
-    if member is None:
+    if member is None or not member.is_active:
         return
-    session.info.setdefault(NOTICES_KEY, []).append(event_mail.RemoteSessionNotice(
+    session.info.setdefault(NOTICES_KEY, []).append(event_mail.SessionNotice(
         kind=kind, email=member.email, name=member.display_name, locale=member.locale,
         title=row.title, space=row.host_name or row.host, starts_at=_aware(row.starts_at),
         timezone=row.timezone, place=remote.place_of(row), link=_program_link(session, row),
         before_starts_at=before_starts_at))
+
+
+def _queue_local_cancelled(session: Session, registration: Registration) -> None:
+    """One of our own members registered for a session we host, cancelled with its regional
+    event: the events area's cancellation mail, mailed after the commit."""
+    if not event_mail.is_mailed_here(session, registration):
+        return
+    member = session.get(Member, registration.member_id)
+    event, occurrence = registration.event, registration.occurrence
+    session.info.setdefault(NOTICES_KEY, []).append(event_mail.SessionNotice(
+        kind="cancelled_here", email=registration.email, name=registration.display_name,
+        locale=member.locale, title=event.title, space="", starts_at=_aware(occurrence.start_at),
+        timezone=event.timezone, link=f"/events/{event.id}"))
 
 
 def _queue_member_mail(session: Session, change: remote.StatusChange, row: RegionalSession | None) -> None:
@@ -331,22 +386,25 @@ def _send_notices(app: Flask | None, session: Session) -> None:
     # A sync runs outside any request: the mails go through the app whose session this is.
     with nullcontext() if app is None or app is here else app.app_context():
         try:
-            event_mail.notify_remote_sessions(
+            event_mail.notify_sessions(
                 current_app.extensions["coworknet.mail"], notices, base_url=current_app.config["BASE_URL"],
                 default_locale=current_app.config["DEFAULT_LOCALE"])
         except Exception:  # the change is committed: a mail server down must not fail the sync
-            logger.exception("member mail(s) about sessions at other spaces not sent")
+            logger.exception("member mail(s) about regional sessions not sent")
 
 
 # --- upkeep before each commit ----------------------------------------------------------------
 
 def _touched(session: Session) -> dict[str, set]:
-    return session.info.setdefault(TOUCHED_KEY, {"events": set(), "remote": set(), "skip": set()})
+    return session.info.setdefault(TOUCHED_KEY, {"events": set(), "remote": set(), "skip": set(),
+                                                 "weeks": set()})
 
 
 def _after_flush(session: Session, _context) -> None:
     for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Event):
+        if isinstance(obj, RegionalEvent) and obj.status == "cancelled":
+            _touched(session)["weeks"].add(obj.object_id)
+        elif isinstance(obj, Event):
             _touched(session)["events"].add(obj.id)
         elif isinstance(obj, EventOccurrence | Registration):
             _touched(session)["events"].add(obj.event_id)
@@ -384,9 +442,9 @@ def _republish(session: Session, event_ids: set[int], moment: datetime) -> None:
             continue
         regional.publish_session(session, row)
         if row.status == "cancelled":
+            # Every registration ends with it (here and elsewhere; nobody is promoted any more).
             for registration in session.scalars(select(Registration).where(
-                    Registration.event_id == row.event_id, Registration.registrant_kind == "remote",
-                    Registration.status.in_(registrations.ACTIVE))):
+                    Registration.event_id == row.event_id, Registration.status.in_(registrations.ACTIVE))):
                 registration.status, registration.cancelled_at = "cancelled", moment
 
 
@@ -396,6 +454,10 @@ def _before_commit(session: Session) -> None:
         session.info.pop(TOUCHED_KEY, None)
         return
     moment = now()
+    weeks, state["weeks"] = state["weeks"], set()
+    for object_id in sorted(weeks):
+        _cancel_week(session, object_id, moment)
+    session.flush()
     for _round in range(5):  # confirming an offer touches the event again, once
         event_ids, remote_ids = state["events"], state["remote"]
         if not event_ids and not remote_ids:

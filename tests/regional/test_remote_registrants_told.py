@@ -171,7 +171,7 @@ def test_cancellation_told_once_whichever_of_feed_and_answer_arrives_first(week)
         ("emma@aix.example", "Cancelled: Meetup freelances")]
     assert in_french(START + timedelta(days=1, hours=2)) in mails(aix)[0].body
     aix.start()
-    # The host's answers reach Aix later and Paul's request reaches the host (refused): the
+    # The host's answers reach Aix later and Paul's request reaches the host (cancelled): the
     # registrations are already cancelled, nobody is mailed again.
     with bleau.session() as session:
         late = session.scalars(select(OutboxMessage).where(
@@ -182,7 +182,7 @@ def test_cancellation_told_once_whichever_of_feed_and_answer_arrives_first(week)
     inbox.deliver_due(calanques.runtime, now=now_ms() + 3_600_000)
     week.sync_all()
     assert len(mails(aix)) == 2 and len(mails(calanques)) == 2
-    assert [r["status"] for r in call(calanques, "GET", "/me/regional-registrations", paul).json] == ["refused"]
+    assert [r["status"] for r in call(calanques, "GET", "/me/regional-registrations", paul).json] == ["cancelled"]
     for node, email in ((aix, "agnes@aix.example"), (calanques, "cecile@calanques.example")):
         with node.session() as session:
             member_id = session.scalar(select(Member.id).where(Member.email == email))
