@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -25,29 +27,50 @@ def select_locale() -> str:
     return request.accept_languages.best_match(supported) or current_app.config["DEFAULT_LOCALE"]
 
 
-def translation_directories() -> list[str]:
-    """Each feature area keeps its own catalog folder under ``node/translations/``."""
-    return sorted(str(p) for p in TRANSLATIONS_ROOT.iterdir() if p.is_dir())
+def compile_catalogs(force: bool = False, target: Path | None = None) -> int:
+    """Compile every ``.po`` catalog to ``.mo`` when missing or stale; returns how many.
 
-
-def compile_catalogs(force: bool = False) -> int:
-    """Compile every ``.po`` catalog to ``.mo`` when missing or stale; returns how many."""
+    The ``.mo`` files go next to their ``.po`` (the package itself) unless ``target`` names
+    another root with the same ``<area>/<lang>/LC_MESSAGES`` layout. Each file is written
+    to a temporary name and renamed, so workers starting together never read half a file."""
     count = 0
     for po_path in TRANSLATIONS_ROOT.glob("*/*/LC_MESSAGES/*.po"):
-        mo_path = po_path.with_suffix(".mo")
+        relative = po_path.relative_to(TRANSLATIONS_ROOT).with_suffix(".mo")
+        mo_path = (target or TRANSLATIONS_ROOT) / relative
         if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parts[-3])
-        with mo_path.open("wb") as mo_file:
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=mo_path.parent, delete=False,
+                                         suffix=".tmp") as mo_file:
             write_mo(mo_file, catalog)
+        os.replace(mo_file.name, mo_path)
         count += 1
     return count
 
 
+def prepare_catalogs(instance_path: Path) -> Path:
+    """The root holding up-to-date compiled catalogs: the package itself when they are fresh
+    there or it is writable (development, a wheel built with them), otherwise a cache in the
+    instance folder (an installed package owned by root, a read-only image)."""
+    try:
+        compile_catalogs()
+        return TRANSLATIONS_ROOT
+    except OSError:
+        cache = Path(instance_path) / "cache" / "translations"
+        compile_catalogs(target=cache)
+        return cache
+
+
+def translation_directories(root: Path = TRANSLATIONS_ROOT) -> list[str]:
+    """Each feature area keeps its own catalog folder under ``node/translations/``."""
+    return sorted(str(root / p.name) for p in TRANSLATIONS_ROOT.iterdir() if p.is_dir())
+
+
 def init_app(app: Flask) -> None:
-    compile_catalogs()
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
+    root = prepare_catalogs(Path(app.instance_path))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories(root))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
