@@ -1,0 +1,111 @@
+"""Accounts through the portal: personal API tokens, password hashing and rehash on login,
+the per-address login limit."""
+
+from __future__ import annotations
+
+import re
+
+from node.models import ApiToken, LoginFailure, Member
+from node.services.passwords import Passwords
+from tests.conftest import MEMBER_PASSWORD, count_rows
+
+NEW_TOKEN_RE = re.compile(r'<code id="new-token">([^<]+)</code>')
+
+
+def test_a_member_creates_and_revokes_a_token_in_the_portal(portal, client, create_member, session):
+    member = create_member(display_name="Léa Martin")
+    portal.login(member.email)
+
+    response = portal.post("/account/tokens", {"name": "Mon script"})
+    assert response.status_code == 201
+    clear = NEW_TOKEN_RE.search(response.get_data(as_text=True)).group(1)
+    token = session.query(ApiToken).one()
+    assert token.member_id == member.id and token.name == "Mon script" and token.revoked_at is None
+    headers = {"Authorization": f"Bearer {clear}"}
+    assert client.get("/api/v1/me", headers=headers).json["display_name"] == "Léa Martin"
+
+    response = portal.post(f"/account/tokens/{token.id}/revoke")
+    assert response.status_code == 302
+    session.refresh(token)
+    assert token.revoked_at is not None
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert "révoqué" in portal.get("/account/").get_data(as_text=True)
+
+
+def test_a_token_without_a_name_is_refused_and_nothing_is_stored(portal, create_member, session):
+    member = create_member()
+    portal.login(member.email)
+    response = portal.post("/account/tokens", {"name": "   "})
+    assert response.status_code == 422
+    assert 'id="new-token"' not in response.get_data(as_text=True)
+    assert count_rows(session, ApiToken) == 0
+
+
+def test_a_member_cannot_revoke_someone_elses_token(portal, client, create_member, api_token, session):
+    owner, other = create_member(), create_member()
+    headers = api_token(owner)
+    portal.login(other.email)
+    token = session.query(ApiToken).one()
+    assert portal.post(f"/account/tokens/{token.id}/revoke").status_code == 404
+    session.refresh(token)
+    assert token.revoked_at is None
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def test_the_stored_hash_is_argon2id(create_member, session):
+    member = create_member()
+    session.refresh(member)
+    assert member.password_hash.startswith("$argon2id$")
+    assert MEMBER_PASSWORD not in member.password_hash
+
+
+def test_a_weaker_hash_is_replaced_at_the_next_login(app, portal, create_member, session):
+    weak = Passwords(time_cost=1, memory_cost=8, parallelism=1)
+    strong = app.extensions["coworknet.passwords"]
+    member = create_member(password=None)
+    member.password_hash = weak.hash(MEMBER_PASSWORD)
+    session.commit()
+    # The test app's own settings are the weak ones; a node with stronger settings rehashes.
+    app.extensions["coworknet.passwords"] = Passwords(time_cost=2, memory_cost=16, parallelism=1)
+    try:
+        old_hash = member.password_hash
+        assert "m=8,t=1,p=1" in old_hash
+        # A wrong password changes nothing.
+        portal.login(member.email, "not the password")
+        session.refresh(member)
+        assert member.password_hash == old_hash
+        assert portal.login(member.email).status_code == 302
+        session.refresh(member)
+        assert member.password_hash != old_hash
+        assert member.password_hash.startswith("$argon2id$") and "m=16,t=2,p=1" in member.password_hash
+        # The new hash still opens the account.
+        portal.post("/logout")
+        assert portal.login(member.email).status_code == 302
+    finally:
+        app.extensions["coworknet.passwords"] = strong
+
+
+def _login_from(client, csrf_client, ip: str, email: str, password: str):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_client.csrf()},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def test_many_failures_from_one_address_are_throttled_but_not_another_address(app, portal, client,
+                                                                               create_member, session):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_IP"]
+    member = create_member()
+    # Each account stays under its own limit: the address is what trips.
+    emails = [f"inconnu{i}@example.org" for i in range(limit)]
+    for email in emails:
+        assert _login_from(client, portal, "203.0.113.7", email, "wrong").status_code == 401
+    assert count_rows(session, LoginFailure) == limit
+    # Even the right password is refused from this address now, and no failure is added.
+    response = _login_from(client, portal, "203.0.113.7", member.email, MEMBER_PASSWORD)
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.get_data(as_text=True)
+    assert count_rows(session, LoginFailure) == limit
+    # Another address signs in.
+    response = _login_from(client, portal, "198.51.100.20", member.email, MEMBER_PASSWORD)
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Member, member.id).last_login_at is not None
