@@ -220,23 +220,38 @@ def _story(origin: DemoNode, answering: DemoNode) -> None:
     logger.info("demo network story played: escalated, answered, introduced, deal confirmed")
 
 
-def play_network_story(nodes: list[DemoNode]) -> threading.Thread | None:
-    """Serve step: play the network story in the background, then publish every space's
-    aggregates (they are published again by ``coworknet connector publish-stats``)."""
-    by_slug = {node.slug: node for node in nodes}
-    if "marseille" not in by_slug or "aix" not in by_slug:
-        return None
+class NetworkStory(threading.Thread):
+    """The network story played in the background; ``error`` tells why it did not finish
+    (logged at error level too), None once played (or when there is nothing to play)."""
 
-    def run() -> None:
+    def __init__(self, nodes: list[DemoNode]):
+        super().__init__(name="demo-network-story", daemon=True)
+        self.nodes = nodes
+        self.error: str | None = None
+
+    def run(self) -> None:
+        by_slug = {node.slug: node for node in self.nodes}
         try:
             _story(by_slug["marseille"], by_slug["aix"])
-        except Exception:
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
             logger.exception("the demo network story did not finish")
-        for node in nodes:
-            with node.app.app_context():
-                connector_network.publish_stats(db.session)
-                db.session.commit()
+        for node in self.nodes:
+            try:
+                with node.app.app_context():
+                    connector_network.publish_stats(db.session)
+                    db.session.commit()
+            except Exception as exc:
+                self.error = self.error or f"publishing the figures of {node.slug}: {type(exc).__name__}: {exc}"
+                logger.exception("the demo could not publish the figures of %s", node.slug)
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+
+def play_network_story(nodes: list[DemoNode]) -> NetworkStory | None:
+    """Serve step: play the network story in the background, then publish every space's
+    aggregates (they are published again by ``coworknet connector publish-stats``)."""
+    slugs = {node.slug for node in nodes}
+    if "marseille" not in slugs or "aix" not in slugs:
+        return None
+    story = NetworkStory(nodes)
+    story.start()
+    return story
