@@ -6,7 +6,7 @@ import unicodedata
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-__all__ = ["Email", "ErrorSchema", "InputSchema", "Password", "ValidationError"]
+__all__ = ["Email", "ErrorSchema", "InputSchema", "NoBodySchema", "Password", "ValidationError"]
 
 
 class InputSchema(Schema):
@@ -14,6 +14,10 @@ class InputSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+class NoBodySchema(InputSchema):
+    """What a write operation that takes no body accepts: nothing, or an empty JSON object."""
 
 
 class TrimmedString(fields.String):

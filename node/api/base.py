@@ -9,6 +9,8 @@ from flask import Blueprint, g, jsonify, request
 from marshmallow import Schema
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
+from schemas.common import NoBodySchema
+
 from ..db import db
 from ..errors import N_, BadRequest, Forbidden, Unauthorized
 from ..services import accounts
@@ -16,6 +18,7 @@ from ..web.forms import parse
 from ..web.security import MANAGER, MEMBER, PUBLIC
 
 API_PREFIX = "/api/v1"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _bearer_member():
@@ -38,6 +41,13 @@ def _json_body() -> dict:
     return body
 
 
+def _refuse_a_body() -> None:
+    """A write operation without a declared body refuses one rather than silently ignore it:
+    a client sending fields (a typo, an outdated version) learns they were not applied."""
+    if request.get_data(cache=True).strip():
+        parse(NoBodySchema(), _json_body())
+
+
 def endpoint(
     bp: Blueprint,
     rule: str,
@@ -51,7 +61,9 @@ def endpoint(
     status: int = 200,
     tags: tuple[str, ...] = (),
 ) -> Callable:
-    """Register a JSON route; the view gets ``data`` (validated body or query) when declared."""
+    """Register a JSON route; the view gets ``data`` (validated body or query) when declared.
+
+    A write operation declaring no ``body`` accepts an empty body (or ``{}``) only."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -65,6 +77,8 @@ def endpoint(
                 kwargs["data"] = parse(body(), _json_body())
             elif query is not None:
                 kwargs["data"] = parse(query(), request.args.to_dict())
+            elif request.method in WRITE_METHODS:
+                _refuse_a_body()
             result = view(*args, **kwargs)
             if isinstance(result, tuple) or hasattr(result, "status_code"):
                 return result

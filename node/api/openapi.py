@@ -9,10 +9,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, jsonify
 from marshmallow import Schema
 
-from schemas.common import ErrorSchema
+from schemas.common import ErrorSchema, NoBodySchema
 
 from ..web.security import PUBLIC, public
-from .base import API_PREFIX
+from .base import API_PREFIX, WRITE_METHODS
 
 bp = Blueprint("api_docs", __name__, url_prefix=API_PREFIX)
 
@@ -65,14 +65,20 @@ def build_spec(app) -> dict:
             }
             if meta["query"] is not None:
                 operation["parameters"].append({"in": "query", "schema": meta["query"]})
+            takes_no_body = meta["body"] is None and method in WRITE_METHODS
             if meta["body"] is not None:
                 operation["requestBody"] = {"required": True, "content": {
                     "application/json": {"schema": _ref(spec, meta["body"])}}}
+            elif takes_no_body:
+                operation["requestBody"] = {
+                    "required": False, "description": "None: anything but an empty object is refused.",
+                    "content": {"application/json": {"schema": _ref(spec, NoBodySchema)}}}
             ok = {"description": "Success"}
             if meta["response"] is not None:
                 ok["content"] = {"application/json": {"schema": _ref(spec, meta["response"])}}
             operation["responses"][str(meta["status"])] = ok
-            statuses = [400, 404, 422] if (meta["body"] or meta["query"] or parameters) else []
+            validated = meta["body"] or meta["query"] or parameters or takes_no_body
+            statuses = [400, 404, 422] if validated else []
             if view.access != PUBLIC:
                 operation["security"] = [{"bearer": []}]
                 statuses += [401, 403]
