@@ -6,7 +6,7 @@ import logging
 import smtplib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -23,13 +23,14 @@ class MailSender:
     def __init__(self, sender: str):
         self.sender = sender
 
-    def build(self, mail: Mail) -> EmailMessage:
+    def build(self, mail: Mail, *, cte: str | None = None) -> EmailMessage:
+        """The message; ``cte`` forces the body's transfer encoding (8-bit UTF-8 by default)."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Message-ID"] = make_msgid(domain="coworknet.local")
-        message.set_content(mail.body)
+        message.set_content(mail.body, cte=cte)
         return message
 
     def send(self, mail: Mail) -> None:
@@ -83,7 +84,16 @@ class SmtpMailSender(MailSender):
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password)
-            smtp.send_message(self.build(mail))
+            smtp.ehlo_or_helo_if_needed()
+            # An accented body is 8-bit: declared as such to a relay that offers 8BITMIME,
+            # quoted-printable for one that does not (RFC 6152).
+            if smtp.has_extn("8bitmime"):
+                message = self.build(mail)
+                # smtplib adds the option itself for non-ASCII addresses (SMTPUTF8).
+                international = not (parseaddr(self.sender)[1] + parseaddr(mail.to)[1]).isascii()
+                smtp.send_message(message, mail_options=() if international else ("BODY=8BITMIME",))
+            else:
+                smtp.send_message(self.build(mail, cte="quoted-printable"))
 
 
 def make_sender(config: dict, instance_path: Path) -> MailSender:
