@@ -16,7 +16,7 @@ from federation.messages import make_object_id
 
 from ..models import Event, EventOccurrence, Member, OutboxMessage, QueueItem
 from ..models.base import utcnow
-from . import connector, engagement, federation_hooks, feed, inbox, ledger
+from . import connector, engagement, federation_hooks, feed, inbox, ledger, siblings
 from .keyring import runtime_of
 from .peers import approved_peers
 
@@ -115,7 +115,8 @@ def _on_deal(session: Session, peer, message: dict) -> dict | None:
 
 
 def stats_content(session: Session, today: date | None = None) -> dict:
-    """This node's aggregates for the year so far: counts and sums only."""
+    """This node's aggregates for the year so far: counts and sums only, and the spaces our
+    manager marked as run by the same operator."""
     today = today or utcnow().date()
     totals = ledger.space_totals(session, today.year)
     board = engagement.dashboard(session, today.replace(day=1), months=1)
@@ -133,7 +134,7 @@ def stats_content(session: Session, today: date | None = None) -> dict:
         "events_upcoming": int(upcoming), "period_start": start.isoformat(), "period_end": end.isoformat(),
         "referrals": totals.referrals, "deals_confirmed": totals.deals_confirmed,
         "business_cents": totals.business_cents, "regulars": board.regulars,
-        "segments": dict(board.segments),
+        "segments": dict(board.segments), "siblings": siblings.sibling_ids(session),
     }
 
 
@@ -141,6 +142,13 @@ def publish_stats(session: Session, today: date | None = None) -> None:
     """Publish (replace) our signed ``peer.stats`` item for every approved peer."""
     feed.publish(session, item_type=PEER_STATS, local_id=STATS_LOCAL_ID,
                  content=stats_content(session, today))
+
+
+def mark_sibling(session: Session, node_id: str, sibling: bool) -> None:
+    """Mark or unmark a space as run by the same operator, and republish our aggregates so
+    that the other space sees our side of the agreement at its next sync."""
+    siblings.set_sibling(session, node_id, sibling)
+    publish_stats(session)
 
 
 @federation_hooks.on_feed_item(PEER_STATS)

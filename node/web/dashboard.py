@@ -176,7 +176,8 @@ def engagement_page():
          (_("Regulars"), board.regulars, board.goal_regulars)])
     return render_template("connector/engagement.html", board=board, trend_svg=trend_svg, goal_svg=goal_svg,
                            labels=labels, segment_labels=SEGMENT_LABELS, segments=engagement.SEGMENTS,
-                           siblings=siblings.sibling_figures(db.session), peers=siblings.candidates(db.session))
+                           siblings=siblings.sibling_figures(db.session), peers=siblings.candidates(db.session),
+                           invitations=siblings.invitations(db.session), own=connector_network.stats_content(db.session))
 
 
 @bp.route("/engagement.csv")
@@ -219,7 +220,7 @@ def publish_stats():
 @manager_required
 def sibling():
     data = parse(SiblingSchema(), form_values(request.form, checkboxes=("sibling",)))
-    siblings.set_sibling(db.session, data["node_id"], data["sibling"])
+    connector_network.mark_sibling(db.session, data["node_id"], data["sibling"])
     db.session.commit()
     return redirect(url_for("connector_admin.engagement"))
 

@@ -16,20 +16,25 @@ from node.services import connector, ledger, needs
 from tests.conftest import count_rows
 
 
-def test_sibling_spaces_show_side_by_side(portal, session, create_member):
+def test_sibling_spaces_show_side_by_side(app, portal, session, create_member):
     create_member("cm@example.org", role="manager")
     year = datetime.now(UTC).year
-    ledger.store_peer_stats(session, "https://aix.example", {
+    stats = {
         "members_active": 41, "directory_entries": 12, "events_upcoming": 2,
         "period_start": f"{year}-01-01", "period_end": f"{year}-03-31", "referrals": 4,
         "deals_confirmed": 2, "business_cents": 730000, "regulars": 17,
-        "segments": {"engaged": 9, "occasional": 11, "tenant": 15, "dormant": 6}})
+        "segments": {"engaged": 9, "occasional": 11, "tenant": 15, "dormant": 6}}
+    ledger.store_peer_stats(session, "https://aix.example", stats)
     session.commit()
     portal.login("cm@example.org")
     page = portal.get("/admin/connector/engagement").get_data(as_text=True)
     assert "https://aix.example" in page and "730" not in page  # known, not yet a sibling
     assert portal.post("/admin/connector/siblings", {"node_id": "https://aix.example/", "sibling": "on"}).status_code == 302
     assert count_rows(session, SiblingNode) == 1
+    page = portal.get("/admin/connector/engagement").get_data(as_text=True)
+    assert "En attente" in page and "730" not in page  # until Aix's signed figures name us too
+    ledger.store_peer_stats(session, "https://aix.example", {**stats, "siblings": [app.config["BASE_URL"]]})
+    session.commit()
     page = portal.get("/admin/connector/engagement").get_data(as_text=True).replace("\u202f", " ").replace("\xa0", " ")
     assert "7 300,00 €" in page and ">41<" in page and ">15<" in page
     assert portal.post("/admin/connector/siblings", {"node_id": "https://aix.example"}).status_code == 302
