@@ -541,7 +541,8 @@ def _concept_candidates(session: Session, keys: list[str], where: str, params: d
         bound = ""
         if n in bounds:  # the key has more holders than the scan reads: stop before the next
             params[f"bs{n}"], params[f"be{n}"] = bounds[n]
-            bound = f" AND (c.score > :bs{n} OR (c.score = :bs{n} AND c.entry_id > :be{n}))"
+            # A row comparison, so that both databases read it as a range of the index key.
+            bound = f" AND (c.score, c.entry_id) > (:bs{n}, :be{n})"
         parts.append(
             f"SELECT * FROM (SELECT {_FACET_COLUMNS}, c.score AS score "  # noqa: S608
             f"FROM network_entry_concepts c JOIN network_entries e ON e.id = c.entry_id "
