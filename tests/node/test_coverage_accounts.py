@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from sqlalchemy import select
+
+from node import create_app
+from node.db import db
 from node.models import ApiToken, LoginFailure, Member
+from node.services import accounts
+from node.services.keyring import RUNTIME_INFO_KEY
 from node.services.passwords import Passwords
-from tests.conftest import MEMBER_PASSWORD, count_rows
+from tests.conftest import (
+    MEMBER_PASSWORD,
+    TEST_SETTINGS,
+    PortalClient,
+    _empty_all_tables,
+    count_rows,
+)
 
 NEW_TOKEN_RE = re.compile(r'<code id="new-token">([^<]+)</code>')
 
@@ -109,3 +122,49 @@ def test_many_failures_from_one_address_are_throttled_but_not_another_address(ap
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Member, member.id).last_login_at is not None
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_limit(app, portal, client, create_member, session):
+    """Without a trusted proxy, X-Forwarded-For is the client's own word and is ignored."""
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 6
+    member = create_member()
+    for i in range(6):
+        response = client.post("/login", data={"email": f"x{i}@example.org", "password": "wrong",
+                                               "csrf_token": portal.csrf()},
+                               headers={"X-Forwarded-For": f"192.0.2.{i}"}, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"email": member.email, "password": MEMBER_PASSWORD,
+                                           "csrf_token": portal.csrf()},
+                           headers={"X-Forwarded-For": "192.0.2.200"}, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 429
+
+
+@pytest.fixture
+def proxied_app(database_url, tmp_path):
+    """A node behind one trusted reverse proxy (COWORKNET_PROXY_FIX_X_FOR=1)."""
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, "PROXY_FIX_X_FOR": 1,
+                      "LOGIN_MAX_FAILURES_PER_IP": 6, "INSTANCE_PATH": str(tmp_path / "instance")})
+    yield app
+    app.extensions[RUNTIME_INFO_KEY].wait_for_background()
+    _empty_all_tables(app)
+    db.engine(app).dispose()
+
+
+def test_behind_a_trusted_proxy_the_limit_is_per_client_address(proxied_app, session):
+    passwords = proxied_app.extensions["coworknet.passwords"]
+    member = accounts.create_member(session, passwords, email="lea@example.org", display_name="Léa",
+                                    password=MEMBER_PASSWORD)
+    session.commit()
+    client = proxied_app.test_client()
+    browser = PortalClient(client)
+
+    def login(forwarded_for: str, email: str, password: str):
+        return client.post("/login", data={"email": email, "password": password, "csrf_token": browser.csrf()},
+                           headers={"X-Forwarded-For": forwarded_for}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    for i in range(6):
+        assert login("203.0.113.7", f"x{i}@example.org", "wrong").status_code == 401
+    assert session.scalars(select(LoginFailure.ip).distinct()).all() == ["203.0.113.7"]
+    assert login("203.0.113.7", member.email, MEMBER_PASSWORD).status_code == 429
+    # Every client comes through the same proxy; another one is not locked out.
+    assert login("198.51.100.20", member.email, MEMBER_PASSWORD).status_code == 302
