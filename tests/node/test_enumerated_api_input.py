@@ -45,8 +45,9 @@ def assert_refused(response, status: int, code: str, field: str | None = None) -
         assert field in error["fields"], error
 
 
-def test_there_are_write_operations_to_check():
+def test_every_write_operation_documents_its_body_and_refusals():
     assert len(WRITES) >= 40
+    assert all(body_schema(op) is not None and {"400", "422"} <= set(op["responses"]) for op in WRITES)
     bodyless = [op["operationId"] for op in WRITES if body_schema(op) == {
         "type": "object", "properties": {}, "additionalProperties": False}]
     assert "api_events.register.post" in bodyless and "api_connector.confirm_value.post" in bodyless
