@@ -10,7 +10,7 @@ from federation.messages import verify_feed_item
 from node.models import FederationSetting, FeedCopy, FeedEntry
 from node.models.federation import APPROVED
 from node.services import keyring, peers, sync
-from node.services.federation_registry import FEED_HANDLERS
+from node.services.federation_registry import FEED_HANDLERS, FEED_PAGE_HANDLERS
 
 from .helpers import EVENT, copies, event_content, recording_handler
 
@@ -112,6 +112,42 @@ def test_sync_killed_mid_page_resumes_without_loss_or_duplicate(live_nodes, monk
     monkeypatch.setitem(FEED_HANDLERS, EVENT, record)
     result = b.sync()[0]
     assert result.error is None and result.cursor == 12
+    assert len(copies(b, a)) == 12
+    with b.session() as session:
+        # One marker per applied item: none was applied twice (a second insert would fail).
+        assert session.scalar(select(func.count()).select_from(FederationSetting)) == 12
+
+
+def test_a_page_handler_gets_the_page_in_order_and_a_crash_in_it_loses_nothing(
+    live_nodes, monkeypatch
+):
+    """An area's page handler gets each page's items in one call, in seq order; killed in its
+    second page, the first page stays committed with its cursor and the rest is applied once
+    on the next sync."""
+    a, b = live_nodes(2, config={"FEDERATION_PAGE_LIMIT": 5})
+    live_nodes.peer(a, b)
+    for i in range(12):
+        a.publish(EVENT, f"event/{i}", event_content(a.url, f"Atelier {i}"))
+    calls: list = []
+    pages: list[list[int]] = []
+    record = recording_handler(calls)
+
+    def page_handler(session, peer, items):
+        pages.append([item["seq"] for item in items])
+        if len(pages) == 2:
+            raise Killed
+        for item in items:
+            record(session, peer, item)
+
+    monkeypatch.setitem(FEED_PAGE_HANDLERS, EVENT, page_handler)
+    with pytest.raises(Killed):
+        b.sync()
+    assert pages == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
+    assert b.peer_row(a).last_applied_seq == 5 and len(copies(b, a)) == 5
+
+    result = b.sync()[0]
+    assert result.error is None and result.cursor == 12 and result.applied == 7
+    assert pages[2:] == [[6, 7, 8, 9, 10], [11, 12]]
     assert len(copies(b, a)) == 12
     with b.session() as session:
         # One marker per applied item: none was applied twice (a second insert would fail).
