@@ -360,14 +360,28 @@ def _top_for_key(key_param: str, where: str, limit: int, extra: str = "",
     )
 
 
-def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], where: str,
-                    params: dict, limit: int, now: datetime) -> list[int]:
+def _present_keys(session: Session, keys: list[str]) -> set[str]:
+    """The query keys some entry holds (one index probe each). The lookups skip the others,
+    so that no database plans a scan for a key without rows (PostgreSQL, going by its
+    average statistics, would start parallel workers for it)."""
+    if not keys:
+        return set()
+    params = {f"p{n}": key for n, key in enumerate(keys)}
+    rows = session.execute(text(" UNION ALL ".join(
+        f"SELECT {n} WHERE EXISTS (SELECT 1 FROM network_entry_concepts "  # noqa: S608
+        f"WHERE concept = :p{n})" for n in range(len(keys)))), params).scalars()
+    return {keys[n] for n in rows}
+
+
+def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], present: set[str],
+                    where: str, params: dict, limit: int, now: datetime) -> list[int]:
     """Entry ids, best first: entries holding every query concept (looked for among the
     ``AND_SCAN`` best holders of the first one), then any of them; within each tier by
-    precomputed score. Each lookup reads the index in score order."""
+    precomputed score. Each lookup reads the index in score order; keys that no entry holds
+    (not in ``present``) are not looked up."""
     params = dict(params)
     ranked: list[int] = []
-    if len(concept_keys) > 1:
+    if len(concept_keys) > 1 and all(present & set(pair) for pair in concept_keys):
         others = []
         for i, (concept, group) in enumerate(concept_keys[1:]):
             params[f"o{i}"], params[f"og{i}"] = concept, group
@@ -376,17 +390,19 @@ def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], where
                 f"AND x.concept IN (:o{i}, :og{i}))"
             )
         extra = " AND " + " AND ".join(others)
-        first_concept, first_group = concept_keys[0]
-        params["k0"], params["k1"] = first_concept, first_group
+        first = [(f"k{n}", key) for n, key in enumerate(concept_keys[0]) if key in present]
+        params.update(first)
         rows = _run(session, " UNION ALL ".join(
-            f"SELECT * FROM ({_top_for_key(k, where, limit, extra, AND_SCAN)}) t{n}"  # noqa: S608
-            for n, k in enumerate(("k0", "k1"))), params, now)
+            f"SELECT * FROM ({_top_for_key(name, where, limit, extra, AND_SCAN)}) t{name}"  # noqa: S608
+            for name, _key in first), params, now)
         for entry_id, _score in sorted(rows, key=lambda r: (-r[1], -r[0])):
             if entry_id not in ranked:
                 ranked.append(entry_id)
         if len(ranked) >= limit:
             return ranked[:limit]
-    keys = [key for pair in concept_keys for key in pair]
+    keys = [key for pair in concept_keys for key in pair if key in present]
+    if not keys:
+        return ranked
     for n, key in enumerate(keys):
         params[f"a{n}"] = key
     rows = _run(session, " UNION ALL ".join(
@@ -412,7 +428,8 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
     limit = max(1, min(query.limit, MAX_RESULTS))
     concept_keys = _concept_keys(concept_ids, thesaurus)
     keys = [key for pair in concept_keys for key in pair]
-    ranked = _ranked_entries(session, concept_keys, where, params, limit, now) if keys else []
+    present = _present_keys(session, keys)
+    ranked = _ranked_entries(session, concept_keys, present, where, params, limit, now)
     if len(ranked) < limit:  # fill up with the names and headlines that hold every query word
         for entry_id in _text_entries(session, query.text, where, params, limit, now):
             if len(ranked) >= limit:
@@ -436,7 +453,8 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
     if facets:
         cap = max(1, facet_cap)
         if keys:
-            candidates, capped = _concept_candidates(session, keys, where, params, cap, now)
+            candidates, capped = _concept_candidates(
+                session, [key for key in keys if key in present], where, params, cap, now)
         else:  # a free-text-only query: the entries its words find
             candidates, capped = _text_candidates(session, query.text, where, params, cap, now)
         result.facets = _count_facets(candidates)
@@ -531,6 +549,8 @@ def _concept_candidates(session: Session, keys: list[str], where: str, params: d
     Per key, the index is read backwards in score order and stops at ``cap + 1`` passing rows
     or after the key's ``FACET_SCAN`` best holders (the next one is found first, reading the
     index only), whichever comes first; when the scan stops there, matches may lie beyond."""
+    if not keys:
+        return [], False
     params = {**params, **{f"f{n}": key for n, key in enumerate(keys)}}
     bounds = {row[0]: (row[1], row[2]) for row in session.execute(text(" UNION ALL ".join(
         f"SELECT * FROM (SELECT {n}, score, entry_id FROM network_entry_concepts "  # noqa: S608
