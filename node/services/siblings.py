@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import N_, ValidationError
 from ..models import Peer, PeerStats, SiblingNode
+from ..models.federation import APPROVED
 from .keyring import runtime_of
 
 #: At most this many siblings (the ``peer.stats`` schema accepts no longer list).
@@ -29,6 +30,11 @@ def set_sibling(session: Session, node_id: str, sibling: bool) -> None:
     """Mark or unmark a peer node as run by the same operator (our side of the agreement)."""
     node_id = _normalise(node_id)
     row = session.get(SiblingNode, node_id)
+    if sibling and row is None and session.scalar(
+            select(Peer.id).where(Peer.node_id == node_id, Peer.status == APPROVED)) is None:
+        # Our figures name our siblings to every approved space: only a space we federate with.
+        raise ValidationError(N_("Only an approved peer space can be marked as a sibling."),
+                              fields={"node_id": ["not_an_approved_peer"]})
     if sibling and row is None and len(sibling_ids(session)) >= MAX_SIBLINGS:
         raise ValidationError(N_("A space can have at most 100 sibling spaces."), fields={"node_id": ["too_many"]})
     if sibling and row is None:

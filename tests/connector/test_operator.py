@@ -9,9 +9,11 @@ from node.models import (
     NetworkEntry,
     NetworkEntryConcept,
     OutboxMessage,
+    Peer,
     QueueItem,
     SiblingNode,
 )
+from node.models.federation import APPROVED
 from node.services import connector, ledger, needs
 from tests.conftest import count_rows
 
@@ -25,8 +27,13 @@ def test_sibling_spaces_show_side_by_side(app, portal, session, create_member):
         "deals_confirmed": 2, "business_cents": 730000, "regulars": 17,
         "segments": {"engaged": 9, "occasional": 11, "tenant": 15, "dormant": 6}}
     ledger.store_peer_stats(session, "https://aix.example", stats)
+    session.add_all([Peer(node_id="https://aix.example", name="Aix", status=APPROVED),
+                     Peer(node_id="https://gap.example", name="Gap", status="suspended")])
     session.commit()
     portal.login("cm@example.org")
+    for stranger in ("https://unknown.example", "https://gap.example"):  # only approved peers
+        answer = portal.post("/admin/connector/siblings", {"node_id": stranger, "sibling": "on"})
+        assert answer.status_code == 422 and count_rows(session, SiblingNode) == 0
     page = portal.get("/admin/connector/engagement").get_data(as_text=True)
     assert "https://aix.example" in page and "730" not in page  # known, not yet a sibling
     assert portal.post("/admin/connector/siblings", {"node_id": "https://aix.example/", "sibling": "on"}).status_code == 302
