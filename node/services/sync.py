@@ -103,10 +103,33 @@ def _stored_json(item: FeedItem) -> str | None:
 
 
 def apply_page(session: Session, peer: Peer, items: list[FeedItem]) -> int:
-    """Apply a verified page (as :func:`apply_item` does for each item, in order): the copies
-    are read in one query and the new ones written in one statement; the items of a type
-    whose area registered a page handler go to it in runs. Returns how many changed a copy."""
+    """Apply a verified page, in order, with the result of :func:`apply_item` for each item.
+    An item of a type with a one-item handler goes through :func:`apply_item` itself (that
+    handler sees the session exactly as before); the runs of other items are written in bulk:
+    their new copies in one statement, then their area's page handler, if any, once per run.
+    Returns how many items changed a copy."""
     known = load_copies(session, peer, [item.id for item in items])
+    inserted: set[str] = set()  # copies written in bulk in this page, not in ``known``
+    applied = 0
+    run: list[FeedItem] = []
+    for item in items:
+        if item.id in inserted and item.id not in known:  # the same object again
+            known.update(load_copies(session, peer, [item.id]))
+        if item.type in FEED_HANDLERS and item.type not in FEED_PAGE_HANDLERS:
+            applied += _apply_run(session, peer, run, known, inserted)
+            run = []
+            applied += apply_item(session, peer, item, known)
+        else:
+            run.append(item)
+    return applied + _apply_run(session, peer, run, known, inserted)
+
+
+def _apply_run(session: Session, peer: Peer, items: list[FeedItem], known: dict[str, FeedCopy],
+               inserted: set[str]) -> int:
+    """Apply items that have no one-item handler: copies updated or written in one statement,
+    then each run of a type with a page handler handed to it."""
+    if not items:
+        return 0
     new_rows: dict[str, dict[str, Any]] = {}
     changed: list[FeedItem] = []
     now = utcnow()
@@ -131,28 +154,18 @@ def apply_page(session: Session, peer: Peer, items: list[FeedItem]) -> int:
     if new_rows:
         # Core, not the ORM's bulk insert: plain rows, nothing to track in the session.
         session.execute(insert(FeedCopy.__table__), list(new_rows.values()))
-    _dispatch(session, peer, changed)
-    return len(changed)
-
-
-def _dispatch(session: Session, peer: Peer, items: list[FeedItem]) -> None:
-    """Hand the changed items to the areas' handlers in seq order: consecutive items of a type
-    with a page handler in one call, the others one by one."""
+        inserted.update(new_rows)
     start = 0
-    while start < len(items):
-        item_type = items[start].type
-        page_handler = FEED_PAGE_HANDLERS.get(item_type)
-        if page_handler is None:
-            handler = FEED_HANDLERS.get(item_type)
-            if handler is not None:
-                handler(session, peer, _handler_view(items[start]))
-            start += 1
-            continue
+    while start < len(changed):
+        item_type = changed[start].type
         end = start
-        while end < len(items) and items[end].type == item_type:
+        while end < len(changed) and changed[end].type == item_type:
             end += 1
-        page_handler(session, peer, [_handler_view(item) for item in items[start:end]])
+        page_handler = FEED_PAGE_HANDLERS.get(item_type)
+        if page_handler is not None:
+            page_handler(session, peer, [_handler_view(item) for item in changed[start:end]])
         start = end
+    return len(changed)
 
 
 def _record_failure(factory: Callable[[], Session], peer_id: int, code: str, message: str,
