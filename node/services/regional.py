@@ -130,7 +130,14 @@ def regional_content(session: Session, regional: RegionalEvent) -> dict:
 
 
 def publish_regional(session: Session, regional: RegionalEvent) -> None:
-    """Append our regional event's current state to the signed feed. Flushes."""
+    """Append our regional event's current state to the signed feed. Flushes.
+
+    The event's row is locked first, so that two co-organisers answering at the same moment
+    are published one after the other, the second with the first's answer (on PostgreSQL each
+    would otherwise list only itself, and the later item, which replaces the earlier one,
+    would drop a co-organiser and hide its sessions from every program)."""
+    session.execute(select(RegionalEvent.id).where(RegionalEvent.id == regional.id)
+                    .with_for_update())
     local_id = regional.object_id.removeprefix(regional.organiser + "/")
     federation_hooks.publish(session, item_type="event.regional", local_id=local_id,
                              content=regional_content(session, regional))
