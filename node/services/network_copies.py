@@ -2,7 +2,7 @@
 
 The transport (``node.services.sync``) hands over the verified ``directory.entry`` items of a
 page in seq order, in the page's transaction. The result is the one
-:func:`node.services.network_search.apply_directory_item` gives item after item (an object's
+item-by-item application would give (an object's
 last item of the page stands: a live item replaces the copy and its index rows, a tombstone
 or a redacted item drops them), written with one statement per kind of change instead of a
 query and a flush per item.

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import bindparam, delete, select, text, update
@@ -136,43 +136,10 @@ def _proximity(session: Session, peer, owner: str, place_kind: str, place_value:
 
 
 def apply_directory_item(session: Session, peer, item: dict, now: datetime | None = None) -> None:
-    """Store or drop a peer's verified ``directory.entry`` item (idempotent)."""
-    now = now or utcnow()
-    entry = session.scalar(select(NetworkEntry).where(NetworkEntry.object_id == item["id"]))
-    if item.get("deleted") or item.get("content") is None:  # tombstone, or content redacted
-        if entry is not None:
-            session.delete(entry)
-            session.flush()
-        return
-    content = item["content"]
-    lease = datetime.fromtimestamp(content["lease_until_ts"] / 1000, UTC)
-    is_new = entry is None
-    if is_new:
-        entry = NetworkEntry(object_id=item["id"], owner=item["owner"])
-        session.add(entry)
-    named = bool(content["named"])
-    entry.pseudonym = content["pseudonym"]
-    entry.is_named = named
-    entry.display_name = content.get("display_name", "") if named else ""
-    entry.headline = content.get("headline", "") if named else ""
-    entry.languages = " " + " ".join(content["languages"]) + " "
-    entry.open_to_help = content["open_to_help"]
-    entry.open_to_paid = content["open_to_paid"]
-    entry.open_to_barter = content["open_to_barter"]
-    entry.trade_group = content["trade_group"]
-    entry.place_kind = content["place"]["kind"]
-    entry.place_value = content["place"]["value"]
-    entry.lease_until = min(lease, now + MAX_LEASE)
-    entry.updated_at = now
-    proximity = _proximity(session, peer, item["owner"], entry.place_kind, entry.place_value)
-    if is_new:
-        session.flush()  # the entry's id, for its index rows
-    _reindex(session, entry, (
-        (group_key(c["concept"]) if c["generalised"] else c["concept"], c["level_band"],
-         c["generalised"])
-        for c in content["concepts"]
-    ), proximity, new=is_new)
-    session.flush()
+    """Store or drop a peer's verified ``directory.entry`` item (idempotent): a page of one."""
+    from .network_copies import apply_directory_page  # it builds on this module's scoring
+
+    apply_directory_page(session, peer, [item], now)
 
 
 @federation_hooks.on_feed_item(ITEM_TYPE)
