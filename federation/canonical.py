@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from federation.errors import CanonicalJsonError
@@ -21,6 +22,16 @@ logger = logging.getLogger(__name__)
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 64
+
+# One encoder for every call (``json.dumps`` with options builds a new one each time).
+_encode_string = json.encoder.encode_basestring  # the encoder's own, with ensure_ascii=False
+_encode = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+# Any integer of 16 digits or more may be out of range; shorter ones never are (< 10**15).
+# Found as a run of 16 zeros once every digit is a zero (a C scan, unlike a regex).
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 16
 
 
 def _check(value: Any, depth: int = 0) -> None:
@@ -75,16 +86,86 @@ def canonical_dumps(obj: object, *, checked: bool = False) -> bytes:
     call chain (e.g. a part of an item just encoded); the hot verify path skips the walk."""
     if not checked:
         _check(obj)
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _encode(obj).encode("utf-8")
 
 
-def _reject_float(text: str) -> None:
+class CanonicalObject:
+    """A JSON object in canonical form, kept member by member (``"key":value`` bytes in key
+    order): the canonical form of the object without some of its members, which is what a
+    signature or a content hash covers, is then a join instead of another encoding."""
+
+    __slots__ = ("data", "members")
+
+    def __init__(self, members: dict[str, bytes]) -> None:
+        self.members = members
+        self.data = b"{" + b",".join(members.values()) + b"}"
+
+    def only(self, names: Iterable[str]) -> bytes:
+        """The canonical form of the object reduced to ``names``."""
+        wanted = frozenset(names)
+        return b"{" + b",".join(m for k, m in self.members.items() if k in wanted) + b"}"
+
+    def without(self, names: Iterable[str]) -> bytes:
+        """The canonical form of the object without ``names``."""
+        unwanted = frozenset(names)
+        return b"{" + b",".join(m for k, m in self.members.items() if k not in unwanted) + b"}"
+
+
+_key_bytes: dict[str, bytes] = {}
+
+
+def canonical_object(obj: Mapping[str, Any], *, checked: bool = False) -> CanonicalObject:
+    """:func:`canonical_dumps` of a JSON object, member by member (``checked`` as there)."""
+    if not checked:
+        _check(obj)
+    members: dict[str, bytes] = {}
+    for key in sorted(obj):
+        prefix = _key_bytes.get(key)
+        if prefix is None:
+            prefix = _encode(key).encode("utf-8") + b":"
+            if len(_key_bytes) < 1024:  # protocol keys: a handful
+                _key_bytes[key] = prefix
+        members[key] = prefix + _encode_value(obj[key])
+    return CanonicalObject(members)
+
+
+def _encode_value(value: Any) -> bytes:
+    # Scalars without the encoder's set-up (what it writes for them, byte for byte).
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value).encode("utf-8")
+    if kind is int:
+        return int.__repr__(value).encode("ascii")
+    if kind is bool:
+        return b"true" if value else b"false"
+    if value is None:
+        return b"null"
+    return _encode(value).encode("utf-8")
+
+
+def needs_checking(data: bytes, *, depth: int = 0) -> bool:
+    """False when the canonical encoding ``data`` of a value parsed by :func:`json.loads`
+    with :func:`reject_float` and :func:`reject_constant` as hooks (so it holds no float, NaN
+    or Infinity) cannot break a rule of :func:`_check`: ASCII only (so every string is NFC and
+    every key ASCII), no integer literal of 16 digits or more (so every integer is within
+    ±(2**53-1)) and fewer brackets than the nesting allowed below ``depth``. True: walk it."""
+    return (not data.isascii() or _LONG_DIGITS in data.translate(_DIGITS_TO_ZERO)
+            or data.count(b"{") + data.count(b"[") > MAX_DEPTH - depth)
+
+
+def check_value(value: Any, *, depth: int = 0) -> None:
+    """Raise :class:`CanonicalJsonError` unless ``value`` (at ``depth`` in its document)
+    may be encoded canonically."""
+    _check(value, depth)
+
+
+def reject_float(text: str) -> None:
+    """``parse_float`` hook of :func:`json.loads`: canonical JSON has no floats."""
     raise CanonicalJsonError("floats are not allowed in canonical JSON")
 
 
-def _reject_constant(text: str) -> None:
+def reject_constant(text: str) -> None:
+    """``parse_constant`` hook of :func:`json.loads`: no NaN or Infinity."""
     raise CanonicalJsonError(f"{text} is not allowed in canonical JSON")
 
 
@@ -122,9 +203,9 @@ def canonical_loads(data: bytes, *, require_canonical: bool = False) -> object:
         value = json.loads(
             text,
             object_pairs_hook=_object_pairs,
-            parse_float=_reject_float,
+            parse_float=reject_float,
             parse_int=_parse_int,
-            parse_constant=_reject_constant,
+            parse_constant=reject_constant,
         )
     except CanonicalJsonError:
         raise

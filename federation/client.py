@@ -28,7 +28,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from federation.canonical import canonical_dumps, canonical_loads
+from federation.canonical import (
+    CanonicalObject,
+    canonical_dumps,
+    canonical_loads,
+    canonical_object,
+    check_value,
+    needs_checking,
+    reject_constant,
+    reject_float,
+)
 from federation.errors import (
     BadRequest,
     CanonicalJsonError,
@@ -90,40 +99,52 @@ def is_public_address(address: str) -> bool:
 
 
 class _DecodedPage(dict):
-    """A parsed feed page that remembers its items' canonical bytes."""
+    """A parsed feed page that remembers its items' canonical forms."""
 
-    encoded_items: list[bytes] | None = None
+    canonical_items: list[CanonicalObject] | None = None
+
+
+# Floats, NaN and Infinity are refused while parsing (the hooks cost nothing when absent).
+_decode_json = json.JSONDecoder(parse_float=reject_float, parse_constant=reject_constant).decode
+#: An item sits at this depth of its page (page, items, item).
+_ITEM_DEPTH = 2
 
 
 def decode_feed_page(data: bytes) -> Any:
     """Parse a feed page as strictly as :func:`canonical_loads`, faster when the body is
-    canonical JSON: parsed without hooks, each item encoded canonically (with every check)
-    and the page rebuilt from those bytes must equal the body, which rules out duplicate
-    keys, floats and any other form. Anything else goes to :func:`canonical_loads`."""
+    canonical JSON: parsed without hooks per value, each item encoded canonically member by
+    member and the page rebuilt from those bytes must equal the body, which rules out
+    duplicate keys and any other form; the remaining rules are walked only for an item whose
+    bytes do not rule them out (:func:`federation.canonical.needs_checking`). Anything else
+    goes to :func:`canonical_loads`, which decides and words the error."""
     try:
-        value = json.loads(data)
-    except (ValueError, RecursionError):
+        value = _decode_json(data.decode("utf-8"))
+    except (ValueError, RecursionError, CanonicalJsonError):
         value = None
-    if isinstance(value, dict) and isinstance(value.get("items"), list):
+    if (isinstance(value, dict) and isinstance(value.get("items"), list)
+            and all(type(item) is dict for item in value["items"])):
         try:
-            encoded = [canonical_dumps(item) for item in value["items"]]
+            forms = [canonical_object(item, checked=True) for item in value["items"]]
             members = [canonical_dumps(key) + b":" + (
-                b"[" + b",".join(encoded) + b"]" if key == "items" else canonical_dumps(element))
+                b"[" + b",".join(form.data for form in forms) + b"]" if key == "items"
+                else canonical_dumps(element))
                 for key, element in sorted(value.items()) if key.isascii()]
+            if len(members) == len(value) and b"{" + b",".join(members) + b"}" == data:
+                for item, form in zip(value["items"], forms, strict=True):
+                    if needs_checking(form.data, depth=_ITEM_DEPTH):
+                        check_value(item, depth=_ITEM_DEPTH)
+                page = _DecodedPage(value)
+                page.canonical_items = forms
+                return page
         except (CanonicalJsonError, TypeError, ValueError, RecursionError):
-            encoded = None
-        if (encoded is not None and len(members) == len(value)
-                and b"{" + b",".join(members) + b"}" == data):
-            page = _DecodedPage(value)
-            page.encoded_items = encoded
-            return page
+            pass
     return canonical_loads(data)
 
 
-def encoded_items(page: Mapping[str, Any]) -> list[bytes] | None:
-    """The canonical bytes of the items of a page from :meth:`FederationClient.get_feed`,
+def canonical_items(page: Mapping[str, Any]) -> list[CanonicalObject] | None:
+    """The canonical forms of the items of a page from :meth:`FederationClient.get_feed`,
     when its body was canonical JSON (None otherwise)."""
-    return getattr(page, "encoded_items", None)
+    return getattr(page, "canonical_items", None)
 
 
 @dataclass(frozen=True)
@@ -266,7 +287,7 @@ class FederationClient:
     def get_feed(self, peer_node_id: str, after: int, limit: int) -> dict[str, Any]:
         """Pull one feed page (items still need :func:`federation.messages.verify_feed_page`).
         Its items passed the canonical JSON checks; when the body was canonical JSON (as the
-        reference node serves it), ``encoded_items(page)`` gives each item's bytes."""
+        reference node serves it), ``canonical_items(page)`` gives each item's canonical form."""
         query = urlencode(sorted({"after": after, "limit": limit}.items()))
         page = self._call("GET", peer_node_id, FEED_PATH, query, b"", decode_feed_page)
         try:

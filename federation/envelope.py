@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from federation.canonical import canonical_dumps, canonical_loads
+from federation.canonical import CanonicalObject, canonical_dumps, canonical_loads
 from federation.encoding import b64url_decode, b64url_encode
 from federation.errors import BadRequest, BadSignature, UnknownKey
 from federation.keys import KeyRecord, SigningKey
@@ -29,6 +29,7 @@ KeyLookup = Callable[[str, str], KeyRecord | None]
 UNSIGNED_MEMBERS = ("signatures", "unsigned")
 SKELETON_MEMBERS = ("id", "type", "owner", "seq", "origin_ts", "deleted", "hashes")
 MAX_SIGNATURES_PER_SIGNER = 4
+_NOT_HASHED = (*UNSIGNED_MEMBERS, "hashes")
 
 
 def _signable(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,24 +151,36 @@ def verify_redactable(
     at_ts_ms: int,
     *,
     checked: bool = False,
+    form: CanonicalObject | None = None,
 ) -> dict[str, Any]:
     """Verify a redactable object, full or redacted; return the verified object.
 
     The signature covers the skeleton; a full object must also match its content hash,
     otherwise someone changed the content (BadSignature). ``checked``: ``obj`` already passed
     the canonical JSON checks (the caller encoded it), so its parts are not walked again.
+    ``form``: ``obj``'s canonical form (:func:`federation.canonical.canonical_object`, which
+    implies ``checked``): the signed and hashed bytes are cut from it, and since ``obj``
+    encodes to exactly those bytes, its members are what was verified (no second parse).
     """
     hashes = obj.get("hashes")
     if not isinstance(hashes, dict) or not isinstance(hashes.get("sha256"), str):
         raise BadSignature("object has no content hash")
-    data = canonical_dumps(_skeleton(obj), checked=checked)
-    _check_signatures(obj, data, expected_signer, lookup_key, at_ts_ms)
-    if is_redacted(obj):
-        verified = canonical_loads(data)
+    if form is not None:
+        data = form.only(SKELETON_MEMBERS)
     else:
-        body = canonical_dumps(_hashed_body(obj), checked=checked)
+        data = canonical_dumps(_skeleton(obj), checked=checked)
+    _check_signatures(obj, data, expected_signer, lookup_key, at_ts_ms)
+    redacted = is_redacted(obj)
+    if not redacted:
+        body = (form.without(_NOT_HASHED) if form is not None
+                else canonical_dumps(_hashed_body(obj), checked=checked))
         if _hash_of(body) != hashes["sha256"]:
             raise BadSignature("content does not match the signed content hash")
+    if form is not None:
+        return {k: v for k, v in obj.items() if k not in UNSIGNED_MEMBERS}
+    if redacted:
+        verified = canonical_loads(data)
+    else:
         # A fresh copy of exactly what was verified (the hashed body and the signed hashes);
         # bytes we just encoded need no strict parse.
         load = json.loads if checked else canonical_loads

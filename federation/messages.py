@@ -17,7 +17,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from federation.canonical import canonical_dumps
+from federation.canonical import CanonicalObject, canonical_dumps
 from federation.envelope import (
     KeyLookup,
     is_redacted,
@@ -218,7 +218,7 @@ def verify_feed_page(
     *,
     now_ms: int | None = None,
     checked: bool = False,
-    encoded: Sequence[bytes] | None = None,
+    encoded: Sequence[CanonicalObject] | None = None,
 ) -> list[FeedItem]:
     """Verify every item of a page pulled from ``peer_node_id`` as :func:`verify_feed_item`
     does, one item after the other: the first item that fails raises the error that item
@@ -226,7 +226,7 @@ def verify_feed_page(
 
     ``checked``: the items were parsed by :func:`federation.canonical.canonical_loads` (they
     already passed the canonical JSON checks) and are not walked again. ``encoded``: each
-    item's canonical JSON bytes, when the parser already produced them (implies ``checked``).
+    item's canonical form, when the parser already produced it (implies ``checked``).
     """
     if encoded is not None and len(encoded) != len(items):
         raise ValueError("one encoded form per item")
@@ -239,7 +239,7 @@ def verify_feed_page(
             failures[index] = BadRequest("feed item must be an object")
             continue
         try:  # the one full canonical check of the item (done by the parser when ``checked``)
-            raw_json = encoded[index] if encoded is not None else canonical_dumps(
+            raw_json = encoded[index].data if encoded is not None else canonical_dumps(
                 item if checked else dict(item), checked=checked)
         except FederationError as exc:
             failures[index] = exc
@@ -263,7 +263,8 @@ def verify_feed_page(
             raise OriginMismatch("feed item object id is not owned by the peer")
         if item["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
             raise BadRequest("feed item is dated in the future")
-        verified = verify_redactable(item, peer, lookup_key, item["origin_ts"], checked=True)
+        verified = verify_redactable(item, peer, lookup_key, item["origin_ts"], checked=True,
+                                     form=None if encoded is None else encoded[index])
         redacted = is_redacted(item)
         content = verified.get("content")
         if not redacted:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow.utils import missing
 
 from federation.canonical import MAX_SAFE_INTEGER
@@ -44,19 +44,64 @@ def _is_boolean(value: Any) -> bool:
     return type(value) is bool
 
 
+def _predicate(validator: Callable[[Any], Any]) -> Check:
+    """``validator`` as a predicate. marshmallow's own Length, OneOf, Range and Regexp are
+    replicated from their attributes (the same comparisons, without an exception to build);
+    any other validator is called."""
+    cls = type(validator)
+    if cls is validate.Length:
+        low, high, equal = validator.min, validator.max, validator.equal
+        if equal is not None:
+            return lambda value: len(value) == equal
+        return lambda value: ((low is None or len(value) >= low)
+                              and (high is None or len(value) <= high))
+    if cls is validate.OneOf:
+        choices = validator.choices
+        try:
+            choices = frozenset(choices)  # the same answer for the str/int/bool values here
+        except TypeError:
+            pass
+
+        def one_of(value: Any) -> bool:
+            try:
+                return value in choices
+            except TypeError:
+                return False
+
+        return one_of
+    if cls is validate.Range:
+        low, high = validator.min, validator.max
+        low_in, high_in = validator.min_inclusive, validator.max_inclusive
+        return lambda value: (
+            (low is None or (value >= low if low_in else value > low))
+            and (high is None or (value <= high if high_in else value < high)))
+    if cls is validate.Regexp:
+        match = validator.regex.match
+        return lambda value: match(value) is not None
+
+    def call(value: Any) -> bool:
+        try:
+            return validator(value) is not False  # marshmallow: returning False fails
+        except ValidationError:
+            return False
+
+    return call
+
+
 def _with_validators(kind: Check, validators: list[Callable[[Any], Any]]) -> Check:
     if not validators:
         return kind
+    predicates = tuple(_predicate(validator) for validator in validators)
+    if len(predicates) == 1:
+        (only,) = predicates
+        return lambda value: kind(value) and only(value)
 
     def check(value: Any) -> bool:
         if not kind(value):
             return False
-        try:
-            for validator in validators:
-                if validator(value) is False:  # marshmallow: a validator returning False fails
-                    return False
-        except ValidationError:
-            return False
+        for predicate in predicates:
+            if not predicate(value):
+                return False
         return True
 
     return check

@@ -354,16 +354,21 @@ def refresh_peer_keys(session: Session, runtime: FederationRuntime, peer: Peer, 
 def lookup_for_peer(session: Session, runtime: FederationRuntime, peer: Peer):
     """A ``lookup_key(signer, key_id)`` over the peer's known keys, refetching its document
     at most once per ``key_refetch_ms`` on an unknown key id."""
-    state = {"refetched": False}
+    state: dict[str, Any] = {"refetched": False, "json": None, "keys": {}}
+
+    def known() -> dict[str, KeyRecord]:  # parsed once per version of the stored keys
+        if state["json"] != peer.keys_json:
+            state["json"], state["keys"] = peer.keys_json, peer_keys(peer)
+        return state["keys"]
 
     def lookup(signer: str, key_id: str) -> KeyRecord | None:
         if signer != peer.node_id:
             return None
-        record = peer_keys(peer).get(key_id)
+        record = known().get(key_id)
         if record is None and not state["refetched"]:
             state["refetched"] = True
             if refresh_peer_keys(session, runtime, peer):
-                record = peer_keys(peer).get(key_id)
+                record = known().get(key_id)
         return record
 
     return lookup

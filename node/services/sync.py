@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps
-from federation.client import PeerBackoff, encoded_items
+from federation.client import PeerBackoff, canonical_items
 from federation.errors import FederationError
 from federation.keys import now_ms
 from federation.messages import FeedItem, verify_feed_page
@@ -216,7 +216,7 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                 # parsed the page strictly: the items are not walked again.
                 wanted = [i for i, raw in enumerate(page["items"])
                           if raw.get("type") in FEED_ITEM_TYPES]
-                encoded = encoded_items(page)
+                encoded = canonical_items(page)
                 verified = verify_feed_page(
                     [page["items"][i] for i in wanted], peer.node_id, lookup, now_ms=now_ms(),
                     checked=True, encoded=None if encoded is None else [encoded[i] for i in wanted])
