@@ -14,11 +14,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import NetworkEntry, NetworkEntryConcept
 from ..models.base import utcnow
+from ..models.bulk import insert_rows
 from . import federation_hooks
 from .network_search import ITEM_TYPE, MAX_LEASE, _proximity, entry_score, group_key
 
@@ -93,7 +94,8 @@ def apply_directory_page(session: Session, peer, items: list[dict],
         proximity[object_id] = _proximity(session, peer, item["owner"], values["place_kind"],
                                           values["place_value"])
         if entry_id is None:
-            inserts.append({"object_id": object_id, "owner": item["owner"], **values})
+            inserts.append({"object_id": object_id, "owner": item["owner"], "member_id": None,
+                            **values})
         else:
             updates.append((object_id, {"id": entry_id, **values}))
     stale = dropped + [row["id"] for _object_id, row in updates]
@@ -105,14 +107,13 @@ def apply_directory_page(session: Session, peer, items: list[dict],
         session.execute(update(NetworkEntry), [row for _object_id, row in updates])
     targets = [(row["id"], object_id, row) for object_id, row in updates]
     if inserts:
-        table = NetworkEntry.__table__  # Core rows: nothing for the session to track
-        created = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            inserts).scalars().all()
-        targets += [(entry_id, row["object_id"], row)
-                    for entry_id, row in zip(created, inserts, strict=True)]
+        # Plain rows at the driver's speed (nothing for the session to track), then their ids.
+        insert_rows(session, NetworkEntry.__table__, inserts)
+        created = dict(session.execute(
+            select(NetworkEntry.object_id, NetworkEntry.id)
+            .where(NetworkEntry.object_id.in_([row["object_id"] for row in inserts]))).all())
+        targets += [(created[row["object_id"]], row["object_id"], row) for row in inserts]
     index: list[dict[str, Any]] = []
     for entry_id, object_id, values in targets:
         index += _index_rows(entry_id, last[object_id], values, proximity[object_id])
-    if index:
-        session.execute(insert(NetworkEntryConcept.__table__), index)
+    insert_rows(session, NetworkEntryConcept.__table__, index)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps
@@ -28,6 +28,7 @@ from schemas.federation import FEED_ITEM_TYPES
 
 from ..models import FeedCopy, Peer
 from ..models.base import utcnow
+from ..models.bulk import insert_rows
 from ..models.federation import APPROVED
 from . import keyring
 from .federation_registry import (
@@ -152,8 +153,8 @@ def _apply_run(session: Session, peer: Peer, items: list[FeedItem], known: dict[
                 "updated_at": now}
         changed.append(item)
     if new_rows:
-        # Core, not the ORM's bulk insert: plain rows, nothing to track in the session.
-        session.execute(insert(FeedCopy.__table__), list(new_rows.values()))
+        # Plain rows at the driver's speed: nothing for the session to track.
+        insert_rows(session, FeedCopy.__table__, list(new_rows.values()))
         inserted.update(new_rows)
     start = 0
     while start < len(changed):
