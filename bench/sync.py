@@ -4,7 +4,8 @@ federation sync throughput (100 000 entries is the documented size; ``--quick`` 
 In one run: the raw Ed25519 verify rate of this machine (the baseline, measured before and after
 the sync and averaged), then the end-to-end
 initial sync of ``--entries`` signed directory entries from node A to node B — two real nodes
-on loopback, each with its own SQLite database, over HTTP, every item verified and applied by
+on loopback, each with its own SQLite database, over HTTP, A served by a process of its own
+(as a peer is: only B's work shares this interpreter), every item verified and applied by
 the registered handlers with its cursor — then an incremental sync of ``--changes`` changes.
 Prints entries/s, the ratio to the raw verify rate, and the incremental cost in % of the full.
 """
@@ -12,8 +13,11 @@ Prints entries/s, the ratio to the raw verify rate, and the incremental cost in 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -85,6 +89,29 @@ def seed(node, recipient: str, count: int) -> None:
             session.commit()
 
 
+def serve_apart(node) -> subprocess.Popen:
+    """Move ``node`` out of this process: the same app (settings, database, keys) served by a
+    process of its own on the same port, so only the reader's work is measured here."""
+    settings = {}
+    for name, value in node.app.config.items():
+        try:
+            json.dumps(value)
+        except TypeError:
+            continue  # Flask's own defaults (timedeltas): the new app sets them again
+        settings[name] = value
+    node.stop()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.node_process", str(node.port)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(json.dumps(settings))
+    process.stdin.close()
+    if process.stdout.readline().strip() != "ready":
+        process.kill()
+        raise RuntimeError("the serving node did not start")
+    return process
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench sync", description=__doc__)
     parser.add_argument("--entries", type=int, default=100_000)
@@ -110,6 +137,7 @@ def main(argv: list[str]) -> int:
           f"{_load()})", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as root:
         network = LiveNetwork(Path(root))
+        serving: subprocess.Popen | None = None
         try:
             a, b = network(2, names=["aix", "fontainebleau"])
             network.peer(a, b)
@@ -117,6 +145,7 @@ def main(argv: list[str]) -> int:
             seed(a, b.url, args.entries)
             print(f"seeded {args.entries:,} signed entries on A in "
                   f"{time.perf_counter() - started:.1f} s (not measured)", flush=True)
+            serving = serve_apart(a)
 
             started = time.perf_counter()
             result = b.sync()[0]
@@ -142,5 +171,8 @@ def main(argv: list[str]) -> int:
             print(f"incremental sync of {args.changes} changes: {incremental * 1000:.0f} ms = "
                   f"{100 * incremental / full:.2f} % of the initial sync", flush=True)
         finally:
+            if serving is not None:
+                serving.terminate()
+                serving.wait(timeout=30)
             network.close()
     return 0
