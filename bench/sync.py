@@ -102,7 +102,7 @@ def serve_apart(node) -> subprocess.Popen:
     node.stop()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench.node_process", str(node.port)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(json.dumps(settings))
     process.stdin.close()
