@@ -141,6 +141,11 @@ def decode_feed_page(data: bytes) -> Any:
     return canonical_loads(data)
 
 
+def _keep_body(data: bytes) -> bytes:
+    """The decoder of :meth:`FederationClient.fetch_feed_body`: the body as it came."""
+    return data
+
+
 def canonical_items(page: Mapping[str, Any]) -> list[CanonicalObject] | None:
     """The canonical forms of the items of a page from :meth:`FederationClient.get_feed`,
     when its body was canonical JSON (None otherwise)."""
@@ -288,8 +293,26 @@ class FederationClient:
         """Pull one feed page (items still need :func:`federation.messages.verify_feed_page`).
         Its items passed the canonical JSON checks; when the body was canonical JSON (as the
         reference node serves it), ``canonical_items(page)`` gives each item's canonical form."""
+        return self.read_feed_page(self.fetch_feed_body(peer_node_id, after, limit), after,
+                                   limit)
+
+    def fetch_feed_body(self, peer_node_id: str, after: int, limit: int) -> bytes:
+        """The body of one feed page as received: the network half of :meth:`get_feed`."""
         query = urlencode(sorted({"after": after, "limit": limit}.items()))
-        page = self._call("GET", peer_node_id, FEED_PATH, query, b"", decode_feed_page)
+        body = self._call("GET", peer_node_id, FEED_PATH, query, b"", _keep_body)
+        assert isinstance(body, bytes)
+        return body
+
+    @staticmethod
+    def read_feed_page(body: bytes, after: int, limit: int) -> dict[str, Any]:
+        """Parse and check a body from :meth:`fetch_feed_body` (the other half of
+        :meth:`get_feed`); raises PeerError for anything but a well-formed page."""
+        try:
+            page = decode_feed_page(body)
+        except CanonicalJsonError as exc:
+            raise PeerError("peer sent invalid JSON", peer_status=200) from exc
+        if not isinstance(page, dict):
+            raise PeerError("peer answer is not a JSON object", peer_status=200)
         try:
             FeedPageSchema().load(page)
         except ValidationError as exc:
@@ -459,7 +482,8 @@ class FederationClient:
             )
         data = self._read_capped(response)
         try:
-            payload = decode(data)
+            # A refusal is read strictly whatever ``decode`` does with an answer.
+            payload = decode(data) if 200 <= status < 300 else canonical_loads(data)
         except CanonicalJsonError as exc:
             raise PeerError("peer sent invalid JSON", peer_status=status) from exc
         if not 200 <= status < 300:
@@ -469,6 +493,6 @@ class FederationClient:
                 code = str(error.get("code", code))[:64]
                 message = str(error.get("message", message))[:300]
             raise PeerError(f"peer refused: {message}", peer_status=status, peer_code=code)
-        if not isinstance(payload, dict):
+        if not isinstance(payload, dict | bytes):
             raise PeerError("peer answer is not a JSON object", peer_status=status)
         return payload
