@@ -240,3 +240,41 @@ def test_suspended_and_removed_peers_are_refused(live_nodes, calls):
         session.commit()
     assert copies(b, a) == {}  # cached data purged
     assert b.sync() == []
+
+
+def test_the_cycle_collector_is_paused_while_a_page_is_applied_and_restored_after(
+    live_nodes, monkeypatch
+):
+    """Collection is off while a page is verified and applied, and back as it was afterwards:
+    after a sync, after a crash in the middle of a page, and left off if it was off."""
+    import gc
+
+    a, b = live_nodes(2, config={"FEDERATION_PAGE_LIMIT": 2})
+    live_nodes.peer(a, b)
+    seen: list[bool] = []
+
+    def handler(session, peer, item):
+        seen.append(gc.isenabled())
+        if item["content"]["title"] == "crash":
+            raise Killed
+
+    monkeypatch.setitem(FEED_HANDLERS, EVENT, handler)
+    for i in range(3):
+        a.publish(EVENT, f"event/{i}", event_content(a.url, f"Atelier {i}"))
+    assert gc.isenabled()
+    assert b.sync()[0].applied == 3
+    assert seen == [False] * 3 and gc.isenabled()
+
+    a.publish(EVENT, "event/crash", event_content(a.url, "crash"))
+    with pytest.raises(Killed):
+        b.sync()
+    assert gc.isenabled()
+
+    a.publish(EVENT, "event/3", event_content(a.url, "Atelier 3"))
+    monkeypatch.setitem(FEED_HANDLERS, EVENT, lambda session, peer, item: None)
+    gc.disable()
+    try:
+        assert b.sync()[0].error is None
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
