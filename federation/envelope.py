@@ -30,6 +30,7 @@ UNSIGNED_MEMBERS = ("signatures", "unsigned")
 SKELETON_MEMBERS = ("id", "type", "owner", "seq", "origin_ts", "deleted", "hashes")
 MAX_SIGNATURES_PER_SIGNER = 4
 _NOT_HASHED = (*UNSIGNED_MEMBERS, "hashes")
+_SKELETON_OR_UNSIGNED = frozenset((*SKELETON_MEMBERS, *UNSIGNED_MEMBERS))
 
 
 def _signable(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +142,7 @@ def sign_redactable(obj: Mapping[str, Any], signer: str, key: SigningKey) -> dic
 
 def is_redacted(obj: Mapping[str, Any]) -> bool:
     """True when ``obj`` holds nothing beyond its skeleton and signatures."""
-    return set(_signable(obj)) <= set(SKELETON_MEMBERS)
+    return obj.keys() <= _SKELETON_OR_UNSIGNED
 
 
 def verify_redactable(

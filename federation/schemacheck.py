@@ -32,18 +32,6 @@ class _NotCompilable(Exception):
     """The schema uses something the fast path does not replicate exactly."""
 
 
-def _is_string(value: Any) -> bool:
-    return type(value) is str  # marshmallow also takes bytes: those go to marshmallow
-
-
-def _is_integer(value: Any) -> bool:
-    return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-
-
-def _is_boolean(value: Any) -> bool:
-    return type(value) is bool
-
-
 def _predicate(validator: Callable[[Any], Any]) -> Check:
     """``validator`` as a predicate. marshmallow's own Length, OneOf, Range and Regexp are
     replicated from their attributes (the same comparisons, without an exception to build);
@@ -107,18 +95,77 @@ def _with_validators(kind: Check, validators: list[Callable[[Any], Any]]) -> Che
     return check
 
 
+#: Fields whose values are one JSON scalar type (marshmallow also takes bytes for a string:
+#: those go to it).
+_SCALARS: dict[type, type] = {fields.String: str, StrictInteger: int, StrictBoolean: bool}
+
+
+def _scalar(kind: type, validators: list[Callable[[Any], Any]]) -> Check:
+    """A scalar field's type and validators as one function (the sync calls it for every
+    field of every item). marshmallow's Length, OneOf, Range and Regexp become the same
+    comparisons inline; any other validator is called."""
+    bounded = kind is int
+    lengths: list[tuple[int | None, int | None, int | None]] = []
+    ranges: list[tuple[Any, Any, bool, bool]] = []
+    matches: list[Callable[[str], Any]] = []
+    others: list[Check] = []
+    choices: Any = None
+    for validator in validators:
+        cls = type(validator)
+        if cls is validate.Length:
+            lengths.append((validator.min, validator.max, validator.equal))
+        elif cls is validate.Range:
+            ranges.append((validator.min, validator.max, validator.min_inclusive,
+                           validator.max_inclusive))
+        elif cls is validate.Regexp:
+            matches.append(validator.regex.match)
+        elif cls is validate.OneOf and choices is None:
+            try:
+                choices = frozenset(validator.choices)  # same answers for str, int and bool
+            except TypeError:
+                choices = validator.choices
+        else:
+            others.append(_predicate(validator))
+
+    def check(value: Any) -> bool:
+        if type(value) is not kind:
+            return False
+        if bounded and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return False
+        for low, high, equal in lengths:
+            size = len(value)
+            if equal is not None:
+                if size != equal:
+                    return False
+            elif (low is not None and size < low) or (high is not None and size > high):
+                return False
+        if choices is not None and value not in choices:
+            return False
+        for low, high, low_in, high_in in ranges:
+            if low is not None and (value < low if low_in else value <= low):
+                return False
+            if high is not None and (value > high if high_in else value >= high):
+                return False
+        for match in matches:
+            if match(value) is None:
+                return False
+        for other in others:
+            if not other(value):
+                return False
+        return True
+
+    return check
+
+
 def _field(field: fields.Field) -> tuple[Check, bool, bool]:
     """(check of a present value, required, allow_none) of one field."""
     if field.data_key is not None or field.load_default is not missing or field.dump_only:
         raise _NotCompilable(f"field option of {field!r}")
     cls = type(field)
-    if cls is fields.String:
-        kind: Check = _is_string
-    elif cls is StrictInteger:
-        kind = _is_integer
-    elif cls is StrictBoolean:
-        kind = _is_boolean
-    elif cls is fields.Dict:
+    scalar = _SCALARS.get(cls)
+    if scalar is not None:
+        return _scalar(scalar, list(field.validators)), field.required, field.allow_none
+    if cls is fields.Dict:
         kind = _mapping(field)
     elif cls is fields.List:
         inner, _required, inner_none = _field(field.inner)
