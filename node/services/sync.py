@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps
-from federation.client import PeerBackoff, canonical_items
+from federation.client import FederationClient, PeerBackoff, canonical_items
 from federation.errors import FederationError
 from federation.keys import now_ms
 from federation.messages import FeedItem, verify_feed_page
@@ -189,10 +190,51 @@ def _record_failure(factory: Callable[[], Session], peer_id: int, code: str, mes
         session.close()
 
 
+class _FeedBodies:
+    """Feed page bodies, the next one asked for as soon as the current page is verified: while
+    this thread writes that page (database work, which leaves the interpreter lock free most
+    of the time), another one sends the request and reads the answer, and the peer's answer
+    time is spent on our work instead of added to it. One request at a time (the client is
+    not shared between threads); a body asked for another cursor is dropped with its error."""
+
+    def __init__(self, client: FederationClient, peer_node_id: str, limit: int) -> None:
+        self._client, self._peer, self._limit = client, peer_node_id, limit
+        self._pool: ThreadPoolExecutor | None = None
+        self._next: tuple[int, Future[bytes]] | None = None
+
+    def ask_after(self, page: dict[str, Any]) -> None:
+        """Ask now for the body of the page after ``page``, when there is one."""
+        if not page["has_more"] or not page["items"] or self._next is not None:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-fetch")
+        after = page["items"][-1]["seq"]
+        self._next = (after, self._pool.submit(self._client.fetch_feed_body, self._peer, after,
+                                               self._limit))
+
+    def take(self, after: int) -> bytes:
+        """The body of the page after ``after``: the one asked ahead, or asked now."""
+        asked, self._next = self._next, None
+        if asked is not None:
+            if asked[0] == after:
+                return asked[1].result()
+            wait([asked[1]])  # for another cursor (its page was not committed): not ours
+        return self._client.fetch_feed_body(self._peer, after, self._limit)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # a request still out ends within its timeouts
+
+
+def _ask_nothing(_page: dict[str, Any]) -> None:
+    """The verified hook of a sync's last allowed page (``max_pages``)."""
+
+
 def _take_page(session: Session, runtime: FederationRuntime, peer: Peer, page: dict[str, Any],
-               after: int, result: SyncResult) -> bool:
+               after: int, result: SyncResult,
+               verified_hook: Callable[[dict[str, Any]], None]) -> bool:
     """Verify a fetched page, apply it and move the cursor, in one transaction; True when it
-    was the feed's last page."""
+    was the feed's last page. ``verified_hook(page)`` runs once the page is verified."""
     lookup = keyring.lookup_for_peer(session, runtime, peer)
     # A newer type is skipped (the cursor still advances past it). The client
     # parsed the page strictly: the items are not walked again.
@@ -203,6 +245,7 @@ def _take_page(session: Session, runtime: FederationRuntime, peer: Peer, page: d
         [page["items"][i] for i in wanted], peer.node_id, lookup, now_ms=now_ms(),
         checked=True, encoded=None if encoded is None else [encoded[i] for i in wanted])
     fresh = [item for item in verified if item.seq > after]
+    verified_hook(page)
     applied = apply_page(session, peer, fresh)
     result.applied += applied
     result.skipped += len(page["items"]) - applied
@@ -263,11 +306,12 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
             return result
         result.peer = peer.node_id
         client = runtime.client(peer.node_id)
+        bodies = _FeedBodies(client, peer.node_id, runtime.page_limit)
         try:
             while max_pages is None or result.pages < max_pages:
                 after = peer.last_applied_seq
                 session.commit()  # no transaction stays open across the network call
-                body = client.fetch_feed_body(peer.node_id, after, runtime.page_limit)
+                body = bodies.take(after)
                 result.pages += 1
                 with _collector_paused():  # from here on, this page is CPU work only
                     page = client.read_feed_page(body, after, runtime.page_limit)
@@ -277,12 +321,15 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                         peer.resync_started_at = utcnow()
                         session.commit()
                         continue
-                    finished = _take_page(session, runtime, peer, page, after, result)
+                    last = max_pages is not None and result.pages >= max_pages
+                    finished = _take_page(session, runtime, peer, page, after, result,
+                                          _ask_nothing if last else bodies.ask_after)
                 if progress is not None:
                     progress(peer.node_id, len(page["items"]))
                 if finished:
                     break
         finally:
+            bodies.close()
             client.close()
         result.cursor = peer.last_applied_seq
         return result
