@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from federation.errors import CanonicalJsonError
 
 logger = logging.getLogger(__name__)
@@ -24,7 +26,6 @@ MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 64
 
 # One encoder for every call (``json.dumps`` with options builds a new one each time).
-_encode_string = json.encoder.encode_basestring  # the encoder's own, with ensure_ascii=False
 _encode = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
@@ -115,7 +116,11 @@ _key_bytes: dict[str, bytes] = {}
 
 
 def canonical_object(obj: Mapping[str, Any], *, checked: bool = False) -> CanonicalObject:
-    """:func:`canonical_dumps` of a JSON object, member by member (``checked`` as there)."""
+    """:func:`canonical_dumps` of a JSON object, member by member (``checked`` as there).
+
+    The members are encoded by orjson, which writes a value that passed the checks byte for
+    byte as the standard library does here (the same escapes for every code point, sorted
+    ASCII keys, integers in range; floats never pass), several times faster."""
     if not checked:
         _check(obj)
     members: dict[str, bytes] = {}
@@ -125,22 +130,8 @@ def canonical_object(obj: Mapping[str, Any], *, checked: bool = False) -> Canoni
             prefix = _encode(key).encode("utf-8") + b":"
             if len(_key_bytes) < 1024:  # protocol keys: a handful
                 _key_bytes[key] = prefix
-        members[key] = prefix + _encode_value(obj[key])
+        members[key] = prefix + orjson.dumps(obj[key], option=orjson.OPT_SORT_KEYS)
     return CanonicalObject(members)
-
-
-def _encode_value(value: Any) -> bytes:
-    # Scalars without the encoder's set-up (what it writes for them, byte for byte).
-    kind = type(value)
-    if kind is str:
-        return _encode_string(value).encode("utf-8")
-    if kind is int:
-        return int.__repr__(value).encode("ascii")
-    if kind is bool:
-        return b"true" if value else b"false"
-    if value is None:
-        return b"null"
-    return _encode(value).encode("utf-8")
 
 
 def needs_checking(data: bytes, *, depth: int = 0) -> bool:

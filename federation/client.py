@@ -110,6 +110,14 @@ _decode_json = json.JSONDecoder(parse_float=reject_float, parse_constant=reject_
 _ITEM_DEPTH = 2
 
 
+def _parse(data: bytes) -> Any:
+    """``data`` parsed for the fast path (floats, NaN and Infinity refused), or None."""
+    try:
+        return _decode_json(data.decode("utf-8"))
+    except (ValueError, RecursionError, CanonicalJsonError):
+        return None
+
+
 def decode_feed_page(data: bytes) -> Any:
     """Parse a feed page as strictly as :func:`canonical_loads`, faster when the body is
     canonical JSON: parsed without hooks per value, each item encoded canonically member by
@@ -117,10 +125,7 @@ def decode_feed_page(data: bytes) -> Any:
     duplicate keys and any other form; the remaining rules are walked only for an item whose
     bytes do not rule them out (:func:`federation.canonical.needs_checking`). Anything else
     goes to :func:`canonical_loads`, which decides and words the error."""
-    try:
-        value = _decode_json(data.decode("utf-8"))
-    except (ValueError, RecursionError, CanonicalJsonError):
-        value = None
+    value = _parse(data)
     if (isinstance(value, dict) and isinstance(value.get("items"), list)
             and all(type(item) is dict for item in value["items"])):
         try:

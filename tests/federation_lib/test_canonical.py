@@ -83,3 +83,22 @@ def test_strings_must_be_nfc_known_answer():
     assert canonical_dumps(composed).hex() == (
         "7b226c697374223a5b22c385225d2c226e223a312c226e616d65223a22436166c3a9227d")
     assert canonical_loads('{"a":"Café"}'.encode()) == {"a": "Café"}
+
+
+def test_canonical_object_writes_what_canonical_dumps_writes():
+    """The member-by-member form (encoded by orjson) is byte for byte the canonical form:
+    every code point, escapes, integer limits, nesting and key order."""
+    from federation.canonical import canonical_object
+
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    blocks = ["".join(map(chr, code_points[i:i + 4096])) for i in range(0, len(code_points), 4096)]
+    value = {
+        "texts": blocks, "escapes": ["\"\\/\b\f\n\r\t\x00\x1f\x7f\u2028\u2029"],
+        "numbers": [0, -1, 2**53 - 1, -(2**53 - 1), 10**15], "flags": [True, False, None],
+        "nested": {"z": [{"b": 1, "a": [[], {}]}], "A": "é", "a\"b": 1, "\\": 2, "\n": 3},
+        "": "empty key",
+    }
+    form = canonical_object(value, checked=True)
+    assert form.data == canonical_dumps(value, checked=True)
+    assert form.without(["texts"]) == canonical_dumps(
+        {k: v for k, v in value.items() if k != "texts"}, checked=True)
