@@ -232,11 +232,22 @@ def _compile(schema: Schema) -> Check:
         check, required, allow_none = _field(field)
         checks.append((name, check, required, allow_none))
     names = frozenset(schema.load_fields)
+    # A required field that may not be null: its check alone decides (every check refuses
+    # None), a missing one raises KeyError.
+    plain = tuple((name, check) for name, check, required, allow_none in checks
+                  if required and not allow_none)
+    others = tuple(entry for entry in checks if not entry[2] or entry[3])
 
     def check_object(value: Any) -> bool:
         if type(value) is not dict or not names.issuperset(value):
             return False
-        for name, check, required, allow_none in checks:
+        try:
+            for name, check in plain:
+                if not check(value[name]):
+                    return False
+        except KeyError:
+            return False
+        for name, check, required, allow_none in others:
             if name not in value:
                 if required:
                     return False
