@@ -13,6 +13,7 @@ pre/post-load hook, a field validator method) is not compiled and always goes to
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -127,6 +128,10 @@ def _scalar(kind: type, validators: list[Callable[[Any], Any]]) -> Check:
         else:
             others.append(_predicate(validator))
 
+    simple = _simple_scalar(kind, lengths, ranges, matches, others, choices)
+    if simple is not None:
+        return simple
+
     def check(value: Any) -> bool:
         if type(value) is not kind:
             return False
@@ -155,6 +160,39 @@ def _scalar(kind: type, validators: list[Callable[[Any], Any]]) -> Check:
         return True
 
     return check
+
+
+def _simple_scalar(kind: type, lengths: list, ranges: list, matches: list, others: list,
+                   choices: Any) -> Check | None:
+    """The usual scalar fields (at most one plain constraint) as a single expression."""
+    if others or len(lengths) + len(ranges) + len(matches) + (choices is not None) > 1:
+        return None
+    if kind is int:
+        if lengths or matches or choices is not None:
+            return None
+        low, high = -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER
+        if ranges:
+            range_low, range_high, low_in, high_in = ranges[0]
+            if not (low_in and high_in):
+                return None
+            low = low if range_low is None else max(low, range_low)
+            high = high if range_high is None else min(high, range_high)
+        return lambda value: type(value) is int and low <= value <= high
+    if ranges:
+        return None
+    if lengths:
+        shortest, longest, equal = lengths[0]
+        if equal is not None:
+            return None
+        shortest = shortest or 0
+        longest = sys.maxsize if longest is None else longest
+        return lambda value: type(value) is kind and shortest <= len(value) <= longest
+    if matches:
+        match = matches[0]
+        return lambda value: type(value) is kind and match(value) is not None
+    if choices is not None:
+        return lambda value: type(value) is kind and value in choices
+    return lambda value: type(value) is kind
 
 
 def _field(field: fields.Field) -> tuple[Check, bool, bool]:
