@@ -103,12 +103,12 @@ class CanonicalObject:
 
     def only(self, names: Iterable[str]) -> bytes:
         """The canonical form of the object reduced to ``names``."""
-        wanted = frozenset(names)
+        wanted = names if isinstance(names, frozenset) else frozenset(names)
         return b"{" + b",".join(m for k, m in self.members.items() if k in wanted) + b"}"
 
     def without(self, names: Iterable[str]) -> bytes:
         """The canonical form of the object without ``names``."""
-        unwanted = frozenset(names)
+        unwanted = names if isinstance(names, frozenset) else frozenset(names)
         return b"{" + b",".join(m for k, m in self.members.items() if k not in unwanted) + b"}"
 
 

@@ -29,7 +29,8 @@ KeyLookup = Callable[[str, str], KeyRecord | None]
 UNSIGNED_MEMBERS = ("signatures", "unsigned")
 SKELETON_MEMBERS = ("id", "type", "owner", "seq", "origin_ts", "deleted", "hashes")
 MAX_SIGNATURES_PER_SIGNER = 4
-_NOT_HASHED = (*UNSIGNED_MEMBERS, "hashes")
+_NOT_HASHED = frozenset((*UNSIGNED_MEMBERS, "hashes"))
+_SKELETON = frozenset(SKELETON_MEMBERS)
 _SKELETON_OR_UNSIGNED = frozenset((*SKELETON_MEMBERS, *UNSIGNED_MEMBERS))
 
 
@@ -167,7 +168,7 @@ def verify_redactable(
     if not isinstance(hashes, dict) or not isinstance(hashes.get("sha256"), str):
         raise BadSignature("object has no content hash")
     if form is not None:
-        data = form.only(SKELETON_MEMBERS)
+        data = form.only(_SKELETON)
     else:
         data = canonical_dumps(_skeleton(obj), checked=checked)
     _check_signatures(obj, data, expected_signer, lookup_key, at_ts_ms)

@@ -235,7 +235,7 @@ def verify_feed_page(
     failures: dict[int, FederationError] = {}
     raw_forms: dict[int, bytes] = {}
     for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             failures[index] = BadRequest("feed item must be an object")
             continue
         try:  # the one full canonical check of the item (done by the parser when ``checked``)
