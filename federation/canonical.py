@@ -137,11 +137,21 @@ def canonical_object(obj: Mapping[str, Any], *, checked: bool = False) -> Canoni
 def needs_checking(data: bytes, *, depth: int = 0) -> bool:
     """False when the canonical encoding ``data`` of a value parsed by :func:`json.loads`
     with :func:`reject_float` and :func:`reject_constant` as hooks (so it holds no float, NaN
-    or Infinity) cannot break a rule of :func:`_check`: ASCII only (so every string is NFC and
-    every key ASCII), no integer literal of 16 digits or more (so every integer is within
-    ±(2**53-1)) and fewer brackets than the nesting allowed below ``depth``. True: walk it."""
-    return (not data.isascii() or _LONG_DIGITS in data.translate(_DIGITS_TO_ZERO)
-            or data.count(b"{") + data.count(b"[") > MAX_DEPTH - depth)
+    or Infinity) cannot break a rule of :func:`_check`: :func:`is_plain` and not
+    :func:`is_too_deep`. True: walk it."""
+    return not is_plain(data) or is_too_deep(data, depth=depth)
+
+
+def is_plain(data: bytes) -> bool:
+    """ASCII only (so every string is NFC and every key ASCII) and no integer literal of 16
+    digits or more (so every integer is within ±(2**53-1)); true of any part of such bytes."""
+    return data.isascii() and _LONG_DIGITS not in data.translate(_DIGITS_TO_ZERO)
+
+
+def is_too_deep(data: bytes, *, depth: int = 0) -> bool:
+    """Whether the JSON ``data``, at ``depth`` in its document, may nest deeper than allowed
+    (it has more brackets than the levels left)."""
+    return data.count(b"{") + data.count(b"[") > MAX_DEPTH - depth
 
 
 def check_value(value: Any, *, depth: int = 0) -> None:
