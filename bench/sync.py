@@ -2,9 +2,9 @@
 federation sync throughput (100 000 entries is the documented size; ``--quick`` is a smoke run).
 
 In one run: the raw Ed25519 verify rate of this machine (the baseline, measured before and after
-the sync; the ratio uses the higher of the two), then the end-to-end
-initial sync of ``--entries`` signed directory entries from node A to node B — two real nodes
-on loopback, each with its own SQLite database, over HTTP, A served by a process of its own
+the sync, each the best of four windows; the ratio uses the higher of the two), then the
+end-to-end initial sync of ``--entries`` signed directory entries from node A to node B — two
+real nodes on loopback, each with its own SQLite database, over HTTP, A served by a process of its own
 (as a peer is: only B's work shares this interpreter), every item verified and applied by
 the registered handlers with its cursor — then an incremental sync of ``--changes`` changes.
 Prints entries/s, the ratio to the raw verify rate, and the incremental cost in % of the full.
@@ -36,18 +36,23 @@ from tests.livenodes import LiveNetwork
 SEED_CHUNK = 5000
 
 
-def verify_rate(seconds: float = 1.0) -> float:
-    """Ed25519 verifications per second of one core, on 100-byte messages."""
+def verify_rate(seconds: float = 1.0, windows: int = 4) -> float:
+    """Ed25519 verifications per second of one core, on 100-byte messages: the best of
+    ``windows`` equal windows over ``seconds`` (a window disturbed by another process reads
+    low, and a low baseline would flatter the ratio)."""
     key = SigningKey.from_seed(bytes(range(32)))
     public = key.public()
     messages = [bytes([i % 256]) * 100 for i in range(256)]
     signatures = [key.sign(m) for m in messages]
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for message, signature in zip(messages, signatures, strict=True):
-            public.verify(signature, message)
-        count += len(messages)
-    return count / (time.perf_counter() - start)
+    best = 0.0
+    for _ in range(windows):
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / windows:
+            for message, signature in zip(messages, signatures, strict=True):
+                public.verify(signature, message)
+            count += len(messages)
+        best = max(best, count / (time.perf_counter() - start))
+    return best
 
 
 def _load() -> str:
