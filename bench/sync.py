@@ -4,9 +4,9 @@ federation sync throughput (100 000 entries is the documented size; ``--quick`` 
 In one run: the raw Ed25519 verify rate of this machine (the baseline, measured before and after
 the sync, each the best of four windows; the ratio uses the higher of the two), then the
 end-to-end initial sync of ``--entries`` signed directory entries from node A to node B — two
-real nodes on loopback, each with its own SQLite database, over HTTP, A served by a process of its own
-(as a peer is: only B's work shares this interpreter), every item verified and applied by
-the registered handlers with its cursor — then an incremental sync of ``--changes`` changes.
+real nodes on loopback, each with its own SQLite database, over HTTP, A served by a process of
+its own (as a peer is: only B's work shares this interpreter), every item verified and applied
+by the registered handlers with its cursor — then an incremental sync of ``--changes`` changes.
 Prints entries/s, the ratio to the raw verify rate, and the incremental cost in % of the full.
 """
 
