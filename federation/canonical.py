@@ -134,17 +134,12 @@ def canonical_object(obj: Mapping[str, Any], *, checked: bool = False) -> Canoni
     return CanonicalObject(members)
 
 
-def needs_checking(data: bytes, *, depth: int = 0) -> bool:
-    """False when the canonical encoding ``data`` of a value parsed by :func:`json.loads`
-    with :func:`reject_float` and :func:`reject_constant` as hooks (so it holds no float, NaN
-    or Infinity) cannot break a rule of :func:`_check`: :func:`is_plain` and not
-    :func:`is_too_deep`. True: walk it."""
-    return not is_plain(data) or is_too_deep(data, depth=depth)
-
-
 def is_plain(data: bytes) -> bool:
     """ASCII only (so every string is NFC and every key ASCII) and no integer literal of 16
-    digits or more (so every integer is within ±(2**53-1)); true of any part of such bytes."""
+    digits or more (so every integer is within ±(2**53-1)); true of any part of such bytes.
+    The canonical encoding of a value parsed with :func:`reject_float` and
+    :func:`reject_constant` as hooks that is plain and not :func:`is_too_deep` cannot break a
+    rule of :func:`_check`: it need not be walked."""
     return data.isascii() and _LONG_DIGITS not in data.translate(_DIGITS_TO_ZERO)
 
 

@@ -125,8 +125,8 @@ def decode_feed_page(data: bytes) -> Any:
     item encoded canonically member by member, and the page rebuilt from those bytes must
     equal the body, which rules out duplicate keys and any other form. The remaining rules
     are walked only for an item whose bytes do not rule them out
-    (:func:`federation.canonical.needs_checking`, asked of the whole page at once when it
-    can). Anything else goes to :func:`canonical_loads`, which decides and words the error."""
+    (:func:`federation.canonical.is_plain`, asked of the whole page at once when it can, and
+    :func:`~federation.canonical.is_too_deep`). Anything else goes to :func:`canonical_loads`, which decides and words the error."""
     value = _parse(data)
     if (isinstance(value, dict) and isinstance(value.get("items"), list)
             and all(type(item) is dict for item in value["items"])):

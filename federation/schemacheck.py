@@ -102,97 +102,39 @@ _SCALARS: dict[type, type] = {fields.String: str, StrictInteger: int, StrictBool
 
 
 def _scalar(kind: type, validators: list[Callable[[Any], Any]]) -> Check:
-    """A scalar field's type and validators as one function (the sync calls it for every
-    field of every item). marshmallow's Length, OneOf, Range and Regexp become the same
-    comparisons inline; any other validator is called."""
-    bounded = kind is int
-    lengths: list[tuple[int | None, int | None, int | None]] = []
-    ranges: list[tuple[Any, Any, bool, bool]] = []
-    matches: list[Callable[[str], Any]] = []
-    others: list[Check] = []
-    choices: Any = None
-    for validator in validators:
-        cls = type(validator)
-        if cls is validate.Length:
-            lengths.append((validator.min, validator.max, validator.equal))
-        elif cls is validate.Range:
-            ranges.append((validator.min, validator.max, validator.min_inclusive,
-                           validator.max_inclusive))
-        elif cls is validate.Regexp:
-            matches.append(validator.regex.match)
-        elif cls is validate.OneOf and choices is None:
-            try:
-                choices = frozenset(validator.choices)  # same answers for str, int and bool
-            except TypeError:
-                choices = validator.choices
-        else:
-            others.append(_predicate(validator))
+    """A scalar field's type and validators. The usual field (at most one of marshmallow's
+    Length, OneOf, Range or Regexp) is one expression, since the sync calls it for every field
+    of every item; any other combination is the type check and then each predicate."""
+    low, high = -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER  # an integer's bounds
 
-    simple = _simple_scalar(kind, lengths, ranges, matches, others, choices)
-    if simple is not None:
-        return simple
+    def of_kind(value: Any) -> bool:
+        return type(value) is kind and (kind is not int or low <= value <= high)
 
-    def check(value: Any) -> bool:
-        if type(value) is not kind:
-            return False
-        if bounded and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            return False
-        for low, high, equal in lengths:
-            size = len(value)
-            if equal is not None:
-                if size != equal:
-                    return False
-            elif (low is not None and size < low) or (high is not None and size > high):
-                return False
-        if choices is not None and value not in choices:
-            return False
-        for low, high, low_in, high_in in ranges:
-            if low is not None and (value < low if low_in else value <= low):
-                return False
-            if high is not None and (value > high if high_in else value >= high):
-                return False
-        for match in matches:
-            if match(value) is None:
-                return False
-        for other in others:
-            if not other(value):
-                return False
-        return True
-
-    return check
-
-
-def _simple_scalar(kind: type, lengths: list, ranges: list, matches: list, others: list,
-                   choices: Any) -> Check | None:
-    """The usual scalar fields (at most one plain constraint) as a single expression."""
-    if others or len(lengths) + len(ranges) + len(matches) + (choices is not None) > 1:
-        return None
-    if kind is int:
-        if lengths or matches or choices is not None:
-            return None
-        low, high = -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER
-        if ranges:
-            range_low, range_high, low_in, high_in = ranges[0]
-            if not (low_in and high_in):
-                return None
-            low = low if range_low is None else max(low, range_low)
-            high = high if range_high is None else min(high, range_high)
+    if not validators:
+        return of_kind
+    if len(validators) > 1:
+        return _with_validators(of_kind, validators)
+    (validator,) = validators
+    cls = type(validator)
+    inclusive = cls is validate.Range and validator.min_inclusive and validator.max_inclusive
+    if kind is int and inclusive:
+        if validator.min is not None:
+            low = max(low, validator.min)
+        if validator.max is not None:
+            high = min(high, validator.max)
         return lambda value: type(value) is int and low <= value <= high
-    if ranges:
-        return None
-    if lengths:
-        shortest, longest, equal = lengths[0]
-        if equal is not None:
-            return None
-        shortest = shortest or 0
-        longest = sys.maxsize if longest is None else longest
-        return lambda value: type(value) is kind and shortest <= len(value) <= longest
-    if matches:
-        match = matches[0]
-        return lambda value: type(value) is kind and match(value) is not None
-    if choices is not None:
-        return lambda value: type(value) is kind and value in choices
-    return lambda value: type(value) is kind
+    if kind is not int:
+        if cls is validate.Length and validator.equal is None:
+            shortest = validator.min or 0
+            longest = sys.maxsize if validator.max is None else validator.max
+            return lambda value: type(value) is kind and shortest <= len(value) <= longest
+        if cls is validate.Regexp:
+            match = validator.regex.match
+            return lambda value: type(value) is kind and match(value) is not None
+        if cls is validate.OneOf:
+            one_of = _predicate(validator)
+            return lambda value: type(value) is kind and one_of(value)
+    return _with_validators(of_kind, validators)
 
 
 def _field(field: fields.Field) -> tuple[Check, bool, bool]:

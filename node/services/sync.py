@@ -226,15 +226,11 @@ class _FeedBodies:
             self._pool.shutdown(wait=True)  # a request still out ends within its timeouts
 
 
-def _ask_nothing(_page: dict[str, Any]) -> None:
-    """The verified hook of a sync's last allowed page (``max_pages``)."""
-
-
 def _take_page(session: Session, runtime: FederationRuntime, peer: Peer, page: dict[str, Any],
-               after: int, result: SyncResult,
-               verified_hook: Callable[[dict[str, Any]], None]) -> bool:
+               after: int, result: SyncResult, bodies: _FeedBodies | None) -> bool:
     """Verify a fetched page, apply it and move the cursor, in one transaction; True when it
-    was the feed's last page. ``verified_hook(page)`` runs once the page is verified."""
+    was the feed's last page. Once the page is verified, ``bodies`` (None after a sync's last
+    allowed page) is asked for the next one."""
     lookup = keyring.lookup_for_peer(session, runtime, peer)
     # A newer type is skipped (the cursor still advances past it). The client
     # parsed the page strictly: the items are not walked again.
@@ -245,7 +241,8 @@ def _take_page(session: Session, runtime: FederationRuntime, peer: Peer, page: d
         [page["items"][i] for i in wanted], peer.node_id, lookup, now_ms=now_ms(),
         checked=True, encoded=None if encoded is None else [encoded[i] for i in wanted])
     fresh = [item for item in verified if item.seq > after]
-    verified_hook(page)
+    if bodies is not None:
+        bodies.ask_after(page)
     applied = apply_page(session, peer, fresh)
     result.applied += applied
     result.skipped += len(page["items"]) - applied
@@ -323,7 +320,7 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                         continue
                     last = max_pages is not None and result.pages >= max_pages
                     finished = _take_page(session, runtime, peer, page, after, result,
-                                          _ask_nothing if last else bodies.ask_after)
+                                          None if last else bodies)
                 if progress is not None:
                     progress(peer.node_id, len(page["items"]))
                 if finished:
