@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..models import NetworkEntry, NetworkEntryConcept
 from ..models.base import utcnow
-from ..models.bulk import insert_rows
+from ..models.bulk import among, insert_rows
 from . import federation_hooks
 from .network_search import ITEM_TYPE, MAX_LEASE, _proximity, entry_score, group_key
 
@@ -79,7 +79,7 @@ def apply_directory_page(session: Session, peer, items: list[dict],
         last[item["id"]] = item
     existing = dict(session.execute(
         select(NetworkEntry.object_id, NetworkEntry.id)
-        .where(NetworkEntry.object_id.in_(list(last)))).all())
+        .where(among(session, NetworkEntry.object_id, list(last)))).all())
     dropped: list[int] = []
     updates: list[tuple[str, dict[str, Any]]] = []  # (object id, new values by entry id)
     inserts: list[dict[str, Any]] = []
@@ -111,7 +111,8 @@ def apply_directory_page(session: Session, peer, items: list[dict],
         insert_rows(session, NetworkEntry.__table__, inserts)
         created = dict(session.execute(
             select(NetworkEntry.object_id, NetworkEntry.id)
-            .where(NetworkEntry.object_id.in_([row["object_id"] for row in inserts]))).all())
+            .where(among(session, NetworkEntry.object_id, [row["object_id"] for row in inserts])))
+            .all())
         targets += [(created[row["object_id"]], row["object_id"], row) for row in inserts]
     index: list[dict[str, Any]] = []
     for entry_id, object_id, values in targets:

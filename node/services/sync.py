@@ -32,7 +32,7 @@ from schemas.federation import FEED_ITEM_TYPES
 
 from ..models import FeedCopy, Peer
 from ..models.base import utcnow
-from ..models.bulk import insert_rows
+from ..models.bulk import among, insert_rows
 from ..models.federation import APPROVED
 from . import keyring
 from .federation_registry import (
@@ -73,7 +73,7 @@ def load_copies(session: Session, peer: Peer, object_ids: list[str]) -> dict[str
     if not object_ids:
         return {}
     rows = session.scalars(select(FeedCopy).where(
-        FeedCopy.peer_node_id == peer.node_id, FeedCopy.object_id.in_(set(object_ids))))
+        FeedCopy.peer_node_id == peer.node_id, among(session, FeedCopy.object_id, set(object_ids))))
     return {row.object_id: row for row in rows}
 
 
