@@ -327,7 +327,9 @@ class FederationClient:
             raise PeerError("peer sent invalid JSON", peer_status=200) from exc
         if not isinstance(page, dict):
             raise PeerError("peer answer is not a JSON object", peer_status=200)
-        if not _page_accepted(page):  # marshmallow decides what the compiled check does not
+        # What the compiled check does not accept, marshmallow decides (the check wants a
+        # plain dict: the page's four members are copied, not its items).
+        if not _page_accepted(dict(page)):
             try:
                 FeedPageSchema().load(page)
             except ValidationError as exc:

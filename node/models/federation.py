@@ -124,10 +124,11 @@ class FeedCopy(Base):
     """
 
     __tablename__ = "feed_copies"
+    # The unique index serves lookups by peer too (its leading column): no index of its own.
     __table_args__ = (UniqueConstraint("peer_node_id", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    peer_node_id: Mapped[str] = mapped_column(String(NODE_ID_LENGTH), index=True)
+    peer_node_id: Mapped[str] = mapped_column(String(NODE_ID_LENGTH))
     object_id: Mapped[str] = mapped_column(String(OBJECT_ID_LENGTH))
     item_type: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(BigInteger)
