@@ -14,6 +14,7 @@ from ..models import ApiToken, Invitation, LoginFailure, Member, PasswordReset
 from ..models.base import utcnow
 from .passwords import Passwords
 from .profiles import refresh_search_keys
+from .rate_limits import address_group
 from .tokens import new_token, token_hash
 
 logger = logging.getLogger(__name__)
@@ -203,8 +204,10 @@ def _recent_failures(session: Session, since: datetime, **criteria) -> int:
 def authenticate(
     session: Session, passwords: Passwords, policy: LoginPolicy, *, email: str, password: str, ip: str
 ) -> Member:
-    """Check credentials under throttling; records failures (the caller commits either way)."""
+    """Check credentials under throttling; records failures (the caller commits either way).
+    Failures are counted per account and per client address (an IPv6 client by its /64)."""
     email = normalize_email(email)
+    ip = address_group(ip)
     now = utcnow()
     since = now - timedelta(seconds=policy.window_seconds)
     session.execute(delete(LoginFailure).where(LoginFailure.at < since))

@@ -7,6 +7,7 @@ its source address and against everyone.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 
@@ -28,6 +29,26 @@ class Limit:
 
     count: int
     window_ms: int
+
+
+#: An IPv6 client is counted by its /64: one subscriber line or host is usually given a whole
+#: /64 (RFC 6177 recommends more), so single addresses would give it billions of fresh counters.
+IPV6_GROUP_PREFIX = 64
+
+
+def address_group(address: str) -> str:
+    """The counter key of a client address: an IPv4 address as it is, an IPv6 address as its
+    /64 network (``2001:db8:1:2::/64``), an IPv4-mapped IPv6 address as the IPv4 address.
+    Anything that is not an IP address (a Unix socket, a test client) is kept, cut to 64."""
+    try:
+        ip = ipaddress.ip_address(address.strip().split("%", 1)[0])
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_GROUP_PREFIX), strict=False))
+    return str(ip)
 
 
 def hit(session: Session, key: str, limit: Limit, now: int | None = None) -> int:
@@ -59,7 +80,7 @@ def hit(session: Session, key: str, limit: Limit, now: int | None = None) -> int
 def check_peering_rate(session: Session, source: str, per_source: Limit, overall: Limit) -> None:
     """Count a peering request from ``source``; raise :class:`RateLimited` over either limit.
     Commits the counters (call it before the request's own work)."""
-    if hit(session, f"peering:{source}"[:100], per_source) > per_source.count:
+    if hit(session, f"peering:{address_group(source)}", per_source) > per_source.count:
         logger.warning("peering requests from one address over the limit")
         raise RateLimited("too many peering requests from this address; try again later")
     if hit(session, "peering:*", overall) > overall.count:

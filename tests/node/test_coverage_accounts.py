@@ -11,7 +11,7 @@ from sqlalchemy import select
 from node import create_app
 from node.db import db
 from node.models import ApiToken, LoginFailure, Member
-from node.services import accounts
+from node.services import accounts, rate_limits
 from node.services.keyring import RUNTIME_INFO_KEY
 from node.services.passwords import Passwords
 from tests.conftest import (
@@ -168,3 +168,31 @@ def test_behind_a_trusted_proxy_the_limit_is_per_client_address(proxied_app, ses
     assert login("203.0.113.7", member.email, MEMBER_PASSWORD).status_code == 429
     # Every client comes through the same proxy; another one is not locked out.
     assert login("198.51.100.20", member.email, MEMBER_PASSWORD).status_code == 302
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64(app, portal, client, create_member, session):
+    """Hopping between the addresses of one /64 (a single host or line has billions of them)
+    does not reset the per-address count; another /64 is not locked out."""
+    limit = app.config["LOGIN_MAX_FAILURES_PER_IP"]
+    member = create_member()
+    for i in range(limit):
+        assert _login_from(client, portal, f"2001:db8:1:2::{i + 1:x}", f"v6-{i}@example.org",
+                           "wrong").status_code == 401
+    assert session.scalars(select(LoginFailure.ip).distinct()).all() == ["2001:db8:1:2::/64"]
+    response = _login_from(client, portal, "2001:db8:1:2:ffff:ffff:ffff:fffe", member.email,
+                           MEMBER_PASSWORD)
+    assert response.status_code == 429
+    assert count_rows(session, LoginFailure) == limit
+    response = _login_from(client, portal, "2001:db8:1:3::1", member.email, MEMBER_PASSWORD)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(("address", "group"), [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:DB8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("::ffff:198.51.100.20", "198.51.100.20"),
+    ("?", "?"),
+])
+def test_address_groups(address, group):
+    assert rate_limits.address_group(address) == group
