@@ -7,7 +7,7 @@ context and returns a one-line summary. Feature areas add their jobs to the appl
 after each round (:func:`run_due`), and ``coworknet jobs run NAME`` runs one at once.
 
 Each run holds a lease named ``job.<name>`` in ``federation_locks`` (the scheduler's lock
-helpers), and checks again under the lease that the job is still due, so with several
+helpers), renewed while the job runs however long it takes, and checks again under the lease that the job is still due, so with several
 processes or hosts a due job runs once. When and how each job last ran is stored in
 ``periodic_jobs``; a failing job is logged and recorded, and never stops the next one.
 """
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from ..db import db
 from ..models.base import utcnow
 from ..models.jobs import JOB_ERROR, JOB_OK, JobState
-from .leases import holder_name, release_lock, try_lock
+from .leases import held_lock, holder_name
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 EXTENSION_KEY = "coworknet.jobs"
 #: A job that failed is tried again this soon, even when its schedule says later.
 ERROR_RETRY = timedelta(minutes=30)
-DEFAULT_LOCK_TTL = timedelta(minutes=30)
+#: How long a job's lease outlives a holder that died (a live holder keeps renewing it).
+DEFAULT_LOCK_TTL = timedelta(minutes=5)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 JobFunction = Callable[[Any], str]
@@ -186,17 +187,17 @@ def run_job(app: Any, job: Job, *, now: datetime | None = None, force: bool = Fa
     Holds the job's lease while it runs, records the start, the end and the outcome (each
     committed), and never raises what the job raised: it is logged and recorded instead."""
     now = now or utcnow()
-    lock_name = f"job.{job.name}"
-    holder = _holder()
     session = db.new_session(app)
     try:
         state = _state(session, job.name, now)
         if not force and next_due_at(job, state, now) > now:
             return JobOutcome(job.name, ran=False)
-        if not try_lock(session, lock_name, holder, int(job.lock_ttl.total_seconds() * 1000)):
-            logger.info("periodic job %s is running in another process", job.name)
-            return JobOutcome(job.name, ran=False)
-        try:
+        ttl_ms = int(job.lock_ttl.total_seconds() * 1000)
+        with held_lock(lambda: db.new_session(app), f"job.{job.name}", _holder(),
+                       ttl_ms) as held:
+            if not held:
+                logger.info("periodic job %s is running in another process", job.name)
+                return JobOutcome(job.name, ran=False)
             session.refresh(state)  # another process may have run it while we waited
             if not force and next_due_at(job, state, now) > now:
                 return JobOutcome(job.name, ran=False)
@@ -216,8 +217,6 @@ def run_job(app: Any, job: Job, *, now: datetime | None = None, force: bool = Fa
                 state.failures += 1
             session.commit()
             return outcome
-        finally:
-            release_lock(session, lock_name, holder)
     finally:
         session.close()
 

@@ -5,16 +5,22 @@ already ours), which serialises on both PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from federation.keys import now_ms
 
 from ..models import FederationLock
+
+logger = logging.getLogger(__name__)
 
 LOCK_TTL_MS = 10 * 60 * 1000
 
@@ -48,3 +54,54 @@ def release_lock(session: Session, name: str, holder: str) -> None:
                     .where(FederationLock.name == name, FederationLock.holder == holder)
                     .values(holder="", expires_ms=0))
     session.commit()
+
+
+def renew_lock(session: Session, name: str, holder: str, ttl_ms: int) -> bool:
+    """Push our lease's expiry to ``ttl_ms`` from now; commits. False when it is not ours
+    any more (it expired and another process took it)."""
+    result = session.execute(update(FederationLock)
+                             .where(FederationLock.name == name, FederationLock.holder == holder)
+                             .values(expires_ms=now_ms() + ttl_ms))
+    session.commit()
+    return result.rowcount == 1
+
+
+@contextmanager
+def held_lock(factory: Callable[[], Session], name: str, holder: str,
+              ttl_ms: int = LOCK_TTL_MS) -> Iterator[bool]:
+    """Take the named lease for the ``with`` block (yields False when another process holds
+    it) and keep it however long the block runs: a thread renews it every third of
+    ``ttl_ms``, in sessions of its own. The lease still expires ``ttl_ms`` after a holder
+    that died, so the work is never locked out for longer than that."""
+    session = factory()
+    try:
+        if not try_lock(session, name, holder, ttl_ms):
+            yield False
+            return
+        stop = threading.Event()
+        keeper = threading.Thread(target=_keep, args=(factory, name, holder, ttl_ms, stop),
+                                  name=f"lease-{name}", daemon=True)
+        keeper.start()
+        try:
+            yield True
+        finally:
+            stop.set()
+            keeper.join()
+            release_lock(session, name, holder)
+    finally:
+        session.close()
+
+
+def _keep(factory: Callable[[], Session], name: str, holder: str, ttl_ms: int,
+          stop: threading.Event) -> None:
+    while not stop.wait(ttl_ms / 3000):
+        session = factory()
+        try:
+            if not renew_lock(session, name, holder, ttl_ms):
+                logger.warning("lease %s was lost: its holder was not heard from in time", name)
+                return
+        except SQLAlchemyError:  # the database is away for a moment: try again at the next beat
+            logger.warning("lease %s could not be renewed", name, exc_info=True)
+            session.rollback()
+        finally:
+            session.close()

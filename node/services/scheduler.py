@@ -26,7 +26,7 @@ from ..models.federation import APPROVED, DELIVERY_DONE, REQUESTED_BY_US
 from . import feed, inbox, jobs, peers, sync
 from .jobs import JobOutcome
 from .keyring import FederationRuntime
-from .leases import LOCK_TTL_MS, holder_name, release_lock, try_lock
+from .leases import LOCK_TTL_MS, held_lock, holder_name, release_lock, try_lock
 
 # The lease helpers moved to ``leases``; they stay importable from here.
 __all__ = ["LOCK_TTL_MS", "ROUND_LOCK", "RoundReport", "confirm_peerings", "holder_name",
@@ -99,22 +99,15 @@ def run_round(runtime: FederationRuntime, *, force: bool = False,
     followed by the due periodic jobs. The jobs run after the round's lease is released (each
     holds its own), so a long job never holds back a prompted pull or the next round."""
     assert runtime.session_factory is not None
-    holder = holder_name()
-    session = runtime.session_factory()
-    try:
-        if not try_lock(session, ROUND_LOCK, holder):
+    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name()) as held:
+        if not held:
             logger.info("another process is running the federation round")
             return RoundReport(ran=False)
-        try:
-            report = RoundReport(ran=True)
-            report.confirmed = confirm_peerings(runtime)
-            report.delivered = inbox.deliver_due(runtime)
-            report.results = sync.sync_all(runtime, force=force, progress=progress)
-            housekeeping(runtime)
-        finally:
-            release_lock(session, ROUND_LOCK, holder)
-    finally:
-        session.close()
+        report = RoundReport(ran=True)
+        report.confirmed = confirm_peerings(runtime)
+        report.delivered = inbox.deliver_due(runtime)
+        report.results = sync.sync_all(runtime, force=force, progress=progress)
+        housekeeping(runtime)
     report.jobs = run_due_jobs(runtime)
     return report
 
@@ -134,14 +127,5 @@ def pull_now(runtime: FederationRuntime, peer_id: int) -> sync.SyncResult | None
     """Pull one peer at once (after its ``feed.hint``) unless a round is running; the round
     will pull it anyway since the hint made it due."""
     assert runtime.session_factory is not None
-    holder = holder_name() + ":hint"
-    session = runtime.session_factory()
-    try:
-        if not try_lock(session, ROUND_LOCK, holder):
-            return None
-        try:
-            return sync.sync_peer(runtime, peer_id)
-        finally:
-            release_lock(session, ROUND_LOCK, holder)
-    finally:
-        session.close()
+    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name() + ":hint") as held:
+        return sync.sync_peer(runtime, peer_id) if held else None

@@ -136,6 +136,30 @@ def test_two_processes_running_due_jobs_at_once_run_each_job_once(app):
         db.engine(twin).dispose()
 
 
+def test_a_job_that_outlives_its_lease_time_keeps_its_lease(app):
+    """The lease is renewed while the job runs: a forced run elsewhere (which ignores the
+    schedule) cannot start the job again, even long after the lease's time to live."""
+    slow = Calls(duration=1.2)
+    job = Job("test.long", Every(timedelta(minutes=1)), slow,
+                         lock_ttl=timedelta(milliseconds=300))
+    only(app, job)
+    twin = create_app(dict(app.config))
+    try:
+        only(twin, Job("test.long", Every(timedelta(minutes=1)), slow,
+                       lock_ttl=timedelta(milliseconds=300)))
+        first = threading.Thread(target=jobs.run_job, args=(app, job), kwargs={"force": True})
+        first.start()
+        time.sleep(0.8)  # well past the 300 ms time to live, the first run still going
+        second = jobs.run_job(twin, jobs.get_job(twin, "test.long"), force=True)
+        first.join(30)
+        assert second.ran is False and slow.count == 1
+        # Released at the end: the next forced run takes it at once.
+        assert jobs.run_job(twin, jobs.get_job(twin, "test.long"), force=True).ran
+        assert slow.count == 2
+    finally:
+        db.engine(twin).dispose()
+
+
 def test_a_runner_that_finds_the_job_leased_skips_it(app, session):
     calls = Calls()
     only(app, Job("test.leased", Every(timedelta(minutes=5)), calls))
