@@ -33,7 +33,10 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 
 def _domain_error(exc: DomainError):
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    # Messages are marked with N_ where they are raised and translated here, in the reader's
+    # language (as the pages' own messages are): JSON answers too, so an API client that asks
+    # for English (Accept-Language) gets English and the code stays the stable identifier.
+    return error_response(exc.status, exc.code, _(exc.message), exc.fields)
 
 
 def _csrf_error(exc: CSRFError):

@@ -58,3 +58,19 @@ def test_manager_api_approves_and_invites(client, create_member, api_token, sess
 def test_public_space_endpoint(client):
     response = client.get("/api/v1/space")
     assert response.status_code == 200 and response.json["name"] == "La Ruche du Panier"
+
+
+def test_api_error_messages_speak_the_readers_language(client, create_member, api_token):
+    """The code is the stable identifier; the message is for a person, in French unless the
+    client asks for English."""
+    manager = create_member(role="manager")
+    pending = create_member(status="pending")
+    headers = api_token(manager)
+    body = {"email": pending.email}
+    french = client.post("/api/v1/admin/invitations", json=body, headers=headers)
+    english = client.post("/api/v1/admin/invitations", json=body,
+                          headers={**headers, "Accept-Language": "en-GB,en;q=0.9"})
+    assert french.status_code == english.status_code == 409
+    assert french.json["error"]["code"] == english.json["error"]["code"] == "conflict"
+    assert english.json["error"]["message"] == "An account with this email already exists."
+    assert french.json["error"]["message"] == "Un compte existe déjà avec cette adresse e-mail."
