@@ -42,3 +42,15 @@ def test_a_row_missing_or_adding_a_column_is_refused_and_nothing_is_written(sess
             insert_rows(session, FeedCopy.__table__, [_row(2, datetime.now(UTC)), bad])
     session.rollback()
     assert session.scalars(select(FeedCopy)).all() == []
+
+
+def test_text_that_copy_would_misread_is_stored_as_is(session):
+    """PostgreSQL takes the rows through COPY: tabs, newlines, backslashes and a literal
+    ``\\N`` must come back as written, and None as NULL."""
+    when = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
+    texts = ["tab\there", "line\nbreak\r\n", "back\\slash", "\\N", "", None, "€ \u00a0 ﬁ 🙂"]
+    rows = [{**_row(i, when), "item_json": text} for i, text in enumerate(texts, start=1)]
+    insert_rows(session, FeedCopy.__table__, rows)
+    session.commit()
+    stored = session.scalars(select(FeedCopy.item_json).order_by(FeedCopy.seq)).all()
+    assert stored == texts
