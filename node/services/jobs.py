@@ -7,9 +7,10 @@ context and returns a one-line summary. Feature areas add their jobs to the appl
 after each round (:func:`run_due`), and ``coworknet jobs run NAME`` runs one at once.
 
 Each run holds a lease named ``job.<name>`` in ``federation_locks`` (the scheduler's lock
-helpers), renewed while the job runs however long it takes, and checks again under the lease that the job is still due, so with several
-processes or hosts a due job runs once. When and how each job last ran is stored in
-``periodic_jobs``; a failing job is logged and recorded, and never stops the next one.
+helpers), renewed however long the job runs, and checks again under the lease that the job is
+still due, so with several processes or hosts a due job runs once. When and how each job
+last ran is stored in ``periodic_jobs``; a failing job is logged and recorded, and never stops
+the next one.
 """
 
 from __future__ import annotations

@@ -109,10 +109,10 @@ def apply_directory_page(session: Session, peer, items: list[dict],
     if inserts:
         # Plain rows at the driver's speed (nothing for the session to track), then their ids.
         insert_rows(session, NetworkEntry.__table__, inserts)
+        new_ids = [row["object_id"] for row in inserts]
         created = dict(session.execute(
             select(NetworkEntry.object_id, NetworkEntry.id)
-            .where(among(session, NetworkEntry.object_id, [row["object_id"] for row in inserts])))
-            .all())
+            .where(among(session, NetworkEntry.object_id, new_ids))).all())
         targets += [(created[row["object_id"]], row["object_id"], row) for row in inserts]
     index: list[dict[str, Any]] = []
     for entry_id, object_id, values in targets:
