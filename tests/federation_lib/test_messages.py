@@ -219,7 +219,17 @@ def test_a_page_is_verified_as_its_items_one_after_the_other(aix_key, add_key, l
     malformed = dict(_item(aix_key, seq=5, object_id=f"{AIX}/directory/5"), seq="5")
     oversized = dict(_item(aix_key, seq=6, object_id=f"{AIX}/directory/6"),
                      unsigned={"padding": "x" * 70_000})
+    # Signatures that fail the Ed25519 check itself (another item's signature), one of them
+    # on an item whose content its schema also refuses: the forgery is what is reported.
+    wrong_signature = dict(_item(aix_key, seq=7, object_id=f"{AIX}/directory/7"),
+                           signatures=good[0]["signatures"])
+    wrong_signature_bad_content = dict(bad_content, signatures=good[1]["signatures"])
     for bad_page, alone in (
+        ([*good, wrong_signature, malformed], wrong_signature),
+        ([*good, malformed, wrong_signature], malformed),
+        ([*good, wrong_signature_bad_content, forged], wrong_signature_bad_content),
+        ([*good, bad_content, wrong_signature], bad_content),
+        ([wrong_signature, good[1]], wrong_signature),
         ([*good, bad_content, forged], bad_content),
         ([*good, forged, bad_content], forged),
         ([*good, malformed, oversized], malformed),
