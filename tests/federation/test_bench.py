@@ -11,3 +11,7 @@ def test_bench_sync_runs_end_to_end(capsys):
     assert bench_sync.main(["--quick"]) == 0
     output = capsys.readouterr().out
     assert "initial sync: 60 entries" in output and "incremental sync of 3 changes" in output
+    # The verify rate sampled after each page (one page here) and the ratios to both baselines.
+    assert "raw Ed25519 verify rate during the sync" in output
+    assert "50 verifications timed after the pages" in output
+    assert "during the sync (same conditions); quiet machine:" in output
