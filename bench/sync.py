@@ -11,10 +11,11 @@ machine, and the incremental cost in % of the full sync.
 The raw verify rate is measured twice, and both ratios are printed:
 
 * **during the sync, in the same conditions**: after each page, a short window of
-  verifications on the syncing thread (after a few untimed ones that warm the caches up). Both nodes share this machine, and a virtual machine's
-  speed swings by ±10 % over seconds; these windows see the very conditions the sync's own
-  verifications see. Their time is counted in the sync's time (so the next page's request,
-  sent ahead, gets no free time from them): the entries/s are, if anything, understated.
+  verifications on the syncing thread (after a few untimed ones that warm the caches up).
+  Both nodes share this machine, and a virtual machine's speed swings by ±10 % over seconds;
+  these windows see the very conditions the sync's own verifications see. Their time is
+  counted in the sync's time (so the next page's request, sent ahead, gets no free time from
+  them): the entries/s are, if anything, understated.
 * **on the quiet machine**, before and after the sync: windows of a tight loop; their mean,
   and the best window of all (the most severe baseline: the machine at its fastest).
 """
