@@ -151,6 +151,14 @@ def _member_changed(member: Member) -> bool:
     return state.deleted or any(state.attrs[name].history.has_changes() for name in SHARED_COLUMNS)
 
 
+def _approval_changed(session: Session, peer: Peer) -> bool:
+    """Whether ``peer`` came, went or changed status: what each peer should hold depends on
+    which peers are approved, not on a peer's cursor, backoff or keys (which every sync page
+    moves)."""
+    return (peer in session.new or peer in session.deleted
+            or inspect(peer).attrs.status.history.has_changes())
+
+
 def _touched_members(session: Session) -> set[int]:
     ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -160,7 +168,7 @@ def _touched_members(session: Session) -> set[int]:
             ids.add(obj.id)
         elif isinstance(obj, MemberSkill | MemberLanguage) and obj.member_id is not None:
             ids.add(obj.member_id)
-        elif isinstance(obj, Peer):
+        elif isinstance(obj, Peer) and _approval_changed(session, obj):
             ids.add(-1)  # peers changed: re-export, no local entry to refresh
     return ids
 
@@ -181,7 +189,9 @@ def _watch_member_changes(factory, settings: network_export.NetworkSettings | No
         touched = session.info.pop(DIRTY_KEY, None)
         if not touched:
             return
-        network_search.refresh_local_entries(session, {i for i in touched if i > 0})
+        members = {i for i in touched if i > 0}
+        if members:
+            network_search.refresh_local_entries(session, members)
         if settings is not None and RUNTIME_INFO_KEY in session.info:
             report = network_export.sync_exports(session, settings)
             introductions.cancel_incoming_for(session, report.withdrawn_members)

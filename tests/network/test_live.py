@@ -20,7 +20,15 @@ from node.models import (
     OutboxMessage,
 )
 from node.models.federation import DELIVERY_PENDING
-from node.services import accounts, introductions, network_search, profiles
+from node.services import (
+    accounts,
+    introductions,
+    network_export,
+    network_search,
+    peers,
+    profiles,
+    sync,
+)
 from tests.conftest import MEMBER_PASSWORD as PASSWORD  # noqa: E402
 
 
@@ -199,6 +207,44 @@ def test_leaving_the_network_removes_the_copies_and_leases_cover_lost_tombstones
         network_search.expire_copies(session, datetime.now(UTC) + timedelta(days=8, hours=1))
         session.commit()
     assert copies(c) == 0  # the lease ran out: every copy A stopped renewing is gone
+
+
+def test_sync_pages_leave_the_exports_alone_while_approvals_and_profiles_update_them(
+        live_nodes, monkeypatch):
+    """A sync page moves the peer's cursor, which changes nothing that a peer should hold: its
+    commit neither recomputes the exports nor refreshes the local index (the round's end renews
+    the exports). A peer's change of status, and a member's profile change, still do."""
+    a = live_nodes.add("aix", {"PSEUDONYM_SECRET": secrets.token_hex(32)})
+    b = live_nodes.add("bleau", {"PSEUDONYM_SECRET": secrets.token_hex(32),
+                                 "FEDERATION_PAGE_LIMIT": 1})
+    live_nodes.peer(a, b)
+    for i in range(3):
+        add_member(a, f"expert{i}@aix.example", f"Alice {i}",
+                   skills=[("expert-comptable", "expert")])
+    calls: Counter[str] = Counter()
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(network_export, "sync_exports",
+                        counted("exports", network_export.sync_exports))
+    monkeypatch.setattr(network_search, "refresh_local_entries",
+                        counted("refresh", network_search.refresh_local_entries))
+    with b.session() as session:
+        peer_id = peers.find_peer(session, a.url).id
+    result = sync.sync_peer(b.runtime, peer_id)
+    assert result.error is None and result.applied == 3 and result.pages >= 3
+    assert calls == Counter()
+
+    with b.session() as session:
+        peers.suspend(session, peers.find_peer(session, a.url))
+        session.commit()
+    assert calls == Counter(exports=1)
+    add_member(b, "bob@bleau.example", "Bob", skills=[("fiscalité", "expert")])
+    assert calls["refresh"] >= 1 and calls["exports"] >= 2
 
 
 def test_singling_out_a_lone_cabinetmaker_finds_no_unique_record(network):
