@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from federation.canonical import canonical_dumps, to_nfc
@@ -135,20 +135,24 @@ def _network_counts(session: Session, space: Locality) -> tuple[Counter, Counter
     peers = {p.node_id: p for p in session.scalars(select(Peer))}
     in_city: Counter = Counter()
     in_region: Counter = Counter()
+    # Counted by the database, one row per (key, owner, place): the copies are a whole
+    # network's directory, read after every round and every profile change.
     rows = session.execute(
         select(NetworkEntryConcept.concept, NetworkEntry.owner, NetworkEntry.place_kind,
-               NetworkEntry.place_value)
+               NetworkEntry.place_value, func.count())
         .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
         .where(NetworkEntry.owner.is_not(None))
+        .group_by(NetworkEntryConcept.concept, NetworkEntry.owner, NetworkEntry.place_kind,
+                  NetworkEntry.place_value)
     )
-    for key, owner, kind, value in rows:
+    for key, owner, kind, value, count in rows:
         peer = peers.get(owner)
         city = value if kind == "city" else (peer.city if peer and kind == "space" else "")
         region = value if kind == "region" else (peer.region if peer else "")
         if space.city and city == space.city:
-            in_city[key] += 1
+            in_city[key] += count
         if space.region and region == space.region:
-            in_region[key] += 1
+            in_region[key] += count
     return in_city, in_region
 
 
