@@ -151,12 +151,16 @@ def _member_changed(member: Member) -> bool:
     return state.deleted or any(state.attrs[name].history.has_changes() for name in SHARED_COLUMNS)
 
 
-def _approval_changed(session: Session, peer: Peer) -> bool:
-    """Whether ``peer`` came, went or changed status: what each peer should hold depends on
-    which peers are approved, not on a peer's cursor, backoff or keys (which every sync page
-    moves)."""
+#: Peer columns that change what the exports hold: which peers are approved, and where they
+#: are (the rare-skill rule counts the copies held in our city and region). Not a peer's
+#: cursor, backoff or keys, which every sync page moves.
+PEER_EXPORT_COLUMNS = ("status", "city", "region")
+
+
+def _peers_changed(session: Session, peer: Peer) -> bool:
+    state = inspect(peer)
     return (peer in session.new or peer in session.deleted
-            or inspect(peer).attrs.status.history.has_changes())
+            or any(state.attrs[name].history.has_changes() for name in PEER_EXPORT_COLUMNS))
 
 
 def _touched_members(session: Session) -> set[int]:
@@ -168,7 +172,7 @@ def _touched_members(session: Session) -> set[int]:
             ids.add(obj.id)
         elif isinstance(obj, MemberSkill | MemberLanguage) and obj.member_id is not None:
             ids.add(obj.member_id)
-        elif isinstance(obj, Peer) and _approval_changed(session, obj):
+        elif isinstance(obj, Peer) and _peers_changed(session, obj):
             ids.add(-1)  # peers changed: re-export, no local entry to refresh
     return ids
 

@@ -213,7 +213,8 @@ def test_sync_pages_leave_the_exports_alone_while_approvals_and_profiles_update_
         live_nodes, monkeypatch):
     """A sync page moves the peer's cursor, which changes nothing that a peer should hold: its
     commit neither recomputes the exports nor refreshes the local index (the round's end renews
-    the exports). A peer's change of status, and a member's profile change, still do."""
+    the exports). A peer's move to another region, its change of status, and a member's
+    profile change still do."""
     a = live_nodes.add("aix", {"PSEUDONYM_SECRET": secrets.token_hex(32)})
     b = live_nodes.add("bleau", {"PSEUDONYM_SECRET": secrets.token_hex(32),
                                  "FEDERATION_PAGE_LIMIT": 1})
@@ -240,11 +241,15 @@ def test_sync_pages_leave_the_exports_alone_while_approvals_and_profiles_update_
     assert calls == Counter()
 
     with b.session() as session:
-        peers.suspend(session, peers.find_peer(session, a.url))
+        peers.find_peer(session, a.url).region = "Bretagne"
         session.commit()
     assert calls == Counter(exports=1)
+    with b.session() as session:
+        peers.suspend(session, peers.find_peer(session, a.url))
+        session.commit()
+    assert calls == Counter(exports=2)
     add_member(b, "bob@bleau.example", "Bob", skills=[("fiscalité", "expert")])
-    assert calls["refresh"] >= 1 and calls["exports"] >= 2
+    assert calls["refresh"] >= 1 and calls["exports"] >= 3
 
 
 def test_singling_out_a_lone_cabinetmaker_finds_no_unique_record(network):
