@@ -241,10 +241,10 @@ def main(argv: list[str]) -> int:
                                  content=entry_content(a.url, b.url, i), recipient=b.url)
                 session.commit()
             started = time.perf_counter()
-            result = sync.sync_peer(b.runtime, b.peer_row(a).id)  # the pull, as a round's
+            result = sync.sync_peer(b.runtime, b.peer_row(a).id)  # the pull alone
             incremental = time.perf_counter() - started
             started = time.perf_counter()
-            sync.expire_leases(b.runtime)  # and the rest of that round
+            sync.expire_leases(b.runtime)  # then the rest of a round
             upkeep = time.perf_counter() - started
             assert result.error is None and result.applied == args.changes, result
             print(f"incremental sync of {args.changes} changes: {incremental * 1000:.0f} ms = "

@@ -146,33 +146,29 @@ def admin_flow():
 SHARED_COLUMNS = ("status", "visibility", "display_name", "headline", "trade_id", *CHECKBOXES)
 
 
-def _member_changed(member: Member) -> bool:
-    state = inspect(member)
-    return state.deleted or any(state.attrs[name].history.has_changes() for name in SHARED_COLUMNS)
-
-
 #: Peer columns that change what the exports hold: which peers are approved, and where they
 #: are (the rare-skill rule counts the copies held in our city and region). Not a peer's
 #: cursor, backoff or keys, which every sync page moves.
 PEER_EXPORT_COLUMNS = ("status", "city", "region")
 
 
-def _peers_changed(session: Session, peer: Peer) -> bool:
-    state = inspect(peer)
-    return (peer in session.new or peer in session.deleted
-            or any(state.attrs[name].history.has_changes() for name in PEER_EXPORT_COLUMNS))
+def _changed(session: Session, obj: Member | Peer, columns: tuple[str, ...]) -> bool:
+    """Whether ``obj`` is new, deleted, or changed one of ``columns`` in this flush."""
+    if obj in session.new or obj in session.deleted:
+        return True
+    state = inspect(obj)
+    return state.deleted or any(state.attrs[name].history.has_changes() for name in columns)
 
 
 def _touched_members(session: Session) -> set[int]:
     ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Member) and obj.id is not None and (
-            obj in session.new or obj in session.deleted or _member_changed(obj)
-        ):
+        if isinstance(obj, Member) and obj.id is not None and _changed(
+                session, obj, SHARED_COLUMNS):
             ids.add(obj.id)
         elif isinstance(obj, MemberSkill | MemberLanguage) and obj.member_id is not None:
             ids.add(obj.member_id)
-        elif isinstance(obj, Peer) and _peers_changed(session, obj):
+        elif isinstance(obj, Peer) and _changed(session, obj, PEER_EXPORT_COLUMNS):
             ids.add(-1)  # peers changed: re-export, no local entry to refresh
     return ids
 
