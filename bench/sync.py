@@ -1,4 +1,5 @@
-"""``python -m bench sync [--entries 100000] [--changes 10] [--transport-only] [--quick]``:
+"""``python -m bench sync [--entries 100000] [--changes 10] [--transport-only] [--no-worker]
+[--quick]``:
 federation sync throughput (100 000 entries is the documented size; ``--quick`` is a smoke run).
 
 In one run: the end-to-end initial sync of ``--entries`` signed directory entries from node A
@@ -11,6 +12,12 @@ a pseudonym secret, so each shares its directory), and B has ``--members`` membe
 who share their skills (300: the cooperative of the mission statement). Prints entries/s, the
 ratios to the raw Ed25519 verify rate of this machine, and the incremental cost in % of the
 full sync.
+
+B checks the signatures of a long pull in a worker process of its own, as deployed on a
+machine of more than one core (:mod:`federation.verifier`; ``--no-worker``: in the syncing
+process, as on one core). The sync then keeps more than one core busy while the raw rate is
+one core's: the CPU time of each process per entry is printed too, so the ratio is read for
+what it is (the entries a node takes in per second, against what one core verifies).
 
 The raw verify rate is measured twice, and both ratios are printed:
 
@@ -30,6 +37,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -95,6 +103,30 @@ class SyncWindows:
     @property
     def rate(self) -> float:
         return self.count / self.seconds
+
+
+class CpuClock:
+    """CPU seconds used since it was made: by this process (all its threads), by its children
+    waited for since (the signature worker, joined when its sync ends), and by ``pid`` (read
+    from ``/proc``; None elsewhere)."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, float, float | None]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
+            other = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            other = None
+        return time.process_time(), children.ru_utime + children.ru_stime, other
+
+    def used(self) -> tuple[float, float, float | None]:
+        now = self._read()
+        other = None if now[2] is None or self._start[2] is None else now[2] - self._start[2]
+        return now[0] - self._start[0], now[1] - self._start[1], other
 
 
 def _load() -> str:
@@ -183,6 +215,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--changes", type=int, default=10)
     parser.add_argument("--members", type=int, default=300,
                         help="members of B's own, sharing their skills")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="B verifies every signature in its syncing process")
     parser.add_argument("--transport-only", action="store_true",
                         help="measure without the feature areas' directory handler")
     parser.add_argument("--quick", action="store_true",
@@ -205,7 +239,10 @@ def main(argv: list[str]) -> int:
         network = LiveNetwork(Path(root))
         serving: subprocess.Popen | None = None
         try:
-            a, b = (network.add(name, {"PSEUDONYM_SECRET": secrets.token_hex(32)})
+            settings = {"FEDERATION_VERIFY_WORKER": not args.no_worker}
+            if args.quick:  # pages of 20: the worker takes the second and third
+                settings.update(FEDERATION_PAGE_LIMIT=20, FEDERATION_VERIFY_WORKER_AFTER=20)
+            a, b = (network.add(name, {"PSEUDONYM_SECRET": secrets.token_hex(32), **settings})
                     for name in ("aix", "fontainebleau"))
             network.peer(a, b)
             started = time.perf_counter()
@@ -216,13 +253,22 @@ def main(argv: list[str]) -> int:
             serving = serve_apart(a)
 
             windows = SyncWindows()
+            clock = CpuClock(serving.pid)
             started = time.perf_counter()
             result = sync.sync_all(b.runtime, force=True, progress=windows)[0]
             full = time.perf_counter() - started
+            used = clock.used()
             assert result.error is None and result.applied == args.entries, result
             rate = args.entries / full
             print(f"initial sync: {args.entries:,} entries in {full:.1f} s = {rate:,.0f} "
                   f"entries/s over {result.pages} pages (load average {_load()})", flush=True)
+            per_entry = [None if seconds is None else f"{1e6 * seconds / args.entries:.0f} µs"
+                         for seconds in used]
+            busy = sum(seconds or 0.0 for seconds in used) / full
+            print(f"CPU time per entry: B's syncing process {per_entry[0]}, its signature "
+                  f"worker {per_entry[1]} ({'none' if args.no_worker else 'past the first page'}"
+                  f"), A's serving process {per_entry[2]}; {busy:.2f} of {os.cpu_count()} "
+                  f"cores busy on average", flush=True)
             print(f"raw Ed25519 verify rate during the sync: {windows.rate:,.0f}/s "
                   f"({windows.count:,} verifications timed after the pages, counted in the "
                   f"sync's time with their warm-up)", flush=True)

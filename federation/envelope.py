@@ -14,12 +14,15 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from federation.canonical import CanonicalObject, canonical_dumps, canonical_loads
 from federation.encoding import b64url_decode, b64url_encode
 from federation.errors import BadRequest, BadSignature, UnknownKey
 from federation.keys import KeyRecord, SigningKey
+
+if TYPE_CHECKING:
+    from federation.verifier import VerifiedSignatures
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ def _check_signatures(
     expected_signer: str,
     lookup_key: KeyLookup,
     at_ts_ms: int,
+    checks: VerifiedSignatures | None = None,
 ) -> None:
     signatures = obj.get("signatures")
     if not isinstance(signatures, dict):
@@ -86,7 +90,10 @@ def _check_signatures(
             raw = b64url_decode(sig)
         except BadRequest as exc:
             raise BadSignature("signature is not base64url") from exc
-        record.verify_key().verify(raw, data)
+        if checks is None:
+            record.verify_key().verify(raw, data)
+        else:
+            checks.verify(record.verify_key(), raw, data)
         verified += 1
     if not verified:
         raise UnknownKey("no known key of the signer signed this object")
@@ -154,6 +161,7 @@ def verify_redactable(
     *,
     checked: bool = False,
     form: CanonicalObject | None = None,
+    checks: VerifiedSignatures | None = None,
 ) -> dict[str, Any]:
     """Verify a redactable object, full or redacted; return the verified object.
 
@@ -163,6 +171,7 @@ def verify_redactable(
     ``form``: ``obj``'s canonical form (:func:`federation.canonical.canonical_object`, which
     implies ``checked``): the signed and hashed bytes are cut from it, and since ``obj``
     encodes to exactly those bytes, its members are what was verified (no second parse).
+    ``checks``: signatures already verified elsewhere (:mod:`federation.verifier`).
     """
     hashes = obj.get("hashes")
     if not isinstance(hashes, dict) or not isinstance(hashes.get("sha256"), str):
@@ -171,7 +180,7 @@ def verify_redactable(
         data = form.only(_SKELETON)
     else:
         data = canonical_dumps(_skeleton(obj), checked=checked)
-    _check_signatures(obj, data, expected_signer, lookup_key, at_ts_ms)
+    _check_signatures(obj, data, expected_signer, lookup_key, at_ts_ms, checks)
     redacted = is_redacted(obj)
     if not redacted:
         body = (form.without(_NOT_HASHED) if form is not None

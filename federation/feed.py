@@ -9,6 +9,7 @@ must resynchronise from 0 (``snapshot_required``).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,20 @@ class FeedPage:
             b'],"next_after":', str(self.next_after).encode("ascii"),
             b',"snapshot_required":', flag[self.snapshot_required], b"}",
         ))
+
+
+_NEXT_PAGE = re.compile(rb'\],"next_after":(0|[1-9][0-9]{0,15}),"snapshot_required":false\}\Z')
+
+
+def peek_next_after(body: bytes) -> int | None:
+    """The cursor of the page after this one, read off the bytes of a canonical feed page
+    (:meth:`FeedPage.to_json`) without parsing it; None when the page says it is the last,
+    or is not in canonical form. A hint for reading ahead, nothing more: each page is parsed
+    and checked when its turn comes, against the cursor actually reached."""
+    if not body.startswith(b'{"has_more":true,"items":['):
+        return None
+    match = _NEXT_PAGE.search(body, max(0, len(body) - 64))
+    return int(match.group(1)) if match else None
 
 
 def parse_feed_query(args: Mapping[str, str]) -> tuple[int, int]:

@@ -37,6 +37,7 @@ from federation.errors import (
 from federation.keys import SigningKey
 from federation.nodeid import normalize_node_id
 from federation.schemacheck import fast_check
+from federation.verifier import VerifiedSignatures
 from schemas.federation import (
     CONTENT_SCHEMAS,
     FEED_ITEM_TYPES,
@@ -219,6 +220,7 @@ def verify_feed_page(
     now_ms: int | None = None,
     checked: bool = False,
     encoded: Sequence[CanonicalObject] | None = None,
+    checks: VerifiedSignatures | None = None,
 ) -> list[FeedItem]:
     """Verify every item of a page pulled from ``peer_node_id`` as :func:`verify_feed_item`
     does, one item after the other: the first item that fails raises the error that item
@@ -227,6 +229,8 @@ def verify_feed_page(
     ``checked``: the items were parsed by :func:`federation.canonical.canonical_loads` (they
     already passed the canonical JSON checks) and are not walked again. ``encoded``: each
     item's canonical form, when the parser already produced it (implies ``checked``).
+    ``checks``: the page's signatures already verified by a worker process
+    (:mod:`federation.verifier`); every other check is made here as without it.
     """
     if encoded is not None and len(encoded) != len(items):
         raise ValueError("one encoded form per item")
@@ -264,7 +268,8 @@ def verify_feed_page(
         if item["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
             raise BadRequest("feed item is dated in the future")
         verified = verify_redactable(item, peer, lookup_key, item["origin_ts"], checked=True,
-                                     form=None if encoded is None else encoded[index])
+                                     form=None if encoded is None else encoded[index],
+                                     checks=checks)
         redacted = is_redacted(item)
         content = verified.get("content")
         if not redacted:

@@ -8,6 +8,7 @@ with the protocol's codes. Bodies are capped at 1 MB before they are read.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
         allow_loopback=bool(config.get("FEDERATION_ALLOW_LOOPBACK")),
         client_retries=int(config.get("FEDERATION_CLIENT_RETRIES", 3)),
         page_limit=int(config.get("FEDERATION_PAGE_LIMIT", MAX_PAGE_ITEMS)),
+        verify_worker=bool(config.get("FEDERATION_VERIFY_WORKER", (os.cpu_count() or 1) > 1)),
+        verify_worker_after=int(config.get("FEDERATION_VERIFY_WORKER_AFTER", 1000)),
         pull_on_hint=bool(config.get("FEDERATION_PULL_ON_HINT", True)),
         hint_after_commit=bool(config.get("FEDERATION_HINT_AFTER_COMMIT", True)),
         key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,

@@ -65,6 +65,9 @@ class FederationRuntime:
     allow_loopback: bool = False
     client_retries: int = 3
     page_limit: int = 50
+    #: Long pulls check signatures in a worker process (:mod:`federation.verifier`).
+    verify_worker: bool = False
+    verify_worker_after: int = 1000
     pull_on_hint: bool = True
     hint_after_commit: bool = True
     key_refetch_ms: int = DEFAULT_KEY_REFETCH_MS

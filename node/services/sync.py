@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from federation.canonical import canonical_dumps
 from federation.client import FederationClient, PeerBackoff, canonical_items
 from federation.errors import FederationError
+from federation.feed import peek_next_after
 from federation.keys import now_ms
 from federation.messages import FeedItem, verify_feed_page
+from federation.verifier import SignatureWorker, VerifiedSignatures
 from schemas.federation import FEED_ITEM_TYPES
 
 from ..models import FeedCopy, Peer
@@ -195,42 +197,166 @@ class _FeedBodies:
     this thread writes that page (database work, which leaves the interpreter lock free most
     of the time), another one sends the request and reads the answer, and the peer's answer
     time is spent on our work instead of added to it. One request at a time (the client is
-    not shared between threads); a body asked for another cursor is dropped with its error."""
+    not shared between threads); a body asked for another cursor is dropped with its error.
+
+    With a signature worker (:meth:`check_with`), each body goes to the worker as soon as it
+    arrives, and the reading runs further ahead: the next page is asked for at once (its
+    cursor read off the body, :func:`~federation.feed.peek_next_after`), up to
+    ``READ_AHEAD`` pages ahead of this thread, so that the worker always has a page to check.
+    """
 
     def __init__(self, client: FederationClient, peer_node_id: str, limit: int) -> None:
         self._client, self._peer, self._limit = client, peer_node_id, limit
         self._pool: ThreadPoolExecutor | None = None
-        self._next: tuple[int, Future[bytes]] | None = None
+        self._lock = threading.Lock()
+        self._ahead: dict[int, Future[tuple[bytes, Future[Any] | None]]] = {}
+        self._frontier: int | None = None  # the next cursor, when read-ahead waits for room
+        self._checker: Callable[[bytes], Future[Any]] | None = None
+        self._closed = False
+
+    @property
+    def checking(self) -> bool:
+        """Whether the bodies asked from now on go to a signature worker."""
+        return self._checker is not None
+
+    def check_with(self, checker: Callable[[bytes], Future[Any]] | None) -> None:
+        """Hand the bodies asked from now on to ``checker`` (None: no longer)."""
+        with self._lock:
+            self._checker = checker
+            self._frontier = None
 
     def ask_after(self, page: dict[str, Any]) -> None:
         """Ask now for the body of the page after ``page``, when there is one."""
-        if not page["has_more"] or not page["items"] or self._next is not None:
+        if not page["has_more"] or not page["items"]:
+            return
+        after = page["items"][-1]["seq"]
+        with self._lock:
+            if after not in self._ahead:
+                self._ask(after)
+
+    def _ask(self, after: int) -> None:  # with the lock held
+        if self._closed:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-fetch")
-        after = page["items"][-1]["seq"]
-        self._next = (after, self._pool.submit(self._client.fetch_feed_body, self._peer, after,
-                                               self._limit))
+        self._ahead[after] = self._pool.submit(self._fetch, after, self._checker)
 
-    def take(self, after: int) -> bytes:
-        """The body of the page after ``after``: the one asked ahead, or asked now."""
-        asked, self._next = self._next, None
+    def _fetch(self, after: int, checker: Callable[[bytes], Future[Any]] | None,
+               ) -> tuple[bytes, Future[Any] | None]:
+        body = self._client.fetch_feed_body(self._peer, after, self._limit)
+        if checker is None:
+            return body, None
+        try:
+            checking: Future[Any] | None = checker(body)
+        except Exception:  # a worker gone: the pages are checked by their reader
+            logger.warning("signature worker failed; pages are verified in process",
+                           exc_info=True)
+            checking = None
+            with self._lock:
+                if self._checker is checker:
+                    self._checker = None
+        following = peek_next_after(body)
+        with self._lock:
+            if following is not None and following not in self._ahead:
+                if len(self._ahead) < READ_AHEAD:
+                    self._ask(following)
+                else:
+                    self._frontier = following
+        return body, checking
+
+    def take(self, after: int) -> tuple[bytes, Future[Any] | None]:
+        """The body of the page after ``after`` (the one asked ahead, or asked now), with the
+        future of its signatures checked by the worker, if it went to one."""
+        with self._lock:
+            asked = self._ahead.pop(after, None)
+            dropped = [] if asked is not None else list(self._ahead.values())
+            if asked is None:  # another cursor (a page not committed): nothing ahead is ours
+                self._ahead.clear()
+                self._frontier = None
+            elif self._frontier is not None and len(self._ahead) < READ_AHEAD:
+                following, self._frontier = self._frontier, None
+                if following not in self._ahead:
+                    self._ask(following)
         if asked is not None:
-            if asked[0] == after:
-                return asked[1].result()
-            wait([asked[1]])  # for another cursor (its page was not committed): not ours
-        return self._client.fetch_feed_body(self._peer, after, self._limit)
+            return asked.result()
+        for future in dropped:
+            future.cancel()
+        wait(dropped)
+        return self._client.fetch_feed_body(self._peer, after, self._limit), None
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
         if self._pool is not None:
-            self._pool.shutdown(wait=True)  # a request still out ends within its timeouts
+            # A request still out ends within its timeouts; the ones not sent are dropped.
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: How many pages the reading may run ahead of the pages applied, with a signature worker.
+READ_AHEAD = 2
+
+
+class _SignatureChecks:
+    """A long pull's signature worker (:mod:`federation.verifier`): started once the sync has
+    read ``runtime.verify_worker_after`` items with more to come, it checks each page asked
+    ahead while this thread applies the current one. Its answer only spares the verify call
+    for the very signatures that verified; should it fail or stall, the page is verified
+    here and the worker is no longer used."""
+
+    def __init__(self, runtime: FederationRuntime, peer: Peer, bodies: _FeedBodies) -> None:
+        self._runtime, self._peer, self._bodies = runtime, peer, bodies
+        self._worker: SignatureWorker | None = None
+        self._broken = False
+
+    @property
+    def active(self) -> bool:
+        return not self._broken and self._bodies.checking
+
+    def consider(self, page: dict[str, Any], seen: int) -> None:
+        """Start the worker when this sync is a long one: ``seen`` items and more to come."""
+        runtime = self._runtime
+        if (self._worker is not None or self._broken or not runtime.verify_worker
+                or not page["has_more"] or seen < runtime.verify_worker_after):
+            return
+        keys: dict[str, bytes] = {}
+        for key_id, record in keyring.peer_keys(self._peer).items():
+            try:
+                keys[key_id] = record.verify_key().public_bytes
+            except FederationError:
+                continue  # a malformed record: its items are checked (and refused) here
+        self._worker = worker = SignatureWorker()
+        signer = self._peer.node_id
+        self._bodies.check_with(lambda body: worker.submit(body, signer, keys))
+
+    def result(self, checking: Future[Any] | None) -> VerifiedSignatures | None:
+        """The signatures the worker verified in a page, or None (checked here)."""
+        if checking is None or self._broken:
+            return None
+        try:
+            return VerifiedSignatures(checking.result(timeout=WORKER_TIMEOUT_SECONDS))
+        except Exception:  # a worker that died or stalls: every page is checked here
+            logger.warning("signature worker failed; pages are verified in process",
+                           exc_info=True)
+            self._broken = True
+            self._bodies.check_with(None)
+            return None
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
+
+#: How long a page's signatures may take in the worker before this thread checks them.
+WORKER_TIMEOUT_SECONDS = 60.0
 
 
 def _take_page(session: Session, runtime: FederationRuntime, peer: Peer, page: dict[str, Any],
-               after: int, result: SyncResult, bodies: _FeedBodies | None) -> bool:
+               after: int, result: SyncResult, bodies: _FeedBodies | None,
+               checks: VerifiedSignatures | None = None) -> bool:
     """Verify a fetched page, apply it and move the cursor, in one transaction; True when it
     was the feed's last page. Once the page is verified, ``bodies`` (None after a sync's last
-    allowed page) is asked for the next one."""
+    allowed page) is asked for the next one. ``checks``: the page's signatures that the
+    signature worker verified."""
     lookup = keyring.lookup_for_peer(session, runtime, peer)
     # A newer type is skipped (the cursor still advances past it). The client
     # parsed the page strictly: the items are not walked again.
@@ -239,7 +365,8 @@ def _take_page(session: Session, runtime: FederationRuntime, peer: Peer, page: d
     encoded = canonical_items(page)
     verified = verify_feed_page(
         [page["items"][i] for i in wanted], peer.node_id, lookup, now_ms=now_ms(),
-        checked=True, encoded=None if encoded is None else [encoded[i] for i in wanted])
+        checked=True, encoded=None if encoded is None else [encoded[i] for i in wanted],
+        checks=checks)
     fresh = [item for item in verified if item.seq > after]
     if bodies is not None:
         bodies.ask_after(page)
@@ -304,11 +431,13 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
         result.peer = peer.node_id
         client = runtime.client(peer.node_id)
         bodies = _FeedBodies(client, peer.node_id, runtime.page_limit)
+        signatures = _SignatureChecks(runtime, peer, bodies)
+        seen = 0
         try:
             while max_pages is None or result.pages < max_pages:
                 after = peer.last_applied_seq
                 session.commit()  # no transaction stays open across the network call
-                body = bodies.take(after)
+                body, checking = bodies.take(after)
                 result.pages += 1
                 with _collector_paused():  # from here on, this page is CPU work only
                     page = client.read_feed_page(body, after, runtime.page_limit)
@@ -319,14 +448,21 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                         session.commit()
                         continue
                     last = max_pages is not None and result.pages >= max_pages
+                    checks = signatures.result(checking)
+                    seen += len(page["items"])
+                    signatures.consider(page, seen)
+                    if signatures.active and not last:
+                        # The worker checks the next page while this one is applied.
+                        bodies.ask_after(page)
                     finished = _take_page(session, runtime, peer, page, after, result,
-                                          None if last else bodies)
+                                          None if last else bodies, checks)
                 if progress is not None:
                     progress(peer.node_id, len(page["items"]))
                 if finished:
                     break
         finally:
             bodies.close()
+            signatures.close()
             client.close()
         result.cursor = peer.last_applied_seq
         return result

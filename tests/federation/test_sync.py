@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import os
+import signal
+
 import pytest
 from sqlalchemy import func, select
 
-from federation.keys import now_ms
+from federation.canonical import canonical_dumps
+from federation.encoding import b64url_encode
+from federation.keys import VerifyKey, now_ms
 from federation.messages import verify_feed_item
 from node.models import FederationSetting, FeedCopy, FeedEntry
 from node.models.federation import APPROVED
@@ -278,3 +285,74 @@ def test_the_cycle_collector_is_paused_while_a_page_is_applied_and_restored_afte
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+WORKER_CONFIG = {"FEDERATION_PAGE_LIMIT": 4, "FEDERATION_VERIFY_WORKER": True,
+                 "FEDERATION_VERIFY_WORKER_AFTER": 4}
+
+
+def _long_feed(live_nodes, count=20):
+    a, b = live_nodes(2, config=WORKER_CONFIG)
+    live_nodes.peer(a, b)
+    for i in range(count):
+        a.publish(EVENT, f"event/{i}", event_content(a.url, f"Atelier {i}"))
+    return a, b
+
+
+def test_a_long_sync_has_its_signatures_checked_by_a_worker_process(live_nodes, calls,
+                                                                    monkeypatch):
+    """Past its first page, a long pull hands each page to a worker process that checks its
+    signatures while this process applies the page before: this process verifies only the
+    first page's items itself, and the result is the same as without the worker."""
+    a, b = _long_feed(live_nodes)
+    verified_here: list[bytes] = []
+    verify = VerifyKey.verify
+
+    def counting(self, signature, data):
+        if data.startswith(b'{"deleted":'):  # an item's skeleton (not a request signature)
+            verified_here.append(data)
+        return verify(self, signature, data)
+
+    monkeypatch.setattr(VerifyKey, "verify", counting)
+    workers: list[int] = []
+    (result,) = sync.sync_all(b.runtime, force=True,
+                              progress=lambda peer, items: workers.append(
+                                  len(multiprocessing.active_children())))
+    assert (result.error, result.applied, result.pages, result.cursor) == (None, 20, 5, 20)
+    assert len(verified_here) == 4  # the first page; the worker checked the other four
+    assert workers[0] <= 1 and workers[1:] == [1] * 4  # one worker, from the second page on
+    assert len(copies(b, a)) == 20 and len(calls) == 20
+    assert multiprocessing.active_children() == []  # the worker ends with the sync
+
+
+def test_a_forged_signature_in_a_page_the_worker_checked_stops_the_sync_there(live_nodes,
+                                                                              calls):
+    a, b = _long_feed(live_nodes)
+    with a.session() as session:  # item 14 (the fourth page) gets a signature that fails
+        entry = session.scalar(select(FeedEntry).where(FeedEntry.seq == 14))
+        item = json.loads(entry.item_json)
+        (key_id,) = item["signatures"][a.url]
+        item["signatures"][a.url][key_id] = b64url_encode(bytes(64))
+        entry.item_json = canonical_dumps(item).decode()
+        session.commit()
+    (result,) = b.sync()
+    assert (result.error, result.applied, result.cursor) == ("bad_signature", 12, 0)
+    assert b.peer_row(a).last_applied_seq == 12 and len(copies(b, a)) == 12
+    assert b.peer_row(a).last_error == "bad_signature: signature does not verify"
+
+
+def test_a_worker_that_dies_mid_sync_costs_speed_not_a_check(live_nodes, calls, caplog):
+    a, b = _long_feed(live_nodes)
+    killed: list[int] = []
+
+    def kill_the_worker(peer, items):
+        for child in multiprocessing.active_children():
+            if not killed:
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    (result,) = sync.sync_all(b.runtime, force=True, progress=kill_the_worker)
+    assert killed
+    assert (result.error, result.applied, result.cursor) == (None, 20, 20)
+    assert len(copies(b, a)) == 20 and len(calls) == 20
+    assert "pages are verified in process" in caplog.text
