@@ -324,7 +324,12 @@ class _SignatureChecks:
                 keys[key_id] = record.verify_key().public_bytes
             except FederationError:
                 continue  # a malformed record: its items are checked (and refused) here
-        self._worker = worker = SignatureWorker()
+        try:
+            self._worker = worker = SignatureWorker()
+        except Exception:  # no process or semaphore to be had here: the pages are checked here
+            logger.warning("no signature worker; pages are verified in process", exc_info=True)
+            self._broken = True
+            return
         signer = self._peer.node_id
         self._bodies.check_with(lambda body: worker.submit(body, signer, keys))
 

@@ -356,3 +356,18 @@ def test_a_worker_that_dies_mid_sync_costs_speed_not_a_check(live_nodes, calls, 
     assert (result.error, result.applied, result.cursor) == (None, 20, 20)
     assert len(copies(b, a)) == 20 and len(calls) == 20
     assert "pages are verified in process" in caplog.text
+
+
+def test_a_worker_that_cannot_start_costs_speed_not_the_sync(live_nodes, calls, caplog,
+                                                            monkeypatch):
+    """No process or semaphore to be had (a locked-down service): the pull verifies every
+    page itself."""
+    a, b = _long_feed(live_nodes)
+
+    def no_processes():
+        raise PermissionError("no semaphores here")
+
+    monkeypatch.setattr(sync, "SignatureWorker", no_processes)
+    (result,) = b.sync()
+    assert (result.error, result.applied, result.cursor) == (None, 20, 20)
+    assert "no signature worker; pages are verified in process" in caplog.text
