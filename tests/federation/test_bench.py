@@ -17,6 +17,8 @@ def test_bench_sync_runs_end_to_end(capsys):
     assert "raw Ed25519 verify rate during the sync" in output
     assert "50 verifications timed after the pages" in output
     assert "during the sync (same conditions); quiet machine:" in output
+    assert re.search(r"raw Ed25519 verify rate of all \d+ cores at once: [\d,]+/s", output)
+    assert "to all cores at once" in output
     # Three pages of 20: the signature worker checked the last two, and its CPU is counted.
     assert "over 3 pages" in output
     worker = re.search(r"its signature worker (\d+) µs \(past the first page\)", output)
