@@ -303,16 +303,20 @@ class FederationClient:
         verify_node_document(document, expected_node_id=node_id)
         return document
 
-    def get_feed(self, peer_node_id: str, after: int, limit: int) -> dict[str, Any]:
+    def get_feed(self, peer_node_id: str, after: int, limit: int, *,
+                 resync: bool = False) -> dict[str, Any]:
         """Pull one feed page (items still need :func:`federation.messages.verify_feed_page`).
         Its items passed the canonical JSON checks; when the body was canonical JSON (as the
         reference node serves it), ``canonical_items(page)`` gives each item's canonical form."""
-        return self.read_feed_page(self.fetch_feed_body(peer_node_id, after, limit), after,
-                                   limit)
+        return self.read_feed_page(
+            self.fetch_feed_body(peer_node_id, after, limit, resync=resync), after, limit)
 
-    def fetch_feed_body(self, peer_node_id: str, after: int, limit: int) -> bytes:
-        """The body of one feed page as received: the network half of :meth:`get_feed`."""
-        query = urlencode(sorted({"after": after, "limit": limit}.items()))
+    def fetch_feed_body(self, peer_node_id: str, after: int, limit: int, *,
+                        resync: bool = False) -> bytes:
+        """The body of one feed page as received: the network half of :meth:`get_feed`.
+        ``resync``: this reader is resynchronising from 0 (PROTOCOL §7.2)."""
+        query = urlencode(sorted({"after": after, "limit": limit,
+                                  **({"resync": 1} if resync else {})}.items()))
         body = self._call("GET", peer_node_id, FEED_PATH, query, b"", _keep_body)
         assert isinstance(body, bytes)
         return body

@@ -82,12 +82,14 @@ def peek_next_after(body: bytes) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def parse_feed_query(args: Mapping[str, str]) -> tuple[int, int]:
-    """Parse ``after`` and ``limit`` strictly (decimal digits only); limit is clamped to
-    ``MAX_PAGE_ITEMS``."""
-    unknown = set(args) - {"after", "limit"}
+def parse_feed_query(args: Mapping[str, str]) -> tuple[int, int, bool]:
+    """Parse ``after`` and ``limit`` strictly (decimal digits only; limit is clamped to
+    ``MAX_PAGE_ITEMS``) and ``resync`` (``1`` or absent): ``(after, limit, resync)``."""
+    unknown = set(args) - {"after", "limit", "resync"}
     if unknown:
         raise BadRequest("unknown feed query parameter")
+    if args.get("resync", "1") != "1":
+        raise BadRequest("resync must be 1 when present")
     after_text = args.get("after", "0")
     limit_text = args.get("limit", str(DEFAULT_PAGE_ITEMS))
     for text in (after_text, limit_text):
@@ -96,7 +98,7 @@ def parse_feed_query(args: Mapping[str, str]) -> tuple[int, int]:
     limit = int(limit_text)
     if limit < 1:
         raise BadRequest("limit must be at least 1")
-    return int(after_text), min(limit, MAX_PAGE_ITEMS)
+    return int(after_text), min(limit, MAX_PAGE_ITEMS), "resync" in args
 
 
 def _check_cursor(after: int, latest_seq: int, retention_floor_seq: int) -> FeedPage | None:

@@ -102,9 +102,9 @@ def peering():
 @bp.route("/federation/v1/feed")
 @public
 def feed_page():
-    after, limit = parse_feed_query(request.args.to_dict())
+    after, limit, resync = parse_feed_query(request.args.to_dict())
     _verified, peer = peers.verify_from_peer(db.session, runtime(), _incoming())
-    page = feed.feed_page(db.session, peer.node_id, after, limit)
+    page = feed.feed_page(db.session, peer.node_id, after, limit, resync=resync)
     db.session.commit()  # the nonce
     return Response(page.to_json(), mimetype="application/json")
 

@@ -134,9 +134,12 @@ def retention_floor(session: Session) -> int:
     return row.value if row else 0
 
 
-def feed_page(session: Session, reader: str, after: int, limit: int) -> FeedPage:
+def feed_page(session: Session, reader: str, after: int, limit: int, *,
+              resync: bool = False) -> FeedPage:
     """The page of items after ``after`` that ``reader`` may see (shared or addressed to it).
-    The stored canonical bytes are served as they are (never decoded and encoded again)."""
+    The stored canonical bytes are served as they are (never decoded and encoded again).
+    ``resync``: the reader is resynchronising from 0 (it drops, at the end, every copy it did
+    not see), so a cursor below the retention floor is served, not sent back to 0."""
     rows = session.execute(
         select(FeedEntry.seq, FeedEntry.item_json)
         .where(FeedEntry.seq > after,
@@ -146,7 +149,7 @@ def feed_page(session: Session, reader: str, after: int, limit: int) -> FeedPage
     ).all()
     return build_encoded_feed_page([(seq, item_json.encode("utf-8")) for seq, item_json in rows],
                                    after=after, limit=limit, latest_seq=latest_seq(session),
-                                   retention_floor_seq=retention_floor(session))
+                                   retention_floor_seq=0 if resync else retention_floor(session))
 
 
 def purge_tombstones(session: Session, now: datetime | None = None) -> int:

@@ -212,7 +212,10 @@ class _FeedBodies:
         self._ahead: dict[int, Future[tuple[bytes, Future[Any] | None]]] = {}
         self._frontier: int | None = None  # the next cursor, when read-ahead waits for room
         self._checker: Callable[[bytes], Future[Any]] | None = None
+        self._generation = 0  # moves on when the reading ahead is dropped: its chain stops
         self._closed = False
+        #: The reader is resynchronising: the pages asked from now on say so (PROTOCOL §7.2).
+        self.resync = False
 
     @property
     def checking(self) -> bool:
@@ -239,11 +242,12 @@ class _FeedBodies:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-fetch")
-        self._ahead[after] = self._pool.submit(self._fetch, after, self._checker)
+        self._ahead[after] = self._pool.submit(self._fetch, after, self._checker,
+                                               self._generation, self.resync)
 
     def _fetch(self, after: int, checker: Callable[[bytes], Future[Any]] | None,
-               ) -> tuple[bytes, Future[Any] | None]:
-        body = self._client.fetch_feed_body(self._peer, after, self._limit)
+               generation: int, resync: bool) -> tuple[bytes, Future[Any] | None]:
+        body = self._client.fetch_feed_body(self._peer, after, self._limit, resync=resync)
         if checker is None:
             return body, None
         try:
@@ -257,7 +261,8 @@ class _FeedBodies:
                     self._checker = None
         following = peek_next_after(body)
         with self._lock:
-            if following is not None and following not in self._ahead:
+            if (following is not None and generation == self._generation
+                    and following not in self._ahead):
                 if len(self._ahead) < READ_AHEAD:
                     self._ask(following)
                 else:
@@ -273,6 +278,7 @@ class _FeedBodies:
             if asked is None:  # another cursor (a page not committed): nothing ahead is ours
                 self._ahead.clear()
                 self._frontier = None
+                self._generation += 1
             elif self._frontier is not None and len(self._ahead) < READ_AHEAD:
                 following, self._frontier = self._frontier, None
                 if following not in self._ahead:
@@ -282,7 +288,8 @@ class _FeedBodies:
         for future in dropped:
             future.cancel()
         wait(dropped)
-        return self._client.fetch_feed_body(self._peer, after, self._limit), None
+        return self._client.fetch_feed_body(self._peer, after, self._limit,
+                                            resync=self.resync), None
 
     def close(self) -> None:
         with self._lock:
@@ -442,6 +449,7 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
             while max_pages is None or result.pages < max_pages:
                 after = peer.last_applied_seq
                 session.commit()  # no transaction stays open across the network call
+                bodies.resync = peer.resync_started_at is not None
                 body, checking = bodies.take(after)
                 result.pages += 1
                 with _collector_paused():  # from here on, this page is CPU work only

@@ -495,7 +495,7 @@ def test_a_page_with_too_many_items_is_refused_and_nothing_applied(live_nodes, m
             return getattr(feed_service, name)
 
         @staticmethod
-        def feed_page(session, reader, after, limit):
+        def feed_page(session, reader, after, limit, **_options):
             return FeedPage(items=tuple(items), next_after=items[-1]["seq"], has_more=False)
 
     monkeypatch.setattr(federation_api, "feed", HostileFeed())

@@ -371,3 +371,35 @@ def test_a_worker_that_cannot_start_costs_speed_not_the_sync(live_nodes, calls, 
     (result,) = b.sync()
     assert (result.error, result.applied, result.cursor) == (None, 20, 20)
     assert "no signature worker; pages are verified in process" in caplog.text
+
+
+def test_a_resync_asked_in_the_middle_of_a_read_ahead_starts_over_cleanly(live_nodes, calls):
+    """The pages read ahead for the worker are dropped when the peer asks for a full resync
+    (a tombstone purged past the reader's cursor): the pull starts over from 0, reads ahead
+    again, and ends with exactly the live objects."""
+    from datetime import timedelta
+
+    from node.models.base import utcnow
+    from node.services import feed
+
+    a, b = _long_feed(live_nodes, count=40)
+    a.publish(EVENT, "event/39", deleted=True)  # its create is compacted into the tombstone
+    pages: list[int] = []
+
+    def purge_after_the_second_page(peer, items):
+        pages.append(items)
+        if len(pages) > 30:  # sent back to 0 again and again: the loop this test guards against
+            raise Killed
+        if len(pages) == 2:
+            with a.session() as session:
+                assert feed.purge_tombstones(session, utcnow() + timedelta(days=31)) == 1
+                session.commit()
+
+    (result,) = sync.sync_all(b.runtime, force=True, progress=purge_after_the_second_page)
+    assert result.error is None
+    assert set(copies(b, a)) == {f"{a.url}/event/{i}" for i in range(39)}
+    # Two pages, and those read ahead before the purge; then the snapshot answer (no progress
+    # for it) and the pull from 0 again, to the end.
+    before_the_snapshot = sum(pages) - 39
+    assert 8 <= before_the_snapshot <= 20 and before_the_snapshot % 4 == 0, pages
+    assert b.peer_row(a).resync_started_at is None

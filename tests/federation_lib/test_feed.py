@@ -75,10 +75,14 @@ def test_snapshot_when_cursor_is_older_than_retention():
 
 
 def test_parse_feed_query():
-    assert parse_feed_query({"after": "5", "limit": "500"}) == (5, 500)
-    assert parse_feed_query({"limit": "100000"}) == (0, MAX_PAGE_ITEMS)
-    assert parse_feed_query({}) == (0, 50)
+    assert parse_feed_query({"after": "5", "limit": "500"}) == (5, 500, False)
+    assert parse_feed_query({"limit": "100000"}) == (0, MAX_PAGE_ITEMS, False)
+    assert parse_feed_query({}) == (0, 50, False)
+    assert parse_feed_query({"after": "7", "resync": "1"}) == (7, 50, True)
     for bad in (
+        {"resync": "0"},
+        {"resync": "true"},
+        {"resync": ""},
         {"after": "-1"},
         {"after": "1.5"},
         {"limit": "0"},
