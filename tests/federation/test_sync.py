@@ -291,8 +291,8 @@ WORKER_CONFIG = {"FEDERATION_PAGE_LIMIT": 4, "FEDERATION_VERIFY_WORKER": True,
                  "FEDERATION_VERIFY_WORKER_AFTER": 4}
 
 
-def _long_feed(live_nodes, count=20):
-    a, b = live_nodes(2, config=WORKER_CONFIG)
+def _long_feed(live_nodes, count=20, *, worker=True):
+    a, b = live_nodes(2, config=dict(WORKER_CONFIG, FEDERATION_VERIFY_WORKER=worker))
     live_nodes.peer(a, b)
     for i in range(count):
         a.publish(EVENT, f"event/{i}", event_content(a.url, f"Atelier {i}"))
@@ -373,16 +373,18 @@ def test_a_worker_that_cannot_start_costs_speed_not_the_sync(live_nodes, calls, 
     assert "no signature worker; pages are verified in process" in caplog.text
 
 
-def test_a_resync_asked_in_the_middle_of_a_read_ahead_starts_over_cleanly(live_nodes, calls):
-    """The pages read ahead for the worker are dropped when the peer asks for a full resync
-    (a tombstone purged past the reader's cursor): the pull starts over from 0, reads ahead
-    again, and ends with exactly the live objects."""
+@pytest.mark.parametrize("worker", [True, False], ids=["worker", "no-worker"])
+def test_a_resync_asked_in_the_middle_of_a_pull_starts_over_and_ends(live_nodes, calls, worker):
+    """A tombstone purged past the reader's cursor in the middle of a long pull: the peer asks
+    for a full resync, the pages read ahead are dropped, and the pull starts over from 0 and
+    goes to the end (its requests say it is a resync, so the pages below the retention floor
+    are served), with exactly the live objects."""
     from datetime import timedelta
 
     from node.models.base import utcnow
     from node.services import feed
 
-    a, b = _long_feed(live_nodes, count=40)
+    a, b = _long_feed(live_nodes, count=40, worker=worker)
     a.publish(EVENT, "event/39", deleted=True)  # its create is compacted into the tombstone
     pages: list[int] = []
 
