@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -90,6 +91,10 @@ def page_signatures(body: bytes, signer: str, keys: Mapping[str, bytes]) -> list
     return verified
 
 
+def _ready() -> bool:
+    return True
+
+
 class SignatureWorker:
     """One worker process that checks pages' signatures (:func:`page_signatures`).
 
@@ -100,6 +105,18 @@ class SignatureWorker:
     def __init__(self) -> None:
         self._pool = ProcessPoolExecutor(max_workers=1,
                                          mp_context=multiprocessing.get_context("spawn"))
+        self._started = time.monotonic()
+        self._ready = self._pool.submit(_ready)  # starts the process now
+        self._ready.add_done_callback(self._log_ready)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the process is up (a new interpreter takes about a second to start)."""
+        return self._ready.done() and self._ready.exception() is None
+
+    def _log_ready(self, future: Future[Any]) -> None:
+        if future.exception() is None:
+            logger.info("signature worker ready after %.2f s", time.monotonic() - self._started)
 
     def submit(self, body: bytes, signer: str, keys: Mapping[str, bytes]) -> Future[Any]:
         return self._pool.submit(page_signatures, body, signer, dict(keys))

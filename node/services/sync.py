@@ -341,8 +341,12 @@ class _SignatureChecks:
         self._bodies.check_with(lambda body: worker.submit(body, signer, keys))
 
     def result(self, checking: Future[Any] | None) -> VerifiedSignatures | None:
-        """The signatures the worker verified in a page, or None (checked here)."""
-        if checking is None or self._broken:
+        """The signatures the worker verified in a page, or None (checked here). While the
+        worker starts (a new interpreter takes about a second), a page it has not checked
+        yet is checked here rather than waited for."""
+        if checking is None or self._broken or self._worker is None:
+            return None
+        if not self._worker.ready and not checking.done():
             return None
         try:
             return VerifiedSignatures(checking.result(timeout=WORKER_TIMEOUT_SECONDS))
