@@ -95,12 +95,17 @@ def _ready() -> bool:
     return True
 
 
+def _succeeded(future: Future[Any]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
 class SignatureWorker:
     """One worker process that checks pages' signatures (:func:`page_signatures`).
 
-    Started with ``spawn`` (a fresh interpreter: safe from a threaded server, and it imports
-    only this library). :meth:`submit` returns a future of the verified triples; a worker that
-    died makes that future fail, and the caller verifies the page itself."""
+    Started with ``spawn``: a fresh interpreter, safe to start from a threaded server, which
+    imports this library (and, as ``spawn`` does, the parent's main module). :meth:`submit`
+    returns a future of the verified triples; a worker that died makes that future fail, and
+    the caller verifies the page itself."""
 
     def __init__(self) -> None:
         self._pool = ProcessPoolExecutor(max_workers=1,
@@ -112,10 +117,10 @@ class SignatureWorker:
     @property
     def ready(self) -> bool:
         """Whether the process is up (a new interpreter takes about a second to start)."""
-        return self._ready.done() and self._ready.exception() is None
+        return _succeeded(self._ready)
 
     def _log_ready(self, future: Future[Any]) -> None:
-        if future.exception() is None:
+        if _succeeded(future):
             logger.info("signature worker ready after %.2f s", time.monotonic() - self._started)
 
     def submit(self, body: bytes, signer: str, keys: Mapping[str, bytes]) -> Future[Any]:

@@ -106,12 +106,14 @@ def test_a_worker_process_checks_pages_and_a_dead_one_fails_its_futures(aix_key)
     with SignatureWorker() as worker:
         assert worker.submit(body, AIX, keys).result(timeout=60) == page_signatures(
             body, AIX, keys)
+        assert worker.ready  # up: it answered
         children = multiprocessing.active_children()
         assert children  # a process of its own
         for child in children:
             os.kill(child.pid, signal.SIGKILL)
         with pytest.raises(BrokenProcessPool):
             worker.submit(body, AIX, keys).result(timeout=60)
+
 
 
 def test_the_next_cursor_is_read_off_a_canonical_page(aix_key):
