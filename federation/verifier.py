@@ -124,7 +124,14 @@ class SignatureWorker:
             logger.info("signature worker ready after %.2f s", time.monotonic() - self._started)
 
     def submit(self, body: bytes, signer: str, keys: Mapping[str, bytes]) -> Future[Any]:
-        return self._pool.submit(page_signatures, body, signer, dict(keys))
+        """The future of :func:`page_signatures` in the worker; it fails (never this call)
+        when the worker cannot take the page."""
+        try:
+            return self._pool.submit(page_signatures, body, signer, dict(keys))
+        except Exception as exc:  # a broken or closed pool: the future says so
+            failed: Future[Any] = Future()
+            failed.set_exception(exc)
+            return failed
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

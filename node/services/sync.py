@@ -250,15 +250,7 @@ class _FeedBodies:
         body = self._client.fetch_feed_body(self._peer, after, self._limit, resync=resync)
         if checker is None:
             return body, None
-        try:
-            checking: Future[Any] | None = checker(body)
-        except Exception:  # a worker gone: the pages are checked by their reader
-            logger.warning("signature worker failed; pages are verified in process",
-                           exc_info=True)
-            checking = None
-            with self._lock:
-                if self._checker is checker:
-                    self._checker = None
+        checking = checker(body)  # a worker gone fails this future: the reader checks the page
         following = peek_next_after(body)
         with self._lock:
             if (following is not None and generation == self._generation
@@ -317,7 +309,7 @@ class _SignatureChecks:
 
     @property
     def active(self) -> bool:
-        return not self._broken and self._bodies.checking
+        return self._bodies.checking  # until the worker failed
 
     def consider(self, page: dict[str, Any], seen: int) -> None:
         """Start the worker when this sync is a long one: ``seen`` items and more to come."""
