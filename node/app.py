@@ -10,6 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors_http, i18n, periodic
 from .api import register_api
+from .clock import EXTENSION_KEY as CLOCK_KEY
+from .clock import Clock
 from .config import instance_path_from_env, load_config
 from .db import db
 from .services.mail import make_sender
@@ -18,13 +20,15 @@ from .web import register_web
 from .web.security import csrf, init_security
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build a node. ``config`` overrides the instance file and ``COWORKNET_*`` variables."""
+def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build a node. ``config`` overrides the instance file and ``COWORKNET_*`` variables;
+    ``clock`` is the node's clock (tests pass theirs to pin the moment pages and jobs see)."""
     instance_path = Path((config or {}).get("INSTANCE_PATH") or instance_path_from_env())
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_config(app, config)
     logging.getLogger("node").setLevel(app.config.get("LOG_LEVEL", "INFO"))
 
+    app.extensions[CLOCK_KEY] = clock or Clock()
     db.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from node import create_app
+from node.clock import Clock
 from node.db import db, make_engine
 from node.migrate import upgrade
 from node.models import Base
@@ -73,9 +74,19 @@ def _empty_all_tables(app) -> None:
 
 
 @pytest.fixture
-def app(database_url, tmp_path) -> Iterator:
+def clock() -> Iterator[Clock]:
+    """The test's clock, shared with the app under test: ``clock.now()`` is "now" for the test
+    (build every date relative to it), ``clock.pin(moment)`` pins what pages, the API and jobs
+    see (for a test whose point is a fixed date's wording). See docs/DEVELOPING.md."""
+    test_clock = Clock()
+    yield test_clock
+    test_clock.unpin()
+
+
+@pytest.fixture
+def app(database_url, tmp_path, clock) -> Iterator:
     application = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url,
-                              "INSTANCE_PATH": str(tmp_path / "instance")})
+                              "INSTANCE_PATH": str(tmp_path / "instance")}, clock=clock)
     yield application
     application.extensions[RUNTIME_INFO_KEY].wait_for_background()
     _empty_all_tables(application)

@@ -35,6 +35,7 @@ from schemas.events import (
     VenueCreateSchema,
 )
 
+from ..clock import current_clock
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
 from ..models import Event, EventOccurrence, Member, Registration, WorkshopProposal
@@ -76,7 +77,8 @@ EVENT_OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration
 # --- helpers ----------------------------------------------------------------------------------
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The node's clock (pinned by tests), not the system's."""
+    return current_clock().now()
 
 
 def offer_ttl() -> timedelta:

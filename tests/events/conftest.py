@@ -17,11 +17,11 @@ def manager(create_member):
 
 
 @pytest.fixture
-def make_event(session, manager) -> Callable:
+def make_event(session, manager, clock) -> Callable:
     """Factory: a published event a week ahead (override any field)."""
 
     def factory(**data):
-        now = data.pop("now", datetime.now(UTC))
+        now = data.pop("now", clock.now())
         start = data.pop("start_at", now + timedelta(days=7))
         values = {
             "title": "Apéro de rentrée", "type": "aperitif", "start_at": start,
@@ -36,12 +36,12 @@ def make_event(session, manager) -> Callable:
 
 
 @pytest.fixture
-def register_remote(session) -> Callable:
+def register_remote(session, clock) -> Callable:
     """Factory: a person of another node (who shared their e-mail) registers for a date."""
 
     def factory(occurrence_id: int, name: str = "Zoé Lyon"):
         registrant = Registrant.remote("node-b.example", f"ref-{name}", name, email="zoe@b.example")
-        result = registrations.register(session, occurrence_id, registrant, datetime.now(UTC), idempotent=True)
+        result = registrations.register(session, occurrence_id, registrant, clock.now(), idempotent=True)
         session.commit()
         return result.registration
 

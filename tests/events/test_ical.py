@@ -19,7 +19,8 @@ def _parse(body: bytes) -> icalendar.Calendar:
     return calendar
 
 
-def test_one_event_in_paris_and_one_in_montreal(client, make_event):
+def test_one_event_in_paris_and_one_in_montreal(client, make_event, clock):
+    clock.pin(NOW)  # fixed dates: the time zones around a fixed day are the point
     paris = make_event(title="Apéro", start_at=datetime(2026, 12, 3, 18, 30), end_at=datetime(2026, 12, 3, 20, 30),
                        audience="public", description="Venez **nombreux**")
     montreal = make_event(title="5 à 7 à Montréal", type="cinq_a_sept", start_at=datetime(2026, 12, 3, 17, 0),

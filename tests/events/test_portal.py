@@ -32,7 +32,8 @@ def _event_form(**overrides) -> dict:
     return form
 
 
-def test_manager_creates_an_event_shown_with_french_dates(portal, manager, session):
+def test_manager_creates_an_event_shown_with_french_dates(portal, manager, session, clock):
+    clock.pin(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))  # the wording of a fixed date is the point
     portal.login(manager.email)
     start = datetime(2026, 12, 3, 18, 30)
     response = portal.post("/events/admin/new", _event_form(start_at=_local(start), end_at=_local(start + timedelta(hours=2))))
@@ -254,7 +255,8 @@ def test_personal_feed_link_is_shown_once(portal, create_member):
     assert portal.get(url.replace("http://coworknet.test", "")).status_code == 404
 
 
-def test_english_dates_and_montreal_time_zone(portal, create_member, make_event):
+def test_english_dates_and_montreal_time_zone(portal, create_member, make_event, clock):
+    clock.pin(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))  # the wording of a fixed date is the point
     event = make_event(title="5 à 7 montréalais", type="cinq_a_sept", start_at=datetime(2026, 12, 3, 17, 0),
                        end_at=datetime(2026, 12, 3, 19, 0), timezone="America/Montreal")
     portal.login(create_member(locale="en").email)
