@@ -8,14 +8,17 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors_http, i18n, periodic
+from . import errors_http, i18n, periodic, reactions
 from .api import register_api
 from .clock import EXTENSION_KEY as CLOCK_KEY
 from .clock import Clock
 from .config import instance_path_from_env, load_config
+from .db import EXTENSION_KEY as DB_KEY
 from .db import db
 from .services.mail import make_sender
 from .services.passwords import Passwords
+from .uow import EXTENSION_KEY as UOW_KEY
+from .uow import UnitOfWork
 from .web import register_web
 from .web.security import csrf, init_security
 
@@ -43,6 +46,8 @@ def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Fla
     register_web(app)
     register_api(app)
     periodic.init_app(app)
+    app.extensions[UOW_KEY] = UnitOfWork(app, app.extensions[DB_KEY], reactions.build(),
+                                         app.extensions[CLOCK_KEY].now)
     errors_http.register(app)
     _trust_proxy(app)
 

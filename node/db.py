@@ -28,6 +28,15 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def share_with_sessions(app: Flask, key: str, value: object) -> None:
+    """Give every session the app opens ``session.info[key] = value`` (the federation runtime,
+    the network settings): plain values set once by the factory, never work to do."""
+    factory = app.extensions[EXTENSION_KEY]
+    info = dict(factory.kw.get("info") or {})
+    info[key] = value
+    factory.configure(info=info)
+
+
 class Database:
     """Unbound extension: ``db.init_app(app)``, then ``db.session`` inside a request."""
 

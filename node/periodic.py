@@ -9,6 +9,8 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 - ``digest.send`` (Mondays 08:00, the node's time zone): the weekly digest; ``send_weekly``
   still refuses to send twice within six days, whoever asks.
 - ``connector.publish_stats`` (daily): this space's signed aggregates, for the approved peers.
+- ``work.retry`` (every minute): the follow-ups of committed changes (``node.uow``) that failed
+  right after their commit (a peer or the mail server down), retried with backoff.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from flask_babel import lazy_gettext
 from .db import db
 from .services import connector_network, digest, event_mail, events
 from .services.jobs import Every, Job, Weekly, add_job
+from .uow import unit_of_work
 from .web import context
 from .web.dashboard import digest_links
 
 EVENTS_TICK = "events.tick"
 DIGEST_SEND = "digest.send"
 PUBLISH_STATS = "connector.publish_stats"
+WORK_RETRY = "work.retry"
 
 
 def run_tick(app: Flask, now: datetime | None = None) -> int:
@@ -75,6 +79,11 @@ def _stats_job(app: Flask) -> str:
     return "statistics published"
 
 
+def _work_job(app: Flask) -> str:
+    done, failed = unit_of_work(app).run_due()
+    return f"{done} follow-up(s) done, {failed} failed"
+
+
 def init_app(app: Flask) -> None:
     """Register the areas' periodic jobs with ``app``."""
     add_job(app, Job(EVENTS_TICK, Every(timedelta(minutes=5)), _tick_job,
@@ -83,3 +92,5 @@ def init_app(app: Flask) -> None:
                      label=lazy_gettext("Weekly digest")))
     add_job(app, Job(PUBLISH_STATS, Every(timedelta(days=1)), _stats_job,
                      label=lazy_gettext("Statistics shared with peers")))
+    add_job(app, Job(WORK_RETRY, Every(timedelta(minutes=1)), _work_job,
+                     label=lazy_gettext("Follow-ups of changes (retries)")))

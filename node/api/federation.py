@@ -19,7 +19,7 @@ from federation.feed import MAX_PAGE_ITEMS, parse_feed_query
 from federation.messages import FEED_HINT
 from federation.nodeid import normalize_node_id
 
-from ..db import EXTENSION_KEY, db
+from ..db import EXTENSION_KEY, db, share_with_sessions
 from ..services import feed, inbox, keyring, peers, rate_limits, scheduler
 from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from ..web.security import public
@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
         session_factory=factory,
         app=app,
     )
-    factory.configure(info={RUNTIME_INFO_KEY: fed})
+    share_with_sessions(app, RUNTIME_INFO_KEY, fed)
     app.extensions[RUNTIME_INFO_KEY] = fed
 
 

@@ -56,8 +56,10 @@ from .regional import (
     RemoteRegistration,
 )
 from .space import Space
+from .work import PendingWork
 
 __all__ = [
+    "PendingWork",
     "ApiToken",
     "Base",
     "BarterEntry",

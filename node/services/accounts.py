@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ..domain_events import MembersChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from ..models import ApiToken, Invitation, LoginFailure, Member, PasswordReset
 from ..models.base import utcnow
+from ..uow import record
 from .passwords import Passwords
 from .profiles import refresh_search_keys
 from .rate_limits import address_group
@@ -69,6 +71,7 @@ def create_member(
     session.add(member)
     refresh_search_keys(member)
     session.flush()
+    record(session, MembersChanged(frozenset({member.id})))
     logger.info("member %s created with role %s", member.id, role)
     return member
 
@@ -169,6 +172,7 @@ def set_status(session: Session, actor: Member, member: Member, status: str) -> 
         if status == "suspended":
             # Ends open sessions now; API tokens are checked against the status on each use.
             member.session_version += 1
+        record(session, MembersChanged(frozenset({member.id})))
     session.flush()
     return member
 

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..domain_events import EventChanged
 from ..errors import N_, Forbidden, NotFound, ValidationError
 from ..models import (
     Event,
@@ -28,6 +29,7 @@ from ..models import (
     Venue,
 )
 from ..models.event import SEAT_HOLDING
+from ..uow import record
 from . import recurrence
 from .event_access import can_manage, can_view
 from .registrations import expire_offers, fill_seats
@@ -295,6 +297,7 @@ def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -
     event.cancelled_at = now
     event.sequence += 1
     session.flush()
+    record(session, EventChanged(event.id))
     if not was_published:
         return []
     return list(session.scalars(
@@ -348,6 +351,7 @@ def sync_occurrences(session: Session, event: Event, now: datetime) -> None:
         else:
             event.occurrences.remove(occurrence)
     session.flush()
+    record(session, EventChanged(event.id))
 
 
 def extend_series(session: Session, now: datetime) -> int:
@@ -385,6 +389,7 @@ def update_occurrence(session: Session, occurrence: EventOccurrence, data: dict,
     occurrence.is_modified = True
     event.sequence += 1
     session.flush()
+    record(session, EventChanged(event.id))
     change = EventChange(event)
     if occurrence.is_cancelled and not was_cancelled and event.status == "published":
         change.cancelled = _holders(session, occurrence)

@@ -6,10 +6,10 @@ serialised until commit (a transaction-level advisory lock on PostgreSQL; SQLite
 writer), so seq order is commit order and a reader can never skip an item committed late.
 Timestamps are never cursors.
 
-After a transaction that published items commits, the affected approved peers get a
-``feed.hint`` ("changes available") through the durable outgoing queue: queued in the same
-transaction (at most one pending hint per peer: a pending one is updated), delivered right after
-commit by a background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next round.
+``publish`` records ``FeedPublished``; after the commit, the ``feed.hints`` reaction gives the
+affected approved peers a ``feed.hint`` ("changes available") through the durable outgoing
+queue (at most one pending hint per peer: a pending one is updated), delivered at once by a
+background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next round.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, to_nfc
@@ -25,9 +25,11 @@ from federation.feed import FeedPage, build_encoded_feed_page
 from federation.messages import FEED_HINT, build_feed_item, make_object_id
 from federation.nodeid import normalize_node_id
 
+from ..domain_events import FeedPublished, InboxMessageQueued
 from ..models import FederationSetting, FeedEntry, OutboxMessage, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED, DELIVERY_PENDING
+from ..uow import Reactions, WorkContext, record
 from . import inbox
 from .keyring import runtime_of
 
@@ -37,8 +39,6 @@ logger = logging.getLogger(__name__)
 TOMBSTONE_RETENTION = timedelta(days=30)
 RETENTION_FLOOR = "feed_retention_floor_seq"
 _PUBLISH_LOCK_ID = 0x636F776B  # "cowk": the PostgreSQL advisory lock serialising publishers
-#: ``session.info`` key: recipients of the items published in the open transaction (None: all).
-_HINT_RECIPIENTS = "coworknet.feed_hint_recipients"
 
 
 def publish(
@@ -71,26 +71,29 @@ def publish(
     session.execute(delete(FeedEntry).where(
         FeedEntry.object_id == object_id, same_recipient, FeedEntry.seq < entry.seq))
     session.flush()
-    _remember_hint(session, recipient)
+    record(session, FeedPublished(recipient))
     return entry
 
 
-def _remember_hint(session: Session, recipient: str | None) -> None:
-    recipients = session.info.setdefault(_HINT_RECIPIENTS, set())
-    recipients.add(recipient)
-    if not event.contains(session, "before_commit", _queue_hints_before_commit):
-        event.listen(session, "before_commit", _queue_hints_before_commit)
-        event.listen(session, "after_rollback", _forget_hints)
+def send_hints(session: Session, events: list, ctx: WorkContext) -> None:
+    """Reaction to ``FeedPublished``: tell the peers concerned that changes are available."""
+    queue_feed_hints(session, {e.recipient for e in events if isinstance(e, FeedPublished)})
 
 
-def _forget_hints(session: Session) -> None:
-    session.info.pop(_HINT_RECIPIENTS, None)
+def deliver_now(events: list, ctx: WorkContext) -> None:
+    """Nudge on ``InboxMessageQueued``: deliver each message on a thread of its own (a slow
+    peer never delays the others); the queued row stays for the scheduler if this fails."""
+    runtime = ctx.runtime
+    if runtime.session_factory is None:
+        return
+    for domain_event in events:
+        if isinstance(domain_event, InboxMessageQueued):
+            runtime.in_background(inbox.deliver_one, runtime, domain_event.row_id)
 
 
-def _queue_hints_before_commit(session: Session) -> None:
-    recipients = session.info.pop(_HINT_RECIPIENTS, None)
-    if recipients:
-        queue_feed_hints(session, recipients)
+def register_reactions(reactions: Reactions) -> None:
+    reactions.on(FeedPublished, "feed.hints", send_hints)
+    reactions.nudge(InboxMessageQueued, "inbox.deliver_now", deliver_now)
 
 
 def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]:
@@ -117,11 +120,9 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
             row.content_json = canonical_dumps(content).decode("utf-8")
         row_ids.append(row.id)
     session.flush()
-    if runtime.hint_after_commit and runtime.session_factory is not None:
-        @event.listens_for(session, "after_commit", once=True)
-        def _deliver(_session: Session) -> None:
-            for row_id in row_ids:  # one thread each: a slow peer never delays the others
-                runtime.in_background(inbox.deliver_one, runtime, row_id)
+    if runtime.hint_after_commit:
+        for row_id in row_ids:
+            record(session, InboxMessageQueued(row_id))
     return row_ids
 
 

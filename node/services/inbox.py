@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, canonical_loads, to_nfc
@@ -34,6 +34,7 @@ from federation.messages import (
     verify_inbox_message,
 )
 
+from ..domain_events import InboxMessageQueued
 from ..models import InboxReceipt, OutboxMessage, Peer
 from ..models.base import utcnow
 from ..models.federation import (
@@ -43,6 +44,7 @@ from ..models.federation import (
     DELIVERY_PENDING,
     REMOVED,
 )
+from ..uow import record
 from . import keyring
 from .federation_registry import DELIVERY_HANDLERS, INBOX_HANDLERS
 from .keyring import FederationRuntime, runtime_of
@@ -141,13 +143,8 @@ def send_inbox_message(
                         status=DELIVERY_PENDING, attempts=0, next_attempt_ms=0)
     session.add(row)
     session.flush()
-    if deliver_now and runtime.session_factory is not None:
-        row_id = row.id
-
-        @event.listens_for(session, "after_commit", once=True)
-        def _deliver(_session: Session) -> None:
-            runtime.in_background(deliver_one, runtime, row_id)
-
+    if deliver_now:
+        record(session, InboxMessageQueued(row.id))
     return row
 
 

@@ -13,7 +13,6 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -21,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from federation.messages import make_object_id
 
+from ..domain_events import IntroductionReceived
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
 from ..models import DirectoryExport, Introduction, Member, NetworkEntry, NetworkPreference, Space
 from ..models.base import utcnow
+from ..uow import Reactions, WorkContext, record
 from . import federation_hooks
 from .federation_hooks import send_inbox_message
 from .keyring import runtime_of
@@ -165,9 +166,24 @@ def receive_request(session: Session, peer, message: dict) -> dict:
     )
     session.add(intro)
     session.flush()
-    if has_app_context():
-        _notify_expert(current_app.extensions["coworknet.mail"], expert, intro)
+    record(session, IntroductionReceived(intro.id))
     return {"status": "accepted"}
+
+
+def mail_experts(session: Session, events: list, ctx: WorkContext) -> None:
+    """Reaction to ``IntroductionReceived``: mail each expert asked (after the commit: a
+    request that did not commit mails nobody)."""
+    sender = ctx.app.extensions["coworknet.mail"]
+    with ctx.app.app_context():
+        for domain_event in events:
+            intro = session.get(Introduction, domain_event.introduction_id)
+            expert = session.get(Member, intro.member_id) if intro is not None else None
+            if expert is not None and intro.status == "pending" and expert.is_active:
+                _notify_expert(sender, expert, intro)
+
+
+def register_reactions(reactions: Reactions) -> None:
+    reactions.on(IntroductionReceived, "introductions.mail_expert", mail_experts)
 
 
 def _notify_expert(sender: MailSender, expert: Member, intro: Introduction) -> None:

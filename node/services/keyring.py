@@ -39,8 +39,10 @@ from federation.keys import (
 )
 from federation.nodeid import normalize_node_id
 
+from ..domain_events import PeersChanged
 from ..errors import N_, Conflict, NotFound
 from ..models import NodeKey, Peer
+from ..uow import record as record_event
 from . import identity
 
 logger = logging.getLogger(__name__)
@@ -291,6 +293,9 @@ def merge_document(peer: Peer, document: NodeDocument, raw: dict[str, Any], *, n
             logger.warning("peer %s shows key %s without a rotation chain", peer.node_id,
                            record.key_id)
     _store_keys(peer, known)
+    owner = Session.object_session(peer)
+    if owner is not None and (peer.city, peer.region) != (document.city, document.region):
+        record_event(owner, PeersChanged())  # what our exports hold depends on where it is
     peer.name, peer.city, peer.region = document.name, document.city, document.region
     peer.document_fetched_ms = now
     peer.document_cache_until_ms = document.cache_until(now)

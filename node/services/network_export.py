@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session, selectinload
 from federation.canonical import canonical_dumps, to_nfc
 from federation.pseudonyms import current_epoch, pseudonym
 
+from ..domain_events import MembersChanged, PeersChanged
 from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
-from . import federation_hooks, network_copies  # noqa: F401 (registers the page handler)
+from ..uow import Reactions, WorkContext
+from . import federation_hooks, network_copies, network_search  # noqa: F401 (registers the page handler)
 from .federation_hooks import publish
 from .keyring import RUNTIME_INFO_KEY
 from .network_search import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
@@ -71,7 +73,7 @@ class NetworkSettings:
 
 
 def settings_of(session: Session) -> NetworkSettings | None:
-    """The settings attached to ``session`` (see ``node.web.network.init_app``)."""
+    """The settings the application factory gives every session (``SETTINGS_INFO_KEY``)."""
     return session.info.get(SETTINGS_INFO_KEY)
 
 
@@ -293,6 +295,29 @@ def peers_holding(session: Session, member: Member) -> list[Peer | str]:
                            .order_by(DirectoryExport.peer_node_id))
     peers = {p.node_id: p for p in session.scalars(select(Peer))}
     return [peers.get(row.peer_node_id, row.peer_node_id) for row in rows]
+
+
+def upkeep(session: Session, events: list, ctx: WorkContext) -> None:
+    """Reaction to ``MembersChanged`` and ``PeersChanged``: refresh the local search entries of
+    the members that changed, then publish what each peer should now hold and withdraw what it
+    should not (a member who stopped sharing: their pending introductions end)."""
+    members: set[int] = set()
+    for domain_event in events:
+        if isinstance(domain_event, MembersChanged):
+            members |= domain_event.member_ids
+    if members:
+        network_search.refresh_local_entries(session, members)
+    settings = settings_of(session)
+    if settings is not None and RUNTIME_INFO_KEY in session.info:
+        report = sync_exports(session, settings)
+        if report.withdrawn_members:
+            from .introductions import cancel_incoming_for  # introductions imports this module
+
+            cancel_incoming_for(session, report.withdrawn_members)
+
+
+def register_reactions(reactions: Reactions) -> None:
+    reactions.on((MembersChanged, PeersChanged), "network.upkeep", upkeep)
 
 
 @federation_hooks.lease_expirer

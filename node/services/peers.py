@@ -31,6 +31,7 @@ from federation.keys import NodeDocument, now_ms, verify_node_document
 from federation.messages import PEERING_REQUEST, build_inbox_message, verify_inbox_message
 from federation.nodeid import normalize_node_id
 
+from ..domain_events import PeersChanged
 from ..errors import N_, Conflict, NotFound
 from ..errors import BadRequest as DomainBadRequest
 from ..models import FeedCopy, Member, Peer
@@ -42,6 +43,7 @@ from ..models.federation import (
     REQUESTED_BY_US,
     SUSPENDED,
 )
+from ..uow import record
 from . import keyring
 from .federation_registry import RESYNC_HANDLERS
 from .keyring import FederationRuntime
@@ -137,6 +139,7 @@ def request_peering(session: Session, runtime: FederationRuntime, url: str,
         approve(session, runtime, peer)
     elif peer.status != APPROVED:
         peer.status = REQUESTED_BY_US
+        record(session, PeersChanged())
         peer.keys_json = "{}"
     keyring.merge_document(peer, document, raw, now=now)
     peer.needs_confirmation = True
@@ -165,6 +168,7 @@ def send_confirmation(session: Session, runtime: FederationRuntime, peer: Peer) 
     if answer.get("status") == "approved" and peer.status in (REQUESTED_BY_US, APPROVED):
         if peer.status != APPROVED:
             peer.status = APPROVED
+            record(session, PeersChanged())
             peer.approved_at = utcnow()
             keyring.pin_current_keys(peer, now_ms())
     session.flush()
@@ -211,6 +215,7 @@ def receive_peering_request(session: Session, runtime: FederationRuntime,
     peer.message = content.get("message", "")
     if peer.status == REQUESTED_BY_US:
         peer.status = APPROVED
+        record(session, PeersChanged())
         peer.approved_at = utcnow()
         peer.needs_confirmation = False
         keyring.pin_current_keys(peer, now)
@@ -247,6 +252,7 @@ def approve(session: Session, runtime: FederationRuntime, peer: Peer) -> Peer:
     if peer.status == PENDING_APPROVAL:
         peer.needs_confirmation = True
     peer.status = APPROVED
+    record(session, PeersChanged())
     peer.approved_at = utcnow()
     keyring.pin_current_keys(peer, now_ms())
     session.flush()
@@ -258,6 +264,7 @@ def suspend(session: Session, peer: Peer) -> Peer:
     if peer.status != APPROVED:
         raise Conflict(N_("Only an approved peer can be suspended."))
     peer.status = SUSPENDED
+    record(session, PeersChanged())
     session.flush()
     return peer
 
@@ -265,6 +272,7 @@ def suspend(session: Session, peer: Peer) -> Peer:
 def remove(session: Session, peer: Peer) -> Peer:
     """Refuse or remove ``peer``: 403 from now on, its cached copies purged. Flushes."""
     peer.status = REMOVED
+    record(session, PeersChanged())
     peer.needs_confirmation = False
     peer.last_applied_seq = 0
     session.query(FeedCopy).filter(FeedCopy.peer_node_id == peer.node_id).delete()
@@ -295,6 +303,7 @@ def peer_out_of_band(session: Session, runtime: FederationRuntime,
         session.add(peer)
     if peer.status != APPROVED:
         peer.status = PENDING_APPROVAL
+        record(session, PeersChanged())
         keyring.merge_document(peer, document, raw_document, now=now_ms())
         approve(session, runtime, peer)
     peer.needs_confirmation = False

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ..domain_events import MembersChanged
 from ..errors import N_, ValidationError
 from ..models import Member, MemberLanguage, MemberSkill
+from ..uow import record
 from .textnorm import search_keys
 from .thesaurus import get_thesaurus
 
@@ -96,6 +98,7 @@ def update_profile(session: Session, member: Member, data: dict) -> Member:
         ]
     refresh_search_keys(member)
     session.flush()
+    record(session, MembersChanged(frozenset({member.id})))
     return member
 
 

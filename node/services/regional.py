@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from federation.messages import make_object_id
 
+from ..domain_events import RegionalEventCancelled
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import (
     Event,
@@ -35,6 +36,7 @@ from ..models import (
     Registration,
 )
 from ..models.federation import APPROVED
+from ..uow import record
 from . import events, federation_hooks, recurrence
 from .keyring import runtime_of
 from .registrations import seats_taken
@@ -246,6 +248,7 @@ def cancel_regional(session: Session, regional: RegionalEvent) -> RegionalEvent:
         raise Conflict(N_("This regional event is already cancelled."), code="cancelled")
     regional.status = "cancelled"
     session.flush()
+    record(session, RegionalEventCancelled(regional.object_id))
     publish_regional(session, regional)
     return regional
 

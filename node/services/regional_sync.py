@@ -8,13 +8,14 @@ answers of delivered registrations, and the upkeep run before each commit.
 - Inbox: invitations only from the organiser of the event they name, answers and figures only
   from an invited node, registration responses only from the host of the session; anything
   else is refused and changes nothing.
-- Before commit (``watch``): a local session whose event changed (time, room, capacity,
+- After each commit (the ``regional.upkeep`` reaction to ``EventChanged``,
+  ``RegistrationChanged`` and ``RegionalEventCancelled``): a local session whose event changed (time, room, capacity,
   cancellation, seats taken — whoever changed it, in this area or in the events area) is
   republished; a remote registrant whose registration changed (promotion, cancellation) is
   told by a ``registration.response``; a seat offered to a remote registrant is confirmed at
   once (they asked for it).
 - The whole regional event cancelled (by the organiser here, or its feed item, or its
-  tombstone): before the commit, every session of it we host is cancelled (the events area's
+  tombstone): after the commit, every session of it we host is cancelled (the events area's
   cancellation: its registrations end, no seat is offered any more, remote registrants' nodes
   are told) and every registration of ours to a session hosted elsewhere ends as cancelled.
 - Mails to our members: when a session hosted elsewhere gets a new time or room, or is
@@ -24,27 +25,33 @@ answers of delivered registrations, and the upkeep run before each commit.
   registration's end is its move from an active status to ``cancelled``, a final status until
   the member registers again, in the transaction that applies the item (the rows read locked
   and afresh): a replayed or repeated item, or the host's later answer, mails nobody. The mails
-  leave after its commit, also when the sync runs outside any request.
+  (``SessionNoticeQueued``) leave after its commit, also when the sync runs outside any
+  request, and are retried until sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from contextlib import nullcontext
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, has_app_context
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.errors import OriginMismatch
 from schemas.federation import RegistrationResponseContentSchema
 
+from ..domain_events import (
+    EventChanged,
+    RegionalEventCancelled,
+    RegistrationChanged,
+    SeatsOffered,
+    SessionNoticeQueued,
+)
 from ..errors import N_, Forbidden, NotFound
 from ..models import (
     Event,
-    EventOccurrence,
     Member,
     Peer,
     RegionalEvent,
@@ -53,14 +60,12 @@ from ..models import (
     Registration,
     RemoteRegistration,
 )
+from ..uow import Reactions, WorkContext, record
 from . import event_mail, events, federation_hooks, regional, registrations
 from . import regional_registration as remote
-from .keyring import RUNTIME_INFO_KEY
 
 logger = logging.getLogger(__name__)
 
-TOUCHED_KEY = "coworknet.regional.touched"
-NOTICES_KEY = "coworknet.regional.notices"
 #: What our members are told about when a session hosted elsewhere changes.
 NOTIFIED_FIELDS = ("starts_at", "ends_at", "venue_name", "venue_city", "venue_address")
 ACTIVE_REMOTE = ("pending", "confirmed", "waitlisted")
@@ -109,8 +114,11 @@ def apply_regional(session: Session, peer: Peer, item: dict) -> None:
         existing = RegionalEvent(object_id=item["id"], organiser=item["owner"], is_local=False,
                                  organiser_name=_peer_name(session, item["owner"]))
         session.add(existing)
+    was_cancelled = existing.status == "cancelled"
     _copy_event_fields(existing, content)
     session.flush()
+    if existing.status == "cancelled" and not was_cancelled:
+        record(session, RegionalEventCancelled(existing.object_id))
     ours = regional.our_node(session)
     listed = [n for n in content.get("participants", []) if n != item["owner"]]
     for row in regional.participants(session, existing):
@@ -291,13 +299,9 @@ def receive_registration(session: Session, peer: Peer, message: dict) -> dict:
     """A person of ``peer`` registers for (or cancels) one of our sessions."""
     content = message["content"]
     answer, offers = remote.handle_request(session, peer.node_id, content, now())
-    _touched(session)["skip"].add(f"remote:{peer.node_id}:{content['idempotency_key']}")
-    local_offers = [r for r in offers if r.registrant_kind == "local"]
-    if local_offers and has_app_context():
-        event.listen(session, "after_commit", lambda _s: event_mail.notify_offers(
-            _s, current_app.extensions["coworknet.mail"], local_offers,
-            base_url=current_app.config["BASE_URL"],
-            default_locale=current_app.config["DEFAULT_LOCALE"]), once=True)
+    for registration in offers:
+        if registration.registrant_kind == "local":
+            record(session, SeatsOffered(registration.id))
     return answer
 
 
@@ -345,11 +349,11 @@ def _queue_notice(session: Session, kind: str, registration: RemoteRegistration,
     member = session.get(Member, registration.member_id)
     if member is None or not member.is_active:
         return
-    session.info.setdefault(NOTICES_KEY, []).append(event_mail.SessionNotice(
+    record(session, SessionNoticeQueued(_notice_to_json(event_mail.SessionNotice(
         kind=kind, email=member.email, name=member.display_name, locale=member.locale,
         title=row.title, space=row.host_name or row.host, starts_at=_aware(row.starts_at),
         timezone=row.timezone, place=remote.place_of(row), link=_program_link(session, row),
-        before_starts_at=before_starts_at))
+        before_starts_at=before_starts_at))))
 
 
 def _queue_local_cancelled(session: Session, registration: Registration) -> None:
@@ -359,10 +363,10 @@ def _queue_local_cancelled(session: Session, registration: Registration) -> None
         return
     member = session.get(Member, registration.member_id)
     event, occurrence = registration.event, registration.occurrence
-    session.info.setdefault(NOTICES_KEY, []).append(event_mail.SessionNotice(
+    record(session, SessionNoticeQueued(_notice_to_json(event_mail.SessionNotice(
         kind="cancelled_here", email=registration.email, name=registration.display_name,
         locale=member.locale, title=event.title, space="", starts_at=_aware(occurrence.start_at),
-        timezone=event.timezone, link=f"/events/{event.id}"))
+        timezone=event.timezone, link=f"/events/{event.id}"))))
 
 
 def _queue_member_mail(session: Session, change: remote.StatusChange, row: RegionalSession | None) -> None:
@@ -375,55 +379,59 @@ def _queue_member_mail(session: Session, change: remote.StatusChange, row: Regio
         _queue_notice(session, "cancelled", change.registration, row)
 
 
-def _send_notices(app: Flask | None, session: Session) -> None:
-    notices = session.info.pop(NOTICES_KEY, None)
-    if not notices:
+def _notice_to_json(notice: event_mail.SessionNotice) -> dict:
+    values = dataclasses.asdict(notice)
+    for name in ("starts_at", "before_starts_at"):
+        if values[name] is not None:
+            values[name] = values[name].isoformat()
+    return values
+
+
+def _notice_from_json(values: dict) -> event_mail.SessionNotice:
+    values = dict(values)
+    for name in ("starts_at", "before_starts_at"):
+        if values.get(name):
+            values[name] = datetime.fromisoformat(values[name])
+    return event_mail.SessionNotice(**values)
+
+
+def send_notices(session: Session, events: list, ctx: WorkContext) -> None:
+    """Reaction: mail the members the committed notices are for (each in their language)."""
+    notices = [_notice_from_json(e.notice) for e in events if isinstance(e, SessionNoticeQueued)]
+    app = ctx.app
+    with app.app_context():
+        event_mail.notify_sessions(app.extensions["coworknet.mail"], notices,
+                                   base_url=app.config["BASE_URL"],
+                                   default_locale=app.config["DEFAULT_LOCALE"])
+
+
+def mail_offers(session: Session, events: list, ctx: WorkContext) -> None:
+    """Reaction: our own members offered a seat by a remote registrant's cancellation."""
+    ids = sorted({e.registration_id for e in events if isinstance(e, SeatsOffered)})
+    offers = [r for r in (session.get(Registration, i) for i in ids)
+              if r is not None and r.status == "offered"]
+    if not offers:
         return
-    here = current_app._get_current_object() if has_app_context() else None
-    if app is None and here is None:
-        logger.warning("%d member mail(s) not sent: no application to send them", len(notices))
-        return
-    # A sync runs outside any request: the mails go through the app whose session this is.
-    with nullcontext() if app is None or app is here else app.app_context():
-        try:
-            event_mail.notify_sessions(
-                current_app.extensions["coworknet.mail"], notices, base_url=current_app.config["BASE_URL"],
-                default_locale=current_app.config["DEFAULT_LOCALE"])
-        except Exception:  # the change is committed: a mail server down must not fail the sync
-            logger.exception("member mail(s) about regional sessions not sent")
+    app = ctx.app
+    with app.app_context():
+        event_mail.notify_offers(session, app.extensions["coworknet.mail"], offers,
+                                 base_url=app.config["BASE_URL"],
+                                 default_locale=app.config["DEFAULT_LOCALE"])
 
 
-# --- upkeep before each commit ----------------------------------------------------------------
+# --- upkeep after each commit -----------------------------------------------------------------
 
-def _touched(session: Session) -> dict[str, set]:
-    return session.info.setdefault(TOUCHED_KEY, {"events": set(), "remote": set(), "skip": set(),
-                                                 "weeks": set()})
-
-
-def _after_flush(session: Session, _context) -> None:
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, RegionalEvent) and obj.status == "cancelled":
-            _touched(session)["weeks"].add(obj.object_id)
-        elif isinstance(obj, Event):
-            _touched(session)["events"].add(obj.id)
-        elif isinstance(obj, EventOccurrence | Registration):
-            _touched(session)["events"].add(obj.event_id)
-            if isinstance(obj, Registration) and obj.registrant_kind == "remote":
-                _touched(session)["remote"].add(obj.id)
-
-
-def _tell_remote(session: Session, registration_ids: set[int], skip: set[str], moment: datetime) -> None:
+def _tell_remote(session: Session, registration_ids: set[int], moment: datetime) -> None:
     for registration_id in sorted(registration_ids):
         registration = session.get(Registration, registration_id)
-        if registration is None or registration.idempotency_key in skip:
+        if registration is None or registration.registrant_kind != "remote":
             continue
         row = session.scalar(select(RegionalSession).where(
             RegionalSession.event_id == registration.event_id, RegionalSession.is_local.is_(True)))
         if row is None:
             continue
-        if registration.status == "offered":
+        if registration.status == "offered":  # they asked for it: confirmed at once
             registrations.confirm_offer(session, registration, moment)
-        skip.add(registration.idempotency_key)
         federation_hooks.send_inbox_message(
             session, registration.remote_node_id, remote.RESPONSE,
             remote.answer_for(session, registration, row.object_id, registration.remote_ref),
@@ -446,39 +454,28 @@ def _republish(session: Session, event_ids: set[int], moment: datetime) -> None:
             for registration in session.scalars(select(Registration).where(
                     Registration.event_id == row.event_id, Registration.status.in_(registrations.ACTIVE))):
                 registration.status, registration.cancelled_at = "cancelled", moment
+                record(session, RegistrationChanged(registration.id, registration.event_id))
 
 
-def _before_commit(session: Session) -> None:
-    state = session.info.get(TOUCHED_KEY)
-    if not state or RUNTIME_INFO_KEY not in session.info:
-        session.info.pop(TOUCHED_KEY, None)
-        return
-    moment = now()
-    weeks, state["weeks"] = state["weeks"], set()
-    for object_id in sorted(weeks):
+def upkeep(session: Session, events: list, ctx: WorkContext) -> None:
+    """Reaction to events, registrations and joint events that changed: cancel what a
+    cancelled joint event held, tell remote registrants whose registration moved (not those
+    who moved it themselves: they have their answer), republish our sessions of the events
+    that changed. What this changes records events of its own, followed up the same way."""
+    moment = ctx.now
+    for object_id in sorted({e.object_id for e in events if isinstance(e, RegionalEventCancelled)}):
         _cancel_week(session, object_id, moment)
     session.flush()
-    for _round in range(5):  # confirming an offer touches the event again, once
-        event_ids, remote_ids = state["events"], state["remote"]
-        if not event_ids and not remote_ids:
-            break
-        state["events"], state["remote"] = set(), set()
-        _tell_remote(session, remote_ids, state["skip"], moment)
-        session.flush()
-        _republish(session, event_ids - {None}, moment)
-        session.flush()
-    session.info.pop(TOUCHED_KEY, None)
+    _tell_remote(session, {e.registration_id for e in events
+                           if isinstance(e, RegistrationChanged) and not e.by_registrant}, moment)
+    session.flush()
+    _republish(session, {e.event_id for e in events
+                         if isinstance(e, EventChanged | RegistrationChanged) and e.event_id}, moment)
+    session.flush()
 
 
-def _forget(session: Session, *_args) -> None:
-    session.info.pop(TOUCHED_KEY, None)
-    session.info.pop(NOTICES_KEY, None)
-
-
-def watch(factory, app: Flask | None = None) -> None:
-    """Install the before-commit upkeep and the after-commit member mails on the app's session
-    factory (``app`` sends the mails of a sync that runs outside any request)."""
-    event.listen(factory, "after_flush", _after_flush)
-    event.listen(factory, "before_commit", _before_commit)
-    event.listen(factory, "after_commit", lambda session: _send_notices(app, session))
-    event.listen(factory, "after_rollback", _forget)
+def register_reactions(reactions: Reactions) -> None:
+    reactions.on((EventChanged, RegistrationChanged, RegionalEventCancelled), "regional.upkeep",
+                 upkeep)
+    reactions.on(SessionNoticeQueued, "regional.notices", send_notices)
+    reactions.on(SeatsOffered, "events.offer_mails", mail_offers)

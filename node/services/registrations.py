@@ -20,9 +20,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, lazyload
 
+from ..domain_events import RegistrationChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import EventOccurrence, Member, Registration
 from ..models.event import SEAT_HOLDING
+from ..uow import record
 from .event_access import can_view
 
 logger = logging.getLogger(__name__)
@@ -167,6 +169,7 @@ def register(session: Session, occurrence_id: int, registrant: Registrant, now: 
     registration.attendance = None
     session.add(registration)
     session.flush()
+    record(session, RegistrationChanged(registration.id, event.id, by_registrant=True))
     logger.info("registration %s on occurrence %s: %s", registration.id, occurrence_id, status)
     return RegistrationResult(registration)
 
@@ -190,6 +193,7 @@ def fill_seats(session: Session, occurrence_id: int, now: datetime,
     for registration in offers:
         registration.status = "offered"
         registration.offer_expires_at = deadline
+        record(session, RegistrationChanged(registration.id, registration.event_id))
     session.flush()
     return offers
 
@@ -206,6 +210,7 @@ def cancel_registration(session: Session, registration: Registration, now: datet
     registration.cancelled_at = now
     registration.offer_expires_at = None
     session.flush()
+    record(session, RegistrationChanged(registration.id, registration.event_id, by_registrant=True))
     return fill_seats(session, registration.occurrence_id, now, offer_ttl) if freed else []
 
 
@@ -221,6 +226,7 @@ def confirm_offer(session: Session, registration: Registration, now: datetime) -
     registration.confirmed_at = now
     registration.offer_expires_at = None
     session.flush()
+    record(session, RegistrationChanged(registration.id, registration.event_id, by_registrant=True))
     return registration
 
 
@@ -244,6 +250,7 @@ def expire_offers(session: Session, now: datetime, offer_ttl: timedelta = DEFAUL
         for registration in lapsed:
             registration.status = "expired"
             registration.offer_expires_at = None
+            record(session, RegistrationChanged(registration.id, registration.event_id))
         session.flush()
         logger.info("%d offer(s) expired on occurrence %s", len(lapsed), occurrence_id)
         offers += fill_seats(session, occurrence_id, now, offer_ttl)

@@ -16,8 +16,6 @@ from flask import (
 )
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
 
 from schemas.network import (
     IntroductionAcceptSchema,
@@ -27,11 +25,10 @@ from schemas.network import (
     RequestsPausedSchema,
 )
 
-from ..db import EXTENSION_KEY, db
+from ..db import db, share_with_sessions
 from ..errors import DomainError
-from ..models import Member, MemberLanguage, MemberSkill, Peer
+from ..models import Member
 from ..services import introductions, network_export, network_search
-from ..services.keyring import RUNTIME_INFO_KEY
 from ..services.thesaurus import get_thesaurus
 from .forms import form_values, parse
 from .security import manager_required, member_required
@@ -142,74 +139,13 @@ def admin_flow():
 # --- wiring ---------------------------------------------------------------------------------
 
 
-#: Member columns that change what the network index or the exports hold.
-SHARED_COLUMNS = ("status", "visibility", "display_name", "headline", "trade_id", *CHECKBOXES)
-
-
-#: Peer columns that change what the exports hold: which peers are approved, and where they
-#: are (the rare-skill rule counts the copies held in our city and region). Not a peer's
-#: cursor, backoff or keys, which every sync page moves.
-PEER_EXPORT_COLUMNS = ("status", "city", "region")
-
-
-def _changed(session: Session, obj: Member | Peer, columns: tuple[str, ...]) -> bool:
-    """Whether ``obj`` is new, deleted, or changed one of ``columns`` in this flush."""
-    if obj in session.new or obj in session.deleted:
-        return True
-    state = inspect(obj)
-    return state.deleted or any(state.attrs[name].history.has_changes() for name in columns)
-
-
-def _touched_members(session: Session) -> set[int]:
-    ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Member) and obj.id is not None and _changed(
-                session, obj, SHARED_COLUMNS):
-            ids.add(obj.id)
-        elif isinstance(obj, MemberSkill | MemberLanguage) and obj.member_id is not None:
-            ids.add(obj.member_id)
-        elif isinstance(obj, Peer) and _changed(session, obj, PEER_EXPORT_COLUMNS):
-            ids.add(-1)  # peers changed: re-export, no local entry to refresh
-    return ids
-
-
-def _watch_member_changes(factory, settings: network_export.NetworkSettings | None) -> None:
-    """Keep the search index and the exports in step with profiles, in the same commit."""
-
-    @event.listens_for(factory, "after_flush")
-    def _mark(session, _context):  # new rows have their ids; the change history is intact
-        touched = _touched_members(session)
-        if touched:
-            session.info.setdefault(DIRTY_KEY, set()).update(touched)
-
-    @event.listens_for(factory, "before_commit")
-    def _refresh(session):
-        if session.new or session.dirty or session.deleted:
-            session.flush()
-        touched = session.info.pop(DIRTY_KEY, None)
-        if not touched:
-            return
-        members = {i for i in touched if i > 0}
-        if members:
-            network_search.refresh_local_entries(session, members)
-        if settings is not None and RUNTIME_INFO_KEY in session.info:
-            report = network_export.sync_exports(session, settings)
-            introductions.cancel_incoming_for(session, report.withdrawn_members)
-        session.info.pop(DIRTY_KEY, None)
-
-
 def init_app(app: Flask) -> None:
-    """Register the network pages, the menu entries and the index/export upkeep."""
+    """Register the network pages and the menu entries; give the sessions the settings."""
     from . import add_nav_item
 
     settings = network_export.NetworkSettings.from_config(app.config)
-    factory = app.extensions[EXTENSION_KEY]
-    if settings is not None:
-        @event.listens_for(factory, "after_begin")
-        def _attach_settings(session, _transaction, _connection):
-            session.info.setdefault(network_export.SETTINGS_INFO_KEY, settings)
-
-    _watch_member_changes(factory, settings)
+    if settings is not None:  # every session of the app reads them (network_export.settings_of)
+        share_with_sessions(app, network_export.SETTINGS_INFO_KEY, settings)
     app.extensions["coworknet.network.handles"] = network_search.Handles(app.config["SECRET_KEY"])
     app.extensions["coworknet.network.limiter"] = network_search.SearchLimiter(
         int(app.config.get("NETWORK_SEARCHES_PER_MINUTE", 60))

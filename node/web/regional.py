@@ -29,10 +29,10 @@ from schemas.regional import (
     SessionUpdateSchema,
 )
 
-from ..db import EXTENSION_KEY, db
+from ..db import db
 from ..errors import DomainError
 from ..models import Registration
-from ..services import event_mail, events, peers, regional, regional_ical, regional_sync
+from ..services import event_mail, events, peers, regional, regional_ical
 from ..services import regional_registration as remote
 from . import context
 from .events import TYPE_LABELS, base_url, notify_change, now
@@ -251,10 +251,9 @@ def send_report(regional_id: int):
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages, the menu entry, the personal calendar entries and the upkeep."""
+    """Register the pages, the menu entry and the personal calendar entries."""
     from . import add_nav_item
 
     app.register_blueprint(bp)
     add_nav_item(app, "regional.index", lazy_gettext("Coworking Week"))
     app.extensions.setdefault("coworknet.personal_calendar", []).append(regional_ical.remote_components)
-    regional_sync.watch(app.extensions[EXTENSION_KEY], app)

@@ -218,6 +218,7 @@ def test_the_areas_jobs_are_registered_with_their_schedules(app):
         "events.tick": Every(timedelta(minutes=5)),
         "digest.send": Weekly(0, clock_time(8, 0), "Europe/Paris"),
         "connector.publish_stats": Every(timedelta(days=1)),
+        "work.retry": Every(timedelta(minutes=1)),
     }
     with pytest.raises(ValueError, match="twice"):
         jobs.add_job(app, Job("events.tick", Every(timedelta(minutes=1)), Calls()))
@@ -233,7 +234,7 @@ def test_jobs_list_and_run_from_the_command_line(app, monkeypatch):
     result = _cli(app, monkeypatch, "jobs", "list")
     assert result.exit_code == 0, result.output
     lines = {line.split("\t")[0]: line for line in result.output.splitlines()}
-    assert set(lines) == {"events.tick", "digest.send", "connector.publish_stats"}
+    assert set(lines) == {"events.tick", "digest.send", "connector.publish_stats", "work.retry"}
     assert "every 5 min" in lines["events.tick"] and "never run" in lines["events.tick"]
     assert "weekly Mon 08:00 Europe/Paris" in lines["digest.send"]
 
