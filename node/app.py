@@ -14,10 +14,12 @@ from .clock import EXTENSION_KEY as CLOCK_KEY
 from .clock import Clock
 from .config import instance_path_from_env, load_config
 from .db import db
+from .http.security import csrf, init_security
+from .notices.introductions import notify_expert
+from .services import introductions
 from .services.mail import make_sender
 from .services.passwords import Passwords
 from .web import register_web
-from .web.security import csrf, init_security
 
 
 def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Flask:
@@ -39,6 +41,7 @@ def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Fla
         parallelism=int(app.config["ARGON2_PARALLELISM"]),
     )
     app.extensions["coworknet.mail"] = make_sender(app.config, instance_path)
+    introductions.set_expert_notifier(notify_expert)
 
     register_web(app)
     register_api(app)

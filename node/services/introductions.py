@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -27,7 +25,6 @@ from ..models.base import utcnow
 from . import federation_hooks
 from .federation_hooks import send_inbox_message
 from .keyring import runtime_of
-from .mail import Mail, MailSender
 from .network_export import SHARED_VISIBILITIES, NetworkSettings, settings_of
 
 logger = logging.getLogger(__name__)
@@ -35,6 +32,15 @@ logger = logging.getLogger(__name__)
 REQUEST_TYPE = "introduction.request"
 RESPONSE_TYPE = "introduction.response"
 DEFAULT_SETTINGS = NetworkSettings(pseudonym_secret=b"\0" * 32)
+
+#: Who tells an expert of a new request (``node.notices.introductions.notify_expert``, which
+#: ``create_app`` installs with ``set_expert_notifier``); without one, nobody is mailed.
+_expert_notifier: Callable[[Member, Introduction], None] | None = None
+
+
+def set_expert_notifier(notifier: Callable[[Member, Introduction], None] | None) -> None:
+    global _expert_notifier
+    _expert_notifier = notifier
 
 
 def _settings(session: Session) -> NetworkSettings:
@@ -165,21 +171,9 @@ def receive_request(session: Session, peer, message: dict) -> dict:
     )
     session.add(intro)
     session.flush()
-    if has_app_context():
-        _notify_expert(current_app.extensions["coworknet.mail"], expert, intro)
+    if _expert_notifier is not None:
+        _expert_notifier(expert, intro)
     return {"status": "accepted"}
-
-
-def _notify_expert(sender: MailSender, expert: Member, intro: Introduction) -> None:
-    """Mail the expert that someone asks for an introduction (no message content by mail)."""
-    with force_locale(expert.locale or "fr"):
-        sender.send(Mail(
-            to=expert.email,
-            subject=_("Introduction request from %(space)s", space=intro.other_space),
-            body=_("Hello,\n\n%(name)s (%(space)s) asks for an introduction through the "
-                   "Coworknet network. Accept or decline it in your portal, under Network.\n",
-                   name=intro.other_name, space=intro.other_space),
-        ))
 
 
 def _incoming(session: Session, expert: Member, intro_id: int, now: datetime) -> Introduction:

@@ -53,7 +53,8 @@ from ..models import (
     Registration,
     RemoteRegistration,
 )
-from . import event_mail, events, federation_hooks, regional, registrations
+from ..notices import event_mail
+from . import events, federation_hooks, regional, registrations
 from . import regional_registration as remote
 from .keyring import RUNTIME_INFO_KEY
 

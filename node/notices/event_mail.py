@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..models import Member, Registration, WorkshopProposal
-from . import recurrence
-from .mail import Mail, MailSender
+from ..services import recurrence
+from ..services.mail import Mail, MailSender
 
 logger = logging.getLogger(__name__)
 
