@@ -15,12 +15,12 @@ from .clock import Clock
 from .config import instance_path_from_env, load_config
 from .db import EXTENSION_KEY as DB_KEY
 from .db import db
+from .http.security import csrf, init_security
 from .services.mail import make_sender
 from .services.passwords import Passwords
 from .uow import EXTENSION_KEY as UOW_KEY
 from .uow import UnitOfWork
 from .web import register_web
-from .web.security import csrf, init_security
 
 
 def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Flask:

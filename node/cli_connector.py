@@ -7,10 +7,10 @@ import click
 from . import cli_jobs
 from .app import create_app
 from .db import db
+from .notices.digest import digest_links, render_digest
 from .periodic import DIGEST_SEND, PUBLISH_STATS, send_digest
 from .services import accounts, digest
-from .web import context
-from .web.dashboard import digest_links
+from .services.spaces import current_space
 
 
 def _request_context(app):
@@ -44,8 +44,9 @@ def digest_preview(email: str) -> None:
         member = accounts.find_by_email(db.session, email)
         if member is None:
             raise click.ClickException("no such member")
-        mail = digest.render_digest(digest.build_digest(db.session, member), space_name=context.space().name,
-                                    links=digest_links(), locale=member.locale or app.config["DEFAULT_LOCALE"])
+        mail = render_digest(digest.build_digest(db.session, member),
+                             space_name=current_space(db.session, app.config).name,
+                             links=digest_links(), locale=member.locale or app.config["DEFAULT_LOCALE"])
         click.echo(f"Subject: {mail.subject}\n\n{mail.body}")
 
 

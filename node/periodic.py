@@ -21,11 +21,12 @@ from flask import Flask
 from flask_babel import lazy_gettext
 
 from .db import db
-from .services import connector_network, digest, event_mail, events
+from .notices import event_mail
+from .notices.digest import digest_links, send_weekly
+from .services import connector_network, events
 from .services.jobs import Every, Job, Weekly, add_job
+from .services.spaces import current_space
 from .uow import unit_of_work
-from .web import context
-from .web.dashboard import digest_links
 
 EVENTS_TICK = "events.tick"
 DIGEST_SEND = "digest.send"
@@ -52,9 +53,9 @@ def send_digest(app: Flask, *, force: bool = False) -> int:
     """Send the weekly digest (unless one went out less than six days ago, or ``force``);
     returns how many members got one. Links are absolute, built for the node's base URL."""
     with app.test_request_context("/", base_url=app.config["BASE_URL"]):
-        count = digest.send_weekly(db.session, app.extensions["coworknet.mail"],
-                                   space_name=context.space().name, links=digest_links(),
-                                   default_locale=app.config["DEFAULT_LOCALE"], force=force)
+        count = send_weekly(db.session, app.extensions["coworknet.mail"],
+                            space_name=current_space(db.session, app.config).name, links=digest_links(),
+                            default_locale=app.config["DEFAULT_LOCALE"], force=force)
         db.session.commit()
     return count
 

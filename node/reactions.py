@@ -22,11 +22,12 @@ IntroductionReceived   introductions.mail_expert              mail the expert as
 
 from __future__ import annotations
 
-from .services import feed, introductions, network_export, regional_sync
+from .notices import introductions, regional
+from .services import feed, network_export, regional_sync
 from .uow import Reactions
 
 #: The features that react to domain events, in the order their reactions are declared.
-FEATURES = (network_export, feed, regional_sync, introductions)
+FEATURES = (network_export, feed, regional_sync, regional, introductions)
 
 
 def build() -> Reactions:

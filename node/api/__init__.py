@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..web.security import csrf
+from ..http.security import csrf
 from . import connector, events, federation, members, network, openapi, regional
 
 

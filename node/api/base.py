@@ -13,9 +13,9 @@ from schemas.common import NoBodySchema
 
 from ..db import db
 from ..errors import N_, BadRequest, Forbidden, Unauthorized
+from ..http.forms import parse
+from ..http.security import MANAGER, MEMBER, PUBLIC
 from ..services import accounts
-from ..web.forms import parse
-from ..web.security import MANAGER, MEMBER, PUBLIC
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

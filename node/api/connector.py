@@ -34,10 +34,10 @@ from schemas.connector import (
 )
 
 from ..db import db
+from ..http import context
+from ..http.queries import euros
+from ..http.security import MANAGER
 from ..services import accounts, barter, connector, connector_network, engagement, ledger, needs
-from ..web import context
-from ..web.connector import euros
-from ..web.security import MANAGER
 from .base import endpoint
 
 bp = Blueprint("api_connector", __name__, url_prefix="/api/v1")

@@ -30,12 +30,14 @@ from schemas.events import (
 
 from ..db import db
 from ..errors import N_, Forbidden
+from ..http import context
+from ..http.context import base_url, now, offer_ttl, space_tz
+from ..http.security import MANAGER, PUBLIC
 from ..models import Event, EventOccurrence, Member, Registration
-from ..services import accounts, checkins, event_mail, events, proposals, registrations
+from ..notices import event_mail
+from ..notices.requests import notify_change, notify_offers
+from ..services import accounts, checkins, events, proposals, registrations
 from ..services.event_access import can_manage
-from ..web import context
-from ..web.events import base_url, notify_change, notify_offers, now, offer_ttl, space_tz
-from ..web.security import MANAGER, PUBLIC
 from .base import endpoint
 
 bp = Blueprint("api_events", __name__, url_prefix="/api/v1")

@@ -20,9 +20,9 @@ from federation.messages import FEED_HINT
 from federation.nodeid import normalize_node_id
 
 from ..db import EXTENSION_KEY, db, share_with_sessions
+from ..http.security import public
 from ..services import feed, inbox, keyring, peers, rate_limits, scheduler
 from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
-from ..web.security import public
 
 logger = logging.getLogger(__name__)
 

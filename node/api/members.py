@@ -24,11 +24,11 @@ from schemas.members import (
 
 from ..db import db
 from ..errors import N_, NotFound
+from ..http import context
+from ..http.security import MANAGER, PUBLIC
 from ..services import accounts, profiles
 from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
-from ..web import context
-from ..web.security import MANAGER, PUBLIC
 from .base import endpoint
 
 bp = Blueprint("api_members", __name__, url_prefix="/api/v1")

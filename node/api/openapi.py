@@ -11,7 +11,7 @@ from marshmallow import Schema
 
 from schemas.common import ErrorSchema, NoBodySchema
 
-from ..web.security import PUBLIC, public
+from ..http.security import PUBLIC, public
 from .base import API_PREFIX, WRITE_METHODS
 
 bp = Blueprint("api_docs", __name__, url_prefix=API_PREFIX)

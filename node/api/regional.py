@@ -24,11 +24,12 @@ from schemas.regional import (
 )
 
 from ..db import db
+from ..http.context import now
+from ..http.queries import program_filter
+from ..http.security import MANAGER, PUBLIC
+from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
 from ..services import regional
 from ..services import regional_registration as remote
-from ..web.events import notify_change, now
-from ..web.regional import notify_local_cancelled, notify_local_offers, program_filter
-from ..web.security import MANAGER, PUBLIC
 from .base import endpoint
 from .events import _optional_member
 

@@ -5,12 +5,9 @@ signed link that needs no login."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale, format_datetime
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -32,7 +29,6 @@ from ..models import (
 from ..models.base import utcnow
 from .connector import concepts_of
 from .engagement import get_settings
-from .mail import Mail, MailSender
 
 logger = logging.getLogger(__name__)
 
@@ -173,70 +169,8 @@ def set_enabled(session: Session, enabled: bool) -> None:
     session.flush()
 
 
-@dataclass(frozen=True)
-class DigestLinks:
-    """How to link back to the portal; built by the caller, which knows the URLs."""
-
-    need: Callable[[Need], str]
-    event: Callable[[int], str]
-    member: Callable[[Member], str]
-    opt_out: Callable[[Member], str]
-    board: str
-
-
-def render_digest(digest: Digest, *, space_name: str, links: DigestLinks, locale: str) -> Mail:
-    """The digest as a plain-text mail, in the member's language."""
-    with force_locale(locale):
-        parts = [_("Hello %(name)s,", name=digest.member.display_name), "",
-                 _("Your week at %(space)s:", space=space_name), ""]
-        if digest.needs:
-            parts.append(_("Needs that match your skills:"))
-            parts += [f"- {n.text[:120]}\n  {links.need(n)}" for n in digest.needs]
-            parts.append("")
-        if digest.events:
-            parts.append(_("Events for you:"))
-            parts += [f"- {e.title} ({format_datetime(e.starts_at, 'short')})\n  {links.event(e.event_id)}"
-                      for e in digest.events]
-            parts.append("")
-        if digest.people:
-            parts.append(_("People you have not met yet:"))
-            parts += [f"- {p.display_name}" + (f" — {p.headline}" if p.headline else "") + f"\n  {links.member(p)}"
-                      for p in digest.people]
-            parts.append("")
-        parts.append(_("All open needs: %(url)s", url=links.board))
-        parts += ["", _("Stop receiving this digest: %(url)s", url=links.opt_out(digest.member))]
-        return Mail(to=digest.member.email, subject=_("Your week at %(space)s", space=space_name),
-                    body="\n".join(parts) + "\n")
-
-
 def recipients(session: Session) -> list[Member]:
     opted_out = select(DigestOptOut.member_id)
     return list(session.scalars(
         select(Member).where(Member.status == "active", Member.id.not_in(opted_out)).order_by(Member.id)
     ))
-
-
-def send_weekly(session: Session, sender: MailSender, *, space_name: str, links: DigestLinks,
-                default_locale: str, now: datetime | None = None, force: bool = False) -> int:
-    """Send the digest to every member who did not opt out; returns how many were sent.
-
-    Nothing is sent when the manager turned it off, or (unless ``force``) when the last run
-    is less than six days old, so a daily cron sends it weekly."""
-    now = now or utcnow()
-    settings = get_settings(session)
-    if not settings.digest_enabled:
-        return 0
-    if not force and settings.last_digest_at and now - settings.last_digest_at < timedelta(days=6):
-        return 0
-    sent = 0
-    for member in recipients(session):
-        digest = build_digest(session, member, now)
-        if digest.is_empty:
-            continue
-        sender.send(render_digest(digest, space_name=space_name, links=links,
-                                  locale=member.locale or default_locale))
-        sent += 1
-    settings.last_digest_at = now
-    session.flush()
-    logger.info("weekly digest sent to %d members", sent)
-    return sent

@@ -13,8 +13,6 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -24,11 +22,10 @@ from ..domain_events import IntroductionReceived
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
 from ..models import DirectoryExport, Introduction, Member, NetworkEntry, NetworkPreference, Space
 from ..models.base import utcnow
-from ..uow import Reactions, WorkContext, record
+from ..uow import record
 from . import federation_hooks
 from .federation_hooks import send_inbox_message
 from .keyring import runtime_of
-from .mail import Mail, MailSender
 from .network_export import SHARED_VISIBILITIES, NetworkSettings, settings_of
 
 logger = logging.getLogger(__name__)
@@ -166,36 +163,8 @@ def receive_request(session: Session, peer, message: dict) -> dict:
     )
     session.add(intro)
     session.flush()
-    record(session, IntroductionReceived(intro.id))
+    record(session, IntroductionReceived(intro.id))  # the expert is mailed after the commit
     return {"status": "accepted"}
-
-
-def mail_experts(session: Session, events: list, ctx: WorkContext) -> None:
-    """Reaction to ``IntroductionReceived``: mail each expert asked (after the commit: a
-    request that did not commit mails nobody)."""
-    sender = ctx.app.extensions["coworknet.mail"]
-    with ctx.app.app_context():
-        for domain_event in events:
-            intro = session.get(Introduction, domain_event.introduction_id)
-            expert = session.get(Member, intro.member_id) if intro is not None else None
-            if expert is not None and intro.status == "pending" and expert.is_active:
-                _notify_expert(sender, expert, intro)
-
-
-def register_reactions(reactions: Reactions) -> None:
-    reactions.on(IntroductionReceived, "introductions.mail_expert", mail_experts)
-
-
-def _notify_expert(sender: MailSender, expert: Member, intro: Introduction) -> None:
-    """Mail the expert that someone asks for an introduction (no message content by mail)."""
-    with force_locale(expert.locale or "fr"):
-        sender.send(Mail(
-            to=expert.email,
-            subject=_("Introduction request from %(space)s", space=intro.other_space),
-            body=_("Hello,\n\n%(name)s (%(space)s) asks for an introduction through the "
-                   "Coworknet network. Accept or decline it in your portal, under Network.\n",
-                   name=intro.other_name, space=intro.other_space),
-        ))
 
 
 def _incoming(session: Session, expert: Member, intro_id: int, now: datetime) -> Introduction:

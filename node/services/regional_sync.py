@@ -31,7 +31,6 @@ answers of delivered registrations, and the upkeep run before each commit.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import UTC, datetime
 
@@ -61,7 +60,7 @@ from ..models import (
     RemoteRegistration,
 )
 from ..uow import Reactions, WorkContext, record
-from . import event_mail, events, federation_hooks, regional, registrations
+from . import events, federation_hooks, regional, registrations
 from . import regional_registration as remote
 
 logger = logging.getLogger(__name__)
@@ -342,6 +341,12 @@ def _program_link(session: Session, row: RegionalSession) -> str:
     return "/regional/mine" if week is None else f"/regional/{week.id}#session-{row.id}"
 
 
+def _notice(**values) -> dict:
+    """What a ``node.notices.event_mail.SessionNotice`` holds, as JSON (moments in ISO 8601)."""
+    return {name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in values.items()}
+
+
 def _queue_notice(session: Session, kind: str, registration: RemoteRegistration, row: RegionalSession, *,
                   before_starts_at: datetime | None = None) -> None:
     """Keep what to tell the member (our own data and our copy of the session only); it is
@@ -349,24 +354,24 @@ def _queue_notice(session: Session, kind: str, registration: RemoteRegistration,
     member = session.get(Member, registration.member_id)
     if member is None or not member.is_active:
         return
-    record(session, SessionNoticeQueued(_notice_to_json(event_mail.SessionNotice(
+    record(session, SessionNoticeQueued(_notice(
         kind=kind, email=member.email, name=member.display_name, locale=member.locale,
         title=row.title, space=row.host_name or row.host, starts_at=_aware(row.starts_at),
         timezone=row.timezone, place=remote.place_of(row), link=_program_link(session, row),
-        before_starts_at=before_starts_at))))
+        before_starts_at=before_starts_at)))
 
 
 def _queue_local_cancelled(session: Session, registration: Registration) -> None:
     """One of our own members registered for a session we host, cancelled with its regional
     event: the events area's cancellation mail, mailed after the commit."""
-    if not event_mail.is_mailed_here(session, registration):
+    if not registrations.is_mailed_here(session, registration):
         return
     member = session.get(Member, registration.member_id)
     event, occurrence = registration.event, registration.occurrence
-    record(session, SessionNoticeQueued(_notice_to_json(event_mail.SessionNotice(
+    record(session, SessionNoticeQueued(_notice(
         kind="cancelled_here", email=registration.email, name=registration.display_name,
         locale=member.locale, title=event.title, space="", starts_at=_aware(occurrence.start_at),
-        timezone=event.timezone, link=f"/events/{event.id}"))))
+        timezone=event.timezone, link=f"/events/{event.id}")))
 
 
 def _queue_member_mail(session: Session, change: remote.StatusChange, row: RegionalSession | None) -> None:
@@ -377,46 +382,6 @@ def _queue_member_mail(session: Session, change: remote.StatusChange, row: Regio
         _queue_notice(session, "promoted", change.registration, row)
     elif change.cancelled_by_host:
         _queue_notice(session, "cancelled", change.registration, row)
-
-
-def _notice_to_json(notice: event_mail.SessionNotice) -> dict:
-    values = dataclasses.asdict(notice)
-    for name in ("starts_at", "before_starts_at"):
-        if values[name] is not None:
-            values[name] = values[name].isoformat()
-    return values
-
-
-def _notice_from_json(values: dict) -> event_mail.SessionNotice:
-    values = dict(values)
-    for name in ("starts_at", "before_starts_at"):
-        if values.get(name):
-            values[name] = datetime.fromisoformat(values[name])
-    return event_mail.SessionNotice(**values)
-
-
-def send_notices(session: Session, events: list, ctx: WorkContext) -> None:
-    """Reaction: mail the members the committed notices are for (each in their language)."""
-    notices = [_notice_from_json(e.notice) for e in events if isinstance(e, SessionNoticeQueued)]
-    app = ctx.app
-    with app.app_context():
-        event_mail.notify_sessions(app.extensions["coworknet.mail"], notices,
-                                   base_url=app.config["BASE_URL"],
-                                   default_locale=app.config["DEFAULT_LOCALE"])
-
-
-def mail_offers(session: Session, events: list, ctx: WorkContext) -> None:
-    """Reaction: our own members offered a seat by a remote registrant's cancellation."""
-    ids = sorted({e.registration_id for e in events if isinstance(e, SeatsOffered)})
-    offers = [r for r in (session.get(Registration, i) for i in ids)
-              if r is not None and r.status == "offered"]
-    if not offers:
-        return
-    app = ctx.app
-    with app.app_context():
-        event_mail.notify_offers(session, app.extensions["coworknet.mail"], offers,
-                                 base_url=app.config["BASE_URL"],
-                                 default_locale=app.config["DEFAULT_LOCALE"])
 
 
 # --- upkeep after each commit -----------------------------------------------------------------
@@ -477,5 +442,3 @@ def upkeep(session: Session, events: list, ctx: WorkContext) -> None:
 def register_reactions(reactions: Reactions) -> None:
     reactions.on((EventChanged, RegistrationChanged, RegionalEventCancelled), "regional.upkeep",
                  upkeep)
-    reactions.on(SessionNoticeQueued, "regional.notices", send_notices)
-    reactions.on(SeatsOffered, "events.offer_mails", mail_offers)

@@ -259,6 +259,16 @@ def expire_offers(session: Session, now: datetime, offer_ttl: timedelta = DEFAUL
 
 # --- lookups for members and managers ---------------------------------------------------------
 
+def is_mailed_here(session: Session, registration: Registration) -> bool:
+    """Only our own active members are mailed from here: a remote registrant's node tells them
+    (an e-mail they shared with the host is for the host's attendee list, not for a second
+    mail), and a suspended member gets no mail, as with the digest and introductions."""
+    if registration.registrant_kind != "local" or not registration.email:
+        return False
+    member = session.get(Member, registration.member_id) if registration.member_id else None
+    return member is not None and member.is_active
+
+
 def get_registration(session: Session, registration_id: int) -> Registration:
     registration = session.get(Registration, registration_id)
     if registration is None:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
+from ..http import context
 from . import (
     account,
     admin,
     auth,
     connector,
-    context,
     events,
     network,
     oidc,

@@ -9,10 +9,10 @@ from schemas.accounts import ApiTokenCreateSchema, PasswordChangeSchema
 
 from ..db import db
 from ..errors import DomainError
+from ..http import context
+from ..http.forms import form_values, parse, show_again
+from ..http.security import member_required, sign_in
 from ..services import accounts
-from . import context
-from .forms import form_values, parse, show_again
-from .security import member_required, sign_in
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -10,10 +10,11 @@ from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChang
 
 from ..db import db
 from ..errors import DomainError
-from ..services import accounts, notifications
-from . import context
-from .forms import form_values, parse
-from .security import manager_required
+from ..http import context
+from ..http.forms import form_values, parse
+from ..http.security import manager_required
+from ..notices import account_mail
+from ..services import accounts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -64,7 +65,7 @@ def invitations():
             )
             new_link = url_for("auth.accept_invitation", token=token, _external=True)
             if data["email"]:
-                notifications.send_invitation(context.mail_sender(), to=data["email"],
+                account_mail.send_invitation(context.mail_sender(), to=data["email"],
                                               space_name=context.space().name, link=new_link, locale="fr")
             db.session.commit()
             status = 201

@@ -17,10 +17,11 @@ from schemas.accounts import (
 
 from ..db import db
 from ..errors import DomainError
-from ..services import accounts, notifications
-from . import context
-from .forms import form_values, parse, show_again
-from .security import public, sign_in, sign_out
+from ..http import context
+from ..http.forms import form_values, parse, show_again
+from ..http.security import public, sign_in, sign_out
+from ..notices import account_mail
+from ..services import accounts
 
 bp = Blueprint("auth", __name__)
 
@@ -64,7 +65,7 @@ def tell_managers_of_signup() -> None:
     """Mail the active managers that someone waits for approval (sign-up form or OpenID)."""
     space = context.space()
     for manager in accounts.active_managers(db.session):
-        notifications.send_signup_pending(
+        account_mail.send_signup_pending(
             context.mail_sender(), to=manager.email, space_name=space.name, locale=manager.locale or "fr"
         )
 
@@ -124,7 +125,7 @@ def forgot_password():
     if found:
         member, token = found
         link = url_for("auth.reset_password", token=token, _external=True)
-        notifications.send_password_reset(
+        account_mail.send_password_reset(
             context.mail_sender(), to=member.email, link=link, locale=member.locale or str(get_locale())
         )
     db.session.commit()

@@ -4,8 +4,6 @@ digest opt-out link (no login)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import (
     Blueprint,
     Flask,
@@ -17,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_currency, format_timedelta, lazy_gettext
+from flask_babel import format_timedelta, lazy_gettext
 from flask_babel import gettext as _
 
 from schemas.connector import (
@@ -34,20 +32,14 @@ from schemas.connector import (
 )
 
 from ..db import db
+from ..http.forms import form_values, parse
+from ..http.queries import euros
+from ..http.security import member_required, public
 from ..services import accounts, barter, connector, connector_network, digest, ledger, needs
 from ..services.thesaurus import get_thesaurus
 from . import dashboard
-from .forms import form_values, parse
-from .security import member_required, public
 
 bp = Blueprint("connector", __name__, url_prefix="/connector")
-
-
-def euros(cents: int | None) -> str:
-    """Integer cents as a localised amount: ``12 500,00 €`` in French."""
-    if cents is None:
-        return ""
-    return format_currency(Decimal(cents) / 100, "EUR")
 
 
 # --- needs board ------------------------------------------------------------------------------

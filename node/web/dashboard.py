@@ -37,7 +37,11 @@ from schemas.connector import (
 
 from ..db import db
 from ..errors import N_
+from ..http import context
+from ..http.forms import form_values, parse
+from ..http.security import manager_required
 from ..models.base import utcnow
+from ..notices.digest import digest_links, render_digest
 from ..services import (
     accounts,
     barter,
@@ -48,9 +52,7 @@ from ..services import (
     ledger,
     siblings,
 )
-from . import charts, context
-from .forms import form_values, parse
-from .security import manager_required
+from . import charts
 
 bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
 
@@ -228,18 +230,6 @@ def sibling():
 # --- digest ---------------------------------------------------------------------------------------
 
 
-def digest_links() -> digest.DigestLinks:
-    """Absolute links for mails (needs a request context; the CLI makes one)."""
-    secret = current_app.config["SECRET_KEY"]
-    return digest.DigestLinks(
-        need=lambda n: url_for("connector.need", need_id=n.id, _external=True),
-        event=lambda event_id: url_for("events.event_page", event_id=event_id, _external=True),
-        member=lambda m: url_for("portal.member", member_id=m.id, _external=True),
-        opt_out=lambda m: url_for("connector.digest_opt_out", token=digest.opt_out_token(secret, m), _external=True),
-        board=url_for("connector.needs_board", _external=True),
-    )
-
-
 @bp.route("/digest", methods=["GET", "POST"], endpoint="digest")
 @manager_required
 def digest_page():
@@ -254,7 +244,7 @@ def digest_page():
     person = accounts.get_member(db.session, chosen) if chosen is not None else (members[0] if members else None)
     preview = None
     if person is not None:
-        preview = digest.render_digest(digest.build_digest(db.session, person), space_name=context.space().name,
-                                       links=digest_links(), locale=person.locale or current_app.config["DEFAULT_LOCALE"])
+        preview = render_digest(digest.build_digest(db.session, person), space_name=context.space().name,
+                                links=digest_links(), locale=person.locale or current_app.config["DEFAULT_LOCALE"])
     return render_template("connector/digest.html", settings=engagement.get_settings(db.session),
                            members=members, person=person, preview=preview)

@@ -35,15 +35,17 @@ from schemas.events import (
     VenueCreateSchema,
 )
 
-from ..clock import current_clock
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
+from ..http import context
+from ..http.context import base_url, now, offer_ttl, space_tz
+from ..http.forms import form_values, parse, show_again
+from ..http.security import manager_required, member_required, public
 from ..models import Event, EventOccurrence, Member, Registration, WorkshopProposal
-from ..services import accounts, checkins, event_mail, events, ical, proposals, registrations
+from ..notices import event_mail
+from ..notices.requests import notify_change, notify_offers
+from ..services import accounts, checkins, events, ical, proposals, registrations
 from ..services.event_access import can_manage
-from . import context
-from .forms import form_values, parse, show_again
-from .security import manager_required, member_required, public
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -75,40 +77,6 @@ EVENT_OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def now() -> datetime:
-    """The node's clock (pinned by tests), not the system's."""
-    return current_clock().now()
-
-
-def offer_ttl() -> timedelta:
-    return timedelta(hours=float(current_app.config.get("EVENT_OFFER_TTL_HOURS", 24)))
-
-
-def space_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-
-
-def base_url() -> str:
-    return current_app.config["BASE_URL"]
-
-
-def notify_offers(offers: list[Registration]) -> None:
-    if offers:
-        event_mail.notify_offers(db.session, context.mail_sender(), offers, base_url=base_url(),
-                                 default_locale=current_app.config["DEFAULT_LOCALE"])
-
-
-def notify_change(change: events.EventChange) -> None:
-    """After the commit: seat offers, cancellation and new-time notices."""
-    notify_offers(change.offers)
-    if change.cancelled:
-        event_mail.notify_cancelled(db.session, context.mail_sender(), change.cancelled, base_url=base_url(),
-                                    default_locale=current_app.config["DEFAULT_LOCALE"])
-    if change.moved:
-        event_mail.notify_moved(db.session, context.mail_sender(), change.moved, base_url=base_url(),
-                                default_locale=current_app.config["DEFAULT_LOCALE"])
-
 
 def _local_input(moment: datetime | None, tz_name: str) -> str:
     """A UTC moment as a ``datetime-local`` input value in the event's zone."""

@@ -27,11 +27,12 @@ from schemas.network import (
 
 from ..db import db, share_with_sessions
 from ..errors import DomainError
+from ..http.forms import form_values, parse
+from ..http.queries import facet_cap, search_query
+from ..http.security import manager_required, member_required
 from ..models import Member
 from ..services import introductions, network_export, network_search
 from ..services.thesaurus import get_thesaurus
-from .forms import form_values, parse
-from .security import manager_required, member_required
 
 bp = Blueprint("network", __name__)
 DIRTY_KEY = "coworknet.network.dirty"
@@ -40,20 +41,6 @@ CHECKBOXES = ("open_to_help", "open_to_paid", "open_to_barter")
 
 def handles() -> network_search.Handles:
     return current_app.extensions["coworknet.network.handles"]
-
-
-def facet_cap() -> int:
-    """How many best matches the facet counts cover at most (``NETWORK_FACET_CAP``)."""
-    return current_app.extensions["coworknet.network.facet_cap"]
-
-
-def search_query(data: dict) -> network_search.NetworkQuery:
-    return network_search.NetworkQuery(
-        text=data["q"], language=data["language"] or None, trade_group=data["trade_group"] or None,
-        place=data["place"] or None, open_to_help=data["open_to_help"],
-        open_to_paid=data["open_to_paid"], open_to_barter=data["open_to_barter"],
-        limit=data["limit"],
-    )
 
 
 @bp.route("/network")

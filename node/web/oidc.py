@@ -17,11 +17,11 @@ from joserfc.errors import JoseError
 
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
+from ..http import context
+from ..http.security import public, sign_in
 from ..services import oidc
-from . import context
 from .auth import _safe_next as safe_next
 from .auth import tell_managers_of_signup
-from .security import public, sign_in
 
 logger = logging.getLogger(__name__)
 

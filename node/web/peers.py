@@ -14,6 +14,8 @@ from schemas.peers import PeerDecisionFormSchema, PeerRequestFormSchema
 
 from ..db import db
 from ..errors import N_, DomainError, NotFound
+from ..http.forms import form_values, parse
+from ..http.security import manager_required
 from ..models import OutboxMessage, Peer
 from ..models.federation import (
     APPROVED,
@@ -26,8 +28,6 @@ from ..models.federation import (
 )
 from ..services import jobs, keyring, peers
 from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
-from .forms import form_values, parse
-from .security import manager_required
 
 bp = Blueprint("peers", __name__, url_prefix="/admin/peers")
 

@@ -25,12 +25,12 @@ from schemas.members import DirectoryQuerySchema, LanguageFormSchema, ProfileUpd
 
 from ..db import db
 from ..errors import DomainError
+from ..http import context
+from ..http.forms import form_values, parse, show_again
+from ..http.security import member_required, public
 from ..services import accounts, profiles
 from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
-from . import context
-from .forms import form_values, parse, show_again
-from .security import member_required, public
 
 bp = Blueprint("portal", __name__)
 

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,13 +30,14 @@ from schemas.regional import (
 
 from ..db import db
 from ..errors import DomainError
-from ..models import Registration
-from ..services import event_mail, events, peers, regional, regional_ical
+from ..http.context import now
+from ..http.forms import form_values, parse
+from ..http.queries import program_filter
+from ..http.security import manager_required, member_required, public
+from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
+from ..services import events, peers, regional, regional_ical
 from ..services import regional_registration as remote
-from . import context
-from .events import TYPE_LABELS, base_url, notify_change, now
-from .forms import form_values, parse
-from .security import manager_required, member_required, public
+from .events import TYPE_LABELS
 
 bp = Blueprint("regional", __name__, url_prefix="/regional")
 
@@ -54,23 +54,6 @@ STATUS_LABELS = {
     "scheduled": lazy_gettext("scheduled"),
 }
 SESSION_OPTIONAL = ("venue_id", "capacity")
-
-
-def program_filter(data: dict) -> regional.ProgramFilter:
-    return regional.ProgramFilter(day=data.get("day"), host=data.get("space") or None,
-                                  kind=data.get("kind") or None)
-
-
-def notify_local_offers(offers: list[Registration]) -> None:
-    if offers:
-        event_mail.notify_offers(db.session, context.mail_sender(), offers, base_url=base_url(),
-                                 default_locale=current_app.config["DEFAULT_LOCALE"])
-
-
-def notify_local_cancelled(told: list[Registration]) -> None:
-    if told:
-        event_mail.notify_cancelled(db.session, context.mail_sender(), told, base_url=base_url(),
-                                    default_locale=current_app.config["DEFAULT_LOCALE"])
 
 
 def _visible(regional_id: int):

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from node.cli import main
 from node.db import db
 from node.models import DigestOptOut, Event, EventOccurrence
-from node.services import digest, needs
-from node.web.dashboard import digest_links
+from node.notices.digest import digest_links, send_weekly
+from node.services import needs
 from tests.conftest import count_rows
 
 LINK = re.compile(r"http://coworknet\.test/connector/digest/stop/\S+")
@@ -35,8 +35,8 @@ def _seed(session, create_member):
 def test_digest_content_and_opt_out(app, session, create_member, outbox, client, portal):
     tom, alice = _seed(session, create_member)
     with app.test_request_context("/"):
-        sent = digest.send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
-                                  links=digest_links(), default_locale="fr")
+        sent = send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
+                           links=digest_links(), default_locale="fr")
         db.session.commit()
     assert sent == 3
     mail = next(m for m in outbox if m.to == "tom@example.org")
@@ -61,8 +61,8 @@ def test_digest_content_and_opt_out(app, session, create_member, outbox, client,
 
     outbox.clear()
     with app.test_request_context("/"):
-        sent = digest.send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
-                                  links=digest_links(), default_locale="fr", force=True)
+        sent = send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
+                           links=digest_links(), default_locale="fr", force=True)
     assert "tom@example.org" not in {m.to for m in outbox} and sent == 2
 
 

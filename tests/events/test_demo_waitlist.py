@@ -15,7 +15,7 @@ from sqlalchemy import select
 from node.db import db
 from node.demo import build_nodes
 from node.models import Event, Member, Registration
-from node.services.event_mail import format_local
+from node.notices.event_mail import format_local
 from tests.conftest import PG_URL, PortalClient
 
 

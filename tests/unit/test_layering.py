@@ -16,3 +16,20 @@ def test_import_contracts_hold():
     result = subprocess.run([lint, str(ROOT / "pyproject.toml")], cwd=ROOT,  # noqa: S603
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_redesign_contracts_are_stated():
+    """The rules of ARCHITECTURE.md stay in pyproject.toml: removing one fails here."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    independent = [set(c["modules"]) for c in contracts if c["type"] == "independence"]
+    assert {"node.web", "node.api"} in independent
+    forbidden = {(source, module) for c in contracts if c["type"] == "forbidden"
+                 for source in c["source_modules"] for module in c["forbidden_modules"]}
+    for source in ("node.periodic", "node.cli", "node.cli_connector", "node.cli_events",
+                   "node.cli_federation", "node.cli_jobs"):
+        assert {(source, "node.web"), (source, "node.api")} <= forbidden, source
+    for source in ("node.services", "node.models"):
+        assert {(source, "flask"), (source, "flask_babel"), (source, "flask_wtf")} <= forbidden, source

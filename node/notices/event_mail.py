@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..models import Member, Registration, WorkshopProposal
-from . import recurrence
-from .mail import Mail, MailSender
+from ..services import recurrence
+from ..services.mail import Mail, MailSender
+from ..services.registrations import is_mailed_here
 
 logger = logging.getLogger(__name__)
 
@@ -23,16 +24,6 @@ logger = logging.getLogger(__name__)
 def _locale(session: Session, registration: Registration, default: str) -> str:
     member = session.get(Member, registration.member_id) if registration.member_id else None
     return (member.locale if member is not None and member.locale else None) or default
-
-
-def is_mailed_here(session: Session, registration: Registration) -> bool:
-    """Only our own active members are mailed from here: a remote registrant's node tells them
-    (an e-mail they shared with the host is for the host's attendee list, not for a second
-    mail), and a suspended member gets no mail, as with the digest and introductions."""
-    if registration.registrant_kind != "local" or not registration.email:
-        return False
-    member = session.get(Member, registration.member_id) if registration.member_id else None
-    return member is not None and member.is_active
 
 
 def format_local(moment, tz_name: str) -> str:
