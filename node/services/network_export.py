@@ -30,8 +30,8 @@ from federation.pseudonyms import current_epoch, pseudonym
 from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
-from . import federation_hooks, network_copies  # noqa: F401 (registers the page handler)
 from .federation_hooks import publish
+from .federation_registry import HandlerRegistry
 from .keyring import RUNTIME_INFO_KEY
 from .network_search import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
 from .thesaurus import Thesaurus, get_thesaurus
@@ -295,7 +295,6 @@ def peers_holding(session: Session, member: Member) -> list[Peer | str]:
     return [peers.get(row.peer_node_id, row.peer_node_id) for row in rows]
 
 
-@federation_hooks.lease_expirer
 def renew_exports(session: Session, now: datetime) -> int:
     """Periodic upkeep, run by the transport after each sync round: renew leases before they
     end and re-apply the rare-skill rule with the copies just received. Drops nothing here."""
@@ -307,3 +306,8 @@ def renew_exports(session: Session, now: datetime) -> int:
 
             cancel_incoming_for(session, report.withdrawn_members)
     return 0
+
+
+def register(registry: HandlerRegistry) -> None:
+    """After each sync round, renew our exported entries' leases (a lease expirer's turn)."""
+    registry.lease_expirer(renew_exports)
