@@ -57,7 +57,6 @@ from federation.messages import DIRECTORY_ENTRY, build_feed_item, make_object_id
 from federation.pseudonyms import current_epoch, pseudonym
 from node.models import FeedEntry
 from node.services import accounts, feed, profiles, sync
-from node.services.federation_registry import FEED_HANDLERS, FEED_PAGE_HANDLERS
 from tests.livenodes import LiveNetwork
 
 SEED_CHUNK = 5000
@@ -207,9 +206,6 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.entries, args.changes, args.members = 60, 3, 3
-    if args.transport_only:
-        FEED_HANDLERS.pop(DIRECTORY_ENTRY, None)
-        FEED_PAGE_HANDLERS.pop(DIRECTORY_ENTRY, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("node").setLevel(logging.WARNING)
 
@@ -228,6 +224,9 @@ def main(argv: list[str]) -> int:
             a, b = (network.add(name, {"PSEUDONYM_SECRET": secrets.token_hex(32), **settings})
                     for name in ("aix", "fontainebleau"))
             network.peer(a, b)
+            if args.transport_only:  # B keeps the copies, its directory area sees nothing
+                b.runtime.registry.feed_handlers.pop(DIRECTORY_ENTRY, None)
+                b.runtime.registry.feed_page_handlers.pop(DIRECTORY_ENTRY, None)
             started = time.perf_counter()
             add_members(b, args.members)
             seed(a, b.url, args.entries)

@@ -2,6 +2,9 @@
 
 Both kinds obey origin binding: the signer is the owner/origin and owns every object id it
 sends (an object id is the owner's node id followed by ``/`` and a local part).
+
+The type names (``DIRECTORY_ENTRY``, ``FEED_HINT``, ...) are defined once, with the wire schemas
+(``schemas.federation``), and re-exported here for the library's users.
 """
 
 from __future__ import annotations
@@ -38,32 +41,32 @@ from federation.keys import SigningKey
 from federation.nodeid import normalize_node_id
 from federation.schemacheck import fast_check
 from federation.verifier import VerifiedSignatures
-from schemas.federation import (
+from schemas.federation import (  # noqa: F401
+    CONNECTOR_DEAL,
+    CONNECTOR_REQUEST,
+    CONNECTOR_RESPONSE,
     CONTENT_SCHEMAS,
+    DIRECTORY_ENTRY,
+    EVENT_REGIONAL,
+    EVENT_SESSION,
+    FEED_HINT,
     FEED_ITEM_TYPES,
     INBOX_MESSAGE_TYPES,
+    INTRODUCTION_REQUEST,
+    INTRODUCTION_RESPONSE,
+    PEER_STATS,
+    PEERING_REQUEST,
+    PROTOCOL_VERSION,
+    REGIONAL_ANSWER,
+    REGIONAL_INVITATION,
+    REGIONAL_REPORT,
+    REGISTRATION_REQUEST,
+    REGISTRATION_RESPONSE,
     FeedItemSchema,
     InboxMessageSchema,
 )
 
 logger = logging.getLogger(__name__)
-
-PROTOCOL_VERSION = "1"
-
-DIRECTORY_ENTRY = "directory.entry"
-EVENT_REGIONAL = "event.regional"
-EVENT_SESSION = "event.session"
-PEER_STATS = "peer.stats"
-
-PEERING_REQUEST = "peering.request"
-FEED_HINT = "feed.hint"
-INTRODUCTION_REQUEST = "introduction.request"
-INTRODUCTION_RESPONSE = "introduction.response"
-REGISTRATION_REQUEST = "registration.request"
-REGISTRATION_RESPONSE = "registration.response"
-CONNECTOR_REQUEST = "connector.request"
-CONNECTOR_RESPONSE = "connector.response"
-CONNECTOR_DEAL = "connector.deal"
 
 MAX_ITEM_BYTES = 64 * 1024
 MAX_CLOCK_SKEW_MS = 5 * 60 * 1000

@@ -1,4 +1,5 @@
-"""The application factory: config, extensions, blueprints, error handlers, CLI."""
+"""The application factory: config, extensions, the federation runtime and its handler
+registry, blueprints, error handlers, CLI."""
 
 from __future__ import annotations
 
@@ -15,12 +16,37 @@ from .clock import Clock
 from .config import instance_path_from_env, load_config
 from .db import EXTENSION_KEY as DB_KEY
 from .db import db
+from .federation_runtime import build_registry, build_runtime
 from .http.security import csrf, init_security
+from .services import (
+    connector_network,
+    inbox,
+    introductions,
+    network_copies,
+    network_export,
+    network_search,
+    peers,
+    regional_sync,
+)
 from .services.mail import make_sender
 from .services.passwords import Passwords
 from .uow import EXTENSION_KEY as UOW_KEY
 from .uow import UnitOfWork
 from .web import register_web
+
+#: Who handles each federation message type: every module that handles one registers its
+#: handlers here, in this order (lease expirers run in it). A type registered twice, or a
+#: protocol type nobody handles, stops the node at start-up.
+FEDERATION_HANDLERS = (
+    peers.register,  # peering.request: its own endpoint; the inbox refuses it
+    inbox.register,  # feed.hint
+    network_search.register,  # directory.entry (one item); directory leases, resyncs
+    network_copies.register,  # directory.entry (a sync page's run)
+    network_export.register,  # our exported entries' leases renewed
+    introductions.register,  # introduction.request, introduction.response
+    regional_sync.register,  # event.regional, event.session, regional.*, registration.*
+    connector_network.register,  # connector.request, .response, .deal, peer.stats
+)
 
 
 def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Flask:
@@ -31,8 +57,11 @@ def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Fla
     load_config(app, config)
     logging.getLogger("node").setLevel(app.config.get("LOG_LEVEL", "INFO"))
 
+    registry = build_registry(FEDERATION_HANDLERS)  # refuses to start when incomplete
+
     app.extensions[CLOCK_KEY] = clock or Clock()
     db.init_app(app)
+    build_runtime(app, registry)
     csrf.init_app(app)
     i18n.init_app(app)
     init_security(app)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from federation.canonical import canonical_loads
 from federation.keys import now_ms
-from federation.messages import verify_feed_item
+from federation.messages import EVENT_REGIONAL, EVENT_SESSION, verify_feed_item
 
 from .db import db
 from .models import FeedEntry, Member, RegionalEvent, RegionalParticipant
@@ -59,7 +59,7 @@ def _apply_feeds(nodes: list[DemoNode]) -> None:
     for node in nodes:
         with node.app.app_context():
             items = [canonical_loads(e.item_json.encode("utf-8")) for e in db.session.scalars(
-                select(FeedEntry).where(FeedEntry.item_type.in_(("event.regional", "event.session")),
+                select(FeedEntry).where(FeedEntry.item_type.in_((EVENT_REGIONAL, EVENT_SESSION)),
                                         FeedEntry.recipient.is_(None)).order_by(FeedEntry.seq))]
         for other in nodes:
             if other is node:
@@ -70,7 +70,7 @@ def _apply_feeds(nodes: list[DemoNode]) -> None:
                 peer = peers.get_peer(session, node.url)
                 lookup = keyring.lookup_for_peer(session, runtime, peer)
                 for raw in items:
-                    sync.apply_item(session, peer, verify_feed_item(raw, peer.node_id, lookup, now_ms=now_ms()))
+                    sync.apply_item(session, runtime.registry, peer, verify_feed_item(raw, peer.node_id, lookup, now_ms=now_ms()))
                 session.commit()
 
 

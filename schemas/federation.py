@@ -24,20 +24,43 @@ EVENT_STATUSES = ("scheduled", "cancelled")
 EVENT_KINDS = ("workshop", "talk", "meetup", "training", "social", "other")
 REGIONAL_VISIBILITIES = ("network", "public")
 REGIONAL_DECISIONS = ("accepted", "declined")
-FEED_ITEM_TYPES = ("directory.entry", "event.regional", "event.session", "peer.stats")
+# The message types of the protocol, named once here (the wire format); ``federation.messages``
+# and the node import these names. A new type goes here, in its content schema below
+# (``CONTENT_SCHEMAS``), in docs/PROTOCOL.md §6, and in its feature module's ``register()``.
+DIRECTORY_ENTRY = "directory.entry"
+EVENT_REGIONAL = "event.regional"
+EVENT_SESSION = "event.session"
+PEER_STATS = "peer.stats"
+
+PEERING_REQUEST = "peering.request"
+FEED_HINT = "feed.hint"
+INTRODUCTION_REQUEST = "introduction.request"
+INTRODUCTION_RESPONSE = "introduction.response"
+REGISTRATION_REQUEST = "registration.request"
+REGISTRATION_RESPONSE = "registration.response"
+CONNECTOR_REQUEST = "connector.request"
+CONNECTOR_RESPONSE = "connector.response"
+CONNECTOR_DEAL = "connector.deal"
+REGIONAL_INVITATION = "regional.invitation"
+REGIONAL_ANSWER = "regional.answer"
+REGIONAL_REPORT = "regional.report"
+
+#: Signed feed items (pull).
+FEED_ITEM_TYPES = (DIRECTORY_ENTRY, EVENT_REGIONAL, EVENT_SESSION, PEER_STATS)
+#: Inbox messages (push); a ``peering.request`` goes to the peering endpoint, not the inbox.
 INBOX_MESSAGE_TYPES = (
-    "peering.request",
-    "feed.hint",
-    "introduction.request",
-    "introduction.response",
-    "registration.request",
-    "registration.response",
-    "connector.request",
-    "connector.response",
-    "connector.deal",
-    "regional.invitation",
-    "regional.answer",
-    "regional.report",
+    PEERING_REQUEST,
+    FEED_HINT,
+    INTRODUCTION_REQUEST,
+    INTRODUCTION_RESPONSE,
+    REGISTRATION_REQUEST,
+    REGISTRATION_RESPONSE,
+    CONNECTOR_REQUEST,
+    CONNECTOR_RESPONSE,
+    CONNECTOR_DEAL,
+    REGIONAL_INVITATION,
+    REGIONAL_ANSWER,
+    REGIONAL_REPORT,
 )
 
 _ISO_639_1 = re.compile(r"^[a-z]{2}$")
@@ -432,20 +455,20 @@ class ConnectorDealContentSchema(StrictSchema):
 
 
 CONTENT_SCHEMAS: dict[str, type[Schema]] = {
-    "directory.entry": DirectoryEntryContentSchema,
-    "event.regional": EventRegionalContentSchema,
-    "event.session": EventSessionContentSchema,
-    "peer.stats": PeerStatsContentSchema,
-    "peering.request": PeeringRequestContentSchema,
-    "feed.hint": FeedHintContentSchema,
-    "introduction.request": IntroductionRequestContentSchema,
-    "introduction.response": IntroductionResponseContentSchema,
-    "registration.request": RegistrationRequestContentSchema,
-    "registration.response": RegistrationResponseContentSchema,
-    "connector.request": ConnectorRequestContentSchema,
-    "connector.response": ConnectorResponseContentSchema,
-    "connector.deal": ConnectorDealContentSchema,
-    "regional.invitation": RegionalInvitationContentSchema,
-    "regional.answer": RegionalAnswerContentSchema,
-    "regional.report": RegionalReportContentSchema,
+    DIRECTORY_ENTRY: DirectoryEntryContentSchema,
+    EVENT_REGIONAL: EventRegionalContentSchema,
+    EVENT_SESSION: EventSessionContentSchema,
+    PEER_STATS: PeerStatsContentSchema,
+    PEERING_REQUEST: PeeringRequestContentSchema,
+    FEED_HINT: FeedHintContentSchema,
+    INTRODUCTION_REQUEST: IntroductionRequestContentSchema,
+    INTRODUCTION_RESPONSE: IntroductionResponseContentSchema,
+    REGISTRATION_REQUEST: RegistrationRequestContentSchema,
+    REGISTRATION_RESPONSE: RegistrationResponseContentSchema,
+    CONNECTOR_REQUEST: ConnectorRequestContentSchema,
+    CONNECTOR_RESPONSE: ConnectorResponseContentSchema,
+    CONNECTOR_DEAL: ConnectorDealContentSchema,
+    REGIONAL_INVITATION: RegionalInvitationContentSchema,
+    REGIONAL_ANSWER: RegionalAnswerContentSchema,
+    REGIONAL_REPORT: RegionalReportContentSchema,
 }

@@ -12,6 +12,5 @@ def register_api(app: Flask) -> None:
     for module in (members, network, events, connector, regional, openapi):
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
-    federation.init_app(app)
     csrf.exempt(federation.bp)
     app.register_blueprint(federation.bp)

@@ -8,18 +8,15 @@ with the protocol's codes. Bodies are capped at 1 MB before they are read.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from federation.errors import FederationError, PayloadTooLarge
-from federation.feed import MAX_PAGE_ITEMS, parse_feed_query
+from federation.feed import parse_feed_query
 from federation.messages import FEED_HINT
-from federation.nodeid import normalize_node_id
 
-from ..db import EXTENSION_KEY, db, share_with_sessions
+from ..db import db
 from ..http.security import public
 from ..services import feed, inbox, keyring, peers, rate_limits, scheduler
 from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
@@ -32,30 +29,6 @@ MAX_BODY_BYTES = peers.MAX_BODY_BYTES
 
 def runtime() -> FederationRuntime:
     return current_app.extensions[RUNTIME_INFO_KEY]
-
-
-def init_app(app: Flask) -> None:
-    """Build the node's federation runtime and attach it to every database session."""
-    config = app.config
-    factory = app.extensions[EXTENSION_KEY]
-    fed = FederationRuntime(
-        node_id=normalize_node_id(config["BASE_URL"]), name=config["NODE_NAME"],
-        city=config.get("NODE_CITY", ""), region=config.get("NODE_REGION", ""),
-        instance_path=Path(app.instance_path),
-        allow_loopback=bool(config.get("FEDERATION_ALLOW_LOOPBACK")),
-        client_retries=int(config.get("FEDERATION_CLIENT_RETRIES", 3)),
-        page_limit=int(config.get("FEDERATION_PAGE_LIMIT", MAX_PAGE_ITEMS)),
-        verify_worker=bool(config.get("FEDERATION_VERIFY_WORKER", (os.cpu_count() or 1) > 1)),
-        verify_worker_after=int(config.get("FEDERATION_VERIFY_WORKER_AFTER", 1000)),
-        pull_on_hint=bool(config.get("FEDERATION_PULL_ON_HINT", True)),
-        hint_after_commit=bool(config.get("FEDERATION_HINT_AFTER_COMMIT", True)),
-        key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,
-        contact_email=config.get("FEDERATION_CONTACT_EMAIL", ""),
-        session_factory=factory,
-        app=app,
-    )
-    share_with_sessions(app, RUNTIME_INFO_KEY, fed)
-    app.extensions[RUNTIME_INFO_KEY] = fed
 
 
 def _incoming() -> peers.IncomingRequest:

@@ -12,20 +12,23 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from federation.messages import make_object_id
+from federation.messages import (
+    CONNECTOR_DEAL,
+    CONNECTOR_REQUEST,
+    CONNECTOR_RESPONSE,
+    PEER_STATS,
+    make_object_id,
+)
 
 from ..models import Event, EventOccurrence, Member, OutboxMessage, QueueItem
 from ..models.base import utcnow
-from . import connector, engagement, federation_hooks, feed, inbox, ledger, siblings
+from . import connector, engagement, feed, inbox, ledger, siblings
+from .federation_registry import HandlerRegistry
 from .keyring import runtime_of
 from .peers import approved_peers
 
 logger = logging.getLogger(__name__)
 
-CONNECTOR_REQUEST = "connector.request"
-CONNECTOR_RESPONSE = "connector.response"
-CONNECTOR_DEAL = "connector.deal"
-PEER_STATS = "peer.stats"
 STATS_LOCAL_ID = "stats/connector"
 
 
@@ -68,13 +71,11 @@ def send_response(session: Session, result: connector.ConsentResult) -> None:
                              message_id=make_object_id(me, local_id), deliver_now=True)
 
 
-@federation_hooks.on_inbox_message(CONNECTOR_REQUEST)
 def _on_request(session: Session, peer, message: dict) -> dict | None:
     connector.receive_network_request(session, peer.node_id, message["content"])
     return None
 
 
-@federation_hooks.on_inbox_message(CONNECTOR_RESPONSE)
 def _on_response(session: Session, peer, message: dict) -> dict | None:
     connector.receive_network_answer(session, peer.node_id, message["content"], node_id(session))
     return None
@@ -101,7 +102,6 @@ def send_deal_confirmation(session: Session, candidate, content: dict) -> None:
         deliver_now=True)
 
 
-@federation_hooks.on_inbox_message(CONNECTOR_DEAL)
 def _on_deal(session: Session, peer, message: dict) -> dict | None:
     content = message["content"]
     if content["status"] == "declared":
@@ -151,9 +151,16 @@ def mark_sibling(session: Session, node_id: str, sibling: bool) -> None:
     publish_stats(session)
 
 
-@federation_hooks.on_feed_item(PEER_STATS)
 def _on_stats(session: Session, peer, item: dict) -> None:
     if item.get("deleted"):
         ledger.drop_peer_stats(session, peer.node_id)
     else:
         ledger.store_peer_stats(session, peer.node_id, item["content"])
+
+
+def register(registry: HandlerRegistry) -> None:
+    """The connector between nodes: requests, answers and deals, and peers' statistics."""
+    registry.on_inbox_message(CONNECTOR_REQUEST, _on_request)
+    registry.on_inbox_message(CONNECTOR_RESPONSE, _on_response)
+    registry.on_inbox_message(CONNECTOR_DEAL, _on_deal)
+    registry.on_feed_item(PEER_STATS, _on_stats)

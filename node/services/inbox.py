@@ -46,7 +46,7 @@ from ..models.federation import (
 )
 from ..uow import record
 from . import keyring
-from .federation_registry import DELIVERY_HANDLERS, INBOX_HANDLERS
+from .federation_registry import HandlerRegistry
 from .keyring import FederationRuntime, runtime_of
 from .peers import IncomingRequest, parse_body, verify_from_peer
 
@@ -80,24 +80,30 @@ def receive(session: Session, runtime: FederationRuntime,
                            message_type=message.type)
     session.add(receipt)
     session.flush()
-    if message.type == FEED_HINT:
-        # Pull promptly: the peer is due now, whatever its backoff said.
-        peer.next_attempt_ms = 0
-        answer: dict[str, Any] = dict(ACCEPTED)
-    else:
-        handler = INBOX_HANDLERS.get(message.type)
-        if handler is None:
-            raise BadRequest(f"{message.type} messages are not handled by this node")
-        answer = handler(session, peer, {
-            "type": message.type, "id": message.id, "origin": message.origin,
-            "destination": message.destination, "origin_ts": message.origin_ts,
-            "content": message.content,
-        }) or dict(ACCEPTED)
+    handler = runtime.registry.inbox_handlers.get(message.type)
+    if handler is None:
+        raise BadRequest(f"{message.type} messages are not handled by this node")
+    answer: dict[str, Any] = handler(session, peer, {
+        "type": message.type, "id": message.id, "origin": message.origin,
+        "destination": message.destination, "origin_ts": message.origin_ts,
+        "content": message.content,
+    }) or dict(ACCEPTED)
     status = 202 if answer == ACCEPTED else 200
     receipt.answer_json = json.dumps(answer, sort_keys=True)
     receipt.status_code = status
     session.flush()
     return answer, status, peer, message.type
+
+
+def on_feed_hint(session: Session, peer: Peer, message: dict[str, Any]) -> dict[str, Any]:
+    """A ``feed.hint``: pull promptly, the peer is due now, whatever its backoff said."""
+    peer.next_attempt_ms = 0
+    return dict(ACCEPTED)
+
+
+def register(registry: HandlerRegistry) -> None:
+    """The transport's own inbox message: ``feed.hint``."""
+    registry.on_inbox_message(FEED_HINT, on_feed_hint)
 
 
 def answer_after_conflict(session: Session, request: IncomingRequest) -> tuple[dict, int]:
@@ -180,7 +186,7 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
         client.close()
     row.status, row.answer_json, row.delivered_at = DELIVERY_DONE, json.dumps(answer), utcnow()
     row.last_error = None
-    on_answer = DELIVERY_HANDLERS.get(row.message_type)
+    on_answer = runtime.registry.delivery_handlers.get(row.message_type)
     if on_answer is not None and isinstance(answer, dict):
         on_answer(session, row, answer)
     return True

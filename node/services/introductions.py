@@ -16,22 +16,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from federation.messages import make_object_id
+from federation.messages import INTRODUCTION_REQUEST, INTRODUCTION_RESPONSE, make_object_id
 
 from ..domain_events import IntroductionReceived
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
 from ..models import DirectoryExport, Introduction, Member, NetworkEntry, NetworkPreference, Space
 from ..models.base import utcnow
 from ..uow import record
-from . import federation_hooks
 from .federation_hooks import send_inbox_message
+from .federation_registry import HandlerRegistry
 from .keyring import runtime_of
 from .network_export import SHARED_VISIBILITIES, NetworkSettings, settings_of
 
 logger = logging.getLogger(__name__)
 
-REQUEST_TYPE = "introduction.request"
-RESPONSE_TYPE = "introduction.response"
+REQUEST_TYPE = INTRODUCTION_REQUEST
+RESPONSE_TYPE = INTRODUCTION_RESPONSE
 DEFAULT_SETTINGS = NetworkSettings(pseudonym_secret=b"\0" * 32)
 
 
@@ -100,7 +100,6 @@ def request_introduction(session: Session, requester: Member, entry_id: int, mes
     return intro
 
 
-@federation_hooks.on_inbox_message(RESPONSE_TYPE)
 def receive_response(session: Session, peer, message: dict) -> dict:
     """An expert accepted: reveal their chosen contact to the requester. Anything else
     (a decline, a late or unknown answer) changes nothing."""
@@ -138,7 +137,6 @@ def _expert_for(session: Session, peer_id: str, alias: str) -> Member | None:
     return member
 
 
-@federation_hooks.on_inbox_message(REQUEST_TYPE)
 def receive_request(session: Session, peer, message: dict) -> dict:
     """Record a request for one of our members. The answer is the same whether the member
     exists, left or paused requests: nothing tells the requester which."""
@@ -241,8 +239,6 @@ def expire_introductions(session: Session, now: datetime) -> int:
     return result.rowcount or 0
 
 
-federation_hooks.lease_expirer(expire_introductions)
-
 
 # --- lists ----------------------------------------------------------------------------------
 
@@ -275,3 +271,10 @@ def set_requests_paused(session: Session, member: Member, paused: bool) -> Netwo
 def requests_paused(session: Session, member: Member) -> bool:
     preference = session.get(NetworkPreference, member.id)
     return bool(preference and preference.requests_paused)
+
+
+def register(registry: HandlerRegistry) -> None:
+    """Introduction requests and answers between nodes, and the expiry of their contact data."""
+    registry.on_inbox_message(REQUEST_TYPE, receive_request)
+    registry.on_inbox_message(RESPONSE_TYPE, receive_response)
+    registry.lease_expirer(expire_introductions)

@@ -44,6 +44,7 @@ from ..errors import N_, Conflict, NotFound
 from ..models import NodeKey, Peer
 from ..uow import record as record_event
 from . import identity
+from .federation_registry import HandlerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,9 @@ DEFAULT_KEY_REFETCH_MS = 5 * 60 * 1000
 class FederationRuntime:
     """What the federation services need about this node, outside any request.
 
-    Attached to every database session as ``session.info["coworknet.federation"]``.
+    Built by the application factory (``node.federation_runtime.build_runtime``) with the
+    node's handler registry; attached to every database session as
+    ``session.info["coworknet.federation"]`` and to the app as an extension.
     """
 
     node_id: str
@@ -77,6 +80,9 @@ class FederationRuntime:
     session_factory: Callable[[], Session] | None = None
     #: The Flask application this runtime belongs to: the scheduler runs its periodic jobs.
     app: Any = field(default=None, repr=False, compare=False)
+    #: Which feature handles each federation message type (built by ``create_app``).
+    registry: HandlerRegistry = field(default_factory=HandlerRegistry, repr=False,
+                                      compare=False)
     _key_cache: tuple[int, SigningKey] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _background: set[threading.Thread] = field(default_factory=set, repr=False)

@@ -32,8 +32,9 @@ from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept,
 from ..models.base import utcnow
 from ..models.federation import APPROVED
 from ..uow import Reactions, WorkContext
-from . import federation_hooks, network_copies, network_search  # noqa: F401 (registers the page handler)
+from . import network_search
 from .federation_hooks import publish
+from .federation_registry import HandlerRegistry
 from .keyring import RUNTIME_INFO_KEY
 from .network_search import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
 from .thesaurus import Thesaurus, get_thesaurus
@@ -320,7 +321,6 @@ def register_reactions(reactions: Reactions) -> None:
     reactions.on((MembersChanged, PeersChanged), "network.upkeep", upkeep)
 
 
-@federation_hooks.lease_expirer
 def renew_exports(session: Session, now: datetime) -> int:
     """Periodic upkeep, run by the transport after each sync round: renew leases before they
     end and re-apply the rare-skill rule with the copies just received. Drops nothing here."""
@@ -332,3 +332,8 @@ def renew_exports(session: Session, now: datetime) -> int:
 
             cancel_incoming_for(session, report.withdrawn_members)
     return 0
+
+
+def register(registry: HandlerRegistry) -> None:
+    """After each sync round, renew our exported entries' leases (a lease expirer's turn)."""
+    registry.lease_expirer(renew_exports)

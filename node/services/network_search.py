@@ -23,18 +23,20 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
+from federation.messages import DIRECTORY_ENTRY
+
 from ..errors import N_, NotFound, RateLimited
 from ..models import FeedCopy, Member, NetworkEntry, NetworkEntryConcept, Peer, Space
 from ..models.base import UTCDateTime, utcnow
 from ..models.network import NetworkSearchCount
-from . import federation_hooks
+from .federation_registry import HandlerRegistry
 from .keyring import RUNTIME_INFO_KEY
 from .textnorm import stem, tokenize
 from .thesaurus import Thesaurus, get_thesaurus
 
 logger = logging.getLogger(__name__)
 
-ITEM_TYPE = "directory.entry"
+ITEM_TYPE = DIRECTORY_ENTRY
 GROUP_PREFIX = "g:"
 LEVEL_RANK = {"beginner": 0, "intermediate": 1, "confirmed": 2, "expert": 3}
 #: A peer may not keep its entries alive here longer than this without re-publishing.
@@ -142,7 +144,6 @@ def apply_directory_item(session: Session, peer, item: dict, now: datetime | Non
     apply_directory_page(session, peer, [item], now)
 
 
-@federation_hooks.on_feed_item(ITEM_TYPE)
 def _on_directory_item(session: Session, peer, item: dict) -> None:
     apply_directory_item(session, peer, item)
 
@@ -162,7 +163,6 @@ def _drop_entries(session: Session, condition) -> int:
     return len(ids)
 
 
-@federation_hooks.lease_expirer
 def expire_copies(session: Session, now: datetime) -> int:
     """Drop peers' copies whose lease ran out, even if their tombstone never arrived."""
     dropped = _drop_entries(session, NetworkEntry.owner.is_not(None) & (NetworkEntry.lease_until < now))
@@ -171,7 +171,6 @@ def expire_copies(session: Session, now: datetime) -> int:
     return dropped
 
 
-@federation_hooks.on_resync_complete
 def drop_unseen_copies(session: Session, peer, started_at: datetime) -> int:
     """After a full resync from ``peer``, drop its entries the resync did not send again."""
     return _drop_entries(session, (NetworkEntry.owner == peer.node_id)
@@ -651,3 +650,11 @@ class SearchLimiter:
         if count == 1:  # a new minute: the member's older counters are no longer needed
             session.execute(delete(NetworkSearchCount).where(
                 NetworkSearchCount.member_id == member_id, NetworkSearchCount.minute < minute))
+
+
+def register(registry: HandlerRegistry) -> None:
+    """The network directory's copies of peers' entries: one ``directory.entry`` item (a sync
+    page goes to :mod:`.network_copies`), their leases, and what a resync no longer sends."""
+    registry.on_feed_item(ITEM_TYPE, _on_directory_item)
+    registry.lease_expirer(expire_copies)
+    registry.on_resync_complete(drop_unseen_copies)

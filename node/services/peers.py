@@ -45,8 +45,8 @@ from ..models.federation import (
 )
 from ..uow import record
 from . import keyring
-from .federation_registry import RESYNC_HANDLERS
-from .keyring import FederationRuntime
+from .federation_registry import HandlerRegistry
+from .keyring import FederationRuntime, runtime_of
 from .nonces import DatabaseNonceStore
 
 logger = logging.getLogger(__name__)
@@ -228,6 +228,17 @@ def _no_key(_signer: str, _key_id: str):
     return None
 
 
+def refuse_in_inbox(session: Session, peer: Peer, message: dict[str, Any]) -> dict[str, Any]:
+    """A ``peering.request`` posted to the inbox: it has its own endpoint
+    (:func:`receive_peering_request`, docs/PROTOCOL.md §7.1); refused, nothing remembered."""
+    raise BadRequest(f"{PEERING_REQUEST} messages go to {PEERING_PATH}, not to the inbox")
+
+
+def register(registry: HandlerRegistry) -> None:
+    """Peering's message type: handled by the peering endpoint, refused by the inbox."""
+    registry.on_inbox_message(PEERING_REQUEST, refuse_in_inbox)
+
+
 # --- the manager's decisions ----------------------------------------------------------------
 
 
@@ -277,7 +288,7 @@ def remove(session: Session, peer: Peer) -> Peer:
     peer.last_applied_seq = 0
     session.query(FeedCopy).filter(FeedCopy.peer_node_id == peer.node_id).delete()
     # The feature areas drop their copies too: "everything not seen since the far future".
-    for handler in RESYNC_HANDLERS:
+    for handler in runtime_of(session).registry.resync_handlers:
         handler(session, peer, utcnow() + timedelta(days=3650))
     session.flush()
     return peer

@@ -20,7 +20,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from federation.messages import make_object_id
+from federation.messages import (
+    EVENT_REGIONAL,
+    EVENT_SESSION,
+    REGIONAL_ANSWER,
+    REGIONAL_INVITATION,
+    REGIONAL_REPORT,
+    make_object_id,
+)
 
 from ..domain_events import RegionalEventCancelled
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
@@ -43,9 +50,9 @@ from .registrations import seats_taken
 
 logger = logging.getLogger(__name__)
 
-INVITATION = "regional.invitation"
-ANSWER = "regional.answer"
-REPORT = "regional.report"
+INVITATION = REGIONAL_INVITATION
+ANSWER = REGIONAL_ANSWER
+REPORT = REGIONAL_REPORT
 
 #: Event types of the events area → the protocol's session kinds.
 KIND_OF_TYPE = {
@@ -141,7 +148,7 @@ def publish_regional(session: Session, regional: RegionalEvent) -> None:
     session.execute(select(RegionalEvent.id).where(RegionalEvent.id == regional.id)
                     .with_for_update())
     local_id = regional.object_id.removeprefix(regional.organiser + "/")
-    federation_hooks.publish(session, item_type="event.regional", local_id=local_id,
+    federation_hooks.publish(session, item_type=EVENT_REGIONAL, local_id=local_id,
                              content=regional_content(session, regional))
 
 
@@ -164,7 +171,7 @@ def session_content(row: RegionalSession) -> dict:
 
 def publish_session(session: Session, row: RegionalSession) -> None:
     """Append our session's current state to the signed feed. Flushes."""
-    federation_hooks.publish(session, item_type="event.session",
+    federation_hooks.publish(session, item_type=EVENT_SESSION,
                              local_id=row.object_id.removeprefix(row.host + "/"),
                              content=session_content(row))
 

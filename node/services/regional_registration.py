@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from federation.messages import make_object_id
+from federation.messages import REGISTRATION_REQUEST, REGISTRATION_RESPONSE, make_object_id
 
 from ..errors import N_, Conflict, DomainError, Forbidden, NotFound
 from ..models import Member, RegionalSession, Registration, RemoteRegistration
@@ -30,8 +30,8 @@ from .keyring import runtime_of
 
 logger = logging.getLogger(__name__)
 
-REQUEST = "registration.request"
-RESPONSE = "registration.response"
+REQUEST = REGISTRATION_REQUEST
+RESPONSE = REGISTRATION_RESPONSE
 ACTIVE = ("pending", "confirmed", "waitlisted")
 #: Events-area statuses as the protocol names them.
 WIRE_STATUS = {"confirmed": "confirmed", "offered": "confirmed", "waitlisted": "waitlisted",

@@ -39,6 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.errors import OriginMismatch
+from federation.messages import EVENT_REGIONAL, EVENT_SESSION
 from schemas.federation import RegistrationResponseContentSchema
 
 from ..domain_events import (
@@ -62,6 +63,7 @@ from ..models import (
 from ..uow import Reactions, WorkContext, record
 from . import events, federation_hooks, regional, registrations
 from . import regional_registration as remote
+from .federation_registry import HandlerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +95,6 @@ def _copy_event_fields(row: RegionalEvent, content: dict) -> None:
 
 # --- feed -------------------------------------------------------------------------------------
 
-@federation_hooks.on_feed_item("event.regional")
 def apply_regional(session: Session, peer: Peer, item: dict) -> None:
     """A copy of a peer's regional event, with the list of its co-organisers."""
     existing = regional.by_object_id(session, item["id"])
@@ -141,7 +142,6 @@ def _snapshot(row: RegionalSession) -> dict:
     return {name: _aware(getattr(row, name)) for name in (*NOTIFIED_FIELDS, "status")}
 
 
-@federation_hooks.on_feed_item("event.session")
 def apply_session(session: Session, peer: Peer, item: dict) -> None:
     """A copy of a session hosted by a peer; our members registered for it are told a new
     time or room, or its cancellation (once: only when our copy changes)."""
@@ -237,7 +237,6 @@ def _cancel_week(session: Session, object_id: str, moment: datetime) -> None:
 
 # --- inbox ------------------------------------------------------------------------------------
 
-@federation_hooks.on_inbox_message(regional.INVITATION)
 def receive_invitation(session: Session, peer: Peer, message: dict) -> dict | None:
     """An organiser invites us to co-organise; the manager answers later."""
     content = message["content"]
@@ -272,7 +271,6 @@ def _invited(session: Session, peer: Peer, object_id: str) -> tuple[RegionalEven
     return row, invitation
 
 
-@federation_hooks.on_inbox_message(regional.ANSWER)
 def receive_answer(session: Session, peer: Peer, message: dict) -> dict | None:
     """An invited node accepts or declines; the program's list of hosts follows."""
     row, invitation = _invited(session, peer, message["content"]["regional_event_id"])
@@ -282,7 +280,6 @@ def receive_answer(session: Session, peer: Peer, message: dict) -> dict | None:
     return None
 
 
-@federation_hooks.on_inbox_message(regional.REPORT)
 def receive_report(session: Session, peer: Peer, message: dict) -> dict | None:
     """A co-organiser's figures for the organiser's report (counts only)."""
     content = dict(message["content"])
@@ -293,7 +290,6 @@ def receive_report(session: Session, peer: Peer, message: dict) -> dict | None:
     return None
 
 
-@federation_hooks.on_inbox_message(remote.REQUEST)
 def receive_registration(session: Session, peer: Peer, message: dict) -> dict:
     """A person of ``peer`` registers for (or cancels) one of our sessions."""
     content = message["content"]
@@ -304,7 +300,6 @@ def receive_registration(session: Session, peer: Peer, message: dict) -> dict:
     return answer
 
 
-@federation_hooks.on_inbox_message(remote.RESPONSE)
 def receive_registration_response(session: Session, peer: Peer, message: dict) -> dict | None:
     """The host tells us a registration moved (promotion, cancellation); only the host may."""
     content = message["content"]
@@ -317,7 +312,6 @@ def receive_registration_response(session: Session, peer: Peer, message: dict) -
     return None
 
 
-@federation_hooks.on_delivered(remote.REQUEST)
 def registration_delivered(session: Session, outbox_row, answer: dict) -> None:
     """The host answered our request (possibly after retries): record the status once."""
     try:
@@ -332,6 +326,19 @@ def registration_delivered(session: Session, outbox_row, answer: dict) -> None:
     change = remote.apply_answer(session, row, content)
     if change is not None:  # the session was cancelled before our request reached it
         _queue_member_mail(session, change, regional.session_by_object_id(session, row.session_object_id))
+
+
+def register(registry: HandlerRegistry) -> None:
+    """Joint regional events: copies of peers' events and sessions, invitations, answers and
+    reports, and registrations to sessions hosted elsewhere (both ways)."""
+    registry.on_feed_item(EVENT_REGIONAL, apply_regional)
+    registry.on_feed_item(EVENT_SESSION, apply_session)
+    registry.on_inbox_message(regional.INVITATION, receive_invitation)
+    registry.on_inbox_message(regional.ANSWER, receive_answer)
+    registry.on_inbox_message(regional.REPORT, receive_report)
+    registry.on_inbox_message(remote.REQUEST, receive_registration)
+    registry.on_inbox_message(remote.RESPONSE, receive_registration_response)
+    registry.on_delivered(remote.REQUEST, registration_delivered)
 
 
 # --- mails to our members ---------------------------------------------------------------------

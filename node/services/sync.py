@@ -37,12 +37,7 @@ from ..models.base import utcnow
 from ..models.bulk import among, insert_rows
 from ..models.federation import APPROVED
 from . import keyring
-from .federation_registry import (
-    FEED_HANDLERS,
-    FEED_PAGE_HANDLERS,
-    LEASE_EXPIRERS,
-    RESYNC_HANDLERS,
-)
+from .federation_registry import HandlerRegistry
 from .keyring import FederationRuntime
 
 logger = logging.getLogger(__name__)
@@ -79,9 +74,10 @@ def load_copies(session: Session, peer: Peer, object_ids: list[str]) -> dict[str
     return {row.object_id: row for row in rows}
 
 
-def apply_item(session: Session, peer: Peer, item: FeedItem,
+def apply_item(session: Session, handlers: HandlerRegistry, peer: Peer, item: FeedItem,
                known: dict[str, FeedCopy] | None = None) -> bool:
-    """Apply one verified item unless we hold a newer one of that object. Idempotent.
+    """Apply one verified item unless we hold a newer one of that object, with its type's
+    handler in ``handlers`` (the node's registry, ``runtime.registry``). Idempotent.
     ``known`` is the page's preloaded copies (:func:`load_copies`), kept up to date.
     Returns True when the item changed our copy."""
     if known is None:
@@ -98,7 +94,7 @@ def apply_item(session: Session, peer: Peer, item: FeedItem,
     copy.item_type, copy.seq, copy.is_deleted = item.type, item.seq, item.deleted
     copy.item_json = _stored_json(item)
     copy.updated_at = utcnow()
-    handler = FEED_HANDLERS.get(item.type)
+    handler = handlers.feed_handlers.get(item.type)
     if handler is not None:
         handler(session, peer, _handler_view(item))
     return True
@@ -109,7 +105,8 @@ def _stored_json(item: FeedItem) -> str | None:
     return None if item.deleted else (item.raw_json or canonical_dumps(item.raw)).decode("utf-8")
 
 
-def apply_page(session: Session, peer: Peer, items: list[FeedItem]) -> int:
+def apply_page(session: Session, handlers: HandlerRegistry, peer: Peer,
+               items: list[FeedItem]) -> int:
     """Apply a verified page, in order, with the result of :func:`apply_item` for each item.
     An item of a type with a one-item handler goes through :func:`apply_item` itself (that
     handler sees the session exactly as before); the runs of other items are written in bulk:
@@ -122,17 +119,17 @@ def apply_page(session: Session, peer: Peer, items: list[FeedItem]) -> int:
     for item in items:
         if item.id in inserted and item.id not in known:  # the same object again
             known.update(load_copies(session, peer, [item.id]))
-        if item.type in FEED_HANDLERS and item.type not in FEED_PAGE_HANDLERS:
-            applied += _apply_run(session, peer, run, known, inserted)
+        if item.type in handlers.feed_handlers and item.type not in handlers.feed_page_handlers:
+            applied += _apply_run(session, handlers, peer, run, known, inserted)
             run = []
-            applied += apply_item(session, peer, item, known)
+            applied += apply_item(session, handlers, peer, item, known)
         else:
             run.append(item)
-    return applied + _apply_run(session, peer, run, known, inserted)
+    return applied + _apply_run(session, handlers, peer, run, known, inserted)
 
 
-def _apply_run(session: Session, peer: Peer, items: list[FeedItem], known: dict[str, FeedCopy],
-               inserted: set[str]) -> int:
+def _apply_run(session: Session, handlers: HandlerRegistry, peer: Peer, items: list[FeedItem],
+               known: dict[str, FeedCopy], inserted: set[str]) -> int:
     """Apply items that have no one-item handler: copies updated or written in one statement,
     then each run of a type with a page handler handed to it."""
     if not items:
@@ -168,7 +165,7 @@ def _apply_run(session: Session, peer: Peer, items: list[FeedItem], known: dict[
         end = start
         while end < len(changed) and changed[end].type == item_type:
             end += 1
-        page_handler = FEED_PAGE_HANDLERS.get(item_type)
+        page_handler = handlers.feed_page_handlers.get(item_type)
         if page_handler is not None:
             page_handler(session, peer, [_handler_view(item) for item in changed[start:end]])
         start = end
@@ -378,14 +375,14 @@ def _take_page(session: Session, runtime: FederationRuntime, peer: Peer, page: d
     fresh = [item for item in verified if item.seq > after]
     if bodies is not None:
         bodies.ask_after(page)
-    applied = apply_page(session, peer, fresh)
+    applied = apply_page(session, runtime.registry, peer, fresh)
     result.applied += applied
     result.skipped += len(page["items"]) - applied
     if page["items"]:
         peer.last_applied_seq = page["items"][-1]["seq"]
     finished = not page["has_more"]
     if finished and peer.resync_started_at is not None:
-        for handler in RESYNC_HANDLERS:
+        for handler in runtime.registry.resync_handlers:
             handler(session, peer, peer.resync_started_at)
         _drop_unseen(session, peer, peer.resync_started_at)
         peer.resync_started_at = None
@@ -518,11 +515,11 @@ def sync_all(runtime: FederationRuntime, *, force: bool = False,
 
 
 def expire_leases(runtime: FederationRuntime) -> int:
-    """Run every registered lease expirer in one transaction; returns copies dropped."""
+    """Run the node's lease expirers in one transaction; returns copies dropped."""
     assert runtime.session_factory is not None
     session = runtime.session_factory()
     try:
-        dropped = sum(int(fn(session, utcnow()) or 0) for fn in LEASE_EXPIRERS)
+        dropped = sum(int(fn(session, utcnow()) or 0) for fn in runtime.registry.lease_expirers)
         session.commit()
         return dropped
     finally:

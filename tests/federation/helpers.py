@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+import node.app as node_app
+from federation.messages import EVENT_REGIONAL
 from node.models import (
     FederationSetting,
     FeedCopy,
@@ -16,7 +21,7 @@ from node.models import (
     SeenNonce,
 )
 
-EVENT = "event.regional"
+EVENT = EVENT_REGIONAL
 FEDERATION_TABLES = (Peer, FeedEntry, FeedCopy, SeenNonce, InboxReceipt, OutboxMessage,
                      FederationSetting)
 
@@ -40,6 +45,29 @@ def recording_handler(calls: list):
         session.add(FederationSetting(name=applied_marker(item), value=item["seq"]))
 
     return handler
+
+
+def replace_handler(monkeypatch: pytest.MonkeyPatch, kind: str, message_type: str,
+                    handler: Callable[..., Any], nodes: Iterable[Any] = ()) -> None:
+    """For this test, ``handler`` is the ``kind`` handler ("feed", "feed_page", "inbox",
+    "delivery") of ``message_type`` in the registry of each of ``nodes`` (live nodes already
+    running) and of every app built from now on (live nodes, the CLI's ``create_app``),
+    in place of the feature's own."""
+    table = f"{kind}_handlers"
+    for node in nodes:
+        monkeypatch.setitem(getattr(node.runtime.registry, table), message_type, handler)
+
+    def override(registry) -> None:
+        getattr(registry, table)[message_type] = handler  # over the feature's: a test's stand-in
+
+    monkeypatch.setattr(node_app, "FEDERATION_HANDLERS", (*node_app.FEDERATION_HANDLERS, override))
+
+
+def also_register(monkeypatch: pytest.MonkeyPatch, kind: str, fn: Callable[..., Any]) -> None:
+    """For this test, every app built from now on also runs ``fn`` as a lease expirer
+    (``kind`` "lease_expirer") or resync handler ("on_resync_complete")."""
+    monkeypatch.setattr(node_app, "FEDERATION_HANDLERS", (
+        *node_app.FEDERATION_HANDLERS, lambda registry: getattr(registry, kind)(fn)))
 
 
 def counts(node) -> dict[str, int]:

@@ -7,11 +7,10 @@ from click.testing import CliRunner
 from node.cli import main, write_instance_config
 from node.models.federation import APPROVED, PENDING_APPROVAL, REMOVED, REQUESTED_BY_US
 from node.services import accounts
-from node.services.federation_registry import FEED_HANDLERS
 from tests.conftest import MEMBER_PASSWORD, PortalClient
 from tests.livenodes import LIVE_SETTINGS
 
-from .helpers import EVENT, copies, counts, event_content, recording_handler
+from .helpers import EVENT, copies, counts, event_content, recording_handler, replace_handler
 
 
 def manager_portal(node, email="cm@example.org", role="manager") -> PortalClient:
@@ -70,7 +69,7 @@ def _instance(node) -> dict:
 
 
 def test_cli_peer_sync_and_keys(live_nodes, monkeypatch):
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    replace_handler(monkeypatch, "feed", EVENT, recording_handler([]))
     a, b = live_nodes(2)
     runner = CliRunner()
     env_a, env_b = _instance(a), _instance(b)

@@ -11,18 +11,19 @@ from federation.messages import REGISTRATION_REQUEST, build_inbox_message
 from node.models import FeedCopy, FeedEntry
 from node.models.base import utcnow
 from node.services import feed
-from node.services.federation_registry import (
-    FEED_HANDLERS,
-    INBOX_HANDLERS,
-    LEASE_EXPIRERS,
-    RESYNC_HANDLERS,
-)
 
-from .helpers import EVENT, copies, event_content, recording_handler
+from .helpers import (
+    EVENT,
+    also_register,
+    copies,
+    event_content,
+    recording_handler,
+    replace_handler,
+)
 
 
 def test_concurrent_publishers_get_distinct_seqs_and_readers_miss_nothing(live_nodes, monkeypatch):
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    replace_handler(monkeypatch, "feed", EVENT, recording_handler([]))
     a, b = live_nodes(2)
     live_nodes.peer(a, b)
     errors: list = []
@@ -59,7 +60,7 @@ def test_the_same_message_sent_concurrently_is_handled_once(live_nodes, monkeypa
         handled.append(message["id"])
         return {"status": "confirmed", "position": None}
 
-    monkeypatch.setitem(INBOX_HANDLERS, REGISTRATION_REQUEST, handler)
+    replace_handler(monkeypatch, "inbox", REGISTRATION_REQUEST, handler)
     a, b = live_nodes(2)
     live_nodes.peer(a, b)
     message = build_inbox_message(
@@ -87,31 +88,28 @@ def test_the_same_message_sent_concurrently_is_handled_once(live_nodes, monkeypa
 
 
 def test_a_cursor_older_than_retention_triggers_a_full_resync(live_nodes, monkeypatch):
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    replace_handler(monkeypatch, "feed", EVENT, recording_handler([]))
     resyncs: list = []
-    RESYNC_HANDLERS.append(lambda session, peer, started: resyncs.append(peer.node_id) or 0)
+    also_register(monkeypatch, "on_resync_complete",
+                  lambda session, peer, started: resyncs.append(peer.node_id) or 0)
     expired: list = []
-    LEASE_EXPIRERS.append(lambda session, now: expired.append(now) or 0)
-    try:
-        a, b = live_nodes(2)
-        live_nodes.peer(a, b)
-        a.publish(EVENT, "event/keep", event_content(a.url))
-        a.publish(EVENT, "event/gone", event_content(a.url))
-        b.sync()
-        assert b.peer_row(a).last_applied_seq == 2
-        # a deletes event/gone, then purges that tombstone after the retention period:
-        a.publish(EVENT, "event/gone", deleted=True)
-        a.publish(EVENT, "event/new", event_content(a.url))
-        with a.session() as session:
-            assert feed.purge_tombstones(session, utcnow() + timedelta(days=31)) == 1
-            session.commit()
-        result = b.sync()[0]
-        assert result.error is None
-        # b never saw the tombstone, yet the resync dropped its stale copy.
-        assert set(copies(b, a)) == {f"{a.url}/event/keep", f"{a.url}/event/new"}
-        assert resyncs == [a.url] and expired
-        with b.session() as session:
-            assert session.scalar(select(func.count()).select_from(FeedCopy)) == 2
-    finally:
-        RESYNC_HANDLERS.pop()
-        LEASE_EXPIRERS.pop()
+    also_register(monkeypatch, "lease_expirer", lambda session, now: expired.append(now) or 0)
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    a.publish(EVENT, "event/keep", event_content(a.url))
+    a.publish(EVENT, "event/gone", event_content(a.url))
+    b.sync()
+    assert b.peer_row(a).last_applied_seq == 2
+    # a deletes event/gone, then purges that tombstone after the retention period:
+    a.publish(EVENT, "event/gone", deleted=True)
+    a.publish(EVENT, "event/new", event_content(a.url))
+    with a.session() as session:
+        assert feed.purge_tombstones(session, utcnow() + timedelta(days=31)) == 1
+        session.commit()
+    result = b.sync()[0]
+    assert result.error is None
+    # b never saw the tombstone, yet the resync dropped its stale copy.
+    assert set(copies(b, a)) == {f"{a.url}/event/keep", f"{a.url}/event/new"}
+    assert resyncs == [a.url] and expired
+    with b.session() as session:
+        assert session.scalar(select(func.count()).select_from(FeedCopy)) == 2

@@ -6,14 +6,13 @@ from node.demo import SEED_STEPS, SERVE_STEPS, DemoNode
 from node.demo_federation import peer_demo_nodes, start_sync
 from node.models.federation import APPROVED
 from node.services import peers
-from node.services.federation_registry import FEED_HANDLERS
 
-from .helpers import EVENT, copies, event_content, recording_handler
+from .helpers import EVENT, copies, event_content, recording_handler, replace_handler
 
 
 def test_demo_nodes_are_peered_and_sync(live_nodes, monkeypatch):
     assert peer_demo_nodes in SEED_STEPS and start_sync in SERVE_STEPS
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    replace_handler(monkeypatch, "feed", EVENT, recording_handler([]))
     a, b, c = live_nodes(3, names=["marseille", "aix", "fontainebleau"])
     demo_nodes = [DemoNode(n.name, {"slug": n.name}, n.app) for n in (a, b, c)]
     peer_demo_nodes(demo_nodes, {})

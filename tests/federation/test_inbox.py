@@ -15,9 +15,8 @@ from federation.messages import FEED_HINT, REGISTRATION_REQUEST, build_inbox_mes
 from node.models import InboxReceipt, OutboxMessage
 from node.models.federation import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from node.services import feed, inbox, peers, scheduler
-from node.services.federation_registry import FEED_HANDLERS, INBOX_HANDLERS
 
-from .helpers import EVENT, copies, counts, event_content, recording_handler
+from .helpers import EVENT, copies, counts, event_content, recording_handler, replace_handler
 
 REGISTRATION = {"session_id": "", "idempotency_key": "reg-8f3a2c91", "display_name": "Alice M."}
 
@@ -30,7 +29,7 @@ def registrations(monkeypatch) -> list:
         handled.append((peer.node_id, message["id"]))
         return {"status": "confirmed", "position": None, "seats": len(handled)}
 
-    monkeypatch.setitem(INBOX_HANDLERS, REGISTRATION_REQUEST, handler)
+    replace_handler(monkeypatch, "inbox", REGISTRATION_REQUEST, handler)
     return handled
 
 
@@ -124,7 +123,7 @@ def test_a_published_change_pokes_the_peer_which_pulls_at_once(live_nodes, monke
     prompt = {"FEDERATION_PULL_ON_HINT": True, "FEDERATION_HINT_AFTER_COMMIT": True}
     a, b = live_nodes(2, config=prompt)
     live_nodes.peer(a, b)
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    replace_handler(monkeypatch, "feed", EVENT, recording_handler([]), live_nodes.nodes)
     # No sync call and no round: the commit queues a hint, delivered in the background, and
     # b pulls when it receives it (b's own polling interval is not involved).
     a.publish(EVENT, "event/1", event_content(a.url))
@@ -180,14 +179,10 @@ def test_a_message_type_without_handler_is_refused_and_not_remembered(live_nodes
                                       "concepts": ["comptabilite"], "message": "Qui ?",
                                       "requester": {"space": "Aix"}})
     before = counts(b)
-    saved = INBOX_HANDLERS.pop("connector.request", None)
-    try:
-        body = canonical_dumps(message)
-        headers = sign_request("POST", b.url + INBOX_PATH, body, a.url, a.runtime.signing_key())
-        response = b.post_raw(INBOX_PATH, body, headers)
-    finally:
-        if saved is not None:
-            INBOX_HANDLERS["connector.request"] = saved
+    del b.runtime.registry.inbox_handlers["connector.request"]  # b: a node without it
+    body = canonical_dumps(message)
+    headers = sign_request("POST", b.url + INBOX_PATH, body, a.url, a.runtime.signing_key())
+    response = b.post_raw(INBOX_PATH, body, headers)
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
     assert counts(b) == before
 

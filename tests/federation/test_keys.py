@@ -10,14 +10,13 @@ from federation.httpsig import sign_request
 from federation.keys import SigningKey, now_ms, verify_node_document
 from federation.messages import FEED_HINT, build_feed_item, build_inbox_message, verify_feed_item
 from node.services import identity, keyring, peers
-from node.services.federation_registry import FEED_HANDLERS
 
-from .helpers import EVENT, copies, event_content, recording_handler
+from .helpers import EVENT, copies, event_content, recording_handler, replace_handler
 
 
 @pytest.fixture(autouse=True)
 def _handler(monkeypatch):
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler([]))
+    replace_handler(monkeypatch, "feed", EVENT, recording_handler([]))
 
 
 def test_node_document_is_self_signed_and_lists_old_and_revoked_keys(live_nodes):

@@ -19,15 +19,14 @@ from federation.messages import verify_feed_item
 from node.models import FederationSetting, FeedCopy, FeedEntry
 from node.models.federation import APPROVED
 from node.services import keyring, peers, sync
-from node.services.federation_registry import FEED_HANDLERS, FEED_PAGE_HANDLERS
 
-from .helpers import EVENT, copies, event_content, recording_handler
+from .helpers import EVENT, copies, event_content, recording_handler, replace_handler
 
 
 @pytest.fixture
 def calls(monkeypatch) -> list:
     recorded: list = []
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, recording_handler(recorded))
+    replace_handler(monkeypatch, "feed", EVENT, recording_handler(recorded))
     return recorded
 
 
@@ -89,7 +88,7 @@ def test_tombstone_purges_copies_and_an_early_delete_is_not_resurrected(live_nod
     with b.session() as session:
         peer = peers.get_peer(session, a.url)
         item = verify_feed_item(create, a.url, keyring.lookup_for_peer(session, b.runtime, peer))
-        assert sync.apply_item(session, peer, item) is False
+        assert sync.apply_item(session, b.runtime.registry, peer, item) is False
         session.commit()
     assert copies(b, a)[f"{a.url}/event/2"] is True
 
@@ -111,14 +110,14 @@ def test_sync_killed_mid_page_resumes_without_loss_or_duplicate(live_nodes, monk
             raise Killed
         record(session, peer, item)
 
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, dying)
+    replace_handler(monkeypatch, "feed", EVENT, dying, live_nodes.nodes)
     with pytest.raises(Killed):
         b.sync()
     # The first page (5 items) is committed with its cursor; the second is rolled back.
     assert b.peer_row(a).last_applied_seq == 5
     assert len(copies(b, a)) == 5
 
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, record)
+    replace_handler(monkeypatch, "feed", EVENT, record, live_nodes.nodes)
     result = b.sync()[0]
     assert result.error is None and result.cursor == 12
     assert len(copies(b, a)) == 12
@@ -148,7 +147,7 @@ def test_a_page_handler_gets_the_page_in_order_and_a_crash_in_it_loses_nothing(
         for item in items:
             record(session, peer, item)
 
-    monkeypatch.setitem(FEED_PAGE_HANDLERS, EVENT, page_handler)
+    replace_handler(monkeypatch, "feed_page", EVENT, page_handler, live_nodes.nodes)
     with pytest.raises(Killed):
         b.sync()
     assert pages == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
@@ -173,7 +172,7 @@ def test_a_failing_handler_is_recorded_with_backoff_and_nothing_of_the_page_appl
     def broken(session, peer, item):
         raise RuntimeError("bug in a feature area")
 
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, broken)
+    replace_handler(monkeypatch, "feed", EVENT, broken, live_nodes.nodes)
     assert b.sync()[0].error == "internal_error"
     row = b.peer_row(a)
     assert row.last_applied_seq == 0 and row.backoff_failures == 1
@@ -267,7 +266,7 @@ def test_the_cycle_collector_is_paused_while_a_page_is_applied_and_restored_afte
         if item["content"]["title"] == "crash":
             raise Killed
 
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, handler)
+    replace_handler(monkeypatch, "feed", EVENT, handler, live_nodes.nodes)
     for i in range(3):
         a.publish(EVENT, f"event/{i}", event_content(a.url, f"Atelier {i}"))
     assert gc.isenabled()
@@ -280,7 +279,7 @@ def test_the_cycle_collector_is_paused_while_a_page_is_applied_and_restored_afte
     assert gc.isenabled()
 
     a.publish(EVENT, "event/3", event_content(a.url, "Atelier 3"))
-    monkeypatch.setitem(FEED_HANDLERS, EVENT, lambda session, peer, item: None)
+    replace_handler(monkeypatch, "feed", EVENT, lambda session, peer, item: None, live_nodes.nodes)
     gc.disable()
     try:
         assert b.sync()[0].error is None
