@@ -8,14 +8,13 @@ with the protocol's codes. Bodies are capped at 1 MB before they are read.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from federation.errors import FederationError, PayloadTooLarge
-from federation.feed import MAX_PAGE_ITEMS, parse_feed_query
+from federation.feed import parse_feed_query
 from federation.messages import FEED_HINT
 from federation.nodeid import normalize_node_id
 
@@ -40,17 +39,17 @@ def init_app(app: Flask) -> None:
     factory = app.extensions[EXTENSION_KEY]
     fed = FederationRuntime(
         node_id=normalize_node_id(config["BASE_URL"]), name=config["NODE_NAME"],
-        city=config.get("NODE_CITY", ""), region=config.get("NODE_REGION", ""),
+        city=config["NODE_CITY"], region=config["NODE_REGION"],
         instance_path=Path(app.instance_path),
-        allow_loopback=bool(config.get("FEDERATION_ALLOW_LOOPBACK")),
-        client_retries=int(config.get("FEDERATION_CLIENT_RETRIES", 3)),
-        page_limit=int(config.get("FEDERATION_PAGE_LIMIT", MAX_PAGE_ITEMS)),
-        verify_worker=bool(config.get("FEDERATION_VERIFY_WORKER", (os.cpu_count() or 1) > 1)),
-        verify_worker_after=int(config.get("FEDERATION_VERIFY_WORKER_AFTER", 1000)),
-        pull_on_hint=bool(config.get("FEDERATION_PULL_ON_HINT", True)),
-        hint_after_commit=bool(config.get("FEDERATION_HINT_AFTER_COMMIT", True)),
-        key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,
-        contact_email=config.get("FEDERATION_CONTACT_EMAIL", ""),
+        allow_loopback=bool(config["FEDERATION_ALLOW_LOOPBACK"]),
+        client_retries=int(config["FEDERATION_CLIENT_RETRIES"]),
+        page_limit=int(config["FEDERATION_PAGE_LIMIT"]),
+        verify_worker=bool(config["FEDERATION_VERIFY_WORKER"]),
+        verify_worker_after=int(config["FEDERATION_VERIFY_WORKER_AFTER"]),
+        pull_on_hint=bool(config["FEDERATION_PULL_ON_HINT"]),
+        hint_after_commit=bool(config["FEDERATION_HINT_AFTER_COMMIT"]),
+        key_refetch_ms=int(config["FEDERATION_KEY_REFETCH_SECONDS"]) * 1000,
+        contact_email=config["FEDERATION_CONTACT_EMAIL"],
         session_factory=factory,
         app=app,
     )
@@ -90,9 +89,9 @@ def peering():
     config = current_app.config
     rate_limits.check_peering_rate(
         db.session, request.remote_addr or "unknown",
-        per_source=rate_limits.Limit(int(config.get("FEDERATION_PEERING_RATE_PER_ADDRESS", 10)),
+        per_source=rate_limits.Limit(int(config["FEDERATION_PEERING_RATE_PER_ADDRESS"]),
                                      600_000),
-        overall=rate_limits.Limit(int(config.get("FEDERATION_PEERING_RATE_GLOBAL", 100)),
+        overall=rate_limits.Limit(int(config["FEDERATION_PEERING_RATE_GLOBAL"]),
                                   600_000))
     answer = peers.receive_peering_request(db.session, runtime(), _incoming())
     db.session.commit()

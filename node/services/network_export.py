@@ -59,15 +59,15 @@ class NetworkSettings:
     @classmethod
     def from_config(cls, config) -> NetworkSettings | None:
         """None when the node has no ``PSEUDONYM_SECRET`` (it then shares nothing)."""
-        secret = str(config.get("PSEUDONYM_SECRET") or "")
+        secret = str(config["PSEUDONYM_SECRET"] or "")
         if len(secret) < 32:
             return None
         try:
             raw = bytes.fromhex(secret)
         except ValueError:
             raw = secret.encode("utf-8")
-        return cls(pseudonym_secret=raw, k=int(config.get("NETWORK_K", 3)),
-                   introductions_per_day=int(config.get("NETWORK_INTRODUCTIONS_PER_DAY", 10)))
+        return cls(pseudonym_secret=raw, k=int(config["NETWORK_K"]),
+                   introductions_per_day=int(config["NETWORK_INTRODUCTIONS_PER_DAY"]))
 
 
 def settings_of(session: Session) -> NetworkSettings | None:
