@@ -30,6 +30,7 @@ from federation.pseudonyms import current_epoch, pseudonym
 from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
+from ..models.member import MemberStatus
 from . import federation_hooks, network_copies  # noqa: F401 (registers the page handler)
 from .federation_hooks import publish
 from .keyring import RUNTIME_INFO_KEY
@@ -124,7 +125,7 @@ def shared_members(session: Session) -> list[Member]:
     """Members whose profile may leave the node: active, and opted in to the network."""
     return list(session.scalars(
         select(Member)
-        .where(Member.status == "active", Member.visibility.in_(SHARED_VISIBILITIES))
+        .where(Member.status == MemberStatus.ACTIVE, Member.visibility.in_(SHARED_VISIBILITIES))
         .options(selectinload(Member.skills), selectinload(Member.languages))
         .order_by(Member.id)
     ))

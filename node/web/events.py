@@ -39,6 +39,7 @@ from ..clock import current_clock
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
 from ..models import Event, EventOccurrence, Member, Registration, WorkshopProposal
+from ..models.event import RegistrationStatus
 from ..services import accounts, checkins, event_mail, events, ical, proposals, registrations
 from ..services.event_access import can_manage
 from . import context
@@ -234,7 +235,7 @@ def register(occurrence_id: int):
     result = registrations.register(db.session, occurrence.id, registrations.Registrant.local(g.member),
                                     now(), viewer=g.member)
     db.session.commit()
-    if result.registration.status == "confirmed":
+    if result.registration.status == RegistrationStatus.CONFIRMED:
         flash(_("You are registered."), "success")
     else:
         flash(_("The event is full: you are on the waitlist (position %(n)s).",
