@@ -55,7 +55,7 @@ def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Fla
     instance_path = Path((config or {}).get("INSTANCE_PATH") or instance_path_from_env())
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_config(app, config)
-    logging.getLogger("node").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("node").setLevel(app.config["LOG_LEVEL"])
 
     registry = build_registry(FEDERATION_HANDLERS)  # refuses to start when incomplete
 
@@ -88,9 +88,9 @@ def _trust_proxy(app: Flask) -> None:
 
     ``PROXY_FIX_X_FOR`` (and ``_X_PROTO``, ``_X_HOST``, ``_X_PREFIX``) is the number of proxies
     to trust; 0, the default, trusts none, so a client cannot forge its address."""
-    counts = {part: int(app.config.get(f"PROXY_FIX_X_{part.upper()}", 0) or 0)
+    counts = {part: int(app.config[f"PROXY_FIX_X_{part.upper()}"] or 0)
               for part in ("for", "proto", "host", "prefix")}
-    if counts["for"] and not app.config.get("PROXY_FIX_X_PROTO"):
+    if counts["for"] and not app.config["PROXY_FIX_X_PROTO"]:
         counts["proto"] = counts["for"]
     if any(counts.values()):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"],

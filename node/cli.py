@@ -20,6 +20,7 @@ from .db import db
 from .migrate import current_revisions, pending_revisions, upgrade
 from .models import Space
 from .services import accounts, identity
+from .settings import default_of
 
 
 def _toml_value(value: object) -> str:
@@ -95,7 +96,7 @@ def init(name, city, region, base_url, database_url) -> None:
     settings["NODE_NAME"] = _ask(name, "Name", settings.get("NODE_NAME", ""))
     settings["NODE_CITY"] = _ask(city, "City", settings.get("NODE_CITY", ""))
     settings["NODE_REGION"] = region if region is not None else settings.get("NODE_REGION", "")
-    settings["BASE_URL"] = _ask(base_url, "URL", settings.get("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+    settings["BASE_URL"] = _ask(base_url, "URL", settings.get("BASE_URL", default_of("BASE_URL"))).rstrip("/")
     if database_url:
         settings["DATABASE_URL"] = database_url
     write_instance_config(instance, settings)

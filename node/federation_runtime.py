@@ -8,13 +8,11 @@ happens because a module was imported.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from flask import Flask
 
-from federation.feed import MAX_PAGE_ITEMS
 from federation.nodeid import normalize_node_id
 
 from .db import EXTENSION_KEY, share_with_sessions
@@ -43,17 +41,17 @@ def build_runtime(app: Flask, registry: HandlerRegistry) -> FederationRuntime:
     factory = app.extensions[EXTENSION_KEY]
     fed = FederationRuntime(
         node_id=normalize_node_id(config["BASE_URL"]), name=config["NODE_NAME"],
-        city=config.get("NODE_CITY", ""), region=config.get("NODE_REGION", ""),
+        city=config["NODE_CITY"], region=config["NODE_REGION"],
         instance_path=Path(app.instance_path),
-        allow_loopback=bool(config.get("FEDERATION_ALLOW_LOOPBACK")),
-        client_retries=int(config.get("FEDERATION_CLIENT_RETRIES", 3)),
-        page_limit=int(config.get("FEDERATION_PAGE_LIMIT", MAX_PAGE_ITEMS)),
-        verify_worker=bool(config.get("FEDERATION_VERIFY_WORKER", (os.cpu_count() or 1) > 1)),
-        verify_worker_after=int(config.get("FEDERATION_VERIFY_WORKER_AFTER", 1000)),
-        pull_on_hint=bool(config.get("FEDERATION_PULL_ON_HINT", True)),
-        hint_after_commit=bool(config.get("FEDERATION_HINT_AFTER_COMMIT", True)),
-        key_refetch_ms=int(config.get("FEDERATION_KEY_REFETCH_SECONDS", 300)) * 1000,
-        contact_email=config.get("FEDERATION_CONTACT_EMAIL", ""),
+        allow_loopback=bool(config["FEDERATION_ALLOW_LOOPBACK"]),
+        client_retries=int(config["FEDERATION_CLIENT_RETRIES"]),
+        page_limit=int(config["FEDERATION_PAGE_LIMIT"]),
+        verify_worker=bool(config["FEDERATION_VERIFY_WORKER"]),
+        verify_worker_after=int(config["FEDERATION_VERIFY_WORKER_AFTER"]),
+        pull_on_hint=bool(config["FEDERATION_PULL_ON_HINT"]),
+        hint_after_commit=bool(config["FEDERATION_HINT_AFTER_COMMIT"]),
+        key_refetch_ms=int(config["FEDERATION_KEY_REFETCH_SECONDS"]) * 1000,
+        contact_email=config["FEDERATION_CONTACT_EMAIL"],
         session_factory=factory,
         app=app,
         registry=registry,

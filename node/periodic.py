@@ -39,7 +39,7 @@ def run_tick(app: Flask, now: datetime | None = None) -> int:
 
     Returns how many new offers were made."""
     now = now or datetime.now(UTC)
-    ttl = timedelta(hours=float(app.config.get("EVENT_OFFER_TTL_HOURS", 24)))
+    ttl = timedelta(hours=float(app.config["EVENT_OFFER_TTL_HOURS"]))
     with app.app_context():
         session = db.session
         offers = events.tick(session, now, ttl)

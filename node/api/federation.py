@@ -63,9 +63,9 @@ def peering():
     config = current_app.config
     rate_limits.check_peering_rate(
         db.session, request.remote_addr or "unknown",
-        per_source=rate_limits.Limit(int(config.get("FEDERATION_PEERING_RATE_PER_ADDRESS", 10)),
+        per_source=rate_limits.Limit(int(config["FEDERATION_PEERING_RATE_PER_ADDRESS"]),
                                      600_000),
-        overall=rate_limits.Limit(int(config.get("FEDERATION_PEERING_RATE_GLOBAL", 100)),
+        overall=rate_limits.Limit(int(config["FEDERATION_PEERING_RATE_GLOBAL"]),
                                   600_000))
     answer = peers.receive_peering_request(db.session, runtime(), _incoming())
     db.session.commit()

@@ -50,7 +50,7 @@ def now() -> datetime:
 
 
 def offer_ttl() -> timedelta:
-    return timedelta(hours=float(current_app.config.get("EVENT_OFFER_TTL_HOURS", 24)))
+    return timedelta(hours=float(current_app.config["EVENT_OFFER_TTL_HOURS"]))
 
 
 def space_tz() -> ZoneInfo:

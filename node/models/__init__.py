@@ -21,8 +21,10 @@ from .event import (
     Event,
     EventHost,
     EventOccurrence,
+    EventStatus,
     EventVenueRotation,
     Registration,
+    RegistrationStatus,
     Venue,
     WorkshopProposal,
 )
@@ -39,7 +41,7 @@ from .federation import (
     SeenNonce,
 )
 from .jobs import JobState
-from .member import Member, MemberLanguage, MemberSkill
+from .member import Member, MemberLanguage, MemberSkill, MemberStatus
 from .network import (
     DirectoryExport,
     Introduction,
@@ -89,6 +91,7 @@ __all__ = [
     "Invitation",
     "LoginFailure",
     "Member",
+    "MemberStatus",
     "MemberLanguage",
     "MemberSkill",
     "NetworkEntry",
@@ -102,8 +105,10 @@ __all__ = [
     "Event",
     "EventHost",
     "EventOccurrence",
+    "EventStatus",
     "EventVenueRotation",
     "Registration",
+    "RegistrationStatus",
     "Venue",
     "WorkshopProposal",
     "RegionalEvent",

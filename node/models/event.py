@@ -10,6 +10,7 @@ same way. Registrations may come from a local member or from a person of another
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -30,13 +31,33 @@ EVENT_TYPES = (
     "aperitif", "atelier", "formation", "debat", "degustation", "cinq_a_sept", "soiree_jeux",
     "conference", "journee_coworking", "autre",
 )
-EVENT_STATUSES = ("draft", "published", "cancelled")
+
+
+class EventStatus(StrEnum):
+    """An event's status; the values are what the ``events.status`` column holds."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(StrEnum):
+    """A registration's status; the values are what ``registrations.status`` holds.
+    ``offered``: a freed seat is held for a waitlisted person until ``offer_expires_at``."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+EVENT_STATUSES = tuple(status.value for status in EventStatus)
 AUDIENCES = ("space", "network", "public")
 VENUE_KINDS = ("room", "external")
 REGISTRANT_KINDS = ("local", "remote")
-#: ``offered``: a freed seat is held for a waitlisted person until ``offer_expires_at``.
-REGISTRATION_STATUSES = ("confirmed", "waitlisted", "offered", "cancelled", "expired")
-SEAT_HOLDING = ("confirmed", "offered")
+REGISTRATION_STATUSES = tuple(status.value for status in RegistrationStatus)
+SEAT_HOLDING = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.OFFERED.value)
 ATTENDANCE = ("present", "no_show")
 PROPOSAL_STATUSES = ("pending", "changes_requested", "approved", "declined", "withdrawn")
 CHECKIN_PERIODS = ("morning", "afternoon", "day")
@@ -73,7 +94,7 @@ class Event(Base):
     title: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
     type: Mapped[str] = mapped_column(String(32), default="autre")
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT, index=True)
     audience: Mapped[str] = mapped_column(String(16), default="space")
     #: First occurrence (the series' DTSTART), UTC; ``timezone`` is the IANA zone it lives in.
     start_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,7 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, UTCDateTime, utcnow
 
 ROLES = ("member", "manager")
-STATUSES = ("pending", "active", "suspended")
+
+
+class MemberStatus(StrEnum):
+    """A member's status; the values are what the ``members.status`` column holds."""
+
+    PENDING = "pending"  # signed up, awaiting a manager's approval
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+STATUSES = tuple(status.value for status in MemberStatus)
 VISIBILITIES = ("space", "network_anonymous", "network_named")
 SKILL_LEVELS = ("debutant", "confirme", "expert")
 
@@ -22,7 +33,7 @@ class Member(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="member")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.PENDING)
     display_name: Mapped[str] = mapped_column(String(80))
     headline: Mapped[str] = mapped_column(String(140), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
@@ -53,7 +64,7 @@ class Member(Base):
 
     @property
     def is_active(self) -> bool:
-        return self.status == "active"
+        return self.status == MemberStatus.ACTIVE
 
     @property
     def language_codes(self) -> list[str]:

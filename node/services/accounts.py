@@ -13,6 +13,7 @@ from ..domain_events import MembersChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from ..models import ApiToken, Invitation, LoginFailure, Member, PasswordReset
 from ..models.base import utcnow
+from ..models.member import MemberStatus
 from ..uow import record
 from .passwords import Passwords
 from .profiles import refresh_search_keys
@@ -57,7 +58,7 @@ def create_member(
     display_name: str,
     password: str | None,
     role: str = "member",
-    status: str = "active",
+    status: str = MemberStatus.ACTIVE,
 ) -> Member:
     """Create an account (flushes; the caller commits)."""
     _ensure_email_free(session, email)
@@ -88,7 +89,7 @@ def list_members(session: Session, status: str | None = None) -> list[Member]:
 
 
 def count_active_members(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Member).where(Member.status == "active"))
+    return session.scalar(select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE))
 
 
 def members_by_id(session: Session, member_ids) -> dict[int, Member]:
@@ -103,7 +104,7 @@ def list_open_invitations(session: Session) -> list[Invitation]:
 
 
 def active_managers(session: Session) -> list[Member]:
-    return list(session.scalars(select(Member).where(Member.role == "manager", Member.status == "active")))
+    return list(session.scalars(select(Member).where(Member.role == "manager", Member.status == MemberStatus.ACTIVE)))
 
 
 def create_invitation(
@@ -141,7 +142,7 @@ def accept_invitation(
         raise Forbidden(N_("This invitation was sent to another address."), fields={"email": ["mismatch"]})
     member = create_member(
         session, passwords, email=email, display_name=display_name, password=password,
-        role=invitation.role, status="active",
+        role=invitation.role, status=MemberStatus.ACTIVE,
     )
     # Burning the token in the same transaction as the account makes it single-use.
     invitation.used_at = utcnow()
@@ -157,7 +158,7 @@ def sign_up(
     if signup_mode != "approval":
         raise Forbidden(N_("This space accepts new members by invitation only."))
     return create_member(
-        session, passwords, email=email, display_name=display_name, password=password, status="pending"
+        session, passwords, email=email, display_name=display_name, password=password, status=MemberStatus.PENDING
     )
 
 
@@ -165,11 +166,11 @@ def set_status(session: Session, actor: Member, member: Member, status: str) -> 
     """Approve, suspend or reactivate a member (manager only)."""
     if not actor.is_manager:
         raise Forbidden(N_("Only a community manager can do this."))
-    if member.id == actor.id and status != "active":
+    if member.id == actor.id and status != MemberStatus.ACTIVE:
         raise Conflict(N_("You cannot suspend your own account."))
     if member.status != status:
         member.status = status
-        if status == "suspended":
+        if status == MemberStatus.SUSPENDED:
             # Ends open sessions now; API tokens are checked against the status on each use.
             member.session_version += 1
         record(session, MembersChanged(frozenset({member.id})))
@@ -184,7 +185,7 @@ def set_role(session: Session, actor: Member, member: Member, role: str) -> Memb
     if member.role == "manager" and role != "manager":
         managers = session.scalar(
             select(func.count()).select_from(Member).where(
-                Member.role == "manager", Member.status == "active"
+                Member.role == "manager", Member.status == MemberStatus.ACTIVE
             )
         )
         if managers <= 1:
@@ -225,9 +226,9 @@ def authenticate(
         session.add(LoginFailure(email=email, ip=ip, at=now))
         session.flush()
         raise Unauthorized(N_("Wrong email or password."))
-    if member.status == "pending":
+    if member.status == MemberStatus.PENDING:
         raise Forbidden(N_("Your account is waiting for the community manager's approval."))
-    if member.status == "suspended":
+    if member.status == MemberStatus.SUSPENDED:
         raise Forbidden(N_("Your account is suspended. Please contact your community manager."))
     if passwords.needs_rehash(member.password_hash):
         member.password_hash = passwords.hash(password)
@@ -252,7 +253,7 @@ def change_password(session: Session, passwords: Passwords, member: Member, curr
 def request_password_reset(session: Session, email: str, ttl_minutes: int) -> tuple[Member, str] | None:
     """Create a reset token for an active account; ``None`` (and no hint) otherwise."""
     member = find_by_email(session, email)
-    if member is None or member.status != "active":
+    if member is None or member.status != MemberStatus.ACTIVE:
         return None
     token = new_token()
     session.add(

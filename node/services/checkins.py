@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..errors import N_, Conflict, NotFound
 from ..models import CheckIn, EventOccurrence, Member, Registration
+from ..models.event import RegistrationStatus
+from ..models.member import MemberStatus
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +72,14 @@ def check_out(session: Session, member: Member, now: datetime, tz: tzinfo, *,
 
 def active_members(session: Session) -> list[Member]:
     """Members the manager may check in, by name."""
-    return list(session.scalars(select(Member).where(Member.status == "active").order_by(Member.display_name)))
+    return list(session.scalars(select(Member).where(Member.status == MemberStatus.ACTIVE)
+                                .order_by(Member.display_name)))
 
 
 def who_is_here(session: Session, now: datetime, tz: tzinfo, *, include_left: bool = False) -> list[CheckIn]:
     """Today's check-ins, those still here first (or only them)."""
     query = (select(CheckIn).join(Member, Member.id == CheckIn.member_id)
-             .where(CheckIn.day == now.astimezone(tz).date(), Member.status == "active")
+             .where(CheckIn.day == now.astimezone(tz).date(), Member.status == MemberStatus.ACTIVE)
              .order_by(CheckIn.checked_in_at))
     if not include_left:
         query = query.where(CheckIn.checked_out_at.is_(None))
@@ -109,7 +112,7 @@ def attendance_summary(session: Session, member_id: int, since: date | datetime)
     since_at = datetime.combine(since_day, time(0), tzinfo=UTC)
     registrations = session.execute(
         select(Registration.attendance, func.count()).join(EventOccurrence)
-        .where(Registration.member_id == member_id, Registration.status == "confirmed",
+        .where(Registration.member_id == member_id, Registration.status == RegistrationStatus.CONFIRMED,
                EventOccurrence.start_at >= since_at)
         .group_by(Registration.attendance)
     ).all()

@@ -22,6 +22,7 @@ from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import Candidate, Member, MemberSkill, Need, NetworkAnswer, QueueItem
 from ..models.base import utcnow
 from ..models.connector import QUEUE_STATES
+from ..models.member import MemberStatus
 from ..models.network import NetworkEntry, NetworkEntryConcept
 from .thesaurus import get_thesaurus
 
@@ -59,7 +60,7 @@ def matching_members(session: Session, concept_ids: list[str], *, exclude: set[i
     rows = session.execute(
         select(MemberSkill.member_id, MemberSkill.level)
         .join(Member, Member.id == MemberSkill.member_id)
-        .where(MemberSkill.concept_id.in_(concept_ids), Member.status == "active")
+        .where(MemberSkill.concept_id.in_(concept_ids), Member.status == MemberStatus.ACTIVE)
     ).all()
     scores: dict[int, tuple[int, int]] = {}
     for member_id, level in rows:

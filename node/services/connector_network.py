@@ -22,6 +22,8 @@ from federation.messages import (
 
 from ..models import Event, EventOccurrence, Member, OutboxMessage, QueueItem
 from ..models.base import utcnow
+from ..models.event import EventStatus
+from ..models.member import MemberStatus
 from . import connector, engagement, feed, inbox, ledger, siblings
 from .federation_registry import HandlerRegistry
 from .keyring import runtime_of
@@ -121,12 +123,12 @@ def stats_content(session: Session, today: date | None = None) -> dict:
     totals = ledger.space_totals(session, today.year)
     board = engagement.dashboard(session, today.replace(day=1), months=1)
     members_active = session.scalar(select(func.count()).select_from(Member).where(
-        Member.status == "active")) or 0
+        Member.status == MemberStatus.ACTIVE)) or 0
     entries = session.scalar(select(func.count()).select_from(Member).where(
-        Member.status == "active", Member.visibility != "space")) or 0
+        Member.status == MemberStatus.ACTIVE, Member.visibility != "space")) or 0
     upcoming = session.scalar(
         select(func.count()).select_from(EventOccurrence).join(Event, Event.id == EventOccurrence.event_id)
-        .where(Event.status == "published", EventOccurrence.is_cancelled.is_(False),
+        .where(Event.status == EventStatus.PUBLISHED, EventOccurrence.is_cancelled.is_(False),
                EventOccurrence.start_at >= utcnow())) or 0
     start, end = ledger.period_of_year(today.year, today)
     return {

@@ -27,6 +27,8 @@ from ..models import (
     Registration,
 )
 from ..models.base import utcnow
+from ..models.event import EventStatus
+from ..models.member import MemberStatus
 from .connector import concepts_of
 from .engagement import get_settings
 
@@ -56,7 +58,7 @@ def _matching_events(session: Session, member: Member, now: datetime) -> list[Di
         Registration.member_id == member.id, Registration.status.in_(("confirmed", "waitlisted", "offered")))
     rows = session.execute(
         select(Event, EventOccurrence).join(EventOccurrence, EventOccurrence.event_id == Event.id)
-        .where(Event.status == "published", EventOccurrence.is_cancelled.is_(False),
+        .where(Event.status == EventStatus.PUBLISHED, EventOccurrence.is_cancelled.is_(False),
                EventOccurrence.start_at >= now, EventOccurrence.start_at < now + EVENT_HORIZON,
                EventOccurrence.id.not_in(registered))
         .order_by(EventOccurrence.start_at).limit(50)
@@ -116,7 +118,7 @@ def _people_not_met(session: Session, member: Member, limit: int = 3) -> list[Me
     mine = {s.concept_id for s in member.skills if s.concept_id}
     shared = set(session.scalars(select(MemberSkill.member_id).where(MemberSkill.concept_id.in_(mine)))) if mine else set()
     candidates = session.scalars(
-        select(Member).where(Member.status == "active", Member.id.not_in(excluded))
+        select(Member).where(Member.status == MemberStatus.ACTIVE, Member.id.not_in(excluded))
         .order_by(Member.created_at.desc(), Member.id.desc()).limit(200)
     )
     return sorted(candidates, key=lambda m: (m.id not in shared,))[:limit]
@@ -172,5 +174,5 @@ def set_enabled(session: Session, enabled: bool) -> None:
 def recipients(session: Session) -> list[Member]:
     opted_out = select(DigestOptOut.member_id)
     return list(session.scalars(
-        select(Member).where(Member.status == "active", Member.id.not_in(opted_out)).order_by(Member.id)
+        select(Member).where(Member.status == MemberStatus.ACTIVE, Member.id.not_in(opted_out)).order_by(Member.id)
     ))

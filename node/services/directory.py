@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Member, MemberLanguage, MemberSkill
+from ..models.member import MemberStatus
 from .thesaurus import get_thesaurus
 
 
@@ -29,7 +30,7 @@ def _like_escape(key: str) -> str:
 
 def search_members(session: Session, query: DirectoryQuery) -> tuple[list[Member], int]:
     """Active members matching every criterion; skill concepts first, then by name."""
-    statement = select(Member).where(Member.status == "active")
+    statement = select(Member).where(Member.status == MemberStatus.ACTIVE)
     matched_concepts: set[str] = set()
     if query.text.strip():
         expansion = get_thesaurus().expand_query(query.text)

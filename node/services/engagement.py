@@ -38,6 +38,7 @@ from ..models import (
     Referral,
     Registration,
 )
+from ..models.member import MemberStatus
 
 ActivitySource = Callable[[Session, datetime, datetime], dict[int, int]]
 
@@ -182,7 +183,7 @@ def _members_at(session: Session, end: datetime) -> list[Member]:
     """Members of the space (managers left out) who had joined before ``end``."""
     return list(session.scalars(
         select(Member).where(Member.role == "member", Member.created_at < end,
-                             Member.status == "active")
+                             Member.status == MemberStatus.ACTIVE)
         .order_by(Member.display_name, Member.id)
     ))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import Event, Member
+from ..models.event import EventStatus
 
 
 def can_manage(event: Event, member: Member | None) -> bool:
@@ -12,6 +13,6 @@ def can_manage(event: Event, member: Member | None) -> bool:
 
 def can_view(event: Event, member: Member | None) -> bool:
     """Drafts: managers and hosts. Otherwise public events for anyone, the rest for members."""
-    if event.status == "draft":
+    if event.status == EventStatus.DRAFT:
         return can_manage(event, member)
     return event.audience == "public" or member is not None

@@ -28,7 +28,7 @@ from ..models import (
     Registration,
     Venue,
 )
-from ..models.event import SEAT_HOLDING
+from ..models.event import SEAT_HOLDING, EventStatus, RegistrationStatus
 from ..uow import record
 from . import recurrence
 from .event_access import can_manage, can_view
@@ -85,11 +85,11 @@ def get_occurrence(session: Session, occurrence_id: int, viewer: Member | None =
 def visible_clause(viewer: Member | None):
     """SQL condition matching the events ``viewer`` may see in lists."""
     if viewer is None:
-        return and_(Event.status != "draft", Event.audience == "public")
+        return and_(Event.status != EventStatus.DRAFT, Event.audience == "public")
     if viewer.is_manager:
         return Event.id.is_not(None)
     hosted = select(EventHost.event_id).where(EventHost.member_id == viewer.id)
-    return or_(Event.status != "draft", Event.id.in_(hosted))
+    return or_(Event.status != EventStatus.DRAFT, Event.id.in_(hosted))
 
 
 def list_occurrences(session: Session, viewer: Member | None, *, start: datetime, end: datetime,
@@ -104,7 +104,7 @@ def list_occurrences(session: Session, viewer: Member | None, *, start: datetime
     if event_type:
         query = query.where(Event.type == event_type)
     if not include_cancelled:
-        query = query.where(Event.status != "cancelled", EventOccurrence.is_cancelled.is_(False))
+        query = query.where(Event.status != EventStatus.CANCELLED, EventOccurrence.is_cancelled.is_(False))
     return list(session.scalars(query))
 
 
@@ -133,7 +133,7 @@ def month_agenda(session: Session, viewer: Member | None, year: int, month: int,
 
 
 def public_events(session: Session) -> list[Event]:
-    query = (select(Event).where(Event.status != "draft", Event.audience == "public")
+    query = (select(Event).where(Event.status != EventStatus.DRAFT, Event.audience == "public")
              .options(selectinload(Event.occurrences)).order_by(Event.start_at))
     return list(session.scalars(query))
 
@@ -188,7 +188,7 @@ def _holders(session: Session, occurrence: EventOccurrence) -> list[Registration
     """The people with a seat, an offer or a place in the waitlist of ``occurrence``."""
     return list(session.scalars(
         select(Registration).where(Registration.occurrence_id == occurrence.id,
-                                   Registration.status.in_(SEAT_HOLDING + ("waitlisted",)))
+                                   Registration.status.in_(SEAT_HOLDING + (RegistrationStatus.WAITLISTED.value,)))
         .order_by(Registration.id)
     ))
 
@@ -258,7 +258,7 @@ def create_event(session: Session, actor: Member, data: dict, now: datetime) -> 
     data.setdefault("host_ids", [actor.id])
     data.setdefault("timezone", "Europe/Paris")
     event = Event(uid=f"{uuid.uuid4()}@coworknet", created_by_id=actor.id, sequence=0,
-                  status=data.pop("status", "draft"), start_at=None, end_at=None)
+                  status=data.pop("status", EventStatus.DRAFT), start_at=None, end_at=None)
     _apply(session, event, data, now, creating=True)
     session.add(event)
     session.flush()
@@ -269,7 +269,7 @@ def create_event(session: Session, actor: Member, data: dict, now: datetime) -> 
 
 def update_event(session: Session, actor: Member, event: Event, data: dict, now: datetime) -> EventChange:
     """Change an event; its dates are recomputed and freed seats offered to the waitlist."""
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("A cancelled event cannot be changed."))
     changed = _apply(session, event, data, now, creating=False)
     if changed & set(SCHEDULE_FIELDS) or "rotation" in changed:
@@ -279,7 +279,7 @@ def update_event(session: Session, actor: Member, event: Event, data: dict, now:
     was = (one_off.start_at, one_off.end_at) if one_off is not None else None
     sync_occurrences(session, event, now)
     change = EventChange(event)
-    if event.status == "published":
+    if event.status == EventStatus.PUBLISHED:
         for occurrence in event.occurrences:
             if not occurrence.is_cancelled and occurrence.start_at > now:
                 change.offers += fill_seats(session, occurrence.id, now)
@@ -290,10 +290,10 @@ def update_event(session: Session, actor: Member, event: Event, data: dict, now:
 
 def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -> list[Registration]:
     """Cancel the event; returns the registrations whose holders should be told."""
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("This event is already cancelled."))
-    was_published = event.status == "published"
-    event.status = "cancelled"
+    was_published = event.status == EventStatus.PUBLISHED
+    event.status = EventStatus.CANCELLED
     event.cancelled_at = now
     event.sequence += 1
     session.flush()
@@ -302,7 +302,7 @@ def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -
         return []
     return list(session.scalars(
         select(Registration).where(Registration.event_id == event.id,
-                                   Registration.status.in_(SEAT_HOLDING + ("waitlisted",)))
+                                   Registration.status.in_(SEAT_HOLDING + (RegistrationStatus.WAITLISTED.value,)))
     ))
 
 
@@ -356,7 +356,7 @@ def sync_occurrences(session: Session, event: Event, now: datetime) -> None:
 
 def extend_series(session: Session, now: datetime) -> int:
     """Materialise new dates of open-ended series (run daily); returns how many series."""
-    events = session.scalars(select(Event).where(Event.rrule.is_not(None), Event.status != "cancelled"))
+    events = session.scalars(select(Event).where(Event.rrule.is_not(None), Event.status != EventStatus.CANCELLED))
     count = 0
     for event in events:
         sync_occurrences(session, event, now)
@@ -391,9 +391,9 @@ def update_occurrence(session: Session, occurrence: EventOccurrence, data: dict,
     session.flush()
     record(session, EventChanged(event.id))
     change = EventChange(event)
-    if occurrence.is_cancelled and not was_cancelled and event.status == "published":
+    if occurrence.is_cancelled and not was_cancelled and event.status == EventStatus.PUBLISHED:
         change.cancelled = _holders(session, occurrence)
-    elif not occurrence.is_cancelled and event.status == "published":
+    elif not occurrence.is_cancelled and event.status == EventStatus.PUBLISHED:
         change.offers = fill_seats(session, occurrence.id, now)
         if was != (start_at, end_at) and not was_cancelled:
             change.moved = _holders(session, occurrence)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import N_, NotFound
 from ..models import CalendarFeedToken, Event, EventOccurrence, Member, Registration
+from ..models.event import EventStatus
 from . import recurrence
 
 PRODID = "-//Coworknet//Events//FR"
@@ -30,9 +31,9 @@ def _location(occurrence: EventOccurrence | None, event: Event) -> str:
 
 
 def _status(event: Event, occurrence: EventOccurrence | None = None) -> str:
-    if event.status == "cancelled" or (occurrence is not None and occurrence.is_cancelled):
+    if event.status == EventStatus.CANCELLED or (occurrence is not None and occurrence.is_cancelled):
         return "CANCELLED"
-    return "TENTATIVE" if event.status == "draft" else "CONFIRMED"
+    return "TENTATIVE" if event.status == EventStatus.DRAFT else "CONFIRMED"
 
 
 def _vevent(event: Event, base_url: str, *, uid: str, start: datetime, end: datetime, location: str,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import Candidate, Member, Need, NetworkAnswer, PeerStats, Referral
 from ..models.base import utcnow
+from ..models.member import MemberStatus
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ def create_referral(session: Session, referrer: Member, referee: Member, *, need
 
 
 def active_members(session: Session) -> list[Member]:
-    return list(session.scalars(select(Member).where(Member.status == "active").order_by(Member.display_name)))
+    return list(session.scalars(select(Member).where(Member.status == MemberStatus.ACTIVE)
+                                .order_by(Member.display_name)))
 
 
 def create_network_referral(session: Session, referrer: Member, answer: NetworkAnswer) -> Referral:

@@ -31,6 +31,7 @@ from ..domain_events import MembersChanged, PeersChanged
 from ..models import DirectoryExport, Member, NetworkEntry, NetworkEntryConcept, Peer
 from ..models.base import utcnow
 from ..models.federation import APPROVED
+from ..models.member import MemberStatus
 from ..uow import Reactions, WorkContext
 from . import network_search
 from .federation_hooks import publish
@@ -62,15 +63,15 @@ class NetworkSettings:
     @classmethod
     def from_config(cls, config) -> NetworkSettings | None:
         """None when the node has no ``PSEUDONYM_SECRET`` (it then shares nothing)."""
-        secret = str(config.get("PSEUDONYM_SECRET") or "")
+        secret = str(config["PSEUDONYM_SECRET"] or "")
         if len(secret) < 32:
             return None
         try:
             raw = bytes.fromhex(secret)
         except ValueError:
             raw = secret.encode("utf-8")
-        return cls(pseudonym_secret=raw, k=int(config.get("NETWORK_K", 3)),
-                   introductions_per_day=int(config.get("NETWORK_INTRODUCTIONS_PER_DAY", 10)))
+        return cls(pseudonym_secret=raw, k=int(config["NETWORK_K"]),
+                   introductions_per_day=int(config["NETWORK_INTRODUCTIONS_PER_DAY"]))
 
 
 def settings_of(session: Session) -> NetworkSettings | None:
@@ -127,7 +128,7 @@ def shared_members(session: Session) -> list[Member]:
     """Members whose profile may leave the node: active, and opted in to the network."""
     return list(session.scalars(
         select(Member)
-        .where(Member.status == "active", Member.visibility.in_(SHARED_VISIBILITIES))
+        .where(Member.status == MemberStatus.ACTIVE, Member.visibility.in_(SHARED_VISIBILITIES))
         .options(selectinload(Member.skills), selectinload(Member.languages))
         .order_by(Member.id)
     ))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..errors import N_, Forbidden
 from ..models import Member, OidcIdentity
 from ..models.base import utcnow
+from ..models.member import MemberStatus
 from .accounts import create_member, find_by_email, normalize_email
 from .passwords import Passwords
 
@@ -68,7 +69,7 @@ def resolve_identity(
             if signup_mode != "approval":
                 raise Forbidden(N_("This space accepts new members by invitation only."))
             member = create_member(session, passwords, email=email, password=None,
-                                   display_name=_display_name(claims, email), status="pending")
+                                   display_name=_display_name(claims, email), status=MemberStatus.PENDING)
             created = True
         identity = OidcIdentity(issuer=issuer, subject=subject, member_id=member.id)
         session.add(identity)
@@ -83,7 +84,7 @@ def resolve_identity(
 
 def check_may_sign_in(member: Member) -> None:
     """Refuse pending and suspended members, with the same words as the password login."""
-    if member.status == "pending":
+    if member.status == MemberStatus.PENDING:
         raise Forbidden(N_("Your account is waiting for the community manager's approval."))
-    if member.status == "suspended":
+    if member.status == MemberStatus.SUSPENDED:
         raise Forbidden(N_("Your account is suspended. Please contact your community manager."))

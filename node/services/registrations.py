@@ -23,14 +23,14 @@ from sqlalchemy.orm import Session, lazyload
 from ..domain_events import RegistrationChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import EventOccurrence, Member, Registration
-from ..models.event import SEAT_HOLDING
+from ..models.event import SEAT_HOLDING, EventStatus, RegistrationStatus
 from ..uow import record
 from .event_access import can_view
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OFFER_TTL = timedelta(hours=24)
-ACTIVE = SEAT_HOLDING + ("waitlisted",)
+ACTIVE = SEAT_HOLDING + (RegistrationStatus.WAITLISTED.value,)
 
 
 @dataclass(frozen=True)
@@ -94,18 +94,18 @@ def seats_taken(session: Session, occurrence_id: int) -> int:
 def waitlist_length(session: Session, occurrence_id: int) -> int:
     return session.scalar(
         select(func.count()).select_from(Registration)
-        .where(Registration.occurrence_id == occurrence_id, Registration.status == "waitlisted")
+        .where(Registration.occurrence_id == occurrence_id, Registration.status == RegistrationStatus.WAITLISTED)
     )
 
 
 def waitlist_position(session: Session, registration: Registration) -> int | None:
     """1 for the first in line; None when not waitlisted."""
-    if registration.status != "waitlisted":
+    if registration.status != RegistrationStatus.WAITLISTED:
         return None
     ahead = session.scalar(
         select(func.count()).select_from(Registration).where(
             Registration.occurrence_id == registration.occurrence_id,
-            Registration.status == "waitlisted",
+            Registration.status == RegistrationStatus.WAITLISTED,
             (Registration.queued_at < registration.queued_at)
             | ((Registration.queued_at == registration.queued_at) & (Registration.id < registration.id)),
         )
@@ -115,7 +115,7 @@ def waitlist_position(session: Session, registration: Registration) -> int | Non
 
 def _check_open(occurrence: EventOccurrence, now: datetime) -> None:
     event = occurrence.event
-    if event.status != "published" or occurrence.is_cancelled:
+    if event.status != EventStatus.PUBLISHED or occurrence.is_cancelled:
         raise Conflict(N_("This event is not open for registration."), code="registration_closed")
     # A series' dates each close when they start; a one-off event may close earlier.
     closes = occurrence.start_at
@@ -152,7 +152,8 @@ def register(session: Session, occurrence_id: int, registrant: Registrant, now: 
 
     has_room = occurrence.capacity is None or seats_taken(session, occurrence_id) < occurrence.capacity
     # First come, first served: nobody passes the people already waiting.
-    status = "confirmed" if has_room and waitlist_length(session, occurrence_id) == 0 else "waitlisted"
+    status = (RegistrationStatus.CONFIRMED if has_room and waitlist_length(session, occurrence_id) == 0
+              else RegistrationStatus.WAITLISTED)
     registration = existing or Registration(occurrence_id=occurrence_id, event_id=event.id,
                                             idempotency_key=registrant.idempotency_key)
     registration.registrant_kind = registrant.kind
@@ -163,7 +164,7 @@ def register(session: Session, occurrence_id: int, registrant: Registrant, now: 
     registration.email = registrant.email
     registration.status = status
     registration.queued_at = now
-    registration.confirmed_at = now if status == "confirmed" else None
+    registration.confirmed_at = now if status == RegistrationStatus.CONFIRMED else None
     registration.cancelled_at = None
     registration.offer_expires_at = None
     registration.attendance = None
@@ -178,11 +179,11 @@ def fill_seats(session: Session, occurrence_id: int, now: datetime,
                offer_ttl: timedelta = DEFAULT_OFFER_TTL) -> list[Registration]:
     """Offer free seats to the waitlist in order; returns the new offers (to notify)."""
     occurrence = lock_occurrence(session, occurrence_id)
-    if occurrence.is_cancelled or occurrence.event.status != "published" or occurrence.start_at <= now:
+    if occurrence.is_cancelled or occurrence.event.status != EventStatus.PUBLISHED or occurrence.start_at <= now:
         return []
     free = None if occurrence.capacity is None else occurrence.capacity - seats_taken(session, occurrence_id)
     query = (select(Registration)
-             .where(Registration.occurrence_id == occurrence_id, Registration.status == "waitlisted")
+             .where(Registration.occurrence_id == occurrence_id, Registration.status == RegistrationStatus.WAITLISTED)
              .order_by(Registration.queued_at, Registration.id))
     if free is not None:
         if free <= 0:
@@ -191,7 +192,7 @@ def fill_seats(session: Session, occurrence_id: int, now: datetime,
     offers = list(session.scalars(query))
     deadline = min(now + offer_ttl, occurrence.start_at)
     for registration in offers:
-        registration.status = "offered"
+        registration.status = RegistrationStatus.OFFERED
         registration.offer_expires_at = deadline
         record(session, RegistrationChanged(registration.id, registration.event_id))
     session.flush()
@@ -206,7 +207,7 @@ def cancel_registration(session: Session, registration: Registration, now: datet
     if registration.status not in ACTIVE:
         raise Conflict(N_("This registration is already cancelled."), code="not_registered")
     freed = registration.holds_seat
-    registration.status = "cancelled"
+    registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     registration.offer_expires_at = None
     session.flush()
@@ -218,11 +219,11 @@ def confirm_offer(session: Session, registration: Registration, now: datetime) -
     """Accept a seat offered from the waitlist before its deadline."""
     lock_occurrence(session, registration.occurrence_id)
     session.refresh(registration)
-    if registration.status != "offered":
+    if registration.status != RegistrationStatus.OFFERED:
         raise Conflict(N_("There is no seat offer to confirm."), code="no_offer")
     if registration.offer_expires_at <= now:
         raise Conflict(N_("The offer has expired."), code="offer_expired")
-    registration.status = "confirmed"
+    registration.status = RegistrationStatus.CONFIRMED
     registration.confirmed_at = now
     registration.offer_expires_at = None
     session.flush()
@@ -236,19 +237,19 @@ def expire_offers(session: Session, now: datetime, offer_ttl: timedelta = DEFAUL
     Returns the new offers, to notify. Run by ``coworknet events tick`` and the scheduler."""
     occurrence_ids = sorted(set(session.scalars(
         select(Registration.occurrence_id)
-        .where(Registration.status == "offered", Registration.offer_expires_at <= now)
+        .where(Registration.status == RegistrationStatus.OFFERED, Registration.offer_expires_at <= now)
     )))
     offers: list[Registration] = []
     for occurrence_id in occurrence_ids:
         lock_occurrence(session, occurrence_id)
         lapsed = session.scalars(
             select(Registration).where(Registration.occurrence_id == occurrence_id,
-                                       Registration.status == "offered",
+                                       Registration.status == RegistrationStatus.OFFERED,
                                        Registration.offer_expires_at <= now)
             .execution_options(populate_existing=True)
         ).all()
         for registration in lapsed:
-            registration.status = "expired"
+            registration.status = RegistrationStatus.EXPIRED
             registration.offer_expires_at = None
             record(session, RegistrationChanged(registration.id, registration.event_id))
         session.flush()
@@ -303,7 +304,9 @@ def member_registrations(session: Session, member: Member, *, since: datetime | 
 
 def attendees(session: Session, occurrence_id: int) -> list[Registration]:
     """Everyone registered: seats first, then the waitlist in order, then the rest."""
-    rank = {"confirmed": 0, "offered": 1, "waitlisted": 2, "cancelled": 3, "expired": 4}
+    rank = {RegistrationStatus.CONFIRMED: 0, RegistrationStatus.OFFERED: 1,
+            RegistrationStatus.WAITLISTED: 2, RegistrationStatus.CANCELLED: 3,
+            RegistrationStatus.EXPIRED: 4}
     rows = session.scalars(select(Registration).where(Registration.occurrence_id == occurrence_id)
                            .order_by(Registration.queued_at, Registration.id)).all()
     return sorted(rows, key=lambda r: rank[r.status])
@@ -311,7 +314,7 @@ def attendees(session: Session, occurrence_id: int) -> list[Registration]:
 
 def mark_attendance(session: Session, registration: Registration, attendance: str | None) -> Registration:
     """Record present / no-show (or clear it) for a confirmed registration."""
-    if registration.status != "confirmed":
+    if registration.status != RegistrationStatus.CONFIRMED:
         raise ValidationError(N_("Only confirmed registrations have an attendance."),
                               fields={"attendance": [N_("Only confirmed registrations have an attendance.")]})
     registration.attendance = attendance

@@ -88,7 +88,7 @@ def run_due_jobs(runtime: FederationRuntime) -> list[JobOutcome]:
     """Run the node's due periodic jobs after the federation work (each logs and records its
     own failure; none stops the round). Off with ``PERIODIC_JOBS = false``."""
     app = runtime.app
-    if app is None or not app.config.get("PERIODIC_JOBS", True):
+    if app is None or not app.config["PERIODIC_JOBS"]:
         return []
     return jobs.run_due(app)
 

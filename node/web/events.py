@@ -42,6 +42,7 @@ from ..http.context import base_url, now, offer_ttl, space_tz
 from ..http.forms import form_values, parse, show_again
 from ..http.security import manager_required, member_required, public
 from ..models import Event, EventOccurrence, Member, Registration, WorkshopProposal
+from ..models.event import RegistrationStatus
 from ..notices import event_mail
 from ..notices.requests import notify_change, notify_offers
 from ..services import accounts, checkins, events, ical, proposals, registrations
@@ -202,7 +203,7 @@ def register(occurrence_id: int):
     result = registrations.register(db.session, occurrence.id, registrations.Registrant.local(g.member),
                                     now(), viewer=g.member)
     db.session.commit()
-    if result.registration.status == "confirmed":
+    if result.registration.status == RegistrationStatus.CONFIRMED:
         flash(_("You are registered."), "success")
     else:
         flash(_("The event is full: you are on the waitlist (position %(n)s).",

@@ -135,10 +135,10 @@ def init_app(app: Flask) -> None:
         share_with_sessions(app, network_export.SETTINGS_INFO_KEY, settings)
     app.extensions["coworknet.network.handles"] = network_search.Handles(app.config["SECRET_KEY"])
     app.extensions["coworknet.network.limiter"] = network_search.SearchLimiter(
-        int(app.config.get("NETWORK_SEARCHES_PER_MINUTE", 60))
+        int(app.config["NETWORK_SEARCHES_PER_MINUTE"])
     )
     app.extensions["coworknet.network.facet_cap"] = int(
-        app.config.get("NETWORK_FACET_CAP", network_search.FACET_CAP)
+        app.config["NETWORK_FACET_CAP"]
     )
     app.register_blueprint(bp)
     add_nav_item(app, "network.search", lazy_gettext("Network"))

@@ -15,6 +15,7 @@ from flask import session as cookie_session
 from flask_babel import gettext as _
 from joserfc.errors import JoseError
 
+from ..config import ConfigError
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
 from ..http import context
@@ -33,20 +34,22 @@ PROTOCOL_ERRORS = (AuthlibBaseError, JoseError, requests.RequestException, Value
 
 def init_app(app: Flask) -> None:
     """Register the provider when configured, and tell templates its display name."""
-    issuer = app.config.get("OIDC_ISSUER")
-    name = (app.config.get("OIDC_DISPLAY_NAME") or "OpenID Connect") if issuer else None
+    issuer = app.config["OIDC_ISSUER"]
+    name = (app.config["OIDC_DISPLAY_NAME"] or "OpenID Connect") if issuer else None
     app.context_processor(lambda: {"oidc_provider_name": name})
     app.register_blueprint(bp)
     if not issuer:
         return
+    if not app.config["OIDC_CLIENT_ID"]:
+        raise ConfigError("OIDC_ISSUER is set without OIDC_CLIENT_ID.")
     oauth = OAuth(app)
     app.extensions[EXTENSION] = oauth.register(
         name="coworknet_oidc",
         client_id=app.config["OIDC_CLIENT_ID"],
-        client_secret=app.config.get("OIDC_CLIENT_SECRET") or None,
+        client_secret=app.config["OIDC_CLIENT_SECRET"] or None,
         server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
         client_kwargs={
-            "scope": app.config.get("OIDC_SCOPES", "openid email profile"),
+            "scope": app.config["OIDC_SCOPES"],
             "code_challenge_method": "S256",
             "default_timeout": 10,
         },
