@@ -223,15 +223,19 @@ def cancel_incoming_for(session: Session, member_ids: set[int]) -> int:
 
 
 def expire_introductions(session: Session, now: datetime) -> int:
-    """Close pending requests past their delay; the requester's email is forgotten."""
+    """Close pending requests past their delay; the requester's email is forgotten for every
+    request that ended without an acceptance (a pending one keeps it until it is answered)."""
     result = session.execute(
         update(Introduction)
         .where(Introduction.status == "pending", Introduction.expires_at <= now)
         .values(status="expired")
     )
+    # What the requester chose to share stays while the expert may still accept; it is
+    # forgotten once the request ended any other way (expired, declined, cancelled).
     session.execute(
         update(Introduction)
-        .where(Introduction.direction == "incoming", Introduction.status != "accepted",
+        .where(Introduction.direction == "incoming",
+               Introduction.status.not_in(("pending", "accepted")),
                Introduction.other_email != "")
         .values(other_email="")
     )

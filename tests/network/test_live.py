@@ -153,6 +153,12 @@ def test_accepted_declined_and_unanswered_introductions(network, accountants):
     assert {m.to for m in mails} == expert_emails
     assert all("Bob" in m.body and "bilan" not in m.body for m in mails)
     (accepted_id, accepting), (declined_id, declining), _silent = experts
+    # The scheduler's rounds run while the experts think it over: the pending requests keep
+    # what the requester chose to share (a round's upkeep used to forget it).
+    a.round()
+    with a.session() as session:
+        assert {i.other_email for i in session.scalars(select(Introduction).where(
+            Introduction.direction == "incoming"))} == {"bob@c.example"}
     accepted = a.client().post(f"/api/v1/network/introductions/{accepted_id}/accept",
                                headers=token(a, accepting), json={"reveal_email": True})
     assert accepted.status_code == 200, accepted.json
