@@ -88,11 +88,12 @@ class SessionNoticeQueued(DomainEvent):
     notice: dict = field(default_factory=dict)
 
 
-# --- introductions ----------------------------------------------------------------------------
+# --- notifications ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class IntroductionReceived(DomainEvent):
-    """A member of ours was asked for an introduction by a member of another space."""
+class MailQueued(DomainEvent):
+    """A mail was queued in the outbox (row ``mail_id``): send it now rather than at the next
+    ``mail.send`` run."""
 
-    introduction_id: int = 0
+    mail_id: int = 0

@@ -9,6 +9,9 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 - ``digest.send`` (Mondays 08:00, the node's time zone): the weekly digest; ``send_weekly``
   still refuses to send twice within six days, whoever asks.
 - ``connector.publish_stats`` (daily): this space's signed aggregates, for the approved peers.
+- ``mail.send`` (every minute): the mail outbox, retried with backoff while the relay is down.
+- ``events.reminders`` (every 15 minutes): members registered for an event starting within
+  24 hours are reminded once.
 - ``work.retry`` (every minute): the follow-ups of committed changes (``node.uow``) that failed
   right after their commit (a peer or the mail server down), retried with backoff.
 """
@@ -20,9 +23,11 @@ from datetime import UTC, datetime, time, timedelta
 from flask import Flask
 from flask_babel import lazy_gettext
 
+from .clock import clock_of
 from .db import db
-from .notices import event_mail
+from .notices import event_mail, mailer
 from .notices.digest import digest_links, send_weekly
+from .notifications import reminders
 from .services import connector_network, events
 from .services.jobs import Every, Job, Weekly, add_job
 from .services.spaces import current_space
@@ -32,6 +37,8 @@ EVENTS_TICK = "events.tick"
 DIGEST_SEND = "digest.send"
 PUBLISH_STATS = "connector.publish_stats"
 WORK_RETRY = "work.retry"
+MAIL_SEND = "mail.send"
+EVENT_REMINDERS = "events.reminders"
 
 
 def run_tick(app: Flask, now: datetime | None = None) -> int:
@@ -85,6 +92,18 @@ def _work_job(app: Flask) -> str:
     return f"{done} follow-up(s) done, {failed} failed"
 
 
+def _mail_job(app: Flask) -> str:
+    sent, waiting = mailer.send_due(app, clock_of(app).now())
+    return f"{sent} mail(s) sent, {waiting} waiting"
+
+
+def _reminders_job(app: Flask) -> str:
+    with app.app_context():
+        told = reminders.send_reminders(db.session, clock_of(app).now())
+        db.session.commit()
+    return f"{told} reminder(s)"
+
+
 def init_app(app: Flask) -> None:
     """Register the areas' periodic jobs with ``app``."""
     add_job(app, Job(EVENTS_TICK, Every(timedelta(minutes=5)), _tick_job,
@@ -95,3 +114,7 @@ def init_app(app: Flask) -> None:
                      label=lazy_gettext("Statistics shared with peers")))
     add_job(app, Job(WORK_RETRY, Every(timedelta(minutes=1)), _work_job,
                      label=lazy_gettext("Follow-ups of changes (retries)")))
+    add_job(app, Job(MAIL_SEND, Every(timedelta(minutes=1)), _mail_job,
+                     label=lazy_gettext("Mails waiting to be sent")))
+    add_job(app, Job(EVENT_REMINDERS, Every(timedelta(minutes=15)), _reminders_job,
+                     label=lazy_gettext("Reminders before events")))

@@ -16,18 +16,18 @@ RegistrationChanged,                                          registrations; tel
 RegionalEventCancelled                                        republish our sessions of changed events
 SessionNoticeQueued    regional.notices                       mail our members about joint-event sessions
 SeatsOffered           events.offer_mails                     mail our members offered a seat
-IntroductionReceived   introductions.mail_expert              mail the expert asked for an introduction
+MailQueued             mail.send_now (nudge)                  send the queued mail on a thread now
 =====================  =====================================  ===========================================
 """
 
 from __future__ import annotations
 
-from .notices import introductions, regional
+from .notices import mailer, regional
 from .services import feed, network_export, regional_sync
 from .uow import Reactions
 
 #: The features that react to domain events, in the order their reactions are declared.
-FEATURES = (network_export, feed, regional_sync, regional, introductions)
+FEATURES = (network_export, feed, regional_sync, regional, mailer)
 
 
 def build() -> Reactions:

@@ -1,5 +1,6 @@
 """ORM classes, one module per aggregate. Importing this package registers them all."""
 
+from ..notifications.models import Notification, NotificationPreference, OutgoingMail  # noqa: E402
 from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
 from .base import Base
 from .connector import (
@@ -61,6 +62,9 @@ from .space import Space
 from .work import PendingWork
 
 __all__ = [
+    "Notification",
+    "NotificationPreference",
+    "OutgoingMail",
     "PendingWork",
     "ApiToken",
     "Base",

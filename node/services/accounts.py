@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from ..domain_events import MembersChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
-from ..models import ApiToken, Invitation, LoginFailure, Member, PasswordReset
+from ..models import ApiToken, Invitation, LoginFailure, Member, PasswordReset, Space
 from ..models.base import utcnow
 from ..models.member import MemberStatus
+from ..notifications.operations import notify, notify_managers
 from ..uow import record
+from .keyring import RUNTIME_INFO_KEY
 from .passwords import Passwords
 from .profiles import refresh_search_keys
 from .rate_limits import address_group
@@ -48,6 +50,15 @@ def find_by_email(session: Session, email: str) -> Member | None:
 def _ensure_email_free(session: Session, email: str) -> None:
     if find_by_email(session, email) is not None:
         raise Conflict(N_("An account with this email already exists."), fields={"email": ["taken"]})
+
+
+def space_name(session: Session) -> str:
+    """The space's name (its row, or the node's name before ``coworknet init`` wrote it)."""
+    space = session.scalar(select(Space).limit(1))
+    if space is not None:
+        return space.name
+    runtime = session.info.get(RUNTIME_INFO_KEY)
+    return runtime.name if runtime is not None else ""
 
 
 def create_member(
@@ -157,9 +168,12 @@ def sign_up(
     """Self sign-up: the account waits for a manager's approval."""
     if signup_mode != "approval":
         raise Forbidden(N_("This space accepts new members by invitation only."))
-    return create_member(
+    member = create_member(
         session, passwords, email=email, display_name=display_name, password=password, status=MemberStatus.PENDING
     )
+    notify_managers(session, "signup.waiting", link=f"/admin/members#member-{member.id}",
+                    params={"name": member.display_name})
+    return member
 
 
 def set_status(session: Session, actor: Member, member: Member, status: str) -> Member:
@@ -169,7 +183,11 @@ def set_status(session: Session, actor: Member, member: Member, status: str) -> 
     if member.id == actor.id and status != MemberStatus.ACTIVE:
         raise Conflict(N_("You cannot suspend your own account."))
     if member.status != status:
+        approved = member.status == MemberStatus.PENDING and status == MemberStatus.ACTIVE
         member.status = status
+        if approved:
+            notify(session, member, "account.approved", link="/login",
+                   params={"space": space_name(session)})
         if status == MemberStatus.SUSPENDED:
             # Ends open sessions now; API tokens are checked against the status on each use.
             member.session_version += 1

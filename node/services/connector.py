@@ -24,6 +24,7 @@ from ..models.base import utcnow
 from ..models.connector import QUEUE_STATES
 from ..models.member import MemberStatus
 from ..models.network import NetworkEntry, NetworkEntryConcept
+from ..notifications.operations import notify, notify_managers
 from .thesaurus import get_thesaurus
 
 logger = logging.getLogger(__name__)
@@ -177,6 +178,8 @@ def propose_candidate(session: Session, item: QueueItem, member: Member) -> Cand
     if item.state == "new":
         _set_state(item, "matched")
     session.flush()
+    notify(session, member, "candidate.proposed", link="/connector/introductions",
+           params={"text": item.text[:80]})
     return candidate
 
 
@@ -280,6 +283,8 @@ def receive_network_request(session: Session, peer_node_id: str, content: dict) 
                      origin_space=content["requester"]["space"])
     session.add(item)
     session.flush()
+    notify_managers(session, "connector.escalated", link=f"/admin/connector/queue/{item.id}",
+                    params={"space": item.origin_space, "text": item.text[:80]})
     logger.info("network request %s queued", item.id)
     return item
 
@@ -310,6 +315,12 @@ def receive_network_answer(session: Session, peer_node_id: str, content: dict,
         _set_state(item, "matched")
     _mark_response(item)
     session.flush()
+    author = item.need.author if item.need is not None else item.requester
+    if author is not None:  # the answer reaches the member who asked, with the consented contact
+        notify(session, author, "network.answered",
+               link=f"/connector/needs/{item.need.id}" if item.need is not None else "/connector/referrals",
+               params={"name": answer.display_name, "space": answer.space or peer_node_id,
+                       "email": answer.email, "text": (item.need.text if item.need else item.text)[:80]})
     return answer
 
 

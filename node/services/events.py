@@ -29,6 +29,7 @@ from ..models import (
     Venue,
 )
 from ..models.event import SEAT_HOLDING, EventStatus, RegistrationStatus
+from ..notifications.operations import notify
 from ..uow import record
 from . import recurrence
 from .event_access import can_manage, can_view
@@ -300,10 +301,18 @@ def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -
     record(session, EventChanged(event.id))
     if not was_published:
         return []
-    return list(session.scalars(
+    holders = list(session.scalars(
         select(Registration).where(Registration.event_id == event.id,
                                    Registration.status.in_(SEAT_HOLDING + (RegistrationStatus.WAITLISTED.value,)))
     ))
+    for registration in holders:
+        if registration.registrant_kind == "local" and registration.member_id:
+            notify(session, session.get(Member, registration.member_id), "event.cancelled",
+                   link=f"/events/{event.id}",
+                   params={"title": event.title, "starts_at": registration.occurrence.start_at,
+                           "tz": event.timezone},
+                   dedupe_key=f"cancelled:{registration.id}", now=now)
+    return holders
 
 
 # --- occurrences ------------------------------------------------------------------------------

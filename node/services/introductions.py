@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from federation.messages import INTRODUCTION_REQUEST, INTRODUCTION_RESPONSE, make_object_id
 
-from ..domain_events import IntroductionReceived
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
 from ..models import DirectoryExport, Introduction, Member, NetworkEntry, NetworkPreference, Space
 from ..models.base import utcnow
-from ..uow import record
+from ..notifications.operations import notify
 from .federation_hooks import send_inbox_message
 from .federation_registry import HandlerRegistry
 from .keyring import runtime_of
@@ -118,6 +117,9 @@ def receive_response(session: Session, peer, message: dict) -> dict:
         intro.other_email = content.get("email", "")[:254]
         intro.reply_message = content.get("message", "")
         session.flush()
+        notify(session, session.get(Member, intro.member_id), "introduction.accepted",
+               link=f"/network/introductions#sent-{intro.id}",
+               params={"name": intro.other_name, "space": intro.other_space}, now=now)
     return {"status": "accepted"}
 
 
@@ -161,7 +163,9 @@ def receive_request(session: Session, peer, message: dict) -> dict:
     )
     session.add(intro)
     session.flush()
-    record(session, IntroductionReceived(intro.id))  # the expert is mailed after the commit
+    notify(session, expert, "introduction.received", link=f"/network/introductions#received-{intro.id}",
+           params={"name": intro.other_name, "space": intro.other_space,
+                   "skill": intro.concept or intro.other_headline}, now=now)
     return {"status": "accepted"}
 
 

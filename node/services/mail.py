@@ -13,10 +13,20 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "text/calendar; method=REQUEST"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Mail:
     to: str
     subject: str
     body: str
+    attachments: tuple[Attachment, ...] = ()
+    #: Extra headers, e.g. ``List-Unsubscribe`` (RFC 2369 / RFC 8058).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class MailSender:
@@ -30,7 +40,15 @@ class MailSender:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Message-ID"] = make_msgid(domain="coworknet.local")
+        for name, value in mail.headers:
+            message[name] = value
         message.set_content(mail.body, cte=cte)
+        for attachment in mail.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            subtype, _, params = subtype.partition(";")
+            extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
+            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype.strip(),
+                                   filename=attachment.filename, params=extra)
         return message
 
     def send(self, mail: Mail) -> None:

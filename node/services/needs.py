@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import Member, Need, NeedAnswer
 from ..models.base import utcnow
+from ..notifications.operations import notify
 from . import connector
 from .connector import concepts_of, matching_members
 
@@ -54,6 +55,9 @@ def answer_need(session: Session, need: Need, member: Member, message: str) -> N
     answer = NeedAnswer(need=need, member=member, message=message)
     session.add(answer)
     session.flush()
+    notify(session, session.get(Member, need.author_id), "need.answered",
+           link=f"/connector/needs/{need.id}#answer-{answer.id}",
+           params={"name": member.display_name, "need": need.text[:80]})
     connector.note_response(session, need)
     return answer
 

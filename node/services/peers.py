@@ -43,6 +43,7 @@ from ..models.federation import (
     REQUESTED_BY_US,
     SUSPENDED,
 )
+from ..notifications.operations import notify_managers
 from ..uow import record
 from . import keyring
 from .federation_registry import HandlerRegistry
@@ -220,6 +221,10 @@ def receive_peering_request(session: Session, runtime: FederationRuntime,
         peer.needs_confirmation = False
         keyring.pin_current_keys(peer, now)
     session.flush()
+    if peer.status == PENDING_APPROVAL:  # a repeated request tells the managers once
+        notify_managers(session, "peering.requested", link=f"/admin/peers#peer-{peer.id}",
+                        params={"space": peer.name or peer.node_id},
+                        dedupe_key=f"peering:{peer.node_id}")
     logger.info("peering request from %s (%s)", peer.node_id, peer.status)
     return {"status": "approved" if peer.status == APPROVED else "accepted"}
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import Member, WorkshopProposal
+from ..notifications.operations import notify, notify_managers
 from . import recurrence
 from .events import create_event, to_utc
 
@@ -45,6 +46,8 @@ def propose_workshop(session: Session, member: Member, data: dict, now: datetime
     )
     session.add(proposal)
     session.flush()
+    notify_managers(session, "workshop.proposed", link=f"/events/admin/proposals/{proposal.id}",
+                    params={"name": member.display_name, "title": proposal.title}, now=now)
     logger.info("workshop proposal %s by member %s", proposal.id, member.id)
     return proposal
 
@@ -101,6 +104,9 @@ def decide_proposal(session: Session, manager: Member, proposal: WorkshopProposa
     proposal.decided_by_id = manager.id
     proposal.decided_at = now
     session.flush()
+    notify(session, session.get(Member, proposal.member_id), "workshop.decided",
+           link=f"/events/proposals/{proposal.id}",
+           params={"title": proposal.title, "decision": decision}, now=now)
     logger.info("workshop proposal %s: %s", proposal.id, proposal.status)
     return proposal
 

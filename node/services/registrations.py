@@ -24,8 +24,11 @@ from ..domain_events import RegistrationChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..models import EventOccurrence, Member, Registration
 from ..models.event import SEAT_HOLDING, EventStatus, RegistrationStatus
+from ..notifications.operations import notify
 from ..uow import record
+from . import ical
 from .event_access import can_view
+from .keyring import RUNTIME_INFO_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +174,24 @@ def register(session: Session, occurrence_id: int, registrant: Registrant, now: 
     session.add(registration)
     session.flush()
     record(session, RegistrationChanged(registration.id, event.id, by_registrant=True))
+    if registrant.kind == "local":
+        _tell_registrant(session, registration, occurrence, now)
     logger.info("registration %s on occurrence %s: %s", registration.id, occurrence_id, status)
     return RegistrationResult(registration)
+
+
+def _tell_registrant(session: Session, registration: Registration, occurrence: EventOccurrence,
+                     now: datetime) -> None:
+    """The member's confirmation (with the event's calendar file) or waitlist notice."""
+    event = occurrence.event
+    confirmed = registration.status == RegistrationStatus.CONFIRMED
+    runtime = session.info.get(RUNTIME_INFO_KEY)
+    ics = (ical.event_ics(event, runtime.node_id).decode("utf-8")
+           if confirmed and runtime is not None else None)
+    notify(session, session.get(Member, registration.member_id),
+           "registration.confirmed" if confirmed else "registration.waitlisted",
+           link=f"/events/{event.id}", params={"title": event.title, "starts_at": occurrence.start_at,
+                                              "tz": event.timezone}, ics=ics, now=now)
 
 
 def fill_seats(session: Session, occurrence_id: int, now: datetime,
@@ -195,6 +214,11 @@ def fill_seats(session: Session, occurrence_id: int, now: datetime,
         registration.status = RegistrationStatus.OFFERED
         registration.offer_expires_at = deadline
         record(session, RegistrationChanged(registration.id, registration.event_id))
+        if registration.registrant_kind == "local":
+            notify(session, session.get(Member, registration.member_id), "registration.offered",
+                   link=f"/events/{occurrence.event_id}",
+                   params={"title": occurrence.event.title, "starts_at": occurrence.start_at,
+                           "deadline_at": deadline, "tz": occurrence.event.timezone}, now=now)
     session.flush()
     return offers
 

@@ -15,6 +15,7 @@ from . import (
     connector,
     events,
     network,
+    notifications,
     oidc,
     peers,
     portal,
@@ -56,6 +57,7 @@ def register_web(app: Flask) -> None:
     for endpoint, label, admin_menu in events.NAV_ITEMS:
         add_nav_item(app, endpoint, label, admin=admin_menu)
     connector.init_app(app)
+    notifications.init_app(app)
     for endpoint, label, admin_menu in connector.NAV_ITEMS:
         add_nav_item(app, endpoint, label, admin=admin_menu)
     oidc.init_app(app)

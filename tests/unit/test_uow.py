@@ -5,7 +5,7 @@ else listens to session events."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,9 +14,18 @@ from sqlalchemy.orm import Session
 
 from federation.messages import EVENT_REGIONAL
 from node.db import EXTENSION_KEY
-from node.domain_events import IntroductionReceived
-from node.models import FederationSetting, FeedEntry, Introduction, Member, PendingWork
+from node.domain_events import SessionNoticeQueued
+from node.models import (
+    FederationSetting,
+    FeedEntry,
+    Member,
+    Notification,
+    OutgoingMail,
+    PendingWork,
+)
+from node.notifications.operations import notify
 from node.services import feed
+from node.services.keyring import RUNTIME_INFO_KEY
 from node.uow import DomainEvent, Reactions, record, unit_of_work
 from tests.conftest import count_rows
 from tests.federation.helpers import event_content
@@ -51,14 +60,13 @@ def test_only_the_unit_of_work_listens_to_session_events(app, session):
     assert owners <= {"node.uow"}, owners
 
 
-def _introduction(session: Session, expert: Member, now) -> Introduction:
-    intro = Introduction(direction="incoming", request_uid="req-1", peer_node_id="https://b.example",
-                         member_id=expert.id, pseudonym="p-1", message="Bonjour", status="pending",
-                         created_at=now, expires_at=now + timedelta(days=14), other_name="Bob",
-                         other_space="La Ruche")
-    session.add(intro)
-    session.flush()
-    return intro
+def _notice(email: str) -> SessionNoticeQueued:
+    """A joint-event session moved: what its registrant of ours is told (a durable reaction)."""
+    starts = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)
+    return SessionNoticeQueued({"kind": "moved", "email": email, "name": "Élise", "locale": "fr",
+                                "title": "Atelier compta", "space": "Aix", "starts_at": starts.isoformat(),
+                                "timezone": "Europe/Paris", "place": "Aix", "link": "/regional/mine",
+                                "before_starts_at": (starts - timedelta(hours=1)).isoformat()})
 
 
 def test_a_failed_commit_sends_no_mail_and_publishes_no_item(app, session, create_member, outbox, clock):
@@ -66,30 +74,33 @@ def test_a_failed_commit_sends_no_mail_and_publishes_no_item(app, session, creat
     other = create_member("taken@example.org")
     outbox.clear()
     feed_before = count_rows(session, FeedEntry)
-    record(session, IntroductionReceived(_introduction(session, expert, clock.now()).id))
+    notify(session, expert, "account.approved", link="/login", params={"space": "La Ruche"})
+    record(session, _notice(expert.email))
     feed.publish(session, item_type=EVENT_REGIONAL, local_id="event/1",
                  content=event_content(app.config["BASE_URL"]))
     session.add(Member(email=other.email, display_name="Doublon", role="member", status="active"))
     with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()
+    app.extensions[RUNTIME_INFO_KEY].wait_for_background()
     assert outbox == []
     assert count_rows(session, FeedEntry) == feed_before
     assert count_rows(session, PendingWork) == 0
-    assert count_rows(session, Introduction) == 0
+    assert count_rows(session, Notification) == 0 and count_rows(session, OutgoingMail) == 0
     # Nothing recorded by the failed transaction leaks into the next one.
     session.commit()
+    app.extensions[RUNTIME_INFO_KEY].wait_for_background()
     assert outbox == [] and count_rows(session, PendingWork) == 0
 
 
 def test_a_committed_change_runs_its_work_once_right_after_the_commit(app, session, create_member,
                                                                        outbox, clock):
-    expert = create_member("expert@example.org", display_name="Élise Expert")
+    member = create_member("member@example.org", display_name="Élise")
     outbox.clear()
-    record(session, IntroductionReceived(_introduction(session, expert, clock.now()).id))
+    record(session, _notice(member.email))
     assert outbox == []  # nothing before the commit
     session.commit()
-    assert [mail.to for mail in outbox] == ["expert@example.org"]
+    assert [mail.to for mail in outbox] == ["member@example.org"]
     assert count_rows(session, PendingWork) == 0
     assert unit_of_work(app).run_due(clock.now() + timedelta(days=1)) == (0, 0)
     assert len(outbox) == 1
@@ -106,12 +117,12 @@ def test_work_that_fails_stays_and_is_retried_until_done_once(app, session, crea
         raise ConnectionRefusedError("SMTP server down")
 
     monkeypatch.setattr(sender, "send", down)
-    expert = create_member("expert@example.org", display_name="Élise Expert")
-    record(session, IntroductionReceived(_introduction(session, expert, clock.now()).id))
+    member = create_member("member@example.org", display_name="Élise")
+    record(session, _notice(member.email))
     session.commit()  # the change itself is committed whatever the mail server does
-    assert count_rows(session, Introduction) == 1 and outbox == []
+    assert outbox == []
     (row,) = session.scalars(select(PendingWork)).all()
-    assert row.reaction == "introductions.mail_expert" and row.attempts == 1
+    assert row.reaction == "regional.notices" and row.attempts == 1
     assert "SMTP server down" in row.last_error and row.next_attempt_at > clock.now()
 
     uow = unit_of_work(app)
@@ -123,7 +134,7 @@ def test_work_that_fails_stays_and_is_retried_until_done_once(app, session, crea
     monkeypatch.setattr(sender, "send", real_send)  # the server is back
     later = clock.now() + timedelta(hours=2)
     assert uow.run_due(later) == (1, 0)
-    assert [mail.to for mail in outbox] == ["expert@example.org"]
+    assert [mail.to for mail in outbox] == ["member@example.org"]
     assert count_rows(session, PendingWork) == 0
     assert uow.run_due(later + timedelta(hours=2)) == (0, 0)
     assert len(outbox) == 1
