@@ -36,6 +36,7 @@ PEERING_REQUEST = "peering.request"
 FEED_HINT = "feed.hint"
 INTRODUCTION_REQUEST = "introduction.request"
 INTRODUCTION_RESPONSE = "introduction.response"
+INTRODUCTION_WITHDRAWN = "introduction.withdrawn"
 REGISTRATION_REQUEST = "registration.request"
 REGISTRATION_RESPONSE = "registration.response"
 CONNECTOR_REQUEST = "connector.request"
@@ -53,6 +54,7 @@ INBOX_MESSAGE_TYPES = (
     FEED_HINT,
     INTRODUCTION_REQUEST,
     INTRODUCTION_RESPONSE,
+    INTRODUCTION_WITHDRAWN,
     REGISTRATION_REQUEST,
     REGISTRATION_RESPONSE,
     CONNECTOR_REQUEST,
@@ -363,6 +365,11 @@ class IntroductionRequestContentSchema(StrictSchema):
     requester = fields.Nested(RequesterSchema, required=True)
 
 
+class IntroductionWithdrawnContentSchema(StrictSchema):
+    request_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    pseudonym = fields.String(required=True, validate=validate.Regexp(r"^[a-z2-7]{16,64}$"))
+
+
 class IntroductionResponseContentSchema(StrictSchema):
     request_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
     pseudonym = fields.String(required=True, validate=validate.Regexp(r"^[a-z2-7]{16,64}$"))
@@ -463,6 +470,7 @@ CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     FEED_HINT: FeedHintContentSchema,
     INTRODUCTION_REQUEST: IntroductionRequestContentSchema,
     INTRODUCTION_RESPONSE: IntroductionResponseContentSchema,
+    INTRODUCTION_WITHDRAWN: IntroductionWithdrawnContentSchema,
     REGISTRATION_REQUEST: RegistrationRequestContentSchema,
     REGISTRATION_RESPONSE: RegistrationResponseContentSchema,
     CONNECTOR_REQUEST: ConnectorRequestContentSchema,

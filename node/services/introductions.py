@@ -17,9 +17,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from federation.messages import INTRODUCTION_REQUEST, INTRODUCTION_RESPONSE, make_object_id
+from schemas.federation import INTRODUCTION_WITHDRAWN
 
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
-from ..models import DirectoryExport, Introduction, Member, NetworkEntry, NetworkPreference, Space
+from ..models import (
+    DirectoryExport,
+    Introduction,
+    Member,
+    NetworkEntry,
+    NetworkPreference,
+    Peer,
+    Space,
+)
 from ..models.base import utcnow
 from ..notifications.operations import notify
 from .federation_hooks import send_inbox_message
@@ -39,11 +48,13 @@ def _settings(session: Session) -> NetworkSettings:
 
 
 def visible_status(intro: Introduction, now: datetime | None = None) -> str:
-    """What a member sees. A requester sees only pending, accepted or expired; the expert also
-    sees their own decline."""
+    """What a member sees. A requester sees only pending, accepted, expired or withdrawn (by
+    themselves); the expert also sees their own decline."""
     now = now or utcnow()
     if intro.status == "accepted":
         return "accepted"
+    if intro.direction == "outgoing" and intro.status == "cancelled":
+        return "withdrawn"
     if intro.direction == "incoming" and intro.status in ("declined", "cancelled"):
         return intro.status
     if intro.status == "expired" or intro.expires_at <= now:
@@ -78,11 +89,15 @@ def request_introduction(session: Session, requester: Member, entry_id: int, mes
     runtime = runtime_of(session)
     space = session.scalar(select(Space).limit(1))
     request_uid = make_object_id(runtime.node_id, f"intro/{secrets.token_urlsafe(12)}")
+    peer = session.scalar(select(Peer).where(Peer.node_id == entry.owner))
     intro = Introduction(
         direction="outgoing", request_uid=request_uid, peer_node_id=entry.owner,
         member_id=requester.id, pseudonym=entry.pseudonym, concept=concept[:120],
         message=message, status="pending", created_at=now,
         expires_at=now + settings.introduction_ttl,
+        # Whom the requester asked, as the search showed them (anonymous until accepted).
+        other_headline=(entry.display_name or entry.headline or "")[:200],
+        other_space=(peer.name if peer is not None and peer.name else entry.owner)[:200],
     )
     session.add(intro)
     requester_info = {"display_name": requester.display_name[:120],
@@ -259,6 +274,13 @@ def list_for_member(session: Session, member: Member) -> tuple[list[Introduction
             [r for r in rows if r.direction == "incoming"])
 
 
+def waiting_for(session: Session, member: Member, now: datetime | None = None) -> int:
+    """Requests addressed to the member that wait for their answer."""
+    return session.scalar(select(func.count()).select_from(Introduction).where(
+        Introduction.direction == "incoming", Introduction.member_id == member.id,
+        Introduction.status == "pending", Introduction.expires_at > (now or utcnow()))) or 0
+
+
 def list_all(session: Session, limit: int = 200) -> list[Introduction]:
     """Every introduction of the space, for its managers."""
     return list(session.scalars(select(Introduction)
@@ -281,8 +303,41 @@ def requests_paused(session: Session, member: Member) -> bool:
     return bool(preference and preference.requests_paused)
 
 
+def withdraw_introduction(session: Session, requester: Member, intro_id: int,
+                          now: datetime | None = None) -> Introduction:
+    """The requester takes back a request still waiting; the expert's node is told, closes it
+    and forgets the requester's e-mail. Flushes."""
+    intro = session.get(Introduction, intro_id)
+    if intro is None or intro.direction != "outgoing" or intro.member_id != requester.id:
+        raise NotFound(N_("No such introduction."))
+    now = now or utcnow()
+    if visible_status(intro, now) != "pending":
+        raise Conflict(N_("This request is no longer waiting for an answer."))
+    intro.status, intro.answered_at = "cancelled", now
+    send_inbox_message(session, intro.peer_node_id, INTRODUCTION_WITHDRAWN,
+                       {"request_id": intro.request_uid, "pseudonym": intro.pseudonym},
+                       deliver_now=True)
+    session.flush()
+    return intro
+
+
+def receive_withdrawn(session: Session, peer, message: dict) -> dict:
+    """The requester withdrew a request made to one of our members: closed if still waiting."""
+    content = message["content"]
+    peer_id = getattr(peer, "node_id", peer)
+    intro = session.scalar(select(Introduction).where(
+        Introduction.direction == "incoming", Introduction.peer_node_id == peer_id,
+        Introduction.request_uid == content["request_id"],
+        Introduction.pseudonym == content["pseudonym"]))
+    if intro is not None and intro.status == "pending":
+        intro.status, intro.other_email, intro.answered_at = "cancelled", "", utcnow()
+        session.flush()
+    return {"status": "accepted"}
+
+
 def register(registry: HandlerRegistry) -> None:
     """Introduction requests and answers between nodes, and the expiry of their contact data."""
     registry.on_inbox_message(REQUEST_TYPE, receive_request)
     registry.on_inbox_message(RESPONSE_TYPE, receive_response)
+    registry.on_inbox_message(INTRODUCTION_WITHDRAWN, receive_withdrawn)
     registry.lease_expirer(expire_introductions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, url_for
@@ -28,17 +29,21 @@ class NavItem:
     endpoint: str
     label: object  # a lazy string, translated when rendered
     admin: bool = False
+    #: How many things wait for the signed-in member there (shown next to the label), or None.
+    count: Callable[[], int] | None = None
 
 
-def add_nav_item(app: Flask, endpoint: str, label: object, *, admin: bool = False) -> None:
+def add_nav_item(app: Flask, endpoint: str, label: object, *, admin: bool = False,
+                 count: Callable[[], int] | None = None) -> None:
     """Feature areas add their entry to the main or the admin menu."""
-    app.extensions.setdefault("coworknet.nav", []).append(NavItem(endpoint, label, admin))
+    app.extensions.setdefault("coworknet.nav", []).append(NavItem(endpoint, label, admin, count))
 
 
 def _template_helpers() -> dict:
     def items(admin_menu: bool) -> list[dict]:
         return [
-            {"url": url_for(item.endpoint), "label": str(item.label)}
+            {"url": url_for(item.endpoint), "label": str(item.label),
+             "count": item.count() if item.count is not None and g.member else 0}
             for item in current_app.extensions.get("coworknet.nav", [])
             if item.admin == admin_menu and (not admin_menu or (g.member and g.member.is_manager))
         ]

@@ -14,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale, lazy_gettext, lazy_pgettext
 from flask_babel import gettext as _
 
 from schemas.network import (
@@ -80,8 +80,15 @@ def my_introductions():
     return render_template(
         "network/introductions.html", sent=sent, received=received,
         status=introductions.visible_status, paused=introductions.requests_paused(db.session, g.member),
+        concept_label=_concept_label,
         holders=network_export.peers_holding(db.session, g.member),
     )
+
+
+def _concept_label(concept_id: str) -> str:
+    """A skill in the reader's language (a concept id the thesaurus no longer knows: as is)."""
+    thesaurus = get_thesaurus()
+    return thesaurus.label(concept_id, str(get_locale() or "fr")) if thesaurus.concept(concept_id) else concept_id
 
 
 @bp.route("/network/introductions/<int:intro_id>/accept", methods=["POST"])
@@ -102,6 +109,16 @@ def decline(intro_id: int):
     introductions.decline_introduction(db.session, g.member, intro_id)
     db.session.commit()
     flash(_("Introduction declined. The requester will not be told."), "success")
+    return redirect(url_for("network.my_introductions"))
+
+
+@bp.route("/network/introductions/<int:intro_id>/withdraw", methods=["POST"])
+@member_required
+def withdraw(intro_id: int):
+    parse(IntroductionDeclineSchema(), form_values(request.form))
+    introductions.withdraw_introduction(db.session, g.member, intro_id)
+    db.session.commit()
+    flash(_("Your request is withdrawn."), "success")
     return redirect(url_for("network.my_introductions"))
 
 
@@ -142,4 +159,6 @@ def init_app(app: Flask) -> None:
     )
     app.register_blueprint(bp)
     add_nav_item(app, "network.search", lazy_gettext("Network"))
+    add_nav_item(app, "network.my_introductions", lazy_pgettext("menu", "Introductions"),
+                 count=lambda: introductions.waiting_for(db.session, g.member))
     add_nav_item(app, "network.admin_flow", lazy_gettext("Introductions"), admin=True)

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 
 from schemas.members import DirectoryQuerySchema, LanguageFormSchema, ProfileUpdateSchema
@@ -28,7 +29,8 @@ from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import member_required, public
-from ..services import accounts, profiles
+from ..models.federation import PENDING_APPROVAL
+from ..services import accounts, connector, peers, profiles, proposals
 from ..services.directory import DirectoryQuery, search_members
 from ..services.thesaurus import get_thesaurus
 
@@ -45,7 +47,30 @@ def photo_folder() -> Path:
 @public
 def home():
     space = context.space()
-    return render_template("home.html", space=space, member_count=accounts.count_active_members(db.session))
+    waiting = _waiting_for_manager() if g.member is not None and g.member.is_manager else []
+    return render_template("home.html", space=space, member_count=accounts.count_active_members(db.session),
+                           waiting=waiting)
+
+
+def _waiting_for_manager() -> list[tuple[str, int, str]]:
+    """What waits for the manager: (what, how many, where to act), only what is not zero."""
+    session = db.session
+    signups = len(accounts.list_members(session, status="pending"))
+    workshops = len(proposals.list_proposals(session, open_only=True))
+    peerings = sum(p.status == PENDING_APPROVAL for p in peers.list_peers(session))
+    requests = sum(i.state not in connector.CLOSED_STATES for i in connector.list_queue(session))
+    rows = [
+        (ngettext("%(num)d sign-up to approve", "%(num)d sign-ups to approve", signups), signups,
+         url_for("admin.members")),
+        (ngettext("%(num)d workshop proposal to review", "%(num)d workshop proposals to review",
+                  workshops), workshops, url_for("events.admin")),
+        (ngettext("%(num)d peering request", "%(num)d peering requests", peerings), peerings,
+         url_for("peers.index")),
+        (ngettext("%(num)d open request in the connector queue",
+                  "%(num)d open requests in the connector queue", requests), requests,
+         url_for("connector_admin.queue")),
+    ]
+    return [row for row in rows if row[1]]
 
 
 @bp.route("/lang", methods=["POST"])

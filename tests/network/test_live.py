@@ -286,3 +286,57 @@ def test_singling_out_a_lone_cabinetmaker_finds_no_unique_record(network):
     pairs = Counter(rows)
     assert pairs and min(pairs.values()) >= 3
     assert not any(concept in ("cabinetmaking", "g:wood-crafts") for concept, _, _ in rows)
+
+
+def test_the_expert_is_told_with_a_link_the_requester_is_told_of_the_acceptance_and_can_withdraw(
+        network, accountants):
+    """Across two live nodes: the expert's notification and mail land on the request; the
+    acceptance notifies the requester at their own node with the contact; a request withdrawn
+    by its requester is closed at the expert's node, which forgets the requester's e-mail."""
+    from node.models import Notification
+    from tests.conftest import PortalClient
+
+    a, _b, c = network
+    c.sync()
+    bob = add_member(c, "bob@c.example", "Bob", skills=[], visibility="space")
+    headers = token(c, bob)
+    first, second = search(c, headers, "comptable")[:2]
+    for card in (first, second):
+        assert c.client().post("/api/v1/network/introductions", headers=headers, json={
+            "handle": card["handle"], "message": "Un bilan à faire", "concept": "accounting"}).status_code == 201
+    wait_delivered(c)
+    with a.session() as session:
+        incoming = session.scalars(select(Introduction).where(
+            Introduction.direction == "incoming").order_by(Introduction.id)).all()
+        told = session.scalars(select(Notification).where(
+            Notification.kind == "introduction.received").order_by(Notification.id)).all()
+        assert [n.link for n in told] == [f"/network/introductions#received-{i.id}" for i in incoming]
+        experts = [i.member_id for i in incoming]
+    mails = a.app.extensions["coworknet.mail"].outbox
+    assert all(f"{a.url}/network/introductions#received-" in m.body for m in mails[-2:])
+
+    # The requester's list says to whom (the space's name), which skill, when.
+    portal = PortalClient(c.client())
+    portal.login("bob@c.example")
+    page = portal.get("/network/introductions").get_data(as_text=True)
+    assert "Coworking Aix" in page and "Compétence : Comptabilité" in page and "Retirer ma demande" in page
+    with c.session() as session:
+        outgoing = session.scalars(select(Introduction).where(
+            Introduction.direction == "outgoing").order_by(Introduction.id)).all()
+    assert portal.post(f"/network/introductions/{outgoing[1].id}/withdraw").status_code == 302
+    wait_delivered(c)
+    with a.session() as session:
+        closed = session.get(Introduction, incoming[1].id)
+        assert (closed.status, closed.other_email) == ("cancelled", "")
+    assert portal.post(f"/network/introductions/{outgoing[1].id}/withdraw").status_code == 409
+
+    accepted = a.client().post(f"/api/v1/network/introductions/{incoming[0].id}/accept",
+                               headers=token(a, experts[0]), json={"reveal_email": True})
+    assert accepted.status_code == 200
+    wait_delivered(a)
+    with c.session() as session:
+        (note,) = session.scalars(select(Notification).where(
+            Notification.kind == "introduction.accepted")).all()
+        assert note.member_id == bob and note.link == f"/network/introductions#sent-{outgoing[0].id}"
+    mail = c.app.extensions["coworknet.mail"].outbox[-1]
+    assert mail.to == "bob@c.example" and "Alice Secretname" in mail.subject
