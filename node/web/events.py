@@ -45,7 +45,15 @@ from ..models import Event, EventOccurrence, Member, Registration, WorkshopPropo
 from ..models.event import RegistrationStatus
 from ..notices import event_mail
 from ..notices.requests import notify_change, notify_offers
-from ..services import accounts, checkins, events, ical, proposals, registrations
+from ..services import (
+    accounts,
+    checkins,
+    events,
+    ical,
+    proposals,
+    regional_registration,
+    registrations,
+)
 from ..services.event_access import can_manage
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -239,7 +247,9 @@ def confirm(occurrence_id: int):
 def mine():
     rows = registrations.member_registrations(db.session, g.member, since=now())
     positions = {r.id: registrations.waitlist_position(db.session, r) for r in rows}
-    return render_template("events/mine.html", rows=rows, positions=positions,
+    elsewhere = [r for r in regional_registration.all_mine(db.session, g.member)
+                 if r.is_remote and r.starts_at >= now() and r.status not in ("cancelled", "refused")]
+    return render_template("events/mine.html", rows=rows, positions=positions, elsewhere=elsewhere,
                            my_proposals=proposals.list_proposals(db.session, member=g.member),
                            has_feed=ical.has_feed_token(db.session, g.member), feed_url=None)
 

@@ -69,6 +69,9 @@ def member_registers_from_the_portal_and_sees_confirmed_and_personal_feed(week):
     wait_delivered(aix)
     page = portal.get("/regional/mine").get_data(as_text=True)
     assert "Meetup freelances" in page and 'data-status="confirmed"' in page
+    # "My events" of her own space lists it too, with its host and status.
+    mine = portal.get("/events/mine").get_data(as_text=True)
+    assert "Dans d’autres espaces du réseau" in mine and "Meetup freelances" in mine and "confirmé" in mine
     # The host's attendee list shows her, with what she agreed to share.
     with bleau.session() as session:
         (row,) = registrations.attendees(session, session.scalar(select(Registration.occurrence_id)))
