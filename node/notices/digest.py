@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from ..models import Member, Need
 from ..models.base import utcnow
+from ..notifications.queries import digest_items
 from ..services.digest import Digest, build_digest, opt_out_token, recipients
 from ..services.engagement import get_settings
 from ..services.mail import Mail, MailSender
+from .mailer import render_notification
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +36,20 @@ class DigestLinks:
     board: str
 
 
-def render_digest(digest: Digest, *, space_name: str, links: DigestLinks, locale: str) -> Mail:
-    """The digest as a plain-text mail, in the member's language."""
+def render_digest(digest: Digest, *, space_name: str, links: DigestLinks, locale: str,
+                  notifications: list | None = None) -> Mail:
+    """The digest as a plain-text mail, in the member's language; ``notifications`` are the
+    unread ones of the kinds the member wants in the digest."""
     with force_locale(locale):
         parts = [_("Hello %(name)s,", name=digest.member.display_name), "",
                  _("Your week at %(space)s:", space=space_name), ""]
+        if notifications:
+            base = current_app.config["BASE_URL"].rstrip("/")
+            tz = current_app.config["DEFAULT_TIMEZONE"]
+            parts.append(_("What happened for you:"))
+            parts += [f"- {render_notification(n, default_tz=tz).title}\n  {base}{n.link}"
+                      for n in notifications]
+            parts.append("")
         if digest.needs:
             parts.append(_("Needs that match your skills:"))
             parts += [f"- {n.text[:120]}\n  {links.need(n)}" for n in digest.needs]
@@ -86,10 +97,11 @@ def send_weekly(session: Session, sender: MailSender, *, space_name: str, links:
     sent = 0
     for member in recipients(session):
         digest = build_digest(session, member, now)
-        if digest.is_empty:
+        told = digest_items(session, member, now - timedelta(days=7))
+        if digest.is_empty and not told:
             continue
         sender.send(render_digest(digest, space_name=space_name, links=links,
-                                  locale=member.locale or default_locale))
+                                  locale=member.locale or default_locale, notifications=told))
         sent += 1
     settings.last_digest_at = now
     session.flush()

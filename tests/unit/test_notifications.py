@@ -304,3 +304,25 @@ def test_params_are_stored_as_json(session, create_member, clock):
                             params={"title": "Apéro", "starts_at": moment})
     session.commit()
     assert json.loads(row.params_json)["starts_at"] == moment.isoformat()
+
+
+def test_a_kind_chosen_for_the_digest_waits_for_the_weekly_mail(app, session, create_member, outbox):
+    from node.db import db
+    from node.notices.digest import digest_links, send_weekly
+    from node.services import needs
+
+    alice = create_member("alice@example.org", display_name="Alice")
+    bob = create_member("bob@example.org", display_name="Bob")
+    operations.set_channel(session, alice, "need.answered", "digest")
+    need = needs.create_need(session, alice, text="Un photographe pour mon site")
+    session.commit()
+    needs.answer_need(session, need, session.get(Member, bob.id), "Je peux le faire")
+    session.commit()
+    assert [m.to for m in outbox] == []  # not mailed at once
+    with app.test_request_context("/"):
+        send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
+                    links=digest_links(), default_locale="fr")
+        db.session.commit()
+    mail = next(m for m in outbox if m.to == "alice@example.org")
+    assert "Ce qui vous concerne" in mail.body and "Bob a répondu à votre besoin" in mail.body
+    assert f"http://coworknet.test/connector/needs/{need.id}" in mail.body
