@@ -66,6 +66,7 @@ def test_tick_expires_offers_and_mails_the_next(app, session, create_member, mak
     registrations.register(session, occurrence.id, Registrant.local(next_one), now, viewer=next_one)
     registrations.cancel_registration(session, seat, now, timedelta(hours=24))
     session.commit()
+    outbox.clear()  # their confirmations are not what this test is about
     assert run_tick(app, now + timedelta(hours=1)) == 0
     assert run_tick(app, now + timedelta(hours=25)) == 1
     assert [m.to for m in outbox] == [next_one.email]

@@ -116,6 +116,8 @@ def test_full_event_waitlist_and_promotion_through_the_portal(app, portal, sessi
     assert "position 1" in page
     portal.post("/logout")
     portal.login(first.email)
+    assert [m.to for m in outbox] == [first.email]  # her confirmation; Julien waits in the portal
+    outbox.clear()
     portal.post(f"/events/occurrences/{occurrence.id}/cancel")
     assert [m.to for m in outbox] == [second.email]
     assert "Soirée jeux" in outbox[0].subject and f"/events/{event.id}" in outbox[0].body

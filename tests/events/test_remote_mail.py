@@ -13,6 +13,7 @@ def test_host_does_not_mail_remote_registrants_on_cancellation(
     local = create_member()
     client.post(f"/api/v1/events/occurrences/{occurrence_id}/registration", headers=api_token(local))
     register_remote(occurrence_id)
+    outbox.clear()  # their confirmations are not what this test is about
     response = client.post(f"/api/v1/admin/events/{event.id}/cancel", headers=api_token(manager))
     assert response.status_code == 200
     assert [m.to for m in outbox] == [local.email]
@@ -26,6 +27,7 @@ def test_host_does_not_mail_a_remote_registrant_offered_a_seat(
     client.post(f"/api/v1/events/occurrences/{occurrence_id}/registration", headers=api_token(local))
     remote = register_remote(occurrence_id)
     assert remote.status == "waitlisted"
+    outbox.clear()  # their confirmations are not what this test is about
     assert client.delete(f"/api/v1/events/occurrences/{occurrence_id}/registration",
                          headers=api_token(local)).status_code in (200, 204)
     session.expire_all()

@@ -199,6 +199,8 @@ def test_a_scheduler_round_passes_an_expired_seat_offer_to_the_next_person(app, 
     (offer,) = registrations.cancel_registration(session, seat, freed_at, timedelta(hours=1))
     session.commit()
     assert offer.member_id == late.id and offer.status == "offered"
+    assert [m.to for m in outbox] == [holder.email]  # her confirmation (the waitlist: in the portal)
+    outbox.clear()
 
     report = scheduler.run_round(app.extensions[RUNTIME_INFO_KEY])
 
@@ -219,6 +221,8 @@ def test_the_areas_jobs_are_registered_with_their_schedules(app):
         "digest.send": Weekly(0, clock_time(8, 0), "Europe/Paris"),
         "connector.publish_stats": Every(timedelta(days=1)),
         "work.retry": Every(timedelta(minutes=1)),
+        "mail.send": Every(timedelta(minutes=1)),
+        "events.reminders": Every(timedelta(minutes=15)),
     }
     with pytest.raises(ValueError, match="twice"):
         jobs.add_job(app, Job("events.tick", Every(timedelta(minutes=1)), Calls()))
@@ -234,7 +238,8 @@ def test_jobs_list_and_run_from_the_command_line(app, monkeypatch):
     result = _cli(app, monkeypatch, "jobs", "list")
     assert result.exit_code == 0, result.output
     lines = {line.split("\t")[0]: line for line in result.output.splitlines()}
-    assert set(lines) == {"events.tick", "digest.send", "connector.publish_stats", "work.retry"}
+    assert set(lines) == {"events.tick", "digest.send", "connector.publish_stats", "work.retry",
+                          "mail.send", "events.reminders"}
     assert "every 5 min" in lines["events.tick"] and "never run" in lines["events.tick"]
     assert "weekly Mon 08:00 Europe/Paris" in lines["digest.send"]
 

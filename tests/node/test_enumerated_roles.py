@@ -31,7 +31,7 @@ PUBLIC_ENDPOINTS = {
     "events.agenda", "events.agenda_ics", "events.event_ics", "events.event_page", "events.personal_feed",
     "regional.index", "regional.program_page", "regional.program_ics",
     # the digest opt-out link of a mail (its token), the home page, the language switch
-    "connector.digest_opt_out", "portal.home", "portal.set_language",
+    "connector.digest_opt_out", "notifications.stop", "portal.home", "portal.set_language",
     # federation: signed by the calling node, no cookies
     "federation.node_document", "federation.feed_page", "federation.inbox_post", "federation.peering",
 }

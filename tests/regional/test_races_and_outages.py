@@ -121,6 +121,8 @@ def test_organiser_cancels_a_session_every_node_shows_it_and_registrants_are_tol
         call(node, "POST", f"/regional/sessions/{week.session_id_on(node, compta)}/registration",
              headers, {"share_email": True}, expect=201)
     wait_delivered(bleau, calanques)
+    assert [m.to for m in mails(aix)] == ["local@aix.example"]  # her confirmation
+    mails(aix).clear()
     call(aix, "POST", f"/regional/sessions/{week.session_id_on(aix, compta)}/cancel", week.managers[0])
     wait_delivered(aix)
     week.sync_all()

@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], ondelete="CASCADE",
                                 name=op.f("fk_notifications_member_id_members")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
-        sa.UniqueConstraint("member_id", "dedupe_key", name=op.f("uq_notifications_member_id")),
+        sa.UniqueConstraint("member_id", "dedupe_key", name=op.f("uq_notifications_member_id_dedupe_key")),
     )
     op.create_index("ix_notifications_member_unread", "notifications", ["member_id", "read_at"])
     op.create_table(
