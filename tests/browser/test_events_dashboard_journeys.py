@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -16,8 +16,9 @@ from .conftest import check_accessibility, screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
-def publish_event(node, manager_email: str, **values) -> int:
-    now = datetime.now(UTC)
+def publish_event(node, manager_email: str, now: datetime, **values) -> int:
+    """An event five days after ``now`` (the test's clock: unpinned, the system clock that the
+    served node reads too), published by the manager."""
     start = now + timedelta(days=5)
     with node.app.app_context():
         manager = accounts.find_by_email(db.session, manager_email)
@@ -29,11 +30,11 @@ def publish_event(node, manager_email: str, **values) -> int:
         return event.id
 
 
-def test_registration_then_waitlist_for_a_full_event(marseille, new_page):
+def test_registration_then_waitlist_for_a_full_event(marseille, new_page, clock):
     marseille.create_member("cm-events@example.org", display_name="Clara", role="manager")
     marseille.create_member("nina@example.org", display_name="Nina")
     marseille.create_member("omar@example.org", display_name="Omar")
-    event_id = publish_event(marseille, "cm-events@example.org", capacity=1)
+    event_id = publish_event(marseille, "cm-events@example.org", clock.now(), capacity=1)
 
     nina = new_page()
     sign_in(nina, marseille, "nina@example.org")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import timedelta
 
 import icalendar
 import pytest
@@ -32,9 +33,10 @@ class Schedulers:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        while not self.stop.wait(0.2):
+        while not self.stop.is_set():  # no timed wait: the suite also runs under faketime
             for node in self.nodes:
                 node.round(force=False)
+            time.sleep(0.2)
 
     def __enter__(self):
         self.thread.start()
@@ -119,7 +121,7 @@ def test_an_introduction_from_mail_to_contact_on_both_sides(two_spaces, new_page
     assert mail.subject == "Alice Martin accepted your introduction request"
 
 
-def test_approval_confirmation_with_ics_and_reminder(marseille, new_page):
+def test_approval_confirmation_with_ics_and_reminder(marseille, new_page, clock):
     """One space: a sign-up waits on the manager's home, the approval mails the member with a
     link, her registration is confirmed by mail with a valid .ics, and the day before she is
     reminded (the scheduler's job), each time told in the portal too."""
@@ -158,11 +160,11 @@ def test_approval_confirmation_with_ics_and_reminder(marseille, new_page):
 
         session = db.session
         manager_row = session.scalar(select(Member).where(Member.email == "cm-notif@example.org"))
-        start = datetime.now(UTC) + timedelta(hours=20)
+        start = clock.now() + timedelta(hours=20)
         event = events.create_event(session, manager_row, {
             "title": "Apéro des notifications", "type": "aperitif", "start_at": start,
             "end_at": start + timedelta(hours=2), "status": "published", "audience": "space"},
-            datetime.now(UTC))
+            clock.now())
         session.commit()
         event_id = event.id
     zoe.goto(f"{marseille.url}/events/{event_id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from click.testing import CliRunner
 
@@ -17,13 +17,13 @@ from tests.conftest import count_rows
 LINK = re.compile(r"http://coworknet\.test/connector/digest/stop/\S+")
 
 
-def _seed(session, create_member):
+def _seed(session, create_member, now: datetime):
     create_member("cm@example.org", display_name="Inès", role="manager")
     tom = create_member("tom@example.org", display_name="Tom", skills=[("comptabilité", "expert")])
     alice = create_member("alice@example.org", display_name="Alice", headline="Architecte")
     needs.create_need(session, alice, text="Qui peut tenir ma comptabilité ?")
     needs.create_need(session, alice, text="Un plombier pour la cuisine")
-    soon = datetime.now(UTC) + timedelta(days=3)
+    soon = now + timedelta(days=3)
     for title in ("Atelier comptabilité pour indépendants", "Initiation à la poterie"):
         event = Event(uid=title, title=title, status="published", start_at=soon, end_at=soon + timedelta(hours=2))
         session.add(EventOccurrence(event=event, original_start_at=soon, start_at=soon,
@@ -32,8 +32,8 @@ def _seed(session, create_member):
     return tom, alice
 
 
-def test_digest_content_and_opt_out(app, session, create_member, outbox, client, portal):
-    tom, alice = _seed(session, create_member)
+def test_digest_content_and_opt_out(app, session, create_member, outbox, client, portal, clock):
+    tom, alice = _seed(session, create_member, clock.now())
     with app.test_request_context("/"):
         sent = send_weekly(db.session, app.extensions["coworknet.mail"], space_name="La Ruche",
                            links=digest_links(), default_locale="fr")
@@ -66,8 +66,8 @@ def test_digest_content_and_opt_out(app, session, create_member, outbox, client,
     assert "tom@example.org" not in {m.to for m in outbox} and sent == 2
 
 
-def test_manager_preview_and_switch(portal, session, create_member, outbox, app):
-    tom, _alice = _seed(session, create_member)
+def test_manager_preview_and_switch(portal, session, create_member, outbox, app, clock):
+    tom, _alice = _seed(session, create_member, clock.now())
     portal.login("tom@example.org")
     assert portal.get("/admin/connector/digest").status_code == 403
     portal.post("/logout")

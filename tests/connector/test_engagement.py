@@ -99,7 +99,7 @@ def test_a_seeded_month_gives_the_documented_segments(session, create_member):
     assert engagement.dashboard(session, MARCH, months=1).regulars == 1
 
 
-def test_dashboard_page_svg_and_csv(portal, session, create_member, client, api_token):
+def test_dashboard_page_svg_and_csv(portal, session, create_member, client, api_token, clock):
     manager = create_member("cm@example.org", role="manager")
     member = create_member("ana@example.org", display_name="Ana & <Co>")
     other = create_member("ben@example.org", display_name="Ben")
@@ -121,7 +121,7 @@ def test_dashboard_page_svg_and_csv(portal, session, create_member, client, api_
     assert "<table>" in page and "<caption>" in page  # text alternative
     assert "cdn" not in page.lower() and "<script" not in page.lower()
 
-    month = date.today().strftime("%Y-%m")
+    month = clock.now().strftime("%Y-%m")  # the month the page shows by default (UTC)
     exported = portal.get(f"/admin/connector/engagement.csv?month={month}")
     assert exported.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))

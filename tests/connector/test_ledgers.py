@@ -83,7 +83,7 @@ def test_invalid_referrals_write_nothing(client, session, create_member, api_tok
     assert count_rows(session, Referral) == 0
 
 
-def test_totals_add_up_by_year_and_with_peer_aggregates(session, create_member):
+def test_totals_add_up_by_year_and_with_peer_aggregates(session, create_member, clock):
     x, y, z = (create_member(f"m{i}@example.org") for i in range(3))
     amounts = [(x, y, 50000), (y, z, 125075), (z, x, 99)]
     for referrer, referee, cents in amounts:
@@ -97,7 +97,7 @@ def test_totals_add_up_by_year_and_with_peer_aggregates(session, create_member):
     ledger.confirm_value(session, old, x)
     old.created_at = old.value_confirmed_at = datetime(2020, 5, 1, tzinfo=UTC)
     session.commit()
-    year = datetime.now(UTC).year
+    year = clock.now().year
     totals = ledger.space_totals(session, year)
     assert totals.business_cents == 50000 + 125075 + 99 and totals.deals_confirmed == 3
     assert ledger.space_totals(session, 2020).business_cents == 700

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from node.models import Candidate, Need, NeedAnswer, QueueItem
 from tests.conftest import count_rows
 
@@ -10,7 +12,7 @@ def _manager(create_member):
     return create_member("cm@example.org", display_name="Inès", role="manager")
 
 
-def test_need_posted_matched_answered_and_closed_through_the_portal(portal, session, create_member):
+def test_need_posted_matched_answered_and_closed_through_the_portal(portal, session, create_member, clock):
     author = create_member("alice@example.org", display_name="Alice")
     translator = create_member("tom@example.org", display_name="Tom",
                                skills=[("traduction anglais-français", "expert")])
@@ -18,7 +20,7 @@ def test_need_posted_matched_answered_and_closed_through_the_portal(portal, sess
     portal.login("alice@example.org")
     response = portal.post("/connector/needs", {
         "text": "Je cherche un traducteur anglais-français pour mon site",
-        "budget": "1 250,50", "deadline": "2099-01-31"})
+        "budget": "1 250,50", "deadline": (clock.now() + timedelta(days=60)).date().isoformat()})
     assert response.status_code == 302
     need = session.query(Need).one()
     assert need.budget_cents == 125050 and isinstance(need.budget_cents, int)
@@ -51,11 +53,12 @@ def test_need_posted_matched_answered_and_closed_through_the_portal(portal, sess
     assert author.id == need.author_id
 
 
-def test_invalid_needs_write_nothing(portal, session, create_member, api_token, client):
+def test_invalid_needs_write_nothing(portal, session, create_member, api_token, client, clock):
     member = create_member("alice@example.org")
     portal.login("alice@example.org")
+    yesterday = (clock.now() - timedelta(days=1)).date().isoformat()  # a deadline in the past
     for form in ({"text": ""}, {"text": "ok", "budget": "12.345"}, {"text": "ok", "budget": "-5"},
-                 {"text": "ok", "deadline": "2001-01-01"}, {"text": "ok", "extra": "1"}):
+                 {"text": "ok", "deadline": yesterday}, {"text": "ok", "extra": "1"}):
         assert portal.post("/connector/needs", form).status_code in (400, 422)
     headers = api_token(member)
     for body in ({"text": "traduction", "budget": 12.5}, {"text": "traduction", "budget": 1250},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from node.models import (
     FeedEntry,
@@ -18,9 +18,9 @@ from node.services import connector, ledger, needs
 from tests.conftest import count_rows
 
 
-def test_sibling_spaces_show_side_by_side(app, portal, session, create_member):
+def test_sibling_spaces_show_side_by_side(app, portal, session, create_member, clock):
     create_member("cm@example.org", role="manager")
-    year = datetime.now(UTC).year
+    year = clock.now().year
     stats = {
         "members_active": 41, "directory_entries": 12, "events_upcoming": 2,
         "period_start": f"{year}-01-01", "period_end": f"{year}-03-31", "referrals": 4,
@@ -50,13 +50,13 @@ def test_sibling_spaces_show_side_by_side(app, portal, session, create_member):
     assert count_rows(session, SiblingNode) == 0
 
 
-def test_queue_suggests_matches_from_the_network_copy(portal, session, create_member):
+def test_queue_suggests_matches_from_the_network_copy(portal, session, create_member, clock):
     create_member("cm@example.org", role="manager")
     alice = create_member("alice@example.org")
     need = needs.create_need(session, alice, text="Qui peut tenir ma comptabilité ?")
     entry = NetworkEntry(object_id="https://aix.example/directory/abc", owner="https://aix.example",
                          pseudonym="lccezhbravgzbmjk2gxxquszlz3q5kbw", place_kind="city",
-                         place_value="Aix-en-Provence", lease_until=datetime.now(UTC) + timedelta(days=7))
+                         place_value="Aix-en-Provence", lease_until=clock.now() + timedelta(days=7))
     session.add(entry)
     session.flush()
     session.add(NetworkEntryConcept(concept="accounting", score=3, entry_id=entry.id, level_band="expert"))

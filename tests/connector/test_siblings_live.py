@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,13 +28,16 @@ def _manager(node, email: str) -> PortalClient:
     return portal
 
 
-def _seed_activity(node) -> None:
-    """A regular (8 check-ins this month), a desk-only visitor, and a confirmed 1 800 € deal."""
+def _seed_activity(node, now: datetime) -> None:
+    """A regular (8 check-ins this month), a desk-only visitor, and a confirmed 1 800 € deal.
+
+    "This month" is the month of ``now`` in UTC, as the node's figures count it: its first
+    eight days, at 09:00 in Paris (the same day there)."""
     with node.session() as session:
         people = [accounts.create_member(session, node.app.extensions["coworknet.passwords"],
                                          email=f"{name.lower()}@marseille.example", display_name=name,
                                          password=MEMBER_PASSWORD) for name in ("Camille", "Julien", "Sofia")]
-        first = datetime.now(UTC).astimezone(PARIS).replace(day=1, hour=9, minute=0)
+        first = datetime(now.year, now.month, 1, 9, 0, tzinfo=PARIS)
         for person, days in ((people[0], 8), (people[1], 2)):
             for offset in range(days):
                 day = first + timedelta(days=offset)
@@ -59,12 +62,12 @@ def _engagement(portal: PortalClient) -> str:
     return portal.get("/admin/connector/engagement").get_data(as_text=True)
 
 
-def test_siblings_agree_through_signed_stats_and_show_each_others_figures(live_nodes):
+def test_siblings_agree_through_signed_stats_and_show_each_others_figures(live_nodes, clock):
     marseille, aix = live_nodes(2, names=["marseille", "aix"])
     live_nodes.peer_all()
     marseille_cm = _manager(marseille, "cm@marseille.example")
     aix_cm = _manager(aix, "cm@aix.example")
-    _seed_activity(marseille)
+    _seed_activity(marseille, clock.now())  # unpinned: the live nodes' system clock
 
     # Marseille publishes its signed aggregates; Aix pulls them.
     assert marseille_cm.post("/admin/connector/stats").status_code == 302

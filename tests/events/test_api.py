@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from node.models import Event, EventOccurrence, Registration, WorkshopProposal
 from tests.conftest import count_rows
 
 
-def _start(days=10) -> datetime:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
+def _start(now: datetime, days=10) -> datetime:
+    """``days`` after ``now`` (the test's clock), to the second as the API takes it."""
+    return (now + timedelta(days=days)).replace(microsecond=0)
 
 
-def _event_body(**overrides) -> dict:
-    start = _start()
+def _event_body(now: datetime, **overrides) -> dict:
+    start = _start(now)
     body = {"title": "Débat : le télétravail", "type": "debat", "start_at": start.isoformat(),
             "end_at": (start + timedelta(hours=2)).isoformat(), "capacity": 2, "status": "published",
             "audience": "network", "description": "Avec <b>invités</b>"}
@@ -21,9 +22,9 @@ def _event_body(**overrides) -> dict:
     return body
 
 
-def test_manager_creates_updates_and_cancels(client, manager, api_token, session, outbox, create_member):
+def test_manager_creates_updates_and_cancels(client, manager, api_token, session, outbox, create_member, clock):
     headers = api_token(manager)
-    response = client.post("/api/v1/admin/events", json=_event_body(), headers=headers)
+    response = client.post("/api/v1/admin/events", json=_event_body(clock.now()), headers=headers)
     assert response.status_code == 201, response.json
     event = response.json
     assert event["occurrences"][0]["capacity"] == 2 and "<b>" not in event["description_html"]
@@ -42,14 +43,16 @@ def test_manager_creates_updates_and_cancels(client, manager, api_token, session
     assert [m.to for m in outbox] == [member.email]
 
 
-def test_bad_event_bodies_are_rejected_and_write_nothing(client, manager, api_token, session):
+def test_bad_event_bodies_are_rejected_and_write_nothing(client, manager, api_token, session, clock):
     headers = api_token(manager)
-    start = _start()
+    now = clock.now()
+    start = _start(now)
     bad = [
         {"end_at": (start - timedelta(hours=1)).isoformat()},
         {"capacity": -1},
         {"capacity": 0},
-        {"start_at": "2020-01-01T10:00:00+01:00", "end_at": "2020-01-01T12:00:00+01:00"},
+        {"start_at": (now - timedelta(days=1)).isoformat(),  # in the past
+         "end_at": (now - timedelta(days=1) + timedelta(hours=2)).isoformat()},
         {"timezone": "Europe/Atlantis"},
         {"unexpected": True},
         {"type": "rave"},
@@ -58,16 +61,16 @@ def test_bad_event_bodies_are_rejected_and_write_nothing(client, manager, api_to
         {"host_ids": [999]},
     ]
     for change in bad:
-        response = client.post("/api/v1/admin/events", json=_event_body(**change), headers=headers)
+        response = client.post("/api/v1/admin/events", json=_event_body(now, **change), headers=headers)
         assert response.status_code in (400, 422), (change, response.status_code)
         assert response.json["error"]["code"] in ("validation_error", "bad_request"), change
     assert count_rows(session, Event) == 0 and count_rows(session, EventOccurrence) == 0
 
 
-def test_members_cannot_administer(client, create_member, api_token, make_event):
+def test_members_cannot_administer(client, create_member, api_token, make_event, clock):
     event = make_event()
     headers = api_token(create_member())
-    assert client.post("/api/v1/admin/events", json=_event_body(), headers=headers).status_code == 403
+    assert client.post("/api/v1/admin/events", json=_event_body(clock.now()), headers=headers).status_code == 403
     assert client.patch(f"/api/v1/admin/events/{event.id}", json={"title": "x"}, headers=headers).status_code == 403
     occurrence_id = event.occurrences[0].id
     assert client.get(f"/api/v1/events/occurrences/{occurrence_id}/attendees", headers=headers).status_code == 403
@@ -115,9 +118,9 @@ def test_attendees_and_attendance(client, manager, create_member, api_token, mak
                       json={"attendance": "late"}, headers=headers).status_code == 422
 
 
-def test_proposal_api(client, manager, create_member, api_token, session):
+def test_proposal_api(client, manager, create_member, api_token, session, clock):
     member = create_member()
-    start = _start(days=15)
+    start = _start(clock.now(), days=15)
     body = {"title": "Atelier Canva", "start_at": start.isoformat(),
             "end_at": (start + timedelta(hours=2)).isoformat(), "capacity": 6}
     assert client.post("/api/v1/events/proposals", json={**body, "end_at": start.isoformat()},
@@ -156,9 +159,10 @@ def test_openapi_documents_the_events_api(client):
         assert path in spec["paths"], path
 
 
-def test_registration_row_count_after_rejected_api_calls(client, create_member, api_token, make_event, session):
-    occurrence_id = make_event(registration_closes_at=datetime.now(UTC) + timedelta(hours=1),
-                               now=datetime.now(UTC) - timedelta(hours=2)).occurrences[0].id
+def test_registration_row_count_after_rejected_api_calls(client, create_member, api_token, make_event, session, clock):
+    now = clock.now()
+    occurrence_id = make_event(registration_closes_at=now + timedelta(hours=1),
+                               now=now - timedelta(hours=2)).occurrences[0].id
     headers = api_token(create_member())
     response = client.post(f"/api/v1/events/occurrences/{occurrence_id}/registration", headers=headers)
     assert response.status_code == 201

@@ -43,9 +43,10 @@ def test_attendance_summary(session, create_member, make_event):
     checkins.check_in(session, member, _at(2, 9), PARIS)
     checkins.check_out(session, member, _at(2, 18), PARIS)
     checkins.check_in(session, member, _at(5, 14), PARIS)
-    now = datetime.now(UTC)
-    attended = make_event(capacity=5).occurrences[0]
-    missed = make_event(capacity=5, title="Formation").occurrences[0]
+    # The check-ins are on fixed days, so is "now": the events (a week ahead) count since the 1st.
+    now = _at(6, 12)
+    attended = make_event(capacity=5, now=now).occurrences[0]
+    missed = make_event(capacity=5, title="Formation", now=now).occurrences[0]
     for occurrence, mark in ((attended, "present"), (missed, "no_show")):
         row = registrations.register(session, occurrence.id, Registrant.local(member), now, viewer=member)
         registrations.mark_attendance(session, row.registration, mark)
@@ -57,10 +58,10 @@ def test_attendance_summary(session, create_member, make_event):
     assert checkins.attendance_summary(session, member.id, date(2026, 11, 4)).days_at_space == 1
 
 
-def test_tick_expires_offers_and_mails_the_next(app, session, create_member, make_event, outbox, monkeypatch):
+def test_tick_expires_offers_and_mails_the_next(app, session, create_member, make_event, outbox, monkeypatch, clock):
     occurrence = make_event(capacity=1).occurrences[0]
     holder, late, next_one = create_member(), create_member(), create_member()
-    now = datetime.now(UTC)
+    now = clock.now()
     seat = registrations.register(session, occurrence.id, Registrant.local(holder), now, viewer=holder).registration
     registrations.register(session, occurrence.id, Registrant.local(late), now, viewer=late)
     registrations.register(session, occurrence.id, Registrant.local(next_one), now, viewer=next_one)

@@ -7,7 +7,6 @@ lock (each thread has its own connection, so the serialisation is real there too
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from node.services.registrations import Registrant
 PEOPLE, SEATS = 30, 10
 
 
-def test_parallel_registrations_never_overbook(database_url, session, make_event, create_member):
+def test_parallel_registrations_never_overbook(database_url, session, make_event, create_member, clock):
     occurrence_id = make_event(capacity=SEATS).occurrences[0].id
     member_ids = [create_member().id for _ in range(PEOPLE)]
     barrier = threading.Barrier(PEOPLE)
@@ -33,7 +32,7 @@ def test_parallel_registrations_never_overbook(database_url, session, make_event
         try:
             member = own.get(Member, member_id)
             barrier.wait(timeout=30)
-            registrations.register(own, occurrence_id, Registrant.local(member), datetime.now(UTC),
+            registrations.register(own, occurrence_id, Registrant.local(member), clock.now(),
                                    viewer=member)
             own.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below

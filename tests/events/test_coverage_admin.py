@@ -12,13 +12,14 @@ def _local(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M")
 
 
-def _future(days: int, hour: int) -> datetime:
-    day = (datetime.now(UTC) + timedelta(days=days)).date()
+def _future(now: datetime, days: int, hour: int) -> datetime:
+    """A naive wall-clock time ``days`` after ``now`` (the test's clock), as a form sends it."""
+    day = (now + timedelta(days=days)).date()
     return datetime(day.year, day.month, day.day, hour, 0)
 
 
-def _edit_form(event: Event, **overrides) -> dict:
-    start = _future(12, 18)
+def _edit_form(event: Event, now: datetime, **overrides) -> dict:
+    start = _future(now, 12, 18)
     form = {"title": event.title, "type": event.type, "description": event.description or "",
             "start_at": _local(start), "end_at": _local(start + timedelta(hours=2)), "timezone": "Europe/Paris",
             "venue_id": "", "address": "", "capacity": "20", "registration_opens_at": "",
@@ -28,16 +29,16 @@ def _edit_form(event: Event, **overrides) -> dict:
     return form
 
 
-def test_manager_edits_an_event_in_the_portal(portal, manager, make_event, session):
+def test_manager_edits_an_event_in_the_portal(portal, manager, make_event, session, clock):
     event = make_event()
     portal.login(manager.email)
     assert "Apéro de rentrée" in portal.get(f"/events/admin/{event.id}/edit").get_data(as_text=True)
     response = portal.post(f"/events/admin/{event.id}/edit",
-                           _edit_form(event, title="Apéro de Noël", capacity="15"))
+                           _edit_form(event, clock.now(), title="Apéro de Noël", capacity="15"))
     assert response.status_code == 302
     session.expire_all()
     event = session.get(Event, event.id)
-    start = _future(12, 18)
+    start = _future(clock.now(), 12, 18)
     assert event.title == "Apéro de Noël" and event.capacity == 15
     occurrence = session.query(EventOccurrence).filter_by(event_id=event.id).one()
     # 18:00 in Paris is 17:00 UTC in winter and 16:00 UTC in summer.
@@ -46,13 +47,13 @@ def test_manager_edits_an_event_in_the_portal(portal, manager, make_event, sessi
     assert "Apéro de Noël" in portal.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_an_invalid_edit_changes_nothing(portal, manager, make_event, session):
+def test_an_invalid_edit_changes_nothing(portal, manager, make_event, session, clock):
     event = make_event()
     before = (event.title, event.start_at, event.end_at, event.capacity, event.sequence)
     portal.login(manager.email)
-    start = _future(12, 18)
+    start = _future(clock.now(), 12, 18)
     response = portal.post(f"/events/admin/{event.id}/edit",
-                           _edit_form(event, title="Changé", end_at=_local(start - timedelta(hours=1))))
+                           _edit_form(event, clock.now(), title="Changé", end_at=_local(start - timedelta(hours=1))))
     assert response.status_code == 422
     assert "Changé" in response.get_data(as_text=True)  # the form is shown again with the input
     session.expire_all()
@@ -61,11 +62,11 @@ def test_an_invalid_edit_changes_nothing(portal, manager, make_event, session):
     assert count_rows(session, EventOccurrence) == 1
 
 
-def test_a_member_cannot_edit_an_event(portal, create_member, make_event, session):
+def test_a_member_cannot_edit_an_event(portal, create_member, make_event, session, clock):
     event = make_event()
     member = create_member()
     portal.login(member.email)
-    assert portal.post(f"/events/admin/{event.id}/edit", _edit_form(event, title="Piraté")).status_code == 403
+    assert portal.post(f"/events/admin/{event.id}/edit", _edit_form(event, clock.now(), title="Piraté")).status_code == 403
     session.expire_all()
     assert session.get(Event, event.id).title == "Apéro de rentrée"
 
@@ -105,10 +106,10 @@ def test_manager_adds_a_venue_through_the_api(client, manager, create_member, ap
     assert count_rows(session, Venue) == 1
 
 
-def test_a_declined_proposal_tells_the_member_and_stays_declined(portal, manager, create_member, session, outbox):
+def test_a_declined_proposal_tells_the_member_and_stays_declined(portal, manager, create_member, session, outbox, clock):
     member = create_member(display_name="Nadia Belkacem")
     portal.login(member.email)
-    start = _future(20, 14)
+    start = _future(clock.now(), 20, 14)
     form = {"title": "Initiation à Figma", "type": "atelier", "description": "Les bases.",
             "start_at": _local(start), "end_at": _local(start + timedelta(hours=2)),
             "timezone": "Europe/Paris", "capacity": "8", "message": ""}

@@ -37,7 +37,7 @@ def _status(app, occurrence_id: int, address: str) -> tuple[str, datetime | None
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="the demo runs on embedded SQLite only")
-def test_demo_full_workshop_waitlist_then_seat_offered_with_a_deadline(tmp_path, monkeypatch):
+def test_demo_full_workshop_waitlist_then_seat_offered_with_a_deadline(tmp_path, monkeypatch, clock):
     monkeypatch.setenv("COWORKNET_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("COWORKNET_ARGON2_MEMORY_COST", "16")
     nodes, data = build_nodes(tmp_path / "demo")
@@ -76,7 +76,7 @@ def test_demo_full_workshop_waitlist_then_seat_offered_with_a_deadline(tmp_path,
     portal_of(waiting).post(f"/events/occurrences/{occurrence_id}/cancel")
     status, deadline = _status(marseille.app, occurrence_id, newcomer_address)
     assert status == "offered"
-    now = datetime.now(UTC)
+    now = clock.now()  # unpinned: the system clock, which the demo nodes read too
     assert now + timedelta(hours=23) < deadline.replace(tzinfo=UTC) <= now + timedelta(hours=24)
     [offer] = _mails_to(instance, newcomer_address)
     body = offer.get_content()

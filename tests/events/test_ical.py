@@ -40,10 +40,10 @@ def test_one_event_in_paris_and_one_in_montreal(client, make_event, clock):
     assert _parse(client.get(f"/events/{montreal.id}.ics").data).walk("VEVENT")[0].decoded("DTSTART").astimezone(UTC).hour == 22
 
 
-def test_cancelled_event_has_status_and_a_higher_sequence(client, session, make_event, manager):
+def test_cancelled_event_has_status_and_a_higher_sequence(client, session, make_event, manager, clock):
     event = make_event(audience="public")
     before = _parse(client.get(f"/events/{event.id}.ics").data).walk("VEVENT")[0]
-    events.cancel_event(session, manager, event, datetime.now(UTC))
+    events.cancel_event(session, manager, event, clock.now())
     session.commit()
     after = _parse(client.get(f"/events/{event.id}.ics").data).walk("VEVENT")[0]
     assert after["STATUS"] == "CANCELLED" and after["UID"] == before["UID"]
@@ -78,12 +78,12 @@ def test_public_agenda_feed_lists_only_public_events(client, make_event):
     assert [str(v["SUMMARY"]) for v in calendar.walk("VEVENT")] == [public.title]
 
 
-def test_personal_feed_behind_a_revocable_token(app, client, session, make_event, create_member):
+def test_personal_feed_behind_a_revocable_token(app, client, session, make_event, create_member, clock):
     member = create_member()
     event = make_event(title="Atelier compta", type="atelier", capacity=1)
     other = create_member()
-    registrations.register(session, event.occurrences[0].id, Registrant.local(other), datetime.now(UTC), viewer=other)
-    registrations.register(session, event.occurrences[0].id, Registrant.local(member), datetime.now(UTC),
+    registrations.register(session, event.occurrences[0].id, Registrant.local(other), clock.now(), viewer=other)
+    registrations.register(session, event.occurrences[0].id, Registrant.local(member), clock.now(),
                            viewer=member)
     token = ical.regenerate_feed_token(session, member)
     session.commit()
@@ -99,6 +99,6 @@ def test_personal_feed_behind_a_revocable_token(app, client, session, make_event
     assert client.get(f"/events/feed/{new_token}.ics").status_code == 404
 
 
-def test_space_only_event_ics_needs_a_member(client, make_event):
-    event = make_event(audience="space", start_at=datetime.now(UTC) + timedelta(days=3))
+def test_space_only_event_ics_needs_a_member(client, make_event, clock):
+    event = make_event(audience="space", start_at=clock.now() + timedelta(days=3))
     assert client.get(f"/events/{event.id}.ics").status_code == 404

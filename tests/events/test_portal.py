@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,8 +13,9 @@ from node.services import registrations
 from tests.conftest import count_rows
 
 
-def _future(days=10, hour=18, minute=30) -> datetime:
-    day = (datetime.now(UTC) + timedelta(days=days)).date()
+def _future(now: datetime, days=10, hour=18, minute=30) -> datetime:
+    """A naive wall-clock time ``days`` after ``now`` (the test's clock), as a form sends it."""
+    day = (now + timedelta(days=days)).date()
     return datetime(day.year, day.month, day.day, hour, minute)
 
 
@@ -21,8 +23,8 @@ def _local(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M")
 
 
-def _event_form(**overrides) -> dict:
-    start = _future()
+def _event_form(now: datetime, **overrides) -> dict:
+    start = _future(now)
     form = {"title": "Atelier « Facturer sereinement »", "type": "atelier", "description": "Un atelier **pratique**.",
             "start_at": _local(start), "end_at": _local(start + timedelta(hours=2)), "timezone": "Europe/Paris",
             "venue_id": "", "address": "", "capacity": "12", "registration_opens_at": "",
@@ -36,7 +38,8 @@ def test_manager_creates_an_event_shown_with_french_dates(portal, manager, sessi
     clock.pin(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))  # the wording of a fixed date is the point
     portal.login(manager.email)
     start = datetime(2026, 12, 3, 18, 30)
-    response = portal.post("/events/admin/new", _event_form(start_at=_local(start), end_at=_local(start + timedelta(hours=2))))
+    response = portal.post("/events/admin/new", _event_form(clock.now(), start_at=_local(start),
+                                                            end_at=_local(start + timedelta(hours=2))))
     assert response.status_code == 302
     event = session.query(Event).one()
     assert event.start_at == datetime(2026, 12, 3, 17, 30, tzinfo=UTC)
@@ -45,19 +48,21 @@ def test_manager_creates_an_event_shown_with_french_dates(portal, manager, sessi
     assert "<strong>pratique</strong>" in page
 
 
+# Dates are relative to the test's now (the form's start is ten days ahead).
 @pytest.mark.parametrize("field, value, message", [
-    ("end_at", "2026-01-01T10:00", "end"),
+    ("end_at", lambda now: _local(_future(now, days=9, hour=10, minute=0)), "end"),  # before the start
     ("capacity", "-3", "capacity"),
-    ("start_at", "2020-01-01T10:00", "start_at"),
+    ("start_at", lambda now: _local(_future(now, days=-1, hour=10, minute=0)), "start_at"),  # past
     ("timezone", "Mars/Olympus", "timezone"),
     ("type", "rave", "type"),
     ("rrule", "FREQ=EVERY", "rrule"),
-])
-def test_bad_event_input_writes_nothing(portal, manager, session, field, value, message):
+], ids=["end-before-start", "capacity", "start-in-the-past", "timezone", "type", "rrule"])
+def test_bad_event_input_writes_nothing(portal, manager, session, clock, field, value, message):
     portal.login(manager.email)
-    form = _event_form(**{field: value})
+    now = clock.now()
+    form = _event_form(now, **{field: value(now) if callable(value) else value})
     if field == "start_at":
-        form["end_at"] = "2020-01-01T12:00"
+        form["end_at"] = _local(_future(now, days=-1, hour=12, minute=0))
     response = portal.post("/events/admin/new", form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -65,12 +70,13 @@ def test_bad_event_input_writes_nothing(portal, manager, session, field, value, 
     assert count_rows(session, Event) == 0 and count_rows(session, EventOccurrence) == 0
 
 
-def test_a_rejected_event_form_is_shown_again_as_typed(portal, manager, session, create_member):
+def test_a_rejected_event_form_is_shown_again_as_typed(portal, manager, session, create_member, clock):
     """The shared form helper end to end: several hosts (a multi-value field), blank optional
     fields, one bad value; the page comes back with every typed value and the one error."""
     host = create_member(display_name="Yasmine Host")
     portal.login(manager.email)
-    form = _event_form(capacity="-3", price_info="5 € la soirée", host_ids=[str(manager.id), str(host.id)])
+    form = _event_form(clock.now(), capacity="-3", price_info="5 € la soirée",
+                       host_ids=[str(manager.id), str(host.id)])
     response = portal.post("/events/admin/new", form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -92,10 +98,10 @@ def test_a_rejected_event_form_is_shown_again_as_typed(portal, manager, session,
     assert sorted(event.host_ids) == sorted([manager.id, host.id])
 
 
-def test_script_in_the_description_is_neutralised(portal, manager, client, session):
+def test_script_in_the_description_is_neutralised(portal, manager, client, session, clock):
     portal.login(manager.email)
     evil = '<script>alert(1)</script> [clic](javascript:alert(2)) <img src=x onerror=alert(3)> **ok**'
-    response = portal.post("/events/admin/new", _event_form(description=evil))
+    response = portal.post("/events/admin/new", _event_form(clock.now(), description=evil))
     page = portal.get(response.headers["Location"]).get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;" in page  # shown as text
     assert 'href="javascript:' not in page and "<img" not in page
@@ -133,8 +139,8 @@ def test_full_event_waitlist_and_promotion_through_the_portal(app, portal, sessi
     assert count_rows(session, Registration) == 2
 
 
-def test_agenda_list_and_month_view(portal, create_member, make_event):
-    start = datetime.now(UTC) + timedelta(days=3)
+def test_agenda_list_and_month_view(portal, create_member, make_event, clock):
+    start = clock.now() + timedelta(days=3)
     make_event(title="Dégustation de vins nature", type="degustation", start_at=start, audience="public")
     make_event(title="Apéro des membres", start_at=start)
     anonymous = portal.get("/events").get_data(as_text=True)
@@ -143,7 +149,8 @@ def test_agenda_list_and_month_view(portal, create_member, make_event):
     portal.login(member.email)
     listing = portal.get("/events").get_data(as_text=True)
     assert "Apéro des membres" in listing
-    month = portal.get(f"/events?view=month&month={start:%Y-%m}")
+    # The month grid is in the space's time zone: the event's month there (not in UTC).
+    month = portal.get(f"/events?view=month&month={start.astimezone(ZoneInfo('Europe/Paris')):%Y-%m}")
     assert month.status_code == 200 and "Apéro des membres" in month.get_data(as_text=True)
     assert "<script" not in month.get_data(as_text=True)
     assert portal.get("/events?view=month&month=2026-13").status_code == 200  # falls back, flashes
@@ -165,11 +172,11 @@ def test_access_control(portal, client, create_member, make_event, session):
     assert space_only.status == "published"
 
 
-def test_attendees_csv_and_attendance(portal, manager, session, make_event, create_member):
+def test_attendees_csv_and_attendance(portal, manager, session, make_event, create_member, clock):
     event = make_event(capacity=5, title="Formation RGPD", type="formation")
     occurrence = event.occurrences[0]
     person = create_member(display_name="Aurélie Chevalier")
-    registrations.register(session, occurrence.id, registrations.Registrant.local(person), datetime.now(UTC),
+    registrations.register(session, occurrence.id, registrations.Registrant.local(person), clock.now(),
                            viewer=person)
     session.commit()
     portal.login(manager.email)
@@ -187,10 +194,10 @@ def test_attendees_csv_and_attendance(portal, manager, session, make_event, crea
     assert "Aurélie Chevalier" in text.splitlines()[1] and "Nom" in text.splitlines()[0]
 
 
-def test_workshop_proposal_flow(portal, manager, session, create_member, outbox):
+def test_workshop_proposal_flow(portal, manager, session, create_member, outbox, clock):
     member = create_member(display_name="Nadia Belkacem")
     portal.login(member.email)
-    start = _future(days=20, hour=14, minute=0)
+    start = _future(clock.now(), days=20, hour=14, minute=0)
     form = {"title": "Initiation à Figma", "type": "atelier", "description": "Les bases.",
             "start_at": _local(start), "end_at": _local(start), "timezone": "Europe/Paris", "capacity": "8",
             "message": ""}

@@ -554,6 +554,7 @@ class _Dribbler:
         self.sock.close()
 
 
+@pytest.mark.real_timers
 @pytest.mark.parametrize("phase", ["headers", "body"])
 def test_a_slow_loris_peer_is_cut_by_the_total_timeout(phase):
     """The read timeout alone never fires against a byte every 0.2 s; the client's total

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from federation.messages import REGISTRATION_REQUEST, build_inbox_message
 from node.models import FeedCopy, FeedEntry
-from node.models.base import utcnow
 from node.services import feed
 
 from .helpers import (
@@ -87,7 +86,7 @@ def test_the_same_message_sent_concurrently_is_handled_once(live_nodes, monkeypa
     assert handled == [message["id"]]
 
 
-def test_a_cursor_older_than_retention_triggers_a_full_resync(live_nodes, monkeypatch):
+def test_a_cursor_older_than_retention_triggers_a_full_resync(live_nodes, monkeypatch, clock):
     replace_handler(monkeypatch, "feed", EVENT, recording_handler([]))
     resyncs: list = []
     also_register(monkeypatch, "on_resync_complete",
@@ -104,7 +103,7 @@ def test_a_cursor_older_than_retention_triggers_a_full_resync(live_nodes, monkey
     a.publish(EVENT, "event/gone", deleted=True)
     a.publish(EVENT, "event/new", event_content(a.url))
     with a.session() as session:
-        assert feed.purge_tombstones(session, utcnow() + timedelta(days=31)) == 1
+        assert feed.purge_tombstones(session, clock.now() + timedelta(days=31)) == 1
         session.commit()
     result = b.sync()[0]
     assert result.error is None

@@ -55,7 +55,7 @@ def test_the_same_message_twice_runs_the_handler_once_and_gets_the_same_answer(
 
 
 def test_queued_messages_are_delivered_retried_with_backoff_and_dead_lettered(
-    live_nodes, registrations
+    live_nodes, registrations, clock
 ):
     a, b, c = live_nodes(3)
     live_nodes.peer(a, b)
@@ -72,7 +72,7 @@ def test_queued_messages_are_delivered_retried_with_backoff_and_dead_lettered(
         delivered, waiting = (session.get(OutboxMessage, i) for i in ids)
         assert delivered.status == DELIVERY_DONE and '"confirmed"' in delivered.answer_json
         assert waiting.status == DELIVERY_PENDING and waiting.attempts == 1
-        assert waiting.next_attempt_ms > time.time() * 1000 and waiting.last_error
+        assert waiting.next_attempt_ms > clock.now().timestamp() * 1000 and waiting.last_error
         waiting.next_attempt_ms = 0
         session.commit()
     c.start()

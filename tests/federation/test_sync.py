@@ -383,14 +383,13 @@ def test_a_worker_that_cannot_start_costs_speed_not_the_sync(live_nodes, calls, 
 
 
 @pytest.mark.parametrize("worker", [True, False], ids=["worker", "no-worker"])
-def test_a_resync_asked_in_the_middle_of_a_pull_starts_over_and_ends(live_nodes, calls, worker):
+def test_a_resync_asked_in_the_middle_of_a_pull_starts_over_and_ends(live_nodes, calls, worker, clock):
     """A tombstone purged past the reader's cursor in the middle of a long pull: the peer asks
     for a full resync, the pages read ahead are dropped, and the pull starts over from 0 and
     goes to the end (its requests say it is a resync, so the pages below the retention floor
     are served), with exactly the live objects."""
     from datetime import timedelta
 
-    from node.models.base import utcnow
     from node.services import feed
 
     a, b = _long_feed(live_nodes, count=40, worker=worker)
@@ -403,7 +402,7 @@ def test_a_resync_asked_in_the_middle_of_a_pull_starts_over_and_ends(live_nodes,
             raise Killed
         if len(pages) == 2:
             with a.session() as session:
-                assert feed.purge_tombstones(session, utcnow() + timedelta(days=31)) == 1
+                assert feed.purge_tombstones(session, clock.now() + timedelta(days=31)) == 1
                 session.commit()
 
     (result,) = sync.sync_all(b.runtime, force=True, progress=purge_after_the_second_page)

@@ -34,21 +34,21 @@ def _state(session) -> tuple[list, list]:
     return [tuple(row) for row in entries], [tuple(row) for row in index]
 
 
-def _pages() -> list[list[dict]]:
+def _pages(now: datetime) -> list[list[dict]]:
     first = [
-        remote_item(B, "a", "accounting", place={"kind": "city", "value": "Aix"}),
-        remote_item(B, "b", "wood-crafts", generalised=True, open_to_paid=True),
-        remote_item(B, "c", "tax", named=True, display_name="Céline", headline="Fiscaliste"),
-        remote_item(B, "gone", "tax"),
+        remote_item(B, "a", "accounting", now=now, place={"kind": "city", "value": "Aix"}),
+        remote_item(B, "b", "wood-crafts", now=now, generalised=True, open_to_paid=True),
+        remote_item(B, "c", "tax", now=now, named=True, display_name="Céline", headline="Fiscaliste"),
+        remote_item(B, "gone", "tax", now=now),
     ]
     first[1]["content"]["concepts"].append(  # the same key twice: indexed once
         {"concept": "wood-crafts", "level_band": "beginner", "generalised": True})
-    again = remote_item(B, "a", "photography", languages=["fr", "en"])  # same page, newer
+    again = remote_item(B, "a", "photography", now=now, languages=["fr", "en"])  # same page, newer
     second = [
-        remote_item(B, "b", "translation", place={"kind": "region", "value": "Provence"}),
-        {**remote_item(B, "gone", "tax"), "deleted": True, "content": None},
-        {**remote_item(B, "c", "tax"), "content": None, "redacted": True},
-        remote_item(B, "d", "accounting", open_to_barter=True),
+        remote_item(B, "b", "translation", now=now, place={"kind": "region", "value": "Provence"}),
+        {**remote_item(B, "gone", "tax", now=now), "deleted": True, "content": None},
+        {**remote_item(B, "c", "tax", now=now), "content": None, "redacted": True},
+        remote_item(B, "d", "accounting", now=now, open_to_barter=True),
     ]
     return [first + [again], second]
 
@@ -57,7 +57,7 @@ def test_a_page_at_once_equals_item_after_item(session):
     peer = Peer(node_id=B, name="B", status=APPROVED, city="Aix", region="Provence")
     session.add(peer)
     session.commit()
-    pages = _pages()
+    pages = _pages(NOW)
     for page in pages:
         for item in page:
             network_search.apply_directory_item(session, peer, item, now=NOW)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -120,7 +120,7 @@ def test_rare_skills_are_generalised_coarsened_or_withheld(session, create_membe
 
 
 def test_a_rare_skill_is_shared_at_region_level_when_the_region_has_enough(
-        session, create_member, approved_peers, settings, app):
+        session, create_member, approved_peers, settings, app, clock):
     region = "Provence-Alpes-Côte d'Azur"
     space = network_search.our_locality(session)
     approved_peers(B, region=region)
@@ -130,7 +130,7 @@ def test_a_rare_skill_is_shared_at_region_level_when_the_region_has_enough(
     session.commit()
     # Two sommeliers held as copies from a peer of the same region.
     for i in range(2):
-        network_search.apply_directory_item(session, None, remote_item(B, f"s{i}", "wine"))
+        network_search.apply_directory_item(session, None, remote_item(B, f"s{i}", "wine", now=clock.now()))
     session.commit()
     create_member(skills=[("sommelier", "expert")], visibility="network_anonymous")
     drafts = list(draft_entries(session, settings.k).values())
@@ -139,9 +139,10 @@ def test_a_rare_skill_is_shared_at_region_level_when_the_region_has_enough(
     assert drafts[0].concepts == (("wine", "expert", False),)
 
 
-def remote_item(owner: str, local: str, concept: str, *, generalised: bool = False,
+def remote_item(owner: str, local: str, concept: str, *, now: datetime, generalised: bool = False,
                 lease_ms: int | None = None, **content) -> dict:
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    """A peer's directory item as ``now`` sees it (a seven-day lease from then)."""
+    now_ms = int(now.timestamp() * 1000)
     base = {
         "pseudonym": (local + "a" * 32)[:32].replace("0", "a").replace("1", "b"),
         "concepts": [{"concept": concept, "level_band": "expert", "generalised": generalised}],
@@ -168,12 +169,12 @@ def test_pseudonyms_differ_per_peer_so_pooled_copies_do_not_join(session, create
 
 
 def test_unchanged_entries_are_not_republished_until_the_lease_needs_renewal(
-        session, create_member, approved_peers, settings):
+        session, create_member, approved_peers, settings, clock):
     approved_peers(B)
     accountants(create_member, 3)
     assert sync_exports(session, settings).published == 3
     assert sync_exports(session, settings).published == 0
-    later = datetime.now(UTC) + settings.lease - settings.renew_before
+    later = clock.now() + settings.lease - settings.renew_before
     assert sync_exports(session, settings, now=later).published == 3
 
 
@@ -208,12 +209,12 @@ def test_leaving_the_network_sends_tombstones_and_cancels_pending_requests(
     assert session.scalar(select(Introduction.status)) == "cancelled"
 
 
-def test_a_new_epoch_retires_the_old_pseudonym(session, create_member, approved_peers, settings):
+def test_a_new_epoch_retires_the_old_pseudonym(session, create_member, approved_peers, settings, clock):
     approved_peers(B)
     accountants(create_member, 3)
     sync_exports(session, settings)
     first = {c["pseudonym"] for c in live_contents(session, B)}
-    next_epoch = datetime.now(UTC) + __import__("datetime").timedelta(days=settings.epoch_days)
+    next_epoch = clock.now() + timedelta(days=settings.epoch_days)
     sync_exports(session, settings, now=next_epoch)
     items = directory_items(session, B)
     assert len([i for i in items if i["deleted"]]) == 3

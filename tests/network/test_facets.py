@@ -4,6 +4,8 @@ when the counts are capped."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from node.services import network_search
 from node.services.network_search import NetworkQuery, search_network
 
@@ -12,9 +14,9 @@ from .test_export import remote_item
 B = "https://b.example"
 
 
-def copy(session, local: str, band: str, languages: list[str], place: str = "Espace B",
+def copy(session, now: datetime, local: str, band: str, languages: list[str], place: str = "Espace B",
          **content) -> None:
-    item = remote_item(B, local, "accounting", languages=languages,
+    item = remote_item(B, local, "accounting", now=now, languages=languages,
                        place={"kind": "space", "value": place}, **content)
     item["content"]["concepts"] = [{"concept": "accounting", "level_band": band,
                                     "generalised": False}]
@@ -22,16 +24,16 @@ def copy(session, local: str, band: str, languages: list[str], place: str = "Esp
     session.commit()
 
 
-def five_accountants(session) -> None:
+def five_accountants(session, now: datetime) -> None:
     """Two experts who speak English (ranked first), three beginners who speak French."""
-    copy(session, "x1", "expert", ["en"], place="Espace A")
-    copy(session, "x2", "expert", ["en"], place="Espace A")
+    copy(session, now, "x1", "expert", ["en"], place="Espace A")
+    copy(session, now, "x2", "expert", ["en"], place="Espace A")
     for n in range(3):
-        copy(session, f"b{n}", "beginner", ["fr"])
+        copy(session, now, f"b{n}", "beginner", ["fr"])
 
 
-def test_counts_cover_every_match_when_they_fit_under_the_cap(session):
-    five_accountants(session)
+def test_counts_cover_every_match_when_they_fit_under_the_cap(session, clock):
+    five_accountants(session, clock.now())
     for cap in (5, 1000):
         result = search_network(session, NetworkQuery(text="comptable"), facet_cap=cap)
         assert (result.facet_total, result.facets_capped) == (5, False)
@@ -39,8 +41,8 @@ def test_counts_cover_every_match_when_they_fit_under_the_cap(session):
         assert result.facets["place"] == {"Espace B": 3, "Espace A": 2}
 
 
-def test_beyond_the_cap_the_best_ranked_matches_are_counted_and_the_result_says_so(session):
-    five_accountants(session)
+def test_beyond_the_cap_the_best_ranked_matches_are_counted_and_the_result_says_so(session, clock):
+    five_accountants(session, clock.now())
     result = search_network(session, NetworkQuery(text="comptable"), facet_cap=3)
     assert (result.facet_total, result.facets_capped) == (3, True)
     # The two experts rank first, then one beginner.
@@ -50,8 +52,8 @@ def test_beyond_the_cap_the_best_ranked_matches_are_counted_and_the_result_says_
     assert len(result.hits) == 5
 
 
-def test_a_filter_narrows_the_counted_set_and_can_bring_it_under_the_cap(session):
-    five_accountants(session)
+def test_a_filter_narrows_the_counted_set_and_can_bring_it_under_the_cap(session, clock):
+    five_accountants(session, clock.now())
     result = search_network(session, NetworkQuery(text="accountant", language="fr"), facet_cap=3)
     assert (result.facet_total, result.facets_capped) == (3, False)
     assert result.facets["language"] == {"fr": 3}
@@ -60,23 +62,23 @@ def test_a_filter_narrows_the_counted_set_and_can_bring_it_under_the_cap(session
     assert (result.facet_total, result.facets_capped) == (1, True)
 
 
-def test_a_two_concept_query_counts_each_entry_once(session):
-    item = remote_item(B, "both", "accounting", languages=["de"])
+def test_a_two_concept_query_counts_each_entry_once(session, clock):
+    item = remote_item(B, "both", "accounting", now=clock.now(), languages=["de"])
     item["content"]["concepts"] = [
         {"concept": "accounting", "level_band": "expert", "generalised": False},
         {"concept": "photography", "level_band": "expert", "generalised": False},
     ]
     network_search.apply_directory_item(session, None, item)
     session.commit()
-    five_accountants(session)
+    five_accountants(session, clock.now())
     result = search_network(session, NetworkQuery(text="comptable photographe"), facet_cap=10)
     assert (result.facet_total, result.facets_capped) == (6, False)
     assert result.facets["language"] == {"fr": 3, "en": 2, "de": 1}
 
 
-def test_free_text_facets_count_the_matches_not_only_the_page(session):
+def test_free_text_facets_count_the_matches_not_only_the_page(session, clock):
     for n in range(4):
-        copy(session, f"c{n}", "expert", ["fr"], named=True, display_name="Inès",
+        copy(session, clock.now(), f"c{n}", "expert", ["fr"], named=True, display_name="Inès",
              headline="Atelier patrimoine, circuits courts")
     result = search_network(session, NetworkQuery(text="patrimoine", limit=1), facet_cap=10)
     assert len(result.hits) == 1
@@ -87,8 +89,8 @@ def test_free_text_facets_count_the_matches_not_only_the_page(session):
 
 
 def test_the_api_and_the_portal_say_when_the_counts_are_capped(app, session, client, portal,
-                                                                create_member, api_token):
-    five_accountants(session)
+                                                                create_member, api_token, clock):
+    five_accountants(session, clock.now())
     create_member("me@example.org")
     headers = api_token(create_member())
     answer = client.get("/api/v1/search?q=comptable", headers=headers).json

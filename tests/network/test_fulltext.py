@@ -4,6 +4,8 @@ sync with the entries; and the search rate limit shared by every worker through 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select, text
 
 from node import create_app
@@ -17,8 +19,8 @@ from tests.conftest import TEST_SETTINGS
 from .test_search import add_copy, keys_of
 
 
-def named(session, local: str, headline: str, name: str = "Hanneke") -> NetworkEntry:
-    return add_copy(session, local, [("photography", False)], named=True, display_name=name,
+def named(session, now: datetime, local: str, headline: str, name: str = "Hanneke") -> NetworkEntry:
+    return add_copy(session, now, local, [("photography", False)], named=True, display_name=name,
                     headline=headline)
 
 
@@ -31,10 +33,11 @@ def test_query_words_become_folded_stemmed_prefix_terms():
     assert text_terms("the and of") == []
 
 
-def test_headlines_are_found_with_or_without_accents_and_across_word_forms(session):
-    ceramics = named(session, "cer", "Céramiste, tournage et émaillage")
-    translator = named(session, "tra", "Traducteur technique allemand–français", name="Joana")
-    add_copy(session, "anon", [("photography", False)])  # no name, no headline: not indexed
+def test_headlines_are_found_with_or_without_accents_and_across_word_forms(session, clock):
+    now = clock.now()
+    ceramics = named(session, now, "cer", "Céramiste, tournage et émaillage")
+    translator = named(session, now, "tra", "Traducteur technique allemand–français", name="Joana")
+    add_copy(session, now, "anon", [("photography", False)])  # no name, no headline: not indexed
     assert found(session, "ceramiste") == [ceramics.object_id]
     assert found(session, "émaillage tournage") == [ceramics.object_id]
     assert found(session, "traduction allemand") == [translator.object_id]  # stem, prefix
@@ -45,40 +48,42 @@ def test_headlines_are_found_with_or_without_accents_and_across_word_forms(sessi
     assert result.facets["place"] == {"Espace B": 1}
 
 
-def test_concept_hits_come_first_then_text_hits_fill_up(session):
-    by_concept = add_copy(session, "acc", [("accounting", False)])
-    by_headline = named(session, "txt", "Comptable indépendante, TPE et associations")
+def test_concept_hits_come_first_then_text_hits_fill_up(session, clock):
+    now = clock.now()
+    by_concept = add_copy(session, now, "acc", [("accounting", False)])
+    by_headline = named(session, now, "txt", "Comptable indépendante, TPE et associations")
     assert found(session, "comptable") == [by_concept.object_id, by_headline.object_id]
 
 
-def test_the_index_follows_updates_and_deletions(session):
-    entry = named(session, "cer", "Céramiste")
+def test_the_index_follows_updates_and_deletions(session, clock):
+    now = clock.now()
+    entry = named(session, now, "cer", "Céramiste")
     entry.headline = "Ébéniste"
     session.commit()
     assert found(session, "ceramiste") == []
     assert found(session, "ebeniste")[-1] == entry.object_id
     # The owner withdraws the name: nothing of the old headline stays searchable.
     item_id = entry.object_id
-    add_copy(session, "cer", [("photography", False)], named=False)
-    assert item_id not in _text_only(session, "ebeniste")
-    named(session, "cer", "Ébéniste")
-    assert item_id in _text_only(session, "ebeniste")
+    add_copy(session, now, "cer", [("photography", False)], named=False)
+    assert item_id not in _text_only(session, now, "ebeniste")
+    named(session, now, "cer", "Ébéniste")
+    assert item_id in _text_only(session, now, "ebeniste")
     network_search.apply_directory_item(session, None, {"id": item_id, "deleted": True})
     session.commit()
-    assert _text_only(session, "ebeniste") == []
+    assert _text_only(session, now, "ebeniste") == []
     assert session.scalar(select(func.count()).select_from(NetworkEntry)) == 0
 
 
-def _text_only(session, query: str) -> list[str]:
+def _text_only(session, now: datetime, query: str) -> list[str]:
     where, params = network_search._filter_sql(NetworkQuery(text=query), None)
-    ids = network_search._text_entries(session, query, where, params, 50, network_search.utcnow())
+    ids = network_search._text_entries(session, query, where, params, 50, now)
     return [session.get(NetworkEntry, i).object_id for i in ids]
 
 
-def test_own_members_are_found_by_headline_and_filters_apply(session, create_member):
+def test_own_members_are_found_by_headline_and_filters_apply(session, create_member, clock):
     member = create_member(display_name="Inès", headline="Sérigraphie et gravure",
                            skills=[("comptable", "expert")])
-    remote = named(session, "gra", "Gravure sur bois", name="Bram")
+    remote = named(session, clock.now(), "gra", "Gravure sur bois", name="Bram")
     assert found(session, "gravure") == [f"local:{member.id}", remote.object_id]
     assert found(session, "gravure", language="de") == []
     assert found(session, "serigraphie") == [f"local:{member.id}"]

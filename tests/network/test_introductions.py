@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,18 +16,19 @@ from node.services.network_export import SETTINGS_INFO_KEY
 from .test_export import B, remote_item
 
 
-def copy(session, local: str) -> int:
-    item = remote_item(B, local, "accounting")
+def copy(session, now: datetime, local: str) -> int:
+    item = remote_item(B, local, "accounting", now=now)
     network_search.apply_directory_item(session, None, item)
     session.flush()
     return session.scalar(select(NetworkEntry.id).where(NetworkEntry.object_id == item["id"]))
 
 
-def test_requests_are_rate_limited_and_not_repeated(session, create_member, approved_peers, settings):
+def test_requests_are_rate_limited_and_not_repeated(session, create_member, approved_peers, settings, clock):
     approved_peers(B)
     session.info[SETTINGS_INFO_KEY] = replace(settings, introductions_per_day=2)
     me = create_member()
-    first, second, third = copy(session, "e1"), copy(session, "e2"), copy(session, "e3")
+    now = clock.now()
+    first, second, third = copy(session, now, "e1"), copy(session, now, "e2"), copy(session, now, "e3")
     introductions.request_introduction(session, me, first, "Bonjour")
     with pytest.raises(Conflict):
         introductions.request_introduction(session, me, first, "Encore")
@@ -37,9 +38,9 @@ def test_requests_are_rate_limited_and_not_repeated(session, create_member, appr
     session.rollback()
 
 
-def test_only_the_addressed_member_answers_and_only_once(session, create_member, settings):
+def test_only_the_addressed_member_answers_and_only_once(session, create_member, settings, clock):
     expert, other = create_member(), create_member()
-    now = datetime.now(UTC)
+    now = clock.now()
     intro = Introduction(direction="incoming", request_uid=f"{B}/intro/1", peer_node_id=B,
                          member_id=expert.id, pseudonym="a" * 32, message="Bonjour",
                          other_name="Bob", other_space="B", other_email="bob@b.example",
@@ -57,9 +58,9 @@ def test_only_the_addressed_member_answers_and_only_once(session, create_member,
         introductions.accept_introduction(session, expert, intro.id, reveal_email=True)
 
 
-def test_an_unanswered_request_expires_after_the_fixed_delay(session, create_member):
+def test_an_unanswered_request_expires_after_the_fixed_delay(session, create_member, clock):
     expert = create_member()
-    now = datetime.now(UTC)
+    now = clock.now()
     intro = Introduction(direction="incoming", request_uid=f"{B}/intro/2", peer_node_id=B,
                          member_id=expert.id, pseudonym="a" * 32, message="Bonjour",
                          other_name="Bob", other_space="B", other_email="bob@b.example",

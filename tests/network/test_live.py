@@ -7,7 +7,7 @@ import random
 import secrets
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, inspect, select, text
@@ -128,7 +128,7 @@ def test_an_anonymous_expert_of_a_is_found_from_c_without_anything_personal(netw
         assert secret not in stored
 
 
-def test_accepted_declined_and_unanswered_introductions(network, accountants):
+def test_accepted_declined_and_unanswered_introductions(network, accountants, clock):
     a, b, c = network
     c.sync()
     bob = add_member(c, "bob@c.example", "Bob", skills=[], visibility="space")
@@ -185,7 +185,7 @@ def test_accepted_declined_and_unanswered_introductions(network, accountants):
         shape = [(r.status, r.other_name, r.other_email, r.reply_message, r.answered_at,
                   r.expires_at - r.created_at) for r in rows]
         assert shape[0] == shape[1]
-        later = datetime.now(UTC) + timedelta(days=15)
+        later = clock.now() + timedelta(days=15)  # unpinned: the live nodes' system clock
         assert {introductions.visible_status(r, later) for r in rows} == {"expired"}
         introductions.expire_introductions(session, later)
         session.commit()
@@ -194,7 +194,7 @@ def test_accepted_declined_and_unanswered_introductions(network, accountants):
 
 
 def test_leaving_the_network_removes_the_copies_and_leases_cover_lost_tombstones(network,
-                                                                                accountants):
+                                                                                accountants, clock):
     a, b, c = network
     extra = add_member(a, "expert9@aix.example", "Zed", skills=[("comptable", "expert")])
     b.sync(), c.sync()
@@ -216,7 +216,7 @@ def test_leaving_the_network_removes_the_copies_and_leases_cover_lost_tombstones
     c.sync()
     assert copies(c) == 3  # still there: never told
     with c.session() as session:
-        network_search.expire_copies(session, datetime.now(UTC) + timedelta(days=8, hours=1))
+        network_search.expire_copies(session, clock.now() + timedelta(days=8, hours=1))
         session.commit()
     assert copies(c) == 0  # the lease ran out: every copy A stopped renewing is gone
 

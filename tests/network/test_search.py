@@ -3,7 +3,7 @@ typos and stopwords; matched concepts only; leases; portal and API."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,8 +16,10 @@ from .test_export import remote_item
 B = "https://b.example"
 
 
-def add_copy(session, local: str, concepts: list[tuple[str, bool]], **content) -> NetworkEntry:
-    item = remote_item(B, local, "accounting", **content)
+def add_copy(session, now: datetime, local: str, concepts: list[tuple[str, bool]],
+             **content) -> NetworkEntry:
+    """A peer's entry with ``concepts``, applied as of ``now`` (the test's clock)."""
+    item = remote_item(B, local, "accounting", now=now, **content)
     item["content"]["concepts"] = [
         {"concept": c, "level_band": "confirmed", "generalised": g} for c, g in concepts
     ]
@@ -30,8 +32,8 @@ def keys_of(result) -> list[str]:
     return [hit.entry.object_id or f"local:{hit.entry.member_id}" for hit in result.hits]
 
 
-def test_french_english_accents_typos_and_stopwords_find_the_same_concept(session):
-    entry = add_copy(session, "acc", [("accounting", False), ("photography", False)])
+def test_french_english_accents_typos_and_stopwords_find_the_same_concept(session, clock):
+    entry = add_copy(session, clock.now(), "acc", [("accounting", False), ("photography", False)])
     for text in ("comptabilité", "comptabilite", "Accountant", "comptabilte", "la comptabilité",
                  "expert-comptable", "bookkeeping"):
         result = search_network(session, NetworkQuery(text=text))
@@ -40,15 +42,15 @@ def test_french_english_accents_typos_and_stopwords_find_the_same_concept(sessio
         assert [m.key for m in result.hits[0].matched] == ["accounting"]
 
 
-def test_generalised_entries_are_found_through_their_group(session):
-    entry = add_copy(session, "wood", [("wood-crafts", True)])
+def test_generalised_entries_are_found_through_their_group(session, clock):
+    entry = add_copy(session, clock.now(), "wood", [("wood-crafts", True)])
     result = search_network(session, NetworkQuery(text="ébéniste"))
     assert keys_of(result) == [entry.object_id]
     assert result.hits[0].matched[0].is_generalised
 
 
-def test_own_members_are_found_first_and_the_searcher_is_left_out(session, create_member):
-    remote = add_copy(session, "acc", [("accounting", False)])
+def test_own_members_are_found_first_and_the_searcher_is_left_out(session, create_member, clock):
+    remote = add_copy(session, clock.now(), "acc", [("accounting", False)])
     me = create_member(skills=[("comptable", "expert")])
     neighbour = create_member(display_name="Joana", skills=[("comptabilité", "debutant")])
     result = search_network(session, NetworkQuery(text="accountant"), exclude_member_id=me.id)
@@ -56,9 +58,10 @@ def test_own_members_are_found_first_and_the_searcher_is_left_out(session, creat
     assert result.hits[0].entry.display_name == "Joana"
 
 
-def test_facets_and_filters(session):
-    fr = add_copy(session, "fr", [("accounting", False)], languages=["fr"])
-    en = add_copy(session, "en", [("accounting", False)], languages=["en"], open_to_paid=True)
+def test_facets_and_filters(session, clock):
+    now = clock.now()
+    fr = add_copy(session, now, "fr", [("accounting", False)], languages=["fr"])
+    en = add_copy(session, now, "en", [("accounting", False)], languages=["en"], open_to_paid=True)
     result = search_network(session, NetworkQuery(text="comptable", language="en"))
     assert keys_of(result) == [en.object_id]
     result = search_network(session, NetworkQuery(text="comptable", open_to_paid=True))
@@ -70,8 +73,8 @@ def test_facets_and_filters(session):
     assert search_network(session, NetworkQuery(text="zzzz qqqq")).hits == []
 
 
-def test_a_tombstone_removes_the_copy(session):
-    entry = add_copy(session, "acc", [("accounting", False)])
+def test_a_tombstone_removes_the_copy(session, clock):
+    entry = add_copy(session, clock.now(), "acc", [("accounting", False)])
     tombstone = {"seq": 2, "type": "directory.entry", "id": entry.object_id, "owner": B,
                  "origin_ts": 0, "deleted": True}
     network_search.apply_directory_item(session, None, tombstone)
@@ -79,8 +82,8 @@ def test_a_tombstone_removes_the_copy(session):
     assert search_network(session, NetworkQuery(text="comptable")).hits == []
 
 
-def test_a_redacted_item_removes_the_copy(session):
-    entry = add_copy(session, "acc", [("accounting", False)])
+def test_a_redacted_item_removes_the_copy(session, clock):
+    entry = add_copy(session, clock.now(), "acc", [("accounting", False)])
     redacted = {"seq": 2, "type": "directory.entry", "id": entry.object_id, "owner": B,
                 "origin_ts": 0, "deleted": False, "content": None, "redacted": True}
     network_search.apply_directory_item(session, None, redacted)
@@ -88,13 +91,13 @@ def test_a_redacted_item_removes_the_copy(session):
     assert session.scalar(select(NetworkEntry)) is None
 
 
-def test_an_expired_lease_removes_the_copy_and_the_transport_copy(session):
-    entry = add_copy(session, "acc", [("accounting", False)])
+def test_an_expired_lease_removes_the_copy_and_the_transport_copy(session, clock):
+    entry = add_copy(session, clock.now(), "acc", [("accounting", False)])
     session.add(FeedCopy(peer_node_id=B, object_id=entry.object_id, item_type="directory.entry",
                          seq=1, item_json='{"content": "personal"}'))
     session.commit()
     # Not searchable once the lease passed, even before the expirer ran.
-    later = datetime.now(UTC) + timedelta(days=9)
+    later = clock.now() + timedelta(days=9)
     assert search_network(session, NetworkQuery(text="comptable"), now=later).hits == []
     assert network_search.expire_copies(session, later) == 1
     session.commit()
@@ -102,15 +105,16 @@ def test_an_expired_lease_removes_the_copy_and_the_transport_copy(session):
     assert session.scalar(select(FeedCopy.item_json)) is None
 
 
-def test_a_peer_cannot_extend_a_lease_beyond_the_cap(session):
-    far = int((datetime.now(UTC) + timedelta(days=365)).timestamp() * 1000)
-    entry = add_copy(session, "acc", [("accounting", False)], lease_until_ts=far)
-    assert entry.lease_until < datetime.now(UTC) + timedelta(days=9)
+def test_a_peer_cannot_extend_a_lease_beyond_the_cap(session, clock):
+    now = clock.now()
+    far = int((now + timedelta(days=365)).timestamp() * 1000)
+    entry = add_copy(session, now, "acc", [("accounting", False)], lease_until_ts=far)
+    assert entry.lease_until < now + timedelta(days=9)
 
 
 def test_portal_and_api_show_cards_with_fresh_handles(app, session, portal, client, create_member,
-                                                      api_token):
-    add_copy(session, "acc", [("accounting", False), ("photography", False)])
+                                                      api_token, clock):
+    add_copy(session, clock.now(), "acc", [("accounting", False), ("photography", False)])
     me = create_member("me@example.org")
     headers = api_token(me)
     first = client.get("/api/v1/search?q=comptabilite", headers=headers)
@@ -129,8 +133,8 @@ def test_portal_and_api_show_cards_with_fresh_handles(app, session, portal, clie
 
 
 def test_a_handle_only_opens_for_its_member_and_bad_requests_change_nothing(
-        session, client, create_member, api_token):
-    add_copy(session, "acc", [("accounting", False)])
+        session, client, create_member, api_token, clock):
+    add_copy(session, clock.now(), "acc", [("accounting", False)])
     me, other = create_member(), create_member()
     card = client.get("/api/v1/search?q=comptable", headers=api_token(me)).json["results"][0]
     stolen = client.post("/api/v1/network/introductions", headers=api_token(other),

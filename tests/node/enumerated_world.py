@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from node import create_app
+from node.clock import Clock
 from node.db import db
 from node.models import Base, Member
 from node.services import accounts
@@ -70,6 +71,7 @@ def concrete(rule: str, ids: dict[str, int]) -> str:
 @dataclass
 class World:
     app: Any
+    clock: Clock  # the app's clock: the world's dates are relative to its now
     manager: dict[str, str]  # bearer headers
     host: dict[str, str]  # a member who hosts the event
     member: dict[str, str]  # a member registered to the event, no host
@@ -96,7 +98,10 @@ def _local(moment: datetime) -> str:
 
 
 def arrange_world(database_url: str, instance: str) -> World:
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, "INSTANCE_PATH": instance})
+    # Module-scoped, so its own clock (not the per-test ``clock`` fixture), shared with its app.
+    clock = Clock()
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, "INSTANCE_PATH": instance},
+                     clock=clock)
     _empty_all_tables(app)
     people = {"manager": ("accueil@example.org", "manager"), "host": ("hote@example.org", "member"),
               "member": ("membre@example.org", "member")}
@@ -110,10 +115,10 @@ def arrange_world(database_url: str, instance: str) -> World:
             _token, clear = accounts.create_api_token(session, row, "tests")
             headers[who] = {"Authorization": f"Bearer {clear}"}
         session.commit()
-    world = World(app, headers["manager"], headers["host"], headers["member"],
+    world = World(app, clock, headers["manager"], headers["host"], headers["member"],
                   {who: email for who, (email, _role) in people.items()})
     client = app.test_client()
-    start = datetime.now(UTC) + timedelta(days=10)
+    start = clock.now() + timedelta(days=10)
     event = _call(client, "POST", "/admin/events", world.manager, {
         "title": "Atelier compta", "type": "atelier", "start_at": _local(start),
         "end_at": _local(start + timedelta(hours=2)), "capacity": 5, "status": "published",

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 from node.models import Invitation, LoginFailure, Member
-from node.models.base import utcnow
 from tests.conftest import MEMBER_PASSWORD, count_rows
 
 
@@ -84,12 +83,12 @@ def test_invitation_link_is_single_use(portal, create_member, session, outbox, a
     assert count_rows(session, Member) == 2
 
 
-def test_expired_invitation_is_refused(portal, create_member, session, app):
+def test_expired_invitation_is_refused(portal, create_member, session, app, clock):
     manager = create_member("manager@example.org", role="manager")
     from node.services import accounts
 
     _inv, token = accounts.create_invitation(session, created_by=manager, email=None, role="member", ttl_hours=1)
-    session.query(Invitation).update({"expires_at": utcnow() - timedelta(minutes=1)})
+    session.query(Invitation).update({"expires_at": clock.now() - timedelta(minutes=1)})
     session.commit()
     assert portal.get(f"/invitation/{token}").status_code == 404
 

@@ -3,17 +3,20 @@ refused before anything changes (it would otherwise be silently ignored)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from node.models import Registration
 from tests.conftest import count_rows
 
 
 def test_an_empty_body_or_object_is_accepted_and_a_field_refused(app, client, create_member, api_token,
-                                                                  session):
+                                                                  session, clock):
     manager = create_member(role="manager")
     headers = api_token(manager)
+    start = (clock.now() + timedelta(days=30)).replace(microsecond=0)
     event = client.post("/api/v1/admin/events", headers=headers, json={
-        "title": "Apéro", "type": "aperitif", "start_at": "2099-06-01T18:00:00+00:00",
-        "end_at": "2099-06-01T20:00:00+00:00", "status": "published", "audience": "space"}).json
+        "title": "Apéro", "type": "aperitif", "start_at": start.isoformat(),
+        "end_at": (start + timedelta(hours=2)).isoformat(), "status": "published", "audience": "space"}).json
     url = f"/api/v1/events/occurrences/{event['occurrences'][0]['id']}/registration"
     member = api_token(create_member())
 

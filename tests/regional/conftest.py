@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,10 @@ from node.services import accounts
 from tests.conftest import MEMBER_PASSWORD
 from tests.livenodes import LiveNode, live_nodes  # noqa: F401
 
-START = (datetime.now(UTC) + timedelta(days=3)).replace(hour=7, minute=0, second=0, microsecond=0)
+
+def week_start(now: datetime) -> datetime:
+    """When the week starts: three days after ``now`` (the test's clock), at 07:00 UTC."""
+    return (now + timedelta(days=3)).replace(hour=7, minute=0, second=0, microsecond=0)
 
 
 def add_member(node: LiveNode, email: str, name: str, role: str = "member") -> int:
@@ -75,6 +78,7 @@ class Week:
 
     nodes: list[LiveNode]
     managers: list[dict]
+    start: datetime  # when the week starts (the first session is two hours later)
     regional_ids: list[int] = field(default_factory=list)  # the event's local id on each node
     sessions: dict[str, str] = field(default_factory=dict)  # name -> global session id
 
@@ -109,7 +113,9 @@ def add_session(week: Week, node: LiveNode, name: str, *, title: str, start: dat
 
 
 @pytest.fixture
-def week(live_nodes) -> Week:  # noqa: F811
+def week(live_nodes, clock) -> Week:  # noqa: F811
+    # Unpinned, the test's clock is the system clock, which the live nodes read too.
+    start = week_start(clock.now())
     nodes = [live_nodes.add(name) for name in ("aix", "bleau", "calanques")]
     live_nodes.peer_all()
     managers = [token(node, add_member(node, f"manager@{node.name}.example", f"Manager {node.name}",
@@ -118,7 +124,7 @@ def week(live_nodes) -> Week:  # noqa: F811
     created = call(aix, "POST", "/regional", managers[0], {
         "title": "Semaine du coworking", "region": "Provence", "visibility": "public",
         "description": "Une semaine d'ateliers dans tous les espaces.",
-        "starts_at": local(START), "ends_at": local(START + timedelta(days=5))}, expect=201)
+        "starts_at": local(start), "ends_at": local(start + timedelta(days=5))}, expect=201)
     object_id = created.json["object_id"]
     call(aix, "POST", f"/regional/{created.json['id']}/invitations", managers[0],
          {"node_ids": [bleau.url, calanques.url]})
@@ -131,11 +137,11 @@ def week(live_nodes) -> Week:  # noqa: F811
         call(node, "POST", f"/regional/{invited['id']}/answer", headers, {"decision": "accepted"})
         ids.append(invited["id"])
     wait_delivered(bleau, calanques)
-    result = Week(nodes, managers, ids)
-    add_session(result, aix, "aix", title="Atelier compta", start=START + timedelta(hours=2))
-    add_session(result, bleau, "bleau", title="Meetup freelances", start=START + timedelta(days=1, hours=2),
+    result = Week(nodes, managers, start, ids)
+    add_session(result, aix, "aix", title="Atelier compta", start=start + timedelta(hours=2))
+    add_session(result, bleau, "bleau", title="Meetup freelances", start=start + timedelta(days=1, hours=2),
                 type_="journee_coworking")
     add_session(result, calanques, "calanques", title="Apéro des calanques",
-                start=START + timedelta(days=2, hours=9), capacity=1, type_="aperitif")
+                start=start + timedelta(days=2, hours=9), capacity=1, type_="aperitif")
     result.sync_all()
     return result

@@ -4,7 +4,7 @@ inbox requests concurrently): the regional event published last must list both."
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -26,11 +26,11 @@ def answer(session, node_id: str, object_id: str) -> None:
         "regional_event_id": object_id, "decision": "accepted"}})
 
 
-def test_two_answers_at_once_both_stay_in_the_published_list(app, session, create_member):
+def test_two_answers_at_once_both_stay_in_the_published_list(app, session, create_member, clock):
     manager = create_member("cm@example.org", role="manager")
     session.add_all([Peer(node_id=node, name=node, status=APPROVED) for node in (BLEAU, CALANQUES)])
     session.commit()
-    now = datetime.now(UTC)
+    now = clock.now()
     start = (now + timedelta(days=3)).replace(tzinfo=None, microsecond=0)
     week = regional.create_regional(session, manager, {
         "title": "Semaine du coworking", "starts_at": start,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.regional.conftest import START, add_member, call, local, token, wait_delivered
+from tests.regional.conftest import add_member, call, local, token, wait_delivered
 
 
 def test_host_mails_its_own_registrants_the_new_time_only(week):
@@ -20,7 +20,7 @@ def test_host_mails_its_own_registrants_the_new_time_only(week):
     wait_delivered(aix)
     outbox = calanques.app.extensions["coworknet.mail"].outbox
     outbox.clear()
-    moved = START + timedelta(days=2, hours=11)
+    moved = week.start + timedelta(days=2, hours=11)
     call(calanques, "PATCH", f"/regional/sessions/{week.session_id_on(calanques, apero)}", week.managers[2],
          {"start_at": local(moved), "end_at": local(moved + timedelta(hours=2))})
     assert [(m.to, m.subject) for m in outbox] == [("here@calanques.example", "Nouvel horaire\u00a0: Apéro des calanques")]

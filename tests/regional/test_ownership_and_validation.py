@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -21,7 +21,7 @@ from node.models import (
 )
 from node.models.federation import DELIVERY_DEAD
 from node.services import federation_hooks, inbox, regional
-from tests.regional.conftest import START, add_member, call, local, token, wait_delivered
+from tests.regional.conftest import add_member, call, local, token, wait_delivered
 
 COUNTED = (RegionalEvent, RegionalParticipant, RegionalSession, RemoteRegistration, Event,
            Registration, OutboxMessage, FeedEntry)
@@ -122,28 +122,30 @@ def non_owner_cannot_change_copies_through_the_api(week):
     assert counts(bleau) == before
 
 
-INVALID = [
-    ("/regional", {"title": "X", "starts_at": local(START), "ends_at": local(START - timedelta(hours=1))}),
-    ("/regional", {"title": " ", "starts_at": local(START), "ends_at": local(START + timedelta(days=1))}),
-    ("/regional", {"title": "X", "starts_at": local(START), "ends_at": local(START + timedelta(days=1)),
-                   "visibility": "secret"}),
-    ("/regional", {"title": "X", "starts_at": local(START), "ends_at": local(START + timedelta(days=1)),
-                   "organiser": "http://evil.example"}),
-    ("/regional/{rid}/sessions", {"title": "S", "type": "atelier", "start_at": local(START),
-                                  "end_at": local(START + timedelta(hours=1)), "capacity": 0}),
-    ("/regional/{rid}/sessions", {"title": "S", "type": "rave", "start_at": local(START),
-                                  "end_at": local(START + timedelta(hours=1))}),
-    ("/regional/{rid}/sessions", {"title": "S", "type": "atelier", "start_at": local(START),
-                                  "end_at": local(START - timedelta(hours=1))}),
-    ("/regional/{rid}/invitations", {"node_ids": ["http://127.0.0.1:9/not-a-peer"]}),
-    ("/regional/{rid}/invitations", {"node_ids": []}),
-]
+def invalid_bodies(start: datetime) -> list[tuple[str, dict]]:
+    """Bad manager input, around ``start`` (when the week starts)."""
+    return [
+        ("/regional", {"title": "X", "starts_at": local(start), "ends_at": local(start - timedelta(hours=1))}),
+        ("/regional", {"title": " ", "starts_at": local(start), "ends_at": local(start + timedelta(days=1))}),
+        ("/regional", {"title": "X", "starts_at": local(start), "ends_at": local(start + timedelta(days=1)),
+                       "visibility": "secret"}),
+        ("/regional", {"title": "X", "starts_at": local(start), "ends_at": local(start + timedelta(days=1)),
+                       "organiser": "http://evil.example"}),
+        ("/regional/{rid}/sessions", {"title": "S", "type": "atelier", "start_at": local(start),
+                                      "end_at": local(start + timedelta(hours=1)), "capacity": 0}),
+        ("/regional/{rid}/sessions", {"title": "S", "type": "rave", "start_at": local(start),
+                                      "end_at": local(start + timedelta(hours=1))}),
+        ("/regional/{rid}/sessions", {"title": "S", "type": "atelier", "start_at": local(start),
+                                      "end_at": local(start - timedelta(hours=1))}),
+        ("/regional/{rid}/invitations", {"node_ids": ["http://127.0.0.1:9/not-a-peer"]}),
+        ("/regional/{rid}/invitations", {"node_ids": []}),
+    ]
 
 
 def invalid_manager_input_changes_nothing(week):
     aix = week.nodes[0]
     before = counts(aix)
-    for path, body in INVALID:
+    for path, body in invalid_bodies(week.start):
         response = call(aix, "POST", path.format(rid=week.regional_on(aix)), week.managers[0], body,
                         expect=None)
         assert response.status_code in (400, 422), (path, body, response.json)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from node.models import Member, Registration
 from node.services import ical, registrations
 from tests.conftest import PortalClient
-from tests.regional.conftest import START, add_member, call, local, wait_delivered
+from tests.regional.conftest import add_member, call, local, wait_delivered
 
 
 def program_filters_by_day_space_and_type(week):
@@ -21,8 +21,8 @@ def program_filters_by_day_space_and_type(week):
         assert [s["title"] for s in week.program(node, kind="social")] == ["Apéro des calanques"]
         assert [s["title"] for s in week.program(node, kind="meetup")] == ["Meetup freelances"]
         assert [s["host"] for s in week.program(node)] == [aix.url, bleau.url, calanques.url]
-    assert len(week.program(bleau, day=START.date().isoformat())) == 1
-    assert [s["title"] for s in week.program(bleau, day=(START + timedelta(days=1)).date().isoformat())] == [
+    assert len(week.program(bleau, day=week.start.date().isoformat())) == 1
+    assert [s["title"] for s in week.program(bleau, day=(week.start + timedelta(days=1)).date().isoformat())] == [
         "Meetup freelances"]
     response = aix.client().get(f"/api/v1/regional/{week.regional_on(aix)}/program",
                                 query_string={"kind": "rave"})
@@ -140,7 +140,7 @@ def test_invitation_accepted_from_the_managers_portal(week):
     organiser.login("manager@bleau.example")
     response = organiser.post("/regional/", {
         "title": "Nuit du coworking", "region": "Île-de-France", "visibility": "network",
-        "starts_at": local(START + timedelta(days=10)), "ends_at": local(START + timedelta(days=11)),
+        "starts_at": local(week.start + timedelta(days=10)), "ends_at": local(week.start + timedelta(days=11)),
         "description": ""})
     assert response.status_code == 302
     page = organiser.get(response.headers["Location"]).get_data(as_text=True)

@@ -14,7 +14,7 @@ from node.models import Member, OutboxMessage
 from node.models.federation import DELIVERY_PENDING
 from node.services import inbox
 from tests.conftest import PortalClient
-from tests.regional.conftest import START, add_member, call, local, token, wait_delivered
+from tests.regional.conftest import add_member, call, local, token, wait_delivered
 
 PARIS = ZoneInfo("Europe/Paris")
 FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -88,7 +88,7 @@ def test_new_time_mailed_once_by_each_registrants_own_node_in_their_language(wee
     assert aix.runtime.wait_for_background()  # the immediate delivery fails; a retry waits a backoff
     bleau.start()
     assert [r["status"] for r in call(aix, "GET", "/me/regional-registrations", paul).json] == ["pending"]
-    moved = START + timedelta(days=1, hours=9, minutes=30)
+    moved = week.start + timedelta(days=1, hours=9, minutes=30)
     change_meetup(week, {"start_at": local(moved), "end_at": local(moved + timedelta(hours=2))})
     # The host tells its own member at once, and nobody else.
     assert [(m.to, m.subject) for m in mails(bleau)] == [("here@bleau.example", "Nouvel horaire\u00a0: Meetup freelances")]
@@ -102,7 +102,7 @@ def test_new_time_mailed_once_by_each_registrants_own_node_in_their_language(wee
     assert [(m.to, m.subject) for m in mails(calanques)] == [
         ("cecile@calanques.example", "Nouvel horaire\u00a0: Meetup freelances")]
     french = mails(calanques)[0].body
-    before = START + timedelta(days=1, hours=2)
+    before = week.start + timedelta(days=1, hours=2)
     assert french.startswith("Bonjour Cécile,\n")
     assert f"aura lieu le {in_french(moved)}" in french and f"prévue le {in_french(before)}" in french
     assert f"{calanques.url}/regional/{week.regional_on(calanques)}#session-" in french
@@ -169,7 +169,7 @@ def test_cancellation_told_once_whichever_of_feed_and_answer_arrives_first(week)
     assert [(m.to, m.subject) for m in mails(aix)] == [
         ("agnes@aix.example", "Annulé\u00a0: Meetup freelances"),
         ("emma@aix.example", "Cancelled: Meetup freelances")]
-    assert in_french(START + timedelta(days=1, hours=2)) in mails(aix)[0].body
+    assert in_french(week.start + timedelta(days=1, hours=2)) in mails(aix)[0].body
     aix.start()
     # The host's answers reach Aix later and Paul's request reaches the host (cancelled): the
     # registrations are already cancelled, nobody is mailed again.

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from node.models import Registration, RemoteRegistration  # noqa: F401
-from tests.regional.conftest import START, add_member, call, local, token, wait_delivered
+from tests.regional.conftest import add_member, call, local, token, wait_delivered
 
 
 def test_one_program_everywhere_and_cross_node_registration(week):
@@ -56,7 +56,7 @@ def test_time_room_capacity_changes_and_promotions_propagate(week):
     wait_delivered(bleau)
     assert [r["status"] for r in call(bleau, "GET", "/me/regional-registrations", second).json] == ["waitlisted"]
     # The host moves it one hour later and adds a seat: the waitlisted member is promoted.
-    moved = START + timedelta(days=2, hours=10)
+    moved = week.start + timedelta(days=2, hours=10)
     call(calanques, "PATCH", f"/regional/sessions/{week.session_id_on(calanques, apero)}", week.managers[2],
          {"start_at": local(moved), "end_at": local(moved + timedelta(hours=2)), "capacity": 2})
     wait_delivered(calanques)
