@@ -18,7 +18,7 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Flask
 from flask_babel import lazy_gettext
@@ -45,7 +45,7 @@ def run_tick(app: Flask, now: datetime | None = None) -> int:
     """Lapse overdue seat offers, offer the seats to the next people, mail them; extend series.
 
     Returns how many new offers were made."""
-    now = now or datetime.now(UTC)
+    now = now or clock_of(app).now()
     ttl = timedelta(hours=float(app.config["EVENT_OFFER_TTL_HOURS"]))
     with app.app_context():
         session = db.session

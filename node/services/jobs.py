@@ -148,6 +148,12 @@ def get_job(app: Any, name: str) -> Job | None:
     return app.extensions.get(EXTENSION_KEY, {}).get(name)
 
 
+def _clock_now(app: Any):
+    """The node's clock (``node.clock``): tests pin it, production reads the system clock."""
+    clock = app.extensions.get("coworknet.clock") if app is not None else None
+    return clock.now() if clock is not None else utcnow()
+
+
 def next_due_at(job: Job, state: JobState | None, now: datetime) -> datetime:
     """When ``job`` is next due: by its schedule, or sooner after a failure (``ERROR_RETRY``)."""
     if state is None:
@@ -160,7 +166,7 @@ def next_due_at(job: Job, state: JobState | None, now: datetime) -> datetime:
 
 def job_statuses(session: Session, app: Any, now: datetime | None = None) -> list[JobStatus]:
     """Every registered job with its stored state and when it is next due, by name."""
-    now = now or utcnow()
+    now = now or _clock_now(app)
     statuses = []
     for job in sorted(registered_jobs(app), key=lambda j: j.name):
         state = session.get(JobState, job.name)
@@ -187,7 +193,7 @@ def run_job(app: Any, job: Job, *, now: datetime | None = None, force: bool = Fa
 
     Holds the job's lease while it runs, records the start, the end and the outcome (each
     committed), and never raises what the job raised: it is logged and recorded instead."""
-    now = now or utcnow()
+    now = now or _clock_now(app)
     session = db.new_session(app)
     try:
         state = _state(session, job.name, now)
@@ -234,7 +240,7 @@ def _call(app: Any, job: Job) -> JobOutcome:
 
 def run_due(app: Any, now: datetime | None = None) -> list[JobOutcome]:
     """Run every due job of ``app`` in name order; returns the outcome of each one that ran."""
-    now = now or utcnow()
+    now = now or _clock_now(app)
     with db.new_session(app) as session:  # one query when nothing is due (most rounds)
         states = {state.name: state for state in session.scalars(select(JobState))}
         candidates = [job for job in sorted(registered_jobs(app), key=lambda j: j.name)

@@ -38,9 +38,9 @@ from schemas.connector import (
 from ..db import db
 from ..errors import N_
 from ..http import context
+from ..http.context import now
 from ..http.forms import form_values, parse
 from ..http.security import manager_required
-from ..models.base import utcnow
 from ..notices.digest import digest_links, render_digest
 from ..services import (
     accounts,
@@ -145,7 +145,7 @@ def barter_page():
         return redirect(url_for("connector_admin.barter"))
     entries = barter.history(db.session)
     return render_template("connector/barter.html", entries=entries, balances=barter.balances(db.session, entries),
-                           members=ledger.active_members(db.session), today=utcnow().date())
+                           members=ledger.active_members(db.session), today=now().date())
 
 
 # --- engagement -----------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def barter_page():
 
 def _month_arg() -> date:
     month = parse(MonthQuerySchema(), form_values(request.args))["month"]
-    return date.fromisoformat(f"{month}-01") if month else utcnow().date().replace(day=1)
+    return date.fromisoformat(f"{month}-01") if month else now().date().replace(day=1)
 
 
 SEGMENT_LABELS = {"engaged": N_("engaged"), "occasional": N_("occasional"), "tenant": N_("tenant"),
