@@ -13,6 +13,7 @@ from node.models import (
     Candidate,
     FeedCopy,
     NetworkAnswer,
+    Notification,
     OutboxMessage,
     PeerStats,
     QueueItem,
@@ -103,6 +104,17 @@ def test_escalation_reaches_the_peer_and_the_consenting_answer_comes_back(live_n
                       (s.scalar(select(NetworkAnswer)).display_name, s.scalar(select(NetworkAnswer)).email,
                        s.scalar(select(NetworkAnswer)).space))
     assert answer == ("Bob Comptable", "bob.compta@fb.example", "Coworking Fontainebleau")
+    # The answer reaches Alice herself, with the contact Bob agreed to share (not only the manager).
+    with aix.session() as session:
+        told = session.scalars(select(Notification).where(Notification.member_id == alice_id)).all()
+        assert [(n.kind, n.link) for n in told] == [("network.answered", f"/connector/needs/{need['id']}")]
+    mail = aix.app.extensions["coworknet.mail"].outbox[-1]
+    assert mail.to == "alice.secret@aix.example" and "Bob Comptable (Coworking Fontainebleau)" in mail.subject
+    assert "bob.compta@fb.example" in mail.body and f"/connector/needs/{need['id']}" in mail.body
+    # At Fontainebleau, the manager was told of the escalated request and Bob of his proposal.
+    with fontainebleau.session() as session:
+        kinds = {(n.member_id, n.kind) for n in session.scalars(select(Notification))}
+    assert (bob_id, "candidate.proposed") in kinds and any(k == "connector.escalated" for _m, k in kinds)
     item = a.get("/api/v1/admin/connector/queue", headers=aix_manager).json[0]
     assert item["state"] == "matched" and item["first_response_at"] and item["escalated_at"]
     assert item["network_answers"][0]["message"] == "Avec plaisir"
