@@ -32,9 +32,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from node.db import make_engine
+from node.members.textnorm import fold, tokenize
+from node.members.thesaurus import get_thesaurus
 from node.migrate import upgrade
 from node.models import NetworkEntry, NetworkEntryConcept
-from node.services.network_search import (
+from node.network.search import (
     FACET_CAP,
     PROXIMITY_CITY,
     PROXIMITY_FAR,
@@ -43,8 +45,6 @@ from node.services.network_search import (
     entry_score,
     search_network,
 )
-from node.services.textnorm import fold, tokenize
-from node.services.thesaurus import get_thesaurus
 
 SEED = 20261128
 BANDS = ("beginner", "intermediate", "confirmed", "expert")

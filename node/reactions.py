@@ -22,8 +22,10 @@ IntroductionReceived   introductions.mail_expert              mail the expert as
 
 from __future__ import annotations
 
+from .federation import feed
+from .network import export as network_export
 from .notices import introductions, regional
-from .services import feed, network_export, regional_sync
+from .regional import sync as regional_sync
 from .uow import Reactions
 
 #: The features that react to domain events, in the order their reactions are declared.

@@ -95,7 +95,7 @@ class WorkContext:
 
     @property
     def runtime(self) -> Any:
-        from .services.keyring import RUNTIME_INFO_KEY
+        from .federation.keyring import RUNTIME_INFO_KEY
 
         return self.app.extensions[RUNTIME_INFO_KEY]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..services.mail import Mail, MailSender
+from ..mail import Mail, MailSender
 
 
 def send_invitation(sender: MailSender, *, to: str, space_name: str, link: str, locale: str) -> None:

@@ -13,10 +13,11 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from ..models import Member, Registration, WorkshopProposal
-from ..services import recurrence
-from ..services.mail import Mail, MailSender
-from ..services.registrations import is_mailed_here
+from ..events import recurrence
+from ..events.models import Registration, WorkshopProposal
+from ..events.registrations import is_mailed_here
+from ..mail import Mail, MailSender
+from ..members.models import Member
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..domain_events import IntroductionReceived
-from ..models import Introduction, Member
-from ..services.mail import Mail, MailSender
+from ..mail import Mail, MailSender
+from ..members.models import Member
+from ..network.models import Introduction
 from ..uow import Reactions, WorkContext
 
 

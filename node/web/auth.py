@@ -15,13 +15,13 @@ from schemas.accounts import (
     SignupSchema,
 )
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import public, sign_in, sign_out
 from ..notices import account_mail
-from ..services import accounts
 
 bp = Blueprint("auth", __name__)
 

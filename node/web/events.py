@@ -35,18 +35,25 @@ from schemas.events import (
     VenueCreateSchema,
 )
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
+from ..events import checkins, events, ical, proposals, registrations
+from ..events.access import can_manage
+from ..events.models import (
+    Event,
+    EventOccurrence,
+    Registration,
+    RegistrationStatus,
+    WorkshopProposal,
+)
 from ..http import context
 from ..http.context import base_url, now, offer_ttl, space_tz
 from ..http.forms import form_values, parse, show_again
 from ..http.security import manager_required, member_required, public
-from ..models import Event, EventOccurrence, Member, Registration, WorkshopProposal
-from ..models.event import RegistrationStatus
+from ..members.models import Member
 from ..notices import event_mail
 from ..notices.requests import notify_change, notify_offers
-from ..services import accounts, checkins, events, ical, proposals, registrations
-from ..services.event_access import can_manage
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 

@@ -30,9 +30,11 @@ from ..errors import DomainError
 from ..http.forms import form_values, parse
 from ..http.queries import facet_cap, search_query
 from ..http.security import manager_required, member_required
-from ..models import Member
-from ..services import introductions, network_export, network_search
-from ..services.thesaurus import get_thesaurus
+from ..members.models import Member
+from ..members.thesaurus import get_thesaurus
+from ..network import export as network_export
+from ..network import introductions
+from ..network import search as network_search
 
 bp = Blueprint("network", __name__)
 DIRTY_KEY = "coworknet.network.dirty"

@@ -1,7 +1,7 @@
 """Sign in with an OpenID Connect provider: on when ``OIDC_ISSUER`` is set.
 
 authlib does the protocol: discovery, state, nonce, PKCE (S256), the code exchange and the ID
-token's signature and claims; ``node.services.oidc`` decides which member it signs in."""
+token's signature and claims; ``node.accounts.oidc`` decides which member it signs in."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from flask import session as cookie_session
 from flask_babel import gettext as _
 from joserfc.errors import JoseError
 
+from ..accounts import oidc
 from ..config import ConfigError
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
 from ..http import context
 from ..http.security import public, sign_in
-from ..services import oidc
 from .auth import _safe_next as safe_next
 from .auth import tell_managers_of_signup
 

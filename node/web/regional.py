@@ -30,13 +30,16 @@ from schemas.regional import (
 
 from ..db import db
 from ..errors import DomainError
+from ..events import events
+from ..federation import peers
 from ..http.context import now
 from ..http.forms import form_values, parse
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
-from ..services import events, peers, regional, regional_ical
-from ..services import regional_registration as remote
+from ..regional import ical as regional_ical
+from ..regional import regional
+from ..regional import registration as remote
 from .events import TYPE_LABELS
 
 bp = Blueprint("regional", __name__, url_prefix="/regional")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from node.events import registrations
 from node.models import Event, EventOccurrence, Registration, WorkshopProposal
-from node.services import registrations
 from tests.conftest import count_rows
 
 

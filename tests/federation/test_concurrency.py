@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from federation.messages import REGISTRATION_REQUEST, build_inbox_message
+from node.federation import feed
 from node.models import FeedCopy, FeedEntry
-from node.models.base import utcnow
-from node.services import feed
+from node.orm import utcnow
 
 from .helpers import (
     EVENT,

@@ -4,8 +4,8 @@ when the counts are capped."""
 
 from __future__ import annotations
 
-from node.services import network_search
-from node.services.network_search import NetworkQuery, search_network
+from node.network import search as network_search
+from node.network.search import NetworkQuery, search_network
 
 from .test_export import remote_item
 

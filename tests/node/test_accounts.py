@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from node.models import Invitation, LoginFailure, Member
-from node.models.base import utcnow
+from node.orm import utcnow
 from tests.conftest import MEMBER_PASSWORD, count_rows
 
 
@@ -86,7 +86,7 @@ def test_invitation_link_is_single_use(portal, create_member, session, outbox, a
 
 def test_expired_invitation_is_refused(portal, create_member, session, app):
     manager = create_member("manager@example.org", role="manager")
-    from node.services import accounts
+    from node.accounts import accounts
 
     _inv, token = accounts.create_invitation(session, created_by=manager, email=None, role="member", ttl_hours=1)
     session.query(Invitation).update({"expires_at": utcnow() - timedelta(minutes=1)})
