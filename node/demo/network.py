@@ -9,6 +9,7 @@ import logging
 
 from ..db import db
 from ..network import export as network_export
+from ..network.settings import NetworkSettings
 from .base import DemoNode
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 def export_directories(nodes: list[DemoNode], _data: dict) -> None:
     """Seed step (after peering): publish every node's directory entries to its peers."""
     for node in nodes:
-        settings = network_export.NetworkSettings.from_config(node.app.config)
+        settings = NetworkSettings.from_config(node.app.config)
         if settings is None:
             continue
         with node.app.app_context():

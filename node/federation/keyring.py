@@ -41,6 +41,7 @@ from federation.nodeid import normalize_node_id
 
 from ..domain_events import PeersChanged
 from ..errors import N_, Conflict, NotFound
+from ..uow import RUNTIME_INFO_KEY
 from ..uow import record as record_event
 from . import identity
 from .models import NodeKey, Peer
@@ -48,7 +49,6 @@ from .registry import HandlerRegistry
 
 logger = logging.getLogger(__name__)
 
-RUNTIME_INFO_KEY = "coworknet.federation"
 #: On an unknown key id, a peer's document is refetched at most this often.
 DEFAULT_KEY_REFETCH_MS = 5 * 60 * 1000
 

@@ -21,7 +21,7 @@ from ..bulk import among, insert_rows
 from ..federation.registry import HandlerRegistry
 from ..orm import utcnow
 from .models import NetworkEntry, NetworkEntryConcept
-from .search import ITEM_TYPE, MAX_LEASE, _proximity, entry_score, group_key
+from .ranking import ITEM_TYPE, MAX_LEASE, entry_score, group_key, proximity_of
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def apply_directory_page(session: Session, peer, items: list[dict],
                 dropped.append(entry_id)
             continue
         values = _entry_values(item, now)
-        proximity[object_id] = _proximity(session, peer, item["owner"], values["place_kind"],
+        proximity[object_id] = proximity_of(session, peer, item["owner"], values["place_kind"],
                                           values["place_value"])
         if entry_id is None:
             inserts.append({"object_id": object_id, "owner": item["owner"], "member_id": None,

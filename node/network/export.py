@@ -19,7 +19,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -37,46 +37,15 @@ from ..members.thesaurus import Thesaurus, get_thesaurus
 from ..orm import utcnow
 from ..uow import Reactions, WorkContext
 from . import search as network_search
+from .introductions import cancel_incoming_for
 from .models import DirectoryExport, NetworkEntry, NetworkEntryConcept
-from .search import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
+from .ranking import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
+from .settings import SHARED_VISIBILITIES, NetworkSettings, settings_of
 
 logger = logging.getLogger(__name__)
 
-SETTINGS_INFO_KEY = "coworknet.network"
-SHARED_VISIBILITIES = ("network_anonymous", "network_named")
 PLACE_ORDER = ("space", "city", "region")
 MAX_CONCEPTS = 30
-
-
-@dataclass(frozen=True)
-class NetworkSettings:
-    """The network directory's settings; attached to every session of the app."""
-
-    pseudonym_secret: bytes = field(repr=False)
-    k: int = 3
-    lease: timedelta = timedelta(days=7)
-    renew_before: timedelta = timedelta(days=2)
-    epoch_days: int = 90
-    introduction_ttl: timedelta = timedelta(days=14)
-    introductions_per_day: int = 10
-
-    @classmethod
-    def from_config(cls, config) -> NetworkSettings | None:
-        """None when the node has no ``PSEUDONYM_SECRET`` (it then shares nothing)."""
-        secret = str(config["PSEUDONYM_SECRET"] or "")
-        if len(secret) < 32:
-            return None
-        try:
-            raw = bytes.fromhex(secret)
-        except ValueError:
-            raw = secret.encode("utf-8")
-        return cls(pseudonym_secret=raw, k=int(config["NETWORK_K"]),
-                   introductions_per_day=int(config["NETWORK_INTRODUCTIONS_PER_DAY"]))
-
-
-def settings_of(session: Session) -> NetworkSettings | None:
-    """The settings the application factory gives every session (``SETTINGS_INFO_KEY``)."""
-    return session.info.get(SETTINGS_INFO_KEY)
 
 
 @dataclass(frozen=True)
@@ -313,8 +282,6 @@ def upkeep(session: Session, events: list, ctx: WorkContext) -> None:
     if settings is not None and RUNTIME_INFO_KEY in session.info:
         report = sync_exports(session, settings)
         if report.withdrawn_members:
-            from .introductions import cancel_incoming_for  # introductions imports this module
-
             cancel_incoming_for(session, report.withdrawn_members)
 
 
@@ -329,8 +296,6 @@ def renew_exports(session: Session, now: datetime) -> int:
     if settings is not None and RUNTIME_INFO_KEY in session.info:
         report = sync_exports(session, settings, now)
         if report.withdrawn_members:
-            from .introductions import cancel_incoming_for  # introductions imports this module
-
             cancel_incoming_for(session, report.withdrawn_members)
     return 0
 

@@ -27,8 +27,8 @@ from ..federation.registry import HandlerRegistry
 from ..members.models import Member
 from ..orm import utcnow
 from ..uow import record
-from .export import SHARED_VISIBILITIES, NetworkSettings, settings_of
 from .models import DirectoryExport, Introduction, NetworkEntry, NetworkPreference
+from .settings import SHARED_VISIBILITIES, NetworkSettings, settings_of
 
 logger = logging.getLogger(__name__)
 

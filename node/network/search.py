@@ -23,26 +23,19 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from federation.messages import DIRECTORY_ENTRY
-
-from ..accounts.models import Space
 from ..errors import N_, NotFound, RateLimited
-from ..federation.keyring import RUNTIME_INFO_KEY
-from ..federation.models import FeedCopy, Peer
+from ..federation.models import FeedCopy
 from ..federation.registry import HandlerRegistry
 from ..members.models import Member
 from ..members.textnorm import stem, tokenize
 from ..members.thesaurus import Thesaurus, get_thesaurus
 from ..orm import UTCDateTime, utcnow
+from .copies import apply_directory_page
 from .models import NetworkEntry, NetworkEntryConcept, NetworkSearchCount
+from .ranking import GROUP_PREFIX, ITEM_TYPE, PROXIMITY_LOCAL, entry_score, group_key, our_locality
 
 logger = logging.getLogger(__name__)
 
-ITEM_TYPE = DIRECTORY_ENTRY
-GROUP_PREFIX = "g:"
-LEVEL_RANK = {"beginner": 0, "intermediate": 1, "confirmed": 2, "expert": 3}
-#: A peer may not keep its entries alive here longer than this without re-publishing.
-MAX_LEASE = timedelta(days=8)
 MAX_RESULTS = 50
 #: Entries holding every concept of a multi-concept query are looked for among this many best
 #: holders of the first concept (bounds the cost when the combination is rare).
@@ -55,38 +48,6 @@ FACET_CAP = 500
 #: Per query key, facet candidates are looked for among this many best holders only, so a
 #: selective filter (a place, a rare language) cannot make the count walk a whole concept.
 FACET_SCAN = 2000
-#: Proximity of an entry to the searcher: our own space, same city, same region, elsewhere.
-PROXIMITY_LOCAL, PROXIMITY_CITY, PROXIMITY_REGION, PROXIMITY_FAR = 3, 2, 1, 0
-
-
-@dataclass(frozen=True)
-class Locality:
-    name: str
-    city: str
-    region: str
-
-
-def our_locality(session: Session) -> Locality:
-    """Our space's name, city and region (the space row, else the node's settings)."""
-    space = session.scalar(select(Space).limit(1))
-    if space is not None:
-        return Locality(space.name, space.city, space.region)
-    runtime = session.info.get(RUNTIME_INFO_KEY)
-    if runtime is not None:
-        return Locality(runtime.name, runtime.city, runtime.region)
-    return Locality("", "", "")
-
-
-def group_key(group_id: str) -> str:
-    """The index key of a generalised skill (a thesaurus group)."""
-    return GROUP_PREFIX + group_id
-
-
-def entry_score(level_band: str, *, available: int, proximity: int, generalised: bool) -> int:
-    """The static rank of one (concept, entry) row: proximity, then level, then availability."""
-    return proximity * 100 + LEVEL_RANK.get(level_band, 2) * 20 + available * 5 + (
-        0 if generalised else 10
-    )
 
 
 def _availability(entry: NetworkEntry) -> int:
@@ -112,37 +73,8 @@ def _reindex(session: Session, entry: NetworkEntry, concepts: Iterable[tuple[str
 # --- peers' copies --------------------------------------------------------------------------
 
 
-LOCALITY_INFO_KEY = "coworknet.network.locality"
-
-
-def _transaction_locality(session: Session) -> Locality:
-    """:func:`our_locality`, read once per transaction (a sync page applies many items)."""
-    transaction = session.get_transaction()
-    cached = session.info.get(LOCALITY_INFO_KEY)
-    if transaction is not None and cached is not None and cached[0] is transaction:
-        return cached[1]
-    locality = our_locality(session)
-    session.info[LOCALITY_INFO_KEY] = (session.get_transaction(), locality)
-    return locality
-
-
-def _proximity(session: Session, peer, owner: str, place_kind: str, place_value: str) -> int:
-    space = _transaction_locality(session)
-    if peer is None or getattr(peer, "node_id", None) != owner:
-        peer = session.scalar(select(Peer).where(Peer.node_id == owner))
-    city = place_value if place_kind == "city" else (peer.city if peer else "")
-    region = place_value if place_kind == "region" else (peer.region if peer else "")
-    if place_kind != "region" and city and city == space.city:
-        return PROXIMITY_CITY
-    if region and region == space.region:
-        return PROXIMITY_REGION
-    return PROXIMITY_FAR
-
-
 def apply_directory_item(session: Session, peer, item: dict, now: datetime | None = None) -> None:
     """Store or drop a peer's verified ``directory.entry`` item (idempotent): a page of one."""
-    from .copies import apply_directory_page  # it builds on this module's scoring
-
     apply_directory_page(session, peer, [item], now)
 
 
@@ -656,7 +588,7 @@ class SearchLimiter:
 
 def register(registry: HandlerRegistry) -> None:
     """The network directory's copies of peers' entries: one ``directory.entry`` item (a sync
-    page goes to :mod:`.network_copies`), their leases, and what a resync no longer sends."""
+    page goes to :mod:`.copies`), their leases, and what a resync no longer sends."""
     registry.on_feed_item(ITEM_TYPE, _on_directory_item)
     registry.lease_expirer(expire_copies)
     registry.on_resync_complete(drop_unseen_copies)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
@@ -20,18 +18,9 @@ from . import (
     portal,
     regional,
 )
+from .nav import NavItem, add_nav_item
 
-
-@dataclass(frozen=True)
-class NavItem:
-    endpoint: str
-    label: object  # a lazy string, translated when rendered
-    admin: bool = False
-
-
-def add_nav_item(app: Flask, endpoint: str, label: object, *, admin: bool = False) -> None:
-    """Feature areas add their entry to the main or the admin menu."""
-    app.extensions.setdefault("coworknet.nav", []).append(NavItem(endpoint, label, admin))
+__all__ = ["NavItem", "add_nav_item", "register_web"]
 
 
 def _template_helpers() -> dict:

@@ -29,6 +29,7 @@ from ..federation.models import (
 )
 from ..http.forms import form_values, parse
 from ..http.security import manager_required
+from .nav import add_nav_item
 
 bp = Blueprint("peers", __name__, url_prefix="/admin/peers")
 
@@ -127,7 +128,5 @@ def decide(peer_id: int):
 
 
 def init_app(app: Flask) -> None:
-    from . import add_nav_item
-
     app.register_blueprint(bp)
     add_nav_item(app, "peers.index", lazy_gettext("Peers"), admin=True)

@@ -41,6 +41,7 @@ from ..regional import ical as regional_ical
 from ..regional import regional
 from ..regional import registration as remote
 from .events import TYPE_LABELS
+from .nav import add_nav_item
 
 bp = Blueprint("regional", __name__, url_prefix="/regional")
 
@@ -238,8 +239,6 @@ def send_report(regional_id: int):
 
 def init_app(app: Flask) -> None:
     """Register the pages, the menu entry and the personal calendar entries."""
-    from . import add_nav_item
-
     app.register_blueprint(bp)
     add_nav_item(app, "regional.index", lazy_gettext("Coworking Week"))
     app.extensions.setdefault("coworknet.personal_calendar", []).append(regional_ical.remote_components)

@@ -8,7 +8,7 @@ import pytest
 
 from node.federation.models import APPROVED
 from node.models import Peer
-from node.network.export import NetworkSettings
+from node.network.settings import NetworkSettings
 from tests.livenodes import live_nodes  # noqa: F401
 
 SECRET = bytes.fromhex("11" * 32)

@@ -12,7 +12,7 @@ from node.errors import Conflict, Forbidden, NotFound, RateLimited
 from node.models import Introduction, NetworkEntry
 from node.network import introductions
 from node.network import search as network_search
-from node.network.export import SETTINGS_INFO_KEY
+from node.network.settings import SETTINGS_INFO_KEY
 
 from .test_export import B, remote_item
 

@@ -39,3 +39,6 @@ def test_the_redesign_contracts_are_stated():
         assert {(source, "flask"), (source, "flask_babel"), (source, "flask_wtf")} <= forbidden, source
         assert {(source, "node.web"), (source, "node.api"), (source, "node.http"),
                 (source, "node.notices")} <= forbidden, source
+    layered = {module.strip() for c in contracts if c["type"] == "layers"
+               for layer in c["layers"] for module in layer.split("|")}
+    assert set(features) <= layered, "every feature package has its place in the layers contract"
