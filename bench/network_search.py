@@ -9,7 +9,7 @@ Builds realistic replicated directory entries (3–6 skill concepts each, popula
 frequent, French/English languages, availability flags, 60 places; a fifth of them named, with a
 French or English headline that the full-text index holds), then runs a fixed set of
 queries (one and two words, French and English, with and without accents, with typos and
-stopwords, and free-text words of headlines) through :func:`node.services.network_search.search_network` — the code the portal
+stopwords, and free-text words of headlines) through :func:`node.network.search.search_network` — the code the portal
 and ``/api/v1/search`` run: the top 20, then again with the facet counts (the page a member
 waits for; counted over the best-ranked matches up to ``FACET_CAP``), then with facets and a
 place filter (a member who clicked a place facet) — and through a naive ranked ``LIKE`` scan
@@ -32,19 +32,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from node.db import make_engine
+from node.members.textnorm import fold, tokenize
+from node.members.thesaurus import get_thesaurus
 from node.migrate import upgrade
 from node.models import NetworkEntry, NetworkEntryConcept
-from node.services.network_search import (
-    FACET_CAP,
-    PROXIMITY_CITY,
-    PROXIMITY_FAR,
-    PROXIMITY_REGION,
-    NetworkQuery,
-    entry_score,
-    search_network,
-)
-from node.services.textnorm import fold, tokenize
-from node.services.thesaurus import get_thesaurus
+from node.network.ranking import PROXIMITY_CITY, PROXIMITY_FAR, PROXIMITY_REGION, entry_score
+from node.network.search import FACET_CAP, NetworkQuery, search_network
 
 SEED = 20261128
 BANDS = ("beginner", "intermediate", "confirmed", "expert")

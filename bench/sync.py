@@ -55,8 +55,10 @@ from federation.canonical import canonical_dumps
 from federation.keys import now_ms
 from federation.messages import DIRECTORY_ENTRY, build_feed_item, make_object_id
 from federation.pseudonyms import current_epoch, pseudonym
+from node.accounts import accounts
+from node.federation import feed, sync
+from node.members import profiles
 from node.models import FeedEntry
-from node.services import accounts, feed, profiles, sync
 from tests.livenodes import LiveNetwork
 
 SEED_CHUNK = 5000

@@ -10,26 +10,23 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors_http, i18n, periodic, reactions
+from .accounts.passwords import Passwords
 from .api import register_api
 from .clock import EXTENSION_KEY as CLOCK_KEY
 from .clock import Clock
 from .config import instance_path_from_env, load_config
+from .connector import network as connector_network
 from .db import EXTENSION_KEY as DB_KEY
 from .db import db
-from .federation_runtime import build_registry, build_runtime
+from .federation import inbox, peers
+from .federation.runtime import build_registry, build_runtime
 from .http.security import csrf, init_security
-from .services import (
-    connector_network,
-    inbox,
-    introductions,
-    network_copies,
-    network_export,
-    network_search,
-    peers,
-    regional_sync,
-)
-from .services.mail import make_sender
-from .services.passwords import Passwords
+from .mail import make_sender
+from .network import copies as network_copies
+from .network import export as network_export
+from .network import introductions
+from .network import search as network_search
+from .regional import sync as regional_sync
 from .uow import EXTENSION_KEY as UOW_KEY
 from .uow import UnitOfWork
 from .web import register_web

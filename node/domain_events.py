@@ -83,7 +83,7 @@ class RegionalEventCancelled(DomainEvent):
 
 @dataclass(frozen=True)
 class SessionNoticeQueued(DomainEvent):
-    """A member must be told about a joint-event session (``node.services.event_mail``)."""
+    """A member must be told about a joint-event session (``node.notices.event_mail``)."""
 
     notice: dict = field(default_factory=dict)
 

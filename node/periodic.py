@@ -1,4 +1,4 @@
-"""The areas' periodic work, registered as jobs of the node (``node.services.jobs``).
+"""The areas' periodic work, registered as jobs of the node (``node.federation.jobs``).
 
 The federation scheduler (``coworknet sync``) runs them when due, each under its own lease;
 ``coworknet jobs run NAME`` runs one at once; the older commands (``coworknet events tick``,
@@ -23,14 +23,14 @@ from datetime import datetime, time, timedelta
 from flask import Flask
 from flask_babel import lazy_gettext
 
+from .accounts.spaces import current_space
 from .clock import clock_of
+from .connector import network as connector_network
 from .db import db
+from .events import events, reminders
+from .federation.jobs import Every, Job, Weekly, add_job
 from .notices import event_mail, mailer
 from .notices.digest import digest_links, send_weekly
-from .notifications import reminders
-from .services import connector_network, events
-from .services.jobs import Every, Job, Weekly, add_job
-from .services.spaces import current_space
 from .uow import unit_of_work
 
 EVENTS_TICK = "events.tick"

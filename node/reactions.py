@@ -22,8 +22,10 @@ MailQueued             mail.send_now (nudge)                  send the queued ma
 
 from __future__ import annotations
 
+from .federation import feed
+from .network import export as network_export
 from .notices import mailer, regional
-from .services import feed, network_export, regional_sync
+from .regional import sync as regional_sync
 from .uow import Reactions
 
 #: The features that react to domain events, in the order their reactions are declared.

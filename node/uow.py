@@ -35,12 +35,16 @@ from typing import Any, ClassVar
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import PendingWork
+from .models.work import PendingWork
 
 logger = logging.getLogger(__name__)
 
 #: ``session.info`` key of the events recorded in the open transaction (this module's only one).
 _STATE_KEY = "coworknet.uow"
+#: Where the app (``app.extensions``) and each of its sessions (``session.info``) hold the
+#: node's federation runtime (``node.federation.keyring.FederationRuntime``); defined here, the
+#: module below the features, so that a reaction's context reaches it without importing them.
+RUNTIME_INFO_KEY = "coworknet.federation"
 #: After this many failed attempts a work row stays, visible to the manager, but is not retried.
 MAX_ATTEMPTS = 12
 #: Backoff of a failed row: 30 s, 1 min, 2 min, ... at most 1 h.
@@ -95,8 +99,6 @@ class WorkContext:
 
     @property
     def runtime(self) -> Any:
-        from .services.keyring import RUNTIME_INFO_KEY
-
         return self.app.extensions[RUNTIME_INFO_KEY]
 
 

@@ -14,12 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from node import create_app
+from node.accounts import accounts
 from node.clock import Clock
 from node.db import db, make_engine
+from node.federation.keyring import RUNTIME_INFO_KEY
+from node.members import profiles
 from node.migrate import upgrade
 from node.models import Base
-from node.services import accounts, profiles
-from node.services.keyring import RUNTIME_INFO_KEY
 
 PG_URL = os.environ.get("COWORKNET_TEST_DATABASE_URL", "")
 MEMBER_PASSWORD = "correct horse battery"  # noqa: S105 - test fixture

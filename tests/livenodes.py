@@ -37,10 +37,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from node import create_app
 from node.db import db, make_engine
+from node.federation import feed, peers, scheduler, sync
+from node.federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from node.migrate import upgrade
 from node.models import Base, Peer
-from node.services import feed, peers, scheduler, sync
-from node.services.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from tests.conftest import PG_URL, TEST_SETTINGS, database_url_for
 
 #: Settings of every live node (on top of the suite's fast test settings).

@@ -11,11 +11,11 @@ from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from schemas.common import NoBodySchema
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import N_, BadRequest, Forbidden, Unauthorized
 from ..http.forms import parse
 from ..http.security import MANAGER, MEMBER, PUBLIC
-from ..services import accounts
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -33,11 +33,13 @@ from schemas.connector import (
     TotalsOutSchema,
 )
 
+from ..accounts import accounts
+from ..connector import barter, connector, engagement, ledger, needs
+from ..connector import network as connector_network
 from ..db import db
 from ..http import context
 from ..http.queries import euros
 from ..http.security import MANAGER
-from ..services import accounts, barter, connector, connector_network, engagement, ledger, needs
 from .base import endpoint
 
 bp = Blueprint("api_connector", __name__, url_prefix="/api/v1")

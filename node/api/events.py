@@ -28,16 +28,18 @@ from schemas.events import (
     VenueOutSchema,
 )
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import N_, Forbidden
+from ..events import checkins, events, proposals, registrations
+from ..events.access import can_manage
+from ..events.models import Event, EventOccurrence, Registration
 from ..http import context
 from ..http.context import base_url, now, offer_ttl, space_tz
 from ..http.security import MANAGER, PUBLIC
-from ..models import Event, EventOccurrence, Member, Registration
+from ..members.models import Member
 from ..notices import event_mail
 from ..notices.requests import notify_change, notify_offers
-from ..services import accounts, checkins, events, proposals, registrations
-from ..services.event_access import can_manage
 from .base import endpoint
 
 bp = Blueprint("api_events", __name__, url_prefix="/api/v1")
@@ -181,10 +183,7 @@ def decide(proposal_id: int, data: dict):
     proposal = proposals.get_proposal(db.session, proposal_id, g.api_member)
     proposals.decide_proposal(db.session, g.api_member, proposal, data["decision"], data["comment"], now(),
                               audience=data["audience"], venue_id=data["venue_id"])
-    db.session.commit()
-    event_mail.notify_proposal_decision(context.mail_sender(), db.session.get(Member, proposal.member_id),
-                                        proposal, base_url=base_url(),
-                                        default_locale=current_app.config["DEFAULT_LOCALE"])
+    db.session.commit()  # the member is notified (workshop.decided), with the comment
     return ProposalOutSchema().dump(proposal)
 
 

@@ -17,9 +17,9 @@ from federation.feed import parse_feed_query
 from federation.messages import FEED_HINT
 
 from ..db import db
+from ..federation import feed, inbox, keyring, peers, rate_limits, scheduler
+from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from ..http.security import public
-from ..services import feed, inbox, keyring, peers, rate_limits, scheduler
-from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
 
 logger = logging.getLogger(__name__)
 

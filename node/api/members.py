@@ -22,13 +22,14 @@ from schemas.members import (
     ProfileUpdateSchema,
 )
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import N_, NotFound
 from ..http import context
 from ..http.security import MANAGER, PUBLIC
-from ..services import accounts, profiles
-from ..services.directory import DirectoryQuery, search_members
-from ..services.thesaurus import get_thesaurus
+from ..members import profiles
+from ..members.directory import DirectoryQuery, search_members
+from ..members.thesaurus import get_thesaurus
 from .base import endpoint
 
 bp = Blueprint("api_members", __name__, url_prefix="/api/v1")

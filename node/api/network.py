@@ -16,7 +16,8 @@ from schemas.network import (
 
 from ..db import db
 from ..http.queries import facet_cap, search_query
-from ..services import introductions, network_search
+from ..network import introductions
+from ..network import search as network_search
 from .base import endpoint
 
 bp = Blueprint("api_network", __name__, url_prefix="/api/v1")

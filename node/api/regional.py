@@ -28,8 +28,8 @@ from ..http.context import now
 from ..http.queries import program_filter
 from ..http.security import MANAGER, PUBLIC
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
-from ..services import regional
-from ..services import regional_registration as remote
+from ..regional import regional
+from ..regional import registration as remote
 from .base import endpoint
 from .events import _optional_member
 

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from ..accounts.accounts import LoginPolicy
+from ..accounts.models import Space
+from ..accounts.passwords import Passwords
+from ..accounts.spaces import current_space
 from ..clock import current_clock
 from ..db import db
-from ..models import Space
-from ..services.accounts import LoginPolicy
-from ..services.mail import MailSender
-from ..services.passwords import Passwords
-from ..services.spaces import current_space
+from ..mail import MailSender
 
 
 def space() -> Space:

@@ -8,7 +8,8 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import format_currency
 
-from ..services import network_search, regional
+from ..network import search as network_search
+from ..regional import regional
 
 
 def facet_cap() -> int:

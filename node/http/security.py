@@ -9,7 +9,7 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from ..db import db
-from ..models import Member
+from ..members.models import Member
 
 csrf = CSRFProtect()
 

@@ -1,9 +1,10 @@
-"""ORM classes, one module per aggregate. Importing this package registers them all."""
+"""Every ORM class of the node, re-exported: importing this package registers them all (Alembic's
+``env.py`` and ``Base.metadata`` read it). Each feature package keeps its classes in its own
+``models.py``; those import only :mod:`node.orm` and other features' ``models``, never this
+package, so importing it creates no cycle."""
 
-from ..notifications.models import Notification, NotificationPreference, OutgoingMail  # noqa: E402
-from .auth import ApiToken, Invitation, LoginFailure, PasswordReset
-from .base import Base
-from .connector import (
+from ..accounts.models import ApiToken, Invitation, LoginFailure, OidcIdentity, PasswordReset, Space
+from ..connector.models import (
     BarterEntry,
     Candidate,
     ConnectorSettings,
@@ -16,7 +17,7 @@ from .connector import (
     Referral,
     SiblingNode,
 )
-from .event import (
+from ..events.models import (
     CalendarFeedToken,
     CheckIn,
     Event,
@@ -29,36 +30,36 @@ from .event import (
     Venue,
     WorkshopProposal,
 )
-from .federation import (
+from ..federation.models import (
     FederationLock,
     FederationSetting,
     FeedCopy,
     FeedEntry,
     InboxReceipt,
+    JobState,
     NodeKey,
     OutboxMessage,
     Peer,
     RateLimitBucket,
     SeenNonce,
 )
-from .jobs import JobState
-from .member import Member, MemberLanguage, MemberSkill, MemberStatus
-from .network import (
+from ..members.models import Member, MemberLanguage, MemberSkill, MemberStatus
+from ..network.models import (
     DirectoryExport,
     Introduction,
     NetworkEntry,
     NetworkEntryConcept,
     NetworkPreference,
 )
-from .oidc import OidcIdentity
-from .regional import (
+from ..notifications.models import Notification, NotificationPreference, OutgoingMail
+from ..orm import Base
+from ..regional.models import (
     RegionalEvent,
     RegionalParticipant,
     RegionalReportCount,
     RegionalSession,
     RemoteRegistration,
 )
-from .space import Space
 from .work import PendingWork
 
 __all__ = [

@@ -1,45 +1,6 @@
-"""Declarative base and column helpers shared by every model."""
+"""Kept for the Alembic revisions, which name ``node.models.base.UTCDateTime``: the declarative
+base and column helpers live in :mod:`node.orm`."""
 
-from __future__ import annotations
+from ..orm import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 
-from datetime import UTC, datetime
-
-from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware datetimes, stored as UTC on every backend (SQLite drops tzinfo)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a *_at column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+__all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime", "utcnow"]

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, UTCDateTime, utcnow
+from ..orm import Base, UTCDateTime, utcnow
 
 
 class PendingWork(Base):

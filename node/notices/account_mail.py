@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..services.mail import Mail, MailSender
+from ..mail import Mail, MailSender
 
 
 def send_invitation(sender: MailSender, *, to: str, space_name: str, link: str, locale: str) -> None:
@@ -37,17 +37,5 @@ def send_password_reset(sender: MailSender, *, to: str, link: str, locale: str) 
                     "Otherwise you can ignore this message.\n",
                     link=link,
                 ),
-            )
-        )
-
-
-def send_signup_pending(sender: MailSender, *, to: str, space_name: str, locale: str) -> None:
-    """Tell a manager that someone waits for approval."""
-    with force_locale(locale):
-        sender.send(
-            Mail(
-                to=to,
-                subject=_("New sign-up waiting for approval at %(space)s", space=space_name),
-                body=_("Hello,\n\nA new member signed up and waits for your approval in the admin pages.\n"),
             )
         )

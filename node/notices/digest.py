@@ -1,6 +1,6 @@
 """The weekly digest as a mail: its wording in the member's language, its links back to the
 portal, and the weekly send (``digest.send`` job, ``coworknet digest send``). What goes in a
-member's digest, the opt-out and the manager's switch are ``node.services.digest``."""
+member's digest, the opt-out and the manager's switch are ``node.connector.digest``."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from ..models import Member, Need
-from ..models.base import utcnow
+from ..connector.digest import Digest, build_digest, opt_out_token, recipients
+from ..connector.engagement import get_settings
+from ..connector.models import Need
+from ..mail import Mail, MailSender
+from ..members.models import Member
 from ..notifications.queries import digest_items
-from ..services.digest import Digest, build_digest, opt_out_token, recipients
-from ..services.engagement import get_settings
-from ..services.mail import Mail, MailSender
+from ..orm import utcnow
 from .mailer import render_notification
 
 logger = logging.getLogger(__name__)

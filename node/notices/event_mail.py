@@ -13,10 +13,11 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from ..models import Member, Registration, WorkshopProposal
-from ..services import recurrence
-from ..services.mail import Mail, MailSender
-from ..services.registrations import is_mailed_here
+from ..events import recurrence
+from ..events.models import Registration
+from ..events.registrations import is_mailed_here
+from ..mail import Mail, MailSender
+from ..members.models import Member
 
 logger = logging.getLogger(__name__)
 
@@ -177,23 +178,3 @@ def notify_sessions(sender: MailSender, notices: Iterable[SessionNotice], *,
     if sent:
         logger.info("%d mail(s) about regional sessions sent", sent)
     return sent
-
-
-def notify_proposal_decision(sender: MailSender, member: Member, proposal: WorkshopProposal, *,
-                             base_url: str, default_locale: str = "fr") -> None:
-    """Tell the author what the manager decided about their workshop."""
-    with force_locale(member.locale or default_locale):
-        verdict = {
-            "approved": _("Your workshop is approved and published; you are its host."),
-            "changes_requested": _("The community manager asks for changes before approving it."),
-            "declined": _("The community manager declined it this time."),
-        }[proposal.status]
-        link = (f"{base_url.rstrip('/')}/events/{proposal.event_id}" if proposal.event_id
-                else f"{base_url.rstrip('/')}/events/proposals/{proposal.id}")
-        comment = f"\n« {proposal.manager_comment} »\n" if proposal.manager_comment else ""
-        sender.send(Mail(
-            to=member.email,
-            subject=_("Your workshop proposal: %(title)s", title=proposal.title),
-            body=_("Hello %(name)s,\n\n%(verdict)s\n%(comment)s\n%(link)s\n",
-                   name=member.display_name, verdict=verdict, comment=comment, link=link),
-        ))

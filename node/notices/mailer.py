@@ -18,12 +18,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..domain_events import MailQueued
+from ..events import recurrence
+from ..mail import Attachment, Mail
 from ..notifications.kinds import KINDS
 from ..notifications.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, Notification, OutgoingMail
 from ..notifications.operations import unsubscribe_token
 from ..notifications.queries import params_of
-from ..services import recurrence
-from ..services.mail import Attachment, Mail
 from ..uow import Reactions, WorkContext
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,10 @@ def render(kind_name: str, params: dict, *, default_tz: str) -> Words:
     """The words of a notification in the current locale (call inside ``force_locale``)."""
     kind = KINDS[kind_name]
     values = _values(params, default_tz)
-    return Words(_(kind.title, **values), _(kind.body, **values), _(kind.action))
+    text = _(kind.body, **values)
+    if params.get("comment"):  # the manager's own words, as they wrote them
+        text += f"\n\n« {params['comment']} »"
+    return Words(_(kind.title, **values), text, _(kind.action))
 
 
 def render_notification(notification: Notification, *, default_tz: str) -> Words:

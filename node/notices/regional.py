@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ..domain_events import SeatsOffered, SessionNoticeQueued
-from ..models import Registration
+from ..events.models import Registration
 from ..uow import Reactions, WorkContext
 from . import event_mail
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import current_app
 
 from ..db import db
+from ..events import events
+from ..events.models import Registration
 from ..http import context
 from ..http.context import base_url
-from ..models import Registration
-from ..services import events
 from . import event_mail
 
 

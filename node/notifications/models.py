@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models.base import Base, UTCDateTime, utcnow
+from ..orm import Base, UTCDateTime, utcnow
 
 #: States of an outgoing mail.
 MAIL_QUEUED = "queued"

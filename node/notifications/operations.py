@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from ..domain_events import MailQueued
 from ..errors import N_, NotFound, ValidationError
-from ..models import Member
-from ..models.base import utcnow
+from ..members.models import Member
+from ..orm import utcnow
 from ..uow import record
 from .kinds import CHANNELS, KINDS, MAIL, MANAGER, PORTAL
 from .models import Notification, NotificationPreference, OutgoingMail

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Member
+from ..members.models import Member
 from .kinds import KINDS, kinds_for
 from .models import Notification, NotificationPreference, OutgoingMail
 

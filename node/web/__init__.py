@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 
@@ -22,21 +19,9 @@ from . import (
     portal,
     regional,
 )
+from .nav import NavItem, add_nav_item
 
-
-@dataclass(frozen=True)
-class NavItem:
-    endpoint: str
-    label: object  # a lazy string, translated when rendered
-    admin: bool = False
-    #: How many things wait for the signed-in member there (shown next to the label), or None.
-    count: Callable[[], int] | None = None
-
-
-def add_nav_item(app: Flask, endpoint: str, label: object, *, admin: bool = False,
-                 count: Callable[[], int] | None = None) -> None:
-    """Feature areas add their entry to the main or the admin menu."""
-    app.extensions.setdefault("coworknet.nav", []).append(NavItem(endpoint, label, admin, count))
+__all__ = ["NavItem", "add_nav_item", "register_web"]
 
 
 def _template_helpers() -> dict:

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 
 from schemas.accounts import ApiTokenCreateSchema, PasswordChangeSchema
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import member_required, sign_in
-from ..services import accounts
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

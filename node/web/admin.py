@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
 from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChangeSchema
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse
 from ..http.security import manager_required
 from ..notices import account_mail
-from ..services import accounts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

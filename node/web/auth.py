@@ -15,13 +15,13 @@ from schemas.accounts import (
     SignupSchema,
 )
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import public, sign_in, sign_out
 from ..notices import account_mail
-from ..services import accounts
 
 bp = Blueprint("auth", __name__)
 
@@ -61,15 +61,6 @@ def logout():
     return redirect(url_for("portal.home"))
 
 
-def tell_managers_of_signup() -> None:
-    """Mail the active managers that someone waits for approval (sign-up form or OpenID)."""
-    space = context.space()
-    for manager in accounts.active_managers(db.session):
-        account_mail.send_signup_pending(
-            context.mail_sender(), to=manager.email, space_name=space.name, locale=manager.locale or "fr"
-        )
-
-
 @bp.route("/signup", methods=["GET", "POST"])
 @public
 def signup():
@@ -84,7 +75,6 @@ def signup():
         )
     except DomainError as exc:
         return show_again(exc, render_template, "auth/signup.html", space=space, values=request.form)
-    tell_managers_of_signup()
     db.session.commit()
     return render_template("auth/signup_done.html", space=space)
 

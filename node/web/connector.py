@@ -31,12 +31,14 @@ from schemas.connector import (
     ReferralCreateSchema,
 )
 
+from ..accounts import accounts
+from ..connector import barter, connector, digest, ledger, needs
+from ..connector import network as connector_network
 from ..db import db
 from ..http.forms import form_values, parse
 from ..http.queries import euros
 from ..http.security import member_required, public
-from ..services import accounts, barter, connector, connector_network, digest, ledger, needs
-from ..services.thesaurus import get_thesaurus
+from ..members.thesaurus import get_thesaurus
 from . import dashboard
 
 bp = Blueprint("connector", __name__, url_prefix="/connector")

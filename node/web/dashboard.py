@@ -35,6 +35,9 @@ from schemas.connector import (
     SiblingSchema,
 )
 
+from ..accounts import accounts
+from ..connector import barter, connector, digest, engagement, ledger, siblings
+from ..connector import network as connector_network
 from ..db import db
 from ..errors import N_
 from ..http import context
@@ -42,16 +45,6 @@ from ..http.context import now
 from ..http.forms import form_values, parse
 from ..http.security import manager_required
 from ..notices.digest import digest_links, render_digest
-from ..services import (
-    accounts,
-    barter,
-    connector,
-    connector_network,
-    digest,
-    engagement,
-    ledger,
-    siblings,
-)
 from . import charts
 
 bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")

@@ -35,26 +35,26 @@ from schemas.events import (
     VenueCreateSchema,
 )
 
+from ..accounts import accounts
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
+from ..events import checkins, events, ical, proposals, registrations
+from ..events.access import can_manage
+from ..events.models import (
+    Event,
+    EventOccurrence,
+    Registration,
+    RegistrationStatus,
+    WorkshopProposal,
+)
 from ..http import context
 from ..http.context import base_url, now, offer_ttl, space_tz
 from ..http.forms import form_values, parse, show_again
 from ..http.security import manager_required, member_required, public
-from ..models import Event, EventOccurrence, Member, Registration, WorkshopProposal
-from ..models.event import RegistrationStatus
+from ..members.models import Member
 from ..notices import event_mail
 from ..notices.requests import notify_change, notify_offers
-from ..services import (
-    accounts,
-    checkins,
-    events,
-    ical,
-    proposals,
-    regional_registration,
-    registrations,
-)
-from ..services.event_access import can_manage
+from ..regional import registration as regional_registration
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -492,9 +492,7 @@ def admin_proposal(proposal_id: int):
                                   audience=data["audience"], venue_id=data["venue_id"])
     except DomainError as exc:
         return show_again(exc, _proposal_form, proposal, author, values)
-    db.session.commit()
-    event_mail.notify_proposal_decision(context.mail_sender(), author, proposal, base_url=base_url(),
-                                        default_locale=current_app.config["DEFAULT_LOCALE"])
+    db.session.commit()  # the member is notified (workshop.decided), with the comment
     flash(_("Your decision is recorded and the member is told."), "success")
     return redirect(url_for("events.admin"))
 

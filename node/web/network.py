@@ -30,9 +30,13 @@ from ..errors import DomainError
 from ..http.forms import form_values, parse
 from ..http.queries import facet_cap, search_query
 from ..http.security import manager_required, member_required
-from ..models import Member
-from ..services import introductions, network_export, network_search
-from ..services.thesaurus import get_thesaurus
+from ..members.models import Member
+from ..members.thesaurus import get_thesaurus
+from ..network import export as network_export
+from ..network import introductions
+from ..network import search as network_search
+from ..network.settings import SETTINGS_INFO_KEY, NetworkSettings
+from .nav import add_nav_item
 
 bp = Blueprint("network", __name__)
 DIRTY_KEY = "coworknet.network.dirty"
@@ -145,11 +149,9 @@ def admin_flow():
 
 def init_app(app: Flask) -> None:
     """Register the network pages and the menu entries; give the sessions the settings."""
-    from . import add_nav_item
-
-    settings = network_export.NetworkSettings.from_config(app.config)
-    if settings is not None:  # every session of the app reads them (network_export.settings_of)
-        share_with_sessions(app, network_export.SETTINGS_INFO_KEY, settings)
+    settings = NetworkSettings.from_config(app.config)
+    if settings is not None:  # every session of the app reads them (node.network.settings.settings_of)
+        share_with_sessions(app, SETTINGS_INFO_KEY, settings)
     app.extensions["coworknet.network.handles"] = network_search.Handles(app.config["SECRET_KEY"])
     app.extensions["coworknet.network.limiter"] = network_search.SearchLimiter(
         int(app.config["NETWORK_SEARCHES_PER_MINUTE"])

@@ -1,7 +1,7 @@
 """Sign in with an OpenID Connect provider: on when ``OIDC_ISSUER`` is set.
 
 authlib does the protocol: discovery, state, nonce, PKCE (S256), the code exchange and the ID
-token's signature and claims; ``node.services.oidc`` decides which member it signs in."""
+token's signature and claims; ``node.accounts.oidc`` decides which member it signs in."""
 
 from __future__ import annotations
 
@@ -15,14 +15,13 @@ from flask import session as cookie_session
 from flask_babel import gettext as _
 from joserfc.errors import JoseError
 
+from ..accounts import oidc
 from ..config import ConfigError
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
 from ..http import context
 from ..http.security import public, sign_in
-from ..services import oidc
 from .auth import _safe_next as safe_next
-from .auth import tell_managers_of_signup
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +108,7 @@ def callback():
         return _refuse(_("Signing in with the identity provider failed. Please try again."), 400)
     except DomainError as exc:
         return _refuse(_(exc.message), exc.status)
-    if outcome.created:
-        tell_managers_of_signup()
-    db.session.commit()
+    db.session.commit()  # a new account waiting: the managers are notified (signup.waiting)
     try:
         oidc.check_may_sign_in(outcome.member)
     except DomainError as exc:

@@ -14,10 +14,9 @@ from schemas.peers import PeerDecisionFormSchema, PeerRequestFormSchema
 
 from ..db import db
 from ..errors import N_, DomainError, NotFound
-from ..http.forms import form_values, parse
-from ..http.security import manager_required
-from ..models import OutboxMessage, Peer
-from ..models.federation import (
+from ..federation import jobs, keyring, peers
+from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
+from ..federation.models import (
     APPROVED,
     DELIVERY_DEAD,
     DELIVERY_PENDING,
@@ -25,9 +24,12 @@ from ..models.federation import (
     REMOVED,
     REQUESTED_BY_US,
     SUSPENDED,
+    OutboxMessage,
+    Peer,
 )
-from ..services import jobs, keyring, peers
-from ..services.keyring import RUNTIME_INFO_KEY, FederationRuntime
+from ..http.forms import form_values, parse
+from ..http.security import manager_required
+from .nav import add_nav_item
 
 bp = Blueprint("peers", __name__, url_prefix="/admin/peers")
 
@@ -126,7 +128,5 @@ def decide(peer_id: int):
 
 
 def init_app(app: Flask) -> None:
-    from . import add_nav_item
-
     app.register_blueprint(bp)
     add_nav_item(app, "peers.index", lazy_gettext("Peers"), admin=True)

@@ -24,15 +24,19 @@ from werkzeug.datastructures import MultiDict
 
 from schemas.members import DirectoryQuerySchema, LanguageFormSchema, ProfileUpdateSchema
 
+from ..accounts import accounts
+from ..connector import connector
 from ..db import db
 from ..errors import DomainError
+from ..events import proposals
+from ..federation import peers
+from ..federation.models import PENDING_APPROVAL
 from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import member_required, public
-from ..models.federation import PENDING_APPROVAL
-from ..services import accounts, connector, peers, profiles, proposals
-from ..services.directory import DirectoryQuery, search_members
-from ..services.thesaurus import get_thesaurus
+from ..members import profiles
+from ..members.directory import DirectoryQuery, search_members
+from ..members.thesaurus import get_thesaurus
 
 bp = Blueprint("portal", __name__)
 

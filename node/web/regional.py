@@ -30,14 +30,18 @@ from schemas.regional import (
 
 from ..db import db
 from ..errors import DomainError
+from ..events import events
+from ..federation import peers
 from ..http.context import now
 from ..http.forms import form_values, parse
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
-from ..services import events, peers, regional, regional_ical
-from ..services import regional_registration as remote
+from ..regional import ical as regional_ical
+from ..regional import regional
+from ..regional import registration as remote
 from .events import TYPE_LABELS
+from .nav import add_nav_item
 
 bp = Blueprint("regional", __name__, url_prefix="/regional")
 
@@ -235,8 +239,6 @@ def send_report(regional_id: int):
 
 def init_app(app: Flask) -> None:
     """Register the pages, the menu entry and the personal calendar entries."""
-    from . import add_nav_item
-
     app.register_blueprint(bp)
     add_nav_item(app, "regional.index", lazy_gettext("Coworking Week"))
     app.extensions.setdefault("coworknet.personal_calendar", []).append(regional_ical.remote_components)

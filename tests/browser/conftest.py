@@ -18,9 +18,9 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from node import create_app
+from node.accounts import accounts
 from node.cli import initialise_node
 from node.db import db
-from node.services import accounts
 from tests.conftest import MEMBER_PASSWORD, database_url_for
 from tests.livenodes import live_nodes  # noqa: F401 - federated journeys
 

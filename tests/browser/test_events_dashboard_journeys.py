@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from node.accounts import accounts
 from node.db import db
-from node.services import accounts, events
+from node.events import events
 
 from .conftest import check_accessibility, screenshot, sign_in
 

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from node.events import events
 from node.models import Introduction, Member
-from node.services import events
 from tests.network.test_live import add_member, wait_delivered
 
 from .conftest import check_accessibility, screenshot, sign_in
@@ -175,7 +175,7 @@ def test_approval_confirmation_with_ics_and_reminder(marseille, new_page, clock)
     calendar = icalendar.Calendar.from_ical(mail.attachments[0].data)
     assert [str(v["SUMMARY"]) for v in calendar.walk("VEVENT")] == ["Apéro des notifications"]
 
-    from node.services import jobs
+    from node.federation import jobs
 
     jobs.run_job(marseille.app, next(j for j in jobs.registered_jobs(marseille.app)
                                      if j.name == "events.reminders"), force=True)

@@ -14,10 +14,10 @@ from werkzeug.serving import make_server
 
 from node.db import db
 from node.demo import SEED_FILE, SERVE_STEPS, build_nodes
-from node.demo_connector import NEEDS, REFERRALS, STORY_NEED, NetworkStory
+from node.demo.connector import NEEDS, REFERRALS, STORY_NEED, NetworkStory
+from node.federation import scheduler
+from node.federation.keyring import RUNTIME_INFO_KEY
 from node.models import Candidate, NetworkAnswer, QueueItem
-from node.services import scheduler
-from node.services.keyring import RUNTIME_INFO_KEY
 from tests.conftest import PG_URL, PortalClient
 
 STORY_CENTS = next(budget for _author, text, budget, _answers, _outcome in NEEDS["marseille"] if text == STORY_NEED)

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from click.testing import CliRunner
 
 from node.cli import main
+from node.connector import needs
 from node.db import db
 from node.models import DigestOptOut, Event, EventOccurrence
 from node.notices.digest import digest_links, send_weekly
-from node.services import needs
 from tests.conftest import count_rows
 
 LINK = re.compile(r"http://coworknet\.test/connector/digest/stop/\S+")

@@ -7,6 +7,7 @@ import io
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
+from node.connector import engagement, ledger, needs
 from node.models import (
     CheckIn,
     ConnectorSettings,
@@ -16,7 +17,6 @@ from node.models import (
     Referral,
     Registration,
 )
-from node.services import engagement, ledger, needs
 from tests.conftest import count_rows
 
 SVG = "{http://www.w3.org/2000/svg}"

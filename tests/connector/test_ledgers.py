@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from node.connector import ledger
 from node.models import BarterEntry, Referral
-from node.services import ledger
 from tests.conftest import count_rows
 
 

@@ -9,6 +9,10 @@ import time
 
 from sqlalchemy import select
 
+from node.accounts import accounts
+from node.connector import connector, ledger, needs
+from node.connector.network import publish_stats
+from node.members import profiles
 from node.models import (
     Candidate,
     FeedCopy,
@@ -19,8 +23,6 @@ from node.models import (
     QueueItem,
     Referral,
 )
-from node.services import accounts, connector, ledger, needs, profiles
-from node.services.connector_network import publish_stats
 from tests.conftest import MEMBER_PASSWORD, PortalClient
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from node.connector import connector, ledger, needs
+from node.federation.models import APPROVED
 from node.models import (
     FeedEntry,
     NetworkEntry,
@@ -13,8 +15,6 @@ from node.models import (
     QueueItem,
     SiblingNode,
 )
-from node.models.federation import APPROVED
-from node.services import connector, ledger, needs
 from tests.conftest import count_rows
 
 

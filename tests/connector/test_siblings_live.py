@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from node.accounts import accounts
+from node.connector import ledger
+from node.events import checkins
 from node.models import FeedEntry, Member, PeerStats, SiblingNode
-from node.services import accounts, checkins, ledger
 from tests.conftest import MEMBER_PASSWORD, PortalClient
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -17,7 +17,7 @@ from federation.canonical import canonical_dumps
 from federation.httpsig import sign_request
 from federation.messages import FEED_HINT, build_inbox_message
 from node.db import make_engine
-from node.services import peers
+from node.federation import peers
 from tests.livenodes import LiveNetwork
 
 from .gunicorn_node import (

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from node.services import events, registrations
-from node.services.registrations import Registrant
+from node.events import events, registrations
+from node.events.registrations import Registrant
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from node.cli import main
-from node.cli_events import run_tick
+from node.cli.events import run_tick
 from node.errors import Conflict
-from node.services import checkins, registrations
-from node.services.registrations import Registrant
+from node.events import checkins, registrations
+from node.events.registrations import Registrant
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -75,7 +75,7 @@ def test_tick_expires_offers_and_mails_the_next(app, session, create_member, mak
 
 
 def test_tick_command_runs(app, monkeypatch):
-    monkeypatch.setattr("node.cli_events.create_app", lambda: app)
+    monkeypatch.setattr("node.cli.events.create_app", lambda: app)
     result = CliRunner().invoke(main, ["events", "tick"])
     assert result.exit_code == 0, result.output
     assert "0 new seat offer(s)." in result.output

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node.db import make_engine
+from node.events import registrations
+from node.events.registrations import Registrant
 from node.models import Member, Registration
-from node.services import registrations
-from node.services.registrations import Registrant
 
 PEOPLE, SEATS = 30, 10
 

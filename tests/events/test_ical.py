@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from node.services import events, ical, registrations
-from node.services.registrations import Registrant
+from node.events import events, ical, registrations
+from node.events.registrations import Registrant
 
 NOW = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from node.events import registrations
 from node.models import Event, EventOccurrence, Registration, WorkshopProposal
-from node.services import registrations
 from tests.conftest import count_rows
 
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from node.errors import ValidationError
+from node.events import events, registrations
+from node.events.registrations import Registrant
 from node.models import Event, EventOccurrence, Registration
-from node.services import events, registrations
-from node.services.registrations import Registrant
 from tests.conftest import count_rows
 
 PARIS = ZoneInfo("Europe/Paris")

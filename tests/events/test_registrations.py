@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from node.errors import Conflict, Forbidden, NotFound
+from node.events import registrations
+from node.events.registrations import Registrant
 from node.models import Registration
-from node.services import registrations
-from node.services.registrations import Registrant
 from tests.conftest import count_rows
 
 TTL = timedelta(hours=24)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from node.accounts import accounts
 from node.cli import main, write_instance_config
-from node.models.federation import APPROVED, PENDING_APPROVAL, REMOVED, REQUESTED_BY_US
-from node.services import accounts
+from node.federation.models import APPROVED, PENDING_APPROVAL, REMOVED, REQUESTED_BY_US
 from tests.conftest import MEMBER_PASSWORD, PortalClient
 from tests.livenodes import LIVE_SETTINGS
 

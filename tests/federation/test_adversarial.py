@@ -16,8 +16,8 @@ from federation.feed import FeedPage
 from federation.httpsig import sign_request
 from federation.keys import SigningKey, now_ms
 from federation.messages import FEED_HINT, build_feed_item, build_inbox_message, make_object_id
+from node.federation import peers
 from node.models import FeedEntry
-from node.services import peers
 from tests.livenodes import LiveNetwork
 
 from .helpers import EVENT, copies, counts, event_content
@@ -488,7 +488,7 @@ def test_a_page_with_too_many_items_is_refused_and_nothing_applied(live_nodes, m
     live_nodes.peer(a, b)
     items = [b.publish(EVENT, f"event/{i}", event_content(b.url)) for i in range(51)]
     from node.api import federation as federation_api
-    from node.services import feed as feed_service
+    from node.federation import feed as feed_service
 
     class HostileFeed:
         def __getattr__(self, name):

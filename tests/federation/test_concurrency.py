@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from federation.messages import REGISTRATION_REQUEST, build_inbox_message
+from node.federation import feed
 from node.models import FeedCopy, FeedEntry
-from node.services import feed
 
 from .helpers import (
     EVENT,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from node.demo import SEED_STEPS, SERVE_STEPS, DemoNode
-from node.demo_federation import peer_demo_nodes, start_sync
-from node.models.federation import APPROVED
-from node.services import peers
+from node.demo.federation import peer_demo_nodes, start_sync
+from node.federation import peers
+from node.federation.models import APPROVED
 
 from .helpers import EVENT, copies, event_content, recording_handler, replace_handler
 

@@ -12,9 +12,9 @@ from federation.canonical import canonical_dumps
 from federation.client import INBOX_PATH
 from federation.httpsig import sign_request
 from federation.messages import FEED_HINT, REGISTRATION_REQUEST, build_inbox_message, make_object_id
+from node.federation import feed, inbox, peers, scheduler
+from node.federation.models import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from node.models import InboxReceipt, OutboxMessage
-from node.models.federation import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
-from node.services import feed, inbox, peers, scheduler
 
 from .helpers import EVENT, copies, counts, event_content, recording_handler, replace_handler
 

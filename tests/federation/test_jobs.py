@@ -17,12 +17,13 @@ from node import create_app
 from node.cli import main
 from node.db import db
 from node.demo import DemoNode
-from node.demo_federation import peer_demo_nodes, start_sync
+from node.demo.federation import peer_demo_nodes, start_sync
+from node.events import events, registrations
+from node.events.registrations import Registrant
+from node.federation import jobs, scheduler
+from node.federation.jobs import Every, Job, Weekly
+from node.federation.keyring import RUNTIME_INFO_KEY
 from node.models import JobState, PeerStats, Registration
-from node.services import events, jobs, registrations, scheduler
-from node.services.jobs import Every, Job, Weekly
-from node.services.keyring import RUNTIME_INFO_KEY
-from node.services.registrations import Registrant
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # a Saturday
 
@@ -231,7 +232,7 @@ def test_the_areas_jobs_are_registered_with_their_schedules(app):
 
 
 def _cli(app, monkeypatch, *args):
-    for module in ("node.cli_jobs", "node.cli_events", "node.cli_connector", "node.cli_federation"):
+    for module in ("node.cli.jobs", "node.cli.events", "node.cli.connector", "node.cli.federation"):
         monkeypatch.setattr(f"{module}.create_app", lambda: app)
     return CliRunner().invoke(main, list(args))
 

@@ -9,7 +9,7 @@ from federation.errors import ExpiredSignature
 from federation.httpsig import sign_request
 from federation.keys import SigningKey, now_ms, verify_node_document
 from federation.messages import FEED_HINT, build_feed_item, build_inbox_message, verify_feed_item
-from node.services import identity, keyring, peers
+from node.federation import identity, keyring, peers
 
 from .helpers import EVENT, copies, event_content, recording_handler, replace_handler
 

@@ -6,10 +6,11 @@ import pytest
 
 import node.app as node_app
 from node import create_app
+from node.connector import network as connector_network
 from node.db import db
-from node.services import connector_network, regional_sync
-from node.services.federation_registry import HandlerRegistry, RegistryError
-from node.services.keyring import RUNTIME_INFO_KEY
+from node.federation.keyring import RUNTIME_INFO_KEY
+from node.federation.registry import HandlerRegistry, RegistryError
+from node.regional import sync as regional_sync
 from schemas.federation import (
     CONNECTOR_DEAL,
     CONNECTOR_REQUEST,
@@ -38,7 +39,7 @@ def test_a_type_registered_twice_is_refused_naming_the_type_and_both_handlers():
         registry.on_feed_item(EVENT_REGIONAL, another)
     message = str(refused.value)
     assert "'event.regional'" in message
-    assert "node.services.regional_sync.apply_regional" in message and "another" in message
+    assert "node.regional.sync.apply_regional" in message and "another" in message
     assert registry.feed_handlers == {EVENT_REGIONAL: regional_sync.apply_regional}
 
     registry.on_inbox_message(CONNECTOR_REQUEST, another)

@@ -16,9 +16,9 @@ from federation.canonical import canonical_dumps
 from federation.encoding import b64url_encode
 from federation.keys import VerifyKey, now_ms
 from federation.messages import verify_feed_item
+from node.federation import keyring, peers, sync
+from node.federation.models import APPROVED
 from node.models import FederationSetting, FeedCopy, FeedEntry
-from node.models.federation import APPROVED
-from node.services import keyring, peers, sync
 
 from .helpers import EVENT, copies, event_content, recording_handler, replace_handler
 
@@ -390,7 +390,7 @@ def test_a_resync_asked_in_the_middle_of_a_pull_starts_over_and_ends(live_nodes,
     are served), with exactly the live objects."""
     from datetime import timedelta
 
-    from node.services import feed
+    from node.federation import feed
 
     a, b = _long_feed(live_nodes, count=40, worker=worker)
     a.publish(EVENT, "event/39", deleted=True)  # its create is compacted into the tombstone

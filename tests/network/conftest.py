@@ -6,9 +6,9 @@ import secrets
 
 import pytest
 
+from node.federation.models import APPROVED
 from node.models import Peer
-from node.models.federation import APPROVED
-from node.services.network_export import NetworkSettings
+from node.network.settings import NetworkSettings
 from tests.livenodes import live_nodes  # noqa: F401
 
 SECRET = bytes.fromhex("11" * 32)

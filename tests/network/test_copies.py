@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from node.federation.models import APPROVED
 from node.models import NetworkEntry, NetworkEntryConcept, Peer
-from node.models.federation import APPROVED
-from node.services import network_copies, network_search
+from node.network import copies as network_copies
+from node.network import search as network_search
 
 from .test_export import remote_item
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from node.models import DirectoryExport, FeedEntry, Introduction, Member
-from node.services import network_export, network_search
-from node.services.network_export import draft_entries, sync_exports
+from node.network import export as network_export
+from node.network import search as network_search
+from node.network.export import draft_entries, sync_exports
 
 B, C = "https://b.example", "https://c.example"
 WHITELIST = {
@@ -186,7 +187,7 @@ def test_leaving_the_network_sends_tombstones_and_cancels_pending_requests(
     leaving = members[0]
     alias = session.scalar(select(DirectoryExport.pseudonym).where(
         DirectoryExport.member_id == leaving.id, DirectoryExport.peer_node_id == B))
-    from node.services.introductions import receive_request
+    from node.network.introductions import receive_request
     receive_request(session, B, {"content": {
         "request_id": f"{B}/intro/1", "pseudonym": alias, "message": "Bonjour",
         "requester": {"display_name": "Bob", "space": "Espace B", "email": "bob@b.example"}}})
@@ -198,7 +199,7 @@ def test_leaving_the_network_sends_tombstones_and_cancels_pending_requests(
     report = sync_exports(session, settings)
     session.commit()
     assert report.withdrawn == 2 and report.withdrawn_members == {leaving.id}
-    from node.services.introductions import cancel_incoming_for
+    from node.network.introductions import cancel_incoming_for
     cancel_incoming_for(session, report.withdrawn_members)
     session.commit()
     for peer in (B, C):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from node.services import network_search
-from node.services.network_search import NetworkQuery, search_network
+from node.network import search as network_search
+from node.network.search import NetworkQuery, search_network
 
 from .test_export import remote_item
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 from node import create_app
 from node.db import db
 from node.models import NetworkEntry
-from node.models.network import NetworkSearchCount
-from node.services import network_search
-from node.services.network_search import NetworkQuery, search_network, text_terms
+from node.network import search as network_search
+from node.network.models import NetworkSearchCount
+from node.network.search import NetworkQuery, search_network, text_terms
 from tests.conftest import TEST_SETTINGS
 
 from .test_search import add_copy, keys_of

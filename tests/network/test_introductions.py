@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from node.errors import Conflict, Forbidden, NotFound, RateLimited
 from node.models import Introduction, NetworkEntry
-from node.services import introductions, network_search
-from node.services.network_export import SETTINGS_INFO_KEY
+from node.network import introductions
+from node.network import search as network_search
+from node.network.settings import SETTINGS_INFO_KEY
 
 from .test_export import B, remote_item
 

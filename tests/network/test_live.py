@@ -14,6 +14,10 @@ from sqlalchemy import delete, inspect, select, text
 
 from federation.keys import now_ms
 from federation.messages import FEED_HINT
+from node.accounts import accounts
+from node.federation import keyring, peers, sync
+from node.federation.models import DELIVERY_PENDING
+from node.members import profiles
 from node.models import (
     FeedEntry,
     Introduction,
@@ -22,17 +26,9 @@ from node.models import (
     NetworkEntryConcept,
     OutboxMessage,
 )
-from node.models.federation import DELIVERY_PENDING
-from node.services import (
-    accounts,
-    introductions,
-    keyring,
-    network_export,
-    network_search,
-    peers,
-    profiles,
-    sync,
-)
+from node.network import export as network_export
+from node.network import introductions
+from node.network import search as network_search
 from tests.conftest import MEMBER_PASSWORD as PASSWORD  # noqa: E402
 
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from node.models import FeedCopy, Introduction, NetworkEntry
-from node.services import network_search
-from node.services.network_search import NetworkQuery, SearchLimiter, search_network
+from node.network import search as network_search
+from node.network.search import NetworkQuery, SearchLimiter, search_network
 
 from .test_export import remote_item
 
@@ -161,7 +161,7 @@ def test_portal_pages_for_members_and_managers(session, portal, create_member):
     page = portal.get("/network/introductions")
     assert page.status_code == 200
     assert portal.post("/network/pause", {"paused": "on"}).status_code == 302
-    from node.services.introductions import requests_paused
+    from node.network.introductions import requests_paused
     session.expire_all()
     assert requests_paused(session, member)
     # A rejected form changes nothing.

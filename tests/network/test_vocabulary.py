@@ -3,8 +3,8 @@ special-category data (GDPR Art. 9)."""
 
 from __future__ import annotations
 
-from node.services.textnorm import fold
-from node.services.thesaurus import get_thesaurus
+from node.members.textnorm import fold
+from node.members.thesaurus import get_thesaurus
 
 #: Words that would reveal health, religion, politics, union membership or sexual life.
 SPECIAL_CATEGORY_WORDS = {

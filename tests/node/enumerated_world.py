@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from node import create_app
+from node.accounts import accounts
 from node.clock import Clock
 from node.db import db
+from node.federation.keyring import RUNTIME_INFO_KEY
 from node.models import Base, Member
-from node.services import accounts
-from node.services.keyring import RUNTIME_INFO_KEY
 from tests.conftest import MEMBER_PASSWORD, TEST_SETTINGS, PortalClient, _empty_all_tables
 
 API = "/api/v1"

@@ -85,7 +85,7 @@ def test_invitation_link_is_single_use(portal, create_member, session, outbox, a
 
 def test_expired_invitation_is_refused(portal, create_member, session, app, clock):
     manager = create_member("manager@example.org", role="manager")
-    from node.services import accounts
+    from node.accounts import accounts
 
     _inv, token = accounts.create_invitation(session, created_by=manager, email=None, role="member", ttl_hours=1)
     session.query(Invitation).update({"expires_at": clock.now() - timedelta(minutes=1)})

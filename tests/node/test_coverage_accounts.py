@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from node import create_app
+from node.accounts import accounts
+from node.accounts.passwords import Passwords
 from node.db import db
+from node.federation import rate_limits
+from node.federation.keyring import RUNTIME_INFO_KEY
 from node.models import ApiToken, LoginFailure, Member
-from node.services import accounts, rate_limits
-from node.services.keyring import RUNTIME_INFO_KEY
-from node.services.passwords import Passwords
 from tests.conftest import (
     MEMBER_PASSWORD,
     TEST_SETTINGS,

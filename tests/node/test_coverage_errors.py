@@ -8,8 +8,8 @@ import pytest
 
 from node import create_app
 from node.db import db
+from node.federation.keyring import RUNTIME_INFO_KEY
 from node.http.security import public
-from node.services.keyring import RUNTIME_INFO_KEY
 from tests.conftest import TEST_SETTINGS, _empty_all_tables
 
 EN = {"Accept-Language": "en-US,en;q=0.8"}

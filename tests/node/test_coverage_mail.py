@@ -12,7 +12,7 @@ from email import policy
 
 import pytest
 
-from node.services.mail import FileMailSender, Mail, SmtpMailSender, make_sender
+from node.mail import FileMailSender, Mail, SmtpMailSender, make_sender
 
 SENDER = "La Ruche du Panier – Accueil <accueil@ruche.example>"
 SUBJECT = "Votre inscription à l’atelier « Écrire sans peur » est confirmée"

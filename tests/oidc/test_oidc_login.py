@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from node import create_app
+from node.accounts import accounts
 from node.models import Member, OidcIdentity, Space
-from node.services import accounts
 from tests.conftest import TEST_SETTINGS, count_rows
 
 from .provider import CLIENT_ID, CLIENT_SECRET

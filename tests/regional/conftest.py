@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from node.accounts import accounts
+from node.federation.models import DELIVERY_PENDING
 from node.models import Member, OutboxMessage
-from node.models.federation import DELIVERY_PENDING
-from node.services import accounts
 from tests.conftest import MEMBER_PASSWORD
 from tests.livenodes import LiveNode, live_nodes  # noqa: F401
 

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from node.db import db
+from node.federation.models import APPROVED
 from node.models import FeedEntry, Peer, RegionalEvent
-from node.models.federation import APPROVED
-from node.services import regional, regional_sync
+from node.regional import regional
+from node.regional import sync as regional_sync
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="SQLite runs one writer at a time")

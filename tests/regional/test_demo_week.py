@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from node.accounts import accounts
 from node.db import db
 from node.demo import SEED_FILE, build_nodes
 from node.models import Member, RegionalEvent, Registration
-from node.services import accounts, regional
+from node.regional import regional
 from tests.conftest import PG_URL
 from tests.regional.conftest import wait_delivered
 

@@ -9,6 +9,9 @@ from sqlalchemy import func, select
 from federation.canonical import canonical_dumps
 from federation.envelope import sign_redactable
 from federation.keys import now_ms
+from node.federation import hooks as federation_hooks
+from node.federation import inbox
+from node.federation.models import DELIVERY_DEAD
 from node.models import (
     Event,
     FeedEntry,
@@ -19,8 +22,7 @@ from node.models import (
     Registration,
     RemoteRegistration,
 )
-from node.models.federation import DELIVERY_DEAD
-from node.services import federation_hooks, inbox, regional
+from node.regional import regional
 from tests.regional.conftest import add_member, call, local, token, wait_delivered
 
 COUNTED = (RegionalEvent, RegionalParticipant, RegionalSession, RemoteRegistration, Event,

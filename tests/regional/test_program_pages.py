@@ -8,8 +8,8 @@ from datetime import timedelta
 import icalendar
 from sqlalchemy import select
 
+from node.events import ical, registrations
 from node.models import Member, Registration
-from node.services import ical, registrations
 from tests.conftest import PortalClient
 from tests.regional.conftest import add_member, call, local, wait_delivered
 

@@ -9,9 +9,9 @@ import time
 from sqlalchemy import func, select
 
 from federation.keys import now_ms
+from node.federation import inbox
+from node.federation.models import DELIVERY_PENDING
 from node.models import OutboxMessage, Registration, RemoteRegistration
-from node.models.federation import DELIVERY_PENDING
-from node.services import inbox
 from tests.regional.conftest import add_member, call, token, wait_delivered
 
 

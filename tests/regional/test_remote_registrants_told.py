@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from federation.keys import now_ms
+from node.federation import inbox
+from node.federation.models import DELIVERY_PENDING
 from node.models import Member, OutboxMessage
-from node.models.federation import DELIVERY_PENDING
-from node.services import inbox
 from tests.conftest import PortalClient
 from tests.regional.conftest import add_member, call, local, token, wait_delivered
 

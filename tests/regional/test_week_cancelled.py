@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from federation.keys import now_ms
+from node.events import registrations
+from node.federation import inbox
 from node.models import Member, RegionalSession, Registration, RemoteRegistration
-from node.services import inbox, registrations
 from tests.regional.conftest import add_member, call, token, wait_delivered
 from tests.regional.test_remote_registrants_told import mails, register_from, set_locale
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from node.bulk import insert_rows, insertable_columns
 from node.models import FeedCopy
-from node.models.bulk import insert_rows, insertable_columns
 
 
 def _row(i: int, when: datetime) -> dict:

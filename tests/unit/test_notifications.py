@@ -16,12 +16,13 @@ from aiosmtpd.controller import Controller
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
+from node.accounts import accounts
+from node.events import registrations, reminders
 from node.models import Member, Notification, OutgoingMail
 from node.notices import mailer
-from node.notifications import operations, queries, reminders
+from node.notifications import operations, queries
 from node.notifications.kinds import KINDS
 from node.notifications.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT
-from node.services import accounts, registrations
 from tests.conftest import count_rows
 
 SAMPLE = {"name": "Bob Martin", "space": "La Ruche", "skill": "Comptabilité", "title": "Apéro", "text": "Un site", "email": "bob@b.example",
@@ -80,7 +81,7 @@ def test_a_registration_is_confirmed_by_mail_with_a_valid_ics(app, session, crea
                                                              clock):
     manager = create_member("accueil@example.org", role="manager")
     member = create_member("membre@example.org", display_name="Zoé", locale="en")
-    from node.services import events
+    from node.events import events
 
     start = clock.now() + timedelta(days=5)
     event = events.create_event(session, manager, {
@@ -110,7 +111,7 @@ def test_a_registration_is_confirmed_by_mail_with_a_valid_ics(app, session, crea
 
 
 def test_reminders_are_sent_once_the_day_before(app, session, create_member, outbox, clock):
-    from node.services import events
+    from node.events import events
 
     manager = create_member("accueil@example.org", role="manager")
     member = create_member("membre@example.org", display_name="Zoé")
@@ -221,7 +222,7 @@ class Inbox:
 def smtp_app(app):
     port = _free_port()
     app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False)
-    from node.services.mail import make_sender
+    from node.mail import make_sender
 
     app.extensions["coworknet.mail"] = make_sender(app.config, app.instance_path)
     return app, port
@@ -307,9 +308,9 @@ def test_params_are_stored_as_json(session, create_member, clock):
 
 
 def test_a_kind_chosen_for_the_digest_waits_for_the_weekly_mail(app, session, create_member, outbox):
+    from node.connector import needs
     from node.db import db
     from node.notices.digest import digest_links, send_weekly
-    from node.services import needs
 
     alice = create_member("alice@example.org", display_name="Alice")
     bob = create_member("bob@example.org", display_name="Bob")

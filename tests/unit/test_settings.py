@@ -12,7 +12,8 @@ from flask import Flask
 
 from federation.feed import MAX_PAGE_ITEMS
 from node.config import ConfigError, load_config
-from node.services import keyring, network_search
+from node.federation import keyring
+from node.network import search as network_search
 from node.settings import (
     BY_NAME,
     EXTENSION_KEY,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from node.services import textnorm
-from node.services.textnorm import fold, search_keys, stem, tokenize
+from node.members import textnorm
+from node.members.textnorm import fold, search_keys, stem, tokenize
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from node.services.textnorm import fold
-from node.services.thesaurus import (
+from node.members.textnorm import fold
+from node.members.thesaurus import (
     Concept,
     Group,
     QueryExpansion,

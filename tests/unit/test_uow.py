@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from federation.messages import EVENT_REGIONAL
 from node.db import EXTENSION_KEY
 from node.domain_events import SessionNoticeQueued
+from node.federation import feed
 from node.models import (
     FederationSetting,
     FeedEntry,
@@ -24,9 +25,7 @@ from node.models import (
     PendingWork,
 )
 from node.notifications.operations import notify
-from node.services import feed
-from node.services.keyring import RUNTIME_INFO_KEY
-from node.uow import DomainEvent, Reactions, record, unit_of_work
+from node.uow import RUNTIME_INFO_KEY, DomainEvent, Reactions, record, unit_of_work
 from tests.conftest import count_rows
 from tests.federation.helpers import event_content
 

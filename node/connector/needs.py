@@ -1,0 +1,81 @@
+"""The needs board: members post what they look for, others answer, the author closes it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
+from ..members.models import Member
+from ..notifications.operations import notify
+from ..orm import utcnow
+from . import connector
+from .connector import concepts_of, matching_members
+from .models import Need, NeedAnswer
+
+logger = logging.getLogger(__name__)
+
+
+def create_need(session: Session, author: Member, *, text: str, budget: int | None = None,
+                deadline: date | None = None, today: date | None = None) -> Need:
+    """Post a need on the board; the connector queue gets an entry for it."""
+    if deadline is not None and deadline < (today or utcnow().date()):
+        raise ValidationError(N_("The deadline is in the past."), fields={"deadline": ["past"]})
+    need = Need(author=author, text=text, budget_cents=budget, deadline=deadline,
+                concept_ids=concepts_of(text))
+    session.add(need)
+    session.flush()
+    connector.enqueue_need(session, need)
+    logger.info("need %s posted", need.id)
+    return need
+
+
+def get_need(session: Session, need_id: int) -> Need:
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFound(N_("No such need."))
+    return need
+
+
+def list_needs(session: Session, *, status: str | None = "open", limit: int = 100) -> list[Need]:
+    statement = select(Need).options(selectinload(Need.answers), selectinload(Need.author))
+    if status:
+        statement = statement.where(Need.status == status)
+    return list(session.scalars(statement.order_by(Need.created_at.desc(), Need.id.desc()).limit(limit)))
+
+
+def answer_need(session: Session, need: Need, member: Member, message: str) -> NeedAnswer:
+    """A member answers an open need (not their own)."""
+    if need.status != "open":
+        raise Conflict(N_("This need is closed."))
+    if need.author_id == member.id:
+        raise Forbidden(N_("You cannot answer your own need."))
+    answer = NeedAnswer(need=need, member=member, message=message)
+    session.add(answer)
+    session.flush()
+    notify(session, session.get(Member, need.author_id), "need.answered",
+           link=f"/connector/needs/{need.id}#answer-{answer.id}",
+           params={"name": member.display_name, "need": need.text[:80]})
+    connector.note_response(session, need)
+    return answer
+
+
+def close_need(session: Session, need: Need, member: Member, outcome: str) -> Need:
+    """The author (or a manager) closes the need with an outcome."""
+    if need.author_id != member.id and not member.is_manager:
+        raise Forbidden(N_("Only the author can close this need."))
+    if need.status != "open":
+        raise Conflict(N_("This need is already closed."))
+    need.status, need.outcome, need.closed_at = "closed", outcome, utcnow()
+    session.flush()
+    connector.resolve_for_need(session, need)
+    return need
+
+
+def suggested_members(session: Session, need: Need, limit: int = 5) -> list[Member]:
+    """Members whose skills match the need, the author and those who answered left out."""
+    exclude = {need.author_id} | {a.member_id for a in need.answers}
+    return matching_members(session, need.concept_ids, exclude=exclude, limit=limit)

@@ -1,0 +1,5 @@
+"""``python -m node.demo`` (``make demo``)."""
+
+from . import main
+
+main()

@@ -1,0 +1,171 @@
+"""This node's outbox feed: publish signed items, serve pages to peers, compact, retain.
+
+Sequence numbers come from the ``feed_items`` primary key (a sequence on PostgreSQL, an
+AUTOINCREMENT rowid on SQLite), assigned in the publishing transaction. Publishers are
+serialised until commit (a transaction-level advisory lock on PostgreSQL; SQLite has a single
+writer), so seq order is commit order and a reader can never skip an item committed late.
+Timestamps are never cursors.
+
+``publish`` records ``FeedPublished``; after the commit, the ``feed.hints`` reaction gives the
+affected approved peers a ``feed.hint`` ("changes available") through the durable outgoing
+queue (at most one pending hint per peer: a pending one is updated), delivered at once by a
+background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next round.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from federation.canonical import canonical_dumps, to_nfc
+from federation.feed import FeedPage, build_encoded_feed_page
+from federation.messages import FEED_HINT, build_feed_item, make_object_id
+from federation.nodeid import normalize_node_id
+
+from ..domain_events import FeedPublished, InboxMessageQueued
+from ..orm import utcnow
+from ..uow import Reactions, WorkContext, record
+from . import inbox
+from .keyring import runtime_of
+from .models import APPROVED, DELIVERY_PENDING, FederationSetting, FeedEntry, OutboxMessage, Peer
+
+logger = logging.getLogger(__name__)
+
+#: Tombstones are kept at least this long; a reader whose cursor is older resynchronises.
+TOMBSTONE_RETENTION = timedelta(days=30)
+RETENTION_FLOOR = "feed_retention_floor_seq"
+_PUBLISH_LOCK_ID = 0x636F776B  # "cowk": the PostgreSQL advisory lock serialising publishers
+
+
+def publish(
+    session: Session,
+    *,
+    item_type: str,
+    local_id: str,
+    content: dict | None = None,
+    deleted: bool = False,
+    recipient: str | None = None,
+) -> FeedEntry:
+    """Append a signed item for our object ``local_id`` (a tombstone when ``deleted``), for
+    every approved peer (``recipient`` None) or one peer. Older items of the same object and
+    recipient are compacted away. Flushes; the caller commits with its own change."""
+    runtime = runtime_of(session)
+    object_id = make_object_id(runtime.node_id, local_id)
+    recipient = normalize_node_id(recipient) if recipient is not None else None
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PUBLISH_LOCK_ID})
+    entry = FeedEntry(item_type=item_type, object_id=object_id, recipient=recipient,
+                      is_deleted=deleted, item_json="")
+    session.add(entry)
+    session.flush()
+    item = build_feed_item(owner=runtime.node_id, seq=entry.seq, item_type=item_type,
+                           object_id=object_id, key=runtime.signing_key(),
+                           content=None if deleted else to_nfc(content), deleted=deleted)
+    entry.item_json = canonical_dumps(item).decode("utf-8")
+    same_recipient = (FeedEntry.recipient.is_(None) if recipient is None
+                      else FeedEntry.recipient == recipient)
+    session.execute(delete(FeedEntry).where(
+        FeedEntry.object_id == object_id, same_recipient, FeedEntry.seq < entry.seq))
+    session.flush()
+    record(session, FeedPublished(recipient))
+    return entry
+
+
+def send_hints(session: Session, events: list, ctx: WorkContext) -> None:
+    """Reaction to ``FeedPublished``: tell the peers concerned that changes are available."""
+    queue_feed_hints(session, {e.recipient for e in events if isinstance(e, FeedPublished)})
+
+
+def deliver_now(events: list, ctx: WorkContext) -> None:
+    """Nudge on ``InboxMessageQueued``: deliver each message on a thread of its own (a slow
+    peer never delays the others); the queued row stays for the scheduler if this fails."""
+    runtime = ctx.runtime
+    if runtime.session_factory is None:
+        return
+    for domain_event in events:
+        if isinstance(domain_event, InboxMessageQueued):
+            runtime.in_background(inbox.deliver_one, runtime, domain_event.row_id)
+
+
+def register_reactions(reactions: Reactions) -> None:
+    reactions.on(FeedPublished, "feed.hints", send_hints)
+    reactions.nudge(InboxMessageQueued, "inbox.deliver_now", deliver_now)
+
+
+def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]:
+    """Queue a ``feed.hint`` for every approved peer affected by ``recipients`` (None: every
+    approved peer), at most one pending per peer; delivered after commit when the runtime says
+    so. Flushes. Returns the ids of the queued rows."""
+    runtime = runtime_of(session)
+    query = select(Peer.node_id).where(Peer.status == APPROVED)
+    if None not in recipients:
+        query = query.where(Peer.node_id.in_(recipients))
+    destinations = set(session.scalars(query))
+    if not destinations:
+        return []
+    content = {"latest_seq": latest_seq(session)}
+    pending = {row.destination: row for row in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_PENDING,
+        OutboxMessage.destination.in_(destinations)))}
+    row_ids = []
+    for destination in sorted(destinations):
+        row = pending.get(destination)
+        if row is None:
+            row = inbox.send_inbox_message(session, destination, FEED_HINT, content)
+        else:
+            row.content_json = canonical_dumps(content).decode("utf-8")
+        row_ids.append(row.id)
+    session.flush()
+    if runtime.hint_after_commit:
+        for row_id in row_ids:
+            record(session, InboxMessageQueued(row_id))
+    return row_ids
+
+
+def latest_seq(session: Session) -> int:
+    return session.scalar(select(func.max(FeedEntry.seq))) or 0
+
+
+def retention_floor(session: Session) -> int:
+    row = session.get(FederationSetting, RETENTION_FLOOR)
+    return row.value if row else 0
+
+
+def feed_page(session: Session, reader: str, after: int, limit: int, *,
+              resync: bool = False) -> FeedPage:
+    """The page of items after ``after`` that ``reader`` may see (shared or addressed to it).
+    The stored canonical bytes are served as they are (never decoded and encoded again).
+    ``resync``: the reader is resynchronising from 0 (it drops, at the end, every copy it did
+    not see), so a cursor below the retention floor is served, not sent back to 0."""
+    rows = session.execute(
+        select(FeedEntry.seq, FeedEntry.item_json)
+        .where(FeedEntry.seq > after,
+               (FeedEntry.recipient.is_(None)) | (FeedEntry.recipient == reader))
+        .order_by(FeedEntry.seq)
+        .limit(limit + 1)
+    ).all()
+    return build_encoded_feed_page([(seq, item_json.encode("utf-8")) for seq, item_json in rows],
+                                   after=after, limit=limit, latest_seq=latest_seq(session),
+                                   retention_floor_seq=0 if resync else retention_floor(session))
+
+
+def purge_tombstones(session: Session, now: datetime | None = None) -> int:
+    """Drop tombstones older than the retention period; raise the retention floor so readers
+    whose cursor predates them resynchronise from scratch. Returns how many."""
+    cutoff = (now or utcnow()) - TOMBSTONE_RETENTION
+    old = select(FeedEntry.seq).where(FeedEntry.is_deleted.is_(True), FeedEntry.created_at < cutoff)
+    highest = session.scalar(select(func.max(old.subquery().c.seq)))
+    if highest is None:
+        return 0
+    result = session.execute(delete(FeedEntry).where(
+        FeedEntry.is_deleted.is_(True), FeedEntry.created_at < cutoff))
+    row = session.get(FederationSetting, RETENTION_FLOOR)
+    if row is None:
+        session.add(FederationSetting(name=RETENTION_FLOOR, value=highest))
+    else:
+        row.value = max(row.value, highest)
+    session.flush()
+    return result.rowcount or 0

@@ -1,0 +1,138 @@
+"""The federation round: confirm peerings, deliver queued messages, pull every due peer,
+expire leases and purge old nonces, receipts and tombstones; then run the node's due periodic
+jobs (``node.federation.jobs``: seat offers, digest, peer statistics).
+
+Only one process runs a round at a time, whatever the number of workers or hosts: the round
+holds a lease row in ``federation_locks`` (``node.federation.leases``: an UPDATE that only
+succeeds when the lease is free or expired, which serialises on both PostgreSQL and SQLite).
+Each periodic job holds its own lease too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from federation.keys import now_ms
+from federation.messages import FEED_HINT
+
+from ..orm import utcnow
+from . import feed, inbox, jobs, peers, sync
+from .jobs import JobOutcome
+from .keyring import FederationRuntime
+from .leases import LOCK_TTL_MS, held_lock, holder_name, release_lock, try_lock
+from .models import (
+    APPROVED,
+    DELIVERY_DONE,
+    REQUESTED_BY_US,
+    InboxReceipt,
+    OutboxMessage,
+    Peer,
+    RateLimitBucket,
+)
+
+# The lease helpers moved to ``leases``; they stay importable from here.
+__all__ = ["LOCK_TTL_MS", "ROUND_LOCK", "RoundReport", "confirm_peerings", "holder_name",
+           "housekeeping", "pull_now", "release_lock", "run_due_jobs", "run_forever", "run_round",
+           "try_lock"]
+from .nonces import purge_nonces
+
+logger = logging.getLogger(__name__)
+
+ROUND_LOCK = "federation.round"
+RECEIPT_RETENTION = timedelta(days=8)
+
+
+@dataclass
+class RoundReport:
+    ran: bool
+    confirmed: int = 0
+    delivered: int = 0
+    results: list[sync.SyncResult] = field(default_factory=list)
+    jobs: list[JobOutcome] = field(default_factory=list)
+
+
+def confirm_peerings(runtime: FederationRuntime) -> int:
+    """Re-send peering requests that have not reached their peer yet."""
+    assert runtime.session_factory is not None
+    session = runtime.session_factory()
+    confirmed = 0
+    try:
+        pending = session.scalars(select(Peer).where(
+            Peer.needs_confirmation.is_(True), Peer.status.in_((APPROVED, REQUESTED_BY_US)))).all()
+        for peer in pending:
+            confirmed += peers.send_confirmation(session, runtime, peer)
+            session.commit()
+    finally:
+        session.close()
+    return confirmed
+
+
+def housekeeping(runtime: FederationRuntime) -> None:
+    """Purge expired nonces, old inbox receipts, delivered feed hints and tombstones past
+    retention."""
+    assert runtime.session_factory is not None
+    session = runtime.session_factory()
+    try:
+        purge_nonces(session, now_ms())
+        session.execute(delete(InboxReceipt).where(
+            InboxReceipt.received_at < utcnow() - RECEIPT_RETENTION))
+        session.execute(delete(OutboxMessage).where(
+            OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_DONE))
+        session.execute(delete(RateLimitBucket).where(
+            RateLimitBucket.window_start_ms < now_ms() - 86_400_000))
+        feed.purge_tombstones(session)
+        session.commit()
+    finally:
+        session.close()
+
+
+def run_due_jobs(runtime: FederationRuntime) -> list[JobOutcome]:
+    """Run the node's due periodic jobs after the federation work (each logs and records its
+    own failure; none stops the round). Off with ``PERIODIC_JOBS = false``."""
+    app = runtime.app
+    if app is None or not app.config["PERIODIC_JOBS"]:
+        return []
+    return jobs.run_due(app)
+
+
+def run_round(runtime: FederationRuntime, *, force: bool = False,
+              progress: sync.Progress | None = None) -> RoundReport:
+    """One federation round, unless another process is running one (then ``ran`` is False),
+    followed by the due periodic jobs. The jobs run after the round's lease is released (each
+    holds its own), so a long job never holds back a prompted pull or the next round."""
+    assert runtime.session_factory is not None
+    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name()) as held:
+        if not held:
+            logger.info("another process is running the federation round")
+            return RoundReport(ran=False)
+        report = RoundReport(ran=True)
+        report.confirmed = confirm_peerings(runtime)
+        report.delivered = inbox.deliver_due(runtime)
+        report.results = sync.sync_all(runtime, force=force, progress=progress)
+        housekeeping(runtime)
+    report.jobs = run_due_jobs(runtime)
+    return report
+
+
+def run_forever(runtime: FederationRuntime, interval: float = 60.0) -> None:
+    """Run a round every ``interval`` seconds (peers that sent a hint are due at once)."""
+    while True:
+        started = time.monotonic()
+        try:
+            run_round(runtime)
+        except Exception:
+            logger.exception("federation round failed")
+        time.sleep(max(1.0, interval - (time.monotonic() - started)))
+
+
+def pull_now(runtime: FederationRuntime, peer_id: int) -> sync.SyncResult | None:
+    """Pull one peer at once (after its ``feed.hint``) unless a round is running; the round
+    will pull it anyway since the hint made it due."""
+    assert runtime.session_factory is not None
+    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name() + ":hint") as held:
+        return sync.sync_peer(runtime, peer_id) if held else None

@@ -1,0 +1,1 @@
+"""Members: profiles, the local directory, the skills thesaurus and text normalisation."""

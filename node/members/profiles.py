@@ -1,0 +1,141 @@
+"""Member profiles: edit, skills normalised against the thesaurus, photo, search keys."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..domain_events import MembersChanged
+from ..errors import N_, ValidationError
+from ..uow import record
+from .models import Member, MemberLanguage, MemberSkill
+from .textnorm import search_keys
+from .thesaurus import get_thesaurus
+
+logger = logging.getLogger(__name__)
+
+PROFILE_FIELDS = (
+    "display_name", "headline", "bio", "trade_id", "open_to_help", "open_to_paid",
+    "open_to_barter", "visibility", "locale",
+)
+PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+
+
+def refresh_search_keys(member: Member) -> None:
+    """Recompute the folded, stemmed words the space directory searches in."""
+    thesaurus = get_thesaurus()
+    parts = [member.display_name, member.headline, member.bio]
+    if member.trade_id and (trade := thesaurus.trade(member.trade_id)):
+        parts += [trade.fr, trade.en]
+    for skill in member.skills:
+        parts.append(skill.label)
+        if skill.concept_id and (concept := thesaurus.concept(skill.concept_id)):
+            parts += [concept.fr, concept.en]
+    keys = sorted(search_keys(" ".join(p for p in parts if p)))
+    member.search_keys = " " + " ".join(keys) + " "
+
+
+def _check_references(data: dict) -> None:
+    thesaurus = get_thesaurus()
+    errors: dict[str, list[str]] = {}
+    if data.get("trade_id") and thesaurus.trade(data["trade_id"]) is None:
+        errors["trade_id"] = ["Unknown trade."]
+    unknown = [c for c in data.get("languages", []) if thesaurus.language(c) is None]
+    if unknown:
+        errors["languages"] = [f"Unknown language code: {', '.join(unknown)}."]
+    if errors:
+        raise ValidationError(N_("Some fields are not valid."), fields=errors)
+
+
+def _normalised_skills(entries: list[dict]) -> dict[str, MemberSkill]:
+    thesaurus = get_thesaurus()
+    result: dict[str, MemberSkill] = {}
+    for entry in entries:
+        ref = thesaurus.normalize_skill(entry["label"])
+        if not ref.tag and not ref.concept_id:
+            continue
+        key = f"concept:{ref.concept_id}" if ref.concept_id else f"tag:{ref.tag}"
+        # Two spellings of the same skill: keep the highest level given.
+        previous = result.get(key)
+        if previous is None or _level_rank(entry["level"]) > _level_rank(previous.level):
+            result[key] = MemberSkill(
+                skill_key=key, concept_id=ref.concept_id, tag=ref.tag[:120],
+                label=entry["label"].strip()[:120], level=entry["level"],
+            )
+    return result
+
+
+def _level_rank(level: str) -> int:
+    return ("debutant", "confirme", "expert").index(level)
+
+
+def update_profile(session: Session, member: Member, data: dict) -> Member:
+    """Apply a validated profile change (fields absent from ``data`` stay as they are)."""
+    _check_references(data)
+    for name in PROFILE_FIELDS:
+        if name in data:
+            setattr(member, name, data[name])
+    if "skills" in data:
+        wanted = _normalised_skills(data["skills"])
+        current = {skill.skill_key: skill for skill in member.skills}
+        for key, skill in current.items():
+            if key not in wanted:
+                member.skills.remove(skill)
+        for key, skill in wanted.items():
+            if key in current:
+                current[key].level, current[key].label = skill.level, skill.label
+            else:
+                member.skills.append(skill)
+    if "languages" in data:
+        wanted_codes = list(dict.fromkeys(data["languages"]))
+        member.languages[:] = [
+            next((lang for lang in member.languages if lang.code == code), None)
+            or MemberLanguage(code=code)
+            for code in wanted_codes
+        ]
+    refresh_search_keys(member)
+    session.flush()
+    record(session, MembersChanged(frozenset({member.id})))
+    return member
+
+
+def detect_photo_type(data: bytes) -> str | None:
+    for magic, ext in PHOTO_TYPES.items():
+        if data.startswith(magic):
+            return ext
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def set_photo(session: Session, member: Member, data: bytes, folder: Path, max_bytes: int) -> str:
+    """Store a profile photo after checking its real type and size; replaces the old one."""
+    if not data:
+        raise ValidationError(N_("The photo is empty."), fields={"photo": ["empty"]})
+    if len(data) > max_bytes:
+        raise ValidationError(
+            f"The photo is larger than {max_bytes // 1024} KiB.", fields={"photo": ["too_large"]}
+        )
+    ext = detect_photo_type(data)
+    if ext is None:
+        raise ValidationError(N_("The photo must be a PNG, JPEG or WebP image."), fields={"photo": ["type"]})
+    folder.mkdir(parents=True, exist_ok=True)
+    filename = f"{member.id}-{secrets.token_hex(8)}.{ext}"
+    (folder / filename).write_bytes(data)
+    old = member.photo_filename
+    member.photo_filename = filename
+    session.flush()
+    if old:
+        (folder / old).unlink(missing_ok=True)
+    return filename
+
+
+def remove_photo(session: Session, member: Member, folder: Path) -> None:
+    """Delete the member's photo file and reference."""
+    if member.photo_filename:
+        (folder / member.photo_filename).unlink(missing_ok=True)
+        member.photo_filename = None
+        session.flush()

@@ -1,0 +1,392 @@
+"""The FR/EN skill thesaurus, trades and languages (pure; data read once from ``node/data``).
+
+A *concept* is a canonical skill ("accounting") with French/English labels and
+aliases ("comptable", "expert-comptable", "bookkeeping"...).  Concepts belong to a
+*group* ("finance-accounting"), the coarser value used to generalise rare skills.
+
+Matching is done on folded text (see :mod:`node.members.textnorm`): first an
+exact match on a folded label or alias, then a match on the stems of the whole
+phrase (word order ignored), so "Comptabilité", "comptabilite", "COMPTABLES" and
+"accountant" all resolve to ``accounting``.  Anything else stays a free tag.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from functools import cache
+from importlib import resources
+
+from .textnorm import STOPWORDS, fold, search_keys, stem, tokenize
+
+__all__ = [
+    "Concept",
+    "Group",
+    "Language",
+    "QueryExpansion",
+    "SkillRef",
+    "Suggestion",
+    "Thesaurus",
+    "ThesaurusError",
+    "get_thesaurus",
+]
+
+LOCALES = ("fr", "en")
+MAX_TAG_LENGTH = 120
+_MAX_NGRAM = 5
+#: A member's skill level (``debutant``/``confirme``/``expert``) as the band shared with peers.
+LEVEL_BANDS = {"debutant": "beginner", "confirme": "confirmed", "expert": "expert"}
+#: Typo tolerance: only words this long are matched approximately, at this similarity.
+FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_SCORE = 85
+
+
+class ThesaurusError(ValueError):
+    """The bundled data files are inconsistent."""
+
+
+class _Localised:
+    """Allow ``obj["fr"]`` as well as ``obj.fr`` (handy in templates)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> object:
+        if key in {f.name for f in fields(self)}:  # type: ignore[arg-type]
+            return getattr(self, key)
+        raise KeyError(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Group(_Localised):
+    id: str
+    fr: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Concept(_Localised):
+    id: str
+    group: str
+    fr: str
+    en: str
+    aliases: tuple[str, ...]  # French then English aliases, as written in the data
+    aliases_en: tuple[str, ...] = ()  # the English subset of ``aliases`` (for locale ranking)
+
+    def term_locales(self) -> Iterator[tuple[str, str, bool]]:
+        """(term, locale, is_label) for the labels and every alias."""
+        yield self.fr, "fr", True
+        yield self.en, "en", True
+        english = set(self.aliases_en)
+        for alias in self.aliases:
+            yield alias, ("en" if alias in english else "fr"), False
+
+    def terms(self) -> tuple[str, ...]:
+        """Labels first, then aliases."""
+        return (self.fr, self.en, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class Trade(_Localised):
+    id: str
+    fr: str
+    en: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class Language(_Localised):
+    code: str
+    fr: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkillRef:
+    """A member's skill: a thesaurus concept when recognised, and always a folded tag."""
+
+    concept_id: str | None
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryExpansion:
+    """Concepts named by a query and the stemmed keys of its words."""
+
+    concept_ids: frozenset[str]
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    concept_id: str
+    label: str  # label in the requested locale
+    matched: str  # the label or alias the prefix matched
+
+
+def _stem_key(text: str) -> str:
+    """Order-insensitive key of a phrase: its sorted, de-duplicated stems."""
+    return " ".join(sorted({stem(tok) for tok in tokenize(text)}))
+
+
+def clean_tag(text: str) -> str:
+    """Fold a free skill label for storage: case, accents, spaces; trimmed punctuation."""
+    return fold(text).strip(" .,;:!?-'\"()[]{}")[:MAX_TAG_LENGTH].rstrip()
+
+
+class Thesaurus:
+    """Read-only lookups over concepts, groups, trades and languages."""
+
+    def __init__(
+        self,
+        groups: list[Group],
+        concepts: list[Concept],
+        trades: list[Trade],
+        languages: list[Language],
+    ) -> None:
+        self._groups = {g.id: g for g in groups}
+        self._concepts = {c.id: c for c in concepts}
+        self._trades = {t.id: t for t in trades}
+        self._languages = {lang.code: lang for lang in languages}
+        if len(self._groups) != len(groups) or len(self._concepts) != len(concepts):
+            raise ThesaurusError("duplicate group or concept id")
+        if len(self._trades) != len(trades) or len(self._languages) != len(languages):
+            raise ThesaurusError("duplicate trade id or language code")
+        for item in (*concepts, *trades):
+            if item.group not in self._groups:
+                raise ThesaurusError(f"{item.id}: unknown group {item.group!r}")
+
+        # Exact index: folded label/alias -> concept id. A term may belong to one concept only.
+        self._exact: dict[str, str] = {}
+        for concept in concepts:
+            for term in concept.terms():
+                key = fold(term)
+                owner = self._exact.setdefault(key, concept.id)
+                if owner != concept.id:
+                    raise ThesaurusError(f"{term!r} belongs to {owner} and {concept.id}")
+
+        # Stem index: phrase stem key -> concept id; labels outrank aliases, ties are dropped.
+        ranked: dict[str, tuple[int, set[str]]] = {}
+        for concept in concepts:
+            for rank, term in enumerate(concept.terms()):
+                key = _stem_key(term)
+                if not key:
+                    continue
+                weight = 0 if rank < 2 else 1
+                best = ranked.get(key)
+                if best is None or weight < best[0]:
+                    ranked[key] = (weight, {concept.id})
+                elif weight == best[0]:
+                    best[1].add(concept.id)
+        self._by_stems = {k: next(iter(ids)) for k, (_, ids) in ranked.items() if len(ids) == 1}
+        self.ambiguous_stem_keys: frozenset[str] = frozenset(
+            k for k, (_, ids) in ranked.items() if len(ids) > 1
+        )
+
+        # Typo tolerance: every folded single word of a label or alias -> concept ids.
+        words: dict[str, set[str]] = {}
+        for concept in concepts:
+            for term in concept.terms():
+                folded = fold(term)
+                if " " not in folded and len(folded) >= FUZZY_MIN_LENGTH:
+                    words.setdefault(folded, set()).add(concept.id)
+        self._fuzzy_words = {w: ids for w, ids in words.items() if len(ids) == 1}
+        self._fuzzy_choices = list(self._fuzzy_words)
+
+        # Autocomplete: (folded term, original term, concept id, locale, is a label).
+        self._suggest_terms = sorted(
+            (fold(term), term, concept.id, locale, is_label)
+            for concept in concepts
+            for term, locale, is_label in concept.term_locales()
+        )
+
+    # ----------------------------------------------------------------- accessors
+    def concept(self, concept_id: str) -> Concept | None:
+        return self._concepts.get(concept_id)
+
+    def concepts(self) -> list[Concept]:
+        return list(self._concepts.values())
+
+    def group(self, group_id: str) -> Group | None:
+        return self._groups.get(group_id)
+
+    def groups(self) -> list[Group]:
+        return list(self._groups.values())
+
+    def concepts_in_group(self, group_id: str) -> list[Concept]:
+        return [c for c in self._concepts.values() if c.group == group_id]
+
+    def trade(self, trade_id: str) -> Trade | None:
+        return self._trades.get(trade_id)
+
+    def trades(self) -> list[Trade]:
+        return list(self._trades.values())
+
+    def language(self, code: str) -> Language | None:
+        return self._languages.get(code.strip().lower()) if code else None
+
+    def languages(self) -> list[Language]:
+        return list(self._languages.values())
+
+    def label(self, concept_id: str, locale: str = "fr") -> str:
+        """Concept label in ``locale`` ("fr" or "en", regional variants accepted)."""
+        concept = self._concepts.get(concept_id)
+        if concept is None:
+            raise KeyError(concept_id)
+        return concept.en if locale[:2].lower() == "en" else concept.fr
+
+    def level_band(self, level: str) -> str:
+        """The wire band (``beginner``/``confirmed``/``expert``) of a member's skill level."""
+        return LEVEL_BANDS.get(level, "confirmed")
+
+    def parent_group(self, concept_id: str) -> Group | None:
+        """The group a concept generalises to (ébéniste -> métiers du bois)."""
+        concept = self._concepts.get(concept_id)
+        return self._groups[concept.group] if concept else None
+
+    def resolve_typo(self, word: str) -> Concept | None:
+        """The concept a misspelt word of 5+ letters most likely names ("comptabilte")."""
+        folded = fold(word)
+        if len(folded) < FUZZY_MIN_LENGTH or " " in folded or folded in STOPWORDS:
+            return None
+        from rapidfuzz import fuzz, process  # imported lazily: only searches need it
+
+        found = process.extractOne(
+            folded, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
+        )
+        if found is None:
+            return None
+        return self._concepts[next(iter(self._fuzzy_words[found[0]]))]
+
+    def __len__(self) -> int:
+        return len(self._concepts)
+
+    def __iter__(self) -> Iterator[Concept]:
+        return iter(self._concepts.values())
+
+    # ----------------------------------------------------------------- matching
+    def resolve(self, text: str) -> Concept | None:
+        """The concept ``text`` names as a whole phrase, or None."""
+        if not text:
+            return None
+        concept_id = self._exact.get(fold(text))
+        if concept_id is None:
+            key = _stem_key(text)
+            concept_id = self._by_stems.get(key) if key else None
+        return self._concepts[concept_id] if concept_id else None
+
+    def normalize_skill(self, text: str) -> SkillRef:
+        """Map a skill as typed by a member to a concept, keeping a folded tag in every case.
+
+        Unknown skills keep only the tag: "Sérigraphie Artisanale" -> tag
+        "serigraphie artisanale".  Empty input gives ``SkillRef(None, "")``.
+        """
+        tag = clean_tag(text or "")
+        if not tag:
+            return SkillRef(None, "")
+        concept = self.resolve(tag)
+        return SkillRef(concept.id if concept else None, tag)
+
+    def expand_query(self, text: str, *, typos: bool = False) -> QueryExpansion:
+        """Concepts named anywhere in a search query, and the query's own stemmed keys.
+
+        The whole query, else each run of up to five consecutive words (longest first,
+        skipping runs inside an already matched one) is resolved, so "comptable à
+        Marseille" still finds ``accounting``.  ``keys`` are only
+        the stems of the query's words (callers AND them), never alias stems.
+        With ``typos``, words of 5+ letters left unmatched are resolved approximately.
+        """
+        concept_ids: set[str] = set()
+        if text and text.strip():
+            whole = self.resolve(text)
+            if whole is not None:
+                concept_ids.add(whole.id)
+            else:
+                words = fold(text).replace("'", " ").split()
+                covered: set[int] = set()
+                for size in range(min(_MAX_NGRAM, len(words)), 0, -1):
+                    for start in range(len(words) - size + 1):
+                        span = set(range(start, start + size))
+                        if span <= covered:
+                            continue  # already inside a longer matched phrase
+                        phrase = " ".join(words[start : start + size])
+                        if tokenize(phrase) and (found := self.resolve(phrase)):
+                            concept_ids.add(found.id)
+                            covered |= span
+                if typos:
+                    for index, word in enumerate(words):
+                        if index not in covered and (found := self.resolve_typo(word)):
+                            concept_ids.add(found.id)
+        return QueryExpansion(frozenset(concept_ids), frozenset(search_keys(text or "")))
+
+    def suggest(self, prefix: str, locale: str = "fr", limit: int = 10) -> list[Suggestion]:
+        """Concepts for autocomplete whose label or an alias matches ``prefix``.
+
+        Each concept appears once, with its label in ``locale``. Ranking: the whole
+        term, then a whole first word, a whole inner word, the start of the term, the
+        start of an inner word; within each, terms in ``locale`` before the other
+        language and labels before aliases; then alphabetically.
+        """
+        needle = fold(prefix)
+        if not needle or limit <= 0:
+            return []
+        lang = "en" if locale[:2].lower() == "en" else "fr"
+        best: dict[str, tuple[int, str]] = {}
+        for folded, original, concept_id, term_lang, is_label in self._suggest_terms:
+            words = " " + re.sub(r"[^a-z0-9+#]+", " ", folded) + " "
+            if folded == needle:
+                base = 0
+            elif words.startswith(f" {needle} "):
+                base = 1
+            elif f" {needle} " in words:
+                base = 2
+            elif folded.startswith(needle):
+                base = 3
+            elif f" {needle}" in words:
+                base = 4
+            else:
+                continue
+            score = base * 4 + (0 if term_lang == lang else 2) + (0 if is_label else 1)
+            if concept_id not in best or score < best[concept_id][0]:
+                best[concept_id] = (score, original)
+        ordered = sorted(
+            best.items(),
+            key=lambda item: (item[1][0], fold(self.label(item[0], locale)), item[0]),
+        )
+        return [
+            Suggestion(concept_id, self.label(concept_id, locale), matched)
+            for concept_id, (_, matched) in ordered[:limit]
+        ]
+
+
+# --------------------------------------------------------------------- loading
+def _read_json(name: str) -> object:
+    data_dir = resources.files("node").joinpath("data")
+    return json.loads(data_dir.joinpath(name).read_text(encoding="utf-8"))
+
+
+def load_thesaurus() -> Thesaurus:
+    """Build a fresh :class:`Thesaurus` from the bundled JSON files."""
+    skills = _read_json("skills.json")
+    trades = _read_json("trades.json")
+    languages = _read_json("languages.json")
+    assert isinstance(skills, dict) and isinstance(trades, dict) and isinstance(languages, list)
+    groups = [Group(g["id"], g["fr"], g["en"]) for g in skills["groups"]]
+    concepts = [
+        Concept(
+            c["id"], c["group"], c["fr"], c["en"],
+            tuple(c.get("aliases_fr", [])) + tuple(c.get("aliases_en", [])),
+            tuple(c.get("aliases_en", [])),
+        )
+        for c in skills["concepts"]
+    ]
+    trade_list = [Trade(t["id"], t["fr"], t["en"], t["group"]) for t in trades["trades"]]
+    language_list = [Language(lang["code"], lang["fr"], lang["en"]) for lang in languages]
+    return Thesaurus(groups, concepts, trade_list, language_list)
+
+
+@cache
+def get_thesaurus() -> Thesaurus:
+    """The process-wide thesaurus (loaded once)."""
+    return load_thesaurus()

@@ -1,0 +1,1 @@
+"""The network directory: our exported entries, peers' copies, search, introductions."""

@@ -1,0 +1,1 @@
+"""Joint regional events: one program, sessions hosted by several nodes, remote registrations."""

@@ -1,0 +1,295 @@
+"""Cross-node registration to the sessions of a regional event.
+
+Member side (node A): a member registers for a session hosted by node B; A keeps a
+``RemoteRegistration`` (``pending`` until B answers) and queues a signed
+``registration.request`` with only what the member chose to share (the display name, and the
+email only when they tick the box). The durable outbox retries with backoff while B is down;
+every retry and the later cancellation carry the same ``idempotency_key``, so B never holds
+two registrations for one (session, node, member).
+
+Host side (node B): the request goes through the events area's ``register`` /
+``cancel_registration``, the same capacity and waitlist code as a local member's.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.messages import REGISTRATION_REQUEST, REGISTRATION_RESPONSE, make_object_id
+
+from ..errors import N_, Conflict, DomainError, Forbidden, NotFound
+from ..events import registrations
+from ..events.models import Registration
+from ..federation import hooks as federation_hooks
+from ..federation.keyring import runtime_of
+from ..members.models import Member
+from . import regional
+from .models import RegionalSession, RemoteRegistration
+
+logger = logging.getLogger(__name__)
+
+REQUEST = REGISTRATION_REQUEST
+RESPONSE = REGISTRATION_RESPONSE
+ACTIVE = ("pending", "confirmed", "waitlisted")
+#: Events-area statuses as the protocol names them.
+WIRE_STATUS = {"confirmed": "confirmed", "offered": "confirmed", "waitlisted": "waitlisted",
+               "cancelled": "cancelled", "expired": "cancelled"}
+
+
+# --- member side ------------------------------------------------------------------------------
+
+def message_id(session: Session, row: RemoteRegistration) -> str:
+    """The id of the latest message about ``row``: one per action, the same for its retries."""
+    return make_object_id(runtime_of(session).node_id,
+                          f"msg/registration/{row.idempotency_key}/{row.attempt}")
+
+
+def _send(session: Session, row: RemoteRegistration, member: Member) -> None:
+    content = {"session_id": row.session_object_id, "idempotency_key": row.idempotency_key,
+               "action": row.action, "display_name": member.display_name}
+    if row.share_email and row.action == "register":
+        content["email"] = member.email
+    row.attempt += 1
+    session.flush()
+    federation_hooks.send_inbox_message(session, row.host, REQUEST, content,
+                                        message_id(session, row), deliver_now=True)
+
+
+def my_registration(session: Session, member: Member, session_object_id: str) -> RemoteRegistration | None:
+    return session.scalar(select(RemoteRegistration).where(
+        RemoteRegistration.session_object_id == session_object_id,
+        RemoteRegistration.member_id == member.id))
+
+
+def register_remote(session: Session, member: Member, row: RegionalSession, *,
+                    share_email: bool) -> RemoteRegistration:
+    """Ask the host of ``row`` for a seat; ``pending`` until it answers. Flushes."""
+    if row.is_local:
+        raise Conflict(N_("This session is hosted here: register on its event page."), code="local_session")
+    event = regional.by_object_id(session, row.regional_event_object_id)
+    if event is None or row.host not in regional.co_organisers(session, event):
+        raise NotFound(N_("No such session."))
+    if row.status != "scheduled" or event.status != "scheduled":
+        raise Conflict(N_("This session is cancelled."), code="registration_closed")
+    mine = my_registration(session, member, row.object_id)
+    if mine is not None and mine.status in ACTIVE and mine.action == "register":
+        raise Conflict(N_("You are already registered."), code="already_registered")
+    if mine is None:
+        mine = RemoteRegistration(session_object_id=row.object_id, host=row.host, member_id=member.id,
+                                  idempotency_key=secrets.token_urlsafe(18), attempt=0)
+        session.add(mine)
+    mine.action, mine.status, mine.position, mine.share_email = "register", "pending", None, share_email
+    _send(session, mine, member)
+    logger.info("remote registration %s queued for %s", mine.id, row.host)
+    return mine
+
+
+def cancel_remote(session: Session, member: Member, row: RegionalSession) -> RemoteRegistration:
+    """Give up a seat held at another node; ``pending`` until the host confirms. Flushes."""
+    mine = my_registration(session, member, row.object_id)
+    if mine is None or mine.status not in ACTIVE or mine.action != "register":
+        raise Conflict(N_("This registration is already cancelled."), code="not_registered")
+    mine.action, mine.status, mine.position = "cancel", "pending", None
+    _send(session, mine, member)
+    return mine
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A registration whose status moved because of the host (to tell the member)."""
+
+    registration: RemoteRegistration
+    before: str
+    after: str
+
+    @property
+    def promoted(self) -> bool:
+        return self.before == "waitlisted" and self.after == "confirmed"
+
+    @property
+    def cancelled_by_host(self) -> bool:
+        return self.after == "cancelled" and self.before in ACTIVE
+
+
+def apply_answer(session: Session, row: RemoteRegistration, content: dict) -> StatusChange | None:
+    """Record what the host answered; returns the change when the member should be told
+    (a promotion from the waitlist, or a cancellation by the host, also of a request it had
+    not answered yet: the session was cancelled)."""
+    status = content["status"]
+    before = row.status
+    if before == "cancelled":
+        # Final until the member registers again (a new attempt, ``pending``): a late answer
+        # about an older state (a refusal, a seat) must neither revive it nor tell them twice.
+        return None
+    if row.action == "cancel" and status != "cancelled":
+        return None  # an answer about an older state; our cancellation is on its way
+    row.status = status
+    row.position = content.get("position") if status == "waitlisted" else None
+    session.flush()
+    if before == status:
+        return None
+    logger.info("remote registration %s: %s -> %s", row.id, before, status)
+    if row.action == "register" and (before in ("confirmed", "waitlisted") or status == "cancelled"):
+        return StatusChange(row, before, status)
+    return None
+
+
+def end_registration(session: Session, row: RemoteRegistration) -> bool:
+    """Our registration ends because its session or the whole regional event is cancelled (or
+    gone); True when the member is to be told (they still wanted the seat). Flushes."""
+    if row.status not in ACTIVE:
+        return False
+    told = row.action == "register"
+    row.status, row.position = "cancelled", None
+    session.flush()
+    return told
+
+
+def by_key(session: Session, key: str, *, lock: bool = False) -> RemoteRegistration | None:
+    """The registration with this key (``lock``: locked and read afresh, so two transactions
+    deciding whether to tell the member take turns)."""
+    query = select(RemoteRegistration).where(RemoteRegistration.idempotency_key == key)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+# --- host side --------------------------------------------------------------------------------
+
+def _local_occurrence(session: Session, session_object_id: str) -> tuple[RegionalSession, int] | None:
+    row = regional.session_by_object_id(session, session_object_id)
+    if row is None or not row.is_local or row.event_id is None:
+        return None
+    occurrence = regional.session_occurrence(regional.local_event(session, row))
+    return None if occurrence is None else (row, occurrence.id)
+
+
+def answer_for(session: Session, registration: Registration | None, session_id: str, key: str) -> dict:
+    status = WIRE_STATUS[registration.status] if registration is not None else "cancelled"
+    position = registrations.waitlist_position(session, registration) if registration is not None else None
+    return {"session_id": session_id, "idempotency_key": key, "status": status, "position": position}
+
+
+def handle_request(session: Session, origin: str, content: dict, now: datetime) -> tuple[dict, list[Registration]]:
+    """Register or cancel a person of node ``origin`` on one of our sessions, through the
+    events area's capacity and waitlist code. Returns the answer and the seat offers made."""
+    session_id, key = content["session_id"], content["idempotency_key"]
+    if not session_id.startswith(runtime_of(session).node_id + "/"):
+        raise Forbidden(N_("This node does not host that session."))
+    found = _local_occurrence(session, session_id)
+    refused = {"session_id": session_id, "idempotency_key": key, "status": "refused", "position": None}
+    if found is None:
+        return refused, []
+    week = regional.by_object_id(session, found[0].regional_event_object_id)
+    if content["action"] == "register" and (week is None or week.status != "scheduled"
+                                            or found[0].status == "cancelled"):
+        # The session or the whole regional event is cancelled: the request ends as cancelled
+        # (its node tells the member so once), not as a refusal of this person.
+        return {**refused, "status": "cancelled"}, []
+    _row, occurrence_id = found
+    host_key = f"remote:{origin}:{key}"
+    if content["action"] == "cancel":
+        existing = session.scalar(select(Registration).where(
+            Registration.occurrence_id == occurrence_id, Registration.idempotency_key == host_key))
+        offers: list[Registration] = []
+        if existing is not None and existing.status in registrations.ACTIVE:
+            offers = registrations.cancel_registration(session, existing, now)
+        return answer_for(session, existing, session_id, key), offers
+    registrant = registrations.Registrant.remote(
+        origin, key, content["display_name"], email=content.get("email"), idempotency_key=host_key)
+    try:
+        result = registrations.register(session, occurrence_id, registrant, now, idempotent=True)
+    except DomainError as exc:
+        logger.info("remote registration refused: %s", exc.code)
+        return refused, []
+    return answer_for(session, result.registration, session_id, key), []
+
+
+# --- one view of "my registration", whoever hosts the session -----------------------------------
+
+@dataclass(frozen=True)
+class MyRegistration:
+    session_id: str
+    title: str
+    host: str
+    starts_at: datetime
+    status: str
+    position: int | None
+    is_remote: bool
+    timezone: str = "Europe/Paris"
+    place: str = ""
+    room: str = ""
+
+
+def place_of(row: RegionalSession) -> str:
+    """Room and town of a session, as shown to members."""
+    return ", ".join(part for part in (row.venue_name, row.venue_city) if part and part != "-")
+
+
+def room_of(row: RegionalSession) -> str:
+    return "" if row.venue_name in (None, "-") else row.venue_name
+
+
+def mine_for(session: Session, member: Member, row: RegionalSession) -> MyRegistration | None:
+    """The member's registration to ``row`` (local: the events area's; remote: ours)."""
+    if row.is_local:
+        found = _local_occurrence(session, row.object_id)
+        if found is None:
+            return None
+        local = registrations.member_registration(session, found[1], member)
+        if local is None:
+            return None
+        return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, local.status,
+                              registrations.waitlist_position(session, local), False, row.timezone,
+                              place_of(row), room_of(row))
+    mine = my_registration(session, member, row.object_id)
+    if mine is None:
+        return None
+    status = "pending" if mine.status == "pending" else mine.status
+    return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, status, mine.position, True,
+                          row.timezone, place_of(row), room_of(row))
+
+
+def register_any(session: Session, member: Member, row: RegionalSession, now: datetime, *,
+                 share_email: bool) -> MyRegistration:
+    """Register for a session of the program: locally when we host it, else at its host."""
+    if row.is_local:
+        found = _local_occurrence(session, row.object_id)
+        if found is None:
+            raise NotFound(N_("No such session."))
+        registrations.register(session, found[1], registrations.Registrant.local(member), now, viewer=member)
+    else:
+        register_remote(session, member, row, share_email=share_email)
+    return mine_for(session, member, row)
+
+
+def cancel_any(session: Session, member: Member, row: RegionalSession, now: datetime) -> tuple[MyRegistration | None, list[Registration]]:
+    """Cancel my registration to a session; returns it and the local seat offers made."""
+    if row.is_local:
+        found = _local_occurrence(session, row.object_id)
+        if found is None:
+            raise NotFound(N_("No such session."))
+        mine = registrations.require_member_registration(session, found[1], member)
+        offers = registrations.cancel_registration(session, mine, now)
+        return mine_for(session, member, row), [o for o in offers if o.registrant_kind == "local"]
+    cancel_remote(session, member, row)
+    return mine_for(session, member, row), []
+
+
+def all_mine(session: Session, member: Member) -> list[MyRegistration]:
+    """Every registration of mine to a regional session, local and remote, in time order."""
+    local_rows = session.scalars(
+        select(RegionalSession).join(Registration, Registration.event_id == RegionalSession.event_id)
+        .where(RegionalSession.is_local.is_(True), Registration.member_id == member.id)).all()
+    remote_rows = session.scalars(
+        select(RegionalSession).join(RemoteRegistration,
+                                     RemoteRegistration.session_object_id == RegionalSession.object_id)
+        .where(RemoteRegistration.member_id == member.id)).all()
+    found = [mine_for(session, member, row) for row in {*local_rows, *remote_rows}]
+    return sorted((m for m in found if m is not None), key=lambda m: m.starts_at)
