@@ -126,61 +126,14 @@ def _read_to_the_end(session: Session, handlers: HandlerRegistry, peer: Peer) ->
     peer.last_success_at = utcnow()
 
 
-def apply_item(session: Session, handlers: HandlerRegistry, peer: Peer, item: FeedItem,
-               known: dict[str, FeedCopy] | None = None) -> bool:
-    """Apply one verified item unless we hold a newer one of that object, with its type's
-    handler in ``handlers`` (the node's registry, ``runtime.registry``). Idempotent.
-    ``known`` is the page's preloaded copies (:func:`load_copies`), kept up to date.
-    Returns True when the item changed our copy."""
-    if known is None:
-        known = load_copies(session, peer, [item.id])
-    copy = known.get(item.id)
-    if copy is not None and copy.seq >= item.seq:
-        if copy.seq == item.seq:
-            copy.updated_at = utcnow()  # seen again (resync): not a stale copy
-        return False
-    if copy is None:
-        copy = FeedCopy(peer_node_id=peer.node_id, object_id=item.id)
-        session.add(copy)
-        known[item.id] = copy
-    copy.item_type, copy.seq, copy.is_deleted = item.type, item.seq, item.deleted
-    copy.item_json = _stored_json(item)
-    copy.updated_at = utcnow()
-    handler = handlers.feed_handlers.get(item.type)
-    if handler is not None:
-        handler(session, peer, _handler_view(item))
-    return True
-
-
 def apply_page(session: Session, handlers: HandlerRegistry, peer: Peer,
                items: list[FeedItem]) -> int:
-    """Apply a verified page, in order, with the result of :func:`apply_item` for each item.
-    An item of a type with a one-item handler goes through :func:`apply_item` itself (that
-    handler sees the session exactly as before); the runs of other items are written in bulk:
-    their new copies in one statement, then their area's page handler, if any, once per run.
-    Returns how many items changed a copy."""
+    """Apply verified items (a page, or one item), in order; returns how many changed a copy.
+    An item no newer than the copy held of its object is ignored (PROTOCOL §7.2; the same
+    object twice in a page: the later item stands). The copies are written first (the new
+    ones in one statement), then each run of consecutive items of one type goes to that
+    type's page handler, or else item by item to its one-item handler. Idempotent."""
     known = load_copies(session, peer, [item.id for item in items])
-    inserted: set[str] = set()  # copies written in bulk in this page, not in ``known``
-    applied = 0
-    run: list[FeedItem] = []
-    for item in items:
-        if item.id in inserted and item.id not in known:  # the same object again
-            known.update(load_copies(session, peer, [item.id]))
-        if item.type in handlers.feed_handlers and item.type not in handlers.feed_page_handlers:
-            applied += _apply_run(session, handlers, peer, run, known, inserted)
-            run = []
-            applied += apply_item(session, handlers, peer, item, known)
-        else:
-            run.append(item)
-    return applied + _apply_run(session, handlers, peer, run, known, inserted)
-
-
-def _apply_run(session: Session, handlers: HandlerRegistry, peer: Peer, items: list[FeedItem],
-               known: dict[str, FeedCopy], inserted: set[str]) -> int:
-    """Apply items that have no one-item handler: copies updated or written in one statement,
-    then each run of a type with a page handler handed to it."""
-    if not items:
-        return 0
     new_rows: dict[str, dict[str, Any]] = {}
     changed: list[FeedItem] = []
     now = utcnow()
@@ -196,7 +149,7 @@ def _apply_run(session: Session, handlers: HandlerRegistry, peer: Peer, items: l
         else:
             row = new_rows.get(item.id)
             if row is not None and row["seq"] >= item.seq:
-                continue  # the same object twice in one page: the newer one stands
+                continue
             new_rows[item.id] = {
                 "peer_node_id": peer.node_id, "object_id": item.id, "item_type": item.type,
                 "seq": item.seq, "is_deleted": item.deleted, "item_json": _stored_json(item),
@@ -205,18 +158,27 @@ def _apply_run(session: Session, handlers: HandlerRegistry, peer: Peer, items: l
     if new_rows:
         # Plain rows at the driver's speed: nothing for the session to track.
         insert_rows(session, FeedCopy.__table__, list(new_rows.values()))
-        inserted.update(new_rows)
     start = 0
     while start < len(changed):
-        item_type = changed[start].type
-        end = start
-        while end < len(changed) and changed[end].type == item_type:
+        end = start + 1
+        while end < len(changed) and changed[end].type == changed[start].type:
             end += 1
-        page_handler = handlers.feed_page_handlers.get(item_type)
+        run = [_handler_view(item) for item in changed[start:end]]
+        page_handler = handlers.feed_page_handlers.get(changed[start].type)
+        handler = handlers.feed_handlers.get(changed[start].type)
         if page_handler is not None:
-            page_handler(session, peer, [_handler_view(item) for item in changed[start:end]])
+            page_handler(session, peer, run)
+        elif handler is not None:
+            for view in run:
+                handler(session, peer, view)
         start = end
     return len(changed)
+
+
+def apply_item(session: Session, handlers: HandlerRegistry, peer: Peer, item: FeedItem) -> bool:
+    """Apply one verified item (a page of one, :func:`apply_page`); True when it changed our
+    copy."""
+    return apply_page(session, handlers, peer, [item]) == 1
 
 
 def load_copies(session: Session, peer: Peer, object_ids: list[str]) -> dict[str, FeedCopy]:
