@@ -27,7 +27,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -121,7 +121,7 @@ class PageReader:
         self._signatures = _SignatureChecks(peer_node_id, self._bodies, worker, worker_after,
                                             worker_keys)
         self._seen = 0  # items read so far: a long pull gets the worker
-        self._reading: Iterator[Page] | None = None
+        self._reading: Generator[Page, None, None] | None = None
 
     def __enter__(self) -> PageReader:
         return self
@@ -130,7 +130,7 @@ class PageReader:
         self.close()
 
     def pages(self, after: int, lookup: Callable[[], KeyLookup], *, resync: bool = False,
-              max_pages: int | None = None) -> Iterator[Page]:
+              max_pages: int | None = None) -> Generator[Page, None, None]:
         """The verified pages after cursor ``after``, each read once the one before it was
         handed back (the caller applies and commits a page inside its loop's body): after a
         page, the next starts at its ``cursor``; after a ``snapshot_required`` answer, at 0
@@ -141,7 +141,7 @@ class PageReader:
         return reading
 
     def _pages(self, after: int, lookup: Callable[[], KeyLookup], resync: bool,
-               max_pages: int | None) -> Iterator[Page]:
+               max_pages: int | None) -> Generator[Page, None, None]:
         taken = 0
         while max_pages is None or taken < max_pages:
             taken += 1
@@ -187,7 +187,7 @@ class PageReader:
         the client."""
         try:
             if self._reading is not None:
-                self._reading.close()  # type: ignore[attr-defined]
+                self._reading.close()
         finally:
             try:
                 self._bodies.close()
