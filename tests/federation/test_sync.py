@@ -12,6 +12,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from federation import pull
 from federation.canonical import canonical_dumps
 from federation.encoding import b64url_encode
 from federation.keys import VerifyKey, now_ms
@@ -376,7 +377,7 @@ def test_a_worker_that_cannot_start_costs_speed_not_the_sync(live_nodes, calls, 
     def no_processes():
         raise PermissionError("no semaphores here")
 
-    monkeypatch.setattr(sync, "SignatureWorker", no_processes)
+    monkeypatch.setattr(pull, "SignatureWorker", no_processes)
     (result,) = b.sync()
     assert (result.error, result.applied, result.cursor) == (None, 20, 20)
     assert "no signature worker; pages are verified in process" in caplog.text
