@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale, format_datetime, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -33,9 +33,10 @@ MAX_ATTEMPTS = 12
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=2)
 #: Words of some param values.
-VALUE_WORDS = {
-    "decision": {"approve": lambda: _("approved"), "request_changes": lambda: _("changes requested"),
-                 "decline": lambda: _("declined")},
+VALUE_WORDS = {  # a workshop proposal (feminine in French) is decided
+    "decision": {"approve": lambda: pgettext("proposal", "approved"),
+                 "request_changes": lambda: pgettext("proposal", "changes requested"),
+                 "decline": lambda: pgettext("proposal", "declined")},
 }
 
 

@@ -89,7 +89,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
          N_("A member proposes a workshop")),
     Kind("workshop.decided", MEMBER,
          N_("Your workshop proposal %(title)s: %(decision)s"),
-         N_("The community manager answered your proposal %(title)s."),
+         N_("The community manager answered your proposal %(title)s: %(decision)s."),
          N_("See my proposal"),
          N_("My workshop proposal is answered")),
     Kind("signup.waiting", MANAGER,

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from node.events import events
-from node.models import Introduction, Member
+from node.models import Introduction, Member, Notification, QueueItem
 from tests.network.test_live import add_member, wait_delivered
 
 from .conftest import check_accessibility, screenshot, sign_in
@@ -186,3 +186,58 @@ def test_approval_confirmation_with_ics_and_reminder(marseille, new_page, clock)
     check_accessibility(zoe, "notifications with reminder")
     zoe.set_viewport_size({"width": 390, "height": 844})
     screenshot(zoe, "36-notifications-reminder-fr-390")
+
+
+def test_a_need_answered_here_and_one_answered_by_another_space(live_nodes, new_page):
+    """Alice posts a need. A member of her space answers: she is told, and the link lands on
+    her need. Her manager escalates it to the network: a member of another space agrees to be
+    put in touch, and the answer reaches Alice herself with his contact (not only the manager)."""
+    from tests.connector.test_network import _deliver, _member
+
+    aix, fontainebleau = live_nodes(2, names=["aix", "fontainebleau"])
+    live_nodes.peer_all()
+    _, aix_manager = _member(aix, "cm@aix.example", "Inès", role="manager")
+    alice_id, alice_api = _member(aix, "alice@aix.example", "Alice Martin")
+    _, _yann = _member(aix, "yann@aix.example", "Yann Le Goff")
+    _, fb_manager = _member(fontainebleau, "cm@fb.example", "Marc", role="manager")
+    bob_id, bob_api = _member(fontainebleau, "bob@fb.example", "Bob Comptable", skills=["comptabilité"])
+
+    need = aix.client().post("/api/v1/needs", headers=alice_api,
+                             json={"text": "Qui peut tenir ma comptabilité ?"}).json
+    yann = new_page()
+    sign_in(yann, aix, "yann@aix.example")
+    yann.goto(f"{aix.url}/connector/needs/{need['id']}")
+    yann.get_by_label("Votre réponse").fill("Je connais quelqu’un, je vous écris.")
+    yann.get_by_role("button", name="Répondre").click()
+
+    alice = new_page()
+    sign_in(alice, aix, "alice@aix.example")
+    alice.goto(aix.url + "/notifications")
+    expect(alice.locator("main")).to_contain_text("Yann Le Goff a répondu à votre besoin")
+    alice.get_by_role("button", name="Voir la réponse").click()
+    expect(alice.locator("main")).to_contain_text("Je connais quelqu’un")
+    assert f"/connector/needs/{need['id']}" in alice.url
+
+    with aix.session() as session:
+        item_id = session.scalar(select(QueueItem.id).where(QueueItem.need_id == need["id"]))
+    assert aix.client().post(f"/api/v1/admin/connector/queue/{item_id}/escalate", headers=aix_manager,
+                             json={"message": "Un membre cherche de l'aide en comptabilité."}).status_code == 200
+    remote = _deliver(aix, fontainebleau, lambda s: s.scalar(select(QueueItem.id).where(QueueItem.kind == "network")))
+    proposed = fontainebleau.client().post(f"/api/v1/admin/connector/queue/{remote}/candidates",
+                                           headers=fb_manager, json={"member_id": bob_id})
+    assert proposed.status_code == 201
+    bob = new_page("en-GB")
+    sign_in(bob, fontainebleau, "bob@fb.example")
+    bob.goto(fontainebleau.url + "/notifications")
+    expect(bob.locator("main")).to_contain_text("You are proposed for a request")
+    fontainebleau.client().post(f"/api/v1/me/introductions/{proposed.json['id']}", headers=bob_api,
+                                json={"decision": "accepted", "message": "Avec plaisir"})
+    _deliver(fontainebleau, aix, lambda s: s.scalar(select(Notification.id).where(
+        Notification.member_id == alice_id, Notification.kind == "network.answered")))
+    alice.goto(aix.url + "/notifications")
+    expect(alice.locator("main")).to_contain_text("Bob Comptable (Coworking Fontainebleau) peut répondre à votre besoin")
+    mail = [m for m in aix.app.extensions["coworknet.mail"].outbox if m.to == "alice@aix.example"][-1]
+    assert "bob@fb.example" in mail.body
+    check_accessibility(alice, "notifications need answered")
+    alice.set_viewport_size({"width": 390, "height": 844})
+    screenshot(alice, "37-need-answered-by-another-space-fr-390")
