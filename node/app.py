@@ -26,6 +26,7 @@ from .network import copies as network_copies
 from .network import export as network_export
 from .network import introductions
 from .network import search as network_search
+from .notices import mailer
 from .regional import sync as regional_sync
 from .uow import EXTENSION_KEY as UOW_KEY
 from .uow import UnitOfWork
@@ -67,7 +68,7 @@ def create_app(config: dict | None = None, *, clock: Clock | None = None) -> Fla
         memory_cost=int(app.config["ARGON2_MEMORY_COST"]),
         parallelism=int(app.config["ARGON2_PARALLELISM"]),
     )
-    app.extensions["coworknet.mail"] = make_sender(app.config, instance_path)
+    mailer.install(app, make_sender(app.config, instance_path))  # every mail goes through the outbox
 
     register_web(app)
     register_api(app)

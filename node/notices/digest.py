@@ -95,16 +95,18 @@ def send_weekly(session: Session, sender: MailSender, *, space_name: str, links:
         return 0
     if not force and settings.last_digest_at and now - settings.last_digest_at < timedelta(days=6):
         return 0
-    sent = 0
+    mails = []
     for member in recipients(session):
         digest = build_digest(session, member, now)
         told = digest_items(session, member, now - timedelta(days=7))
         if digest.is_empty and not told:
             continue
-        sender.send(render_digest(digest, space_name=space_name, links=links,
-                                  locale=member.locale or default_locale, notifications=told))
-        sent += 1
+        mails.append(render_digest(digest, space_name=space_name, links=links,
+                                   locale=member.locale or default_locale, notifications=told))
     settings.last_digest_at = now
-    session.flush()
+    session.commit()  # recorded first: the mails leave after the commit, through the outbox
+    for mail in mails:
+        sender.send(mail)
+    sent = len(mails)
     logger.info("weekly digest sent to %d members", sent)
     return sent

@@ -17,9 +17,10 @@ from flask_babel import force_locale, format_datetime, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..clock import clock_of
 from ..domain_events import MailQueued
 from ..events import recurrence
-from ..mail import Attachment, Mail
+from ..mail import Attachment, Mail, MailSender
 from ..notifications.kinds import KINDS
 from ..notifications.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, Notification, OutgoingMail
 from ..notifications.operations import unsubscribe_token
@@ -76,7 +77,9 @@ def render_notification(notification: Notification, *, default_tz: str) -> Words
 
 def compose(app: Flask, mail: OutgoingMail, notification: Notification | None) -> Mail:
     """The mail of an outbox row, in its reader's language, with the link where they act and
-    a one-click link that stops this kind of mail."""
+    a one-click link that stops this kind of mail (a mail composed by its sender: as it is)."""
+    if mail.subject is not None:
+        return Mail(to=mail.to, subject=mail.subject, body=mail.body or "")
     config = app.config
     base = config["BASE_URL"].rstrip("/")
     params = params_of(notification) if notification is not None else {}
@@ -124,7 +127,7 @@ def send_one(app: Flask, mail_id: int, now: datetime, *, fresh: bool = False) ->
         mail = session.get(OutgoingMail, mail_id)
         notification = session.get(Notification, mail.notification_id) if mail.notification_id else None
         try:
-            app.extensions["coworknet.mail"].send(compose(app, mail, notification))
+            app.extensions[TRANSPORT_KEY].send(compose(app, mail, notification))
         except Exception as exc:  # the relay is down or refused: retried with backoff
             logger.warning("mail %s to %s not sent (attempt %d): %s", mail.id, mail.to,
                            mail.attempts, exc)
@@ -159,6 +162,52 @@ def send_now(events: list, ctx: WorkContext) -> None:
     for domain_event in events:
         if isinstance(domain_event, MailQueued):
             send_one(ctx.app, domain_event.mail_id, ctx.now, fresh=True)
+
+
+#: ``app.extensions`` keys: the transport (SMTP, file, console, memory) that really sends, and
+#: the sender every other part of the node uses, which goes through the outbox.
+TRANSPORT_KEY = "coworknet.mail.transport"
+SENDER_KEY = "coworknet.mail"
+
+
+class OutboxSender:
+    """What the node's code sends mail with (``app.extensions["coworknet.mail"]``): each mail
+    becomes an outbox row, committed at once, then sent; a relay that is down leaves it queued
+    for the ``mail.send`` job, so it is sent once it is back (never twice, never lost).
+
+    Notifications write their mail in the transaction of the change itself
+    (``node.notifications.operations.notify``); the mails composed after a commit (seat offers,
+    cancellations, the digest, account mails) come through here."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    @property
+    def transport(self) -> MailSender:
+        return self.app.extensions[TRANSPORT_KEY]
+
+    @property
+    def outbox(self) -> list:
+        """The memory transport's list (development and tests)."""
+        return self.transport.outbox
+
+    def send(self, mail: Mail) -> None:
+        from ..db import EXTENSION_KEY
+
+        now = clock_of(self.app).now()
+        with self.app.extensions[EXTENSION_KEY]() as session:
+            row = OutgoingMail(to=mail.to, kind="mail", locale="", subject=mail.subject[:300],
+                               body=mail.body, created_at=now, next_attempt_at=now)
+            session.add(row)
+            session.commit()
+            row_id = row.id
+        send_one(self.app, row_id, now, fresh=True)
+
+
+def install(app: Flask, transport: MailSender) -> None:
+    """The factory's one place for mail: the transport, and the outbox sender in front of it."""
+    app.extensions[TRANSPORT_KEY] = transport
+    app.extensions[SENDER_KEY] = OutboxSender(app)
 
 
 def register_reactions(reactions: Reactions) -> None:

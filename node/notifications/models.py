@@ -64,6 +64,10 @@ class OutgoingMail(Base):
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     #: An iCalendar attachment (a registration's confirmation), or NULL.
     ics: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: A mail composed by its sender (seat offers, cancellations, the digest, account mails):
+    #: sent as it is. NULL for a notification's mail, composed when sent.
+    subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=MAIL_QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

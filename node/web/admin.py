@@ -64,10 +64,10 @@ def invitations():
                 ttl_hours=int(current_app.config["INVITATION_TTL_HOURS"]),
             )
             new_link = url_for("auth.accept_invitation", token=token, _external=True)
+            db.session.commit()  # the mail leaves after the commit, through the outbox
             if data["email"]:
                 account_mail.send_invitation(context.mail_sender(), to=data["email"],
                                               space_name=context.space().name, link=new_link, locale="fr")
-            db.session.commit()
             status = 201
         except DomainError as exc:
             db.session.rollback()

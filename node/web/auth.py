@@ -112,13 +112,13 @@ def forgot_password():
     found = accounts.request_password_reset(
         db.session, data["email"], int(context.current_app_config("PASSWORD_RESET_TTL_MINUTES"))
     )
+    db.session.commit()  # the mail leaves after the commit, through the outbox
     if found:
         member, token = found
         link = url_for("auth.reset_password", token=token, _external=True)
         account_mail.send_password_reset(
             context.mail_sender(), to=member.email, link=link, locale=member.locale or str(get_locale())
         )
-    db.session.commit()
     # Same answer whether the account exists or not.
     flash(_("If an account exists for this address, we sent a link to reset the password."), "info")
     return redirect(url_for("auth.login"))

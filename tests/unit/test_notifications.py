@@ -224,7 +224,7 @@ def smtp_app(app):
     app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False)
     from node.mail import make_sender
 
-    app.extensions["coworknet.mail"] = make_sender(app.config, app.instance_path)
+    app.extensions["coworknet.mail.transport"] = make_sender(app.config, app.instance_path)
     return app, port
 
 
@@ -237,33 +237,39 @@ def test_smtp_down_then_up_queues_and_sends_once(smtp_app, session, create_membe
         operations.notify(session, session.get(Member, member.id), "need.answered",
                           link=f"/connector/needs/{n}", params={"name": "Bob", "need": f"Besoin {n}"})
         session.commit()  # the server is down: each first attempt fails at once
+    # A mail composed after a commit (a seat offer, a password reset...) goes the same way.
+    from node.mail import Mail
+
+    app.extensions["coworknet.mail"].send(Mail(to="membre@example.org", subject="Une place pour vous",
+                                               body="Confirmez avant demain."))
     rows = session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)).all()
-    assert [(r.status, r.attempts) for r in rows] == [(MAIL_QUEUED, 1)] * 3
+    assert [(r.status, r.attempts) for r in rows] == [(MAIL_QUEUED, 1)] * 4
     assert all("Connection" in (r.last_error or "") or "refused" in (r.last_error or "") for r in rows)
     # An hour later the server is still down: retried, still queued, nothing lost.
-    assert mailer.send_due(app, clock.now() + timedelta(hours=1)) == (0, 3)
+    assert mailer.send_due(app, clock.now() + timedelta(hours=1)) == (0, 4)
 
     handler = Inbox()
     server = Controller(handler, hostname="127.0.0.1", port=port)
     server.start()
     try:
         later = clock.now() + timedelta(hours=3)
-        assert mailer.send_due(app, later) == (3, 0)
+        assert mailer.send_due(app, later) == (4, 0)
         assert mailer.send_due(app, later + timedelta(hours=3)) == (0, 0)
         deadline = time.monotonic() + 5
-        while len(handler.messages) < 3 and time.monotonic() < deadline:
+        while len(handler.messages) < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         server.stop()
-    assert len(handler.messages) == 3
-    assert sorted(m.rcpt_tos[0] for m in handler.messages) == ["membre@example.org"] * 3
+    assert len(handler.messages) == 4
+    assert sorted(m.rcpt_tos[0] for m in handler.messages) == ["membre@example.org"] * 4
+    assert any(b"Une place pour vous" in m.content for m in handler.messages)
     session.expire_all()
     assert {r.status for r in session.scalars(select(OutgoingMail))} == {MAIL_SENT}
 
 
 def test_a_mail_refused_for_long_ends_failed_and_the_manager_sees_it(app, session, create_member,
                                                                     portal, clock, monkeypatch):
-    sender = app.extensions["coworknet.mail"]
+    sender = app.extensions["coworknet.mail.transport"]
 
     def refuse(mail):
         raise OSError("relay refuses")
