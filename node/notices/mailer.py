@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from flask_babel import force_locale, format_datetime, pgettext
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from ..clock import clock_of
 from ..domain_events import MailQueued
@@ -143,11 +143,20 @@ def send_one(app: Flask, mail_id: int, now: datetime, *, fresh: bool = False) ->
         return True
 
 
+#: A sent or failed mail is kept this long (the managers' page), then deleted.
+MAIL_RETENTION = timedelta(days=30)
+
+
 def send_due(app: Flask, now: datetime, limit: int = 200) -> tuple[int, int]:
-    """Send every queued mail that is due; returns (sent, not sent)."""
+    """Send every queued mail that is due, and forget the mails done for more than
+    ``MAIL_RETENTION``; returns (sent, not sent)."""
     from ..db import EXTENSION_KEY
 
     with app.extensions[EXTENSION_KEY]() as session:
+        session.execute(delete(OutgoingMail).where(
+            OutgoingMail.status != MAIL_QUEUED,
+            func.coalesce(OutgoingMail.sent_at, OutgoingMail.created_at) < now - MAIL_RETENTION))
+        session.commit()
         ids = list(session.scalars(select(OutgoingMail.id).where(
             OutgoingMail.status == MAIL_QUEUED, OutgoingMail.next_attempt_at <= now)
             .order_by(OutgoingMail.id).limit(limit)))

@@ -265,6 +265,9 @@ def test_smtp_down_then_up_queues_and_sends_once(smtp_app, session, create_membe
     assert any(b"Une place pour vous" in m.content for m in handler.messages)
     session.expire_all()
     assert {r.status for r in session.scalars(select(OutgoingMail))} == {MAIL_SENT}
+    # A month later the sent mails are forgotten (30 days), by the same job.
+    assert mailer.send_due(app, later + timedelta(days=31)) == (0, 0)
+    assert count_rows(session, OutgoingMail) == 0
 
 
 def test_a_mail_refused_for_long_ends_failed_and_the_manager_sees_it(app, session, create_member,
