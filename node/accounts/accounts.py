@@ -102,6 +102,10 @@ def list_members(session: Session, status: str | None = None) -> list[Member]:
     return list(session.scalars(query))
 
 
+def count_members(session: Session, status: str) -> int:
+    return session.scalar(select(func.count()).select_from(Member).where(Member.status == status)) or 0
+
+
 def count_active_members(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE))
 

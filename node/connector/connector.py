@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
@@ -98,6 +98,12 @@ def get_item(session: Session, item_id: int) -> QueueItem:
     if item is None:
         raise NotFound(N_("No such queue item."))
     return item
+
+
+def count_open(session: Session) -> int:
+    """Requests of the queue still waiting for the manager (not done, not without a match)."""
+    return session.scalar(select(func.count()).select_from(QueueItem)
+                          .where(QueueItem.state.not_in(CLOSED_STATES))) or 0
 
 
 def list_queue(session: Session, *, state: str | None = None) -> list[QueueItem]:

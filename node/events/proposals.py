@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
@@ -111,6 +111,11 @@ def decide_proposal(session: Session, manager: Member, proposal: WorkshopProposa
                    "comment": proposal.manager_comment}, now=now)
     logger.info("workshop proposal %s: %s", proposal.id, proposal.status)
     return proposal
+
+
+def count_open(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(WorkshopProposal)
+                          .where(WorkshopProposal.status.in_(OPEN))) or 0
 
 
 def list_proposals(session: Session, *, member: Member | None = None, open_only: bool = False) -> list[WorkshopProposal]:

@@ -1,7 +1,7 @@
 """The node's federation identity and every key it knows: its own key records (current,
 rotated-out, revoked) and the cached, pinned keys of its peers.
 
-The private half of the current key stays in the instance folder (``node/services/identity``);
+The private half of the current key stays in the instance folder (``node/federation/identity``);
 the public records live in the database so every worker serves the same node document.
 A retired private key is kept next to it (``node_key.<fingerprint>.retired.pem``) until its
 overlap ends, only to co-sign the node document: that co-signature is the rotation chain a

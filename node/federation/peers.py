@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_loads
@@ -291,6 +291,11 @@ def remove(session: Session, peer: Peer) -> Peer:
         handler(session, peer, utcnow() + timedelta(days=3650))
     session.flush()
     return peer
+
+
+def count_awaiting_approval(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Peer)
+                          .where(Peer.status == PENDING_APPROVAL)) or 0
 
 
 def list_peers(session: Session) -> list[Peer]:

@@ -30,7 +30,6 @@ from ..db import db
 from ..errors import DomainError
 from ..events import proposals
 from ..federation import peers
-from ..federation.models import PENDING_APPROVAL
 from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import member_required, public
@@ -59,10 +58,10 @@ def home():
 def _waiting_for_manager() -> list[tuple[str, int, str]]:
     """What waits for the manager: (what, how many, where to act), only what is not zero."""
     session = db.session
-    signups = len(accounts.list_members(session, status="pending"))
-    workshops = len(proposals.list_proposals(session, open_only=True))
-    peerings = sum(p.status == PENDING_APPROVAL for p in peers.list_peers(session))
-    requests = sum(i.state not in connector.CLOSED_STATES for i in connector.list_queue(session))
+    signups = accounts.count_members(session, "pending")
+    workshops = proposals.count_open(session)
+    peerings = peers.count_awaiting_approval(session)
+    requests = connector.count_open(session)
     rows = [
         (ngettext("%(num)d sign-up to approve", "%(num)d sign-ups to approve", signups), signups,
          url_for("admin.members")),

@@ -336,3 +336,33 @@ def test_a_kind_chosen_for_the_digest_waits_for_the_weekly_mail(app, session, cr
     mail = next(m for m in outbox if m.to == "alice@example.org")
     assert "Ce qui vous concerne" in mail.body and "Bob a répondu à votre besoin" in mail.body
     assert f"http://coworknet.test/connector/needs/{need.id}" in mail.body
+
+
+def test_the_managers_home_lists_what_waits_for_them(portal, app, session, create_member, clock):
+    from node.connector import connector
+    from node.events import proposals
+    from node.models import Peer
+
+    manager = create_member("gerante@example.org", display_name="Inès", role="manager")
+    member = create_member("membre@example.org", display_name="Zoé")
+    portal.login(manager.email)
+    assert "Ce qui vous attend" not in portal.get("/").get_data(as_text=True)  # nothing waits
+    create_member("lea@example.org", status="pending")
+    start = clock.now() + timedelta(days=10)
+    proposals.propose_workshop(session, session.get(Member, member.id), {
+        "title": "Initiation à Figma", "start_at": start, "end_at": start + timedelta(hours=2)},
+        clock.now())
+    session.add(Peer(node_id="https://aix.example", name="Coworking Aix", status="pending_approval",
+                     keys_json="{}"))
+    connector.ask_introduction(session, session.get(Member, member.id), "Un photographe pour mon site")
+    session.commit()
+    page = portal.get("/").get_data(as_text=True)
+    for line in ("1 inscription à valider", "1 proposition d’atelier à examiner",
+                 "1 demande de liaison d’un espace", "1 demande ouverte dans la file de mise en relation"):
+        assert line in page, line
+    for link in ('href="/admin/members"', 'href="/events/admin"', 'href="/admin/peers"',
+                 'href="/admin/connector/queue"'):
+        assert link in page, link
+    portal.post("/logout")
+    portal.login(member.email)
+    assert "Ce qui vous attend" not in portal.get("/").get_data(as_text=True)  # managers only
