@@ -29,7 +29,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import event, select
@@ -154,10 +154,6 @@ class Reactions:
 
     def named(self, name: str) -> _Entry | None:
         return self._by_name.get(name)
-
-    def describe(self) -> dict[str, list[str]]:
-        """Event name -> reaction names, for the docs and for a reader."""
-        return {t.__name__: [e.name for e in entries] for t, entries in self._by_event.items()}
 
 
 @dataclass
@@ -292,7 +288,3 @@ EXTENSION_KEY = "coworknet.uow"
 
 def unit_of_work(app: Any) -> UnitOfWork:
     return app.extensions[EXTENSION_KEY]
-
-
-def utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

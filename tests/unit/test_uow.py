@@ -210,3 +210,28 @@ def test_no_listener_is_added_per_session(app):
             s.delete(s.get(FederationSetting, "x"))
             s.commit()
     assert counts[0] == counts[1] == counts[2] == 3  # before_commit, after_commit, after_soft_rollback
+
+
+def test_operations_say_what_happened(session, create_member, clock):
+    """Operations record named events (read with ``recorded``); nothing is inferred from rows."""
+    from node.domain_events import MembersChanged, RegistrationChanged
+    from node.events import events, registrations
+    from node.members import profiles
+    from node.uow import recorded
+
+    manager = create_member("gerante@example.org", role="manager")
+    member = create_member("membre@example.org")
+    profiles.update_profile(session, session.get(Member, member.id), {"headline": "Photographe"})
+    assert recorded(session) == [MembersChanged(frozenset({member.id}))]
+    session.commit()
+    assert recorded(session) == []
+    start = clock.now() + timedelta(days=3)
+    event = events.create_event(session, session.get(Member, manager.id), {
+        "title": "Apéro", "type": "aperitif", "start_at": start, "end_at": start + timedelta(hours=2),
+        "status": "published", "audience": "space"}, clock.now())
+    registration = registrations.register(session, event.occurrences[0].id,
+                                          registrations.Registrant.local(session.get(Member, member.id)),
+                                          clock.now(), viewer=session.get(Member, member.id)).registration
+    assert RegistrationChanged(registration.id, event.id, by_registrant=True) in recorded(session)
+    session.rollback()
+    assert recorded(session) == []
