@@ -1,27 +1,36 @@
 """What this node shares with each approved peer about its members (docs/PRIVACY.md).
 
 Only active members who chose ``network_anonymous`` or ``network_named`` are shared, and only
-through a whitelist: a per-recipient pseudonym, skill concepts with a level band, languages,
-availability flags, the trade group and a place; named members add their display name and
-headline. Rare values are generalised (rare-skill rule, k = 3): a (concept, place) pair leaves
-the node only if at least k opted-in members share it; otherwise the concept becomes its parent
-group, or the place is coarsened (space -> city -> region), or the skill is withheld.
+through a whitelist (docs/PROTOCOL.md §6.1). The sharing rule serves the people who chose to be
+found:
+
+- A **named** member consented to be identified: one entry with their name, headline and
+  exactly the skills they listed, at their space.
+- An **anonymous** member is shared as one *fragment* per skill, each under its own pseudonym
+  (per peer, per epoch, per skill), so no peer can assemble their skill set — the combination
+  that singles a person out. A fragment carries the skill, its level band, languages and
+  availability; not the trade group (it would tie a person's fragments together). A skill that
+  fewer than k opted-in members of the space hold is *rare here*: its fragment names the city
+  (else the region) instead of the space, so the peer's members see "a space in Marseille".
 
 :func:`sync_exports` reconciles the wanted entries with what each peer was sent (the
-``network_exports`` rows): it publishes new and changed entries, renews leases, re-keys entries
-on a new pseudonym epoch and sends tombstones for members who left, were suspended or erased.
+``network_exports`` rows). What a peer receives gives it no order, time or epoch to link by:
+each batch is published in a fresh random order per peer; every entry a peer holds shares one
+lease (renewed together), so no lease date tells when a member last changed; at a new
+pseudonym epoch every new entry is sent first and every retired one after, each run shuffled.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from federation.canonical import canonical_dumps, to_nfc
@@ -38,22 +47,29 @@ from ..orm import utcnow
 from ..uow import Reactions, WorkContext
 from . import search as network_search
 from .introductions import cancel_incoming_for
-from .models import DirectoryExport, NetworkEntry, NetworkEntryConcept
-from .ranking import GROUP_PREFIX, ITEM_TYPE, Locality, group_key, our_locality
+from .models import DirectoryExport
+from .ranking import ITEM_TYPE, our_locality
 from .settings import SHARED_VISIBILITIES, NetworkSettings, settings_of
 
 logger = logging.getLogger(__name__)
 
-PLACE_ORDER = ("space", "city", "region")
 MAX_CONCEPTS = 30
+#: The ``part`` of a named member's single entry (an anonymous fragment's part is its concept).
+WHOLE = ""
+#: Why a fragment does not say everything (shown to the member, see :func:`holdings`).
+RARE_HERE = "rare_here"
+
+_shuffle = random.SystemRandom().shuffle
 
 
 @dataclass(frozen=True)
 class Draft:
-    """One member's shareable entry, before the per-recipient pseudonym and lease."""
+    """One shareable entry of a member (a named member's whole entry, or an anonymous member's
+    fragment for one skill), before the per-recipient pseudonym and lease."""
 
     member_id: int
-    concepts: tuple[tuple[str, str, bool], ...]  # (concept or group id, band, generalised)
+    part: str
+    concepts: tuple[tuple[str, str, bool], ...]  # (concept id, band, generalised)
     languages: tuple[str, ...]
     open_to_help: bool
     open_to_paid: bool
@@ -63,6 +79,12 @@ class Draft:
     place_value: str
     display_name: str | None = None
     headline: str | None = None
+    #: Why this entry says less than the profile (``RARE_HERE``), for the member's own view.
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.member_id, self.part)
 
     def content(self, pseudonym_value: str, lease_until: datetime) -> dict:
         """The wire content (docs/PROTOCOL.md §6.1): the export whitelist, nothing more."""
@@ -103,99 +125,73 @@ def shared_members(session: Session) -> list[Member]:
     ))
 
 
-def _network_counts(session: Session, space: Locality) -> tuple[Counter, Counter]:
-    """How many peers' copies hold each index key in our city and in our region."""
-    peers = {p.node_id: p for p in session.scalars(select(Peer))}
-    in_city: Counter = Counter()
-    in_region: Counter = Counter()
-    # Counted by the database, one row per (key, owner, place): the copies are a whole
-    # network's directory, read after every round and every profile change.
-    rows = session.execute(
-        select(NetworkEntryConcept.concept, NetworkEntry.owner, NetworkEntry.place_kind,
-               NetworkEntry.place_value, func.count())
-        .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
-        .where(NetworkEntry.owner.is_not(None))
-        .group_by(NetworkEntryConcept.concept, NetworkEntry.owner, NetworkEntry.place_kind,
-                  NetworkEntry.place_value)
-    )
-    for key, owner, kind, value, count in rows:
-        peer = peers.get(owner)
-        city = value if kind == "city" else (peer.city if peer and kind == "space" else "")
-        region = value if kind == "region" else (peer.region if peer else "")
-        if space.city and city == space.city:
-            in_city[key] += count
-        if space.region and region == space.region:
-            in_region[key] += count
-    return in_city, in_region
+def _member_skills(member: Member, thesaurus: Thesaurus) -> dict[str, str]:
+    """A member's known concepts with their best level band."""
+    best: dict[str, str] = {}
+    for skill in member.skills:
+        if skill.concept_id and thesaurus.concept(skill.concept_id):
+            band = thesaurus.level_band(skill.level)
+            best[skill.concept_id] = _band_max(best.get(skill.concept_id, band), band)
+    return best
 
 
-def draft_entries(session: Session, k: int = 3, thesaurus: Thesaurus | None = None) -> dict[int, Draft]:
-    """The entry each opted-in member may share, after the rare-skill rule (k-anonymity)."""
+def draft_entries(session: Session, k: int = 3,
+                  thesaurus: Thesaurus | None = None) -> dict[tuple[int, str], Draft]:
+    """The entries each opted-in member shares, keyed by (member id, part): a named member's
+    whole entry (part ``WHOLE``), an anonymous member's fragment per skill (part: the concept)."""
     thesaurus = thesaurus or get_thesaurus()
     space = our_locality(session)
     members = shared_members(session)
-    skills: dict[int, dict[str, str]] = {}
-    for member in members:
-        best: dict[str, str] = {}
-        for skill in member.skills:
-            if skill.concept_id and thesaurus.concept(skill.concept_id):
-                band = thesaurus.level_band(skill.level)
-                best[skill.concept_id] = _band_max(best.get(skill.concept_id, band), band)
-        skills[member.id] = best
-    by_concept = Counter(c for best in skills.values() for c in best)
-    by_group = Counter(
-        g for best in skills.values() for g in {thesaurus.parent_group(c).id for c in best}
-    )
-    in_city, in_region = _network_counts(session, space)
-    places = {"space": space.name, "city": space.city, "region": space.region}
+    skills = {member.id: _member_skills(member, thesaurus) for member in members}
+    holders = Counter(concept for best in skills.values() for concept in best)
+    coarse_kind, coarse_value = (("city", space.city) if space.city else
+                                 ("region", space.region) if space.region else ("space", space.name))
 
-    drafts: dict[int, Draft] = {}
+    drafts: dict[tuple[int, str], Draft] = {}
     for member in members:
-        chosen: dict[str, tuple[str, bool]] = {}
-        coarsest = 0
-        for concept_id, band in sorted(skills[member.id].items()):
-            group = group_key(thesaurus.parent_group(concept_id).id)
-            ladder = [
-                (concept_id, 0, by_concept[concept_id]),
-                (group, 0, by_group[group[len(GROUP_PREFIX):]]),
-                (concept_id, 1, by_concept[concept_id] + in_city[concept_id]),
-                (concept_id, 2, by_concept[concept_id] + in_region[concept_id]),
-                (group, 1, by_group[group[len(GROUP_PREFIX):]] + in_city[group]),
-                (group, 2, by_group[group[len(GROUP_PREFIX):]] + in_region[group]),
-            ]
-            for key, place_level, count in ladder:
-                if count >= k and places[PLACE_ORDER[place_level]]:
-                    previous = chosen.get(key)
-                    chosen[key] = (_band_max(previous[0], band) if previous else band,
-                                   key.startswith(GROUP_PREFIX))
-                    coarsest = max(coarsest, place_level)
-                    break
-        if not chosen:
+        best = skills[member.id]
+        if not best:
             continue  # nothing shareable: no entry at all
-        trade = thesaurus.trade(member.trade_id) if member.trade_id else None
-        named = member.visibility == "network_named"
-        drafts[member.id] = Draft(
-            member_id=member.id,
-            concepts=tuple(
-                (key[len(GROUP_PREFIX):] if generalised else key, band, generalised)
-                for key, (band, generalised) in sorted(chosen.items())
-            )[:MAX_CONCEPTS],
-            languages=tuple(sorted(member.language_codes))[:12],
-            open_to_help=member.open_to_help,
-            open_to_paid=member.open_to_paid,
-            open_to_barter=member.open_to_barter,
-            trade_group=trade.group if trade else None,
-            place_kind=PLACE_ORDER[coarsest],
-            place_value=places[PLACE_ORDER[coarsest]],
-            display_name=member.display_name if named else None,
-            headline=member.headline if named else None,
-        )
+        common = {
+            "member_id": member.id,
+            "languages": tuple(sorted(member.language_codes))[:12],
+            "open_to_help": member.open_to_help,
+            "open_to_paid": member.open_to_paid,
+            "open_to_barter": member.open_to_barter,
+        }
+        if member.visibility == "network_named":
+            trade = thesaurus.trade(member.trade_id) if member.trade_id else None
+            draft = Draft(
+                part=WHOLE,
+                concepts=tuple((c, band, False) for c, band in sorted(best.items()))[:MAX_CONCEPTS],
+                trade_group=trade.group if trade else None,
+                place_kind="space", place_value=space.name,
+                display_name=member.display_name, headline=member.headline, **common,
+            )
+            drafts[draft.key] = draft
+            continue
+        for concept_id, band in sorted(best.items())[:MAX_CONCEPTS]:
+            rare = holders[concept_id] < k
+            draft = Draft(
+                part=concept_id, concepts=((concept_id, band, False),), trade_group=None,
+                place_kind=coarse_kind if rare else "space",
+                place_value=coarse_value if rare else space.name,
+                reasons=(RARE_HERE,) if rare else (), **common,
+            )
+            drafts[draft.key] = draft
     return drafts
 
 
 def _content_hash(content: dict) -> str:
     stable = {k: v for k, v in content.items() if k != "lease_until_ts"}
     return hashlib.sha256(canonical_dumps(to_nfc(stable))).hexdigest()
+
+
+def alias_for(settings: NetworkSettings, epoch: int, peer_id: str, member_id: int, part: str) -> str:
+    """The pseudonym of one entry for one peer: per epoch, per peer, per member and per part
+    (a named member's whole entry keeps the member-only input of PROTOCOL §9)."""
+    subject = str(member_id) if part == WHOLE else f"{member_id}/{part}"
+    return pseudonym(settings.pseudonym_secret, epoch, peer_id, subject)
 
 
 @dataclass
@@ -209,47 +205,83 @@ def approved_peer_ids(session: Session) -> list[str]:
     return list(session.scalars(select(Peer.node_id).where(Peer.status == APPROVED).order_by(Peer.node_id)))
 
 
+def _peer_lease(rows: Iterable[DirectoryExport], now: datetime,
+                settings: NetworkSettings) -> tuple[datetime, bool]:
+    """The lease every entry a peer holds shares, and whether all of them are renewed now
+    (none sent yet, the lease nears its end, or the rows disagree)."""
+    leases = {row.lease_until for row in rows}
+    if len(leases) != 1:
+        return now + settings.lease, True
+    lease = next(iter(leases))
+    if lease - now <= settings.renew_before:
+        return now + settings.lease, True
+    return lease, False
+
+
 def sync_exports(session: Session, settings: NetworkSettings, now: datetime | None = None,
                  peers: Iterable[str] | None = None) -> ExportReport:
     """Publish what each approved peer should hold and withdraw what it should not; flushes.
 
-    Unchanged entries are re-published only when their lease is about to end."""
+    Unchanged entries are re-published only when the peer's common lease is about to end, and
+    then all together; each peer's batch is published in its own random order."""
     now = now or utcnow()
     report = ExportReport()
     peer_ids = list(peers) if peers is not None else approved_peer_ids(session)
-    sent = {(row.peer_node_id, row.member_id): row for row in session.scalars(select(DirectoryExport))}
-    if not peer_ids and not sent:
+    sent: dict[str, dict[tuple[int | None, str], DirectoryExport]] = {}
+    orphans: list[DirectoryExport] = []  # rows of erased members: only their tombstone is left
+    for row in session.scalars(select(DirectoryExport)):
+        if row.member_id is None:
+            orphans.append(row)
+        else:
+            sent.setdefault(row.peer_node_id, {})[(row.member_id, row.part)] = row
+    if not peer_ids and not sent and not orphans:
         return report
     drafts = draft_entries(session, settings.k)
     epoch = current_epoch(int(now.timestamp() * 1000), settings.epoch_days)
-    lease_until = now + settings.lease
+    gone: list[DirectoryExport] = list(orphans)
 
     for peer_id in peer_ids:
-        for member_id, draft in drafts.items():
-            alias = pseudonym(settings.pseudonym_secret, epoch, peer_id, member_id)
+        rows = sent.pop(peer_id, {})
+        lease_until, renew_all = _peer_lease(rows.values(), now, settings)
+        fresh: list[tuple[DirectoryExport | None, Draft, str, str, dict, str]] = []
+        retired: list[str] = []
+        for key, draft in drafts.items():
+            alias = alias_for(settings, epoch, peer_id, draft.member_id, draft.part)
             local_id = f"directory/{alias}"
             content = draft.content(alias, lease_until)
             digest = _content_hash(content)
-            row = sent.pop((peer_id, member_id), None)
+            row = rows.pop(key, None)
             if row is not None and row.local_id == local_id and row.content_hash == digest \
-                    and row.lease_until - now > settings.renew_before:
+                    and not renew_all:
                 continue
             if row is not None and row.local_id != local_id:  # new epoch: retire the old id
-                publish(session, item_type=ITEM_TYPE, local_id=row.local_id, deleted=True,
-                        recipient=peer_id)
+                retired.append(row.local_id)
+            fresh.append((row, draft, local_id, alias, content, digest))
+        _shuffle(fresh)
+        for row, draft, local_id, alias, content, digest in fresh:
             publish(session, item_type=ITEM_TYPE, local_id=local_id, content=content,
                     recipient=peer_id)
             if row is None:
-                row = DirectoryExport(peer_node_id=peer_id, member_id=member_id)
+                row = DirectoryExport(peer_node_id=peer_id, member_id=draft.member_id,
+                                      part=draft.part)
                 session.add(row)
             row.local_id, row.pseudonym, row.content_hash = local_id, alias, digest
             row.published_at, row.lease_until = now, lease_until
             report.published += 1
+        _shuffle(retired)  # after every new entry: nothing pairs an old id with its new one
+        for local_id in retired:
+            publish(session, item_type=ITEM_TYPE, local_id=local_id, deleted=True,
+                    recipient=peer_id)
+        gone.extend(rows.values())
+    for rows in sent.values():  # peers no longer approved
+        gone.extend(rows.values())
 
-    for row in sent.values():  # left the network, suspended, erased, or the peer went away
+    still_shared = {member_id for member_id, _part in drafts}
+    _shuffle(gone)
+    for row in gone:  # left the network, suspended, erased, a skill removed, or the peer went away
         publish(session, item_type=ITEM_TYPE, local_id=row.local_id, deleted=True,
                 recipient=row.peer_node_id)
-        if row.member_id is not None and row.member_id not in drafts:
+        if row.member_id is not None and row.member_id not in still_shared:
             report.withdrawn_members.add(row.member_id)
         session.delete(row)
         report.withdrawn += 1
@@ -261,11 +293,40 @@ def sync_exports(session: Session, settings: NetworkSettings, now: datetime | No
 
 
 def peers_holding(session: Session, member: Member) -> list[Peer | str]:
-    """The peers that hold a copy of ``member``'s entry (a Peer, or its node id if unknown)."""
-    rows = session.scalars(select(DirectoryExport).where(DirectoryExport.member_id == member.id)
-                           .order_by(DirectoryExport.peer_node_id))
+    """The peers that hold a copy of ``member``'s entries (a Peer, or its node id if unknown)."""
+    node_ids = session.scalars(select(DirectoryExport.peer_node_id).distinct()
+                               .where(DirectoryExport.member_id == member.id)
+                               .order_by(DirectoryExport.peer_node_id))
     peers = {p.node_id: p for p in session.scalars(select(Peer))}
-    return [peers.get(row.peer_node_id, row.peer_node_id) for row in rows]
+    return [peers.get(node_id, node_id) for node_id in node_ids]
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What one peer holds about a member: the entries it was sent (as they are now)."""
+
+    peer: Peer | str
+    entries: list[Draft]
+
+
+def holdings(session: Session, member: Member, settings: NetworkSettings | None = None) -> list[Holding]:
+    """For the member's own view: per peer, exactly the entries it holds about them and why a
+    fragment says less than the profile (the peer's rows whose content is current; an entry
+    still to be published at the next reconciliation is shown as it will be sent)."""
+    settings = settings or settings_of(session)
+    k = settings.k if settings is not None else 3
+    rows = list(session.scalars(select(DirectoryExport).where(DirectoryExport.member_id == member.id)
+                                .order_by(DirectoryExport.peer_node_id, DirectoryExport.part)))
+    if not rows:
+        return []
+    drafts = {key: d for key, d in draft_entries(session, k).items() if key[0] == member.id}
+    peers = {p.node_id: p for p in session.scalars(select(Peer))}
+    by_peer: dict[str, list[Draft]] = {}
+    for row in rows:
+        draft = drafts.get((member.id, row.part))
+        if draft is not None:
+            by_peer.setdefault(row.peer_node_id, []).append(draft)
+    return [Holding(peers.get(node_id, node_id), entries) for node_id, entries in by_peer.items()]
 
 
 def upkeep(session: Session, events: list, ctx: WorkContext) -> None:

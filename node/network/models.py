@@ -15,19 +15,22 @@ INTRODUCTION_STATUSES = ("pending", "accepted", "declined", "expired", "cancelle
 
 
 class DirectoryExport(Base):
-    """One member's entry as sent to one peer (the per-peer export state).
+    """One entry of a member as sent to one peer (the per-peer export state): a named member's
+    whole entry (``part`` empty) or an anonymous member's fragment for one skill (``part``: the
+    concept id).
 
     ``member_id`` becomes NULL when the account is deleted so the tombstone can still be sent.
     """
 
     __tablename__ = "network_exports"
-    __table_args__ = (UniqueConstraint("peer_node_id", "member_id"),)
+    __table_args__ = (UniqueConstraint("peer_node_id", "member_id", "part"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), index=True
     )
     peer_node_id: Mapped[str] = mapped_column(String(255))
+    part: Mapped[str] = mapped_column(String(80), default="", server_default="")
     #: The feed object's local id: ``directory/<pseudonym>`` (changes with the epoch).
     local_id: Mapped[str] = mapped_column(String(120), unique=True)
     pseudonym: Mapped[str] = mapped_column(String(64))

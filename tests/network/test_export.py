@@ -4,14 +4,12 @@ withdrawal. Feed items are read back from the node's own signed outbox."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from node.models import DirectoryExport, FeedEntry, Introduction, Member
 from node.network import export as network_export
-from node.network import search as network_search
 from node.network.export import draft_entries, sync_exports
 
 B, C = "https://b.example", "https://c.example"
@@ -68,7 +66,8 @@ def test_nothing_outside_the_whitelist_leaves_the_node(app, session, create_memb
             assert item["content"]["named"] is False
     ours = [c for c in live_contents(session, B) if c["languages"] == ["en", "fr"]][0]
     assert ours["concepts"] == [{"concept": "accounting", "level_band": "expert", "generalised": False}]
-    assert ours["open_to_help"] is True and ours["trade_group"] == "finance-accounting"
+    # An anonymous fragment carries no trade group: it would tie a person's fragments together.
+    assert ours["open_to_help"] is True and ours["trade_group"] is None
     assert ours["place"] == {"kind": "space", "value": app.config["NODE_NAME"]}
 
 
@@ -94,50 +93,106 @@ def test_only_active_opted_in_members_are_shared(session, create_member, approve
     assert len(live_contents(session, B)) == 3
 
 
-def test_rare_skills_are_generalised_coarsened_or_withheld(session, create_member, approved_peers,
-                                                           settings):
+def test_a_named_member_shares_exactly_the_skills_they_listed(session, create_member,
+                                                               approved_peers, settings, app):
+    """Named means consented to be identified: no generalisation, however rare the skill."""
+    approved_peers(B)
+    create_member("lea@example.org", display_name="Léa Potière", trade_id="accountant",
+                  skills=[("céramique", "expert"), ("comptabilité", "confirme"), ("ébéniste", "debutant")],
+                  visibility="network_named")
+    sync_exports(session, settings)
+    [entry] = live_contents(session, B)
+    assert entry["named"] is True and entry["display_name"] == "Léa Potière"
+    assert entry["place"] == {"kind": "space", "value": app.config["NODE_NAME"]}
+    assert entry["trade_group"] == "finance-accounting"
+    assert {(c["concept"], c["level_band"], c["generalised"]) for c in entry["concepts"]} == {
+        ("ceramics", "expert", False), ("accounting", "confirmed", False),
+        ("cabinetmaking", "beginner", False)}
+
+
+def test_an_anonymous_member_is_shared_as_one_unlinkable_fragment_per_skill(
+        session, create_member, approved_peers, settings):
+    approved_peers(B, C)
+    accountants(create_member, 3)
+    member = create_member(skills=[("comptabilité", "expert"), ("traduction", "confirme"),
+                                   ("plomberie", "debutant")], visibility="network_anonymous",
+                           trade_id="accountant", languages=["fr", "en"])
+    sync_exports(session, settings)
+    rows = session.scalars(select(DirectoryExport).where(DirectoryExport.member_id == member.id,
+                                                         DirectoryExport.peer_node_id == B)).all()
+    assert sorted(row.part for row in rows) == ["accounting", "plumbing", "translation"]
+    fragments = [c for c in live_contents(session, B) if c["pseudonym"] in {r.pseudonym for r in rows}]
+    assert len(fragments) == 3 and len({c["pseudonym"] for c in fragments}) == 3
+    assert all(len(c["concepts"]) == 1 and c["trade_group"] is None and c["named"] is False
+               for c in fragments)
+    # Every fragment has its own pseudonym at each peer too.
+    at_c = {r.pseudonym for r in session.scalars(select(DirectoryExport).where(
+        DirectoryExport.member_id == member.id, DirectoryExport.peer_node_id == C))}
+    assert len(at_c) == 3 and not at_c & {r.pseudonym for r in rows}
+
+
+def test_a_skill_rare_in_the_space_names_the_city_instead_of_the_space(
+        session, create_member, approved_peers, settings, app):
+    """Rare here (fewer than k opted-in holders): still shared, so the person can be found,
+    but the fragment names a coarser place; a common skill names the space."""
+    from node.models import Space
+    session.add(Space(name=app.config["NODE_NAME"], city="Marseille", region="Provence",
+                      base_url="http://x.test"))
+    session.commit()
     approved_peers(B)
     accountants(create_member, 3)
-    # One cabinetmaker, and two other woodworkers: the group has 3 members, the concept 1.
-    create_member(skills=[("ébéniste", "expert"), ("comptabilité", "confirme")],
-                  visibility="network_anonymous")
-    create_member(skills=[("menuiserie", "confirme")], visibility="network_anonymous")
-    create_member(skills=[("charpente", "debutant")], visibility="network_anonymous")
-    # A lone sommelier: nothing shareable in the group either -> withheld.
-    create_member(skills=[("sommelier", "expert")], visibility="network_anonymous")
-
-    drafts = draft_entries(session, settings.k)
-    concepts = [key for d in drafts.values() for key, _, _ in d.concepts]
-    assert "cabinetmaking" not in concepts and "joinery" not in concepts
-    assert concepts.count("wood-crafts") == 3
-    assert all(generalised for d in drafts.values() for key, _, generalised in d.concepts
-               if key == "wood-crafts")
-    assert concepts.count("accounting") == 4
-    assert len(drafts) == 7 - 1  # the sommelier has nothing shareable: no entry at all
-    # k holds for every exported (concept, place) pair.
-    pairs = Counter((key, d.place_kind, d.place_value) for d in drafts.values()
-                    for key, _, _ in d.concepts)
-    assert min(pairs.values()) >= 3
+    potter = create_member(skills=[("céramique", "expert"), ("comptabilité", "confirme")],
+                           visibility="network_anonymous")
+    drafts = {d.part: d for d in draft_entries(session, settings.k).values()
+              if d.member_id == potter.id}
+    assert (drafts["ceramics"].place_kind, drafts["ceramics"].place_value) == ("city", "Marseille")
+    assert drafts["ceramics"].reasons == (network_export.RARE_HERE,)
+    assert drafts["ceramics"].concepts == (("ceramics", "expert", False),)
+    assert (drafts["accounting"].place_kind, drafts["accounting"].place_value) == (
+        "space", app.config["NODE_NAME"])
+    assert drafts["accounting"].reasons == ()
 
 
-def test_a_rare_skill_is_shared_at_region_level_when_the_region_has_enough(
-        session, create_member, approved_peers, settings, app, clock):
-    region = "Provence-Alpes-Côte d'Azur"
-    space = network_search.our_locality(session)
-    approved_peers(B, region=region)
-    app.config["NODE_REGION"] = region
-    from node.models import Space
-    session.add(Space(name=space.name, city="Marseille", region=region, base_url="http://x.test"))
+def test_each_peer_gets_its_own_order_and_one_lease_for_everything_it_holds(
+        session, create_member, approved_peers, settings, clock):
+    """Two colluding peers cannot pair entries by position in their feeds, nor by lease date."""
+    approved_peers(B, C)
+    languages = [["fr"], ["en"], ["es"], ["de"], ["it"], ["pt"], ["ar"], ["nl"], ["fr", "en"],
+                 ["fr", "es"], ["en", "de"], ["fr", "ar"], ["en", "es"], ["fr", "it"]]
+    members = [create_member(skills=[("comptabilité", "expert")], visibility="network_anonymous",
+                             languages=langs) for langs in languages]
+    sync_exports(session, settings, now=clock.now())
     session.commit()
-    # Two sommeliers held as copies from a peer of the same region.
-    for i in range(2):
-        network_search.apply_directory_item(session, None, remote_item(B, f"s{i}", "wine", now=clock.now()))
+
+    def order(recipient):
+        rows = session.scalars(select(FeedEntry).where(FeedEntry.recipient == recipient)
+                               .order_by(FeedEntry.seq))
+        return [tuple(json.loads(r.item_json)["content"]["languages"]) for r in rows]
+
+    assert sorted(order(B)) == sorted(order(C)) and order(B) != order(C)
+    # One member changes later: their new fragment gets the lease every other entry has.
+    later = clock.now() + timedelta(hours=5)
+    members[0].open_to_paid = True
     session.commit()
-    create_member(skills=[("sommelier", "expert")], visibility="network_anonymous")
-    drafts = list(draft_entries(session, settings.k).values())
-    assert len(drafts) == 1
-    assert drafts[0].place_kind == "region" and drafts[0].place_value == region
-    assert drafts[0].concepts == (("wine", "expert", False),)
+    assert sync_exports(session, settings, now=later).published == 2
+    for peer in (B, C):
+        assert len({c["lease_until_ts"] for c in live_contents(session, peer)}) == 1
+
+
+def test_at_a_new_epoch_every_new_entry_comes_before_every_retired_one(
+        session, create_member, approved_peers, settings, clock):
+    """Nothing pairs a tombstone with the entry that replaced it."""
+    approved_peers(B)
+    accountants(create_member, 6)
+    sync_exports(session, settings, now=clock.now())
+    session.commit()
+    first_seq = session.scalar(select(FeedEntry.seq).order_by(FeedEntry.seq.desc()).limit(1))
+    sync_exports(session, settings, now=clock.now() + timedelta(days=settings.epoch_days))
+    session.commit()
+    rows = session.scalars(select(FeedEntry).where(FeedEntry.recipient == B,
+                                                   FeedEntry.seq > first_seq).order_by(FeedEntry.seq))
+    kinds = [json.loads(r.item_json)["deleted"] for r in rows]
+    assert kinds == [False] * 6 + [True] * 6
 
 
 def remote_item(owner: str, local: str, concept: str, *, now: datetime, generalised: bool = False,

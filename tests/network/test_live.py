@@ -199,10 +199,11 @@ def test_leaving_the_network_removes_the_copies_and_leases_cover_lost_tombstones
         with node.session() as session:
             return len(session.scalars(select(NetworkEntry).where(NetworkEntry.owner == a.url)).all())
 
-    assert copies(b) == copies(c) == 4
+    # Three anonymous accountants with two skills each (a fragment per skill) and Zed.
+    assert copies(b) == copies(c) == 7
     set_visibility(a, accountants[0], "space")
     b.sync(), c.sync()
-    assert copies(b) == copies(c) == 3
+    assert copies(b) == copies(c) == 5
 
     # The next tombstone is lost: A's outbox drops it before C pulls.
     set_visibility(a, extra, "space")
@@ -210,7 +211,7 @@ def test_leaving_the_network_removes_the_copies_and_leases_cover_lost_tombstones
         session.execute(delete(FeedEntry).where(FeedEntry.is_deleted.is_(True)))
         session.commit()
     c.sync()
-    assert copies(c) == 3  # still there: never told
+    assert copies(c) == 5  # still there: never told
     with c.session() as session:
         network_search.expire_copies(session, clock.now() + timedelta(days=8, hours=1))
         session.commit()
@@ -263,7 +264,10 @@ def test_sync_pages_leave_the_exports_alone_while_approvals_and_profiles_update_
     assert calls["refresh"] >= 1 and calls["exports"] >= 3
 
 
-def test_singling_out_a_lone_cabinetmaker_finds_no_unique_record(network):
+def test_a_lone_cabinetmaker_is_found_but_nothing_ties_the_skill_to_their_others(network):
+    """The lone cabinetmaker chose to be found: the peer holds the skill, on a fragment of its
+    own (no other skill, no trade group) that names the city, not the space; each of the
+    person's skills is a separate entry, so no record of the peer singles out the combination."""
     a, b, c = network
     rng = random.Random(5)
     common = ["comptabilité", "graphisme", "traduction anglais-français", "photographie",
@@ -275,13 +279,16 @@ def test_singling_out_a_lone_cabinetmaker_finds_no_unique_record(network):
                skills=[("ébéniste", "expert"), ("comptabilité", "expert")])
     c.sync()
     with c.session() as session:
-        rows = session.execute(
-            select(NetworkEntryConcept.concept, NetworkEntry.place_kind, NetworkEntry.place_value)
-            .join(NetworkEntry, NetworkEntry.id == NetworkEntryConcept.entry_id)
-            .where(NetworkEntry.owner == a.url)).all()
-    pairs = Counter(rows)
-    assert pairs and min(pairs.values()) >= 3
-    assert not any(concept in ("cabinetmaking", "g:wood-crafts") for concept, _, _ in rows)
+        entries = session.scalars(select(NetworkEntry).where(NetworkEntry.owner == a.url)).all()
+        concepts = {e.id: [row.concept for row in session.scalars(
+            select(NetworkEntryConcept).where(NetworkEntryConcept.entry_id == e.id))] for e in entries}
+    assert all(len(keys) == 1 for keys in concepts.values())  # one skill per anonymous entry
+    [wood] = [e for e in entries if concepts[e.id] == ["cabinetmaking"]]
+    assert wood.trade_group is None and wood.place_kind != "space"
+    assert {e.pseudonym for e in entries if e.id != wood.id}.isdisjoint({wood.pseudonym})
+    # Every other (concept, place) pair the peer holds is shared by at least k = 3 people.
+    pairs = Counter((concepts[e.id][0], e.place_kind, e.place_value) for e in entries if e is not wood)
+    assert min(pairs.values()) >= 3
 
 
 def test_the_expert_is_told_with_a_link_the_requester_is_told_of_the_acceptance_and_can_withdraw(
