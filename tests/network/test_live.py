@@ -346,3 +346,52 @@ def test_the_expert_is_told_with_a_link_the_requester_is_told_of_the_acceptance_
         assert note.member_id == bob and note.link == f"/network/introductions#sent-{outgoing[0].id}"
     mail = c.app.extensions["coworknet.mail"].outbox[-1]
     assert mail.to == "bob@c.example" and "Alice Secretname" in mail.subject
+
+
+def test_two_colluding_peers_cannot_pair_entries_by_order_lease_or_epoch(live_nodes, clock):
+    """B and C pool what they received from A when they peered with it. Each entry's content
+    (the languages tell the twelve accountants apart here) pairs B's copy with C's; nothing
+    else may: not the position in the feed, not the lease, and after a pseudonym epoch not the
+    order of tombstones and new entries either."""
+    from node.federation.models import FeedCopy
+    from node.network.settings import settings_of
+
+    a, b, c = (live_nodes.add(name, {"PSEUDONYM_SECRET": secrets.token_hex(32)})
+               for name in ("aix", "bleau", "calanques"))
+    languages = [["fr"], ["en"], ["es"], ["de"], ["it"], ["pt"], ["ar"], ["nl"], ["fr", "en"],
+                 ["fr", "es"], ["en", "de"], ["fr", "ar"]]
+    for i, langs in enumerate(languages):
+        add_member(a, f"acc{i}@aix.example", f"Comptable {i}", skills=[("comptabilité", "expert")],
+                   languages=langs)
+    live_nodes.peer_all()
+    b.sync(), c.sync()
+
+    def received(node) -> list[tuple[int, bool, tuple | None, int | None]]:
+        """(seq, tombstone, languages, lease) of A's directory items, in feed order."""
+        with node.session() as session:
+            copies = session.scalars(select(FeedCopy).where(FeedCopy.peer_node_id == a.url)
+                                     .order_by(FeedCopy.seq)).all()
+            entries = {e.object_id: e for e in session.scalars(
+                select(NetworkEntry).where(NetworkEntry.owner == a.url))}
+            return [(copy.seq, copy.is_deleted,
+                     tuple(entries[copy.object_id].languages.split()) if copy.object_id in entries else None,
+                     int(entries[copy.object_id].lease_until.timestamp()) if copy.object_id in entries else None)
+                    for copy in copies]
+
+    at_b, at_c = received(b), received(c)
+    order_b = [langs for _seq, _dead, langs, _lease in at_b]
+    order_c = [langs for _seq, _dead, langs, _lease in at_c]
+    assert sorted(order_b) == sorted(order_c) and len(order_b) == 12
+    assert order_b != order_c  # each peer got its own random order (1 chance in 12! to agree)
+    assert len({lease for *_rest, lease in at_b}) == 1 and len({lease for *_rest, lease in at_c}) == 1
+
+    # A new pseudonym epoch: B sees every new entry first, then every tombstone.
+    with a.session() as session:
+        settings = settings_of(session)
+        network_export.sync_exports(session, settings,
+                                    now=clock.now() + timedelta(days=settings.epoch_days))
+        session.commit()
+    before = max(seq for seq, *_rest in at_b)
+    b.sync()
+    after = [(seq, dead) for seq, dead, *_rest in received(b) if seq > before]
+    assert [dead for _seq, dead in after] == [False] * 12 + [True] * 12
