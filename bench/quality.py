@@ -7,9 +7,9 @@ loopback, set up as ``coworknet init`` does) are seeded through the product's ow
 profile) with the population of :mod:`bench.quality_data`: Le Phare, Marseille (A, 100
 members) and La Fabrique du Cours, Aix-en-Provence (B, 55 members), at the default privacy
 settings (k = 3 rare-skill rule; each member's own visibility). The nodes are peered (request,
-approval), then run federation rounds (A, B, A: B first takes A's copies in, so its rare-skill
-rule counts them, as in a running network) so that A holds B's exported entries after a real
-sync. The labelled queries of :mod:`bench.quality_data` are then run in-process on A's
+approval), then run federation rounds in turn until the network is quiet (B takes A's copies
+in, so its rare-skill rule counts them, as in a running network), so that A holds B's exported
+entries after a real sync. The labelled queries of :mod:`bench.quality_data` are then run in-process on A's
 database by a searcher of A (a member with no skills of their own), with the functions the
 portal runs:
 
@@ -63,7 +63,7 @@ from bench.quality_data import QUERIES, SPACE_A, SPACE_B, Person, Query
 from node.accounts import accounts
 from node.members import profiles
 from node.members.directory import DirectoryQuery, search_members
-from node.network.models import DirectoryExport
+from node.network.models import DirectoryExport, NetworkEntry, NetworkEntryConcept
 from node.network.search import NetworkQuery, search_network
 from node.network.settings import SHARED_VISIBILITIES
 
@@ -155,6 +155,19 @@ def add_searcher(node: BenchNode) -> int:
         return member.id
 
 
+def rounds(a: BenchNode, b: BenchNode, most: int = 8) -> list[int]:
+    """Federation rounds, A then B in turn, until a round of each applies nothing (B's
+    rare-skill rule counts A's copies once it holds them, and may then publish again); the
+    items each round applied."""
+    applied: list[int] = []
+    for turn in range(most):
+        node = (a, b)[turn % 2]
+        applied.append(sum(result.applied for result in node.round().results))
+        if len(applied) >= 2 and applied[-1] == applied[-2] == 0:
+            break
+    return applied
+
+
 def score(query: Query, ranked: list[tuple[Key | None, str]], relevant: set[Key],
           population: Population) -> Scored:
     """Score a ranked list of (person or None, what matched); a person counts once."""
@@ -235,22 +248,54 @@ def worst(scope: str, rows: list[Scored], count: int) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench quality",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_PER_CATEGORY} queries of each category (a smoke run)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a goal fails")
-    parser.add_argument("--worst", type=int, default=15, help="worst queries listed per scope")
-    args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    logging.getLogger("node").setLevel(logging.WARNING)
-    queries = QUERIES
-    if args.quick:
-        taken: dict[str, int] = defaultdict(int)
-        queries = [query for query in QUERIES
-                   if (taken.__setitem__(query.category, taken[query.category] + 1)
-                       or taken[query.category] <= QUICK_PER_CATEGORY)]
+def quick_queries(per_category: int = QUICK_PER_CATEGORY) -> list[Query]:
+    """The first ``per_category`` queries of each category, in the set's order."""
+    taken: dict[str, int] = defaultdict(int)
+    chosen = []
+    for query in QUERIES:
+        taken[query.category] += 1
+        if taken[query.category] <= per_category:
+            chosen.append(query)
+    return chosen
+
+
+def copies_summary(a: BenchNode, b: BenchNode) -> str:
+    """What A holds of B's directory: the entries, the people behind them, and how many of
+    their index rows are generalised to a group by B's rare-skill rule."""
+    with a.session() as session:
+        rows = session.execute(
+            select(NetworkEntry.pseudonym, NetworkEntryConcept.is_generalised)
+            .join(NetworkEntryConcept, NetworkEntryConcept.entry_id == NetworkEntry.id)
+            .where(NetworkEntry.owner == b.url)).all()
+        entries = set(session.scalars(select(NetworkEntry.pseudonym)
+                                      .where(NetworkEntry.owner == b.url)))
+    with b.session() as session:
+        people = set(session.scalars(select(DirectoryExport.member_id).where(
+            DirectoryExport.peer_node_id == a.url, DirectoryExport.pseudonym.in_(entries))))
+    generalised = sum(1 for _pseudonym, flag in rows if flag)
+    return (f"A holds {len(entries)} entries of B for {len(people)} people; "
+            f"{generalised} of their {len(rows)} skill index rows generalised to a group")
+
+
+@dataclass
+class Measurement:
+    """One run: each scope's scored queries, the phases' times, what A holds of B."""
+
+    queries: list[Query]
+    outcomes: dict[str, list[Scored]]
+    timings: list[tuple[str, float]]
+    copies: str
+    shared_b: int
+
+    def goals(self) -> list[tuple[str, str, float, float]]:
+        """(scope, metric, value, threshold) of each goal."""
+        return [(scope, metric, averages(self.outcomes[scope])[metric]
+                 if self.outcomes[scope] else 0.0, threshold)
+                for scope, metric, threshold in GOALS]
+
+
+def measure(queries: list[Query]) -> Measurement:
+    """Start, seed, peer and sync the two nodes, then run ``queries`` on A."""
     population = Population()
     timings: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as root:
@@ -264,13 +309,14 @@ def main(argv: list[str] | None = None) -> int:
             seed(a, SPACE_A, "A", population)
             seed(b, SPACE_B, "B", population)
             population.searcher_id = add_searcher(a)
-            timings.append((f"{len(population.people)} members seeded",
+            timings.append((f"{len(population.people)} members seeded (one commit each)",
                             time.perf_counter() - started))
             started = time.perf_counter()
             peer(a, b)
-            applied = [sum(r.applied for r in node.round().results) for node in (a, b, a)]
-            timings.append((f"peered, rounds A B A ({'/'.join(map(str, applied))} items "
-                            f"applied)", time.perf_counter() - started))
+            applied = rounds(a, b)
+            timings.append((f"peered, {len(applied)} rounds ({'/'.join(map(str, applied))} "
+                            f"items applied)", time.perf_counter() - started))
+            copies = copies_summary(a, b)
             started = time.perf_counter()
             outcomes = run_queries(a, b, queries, population)
             timings.append((f"{len(queries)} queries x 2 searches",
@@ -280,21 +326,36 @@ def main(argv: list[str] | None = None) -> int:
             b.close()
     shared = sum(p.visibility in SHARED_VISIBILITIES for k, p in population.people.items()
                  if k[0] == "B")
-    print(f"search quality: {len(SPACE_A)} members in A (Marseille), {len(SPACE_B)} in B "
-          f"(Aix-en-Provence, {shared} sharing with the network), {len(queries)} queries")
-    for name, seconds in timings:
+    return Measurement(queries, outcomes, timings, copies, shared)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench quality",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_PER_CATEGORY} queries of each category (a smoke run)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal fails")
+    parser.add_argument("--worst", type=int, default=15, help="worst queries listed per scope")
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("node").setLevel(logging.WARNING)
+    run = measure(quick_queries() if args.quick else QUERIES)
+    print(f"search quality: {len(SPACE_A)} members in A (Le Phare, Marseille), {len(SPACE_B)} "
+          f"in B (La Fabrique du Cours, Aix-en-Provence; {run.shared_b} share with the "
+          f"network), {len(run.queries)} queries, {RESULTS} results per search")
+    for name, seconds in run.timings:
         print(f"  {name}: {seconds:.1f} s")
+    print(f"  {run.copies}")
     for scope in SCOPES:
-        print("\n".join(table(scope, outcomes[scope])))
+        print("\n".join(table(scope, run.outcomes[scope])))
     print("\ngoals:")
     failed = False
-    for scope, metric, threshold in GOALS:
-        value = averages(outcomes[scope])[metric] if outcomes[scope] else 0.0
+    for scope, metric, value, threshold in run.goals():
         verdict = "PASS" if value >= threshold else "FAIL"
         failed |= verdict == "FAIL"
         print(f"  {scope} {metric} {value:.3f} >= {threshold:.2f}: {verdict}")
     for scope in SCOPES:
-        print("\n".join(worst(scope, outcomes[scope], args.worst)))
+        print("\n".join(worst(scope, run.outcomes[scope], args.worst)))
     return 1 if args.check and failed else 0
 
 
