@@ -192,6 +192,7 @@ def run_queries(a: BenchNode, b: BenchNode, queries: list[Query],
             select(DirectoryExport.pseudonym, DirectoryExport.member_id)
             .where(DirectoryExport.peer_node_id == a.url)).all())
     outcomes: dict[str, list[Scored]] = {scope: [] for scope in SCOPES}
+    unmapped = 0
     with a.session() as session:
         for query in queries:
             members, _total = search_members(session, DirectoryQuery(text=query.text,
@@ -209,6 +210,7 @@ def run_queries(a: BenchNode, b: BenchNode, queries: list[Query],
                     continue
                 member_id = exported.get(entry.pseudonym) if entry.owner == b.url else None
                 row = (("B", member_id) if member_id is not None else None, matched)
+                unmapped += member_id is None
                 network.append(row)
                 if entry.owner == b.url:
                     other.append(row)
@@ -216,6 +218,8 @@ def run_queries(a: BenchNode, b: BenchNode, queries: list[Query],
                 relevant = population.relevant(query, scope)
                 if relevant:
                     outcomes[scope].append(score(query, ranked, relevant, population))
+    if unmapped:  # scored as irrelevant: the ground truth lost track of them
+        logging.getLogger(__name__).warning("%d network hits map to no person", unmapped)
     return outcomes
 
 

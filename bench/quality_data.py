@@ -332,7 +332,7 @@ QUERIES = [
     q("traducteur espagnol", "no-accents", "translation-es"),
     q("interprete", "no-accents", "interpreting"),
     q("maraichage", "no-accents", "gardening permaculture"),
-    q("elagage jardin", "no-accents", "gardening"),
+    q("jardin partage", "no-accents", "gardening permaculture"),
     q("ebeniste", "no-accents", "carpentry"),
     # --- typos ---
     q("comptabilté", "typo", "accounting"),
