@@ -5,4 +5,5 @@ its figures next to a naive baseline measured in the same run."""
 BENCHMARKS = {
     "search": "bench.network_search",
     "sync": "bench.sync",
+    "quality": "bench.quality",
 }
