@@ -1,4 +1,13 @@
-"""The space's own directory: find members by skill, trade, language or free text."""
+"""The space's own directory: find members by skill, trade, language or free text.
+
+The same understanding of a query as the network search (:mod:`node.network.search`): the
+thesaurus names the concepts a query means — misspelt words of five letters or more included —
+and their related skills; the query's own words are matched as stems, and a misspelt word
+("comptabel", "fotographe") is corrected against the words the space's profiles hold. Results
+come in relevance order: people holding the skills asked for (best level first), then people
+holding a related skill, then people whose profile holds the words — in their skills or trade
+before their headline, their name or their bio.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .models import Member, MemberLanguage, MemberSkill, MemberStatus
-from .thesaurus import get_thesaurus
+from .textnorm import search_keys
+from .thesaurus import FUZZY_MIN_LENGTH, Thesaurus, get_thesaurus
+
+#: A query word is corrected to a word of the profiles at this similarity (rapidfuzz ratio).
+WORD_MIN_SCORE = 80
+LEVEL_ORDER = ("debutant", "confirme", "expert")
 
 
 @dataclass(frozen=True)
@@ -27,28 +41,75 @@ def _like_escape(key: str) -> str:
     return key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_members(session: Session, query: DirectoryQuery) -> tuple[list[Member], int]:
-    """Active members matching every criterion; skill concepts first, then by name."""
+def _space_words(session: Session) -> list[str]:
+    """Every distinct search key of the active members (a space holds a few thousand)."""
+    words: set[str] = set()
+    for keys in session.scalars(select(Member.search_keys).where(Member.status == MemberStatus.ACTIVE)):
+        words.update(keys.split())
+    return sorted(words)
+
+
+def _word_alternatives(session: Session, keys: frozenset[str]) -> list[set[str]]:
+    """Per query key, the keys it may stand for: itself, and when no profile holds it, the
+    closest word some profile holds (typo tolerance for words of 5+ letters)."""
+    if not keys:
+        return []
+    words = _space_words(session)
+    present = set(words)
+    alternatives = []
+    for key in sorted(keys):
+        options = {key}
+        if len(key) >= FUZZY_MIN_LENGTH - 1 and not any(w.startswith(key) for w in present):
+            from rapidfuzz import fuzz, process  # imported lazily: only searches need it
+
+            found = process.extractOne(key, words, scorer=fuzz.ratio, score_cutoff=WORD_MIN_SCORE)
+            if found is not None:
+                options.add(found[0])
+        alternatives.append(options)
+    return alternatives
+
+
+def _field_keys(member: Member, thesaurus: Thesaurus) -> tuple[set[str], set[str]]:
+    """A member's words in two tiers: skills and trade; headline, name and bio."""
+    strong = []
+    if member.trade_id and (trade := thesaurus.trade(member.trade_id)):
+        strong += [trade.fr, trade.en]
+    for skill in member.skills:
+        strong.append(skill.label)
+        if skill.concept_id and (concept := thesaurus.concept(skill.concept_id)):
+            strong += [concept.fr, concept.en]
+    weak = [member.headline, member.display_name, member.bio]
+    return search_keys(" ".join(strong)), search_keys(" ".join(p for p in weak if p))
+
+
+def _matches(word: str, keys: set[str]) -> bool:
+    return any(key.startswith(word) for key in keys)
+
+
+def search_members(session: Session, query: DirectoryQuery,
+                   thesaurus: Thesaurus | None = None) -> tuple[list[Member], int]:
+    """Active members matching every criterion, in relevance order (see the module)."""
+    thesaurus = thesaurus or get_thesaurus()
     statement = select(Member).where(Member.status == MemberStatus.ACTIVE)
-    matched_concepts: set[str] = set()
+    concepts: set[str] = set()
+    related: set[str] = set()
+    alternatives: list[set[str]] = []
     if query.text.strip():
-        expansion = get_thesaurus().expand_query(query.text)
-        matched_concepts = set(expansion.concept_ids)
-        text_match = and_(
-            *(Member.search_keys.like(f"% {_like_escape(k)}%", escape="\\") for k in expansion.keys)
-        ) if expansion.keys else None
-        alternatives = []
-        if matched_concepts:
-            alternatives.append(
-                Member.id.in_(
-                    select(MemberSkill.member_id).where(MemberSkill.concept_id.in_(matched_concepts))
-                )
-            )
-        if text_match is not None:
-            alternatives.append(text_match)
-        if not alternatives:
+        expansion = thesaurus.expand_query(query.text, typos=True)
+        concepts = set(expansion.concept_ids)
+        related = set(getattr(expansion, "related_ids", frozenset())) - concepts
+        alternatives = _word_alternatives(session, expansion.keys)
+        conditions = []
+        if concepts or related:
+            conditions.append(Member.id.in_(
+                select(MemberSkill.member_id).where(MemberSkill.concept_id.in_(concepts | related))))
+        if alternatives:
+            conditions.append(and_(*(
+                or_(*(Member.search_keys.like(f"% {_like_escape(k)}%", escape="\\") for k in options))
+                for options in alternatives)))
+        if not conditions:
             return [], 0
-        statement = statement.where(or_(*alternatives))
+        statement = statement.where(or_(*conditions))
     if query.trade_id:
         statement = statement.where(Member.trade_id == query.trade_id)
     if query.language:
@@ -65,9 +126,14 @@ def search_members(session: Session, query: DirectoryQuery) -> tuple[list[Member
     )
 
     def rank(member: Member) -> tuple:
-        hits = [s for s in member.skills if s.concept_id in matched_concepts]
-        best = max((("debutant", "confirme", "expert").index(s.level) for s in hits), default=-1)
-        return (-len(hits), -best, member.display_name.casefold())
+        held = [s for s in member.skills if s.concept_id in concepts]
+        best = max((LEVEL_ORDER.index(s.level) for s in held if s.level in LEVEL_ORDER), default=-1)
+        near = {s.concept_id for s in member.skills if s.concept_id in related}
+        strong, weak = _field_keys(member, thesaurus) if alternatives else (set(), set())
+        in_skills = sum(any(_matches(w, strong) for w in options) for options in alternatives)
+        elsewhere = sum(any(_matches(w, strong | weak) for w in options) for options in alternatives)
+        return (-len({s.concept_id for s in held}), -best, -len(near), -in_skills, -elsewhere,
+                member.display_name.casefold(), member.id)
 
     members.sort(key=rank)
     total = len(members)

@@ -64,3 +64,30 @@ def test_api_directory_search(client, members, api_token):
     assert "email" not in response.json["items"][0]
     bad = client.get("/api/v1/members?limit=100000", headers=api_token(members["bruno"]))
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("query", ["comptabel", "comptabilte", "fotographe", "litérrature"])
+def test_misspelt_words_still_find_people(session, members, create_member, query):
+    """The same typo tolerance as the network search: a misspelt skill (thesaurus) or a
+    misspelt word of a profile (the words the space's profiles hold)."""
+    from node.members.directory import DirectoryQuery, search_members
+
+    create_member(display_name="Paul", skills=[("photographie", "expert")])
+    found, _total = search_members(session, DirectoryQuery(text=query))
+    expected = {"comptabel": "Anne Comptable", "comptabilte": "Anne Comptable",
+                "fotographe": "Paul", "litérrature": "Chloé"}[query]
+    assert [m.display_name for m in found][:1] == [expected]
+
+
+def test_results_come_in_relevance_order_not_alphabetically(session, create_member):
+    """Skill holders first (the expert before the beginner), then people whose skills hold the
+    words, then people who only mention them in their headline or bio."""
+    from node.members.directory import DirectoryQuery, search_members
+
+    create_member(display_name="Aline", bio="J'aime la photographie de rue le dimanche.")
+    create_member(display_name="Basile", headline="Photographie argentique en amateur")
+    create_member(display_name="Zoé", skills=[("photographie", "expert")])
+    create_member(display_name="Yves", skills=[("photographie", "debutant")])
+    found, total = search_members(session, DirectoryQuery(text="photographie"))
+    assert [m.display_name for m in found][:2] == ["Zoé", "Yves"]
+    assert total == 4 and {m.display_name for m in found[2:]} == {"Aline", "Basile"}
