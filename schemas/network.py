@@ -65,12 +65,17 @@ class NetworkHitOutSchema(Schema):
     display_name = fields.String(allow_none=True)
     headline = fields.String(allow_none=True)
     matched = fields.List(fields.Nested(MatchedConceptOutSchema))
-    languages = fields.List(fields.String())
+    languages = fields.List(fields.String(), metadata={"description": "ISO 639-1 codes"})
+    language_names = fields.List(fields.String(), metadata={
+        "description": "the languages by name, in the reader's language"})
     open_to_help = fields.Boolean()
     open_to_paid = fields.Boolean()
     open_to_barter = fields.Boolean()
     trade_group = fields.String(allow_none=True)
     place = fields.Nested(PlaceOutSchema)
+    space = fields.String(allow_none=True, metadata={
+        "description": "the space's name; null when the owner shares this skill at a coarser "
+                       "place (then `place` holds the city or the region)"})
 
 
 class NetworkSearchOutSchema(Schema):

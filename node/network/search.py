@@ -533,10 +533,15 @@ def concept_label(key: str, locale: str, thesaurus: Thesaurus | None = None) -> 
 
 
 def result_cards(result: SearchResult, handles: Handles, member_id: int, locale: str) -> list[dict]:
-    """Result cards: the matched concepts and level bands only, a fresh handle per result."""
+    """Result cards: the matched concepts and level bands only, a fresh handle per result; the
+    space by its name (or, for a skill its owner shares at a coarser place, the city or the
+    region), languages by their names in ``locale``."""
+    thesaurus = get_thesaurus()
+    lang = "en" if locale[:2] == "en" else "fr"
     cards = []
     for hit in result.hits:
         entry = hit.entry
+        names = [thesaurus.language(code) for code in entry.languages.split()]
         cards.append({
             "handle": None if hit.is_local else handles.issue(member_id, entry.id),
             "local": hit.is_local,
@@ -549,11 +554,14 @@ def result_cards(result: SearchResult, handles: Handles, member_id: int, locale:
                 for m in hit.matched
             ],
             "languages": entry.languages.split(),
+            "language_names": [name[lang] if name else code
+                               for name, code in zip(names, entry.languages.split(), strict=True)],
             "open_to_help": entry.open_to_help,
             "open_to_paid": entry.open_to_paid,
             "open_to_barter": entry.open_to_barter,
             "trade_group": entry.trade_group,
             "place": {"kind": entry.place_kind, "value": entry.place_value},
+            "space": entry.place_value if entry.place_kind == "space" else None,
         })
     return cards
 

@@ -89,6 +89,19 @@ def my_introductions():
     )
 
 
+@bp.route("/network/my-entry")
+@member_required
+def my_entry():
+    """What each partner space holds about me, exactly, and why a skill says less."""
+    thesaurus = get_thesaurus()
+    unshared = [skill.label for skill in g.member.skills if not skill.concept_id]
+    return render_template(
+        "network/my_entry.html", holdings=network_export.holdings(db.session, g.member),
+        unshared=unshared, concept_label=_concept_label, thesaurus=thesaurus,
+        rare_here=network_export.RARE_HERE, k=current_app.config["NETWORK_K"],
+    )
+
+
 def _concept_label(concept_id: str) -> str:
     """A skill in the reader's language (a concept id the thesaurus no longer knows: as is)."""
     thesaurus = get_thesaurus()

@@ -307,3 +307,30 @@ def test_decomposed_accents_in_stored_names_are_exported_in_nfc(session, create_
     sync_exports(session, settings)
     named = [c for c in live_contents(session, B) if c["named"]]
     assert [c["display_name"] for c in named] == ["Hélène"]
+
+
+def test_the_member_sees_exactly_what_each_peer_holds_and_why(portal, session, create_member,
+                                                              approved_peers, settings, app):
+    from node.models import Space
+    session.add(Space(name=app.config["NODE_NAME"], city="Marseille", region="Provence",
+                      base_url="http://x.test"))
+    session.commit()
+    peer_b, peer_c = approved_peers(B, C)
+    peer_b.name, peer_c.name = "La Fabrique du Cours", "Les Calanques"
+    session.commit()
+    accountants(create_member, 3)
+    create_member("potter@example.org", skills=[("céramique", "expert"), ("comptabilité", "confirme"),
+                                                 ("Sérigraphie artisanale", "expert")],
+                  visibility="network_anonymous", languages=["fr", "it"])
+    sync_exports(session, settings)
+    session.commit()
+    portal.login("potter@example.org")
+    page = portal.get("/network/my-entry").get_data(as_text=True)
+    for text in ("La Fabrique du Cours", "Les Calanques", "Cet espace détient 2 fiches sur vous",
+                 "Céramique", "Comptabilité", "Un espace à Marseille", app.config["NODE_NAME"],
+                 "italien", "Non (un pseudonyme)", "Moins de 3 membres de votre espace déclarent « Céramique »",
+                 "Sérigraphie artisanale"):
+        assert text in page, text
+    assert page.count("Cet espace détient 2 fiches sur vous") == 2
+    # The profile form leads there.
+    assert "/network/my-entry" in portal.get("/profile").get_data(as_text=True)
