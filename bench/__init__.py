@@ -6,4 +6,5 @@ BENCHMARKS = {
     "search": "bench.network_search",
     "sync": "bench.sync",
     "quality": "bench.quality",
+    "privacy": "bench.privacy",
 }
