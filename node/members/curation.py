@@ -88,7 +88,7 @@ def _waiting_rows(session: Session):
         .join(Member, Member.id == MemberSkill.member_id)
         .where(MemberSkill.concept_id.is_(None), MemberSkill.tag != "",
                Member.status == MemberStatus.ACTIVE, MemberSkill.tag.not_in(decided))
-    ).tuples()
+    )
 
 
 def unmapped_skills(session: Session) -> list[UnmappedSkill]:
@@ -117,7 +117,7 @@ def _members_by_tag(session: Session, tags: list[str]) -> dict[str, int]:
     return dict(session.execute(
         select(MemberSkill.tag, func.count(func.distinct(MemberSkill.member_id)))
         .where(MemberSkill.tag.in_(tags)).group_by(MemberSkill.tag)
-    ).tuples().all())
+    ).all())
 
 
 def list_mappings(session: Session) -> list[MappingRow]:
@@ -126,7 +126,7 @@ def list_mappings(session: Session) -> list[MappingRow]:
         select(SkillMapping, Member.display_name)
         .outerjoin(Member, Member.id == SkillMapping.mapped_by_id)
         .order_by(SkillMapping.mapped_at.desc(), SkillMapping.tag)
-    ).tuples().all()
+    ).all()
     counts = _members_by_tag(session, [mapping.tag for mapping, _name in mappings])
     return [MappingRow(m.tag, m.concept_id, counts.get(m.tag, 0), name, m.mapped_at)
             for m, name in mappings]
@@ -236,14 +236,12 @@ def map_tag(session: Session, manager: Member, tag: str, concept_id: str,
     folded = _folded_tag(tag)
     _check_concept(concept_id)
     mapping = session.get(SkillMapping, folded)
-    replaced = None
+    replaced = mapping.concept_id if mapping is not None and mapping.concept_id != concept_id else None
     if mapping is None:
         mapping = SkillMapping(tag=folded)
-        session.add(mapping)
-    elif mapping.concept_id != concept_id:
-        replaced = mapping.concept_id
     mapping.concept_id, mapping.mapped_by_id, mapping.mapped_at = (
         concept_id, manager.id, now or utcnow())
+    session.add(mapping)
     changed = set()
     for skill in _skills_with_tag(session, folded):
         if skill.concept_id in (None, replaced) and _set_concept(skill, concept_id):
@@ -311,10 +309,10 @@ def propose_concept(session: Session, manager: Member, tag: str, label_fr: str, 
     created = proposal is None
     if proposal is None:
         proposal = ConceptProposal(tag=folded)
-        session.add(proposal)
     proposal.label_fr, proposal.label_en, proposal.group_id = labels["label_fr"], labels["label_en"], group
     proposal.proposed_by_id, proposal.proposed_at = manager.id, now or utcnow()
     proposal.status = ProposalStatus.PROPOSED
+    session.add(proposal)
     session.flush()
     return ProposalResult(proposal, created)
 

@@ -35,7 +35,7 @@ def with_local_mappings(session: Session, skills: dict[str, MemberSkill]) -> dic
         return skills
     mapped = dict(session.execute(
         select(SkillMapping.tag, SkillMapping.concept_id).where(SkillMapping.tag.in_(tags))
-    ).tuples().all())
+    ).all())
     if not mapped:
         return skills
     result: dict[str, MemberSkill] = {}
