@@ -169,3 +169,100 @@ def test_a_mapped_tag_cannot_be_proposed(session, manager, typists):
     curation.map_tag(session, manager, TAG, CONCEPT)
     with pytest.raises(Conflict):
         curation.propose_concept(session, manager, TAG, "Sérigraphie", "Screen printing", "crafts")
+
+
+# --- the manager's page -----------------------------------------------------------------------
+
+
+def test_the_page_maps_for_everyone_and_undoes(portal, session, manager, typists):
+    portal.login("manager@example.org")
+    home = portal.get("/").get_data(as_text=True)
+    assert "2 compétences en texte libre à classer" in home and "/admin/skills" in home
+    page = portal.get("/admin/skills").get_data(as_text=True)
+    assert "Compétences à classer" in page and TAG in page and TYPED in page
+    response = portal.post("/admin/skills/mappings", {"tag": TAG, "concept_id": "Graphisme"})
+    assert response.status_code == 302
+    page = portal.get("/admin/skills").get_data(as_text=True)
+    assert "« serigraphie artisanale » devient « Graphisme » pour 2 membres." in page
+    assert skills_of(session, typists[1].id)[f"concept:{CONCEPT}"].tag == TAG
+    response = portal.post("/admin/skills/mappings/undo", {"tag": TAG}, follow_redirects=True)
+    assert "texte libre" in response.get_data(as_text=True)
+    assert skills_of(session, typists[1].id)[f"tag:{TAG}"].concept_id is None
+
+
+def test_the_page_keeps_what_was_typed_on_error(portal, session, manager, typists):
+    portal.login("manager@example.org")
+    response = portal.post("/admin/skills/mappings", {"tag": TAG, "concept_id": "Astrologie quantique"})
+    assert response.status_code == 422
+    assert 'value="Astrologie quantique"' in response.get_data(as_text=True)
+    response = portal.post("/admin/skills/proposals", {
+        "tag": TAG, "label_fr": "Sérigraphie", "label_en": "Screen printing", "group": "nowhere"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Screen printing"' in page and "<details open>" in page
+    assert count_rows(session, SkillMapping) == 0 and count_rows(session, ConceptProposal) == 0
+
+
+def test_the_page_proposes_and_exports(portal, session, manager, typists):
+    portal.login("manager@example.org")
+    response = portal.post("/admin/skills/proposals", {
+        "tag": TAG, "label_fr": "Sérigraphie", "label_en": "Screen printing", "group": "crafts"},
+        follow_redirects=True)
+    assert "Le concept « Sérigraphie » est proposé" in response.get_data(as_text=True)
+    exported = portal.get("/admin/skills/proposals.json")
+    assert exported.headers["Content-Disposition"].startswith("attachment")
+    assert exported.json["concepts"][0]["en"] == "Screen printing"
+    portal.post("/admin/skills/proposals/withdraw", {"tag": TAG})
+    assert count_rows(session, ConceptProposal) == 0
+
+
+def test_only_a_manager_reaches_the_page_and_forms_need_csrf(portal, client, session, manager,
+                                                            typists):
+    portal.login("a@example.org")
+    assert portal.get("/admin/skills").status_code == 403
+    assert portal.post("/admin/skills/mappings", {"tag": TAG, "concept_id": CONCEPT}).status_code == 403
+    portal.login("manager@example.org")
+    response = client.post("/admin/skills/mappings", data={"tag": TAG, "concept_id": CONCEPT})
+    assert response.status_code in (400, 403)
+    assert count_rows(session, SkillMapping) == 0
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def test_the_api_lists_maps_unmaps_and_proposes(client, session, api_token, manager, typists):
+    headers = api_token(manager)
+    listed = client.get("/api/v1/admin/skills/unmapped", headers=headers)
+    assert listed.status_code == 200
+    assert listed.json["items"][0] == {"tag": TAG, "members": 2,
+                                       "labels": sorted([TYPED, "sérigraphie  artisanale!"])}
+    mapped = client.post("/api/v1/admin/skills/mappings", headers=headers,
+                         json={"tag": TYPED, "concept_id": CONCEPT})
+    assert mapped.status_code == 201
+    assert mapped.json["members_changed"] == 2 and mapped.json["concept_label"] == "Graphisme"
+    assert skills_of(session, typists[0].id)[f"concept:{CONCEPT}"].tag == TAG
+    undone = client.delete(f"/api/v1/admin/skills/mappings/{TAG}", headers=headers)
+    assert undone.status_code == 200 and undone.json["members_changed"] == 2
+    assert client.delete(f"/api/v1/admin/skills/mappings/{TAG}", headers=headers).status_code == 404
+    proposed = client.post("/api/v1/admin/skills/proposals", headers=headers, json={
+        "tag": TAG, "label_fr": "Sérigraphie", "label_en": "Screen printing", "group": "crafts"})
+    assert proposed.status_code == 201 and proposed.json["status"] == "proposed"
+    document = client.get("/api/v1/admin/skills/proposals", headers=headers).json
+    assert document["concepts"][0]["id"] == "screen-printing"
+
+
+def test_the_api_refuses_members_and_bad_input(client, session, api_token, manager, typists):
+    member = api_token(typists[0])
+    assert client.get("/api/v1/admin/skills/unmapped", headers=member).status_code == 403
+    assert client.post("/api/v1/admin/skills/mappings", headers=member,
+                       json={"tag": TAG, "concept_id": CONCEPT}).status_code == 403
+    headers = api_token(manager)
+    for body in ({"tag": TAG, "concept_id": "no-such"}, {"tag": "", "concept_id": CONCEPT},
+                 {"tag": TAG}, {"tag": TAG, "concept_id": CONCEPT, "extra": 1}):
+        response = client.post("/api/v1/admin/skills/mappings", headers=headers, json=body)
+        assert response.status_code == 422, body
+    response = client.post("/api/v1/admin/skills/proposals", headers=headers, json={
+        "tag": TAG, "label_fr": "Sérigraphie", "label_en": "Screen printing", "group": "nope"})
+    assert response.status_code == 422 and "group" in response.json["error"]["fields"]
+    assert count_rows(session, SkillMapping) == 0 and count_rows(session, ConceptProposal) == 0
+    assert skills_of(session, typists[0].id)[f"tag:{TAG}"].concept_id is None
