@@ -185,14 +185,14 @@ def proposals_document(session: Session, proposals: list[ConceptProposal] | None
 def _folded_tag(tag: str) -> str:
     folded = clean_tag(tag or "")
     if not folded:
-        raise ValidationError(N_("Name the free-text skill."), fields={"tag": ["Required."]})
+        raise ValidationError(N_("Name the free-text skill."), fields={"tag": [N_("Required.")]})
     return folded
 
 
 def _check_concept(concept_id: str) -> None:
     if not concept_id or get_thesaurus().concept(concept_id) is None:
         raise ValidationError(N_("Choose a concept of the thesaurus."),
-                              fields={"concept_id": ["Unknown concept."]})
+                              fields={"concept_id": [N_("Unknown concept.")]})
 
 
 def _skills_with_tag(session: Session, tag: str) -> list[MemberSkill]:
@@ -293,13 +293,14 @@ def propose_concept(session: Session, manager: Member, tag: str, label_fr: str, 
     errors: dict[str, list[str]] = {}
     for field, label in labels.items():
         if not label:
-            errors[field] = ["Required."]
+            errors[field] = [N_("Required.")]
         elif len(label) > MAX_LABEL_LENGTH:
-            errors[field] = [f"At most {MAX_LABEL_LENGTH} characters."]
-        elif (existing := thesaurus.resolve(label)) is not None:
-            errors[field] = [f"Already the concept {existing.id}: map the skill to it instead."]
+            errors[field] = [N_("Too long.")]
+        elif thesaurus.resolve(label) is not None:
+            errors[field] = [N_("A concept of the thesaurus already has this name: map the skill "
+                                "to it instead.")]
     if not group or thesaurus.group(group) is None:
-        errors["group"] = ["Unknown group."]
+        errors["group"] = [N_("Unknown group.")]
     if errors:
         raise ValidationError(N_("Some fields are not valid."), fields=errors)
     if session.get(SkillMapping, folded) is not None:
