@@ -79,16 +79,13 @@ class ProposalResult:
 # --- queries ----------------------------------------------------------------------------------
 
 
-def _waiting_rows(session: Session):
-    """(tag, label, member id) of active members' free-text skills not yet decided on."""
+def _waiting(statement):
+    """``statement`` kept to active members' free-text skills not yet decided on."""
     decided = select(SkillMapping.tag).union(
         select(ConceptProposal.tag).where(ConceptProposal.status == ProposalStatus.PROPOSED))
-    return session.execute(
-        select(MemberSkill.tag, MemberSkill.label, MemberSkill.member_id)
-        .join(Member, Member.id == MemberSkill.member_id)
-        .where(MemberSkill.concept_id.is_(None), MemberSkill.tag != "",
-               Member.status == MemberStatus.ACTIVE, MemberSkill.tag.not_in(decided))
-    )
+    return (statement.join(Member, Member.id == MemberSkill.member_id)
+            .where(MemberSkill.concept_id.is_(None), MemberSkill.tag != "",
+                   Member.status == MemberStatus.ACTIVE, MemberSkill.tag.not_in(decided)))
 
 
 def unmapped_skills(session: Session) -> list[UnmappedSkill]:
@@ -96,19 +93,20 @@ def unmapped_skills(session: Session) -> list[UnmappedSkill]:
     neither mapped nor proposed: most members first, then alphabetically."""
     members: dict[str, set[int]] = defaultdict(set)
     spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for tag, label, member_id in _waiting_rows(session):
+    rows = session.execute(_waiting(select(MemberSkill.tag, MemberSkill.label, MemberSkill.member_id)))
+    for tag, label, member_id in rows:
         members[tag].add(member_id)
         spellings[tag][label] += 1
-    rows = [
+    waiting = [
         UnmappedSkill(tag, len(ids), tuple(sorted(spellings[tag], key=lambda s: (-spellings[tag][s], s))))
         for tag, ids in members.items()
     ]
-    return sorted(rows, key=lambda row: (-row.members, row.tag))
+    return sorted(waiting, key=lambda row: (-row.members, row.tag))
 
 
 def count_unmapped(session: Session) -> int:
     """How many free-text skills wait for the manager (the home page's line)."""
-    return len({tag for tag, _label, _member in _waiting_rows(session)})
+    return session.scalar(_waiting(select(func.count(func.distinct(MemberSkill.tag))))) or 0
 
 
 def _members_by_tag(session: Session, tags: list[str]) -> dict[str, int]:
