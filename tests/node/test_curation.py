@@ -266,3 +266,15 @@ def test_the_api_refuses_members_and_bad_input(client, session, api_token, manag
     assert response.status_code == 422 and "group" in response.json["error"]["fields"]
     assert count_rows(session, SkillMapping) == 0 and count_rows(session, ConceptProposal) == 0
     assert skills_of(session, typists[0].id)[f"tag:{TAG}"].concept_id is None
+
+
+def test_the_page_speaks_english_too(portal, manager, typists):
+    portal.login("manager@example.org")
+    portal.post("/lang", {"lang": "en", "next": "/admin/skills"})
+    page = portal.get("/admin/skills").get_data(as_text=True)
+    assert "Skills to curate" in page and "Map to the concept" in page
+    response = portal.post("/admin/skills/mappings", {"tag": TAG, "concept_id": "Graphic design"},
+                           follow_redirects=True)
+    assert "“serigraphie artisanale” is now “Graphic design” for 2 members." in \
+        response.get_data(as_text=True)
+    assert "1 free-text skill to curate" in portal.get("/").get_data(as_text=True)  # origami
