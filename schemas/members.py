@@ -119,3 +119,75 @@ class RoleChangeSchema(InputSchema):
 class AdminMemberUpdateSchema(InputSchema):
     status = fields.String(validate=validate.OneOf(STATUSES[1:]))
     role = fields.String(validate=validate.OneOf(ROLES))
+
+
+# --- the manager's curation of free-text skills ------------------------------------------------
+
+
+class SkillMappingInSchema(InputSchema):
+    """Map a free-text skill (as typed or folded) to a concept of the thesaurus."""
+
+    tag = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    concept_id = TrimmedString(required=True, validate=[validate.Length(min=1, max=64), NonBlank()])
+
+
+class SkillTagSchema(InputSchema):
+    """One free-text skill (a form's hidden field: undo a mapping, withdraw a proposal)."""
+
+    tag = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+
+
+class ConceptProposalInSchema(InputSchema):
+    """Propose a new concept for a free-text skill: its French and English labels, its group."""
+
+    tag = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    label_fr = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    label_en = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    group = TrimmedString(required=True, validate=[validate.Length(min=1, max=64), NonBlank()])
+
+
+class UnmappedSkillOutSchema(Schema):
+    tag = fields.String()
+    members = fields.Integer()
+    labels = fields.List(fields.String())
+
+
+class UnmappedSkillListSchema(Schema):
+    items = fields.List(fields.Nested(UnmappedSkillOutSchema))
+
+
+class SkillMappingOutSchema(Schema):
+    """A mapping made or undone: the tag, the concept, the members whose skills changed."""
+
+    tag = fields.String()
+    concept_id = fields.String()
+    concept_label = fields.String()
+    members_changed = fields.Integer()
+    replaced = fields.String(allow_none=True)
+
+
+class ProposedConceptSchema(Schema):
+    """A concept in the thesaurus's ``skills.json`` format."""
+
+    id = fields.String()
+    group = fields.String()
+    fr = fields.String()
+    en = fields.String()
+    aliases_fr = fields.List(fields.String())
+    aliases_en = fields.List(fields.String())
+
+
+class ConceptProposalOutSchema(Schema):
+    tag = fields.String()
+    label_fr = fields.String()
+    label_en = fields.String()
+    group = fields.String(attribute="group_id")
+    status = fields.String()
+    created = fields.Boolean()
+
+
+class ProposalsDocumentSchema(Schema):
+    """The waiting proposals as a ``skills.json`` document, to send upstream."""
+
+    version = fields.Integer()
+    concepts = fields.List(fields.Nested(ProposedConceptSchema))

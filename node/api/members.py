@@ -14,12 +14,18 @@ from schemas.accounts import (
 )
 from schemas.members import (
     AdminMemberUpdateSchema,
+    ConceptProposalInSchema,
+    ConceptProposalOutSchema,
     DirectoryQuerySchema,
     MemberAdminSchema,
     MemberOutSchema,
     MemberPageSchema,
     MemberSelfSchema,
     ProfileUpdateSchema,
+    ProposalsDocumentSchema,
+    SkillMappingInSchema,
+    SkillMappingOutSchema,
+    UnmappedSkillListSchema,
 )
 
 from ..accounts import accounts
@@ -27,7 +33,7 @@ from ..db import db
 from ..errors import N_, NotFound
 from ..http import context
 from ..http.security import MANAGER, PUBLIC
-from ..members import profiles
+from ..members import curation, profiles
 from ..members.directory import DirectoryQuery, search_members
 from ..members.thesaurus import get_thesaurus
 from .base import endpoint
@@ -136,3 +142,60 @@ def revoke_token(token_id: int):
     db.session.commit()
     return ApiTokenOutSchema().dump(token)
 
+
+
+# --- the manager's curation of free-text skills ------------------------------------------------
+
+
+def _mapping_out(result: curation.MappingResult) -> dict:
+    return {"tag": result.tag, "concept_id": result.concept_id,
+            "concept_label": get_thesaurus().label(result.concept_id, "fr"),
+            "members_changed": len(result.member_ids), "replaced": result.replaced}
+
+
+@endpoint(bp, "/admin/skills/unmapped", access=MANAGER,
+          summary="Free-text skills no concept matches, with how many active members typed each",
+          response=UnmappedSkillListSchema, tags=("admin",))
+def unmapped_skills():
+    rows = curation.unmapped_skills(db.session)
+    return {"items": [{"tag": r.tag, "members": r.members, "labels": list(r.labels)} for r in rows]}
+
+
+@endpoint(bp, "/admin/skills/mappings", methods=("POST",), access=MANAGER,
+          summary="Map a free-text skill to a concept for every member who typed it (peers "
+                  "receive the concept at their next sync)",
+          body=SkillMappingInSchema, response=SkillMappingOutSchema, status=201, tags=("admin",))
+def map_skill(data: dict):
+    result = curation.map_tag(db.session, g.api_member, data["tag"], data["concept_id"],
+                              now=context.now())
+    db.session.commit()
+    return _mapping_out(result)
+
+
+@endpoint(bp, "/admin/skills/mappings/<path:tag>", methods=("DELETE",), access=MANAGER,
+          summary="Undo a mapping: the members who typed the text hold it as free text again",
+          response=SkillMappingOutSchema, tags=("admin",))
+def unmap_skill(tag: str):
+    result = curation.unmap_tag(db.session, tag)
+    db.session.commit()
+    return _mapping_out(result)
+
+
+@endpoint(bp, "/admin/skills/proposals", methods=("POST",), access=MANAGER,
+          summary="Propose a new concept for a free-text skill (to send upstream)",
+          body=ConceptProposalInSchema, response=ConceptProposalOutSchema, status=201,
+          tags=("admin",))
+def propose_concept(data: dict):
+    result = curation.propose_concept(db.session, g.api_member, data["tag"], data["label_fr"],
+                                      data["label_en"], data["group"], now=context.now())
+    db.session.commit()
+    out = ConceptProposalOutSchema().dump(result.proposal)
+    out["created"] = result.created
+    return out
+
+
+@endpoint(bp, "/admin/skills/proposals", access=MANAGER,
+          summary="The waiting concept proposals, in the thesaurus's skills.json format",
+          response=ProposalsDocumentSchema, tags=("admin",))
+def concept_proposals():
+    return curation.proposals_document(db.session)

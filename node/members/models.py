@@ -96,3 +96,40 @@ class MemberLanguage(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
+
+
+class ProposalStatus(StrEnum):
+    """A concept proposal's status; the values are what ``concept_proposals.status`` holds."""
+
+    PROPOSED = "proposed"  # waiting for the thesaurus upstream; the tag is off the to-do list
+    MAPPED = "mapped"  # the manager mapped the tag to a concept after all
+
+
+class SkillMapping(Base):
+    """The manager's decision for one free-text skill: this folded tag names that concept.
+
+    Local to the node: normalisation reads it before the thesaurus, so every member who typed
+    the tag (now or later) holds the concept, and the network export shares the concept."""
+
+    __tablename__ = "skill_mappings"
+
+    tag: Mapped[str] = mapped_column(String(120), primary_key=True)
+    concept_id: Mapped[str] = mapped_column(String(64))
+    mapped_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    mapped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConceptProposal(Base):
+    """A new concept the manager proposes for a free-text skill, to be sent upstream to the
+    thesaurus (exported in the ``skills.json`` concept format)."""
+
+    __tablename__ = "concept_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(String(120), unique=True)
+    label_fr: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(120))
+    group_id: Mapped[str] = mapped_column(String(64))
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=ProposalStatus.PROPOSED)

@@ -12,6 +12,7 @@ from ..domain_events import MembersChanged
 from ..errors import N_, ValidationError
 from ..uow import record
 from .models import Member, MemberLanguage, MemberSkill
+from .skillmap import with_local_mappings
 from .textnorm import search_keys
 from .thesaurus import get_thesaurus
 
@@ -80,6 +81,7 @@ def update_profile(session: Session, member: Member, data: dict) -> Member:
             setattr(member, name, data[name])
     if "skills" in data:
         wanted = _normalised_skills(data["skills"])
+        wanted = with_local_mappings(session, wanted)  # the manager's mappings (curation)
         current = {skill.skill_key: skill for skill in member.skills}
         for key, skill in current.items():
             if key not in wanted:

@@ -43,7 +43,15 @@ from ..federation.models import (
     RateLimitBucket,
     SeenNonce,
 )
-from ..members.models import Member, MemberLanguage, MemberSkill, MemberStatus
+from ..members.models import (
+    ConceptProposal,
+    Member,
+    MemberLanguage,
+    MemberSkill,
+    MemberStatus,
+    ProposalStatus,
+    SkillMapping,
+)
 from ..network.models import (
     DirectoryExport,
     Introduction,
@@ -99,6 +107,9 @@ __all__ = [
     "MemberStatus",
     "MemberLanguage",
     "MemberSkill",
+    "SkillMapping",
+    "ConceptProposal",
+    "ProposalStatus",
     "NetworkEntry",
     "NetworkEntryConcept",
     "NetworkPreference",

@@ -11,6 +11,7 @@ from . import (
     admin,
     auth,
     connector,
+    curation,
     events,
     network,
     notifications,
@@ -54,4 +55,5 @@ def register_web(app: Flask) -> None:
     network.init_app(app)
     regional.init_app(app)
     peers.init_app(app)
+    curation.init_app(app)
     app.context_processor(_template_helpers)

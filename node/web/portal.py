@@ -33,7 +33,7 @@ from ..federation import peers
 from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import member_required, public
-from ..members import profiles
+from ..members import curation, profiles
 from ..members.directory import DirectoryQuery, search_members
 from ..members.thesaurus import get_thesaurus
 
@@ -62,6 +62,7 @@ def _waiting_for_manager() -> list[tuple[str, int, str]]:
     workshops = proposals.count_open(session)
     peerings = peers.count_awaiting_approval(session)
     requests = connector.count_open(session)
+    skills = curation.count_unmapped(session)
     rows = [
         (ngettext("%(num)d sign-up to approve", "%(num)d sign-ups to approve", signups), signups,
          url_for("admin.members")),
@@ -72,6 +73,8 @@ def _waiting_for_manager() -> list[tuple[str, int, str]]:
         (ngettext("%(num)d open request in the connector queue",
                   "%(num)d open requests in the connector queue", requests), requests,
          url_for("connector_admin.queue")),
+        (ngettext("%(num)d free-text skill to curate", "%(num)d free-text skills to curate", skills),
+         skills, url_for("curation.index")),
     ]
     return [row for row in rows if row[1]]
 

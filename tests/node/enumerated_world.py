@@ -76,7 +76,7 @@ class World:
     host: dict[str, str]  # a member who hosts the event
     member: dict[str, str]  # a member registered to the event, no host
     emails: dict[str, str]
-    ids: dict[str, int] = field(default_factory=dict)
+    ids: dict[str, int | str] = field(default_factory=dict)
 
     def client(self):
         return self.app.test_client()
@@ -141,7 +141,13 @@ def arrange_world(database_url: str, instance: str) -> World:
     session_row = _call(client, "POST", f"/regional/{regional['id']}/sessions", world.manager, {
         "title": "Apéro", "type": "aperitif", "start_at": _local(start + timedelta(days=1)),
         "end_at": _local(start + timedelta(days=1, hours=2))})
+    # A free-text skill of the member, mapped by the manager (the undo route takes its tag).
+    _call(client, "PATCH", "/me", world.member, {"skills": [{"label": "Kintsugi", "level": "expert"}]},
+          expect=200)
+    mapping = _call(client, "POST", "/admin/skills/mappings", world.manager,
+                    {"tag": "Kintsugi", "concept_id": "ceramics"})
     world.ids.update(
+        tag=mapping["tag"],
         event_id=event["id"], occurrence_id=occurrence_id, registration_id=registration["id"],
         need_id=need["id"], referral_id=referral["id"], item_id=item["id"], candidate_id=candidate["id"],
         proposal_id=proposal["id"], token_id=token["id"], member_id=member_ids["member"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from openapi_spec_validator import validate
 
 from node.models import ApiToken, Invitation, Member
@@ -15,10 +17,7 @@ def test_openapi_is_valid_and_covers_every_api_route(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1") or rule.rule.endswith("openapi.json"):
             continue
-        path = rule.rule
-        for part in ("<int:", "<"):
-            path = path.replace(part, "{")
-        path = path.replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)  # <int:id>, <path:tag>, <name>
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, (path, method)
 
