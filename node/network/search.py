@@ -48,6 +48,8 @@ FACET_CAP = 500
 #: Per query key, facet candidates are looked for among this many best holders only, so a
 #: selective filter (a place, a rare language) cannot make the count walk a whole concept.
 FACET_SCAN = 2000
+#: At most this many related skills of the query's concepts are looked up.
+RELATED_MAX = 12
 
 
 def _availability(entry: NetworkEntry) -> int:
@@ -274,14 +276,15 @@ def _present_keys(session: Session, keys: list[str]) -> set[str]:
 
 
 def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], present: set[str],
-                    where: str, params: dict, limit: int, now: datetime) -> list[int]:
+                    where: str, params: dict, limit: int, now: datetime,
+                    *, any_only: bool = False) -> list[int]:
     """Entry ids, best first: entries holding every query concept (looked for among the
     ``AND_SCAN`` best holders of the first one), then any of them; within each tier by
     precomputed score. Each lookup reads the index in score order; keys that no entry holds
     (not in ``present``) are not looked up."""
     params = dict(params)
     ranked: list[int] = []
-    if len(concept_keys) > 1 and all(present & set(pair) for pair in concept_keys):
+    if not any_only and len(concept_keys) > 1 and all(present & set(pair) for pair in concept_keys):
         others = []
         for i, (concept, group) in enumerate(concept_keys[1:]):
             params[f"o{i}"], params[f"og{i}"] = concept, group
@@ -300,7 +303,7 @@ def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], prese
                 ranked.append(entry_id)
         if len(ranked) >= limit:
             return ranked[:limit]
-    keys = [key for pair in concept_keys for key in pair if key in present]
+    keys = list(dict.fromkeys(key for pair in concept_keys for key in pair if key in present))
     if not keys:
         return ranked
     for n, key in enumerate(keys):
@@ -323,13 +326,23 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
     (all of them when there are no more) and say whether more exist."""
     thesaurus = thesaurus or get_thesaurus()
     now = now or utcnow()
-    concept_ids = thesaurus.expand_query(query.text, typos=True).concept_ids
+    expansion = thesaurus.expand_query(query.text, typos=True)
+    concept_ids = expansion.concept_ids
     where, params = _filter_sql(query, exclude_member_id)
     limit = max(1, min(query.limit, MAX_RESULTS))
     concept_keys = _concept_keys(concept_ids, thesaurus)
-    keys = [key for pair in concept_keys for key in pair]
+    # Related and narrower skills ("avocat" -> business law, GDPR) rank below every exact match.
+    related = sorted(set(getattr(expansion, "related_ids", ())) - set(concept_ids))[:RELATED_MAX]
+    keys = [key for pair in concept_keys for key in pair] + related
     present = _present_keys(session, keys)
     ranked = _ranked_entries(session, concept_keys, present, where, params, limit, now)
+    if len(ranked) < limit and present & set(related):
+        for entry_id in _ranked_entries(session, [(key, key) for key in related], present, where,
+                                        params, limit, now, any_only=True):
+            if len(ranked) >= limit:
+                break
+            if entry_id not in ranked:
+                ranked.append(entry_id)
     if len(ranked) < limit:  # fill up with the names and headlines that hold every query word
         for entry_id in _text_entries(session, query.text, where, params, limit, now):
             if len(ranked) >= limit:
