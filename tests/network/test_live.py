@@ -395,3 +395,19 @@ def test_two_colluding_peers_cannot_pair_entries_by_order_lease_or_epoch(live_no
     b.sync()
     after = [(seq, dead) for seq, dead, *_rest in received(b) if seq > before]
     assert [dead for _seq, dead in after] == [False] * 12 + [True] * 12
+
+
+def test_a_named_member_of_a_five_member_space_is_found_from_another_node_with_their_exact_skill(
+        network):
+    """Rarity never hides a member who chose to be found with their name."""
+    a, _b, c = network
+    for i, skill in enumerate(["comptabilité", "graphisme", "traduction anglais-français", "photographie"]):
+        add_member(a, f"m{i}@aix.example", f"Membre {i}", skills=[(skill, "confirme")])
+    add_member(a, "lea@aix.example", "Léa Potière", skills=[("céramique", "expert")],
+               visibility="network_named", headline="Céramiste, tournage et émaux")
+    c.sync()
+    searcher = token(c, add_member(c, "bob@c.example", "Bob", skills=[], visibility="space"))
+    [first, *_rest] = search(c, searcher, "céramique")
+    assert first["display_name"] == "Léa Potière" and first["space"] == "Coworking Aix"
+    assert [(m["concept"], m["level_band"], m["generalised"]) for m in first["matched"]] == [
+        ("ceramics", "expert", False)]
