@@ -2,6 +2,7 @@
 can still join, and what content alone singles out.
 
     python -m bench privacy            # the quality benchmark's population (155 members)
+    python -m bench privacy --quick    # a smoke run: the first 30 and 20 members
 
 Each space of ``bench.quality_data`` (Le Phare, 100 members; La Fabrique du Cours, 55) runs a
 real node with its members seeded through the portal's own operations; two more real nodes,
@@ -157,18 +158,21 @@ def measure_rollover(owner: BenchNode, p: BenchNode) -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench privacy", description=__doc__.split("\n")[0])
-    parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true", help="the first 30 and 20 members only")
+    args = parser.parse_args(argv)
+    spaces = [(key, space, city, people[:30 if key == "A" else 20] if args.quick else people)
+              for key, space, city, people in SPACES]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("node").setLevel(logging.WARNING)
     started = time.perf_counter()
     population = Population()
     with tempfile.TemporaryDirectory(prefix="bench-privacy-") as root:
         owners = [start_node(Path(root), key.lower(), space=space, city=city, region=REGION)
-                  for key, space, city, _people in SPACES]
+                  for key, space, city, _people in spaces]
         p = start_node(Path(root), "p", space="Le Pont", city="Paris", region="Île-de-France")
         q = start_node(Path(root), "q", space="Quimper", city="Quimper", region="Bretagne")
         try:
-            for owner, (key, _space, _city, people) in zip(owners, SPACES, strict=True):
+            for owner, (key, _space, _city, people) in zip(owners, spaces, strict=True):
                 seed(owner, people, key, population)
             for owner in owners:
                 peer(owner, p)
@@ -181,12 +185,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'space':<22}{'anonymous entries':>18}{'unique by content':>19}"
                   f"{'by skill alone':>16}{'whole profiles':>16}{'paired by order':>17}"
                   f"{'leases':>8}{'skills tied':>13}")
-            for owner, (_key, space, _city, _people) in zip(owners, SPACES, strict=True):
+            for owner, (_key, space, _city, _people) in zip(owners, spaces, strict=True):
                 f = measure_space(owner, p, q)
                 print(f"{space:<22}{f['entries']:>18}{f['unique']:>19.1%}{f['skill_unique']:>16.1%}"
                       f"{f['baseline']:>16.1%}{f['position']:>17.1%}{f['leases']:>8}"
                       f"{f['tied']:>9.1%} of {f['several']}")
-            for owner, (_key, space, _city, _people) in zip(owners, SPACES, strict=True):
+            for owner, (_key, space, _city, _people) in zip(owners, spaces, strict=True):
                 retired, right = measure_rollover(owner, p)
                 print(f"epoch rollover, {space}: {retired} entries retired; pairing by feed order "
                       f"right for {right:.1%} (chance {1 / retired if retired else 0:.1%})")
