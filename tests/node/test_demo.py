@@ -25,6 +25,19 @@ def test_demo_nodes_are_seeded_and_usable(tmp_path, monkeypatch):
     assert member.login(main.spec["members"][0]["email"], data["member_password"]).status_code == 302
     page = member.get("/directory?q=comptabilite").get_data(as_text=True)
     assert page.count('class="card"') >= 3
+    # Every member who opted in to the network and has a known skill is shared with the peers
+    # (a space of 8 opted-in members used to share none of them under the old rare-skill rule).
+    from sqlalchemy import func, select
+
+    from node.db import db
+    from node.members.models import Member
+    from node.network.models import DirectoryExport
+    for node in nodes:
+        with db.new_session(node.app) as session:
+            opted = set(session.scalars(select(Member.id).where(
+                Member.visibility.in_(("network_anonymous", "network_named")))))
+            exported = set(session.scalars(select(func.distinct(DirectoryExport.member_id))))
+        assert opted and exported == opted, node.spec["name"]
     # Building again reuses the instances: no duplicate members.
     again, _ = build_nodes(tmp_path / "demo")
     again_portal = PortalClient(again[0].app.test_client())
