@@ -8,6 +8,7 @@ makes unaccented queries miss, see docs on search performance).
     tokenize("L'expert-comptable de Lyon") -> ["expert", "comptable", "lyon"]
     stem("graphiste") == stem("graphisme") == "graph"
     search_keys("Traductrice anglais") -> {"traduc", "anglai"}
+    ungender("traducteur·rice / développeur(se)") -> "traducteur / developpeur"
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["STOPWORDS", "fold", "search_keys", "stem", "tokenize"]
+__all__ = ["STOPWORDS", "fold", "search_keys", "stem", "tokenize", "ungender"]
 
 # Ligatures and letters that NFKD does not decompose into ASCII.
 _LIGATURES = str.maketrans(
@@ -86,9 +87,50 @@ def fold(text: str) -> str:
     return _WS.sub(" ", folded).strip()
 
 
+# Inclusive writing ("écriture inclusive"): the feminine (and plural) ending written after a
+# separator.  After a median dot anything short goes (the dot has no other use in a word);
+# after a period, hyphen, slash or inside parentheses only a known ending goes, so "node.js",
+# "e-commerce", "ci/cd", "fr/en" or "Aix-les-Bains" are left alone.
+_ENDINGS = (
+    "e|es|s|se|ses|euse|euses|rice|rices|trice|trices|ice|ices|ere|eres|iere|ieres|ne|nes|"
+    "enne|ennes|ienne|iennes|ive|ives|ve|ves|le|les|lle|lles|te|tes|tte|ttes|eure|eures|"
+    "esse|esses|ale|ales"
+)
+_MEDIAN_DOTS = "\u00b7\u2022\u2027\u22c5\u30fb"
+_AFTER_MEDIAN_DOT = re.compile(rf"(?<=[a-z]{{2}})(?:[{_MEDIAN_DOTS}][a-z]{{1,6}})+")
+_AFTER_SEPARATOR = re.compile(
+    rf"(?<=[a-z]{{3}})(?:[./-](?:{_ENDINGS})|\((?:{_ENDINGS})\))+(?![a-z0-9-])"
+)
+# "traductrice/traducteur": two spellings of one word; the shorter is the masculine form.
+_PAIR = re.compile(r"\b([a-z]{3,})\s*/\s*([a-z]{3,})\b")
+_PAIR_MIN_PREFIX = 4
+
+
+def _one_of_pair(match: re.Match[str]) -> str:
+    first, second = match.group(1), match.group(2)
+    if first[:_PAIR_MIN_PREFIX] != second[:_PAIR_MIN_PREFIX]:
+        return match.group(0)  # two different words ("achat/vente", "ux/ui")
+    return second if len(second) < len(first) else first
+
+
+def ungender(folded: str) -> str:
+    """Reduce inclusive spellings to the base word; expects folded text (see :func:`fold`).
+
+    "traducteur·rice", "traducteur.trice", "developpeur(se)", "developpeur-euse",
+    "traductrice/traducteur" and "un·e" become "traducteur", "developpeur" and "un",
+    so the member who writes inclusively is matched like everyone else.  Generic on
+    purpose: no list of words, only the separators and the usual French endings.
+    """
+    if not folded:
+        return ""
+    text = _AFTER_MEDIAN_DOT.sub("", folded)
+    text = _AFTER_SEPARATOR.sub("", text)
+    return _PAIR.sub(_one_of_pair, text) if "/" in text else text
+
+
 def tokenize(text: str) -> list[str]:
     """Folded words of ``text`` without French/English stopwords (order kept)."""
-    return [tok for tok in _TOKEN.findall(fold(text)) if tok not in STOPWORDS]
+    return [tok for tok in _TOKEN.findall(ungender(fold(text))) if tok not in STOPWORDS]
 
 
 # (suffix, replacement), tried longest first; the remaining stem keeps >= 3 letters.
