@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["STOPWORDS", "fold", "search_keys", "stem", "tokenize", "ungender"]
+__all__ = ["STOPWORDS", "fold", "search_keys", "stem", "tokenize", "tokenize_folded", "ungender"]
 
 # Ligatures and letters that NFKD does not decompose into ASCII.
 _LIGATURES = str.maketrans(
@@ -58,6 +58,9 @@ _PUNCT = str.maketrans(
 )
 
 _WS = re.compile(r"\s+")
+# The combining accents of Latin letters (U+0300-U+036F but U+034F, which is not an accent):
+# removed in one pass before the slower per-character check of what remains.
+_COMMON_ACCENTS = re.compile("[\u0300-\u034e\u0350-\u036f]")
 # A token is a run of letters/digits, optionally followed by "+" or "#" (c++, c#, f#).
 _TOKEN = re.compile(r"[a-z0-9]+[+#]*")
 
@@ -80,8 +83,13 @@ def fold(text: str) -> str:
     if not text:
         return ""
     text = text.translate(_PUNCT).translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        stripped = text  # nothing to decompose (the common case for queries)
+    else:
+        decomposed = _COMMON_ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+        stripped = decomposed if decomposed.isascii() else "".join(
+            ch for ch in decomposed if not unicodedata.combining(ch)
+        )
     # casefold may reintroduce non-ASCII forms (rare); translate once more afterwards.
     folded = stripped.casefold().translate(_LIGATURES)
     return _WS.sub(" ", folded).strip()
@@ -130,7 +138,12 @@ def ungender(folded: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Folded words of ``text`` without French/English stopwords (order kept)."""
-    return [tok for tok in _TOKEN.findall(ungender(fold(text))) if tok not in STOPWORDS]
+    return tokenize_folded(ungender(fold(text)))
+
+
+def tokenize_folded(folded: str) -> list[str]:
+    """:func:`tokenize` for text already folded and ungendered (saves both passes)."""
+    return [tok for tok in _TOKEN.findall(folded) if tok not in STOPWORDS]
 
 
 # (suffix, replacement), tried longest first; the remaining stem keeps >= 3 letters.
@@ -192,6 +205,12 @@ _SUFFIXES: tuple[tuple[str, str], ...] = tuple(
         reverse=True,
     )
 )
+# The same suffixes grouped by their last letter, longest first as above: a word is only
+# tried against the suffixes it can end with (same result, far fewer comparisons).
+_SUFFIXES_BY_LAST: dict[str, tuple[tuple[str, str], ...]] = {
+    last: tuple(pair for pair in _SUFFIXES if pair[0][-1] == last)
+    for last in {suffix[-1] for suffix, _ in _SUFFIXES}
+}
 _VOWELS = frozenset("aeiouy")
 _MIN_STEM = 3
 
@@ -220,7 +239,7 @@ def stem(word: str) -> str:
         return word
     w = _strip_plural(word)
     stripped = False
-    for suffix, repl in _SUFFIXES:
+    for suffix, repl in _SUFFIXES_BY_LAST.get(w[-1], ()):
         if w.endswith(suffix) and len(w) - len(suffix) >= _MIN_STEM:
             w = w[: -len(suffix)] + repl
             stripped = True

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
 
-from .textnorm import STOPWORDS, fold, search_keys, stem, tokenize, ungender
+from .textnorm import STOPWORDS, fold, search_keys, stem, tokenize_folded, ungender
 
 __all__ = [
     "Concept",
@@ -158,9 +158,21 @@ def _term_key(text: str) -> str:
     return ungender(fold(text))
 
 
-def _stem_key(text: str) -> str:
-    """Order-insensitive key of a phrase: its sorted, de-duplicated stems."""
-    return " ".join(sorted({stem(tok) for tok in tokenize(text)}))
+_STEMS: dict[str, str] = {}
+
+
+def _stem(word: str) -> str:
+    """:func:`stem`, memoised: the same few thousand words come back at load and per query."""
+    found = _STEMS.get(word)
+    if found is None:
+        found = _STEMS[word] = stem(word)
+    return found
+
+
+def _stem_key_of_folded(folded: str) -> str:
+    """Order-insensitive key of a phrase already passed through :func:`_term_key`: its
+    sorted, de-duplicated stems."""
+    return " ".join(sorted({_stem(tok) for tok in tokenize_folded(folded)}))
 
 
 def clean_tag(text: str) -> str:
@@ -192,15 +204,20 @@ class Thesaurus:
                 raise ThesaurusError(f"{item.id}: unknown group {item.group!r}")
 
         self._link(concepts)
+        # Every term is folded once: (concept, term, locale, is_label, folded, exact key).
+        prepared = [
+            (concept, term, locale, is_label, folded, ungender(folded))
+            for concept in concepts
+            for term, locale, is_label in concept.term_locales()
+            for folded in (fold(term),)
+        ]
 
         # Exact index: folded label/alias -> concept id. A term may belong to one concept only.
         self._exact: dict[str, str] = {}
-        for concept in concepts:
-            for term in concept.terms():
-                key = _term_key(term)
-                owner = self._exact.setdefault(key, concept.id)
-                if owner != concept.id:
-                    raise ThesaurusError(f"{term!r} belongs to {owner} and {concept.id}")
+        for concept, term, _, _, _, key in prepared:
+            owner = self._exact.setdefault(key, concept.id)
+            if owner != concept.id:
+                raise ThesaurusError(f"{term!r} belongs to {owner} and {concept.id}")
 
         # Multi-sense terms: folded term (and its stem key) -> the senses, default first.
         self._senses: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
@@ -210,17 +227,16 @@ class Thesaurus:
 
         # Stem index: phrase stem key -> concept id; labels outrank aliases, ties are dropped.
         ranked: dict[str, tuple[int, set[str]]] = {}
-        for concept in concepts:
-            for rank, term in enumerate(concept.terms()):
-                key = _stem_key(term)
-                if not key:
-                    continue
-                weight = 0 if rank < 2 else 1
-                best = ranked.get(key)
-                if best is None or weight < best[0]:
-                    ranked[key] = (weight, {concept.id})
-                elif weight == best[0]:
-                    best[1].add(concept.id)
+        for concept, _, _, is_label, _, exact_key in prepared:
+            key = _stem_key_of_folded(exact_key)
+            if not key:
+                continue
+            weight = 0 if is_label else 1
+            best = ranked.get(key)
+            if best is None or weight < best[0]:
+                ranked[key] = (weight, {concept.id})
+            elif weight == best[0]:
+                best[1].add(concept.id)
         self._by_stems = {
             k: next(iter(ids))
             for k, (_, ids) in ranked.items()
@@ -232,19 +248,16 @@ class Thesaurus:
 
         # Typo tolerance: every folded single word of a label or alias -> concept ids.
         words: dict[str, set[str]] = {}
-        for concept in concepts:
-            for term in concept.terms():
-                folded = fold(term)
-                if " " not in folded and len(folded) >= FUZZY_MIN_LENGTH:
-                    words.setdefault(folded, set()).add(concept.id)
+        for concept, _, _, _, folded, _ in prepared:
+            if " " not in folded and len(folded) >= FUZZY_MIN_LENGTH:
+                words.setdefault(folded, set()).add(concept.id)
         self._fuzzy_words = {w: ids for w, ids in words.items() if len(ids) == 1}
         self._fuzzy_choices = list(self._fuzzy_words)
 
         # Autocomplete: (folded term, original term, concept id, locale, is a label).
         self._suggest_terms = sorted(
-            (fold(term), term, concept.id, locale, is_label)
-            for concept in concepts
-            for term, locale, is_label in concept.term_locales()
+            (folded, term, concept.id, locale, is_label)
+            for concept, term, locale, is_label, folded, _ in prepared
         )
 
     def _link(self, concepts: list[Concept]) -> None:
@@ -289,7 +302,7 @@ class Thesaurus:
                 raise ThesaurusError(f"sense term {term!r}: unknown groups {sorted(unknown)}")
             entries.append((concept.id, frozenset({concept.group}) | sense.trade_groups))
         self._senses[key] = tuple(entries)
-        stem_key = _stem_key(key)
+        stem_key = _stem_key_of_folded(key)
         if stem_key:
             self._sense_stems.setdefault(stem_key, key)
 
@@ -402,7 +415,7 @@ class Thesaurus:
         senses = self._senses.get(folded)
         concept_id = None if senses else self._exact.get(folded)
         if senses is None and concept_id is None:
-            key = _stem_key(folded)
+            key = _stem_key_of_folded(folded)
             if not key:
                 return None, ()
             senses = self._senses.get(self._sense_stems.get(key, ""))
@@ -425,7 +438,7 @@ class Thesaurus:
         folded = _term_key(text or "")
         senses = self._senses.get(folded)
         if senses is None:
-            senses = self._senses.get(self._sense_stems.get(_stem_key(folded), ""))
+            senses = self._senses.get(self._sense_stems.get(_stem_key_of_folded(folded), ""))
         return senses or ()
 
     def expand_query(self, text: str, *, typos: bool = False) -> QueryExpansion:
@@ -455,7 +468,7 @@ class Thesaurus:
                         if span <= covered:
                             continue  # already inside a longer matched phrase
                         phrase = " ".join(words[start : start + size])
-                        if not tokenize(phrase):
+                        if not tokenize_folded(phrase):
                             continue
                         found, alternatives = self._match(phrase, None)
                         if found is not None:
