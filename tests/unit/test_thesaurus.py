@@ -341,7 +341,7 @@ def test_demo_skills_resolve_or_are_tags(demo: dict, thesaurus: Thesaurus) -> No
         concepts = []
         for label, level in member["skills"]:
             assert level in {"debutant", "confirme", "expert"}
-            ref = thesaurus.normalize_skill(label)
+            ref = thesaurus.normalize_skill(label, member["trade"])  # as the seed does
             assert ref.concept_id or ref.tag, label
             if ref.concept_id:
                 resolved += 1
