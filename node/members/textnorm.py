@@ -64,16 +64,19 @@ _COMMON_ACCENTS = re.compile("[\u0300-\u034e\u0350-\u036f]")
 # A token is a run of letters/digits, optionally followed by "+" or "#" (c++, c#, f#).
 _TOKEN = re.compile(r"[a-z0-9]+[+#]*")
 
-# "son" (sound) and "it" (IT) are deliberately absent: they are skill words here.
+# "son" (sound) and "it" (IT) are deliberately absent: they are skill words here; the verbs of a
+# request ("je cherche", "looking for") are present: "chercheur" and "looker" share their stems.
 _STOP_FR = """
 a au aux avec ce ces c d dans de des du elle en et eux il ils j je l la le les leur
 leurs lui m ma mais me mes moi mon n ne nos notre nous on ou par pas pour qu que qui
 s sa se ses sur t ta te tes toi ton tu un une vos votre vous y chez entre sans
 sous vers tres plus moins comme est sont etre avoir ete cette cet
+cherche cherchons cherchez
 """
 _STOP_EN = """
 an and are as at be by for from has have i in into is its of on or that the their
 them they this to was were will with my our your we you me us very also can
+looking
 """
 STOPWORDS: frozenset[str] = frozenset((_STOP_FR + _STOP_EN).split())
 

@@ -415,6 +415,12 @@ class Thesaurus:
         senses = self._senses.get(folded)
         concept_id = None if senses else self._exact.get(folded)
         if senses is None and concept_id is None:
+            # "un chauffeur" is the alias "chauffeur" before it is a stem ("chauff", heating).
+            content = " ".join(tokenize_folded(folded))
+            if content != folded:
+                senses = self._senses.get(content)
+                concept_id = None if senses else self._exact.get(content)
+        if senses is None and concept_id is None:
             key = _stem_key_of_folded(folded)
             if not key:
                 return None, ()

@@ -288,3 +288,18 @@ def test_inclusive_spellings_share_one_tag(thesaurus: Thesaurus) -> None:
     free = {thesaurus.normalize_skill(t).tag for t in ("Sérigraphe·s", "sérigraphe(s)", "Sérigraphe")}
     assert free == {"serigraphe"}
     assert thesaurus.normalize_skill("traducteur·rice") == thesaurus.normalize_skill("Traducteur")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("je cherche un plombier pour une fuite à Marseille", {"plumbing"}),  # not "chercheur"
+        ("recherche un chauffeur", {"taxi-driver"}),  # the alias before the stem of "chauffage"
+        ("looking for a lawyer for my startup", {"legal-advice"}),
+        ("besoin d'aide pour ma compta et mon site internet", {"accounting", "website-creation"}),
+        ("une traductrice·eur anglais", {"translation-en-fr"}),
+    ],
+)
+def test_request_sentences_name_only_what_is_asked(thesaurus: Thesaurus, query: str,
+                                                   expected: set[str]) -> None:
+    assert thesaurus.expand_query(query, typos=True).concept_ids == expected
