@@ -51,11 +51,13 @@ def _check_references(data: dict) -> None:
         raise ValidationError(N_("Some fields are not valid."), fields=errors)
 
 
-def _normalised_skills(entries: list[dict]) -> dict[str, MemberSkill]:
+def _normalised_skills(entries: list[dict], trade_id: str | None) -> dict[str, MemberSkill]:
+    """Skills as thesaurus concepts; the member's trade picks the sense of a multi-sense word
+    ("tournage" of a ceramicist is pottery throwing)."""
     thesaurus = get_thesaurus()
     result: dict[str, MemberSkill] = {}
     for entry in entries:
-        ref = thesaurus.normalize_skill(entry["label"])
+        ref = thesaurus.normalize_skill(entry["label"], trade_id)
         if not ref.tag and not ref.concept_id:
             continue
         key = f"concept:{ref.concept_id}" if ref.concept_id else f"tag:{ref.tag}"
@@ -80,7 +82,7 @@ def update_profile(session: Session, member: Member, data: dict) -> Member:
         if name in data:
             setattr(member, name, data[name])
     if "skills" in data:
-        wanted = _normalised_skills(data["skills"])
+        wanted = _normalised_skills(data["skills"], member.trade_id)
         wanted = with_local_mappings(session, wanted)  # the manager's mappings (curation)
         current = {skill.skill_key: skill for skill in member.skills}
         for key, skill in current.items():

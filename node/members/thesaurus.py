@@ -4,28 +4,40 @@ A *concept* is a canonical skill ("accounting") with French/English labels and
 aliases ("comptable", "expert-comptable", "bookkeeping"...).  Concepts belong to a
 *group* ("finance-accounting"), the coarser value used to generalise rare skills.
 
-Matching is done on folded text (see :mod:`node.members.textnorm`): first an
-exact match on a folded label or alias, then a match on the stems of the whole
-phrase (word order ignored), so "Comptabilité", "comptabilite", "COMPTABLES" and
-"accountant" all resolve to ``accounting``.  Anything else stays a free tag.
+Matching is done on folded text (see :mod:`node.members.textnorm`), inclusive
+spellings reduced ("traducteur·rice" -> "traducteur"): first an exact match on a
+folded label or alias, then a match on the stems of the whole phrase (word order
+ignored), so "Comptabilité", "comptabilite", "COMPTABLES" and "accountant" all
+resolve to ``accounting``.  Anything else stays a free tag.
+
+A few words have several senses ("tournage": video shooting, pottery throwing,
+wood turning).  They are declared in the ``senses`` block of ``skills.json``, never
+as plain aliases: the member's trade picks the sense whose concept group (or one of
+its extra ``trade_groups``) is the trade's group; without a trade, or when no sense
+fits the trade, the first sense listed is the default.
+
+Concepts carry SKOS-style links: an optional ``broader`` concept and ``related``
+concepts (made symmetric at load time).  Searches use them to widen a query
+(:attr:`QueryExpansion.related_ids`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
 
-from .textnorm import STOPWORDS, fold, search_keys, stem, tokenize
+from .textnorm import STOPWORDS, fold, search_keys, stem, tokenize_folded, ungender
 
 __all__ = [
     "Concept",
     "Group",
     "Language",
     "QueryExpansion",
+    "Sense",
     "SkillRef",
     "Suggestion",
     "Thesaurus",
@@ -73,6 +85,8 @@ class Concept(_Localised):
     en: str
     aliases: tuple[str, ...]  # French then English aliases, as written in the data
     aliases_en: tuple[str, ...] = ()  # the English subset of ``aliases`` (for locale ranking)
+    broader: str | None = None  # the more general concept (SKOS broader), if any
+    related: tuple[str, ...] = ()  # related concepts as written (made symmetric by Thesaurus)
 
     def term_locales(self) -> Iterator[tuple[str, str, bool]]:
         """(term, locale, is_label) for the labels and every alias."""
@@ -111,11 +125,25 @@ class SkillRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Sense:
+    """One meaning of a multi-sense term: its concept, and the trade groups it is meant for
+    besides the concept's own group."""
+
+    concept_id: str
+    trade_groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class QueryExpansion:
-    """Concepts named by a query and the stemmed keys of its words."""
+    """Concepts named by a query, the stemmed keys of its words, and the concepts around them.
+
+    ``related_ids`` are the related and narrower concepts of ``concept_ids`` (and the other
+    senses of a multi-sense word), minus ``concept_ids`` themselves: a wider net for ranking.
+    """
 
     concept_ids: frozenset[str]
     keys: frozenset[str]
+    related_ids: frozenset[str] = field(default=frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +153,31 @@ class Suggestion:
     matched: str  # the label or alias the prefix matched
 
 
-def _stem_key(text: str) -> str:
-    """Order-insensitive key of a phrase: its sorted, de-duplicated stems."""
-    return " ".join(sorted({stem(tok) for tok in tokenize(text)}))
+def _term_key(text: str) -> str:
+    """The exact-index key of a term: folded, inclusive spellings reduced."""
+    return ungender(fold(text))
+
+
+_STEMS: dict[str, str] = {}
+
+
+def _stem(word: str) -> str:
+    """:func:`stem`, memoised: the same few thousand words come back at load and per query."""
+    found = _STEMS.get(word)
+    if found is None:
+        found = _STEMS[word] = stem(word)
+    return found
+
+
+def _stem_key_of_folded(folded: str) -> str:
+    """Order-insensitive key of a phrase already passed through :func:`_term_key`: its
+    sorted, de-duplicated stems."""
+    return " ".join(sorted({_stem(tok) for tok in tokenize_folded(folded)}))
 
 
 def clean_tag(text: str) -> str:
     """Fold a free skill label for storage: case, accents, spaces; trimmed punctuation."""
-    return fold(text).strip(" .,;:!?-'\"()[]{}")[:MAX_TAG_LENGTH].rstrip()
+    return ungender(fold(text)).strip(" .,;:!?-'\"()[]{}")[:MAX_TAG_LENGTH].rstrip()
 
 
 class Thesaurus:
@@ -144,6 +189,7 @@ class Thesaurus:
         concepts: list[Concept],
         trades: list[Trade],
         languages: list[Language],
+        senses: Mapping[str, Sequence[Sense]] | None = None,
     ) -> None:
         self._groups = {g.id: g for g in groups}
         self._concepts = {c.id: c for c in concepts}
@@ -157,49 +203,108 @@ class Thesaurus:
             if item.group not in self._groups:
                 raise ThesaurusError(f"{item.id}: unknown group {item.group!r}")
 
+        self._link(concepts)
+        # Every term is folded once: (concept, term, locale, is_label, folded, exact key).
+        prepared = [
+            (concept, term, locale, is_label, folded, ungender(folded))
+            for concept in concepts
+            for term, locale, is_label in concept.term_locales()
+            for folded in (fold(term),)
+        ]
+
         # Exact index: folded label/alias -> concept id. A term may belong to one concept only.
         self._exact: dict[str, str] = {}
-        for concept in concepts:
-            for term in concept.terms():
-                key = fold(term)
-                owner = self._exact.setdefault(key, concept.id)
-                if owner != concept.id:
-                    raise ThesaurusError(f"{term!r} belongs to {owner} and {concept.id}")
+        for concept, term, _, _, _, key in prepared:
+            owner = self._exact.setdefault(key, concept.id)
+            if owner != concept.id:
+                raise ThesaurusError(f"{term!r} belongs to {owner} and {concept.id}")
+
+        # Multi-sense terms: folded term (and its stem key) -> the senses, default first.
+        self._senses: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
+        self._sense_stems: dict[str, str] = {}
+        for term, term_senses in (senses or {}).items():
+            self._add_senses(term, term_senses)
 
         # Stem index: phrase stem key -> concept id; labels outrank aliases, ties are dropped.
         ranked: dict[str, tuple[int, set[str]]] = {}
-        for concept in concepts:
-            for rank, term in enumerate(concept.terms()):
-                key = _stem_key(term)
-                if not key:
-                    continue
-                weight = 0 if rank < 2 else 1
-                best = ranked.get(key)
-                if best is None or weight < best[0]:
-                    ranked[key] = (weight, {concept.id})
-                elif weight == best[0]:
-                    best[1].add(concept.id)
-        self._by_stems = {k: next(iter(ids)) for k, (_, ids) in ranked.items() if len(ids) == 1}
+        for concept, _, _, is_label, _, exact_key in prepared:
+            key = _stem_key_of_folded(exact_key)
+            if not key:
+                continue
+            weight = 0 if is_label else 1
+            best = ranked.get(key)
+            if best is None or weight < best[0]:
+                ranked[key] = (weight, {concept.id})
+            elif weight == best[0]:
+                best[1].add(concept.id)
+        self._by_stems = {
+            k: next(iter(ids))
+            for k, (_, ids) in ranked.items()
+            if len(ids) == 1 and k not in self._sense_stems
+        }
         self.ambiguous_stem_keys: frozenset[str] = frozenset(
             k for k, (_, ids) in ranked.items() if len(ids) > 1
         )
 
         # Typo tolerance: every folded single word of a label or alias -> concept ids.
         words: dict[str, set[str]] = {}
-        for concept in concepts:
-            for term in concept.terms():
-                folded = fold(term)
-                if " " not in folded and len(folded) >= FUZZY_MIN_LENGTH:
-                    words.setdefault(folded, set()).add(concept.id)
+        for concept, _, _, _, folded, _ in prepared:
+            if " " not in folded and len(folded) >= FUZZY_MIN_LENGTH:
+                words.setdefault(folded, set()).add(concept.id)
         self._fuzzy_words = {w: ids for w, ids in words.items() if len(ids) == 1}
         self._fuzzy_choices = list(self._fuzzy_words)
 
         # Autocomplete: (folded term, original term, concept id, locale, is a label).
         self._suggest_terms = sorted(
-            (fold(term), term, concept.id, locale, is_label)
-            for concept in concepts
-            for term, locale, is_label in concept.term_locales()
+            (folded, term, concept.id, locale, is_label)
+            for concept, term, locale, is_label, folded, _ in prepared
         )
+
+    def _link(self, concepts: list[Concept]) -> None:
+        """Check the broader/related ids and index both directions of every link."""
+        self._broader: dict[str, str] = {}
+        narrower: dict[str, list[str]] = {}
+        related: dict[str, set[str]] = {}
+        for concept in concepts:
+            links = ([concept.broader] if concept.broader else []) + list(concept.related)
+            for other in links:
+                if other not in self._concepts or other == concept.id:
+                    raise ThesaurusError(f"{concept.id}: unknown or self link {other!r}")
+            if concept.broader:
+                self._broader[concept.id] = concept.broader
+                narrower.setdefault(concept.broader, []).append(concept.id)
+            for other in concept.related:
+                related.setdefault(concept.id, set()).add(other)
+                related.setdefault(other, set()).add(concept.id)
+        for start in self._broader:
+            seen = {start}
+            current = self._broader.get(start)
+            while current is not None:
+                if current in seen:
+                    raise ThesaurusError(f"{start}: broader links form a cycle")
+                seen.add(current)
+                current = self._broader.get(current)
+        self._narrower = {k: tuple(sorted(v)) for k, v in narrower.items()}
+        self._related = {k: tuple(sorted(v)) for k, v in related.items()}
+
+    def _add_senses(self, term: str, senses: Sequence[Sense]) -> None:
+        """Declare a multi-sense term; it must not also be a plain label or alias."""
+        key = _term_key(term)
+        if len(senses) < 2 or key in self._exact or key in self._senses:
+            raise ThesaurusError(f"sense term {term!r}: needs 2+ senses and no plain alias")
+        entries = []
+        for sense in senses:
+            concept = self._concepts.get(sense.concept_id)
+            if concept is None:
+                raise ThesaurusError(f"sense term {term!r}: unknown concept {sense.concept_id!r}")
+            unknown = sense.trade_groups - self._groups.keys()
+            if unknown:
+                raise ThesaurusError(f"sense term {term!r}: unknown groups {sorted(unknown)}")
+            entries.append((concept.id, frozenset({concept.group}) | sense.trade_groups))
+        self._senses[key] = tuple(entries)
+        stem_key = _stem_key_of_folded(key)
+        if stem_key:
+            self._sense_stems.setdefault(stem_key, key)
 
     # ----------------------------------------------------------------- accessors
     def concept(self, concept_id: str) -> Concept | None:
@@ -245,6 +350,22 @@ class Thesaurus:
         concept = self._concepts.get(concept_id)
         return self._groups[concept.group] if concept else None
 
+    def broader(self, concept_id: str) -> str | None:
+        """The broader concept of ``concept_id`` (SKOS broader), or None."""
+        return self._broader.get(concept_id)
+
+    def narrower(self, concept_id: str) -> tuple[str, ...]:
+        """The concepts whose broader concept is ``concept_id``."""
+        return self._narrower.get(concept_id, ())
+
+    def related(self, concept_id: str) -> tuple[str, ...]:
+        """The concepts related to ``concept_id`` (symmetric: a related to b iff b to a)."""
+        return self._related.get(concept_id, ())
+
+    def senses(self, text: str) -> tuple[str, ...]:
+        """The concept ids a multi-sense term may mean, default first; () for other terms."""
+        return tuple(concept_id for concept_id, _ in self._senses_of(text))
+
     def resolve_typo(self, word: str) -> Concept | None:
         """The concept a misspelt word of 5+ letters most likely names ("comptabilte")."""
         folded = fold(word)
@@ -266,27 +387,65 @@ class Thesaurus:
         return iter(self._concepts.values())
 
     # ----------------------------------------------------------------- matching
-    def resolve(self, text: str) -> Concept | None:
-        """The concept ``text`` names as a whole phrase, or None."""
-        if not text:
-            return None
-        concept_id = self._exact.get(fold(text))
-        if concept_id is None:
-            key = _stem_key(text)
-            concept_id = self._by_stems.get(key) if key else None
+    def resolve(self, text: str, trade_id: str | None = None) -> Concept | None:
+        """The concept ``text`` names as a whole phrase, or None.
+
+        ``trade_id`` (the member's trade) picks the sense of a multi-sense term
+        ("tournage" for a ceramicist is pottery throwing); without it, the default sense.
+        """
+        concept_id = self._match(text, trade_id)[0] if text else None
         return self._concepts[concept_id] if concept_id else None
 
-    def normalize_skill(self, text: str) -> SkillRef:
+    def normalize_skill(self, text: str, trade_id: str | None = None) -> SkillRef:
         """Map a skill as typed by a member to a concept, keeping a folded tag in every case.
 
         Unknown skills keep only the tag: "Sérigraphie Artisanale" -> tag
-        "serigraphie artisanale".  Empty input gives ``SkillRef(None, "")``.
+        "serigraphie artisanale".  Empty input gives ``SkillRef(None, "")``.  The
+        member's ``trade_id`` disambiguates multi-sense terms (see :meth:`resolve`).
         """
         tag = clean_tag(text or "")
         if not tag:
             return SkillRef(None, "")
-        concept = self.resolve(tag)
+        concept = self.resolve(tag, trade_id)
         return SkillRef(concept.id if concept else None, tag)
+
+    def _match(self, text: str, trade_id: str | None) -> tuple[str | None, tuple[str, ...]]:
+        """(concept id, the other senses of the term) for a whole phrase."""
+        folded = _term_key(text)
+        senses = self._senses.get(folded)
+        concept_id = None if senses else self._exact.get(folded)
+        if senses is None and concept_id is None:
+            # "un chauffeur" is the alias "chauffeur" before it is a stem ("chauff", heating).
+            content = " ".join(tokenize_folded(folded))
+            if content != folded:
+                senses = self._senses.get(content)
+                concept_id = None if senses else self._exact.get(content)
+        if senses is None and concept_id is None:
+            key = _stem_key_of_folded(folded)
+            if not key:
+                return None, ()
+            senses = self._senses.get(self._sense_stems.get(key, ""))
+            concept_id = None if senses else self._by_stems.get(key)
+        if senses:
+            chosen = self._pick_sense(senses, trade_id)
+            return chosen, tuple(cid for cid, _ in senses if cid != chosen)
+        return concept_id, ()
+
+    def _pick_sense(self, senses: tuple[tuple[str, frozenset[str]], ...], trade_id: str | None) -> str:
+        """The sense meant for the trade's group, else the default (first) sense."""
+        trade = self._trades.get(trade_id) if trade_id else None
+        if trade is not None:
+            for concept_id, groups in senses:
+                if trade.group in groups:
+                    return concept_id
+        return senses[0][0]
+
+    def _senses_of(self, text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+        folded = _term_key(text or "")
+        senses = self._senses.get(folded)
+        if senses is None:
+            senses = self._senses.get(self._sense_stems.get(_stem_key_of_folded(folded), ""))
+        return senses or ()
 
     def expand_query(self, text: str, *, typos: bool = False) -> QueryExpansion:
         """Concepts named anywhere in a search query, and the query's own stemmed keys.
@@ -296,14 +455,18 @@ class Thesaurus:
         Marseille" still finds ``accounting``.  ``keys`` are only
         the stems of the query's words (callers AND them), never alias stems.
         With ``typos``, words of 5+ letters left unmatched are resolved approximately.
+        Multi-sense words take their default sense; their other senses, and the related
+        and narrower concepts of every concept found, go to ``related_ids``.
         """
         concept_ids: set[str] = set()
+        other_senses: set[str] = set()
         if text and text.strip():
-            whole = self.resolve(text)
+            whole, alternatives = self._match(text, None)
             if whole is not None:
-                concept_ids.add(whole.id)
+                concept_ids.add(whole)
+                other_senses.update(alternatives)
             else:
-                words = fold(text).replace("'", " ").split()
+                words = _term_key(text).replace("'", " ").split()
                 covered: set[int] = set()
                 for size in range(min(_MAX_NGRAM, len(words)), 0, -1):
                     for start in range(len(words) - size + 1):
@@ -311,14 +474,31 @@ class Thesaurus:
                         if span <= covered:
                             continue  # already inside a longer matched phrase
                         phrase = " ".join(words[start : start + size])
-                        if tokenize(phrase) and (found := self.resolve(phrase)):
-                            concept_ids.add(found.id)
+                        if not tokenize_folded(phrase):
+                            continue
+                        found, alternatives = self._match(phrase, None)
+                        if found is not None:
+                            concept_ids.add(found)
+                            other_senses.update(alternatives)
                             covered |= span
                 if typos:
                     for index, word in enumerate(words):
                         if index not in covered and (found := self.resolve_typo(word)):
                             concept_ids.add(found.id)
-        return QueryExpansion(frozenset(concept_ids), frozenset(search_keys(text or "")))
+        return QueryExpansion(
+            frozenset(concept_ids),
+            frozenset(search_keys(text or "")),
+            self._around(concept_ids) | (frozenset(other_senses) - concept_ids),
+        )
+
+    def _around(self, concept_ids: Iterable[str]) -> frozenset[str]:
+        """Related and narrower concepts of ``concept_ids``, without those concepts."""
+        ids = set(concept_ids)
+        found: set[str] = set()
+        for concept_id in ids:
+            found.update(self._related.get(concept_id, ()))
+            found.update(self._narrower.get(concept_id, ()))
+        return frozenset(found - ids)
 
     def suggest(self, prefix: str, locale: str = "fr", limit: int = 10) -> list[Suggestion]:
         """Concepts for autocomplete whose label or an alias matches ``prefix``.
@@ -378,12 +558,18 @@ def load_thesaurus() -> Thesaurus:
             c["id"], c["group"], c["fr"], c["en"],
             tuple(c.get("aliases_fr", [])) + tuple(c.get("aliases_en", [])),
             tuple(c.get("aliases_en", [])),
+            c.get("broader"),
+            tuple(c.get("related", [])),
         )
         for c in skills["concepts"]
     ]
+    senses = {
+        term: [Sense(s["concept"], frozenset(s.get("trade_groups", []))) for s in entries]
+        for term, entries in skills.get("senses", {}).items()
+    }
     trade_list = [Trade(t["id"], t["fr"], t["en"], t["group"]) for t in trades["trades"]]
     language_list = [Language(lang["code"], lang["fr"], lang["en"]) for lang in languages]
-    return Thesaurus(groups, concepts, trade_list, language_list)
+    return Thesaurus(groups, concepts, trade_list, language_list, senses)
 
 
 @cache

@@ -140,3 +140,20 @@ def test_a_rejected_profile_form_keeps_what_was_typed(portal, create_member):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'value="Interprète de conférence"' in page and 'value="Sous-titrage"' in page
+
+
+def test_the_member_trade_picks_the_sense_of_a_skill(portal, create_member, session):
+    # "Tournage" is pottery throwing for a ceramicist, video shooting for a videographer;
+    # "Programmation" is event programming for an event planner.
+    cases = (("ceramicist", "pottery-throwing", "programming"),
+             ("videographer", "videography", "programming"),
+             ("event-planner", "videography", "event-programming"))
+    for index, (trade, tournage, programmation) in enumerate(cases):
+        email = f"member{index}@example.org"
+        member = create_member(email)
+        portal.login(email)
+        form = _profile_form(trade_id=trade, skill_label=["Tournage", "Programmation", "", ""])
+        assert portal.post("/profile", form).status_code == 302
+        session.expire_all()
+        concepts = {s.label: s.concept_id for s in session.get(Member, member.id).skills}
+        assert concepts == {"Tournage": tournage, "Programmation": programmation}, trade

@@ -122,3 +122,33 @@ def test_module_uses_only_the_standard_library() -> None:
             assert node.level == 0, "textnorm must not import project modules"
             imported.add((node.module or "").split(".")[0])
     assert imported <= {"__future__", "re", "unicodedata"}
+
+
+@pytest.mark.parametrize(
+    ("written", "base"),
+    [
+        ("traducteur·rice", "traducteur"), ("traducteur.rice", "traducteur"),
+        ("traducteur·trice", "traducteur"), ("traductrice/traducteur", "traducteur"),
+        ("traducteur / traductrice", "traducteur"), ("un·e développeur·se", "un developpeur"),
+        ("développeur(se)", "developpeur"), ("développeur-euse", "developpeur"),
+        ("développeur.euse.s", "developpeur"), ("consultant·e·s", "consultant"),
+        ("ingénieur.e", "ingenieur"), ("professionnel·le", "professionnel"),
+        ("designer(e)", "designer"), ("plombier·ère", "plombier"),
+    ],
+)
+def test_ungender_reduces_inclusive_spellings(written: str, base: str) -> None:
+    assert textnorm.ungender(fold(written)) == base
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ["node.js", "e-commerce", "ci/cd", "fr/en", "fr/es", "aix-les-bains", "expert-comptable",
+     "ux/ui", "achat/vente", "chauffeur-livreur", "vue.js", "import-export", "bien-etre"],
+)
+def test_ungender_leaves_other_punctuation_alone(kept: str) -> None:
+    assert textnorm.ungender(kept) == kept
+
+
+def test_tokenize_and_search_keys_see_the_base_word() -> None:
+    assert tokenize("Traducteur·rice·s anglais") == ["traducteur", "anglais"]
+    assert search_keys("développeur·se") == search_keys("développeur") == search_keys("développeuse")

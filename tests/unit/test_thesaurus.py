@@ -67,7 +67,7 @@ def test_every_concept_is_complete(skills_data: dict) -> None:
         labels = {fold(concept["fr"]), fold(concept["en"])}
         for key in ("aliases_fr", "aliases_en"):
             aliases = concept[key]
-            assert 2 <= len(aliases) <= 6, (concept["id"], key)
+            assert 2 <= len(aliases) <= 14, (concept["id"], key)
             assert all(a.strip() and fold(a) not in labels for a in aliases), (concept["id"], key)
 
 
@@ -272,7 +272,7 @@ def test_labels_and_lookups(thesaurus: Thesaurus) -> None:
 
 def test_trades(thesaurus: Thesaurus) -> None:
     trades = thesaurus.trades()
-    assert 55 <= len(trades) <= 70
+    assert len(trades) >= 150
     assert len({t.id for t in trades}) == len(trades)
     for trade in trades:
         assert trade.fr.strip() and trade.en.strip()
@@ -341,7 +341,7 @@ def test_demo_skills_resolve_or_are_tags(demo: dict, thesaurus: Thesaurus) -> No
         concepts = []
         for label, level in member["skills"]:
             assert level in {"debutant", "confirme", "expert"}
-            ref = thesaurus.normalize_skill(label)
+            ref = thesaurus.normalize_skill(label, member["trade"])  # as the seed does
             assert ref.concept_id or ref.tag, label
             if ref.concept_id:
                 resolved += 1
