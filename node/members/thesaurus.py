@@ -407,7 +407,29 @@ class Thesaurus:
         if not tag:
             return SkillRef(None, "")
         concept = self.resolve(tag, trade_id)
-        return SkillRef(concept.id if concept else None, tag)
+        if concept is None:
+            concept_id = self._within(tag, trade_id)
+            return SkillRef(concept_id, tag)
+        return SkillRef(concept.id, tag)
+
+    def _within(self, tag: str, trade_id: str | None) -> str | None:
+        """The concept a longer skill phrase names inside it, when the whole names none:
+        "comptabilité TPE", "avocate en droit commercial", "céramique / émaillage". The longest
+        run of words that names a concept wins (the leftmost among equals); a lone misspelt
+        word of 5+ letters is resolved approximately ("comptabilté")."""
+        words = _term_key(tag).replace("'", " ").replace("/", " ").split()
+        if len(words) == 1:
+            typo = self.resolve_typo(words[0])
+            return typo.id if typo else None
+        for size in range(min(_MAX_NGRAM, len(words) - 1), 0, -1):
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(words[start : start + size])
+                if not tokenize_folded(phrase):
+                    continue
+                found, _alternatives = self._match(phrase, trade_id)
+                if found is not None:
+                    return found
+        return None
 
     def _match(self, text: str, trade_id: str | None) -> tuple[str | None, tuple[str, ...]]:
         """(concept id, the other senses of the term) for a whole phrase."""
