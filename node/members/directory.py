@@ -93,11 +93,13 @@ def search_members(session: Session, query: DirectoryQuery,
     statement = select(Member).where(Member.status == MemberStatus.ACTIVE)
     concepts: set[str] = set()
     related: set[str] = set()
+    near: set[str] = set()
     alternatives: list[set[str]] = []
     if query.text.strip():
         expansion = thesaurus.expand_query(query.text, typos=True)
         concepts = set(expansion.concept_ids)
-        related = set(getattr(expansion, "related_ids", frozenset())) - concepts
+        related = set(expansion.related_ids) - concepts
+        near = set(expansion.near_ids) - concepts
         alternatives = _word_alternatives(session, expansion.keys)
         conditions = []
         if concepts or related:
@@ -128,11 +130,13 @@ def search_members(session: Session, query: DirectoryQuery,
     def rank(member: Member) -> tuple:
         held = [s for s in member.skills if s.concept_id in concepts]
         best = max((LEVEL_ORDER.index(s.level) for s in held if s.level in LEVEL_ORDER), default=-1)
-        near = {s.concept_id for s in member.skills if s.concept_id in related}
+        close = {s.concept_id for s in member.skills if s.concept_id in near}
+        around = {s.concept_id for s in member.skills if s.concept_id in related}
         strong, weak = _field_keys(member, thesaurus) if alternatives else (set(), set())
         in_skills = sum(any(_matches(w, strong) for w in options) for options in alternatives)
         elsewhere = sum(any(_matches(w, strong | weak) for w in options) for options in alternatives)
-        return (-len({s.concept_id for s in held}), -best, -len(near), -in_skills, -elsewhere,
+        return (-len({s.concept_id for s in held}), -best, -len(close), -len(around), -in_skills,
+                -elsewhere,
                 member.display_name.casefold(), member.id)
 
     members.sort(key=rank)

@@ -53,19 +53,24 @@ def _check_references(data: dict) -> None:
 
 def _normalised_skills(entries: list[dict], trade_id: str | None) -> dict[str, MemberSkill]:
     """Skills as thesaurus concepts; the member's trade picks the sense of a multi-sense word
-    ("tournage" of a ceramicist is pottery throwing)."""
+    ("tournage" of a ceramicist is pottery throwing). Two spellings of one skill become one
+    (the highest level kept); a phrase that only contains a concept the member also listed
+    ("cuisine provençale" next to "cuisine") stays a skill of its own, as typed."""
     thesaurus = get_thesaurus()
+    refs = [(entry, thesaurus.normalize_skill(entry["label"], trade_id)) for entry in entries]
+    named = {ref.concept_id for _entry, ref in refs if ref.concept_id and not ref.partial}
     result: dict[str, MemberSkill] = {}
-    for entry in entries:
-        ref = thesaurus.normalize_skill(entry["label"], trade_id)
+    for entry, ref in refs:
         if not ref.tag and not ref.concept_id:
             continue
-        key = f"concept:{ref.concept_id}" if ref.concept_id else f"tag:{ref.tag}"
-        # Two spellings of the same skill: keep the highest level given.
+        concept_id = ref.concept_id
+        if ref.partial and concept_id in named:
+            concept_id = None
+        key = f"concept:{concept_id}" if concept_id else f"tag:{ref.tag}"
         previous = result.get(key)
         if previous is None or _level_rank(entry["level"]) > _level_rank(previous.level):
             result[key] = MemberSkill(
-                skill_key=key, concept_id=ref.concept_id, tag=ref.tag[:120],
+                skill_key=key, concept_id=concept_id, tag=ref.tag[:120],
                 label=entry["label"].strip()[:120], level=entry["level"],
             )
     return result

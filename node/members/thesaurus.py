@@ -75,6 +75,9 @@ class Group(_Localised):
     id: str
     fr: str
     en: str
+    #: Words people use for the whole field ("bâtiment", "bien-être", "data"): a query naming
+    #: a field finds the people of every skill in it.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,9 @@ class SkillRef:
 
     concept_id: str | None
     tag: str
+    #: The concept was found inside a longer phrase ("cuisine provençale" -> cooking), not named
+    #: by the whole of it: a narrower skill than the concept, not a second spelling of it.
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +150,9 @@ class QueryExpansion:
     concept_ids: frozenset[str]
     keys: frozenset[str]
     related_ids: frozenset[str] = field(default=frozenset())
+    #: The part of ``related_ids`` closest to the query: narrower concepts and the other senses
+    #: of a multi-sense word (ranked before the merely related ones and a field's skills).
+    near_ids: frozenset[str] = field(default=frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +262,22 @@ class Thesaurus:
                 words.setdefault(folded, set()).add(concept.id)
         self._fuzzy_words = {w: ids for w, ids in words.items() if len(ids) == 1}
         self._fuzzy_choices = list(self._fuzzy_words)
+        # Every word of every term, to correct a misspelt word inside a phrase ("devlopement
+        # web" -> "developpement web") before the phrase is matched again.
+        self._vocabulary = sorted({word for _c, _t, _l, _i, folded, _s in prepared
+                                   for word in folded.replace("'", " ").split()
+                                   if len(word) >= FUZZY_MIN_LENGTH})
+        self._vocabulary_set = frozenset(self._vocabulary)
+
+        # Fields: a group's labels, each side of "&" in them, and its aliases -> group id.
+        self._group_terms: dict[str, str] = {}
+        for group in groups:
+            terms = [group.fr, group.en, *group.aliases]
+            terms += [part for label in (group.fr, group.en) for part in label.split("&")]
+            for term in terms:
+                key = _term_key(term.strip())
+                if key and key not in self._group_terms:
+                    self._group_terms[key] = group.id
 
         # Autocomplete: (folded term, original term, concept id, locale, is a label).
         self._suggest_terms = sorted(
@@ -409,7 +434,7 @@ class Thesaurus:
         concept = self.resolve(tag, trade_id)
         if concept is None:
             concept_id = self._within(tag, trade_id)
-            return SkillRef(concept_id, tag)
+            return SkillRef(concept_id, tag, partial=concept_id is not None)
         return SkillRef(concept.id, tag)
 
     def _within(self, tag: str, trade_id: str | None) -> str | None:
@@ -476,12 +501,16 @@ class Thesaurus:
         skipping runs inside an already matched one) is resolved, so "comptable à
         Marseille" still finds ``accounting``.  ``keys`` are only
         the stems of the query's words (callers AND them), never alias stems.
-        With ``typos``, words of 5+ letters left unmatched are resolved approximately.
+        With ``typos``, words of 5+ letters left unmatched are corrected to the closest word of
+        the vocabulary and the phrases matched again, else resolved approximately alone.
         Multi-sense words take their default sense; their other senses, and the related
-        and narrower concepts of every concept found, go to ``related_ids``.
+        and narrower concepts of every concept found, go to ``related_ids`` (narrower and
+        other senses also to ``near_ids``), and so do the skills of a field the query names
+        with words no concept holds ("bâtiment", "bien-être").
         """
         concept_ids: set[str] = set()
         other_senses: set[str] = set()
+        fields: set[str] = set()
         if text and text.strip():
             whole, alternatives = self._match(text, None)
             if whole is not None:
@@ -504,14 +533,74 @@ class Thesaurus:
                             other_senses.update(alternatives)
                             covered |= span
                 if typos:
+                    corrected = self._corrected(words, covered)
+                    if corrected != words:
+                        for size in range(min(_MAX_NGRAM, len(words)), 0, -1):
+                            for start in range(len(words) - size + 1):
+                                span = set(range(start, start + size))
+                                if span <= covered or not span & self._changed(words, corrected):
+                                    continue
+                                found, alternatives = self._match(
+                                    " ".join(corrected[start : start + size]), None)
+                                if found is not None:
+                                    concept_ids.add(found)
+                                    other_senses.update(alternatives)
+                                    covered |= span
                     for index, word in enumerate(words):
                         if index not in covered and (found := self.resolve_typo(word)):
                             concept_ids.add(found.id)
+                            covered.add(index)
+                fields = self._fields(words, covered)
+        near = (self._narrower_of(concept_ids) | frozenset(other_senses)) - concept_ids
+        around = self._around(concept_ids) | near
+        for group_id in fields:
+            around |= {c.id for c in self.concepts_in_group(group_id)} - concept_ids
         return QueryExpansion(
             frozenset(concept_ids),
             frozenset(search_keys(text or "")),
-            self._around(concept_ids) | (frozenset(other_senses) - concept_ids),
+            frozenset(around),
+            frozenset(near),
         )
+
+    def _corrected(self, words: list[str], covered: set[int]) -> list[str]:
+        """``words`` with each uncovered word of 5+ letters that no term holds replaced by the
+        closest word of the vocabulary (similarity >= FUZZY_MIN_SCORE)."""
+        result = list(words)
+        for index, word in enumerate(words):
+            if index in covered or len(word) < FUZZY_MIN_LENGTH or word in self._vocabulary_set \
+                    or word in STOPWORDS:
+                continue
+            from rapidfuzz import fuzz, process  # imported lazily: only searches need it
+
+            found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio,
+                                       score_cutoff=FUZZY_MIN_SCORE)
+            if found is not None:
+                result[index] = found[0]
+        return result
+
+    @staticmethod
+    def _changed(words: list[str], corrected: list[str]) -> set[int]:
+        return {i for i, (a, b) in enumerate(zip(words, corrected, strict=True)) if a != b}
+
+    def _fields(self, words: list[str], covered: set[int]) -> set[str]:
+        """Groups (fields) the query's words not matched to a concept name ("bâtiment")."""
+        found: set[str] = set()
+        for size in range(min(3, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                span = set(range(start, start + size))
+                if span & covered:
+                    continue
+                group_id = self._group_terms.get(" ".join(words[start : start + size]))
+                if group_id is not None:
+                    found.add(group_id)
+                    covered |= span
+        return found
+
+    def _narrower_of(self, concept_ids: Iterable[str]) -> frozenset[str]:
+        found: set[str] = set()
+        for concept_id in concept_ids:
+            found.update(self._narrower.get(concept_id, ()))
+        return frozenset(found)
 
     def _around(self, concept_ids: Iterable[str]) -> frozenset[str]:
         """Related and narrower concepts of ``concept_ids``, without those concepts."""
@@ -574,7 +663,9 @@ def load_thesaurus() -> Thesaurus:
     trades = _read_json("trades.json")
     languages = _read_json("languages.json")
     assert isinstance(skills, dict) and isinstance(trades, dict) and isinstance(languages, list)
-    groups = [Group(g["id"], g["fr"], g["en"]) for g in skills["groups"]]
+    groups = [Group(g["id"], g["fr"], g["en"],
+                    tuple(g.get("aliases_fr", [])) + tuple(g.get("aliases_en", [])))
+              for g in skills["groups"]]
     concepts = [
         Concept(
             c["id"], c["group"], c["fr"], c["en"],

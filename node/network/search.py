@@ -48,8 +48,9 @@ FACET_CAP = 500
 #: Per query key, facet candidates are looked for among this many best holders only, so a
 #: selective filter (a place, a rare language) cannot make the count walk a whole concept.
 FACET_SCAN = 2000
-#: At most this many related skills of the query's concepts are looked up.
-RELATED_MAX = 12
+#: At most this many skills around the query's concepts are looked up per tier (a field such as
+#: "bâtiment" holds up to about 50).
+RELATED_MAX = 64
 
 
 def _availability(entry: NetworkEntry) -> int:
@@ -331,13 +332,18 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
     where, params = _filter_sql(query, exclude_member_id)
     limit = max(1, min(query.limit, MAX_RESULTS))
     concept_keys = _concept_keys(concept_ids, thesaurus)
-    # Related and narrower skills ("avocat" -> business law, GDPR) rank below every exact match.
-    related = sorted(set(getattr(expansion, "related_ids", ())) - set(concept_ids))[:RELATED_MAX]
-    keys = [key for pair in concept_keys for key in pair] + related
+    # Skills around the query rank below every exact match: first the narrower ones and the
+    # other senses of the word ("avocat" -> business law), then the related ones and the
+    # skills of a field the query names ("bâtiment").
+    near = sorted(expansion.near_ids - concept_ids)[:RELATED_MAX]
+    far = sorted(expansion.related_ids - concept_ids - expansion.near_ids)[:RELATED_MAX]
+    keys = [key for pair in concept_keys for key in pair] + near + far
     present = _present_keys(session, keys)
     ranked = _ranked_entries(session, concept_keys, present, where, params, limit, now)
-    if len(ranked) < limit and present & set(related):
-        for entry_id in _ranked_entries(session, [(key, key) for key in related], present, where,
+    for tier in (near, far):
+        if len(ranked) >= limit or not present & set(tier):
+            continue
+        for entry_id in _ranked_entries(session, [(key, key) for key in tier], present, where,
                                         params, limit, now, any_only=True):
             if len(ranked) >= limit:
                 break

@@ -157,3 +157,22 @@ def test_the_member_trade_picks_the_sense_of_a_skill(portal, create_member, sess
         session.expire_all()
         concepts = {s.label: s.concept_id for s in session.get(Member, member.id).skills}
         assert concepts == {"Tournage": tournage, "Programmation": programmation}, trade
+
+
+def test_a_phrase_maps_to_the_concept_inside_it_without_swallowing_a_skill(session, create_member):
+    """"Comptabilité TPE" alone is accounting; next to "Cuisine", "cuisine provençale" stays a
+    skill of its own, as typed, rather than merging into cooking."""
+    from node.members.profiles import update_profile
+
+    member = create_member("chef@example.org")
+    update_profile(session, member, {"skills": [
+        {"label": "Cuisine", "level": "expert"},
+        {"label": "cuisine provençale", "level": "expert"},
+        {"label": "comptabilité TPE", "level": "debutant"},
+        {"label": "comptabilté", "level": "debutant"},  # a typo of a second skill: merged
+    ]})
+    session.commit()
+    skills = {s.label: s.concept_id for s in session.get(Member, member.id).skills}
+    assert skills["Cuisine"] == "cooking" and skills["cuisine provençale"] is None
+    assert "accounting" in skills.values()
+    assert len(skills) == 3

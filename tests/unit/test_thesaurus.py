@@ -343,7 +343,7 @@ def test_demo_skills_resolve_or_are_tags(demo: dict, thesaurus: Thesaurus) -> No
             assert level in {"debutant", "confirme", "expert"}
             ref = thesaurus.normalize_skill(label, member["trade"])  # as the seed does
             assert ref.concept_id or ref.tag, label
-            if ref.concept_id:
+            if ref.concept_id and not ref.partial:  # a phrase holding a concept: a skill of its own
                 resolved += 1
                 concepts.append(ref.concept_id)
             else:
@@ -369,3 +369,21 @@ def test_demo_texts_have_no_special_category_words(demo: dict) -> None:
         text = fold(" ".join([member["headline"], member["bio"],
                               *(label for label, _ in member["skills"])]))
         assert not [w for w in BLOCKLIST if w in text], member["email"]
+
+
+def test_a_query_naming_a_field_reaches_every_skill_of_the_field(thesaurus: Thesaurus) -> None:
+    for query, group in (("bâtiment", "architecture-building"), ("bien-être", "wellness"),
+                         ("artisanat", "crafts"), ("design", "design-graphics")):
+        expansion = thesaurus.expand_query(query, typos=True)
+        in_group = {c.id for c in thesaurus.concepts_in_group(group)}
+        assert in_group - expansion.concept_ids <= expansion.related_ids, query
+
+
+def test_a_misspelt_word_inside_a_phrase_is_corrected_before_matching(thesaurus: Thesaurus) -> None:
+    assert thesaurus.expand_query("devlopement web", typos=True).concept_ids == {"web-development"}
+    assert thesaurus.expand_query("devlopement web").concept_ids != {"web-development"}
+
+
+def test_narrower_skills_are_near_related_ones_further(thesaurus: Thesaurus) -> None:
+    expansion = thesaurus.expand_query("avocat")
+    assert "business-law" in expansion.near_ids and expansion.near_ids <= expansion.related_ids

@@ -238,8 +238,10 @@ def test_broader_narrower_related(thesaurus: Thesaurus) -> None:
     assert "website-creation" in thesaurus.narrower("web-development")
     assert {"frontend-development", "backend-development"} <= set(thesaurus.narrower("web-development"))
     assert thesaurus.broader("accounting") is None
+    # Branches of law are narrower than legal advice: a search for a lawyer ranks them first.
     assert {"business-law", "data-protection", "labor-law", "contract-drafting"} <= set(
-        thesaurus.related("legal-advice"))
+        thesaurus.narrower("legal-advice"))
+    assert {"notary", "mediation"} <= set(thesaurus.related("legal-advice"))
     assert {"payroll", "tax-law"} <= set(thesaurus.related("accounting"))
     assert "annual-accounts" in thesaurus.narrower("accounting")
     assert thesaurus.related("no-such-concept") == () and thesaurus.narrower("wordpress") == ()
