@@ -150,8 +150,9 @@ class QueryExpansion:
     concept_ids: frozenset[str]
     keys: frozenset[str]
     related_ids: frozenset[str] = field(default=frozenset())
-    #: The part of ``related_ids`` closest to the query: narrower concepts and the other senses
-    #: of a multi-sense word (ranked before the merely related ones and a field's skills).
+    #: The part of ``related_ids`` closest to the query: narrower concepts (transitively), the
+    #: broader one, and the other senses of a multi-sense word (ranked before the merely
+    #: related ones and a field's skills).
     near_ids: frozenset[str] = field(default=frozenset())
 
 
@@ -597,9 +598,17 @@ class Thesaurus:
         return found
 
     def _narrower_of(self, concept_ids: Iterable[str]) -> frozenset[str]:
+        """Every concept below ``concept_ids`` (narrower, transitively), and their broader one."""
         found: set[str] = set()
-        for concept_id in concept_ids:
-            found.update(self._narrower.get(concept_id, ()))
+        todo = list(concept_ids)
+        for concept_id in todo:
+            if (parent := self._broader.get(concept_id)) is not None:
+                found.add(parent)
+        while todo:
+            for child in self._narrower.get(todo.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
         return frozenset(found)
 
     def _around(self, concept_ids: Iterable[str]) -> frozenset[str]:

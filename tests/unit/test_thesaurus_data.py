@@ -239,9 +239,8 @@ def test_broader_narrower_related(thesaurus: Thesaurus) -> None:
     assert {"frontend-development", "backend-development"} <= set(thesaurus.narrower("web-development"))
     assert thesaurus.broader("accounting") is None
     # Branches of law are narrower than legal advice: a search for a lawyer ranks them first.
-    assert {"business-law", "data-protection", "labor-law", "contract-drafting"} <= set(
-        thesaurus.narrower("legal-advice"))
-    assert {"notary", "mediation"} <= set(thesaurus.related("legal-advice"))
+    assert {"business-law", "labor-law", "contract-drafting"} <= set(thesaurus.narrower("legal-advice"))
+    assert {"notary", "mediation", "data-protection"} <= set(thesaurus.related("legal-advice"))
     assert {"payroll", "tax-law"} <= set(thesaurus.related("accounting"))
     assert "annual-accounts" in thesaurus.narrower("accounting")
     assert thesaurus.related("no-such-concept") == () and thesaurus.narrower("wordpress") == ()
