@@ -12,6 +12,9 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 - ``mail.send`` (every minute): the mail outbox, retried with backoff while the relay is down.
 - ``events.reminders`` (every 15 minutes): members registered for an event starting within
   24 hours are reminded once.
+- ``skills.renormalise`` (daily, and after ``coworknet db upgrade``): members' skills mapped
+  again with the current vocabulary (a new release's thesaurus) and the manager's mappings;
+  the members whose skills change are re-published to the peers.
 - ``work.retry`` (every minute): the follow-ups of committed changes (``node.uow``) that failed
   right after their commit (a peer or the mail server down), retried with backoff.
 """
@@ -29,6 +32,7 @@ from .connector import network as connector_network
 from .db import db
 from .events import events, reminders
 from .federation.jobs import Every, Job, Weekly, add_job
+from .members.profiles import renormalise_skills
 from .notices import event_mail, mailer
 from .notices.digest import digest_links, send_weekly
 from .uow import unit_of_work
@@ -39,6 +43,7 @@ PUBLISH_STATS = "connector.publish_stats"
 WORK_RETRY = "work.retry"
 MAIL_SEND = "mail.send"
 EVENT_REMINDERS = "events.reminders"
+SKILLS_RENORMALISE = "skills.renormalise"
 
 
 def run_tick(app: Flask, now: datetime | None = None) -> int:
@@ -104,6 +109,18 @@ def _reminders_job(app: Flask) -> str:
     return f"{told} reminder(s)"
 
 
+def remap_skills(app: Flask) -> int:
+    """Map every member's skills again with the current vocabulary; how many members changed."""
+    with app.app_context():
+        changed = renormalise_skills(db.session)
+        db.session.commit()
+    return len(changed)
+
+
+def _skills_job(app: Flask) -> str:
+    return f"{remap_skills(app)} member(s) with skills mapped anew"
+
+
 def init_app(app: Flask) -> None:
     """Register the areas' periodic jobs with ``app``."""
     add_job(app, Job(EVENTS_TICK, Every(timedelta(minutes=5)), _tick_job,
@@ -118,3 +135,5 @@ def init_app(app: Flask) -> None:
                      label=lazy_gettext("Mails waiting to be sent")))
     add_job(app, Job(EVENT_REMINDERS, Every(timedelta(minutes=15)), _reminders_job,
                      label=lazy_gettext("Reminders before events")))
+    add_job(app, Job(SKILLS_RENORMALISE, Every(timedelta(days=1)), _skills_job,
+                     label=lazy_gettext("Skills mapped with the current vocabulary")))

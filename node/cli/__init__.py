@@ -20,6 +20,7 @@ from ..config import CONFIG_FILENAME, instance_path_from_env
 from ..db import db
 from ..federation import identity
 from ..migrate import current_revisions, pending_revisions, upgrade
+from ..periodic import remap_skills
 from ..settings import default_of
 from . import connector as cli_connector
 from . import events as cli_events
@@ -161,6 +162,8 @@ def db_upgrade(revision) -> None:
     app = create_app()
     upgrade(app.config["DATABASE_URL"], revision)
     click.echo("Database at: " + ", ".join(current_revisions(app.config["DATABASE_URL"])))
+    if revision == "heads":  # a new release may bring a larger or corrected vocabulary
+        click.echo(f"Skills mapped with the current vocabulary: {remap_skills(app)} member(s) changed")
 
 
 @db_group.command("current")

@@ -6,7 +6,8 @@ import logging
 import secrets
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from ..domain_events import MembersChanged
 from ..errors import N_, ValidationError
@@ -148,3 +149,24 @@ def remove_photo(session: Session, member: Member, folder: Path) -> None:
         (folder / member.photo_filename).unlink(missing_ok=True)
         member.photo_filename = None
         session.flush()
+
+
+def renormalise_skills(session: Session) -> set[int]:
+    """Map every member's skills again, as typed, with the current vocabulary, the member's
+    trade and the manager's mappings — after an upgrade brings a larger or corrected thesaurus
+    ("Émaillage" once read as e-mailing). Only members whose skills change are touched (as if
+    they had saved their profile: MembersChanged, so the peers get the new entries). Returns
+    their ids."""
+    changed: set[int] = set()
+    members = session.scalars(select(Member).options(selectinload(Member.skills)).order_by(Member.id))
+    for member in members:
+        before = sorted((s.label, s.concept_id or "", s.level) for s in member.skills)
+        wanted = _normalised_skills([{"label": s.label, "level": s.level} for s in member.skills],
+                                    member.trade_id)
+        wanted = with_local_mappings(session, wanted)
+        after = sorted((s.label, s.concept_id or "", s.level) for s in wanted.values())
+        if after != before:
+            update_profile(session, member, {"skills": [{"label": s.label, "level": s.level}
+                                                        for s in member.skills]})
+            changed.add(member.id)
+    return changed

@@ -176,3 +176,28 @@ def test_a_phrase_maps_to_the_concept_inside_it_without_swallowing_a_skill(sessi
     assert skills["Cuisine"] == "cooking" and skills["cuisine provençale"] is None
     assert "accounting" in skills.values()
     assert len(skills) == 3
+
+
+def test_skills_are_mapped_again_when_the_vocabulary_changes(session, create_member, app):
+    """A skill stored under an old reading (a concept the vocabulary no longer gives that text)
+    is mapped again by the daily job; members whose skills did not change are not touched."""
+    from node.domain_events import MembersChanged
+    from node.members.profiles import renormalise_skills
+    from node.uow import recorded
+
+    potter = create_member("potter@example.org", trade_id="ceramicist",
+                           skills=[("Émaillage", "expert"), ("Tournage", "confirme")])
+    steady = create_member("steady@example.org", skills=[("comptabilité", "expert")])
+    skill = next(s for s in potter.skills if s.label == "Émaillage")
+    skill.concept_id, skill.skill_key = "email-marketing", "concept:email-marketing"  # an old reading
+    session.commit()
+    changed = renormalise_skills(session)
+    events = [e for e in recorded(session) if isinstance(e, MembersChanged)]
+    session.commit()
+    assert changed == {potter.id} and steady.id not in changed
+    assert events and potter.id in events[0].member_ids
+    session.expire_all()
+    skills = {s.label: s.concept_id for s in session.get(Member, potter.id).skills}
+    assert skills["Émaillage"] != "email-marketing" and skills["Émaillage"] is not None
+    assert skills["Tournage"] == "pottery-throwing"
+    assert renormalise_skills(session) == set()  # nothing left to change
