@@ -1,4 +1,4 @@
-"""``python -m bench quality [--quick] [--check] [--worst 15]``: search quality, measured on
+"""``python -m bench quality [--quick] [--heldout] [--check] [--worst 15]``: search quality, measured on
 two live nodes with a population written as people fill in their profiles.
 
 Two real nodes (their own SQLite databases in a temporary folder, served over HTTP on
@@ -42,6 +42,14 @@ and recall@50 ≥ 0.85; local directory hit@1 ≥ 0.95) with PASS/FAIL, then the
 of each scope with what came first. The exit status is 0 (a measurement) unless ``--check``
 is given: then 1 when a goal fails. ``--quick``: the same population, a few queries of each
 category (a smoke run for the test suite).
+
+**Held-out set.** ``QUERIES`` were the thesaurus's and the search's tuning set, so their
+figures flatter; ``HELDOUT`` were written afterwards and never tuned on. The default run also
+runs them on the same nodes (seeded once) and prints, after the goals, each scope's overall
+figures on them, and each goal's held-out value beside it; the goals themselves stay judged
+on ``QUERIES``. ``--heldout`` runs ``HELDOUT`` in place of ``QUERIES`` (full tables, goals
+and worst queries for it, no second block); ``--quick`` takes one held-out query of each
+category for its block.
 """
 
 from __future__ import annotations
@@ -59,7 +67,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.livenet import BenchNode, peer, start_node
-from bench.quality_data import QUERIES, SPACE_A, SPACE_B, Person, Query
+from bench.quality_data import HELDOUT, QUERIES, SPACE_A, SPACE_B, Person, Query
 from node.accounts import accounts
 from node.members import profiles
 from node.members.directory import DirectoryQuery, search_members
@@ -75,6 +83,8 @@ GOALS = (("other space", "hit@1", 0.90), ("other space", "recall@50", 0.85),
          ("local directory", "hit@1", 0.95))
 METRICS = ("hit@1", "hit@5", "MRR", "recall@50", "zero")
 QUICK_PER_CATEGORY = 3
+#: Held-out queries of each category in a ``--quick`` run's held-out block.
+QUICK_HELDOUT_PER_CATEGORY = 1
 
 #: A person of the population: (space "A" or "B", member id on that space's node).
 Key = tuple[str, int]
@@ -252,11 +262,12 @@ def worst(scope: str, rows: list[Scored], count: int) -> list[str]:
     return lines
 
 
-def quick_queries(per_category: int = QUICK_PER_CATEGORY) -> list[Query]:
+def quick_queries(per_category: int = QUICK_PER_CATEGORY,
+                  queries: list[Query] = QUERIES) -> list[Query]:
     """The first ``per_category`` queries of each category, in the set's order."""
     taken: dict[str, int] = defaultdict(int)
     chosen = []
-    for query in QUERIES:
+    for query in queries:
         taken[query.category] += 1
         if taken[query.category] <= per_category:
             chosen.append(query)
@@ -283,13 +294,16 @@ def copies_summary(a: BenchNode, b: BenchNode) -> str:
 
 @dataclass
 class Measurement:
-    """One run: each scope's scored queries, the phases' times, what A holds of B."""
+    """One run: each scope's scored queries (and the held-out set's, when it was run on the
+    same nodes), the phases' times, what A holds of B."""
 
     queries: list[Query]
     outcomes: dict[str, list[Scored]]
     timings: list[tuple[str, float]]
     copies: str
     shared_b: int
+    heldout: list[Query] = field(default_factory=list)
+    heldout_outcomes: dict[str, list[Scored]] = field(default_factory=dict)
 
     def goals(self) -> list[tuple[str, str, float, float]]:
         """(scope, metric, value, threshold) of each goal."""
@@ -297,9 +311,16 @@ class Measurement:
                  if self.outcomes[scope] else 0.0, threshold)
                 for scope, metric, threshold in GOALS]
 
+    def heldout_value(self, scope: str, metric: str) -> float | None:
+        """A metric of the held-out set in a scope; None when it was not run or has no query
+        scored there."""
+        rows = self.heldout_outcomes.get(scope)
+        return averages(rows)[metric] if rows else None
 
-def measure(queries: list[Query]) -> Measurement:
-    """Start, seed, peer and sync the two nodes, then run ``queries`` on A."""
+
+def measure(queries: list[Query], heldout: list[Query] | None = None) -> Measurement:
+    """Start, seed, peer and sync the two nodes, then run ``queries`` on A, and ``heldout``
+    too when given (on the same nodes: seeding is the slow part, queries are cheap)."""
     population = Population()
     timings: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as root:
@@ -325,12 +346,35 @@ def measure(queries: list[Query]) -> Measurement:
             outcomes = run_queries(a, b, queries, population)
             timings.append((f"{len(queries)} queries x 2 searches",
                             time.perf_counter() - started))
+            heldout_outcomes: dict[str, list[Scored]] = {}
+            if heldout:
+                started = time.perf_counter()
+                heldout_outcomes = run_queries(a, b, heldout, population)
+                timings.append((f"{len(heldout)} held-out queries x 2 searches",
+                                time.perf_counter() - started))
         finally:
             a.close()
             b.close()
     shared = sum(p.visibility in SHARED_VISIBILITIES for k, p in population.people.items()
                  if k[0] == "B")
-    return Measurement(queries, outcomes, timings, copies, shared)
+    return Measurement(queries, outcomes, timings, copies, shared, list(heldout or []),
+                       heldout_outcomes)
+
+
+def heldout_block(run: Measurement) -> list[str]:
+    """The held-out set's overall figures per scope: whether the tuning set's gains hold on
+    queries nobody tuned on."""
+    lines = [f"\nheld-out ({len(run.heldout)} queries never tuned on), overall:",
+             f"  {'':<16}" + "".join(f"{name:>10}" for name in METRICS) + f"{'queries':>9}"]
+    for scope in SCOPES:
+        rows = run.heldout_outcomes.get(scope, [])
+        if not rows:
+            lines.append(f"  {scope:<16}  (no query scored)")
+            continue
+        values = averages(rows)
+        lines.append(f"  {scope:<16}" + "".join(f"{values[m]:>10.3f}" for m in METRICS)
+                     + f"{len(rows):>9}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,15 +382,23 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_PER_CATEGORY} queries of each category (a smoke run)")
+    parser.add_argument("--heldout", action="store_true",
+                        help="run the held-out queries (never tuned on) instead of the main set")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal fails")
     parser.add_argument("--worst", type=int, default=15, help="worst queries listed per scope")
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("node").setLevel(logging.WARNING)
-    run = measure(quick_queries() if args.quick else QUERIES)
+    main_set = HELDOUT if args.heldout else QUERIES
+    if args.quick:
+        run = measure(quick_queries(queries=main_set), None if args.heldout else
+                      quick_queries(QUICK_HELDOUT_PER_CATEGORY, HELDOUT))
+    else:
+        run = measure(main_set, None if args.heldout else HELDOUT)
     print(f"search quality: {len(SPACE_A)} members in A (Le Phare, Marseille), {len(SPACE_B)} "
           f"in B (La Fabrique du Cours, Aix-en-Provence; {run.shared_b} share with the "
-          f"network), {len(run.queries)} queries, {RESULTS} results per search")
+          f"network), {len(run.queries)} {'held-out ' if args.heldout else ''}queries, "
+          f"{RESULTS} results per search")
     for name, seconds in run.timings:
         print(f"  {name}: {seconds:.1f} s")
     print(f"  {run.copies}")
@@ -357,7 +409,11 @@ def main(argv: list[str] | None = None) -> int:
     for scope, metric, value, threshold in run.goals():
         verdict = "PASS" if value >= threshold else "FAIL"
         failed |= verdict == "FAIL"
-        print(f"  {scope} {metric} {value:.3f} >= {threshold:.2f}: {verdict}")
+        held = run.heldout_value(scope, metric)
+        beside = f" (held-out: {held:.3f})" if held is not None else ""
+        print(f"  {scope} {metric} {value:.3f} >= {threshold:.2f}: {verdict}{beside}")
+    if run.heldout:
+        print("\n".join(heldout_block(run)))
     for scope in SCOPES:
         print("\n".join(worst(scope, run.outcomes[scope], args.worst)))
     return 1 if args.check and failed else 0
