@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -53,6 +54,22 @@ LEVEL_BANDS = {"debutant": "beginner", "confirme": "confirmed", "expert": "exper
 #: Typo tolerance: only words this long are matched approximately, at this similarity.
 FUZZY_MIN_LENGTH = 5
 FUZZY_MIN_SCORE = 85
+
+
+#: A query word reaches the concepts whose terms hold it only if they are at most this many
+#: (a word such as "gestion" is in too many to say anything).
+WORD_CONCEPTS_MAX = 40
+#: A truncated word ("élec") has at least this many letters.
+TRUNCATION_MIN_LENGTH = 3
+
+_SOUNDS = (("ph", "f"), ("th", "t"), ("qu", "k"), ("ck", "k"), ("y", "i"), ("w", "v"))
+
+
+def _sound(word: str) -> str:
+    """A rough sound key of a folded word: ph/f, th/t, qu/k, y/i, w/v, doubled letters."""
+    for spelling, sound in _SOUNDS:
+        word = word.replace(spelling, sound)
+    return "".join(ch for i, ch in enumerate(word) if i == 0 or ch != word[i - 1])
 
 
 class ThesaurusError(ValueError):
@@ -269,6 +286,21 @@ class Thesaurus:
                                    for word in folded.replace("'", " ").split()
                                    if len(word) >= FUZZY_MIN_LENGTH})
         self._vocabulary_set = frozenset(self._vocabulary)
+        # The same words by a rough French/English sound ("grafiste" ~ "graphiste").
+        self._by_sound: dict[str, str] = {}
+        for word in self._vocabulary:
+            self._by_sound.setdefault(_sound(word), word)
+        # Word stem -> the concepts whose terms hold it: a query word that names no concept on
+        # its own ("musique", "numérique") still reaches the skills it is part of.
+        by_word: dict[str, set[str]] = {}
+        for concept, _term, _locale, _is_label, _folded, key in prepared:
+            for token in tokenize_folded(key):
+                if len(token) >= 4:
+                    by_word.setdefault(_stem(token), set()).add(concept.id)
+        self._word_concepts = {w: frozenset(ids) for w, ids in by_word.items()
+                               if len(ids) <= WORD_CONCEPTS_MAX}
+        # Every term's words, for truncations ("élec", "déco", "trad" -> their words).
+        self._all_words = sorted({token for *_rest, key in prepared for token in tokenize_folded(key)})
 
         # Fields: a group's labels, each side of "&" in them, and its aliases -> group id.
         self._group_terms: dict[str, str] = {}
@@ -512,6 +544,7 @@ class Thesaurus:
         concept_ids: set[str] = set()
         other_senses: set[str] = set()
         fields: set[str] = set()
+        loose: frozenset[str] = frozenset()
         if text and text.strip():
             whole, alternatives = self._match(text, None)
             if whole is not None:
@@ -520,6 +553,7 @@ class Thesaurus:
             else:
                 words = _term_key(text).replace("'", " ").split()
                 covered: set[int] = set()
+                self._join_split_words(words, covered, concept_ids)
                 for size in range(min(_MAX_NGRAM, len(words)), 0, -1):
                     for start in range(len(words) - size + 1):
                         span = set(range(start, start + size))
@@ -534,6 +568,7 @@ class Thesaurus:
                             other_senses.update(alternatives)
                             covered |= span
                 if typos:
+                    self._complete_truncations(words, covered, concept_ids)
                     corrected = self._corrected(words, covered)
                     if corrected != words:
                         for size in range(min(_MAX_NGRAM, len(words)), 0, -1):
@@ -552,10 +587,13 @@ class Thesaurus:
                             concept_ids.add(found.id)
                             covered.add(index)
                 fields = self._fields(words, covered)
+                if typos:
+                    loose = self._loose_concepts(words, covered)
         near = (self._narrower_of(concept_ids) | frozenset(other_senses)) - concept_ids
         around = self._around(concept_ids) | near
         for group_id in fields:
             around |= {c.id for c in self.concepts_in_group(group_id)} - concept_ids
+        around |= loose - concept_ids
         return QueryExpansion(
             frozenset(concept_ids),
             frozenset(search_keys(text or "")),
@@ -571,6 +609,9 @@ class Thesaurus:
             if index in covered or len(word) < FUZZY_MIN_LENGTH or word in self._vocabulary_set \
                     or word in STOPWORDS:
                 continue
+            if (same_sound := self._by_sound.get(_sound(word))) is not None:
+                result[index] = same_sound
+                continue
             from rapidfuzz import fuzz, process  # imported lazily: only searches need it
 
             found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio,
@@ -578,6 +619,70 @@ class Thesaurus:
             if found is not None:
                 result[index] = found[0]
         return result
+
+    def _join_split_words(self, words: list[str], covered: set[int], concept_ids: set[str]) -> None:
+        """Two words typed apart that name a concept together ("word press")."""
+        for start in range(len(words) - 1):
+            if {start, start + 1} & covered or words[start] in STOPWORDS \
+                    or words[start + 1] in STOPWORDS:
+                continue
+            found = self._exact.get(words[start] + words[start + 1])  # a term as written only
+            if found is not None:
+                concept_ids.add(found)
+                covered |= {start, start + 1}
+
+    def _completions(self, word: str, limit: int = 60) -> list[str]:
+        """The words of the vocabulary a short word ("dev", "élec") begins, if it is none."""
+        if not TRUNCATION_MIN_LENGTH <= len(word) <= FUZZY_MIN_LENGTH or not word.isalpha() \
+                or word in self._vocabulary_set or word in STOPWORDS:
+            return []
+        start = bisect_left(self._all_words, word)
+        found = []
+        for candidate in self._all_words[start:start + limit]:
+            if not candidate.startswith(word):
+                break
+            if candidate != word:
+                found.append(candidate)
+        return found
+
+    def _complete_truncations(self, words: list[str], covered: set[int], concept_ids: set[str]) -> None:
+        """A short word inside a phrase, completed so that the phrase names a concept:
+        "dev mobile" -> "developpeur mobile"."""
+        for index, word in enumerate(words):
+            if index in covered or len(words) < 2:
+                continue
+            spans = [(index, index + 1), (index - 1, index), (index - 1, index + 1)]
+            for candidate in self._completions(word):
+                for first, last in spans:
+                    if first < 0 or last >= len(words) or set(range(first, last + 1)) & covered:
+                        continue
+                    phrase = words[first:last + 1]
+                    phrase[index - first] = candidate
+                    found, _alternatives = self._match(" ".join(phrase), None)
+                    if found is not None:
+                        concept_ids.add(found)
+                        covered |= set(range(first, last + 1))
+                        break
+                if index in covered:
+                    break
+
+    def _loose_concepts(self, words: list[str], covered: set[int]) -> frozenset[str]:
+        """For the words no concept or field took: the concepts whose terms hold the word
+        ("musique" -> music lessons, sound engineering), or, for a word too short to be one,
+        the words it begins ("élec" -> électricité, électricien)."""
+        found: set[str] = set()
+        for index, word in enumerate(words):
+            if index in covered or word in STOPWORDS or not word.isalpha():
+                continue
+            ids = self._word_concepts.get(_stem(word))
+            if ids is None and (longer := self._completions(word)):
+                ids = frozenset().union(*(self._word_concepts.get(_stem(w), frozenset())
+                                          for w in longer))
+                if ids is not None and len(ids) > WORD_CONCEPTS_MAX:
+                    ids = None
+            if ids:
+                found |= ids
+        return frozenset(found)
 
     @staticmethod
     def _changed(words: list[str], corrected: list[str]) -> set[int]:

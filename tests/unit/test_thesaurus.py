@@ -387,3 +387,17 @@ def test_a_misspelt_word_inside_a_phrase_is_corrected_before_matching(thesaurus:
 def test_narrower_skills_are_near_related_ones_further(thesaurus: Thesaurus) -> None:
     expansion = thesaurus.expand_query("avocat")
     assert "business-law" in expansion.near_ids and expansion.near_ids <= expansion.related_ids
+
+
+@pytest.mark.parametrize(("query", "concept"), [
+    ("word press", "wordpress"),          # two words typed apart
+    ("dev mobile", "mobile-development"),  # a truncated word completed inside its phrase
+    ("sofrologue", "sophrology"),          # by sound: ph/f
+])
+def test_general_spelling_slips_are_understood(thesaurus: Thesaurus, query: str, concept: str) -> None:
+    assert concept in thesaurus.expand_query(query, typos=True).concept_ids
+
+
+def test_a_word_that_names_no_concept_reaches_the_skills_it_is_part_of(thesaurus: Thesaurus) -> None:
+    expansion = thesaurus.expand_query("élec", typos=True)
+    assert "electrical-work" in expansion.related_ids
