@@ -66,15 +66,18 @@ def stored_answer(session: Session, origin: str, message_id: str) -> tuple[dict,
     return json.loads(receipt.answer_json), receipt.status_code
 
 
-def receive(session: Session, runtime: FederationRuntime,
-            request: IncomingRequest) -> tuple[dict[str, Any], int, Peer, str]:
+def receive(session: Session, runtime: FederationRuntime, request: IncomingRequest,
+            refetch: str = keyring.REFETCH_DEFERRED) -> tuple[dict[str, Any], int, Peer, str]:
     """Verify and handle one inbox message; returns (answer, status, peer, message type).
-    Flushes; the view commits (a unique-constraint clash means a concurrent duplicate)."""
-    verified, peer = verify_from_peer(session, runtime, request)
+    Flushes; the view commits (a unique-constraint clash means a concurrent duplicate). A
+    key to refetch raises :class:`~node.federation.keyring.KeyRefetchWanted` (the view
+    fetches outside this transaction, which holds the nonce's write by then)."""
+    verified, peer = verify_from_peer(session, runtime, request, refetch)
     body = parse_body(request)
     message = verify_inbox_message(body, peer_node_id=verified.signer,
                                    our_node_id=runtime.node_id,
-                                   lookup_key=keyring.lookup_for_peer(session, runtime, peer))
+                                   lookup_key=keyring.lookup_for_peer(session, runtime, peer,
+                                                                      refetch))
     previous = stored_answer(session, message.origin, message.id)
     if previous is not None:
         return previous[0], previous[1], peer, message.type
@@ -97,9 +100,22 @@ def receive(session: Session, runtime: FederationRuntime,
     return answer, status, peer, message.type
 
 
+#: Pulls cut off for these reasons keep their backoff whatever the peer hints (PROTOCOL §7.2):
+#: a looping or stalling peer cannot buy itself a pull per hint.
+CUT_OFF_CODES = ("feed_stalled", "resync_loop", "pull_budget")
+
+
 def on_feed_hint(session: Session, peer: Peer, message: dict[str, Any]) -> dict[str, Any]:
-    """A ``feed.hint``: pull promptly, the peer is due now, whatever its backoff said."""
-    peer.next_attempt_ms = 0
+    """A ``feed.hint``: the peer asks to be pulled. Recorded on its row (twenty hints before
+    the pull are one pull); the scheduler's short loop pulls it. The peer is due now,
+    whatever its backoff said (it is back), unless its last pull was cut off for looping,
+    stalling or its time budget. Nothing is pulled here: this runs inside a web request."""
+    runtime = runtime_of(session)
+    if not runtime.pull_on_hint:
+        return dict(ACCEPTED)
+    peer.pull_requested_ms = now_ms()
+    if not (peer.last_error or "").startswith(CUT_OFF_CODES):
+        peer.next_attempt_ms = 0
     return dict(ACCEPTED)
 
 
