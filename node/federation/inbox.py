@@ -37,7 +37,7 @@ from federation.messages import (
 from ..domain_events import InboxMessageQueued
 from ..orm import utcnow
 from ..uow import record
-from . import keyring
+from . import keyring, rate_limits
 from .keyring import FederationRuntime, runtime_of
 from .models import (
     APPROVED,
@@ -81,6 +81,9 @@ def receive(session: Session, runtime: FederationRuntime, request: IncomingReque
     previous = stored_answer(session, message.origin, message.id)
     if previous is not None:
         return previous[0], previous[1], peer, message.type
+    # Per-peer limits, before anything of the message is written (PROTOCOL §10).
+    rate_limits.check_inbound(session, peer.node_id,
+                              inbound_quotas(runtime, message.type, message.content))
     receipt = InboxReceipt(origin=message.origin, message_id=message.id,
                            message_type=message.type)
     session.add(receipt)
@@ -98,6 +101,29 @@ def receive(session: Session, runtime: FederationRuntime, request: IncomingReque
     receipt.status_code = status
     session.flush()
     return answer, status, peer, message.type
+
+
+def inbound_quotas(runtime: FederationRuntime, message_type: str,
+                   content: Mapping[str, Any]) -> list[tuple[str, rate_limits.Limit, str]]:
+    """The per-peer limits one message of ``message_type`` counts against: every type's
+    per-minute limit, the hints' own, and the quota its feature declared
+    (:meth:`HandlerRegistry.inbox_quota`)."""
+    if runtime.app is None:
+        return []
+    config = runtime.app.config
+    quotas = [(f"type:{message_type}",
+               rate_limits.Limit(int(config["FEDERATION_INBOX_PER_TYPE_PER_MINUTE"]),
+                                 rate_limits.MINUTE_MS),
+               f"{message_type} messages")]
+    if message_type == FEED_HINT:
+        quotas.append(("hints", rate_limits.Limit(int(config["FEDERATION_HINTS_PER_MINUTE"]),
+                                                  rate_limits.MINUTE_MS), "feed hints"))
+    declared = runtime.registry.inbox_quotas.get(message_type)
+    found = declared(dict(content), config) if declared is not None else None
+    if found is not None:
+        key, count, window_ms, what = found
+        quotas.append((key, rate_limits.Limit(count, window_ms), what))
+    return quotas
 
 
 #: Pulls cut off for these reasons keep their backoff whatever the peer hints (PROTOCOL §7.2):
@@ -191,8 +217,8 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
     try:
         answer = client.post_inbox(row.destination, message)
     except PeerError as exc:
-        if exc.peer_status is not None and 400 <= exc.peer_status < 500:
-            row.status = DELIVERY_DEAD
+        if exc.peer_status is not None and 400 <= exc.peer_status < 500 and exc.peer_status != 429:
+            row.status = DELIVERY_DEAD  # refused; a 429 (a per-peer limit) is retried later
         row.last_error = f"{exc.peer_code or exc.code}: {exc.message}"[:500]
         _backoff(row, now)
         return False
