@@ -163,12 +163,13 @@ class PageReader:
             body, checking = self._bodies.take(after)
             with self._collector.paused():  # from here on, this page is CPU work only
                 page = self._verified(body, checking, after, lookup, last)
+                if page.snapshot_required:
+                    restarts += 1
+                    if max_resyncs is not None and restarts > max_resyncs:
+                        raise ResyncLoop(f"the peer asked for a full resync {restarts} times "
+                                         f"in one round")
                 yield page
             if page.snapshot_required:
-                restarts += 1
-                if max_resyncs is not None and restarts > max_resyncs:
-                    raise ResyncLoop(f"the peer asked for a full resync {restarts} times "
-                                     f"in one round")
                 after, resync = 0, True
             elif page.has_more:
                 after = page.cursor

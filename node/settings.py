@@ -152,8 +152,8 @@ class Settings:
         2.0, "How often `coworknet sync` looks for peers that sent a hint, in seconds.")
     federation_pull_max_pages: int = _setting(
         200, "Feed pages read from one peer in one round; the rest waits for the next round.")
-    federation_pull_max_seconds: int = _setting(
-        120, "Seconds one peer's pull may take in one round before it is cut off and backed off.")
+    federation_pull_max_seconds: float = _setting(
+        120.0, "Seconds one peer's pull may take in one round before it is cut off and backed off.")
     federation_pull_max_resyncs: int = _setting(
         1, "Full resyncs (`snapshot_required`) one peer may ask for in one round.")
     federation_inbox_per_type_per_minute: int = _setting(
