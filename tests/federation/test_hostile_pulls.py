@@ -70,6 +70,11 @@ def stalled_ahead(after: int, _limit: int) -> FeedPage:
     return FeedPage(items=(), next_after=after + 1000, has_more=True)
 
 
+def stalled_behind(after: int, _limit: int) -> FeedPage:
+    """"More to come" with a cursor behind the one asked, and nothing."""
+    return FeedPage(items=(), next_after=max(0, after - 1), has_more=True)
+
+
 def resync_forever(_after: int, _limit: int) -> FeedPage:
     return FeedPage(items=(), next_after=0, has_more=True, snapshot_required=True)
 
@@ -100,7 +105,8 @@ def backed_off(node, other) -> bool:
     return row.backoff_failures > 0 and row.next_attempt_ms > now_ms()
 
 
-LOOPS = {"more to come, no item": stalled, "more to come, cursor ahead, no item": stalled_ahead}
+LOOPS = {"more to come, no item": stalled, "more to come, cursor ahead, no item": stalled_ahead,
+         "more to come, cursor behind, no item": stalled_behind}
 
 
 @pytest.mark.parametrize("published", [0, 1, 3])
@@ -154,22 +160,25 @@ def test_a_feed_asking_for_resyncs_again_and_again_is_cut_off(live_nodes, hostil
     assert backed_off(a, b)
 
 
+@pytest.mark.parametrize("per_page", [1, 2])
 @pytest.mark.parametrize("max_pages", [1, 2, 3, 5])
 def test_an_endless_feed_is_read_a_bounded_number_of_pages_per_round(live_nodes, hostile,
-                                                                     max_pages):
+                                                                     max_pages, per_page):
     a, b = live_nodes(2, names=["aix", "endless"],
                       config={"FEDERATION_PULL_MAX_PAGES": max_pages})
     live_nodes.peer(a, b)
-    hostile.behaviours[b.app] = endless(b)
+    hostile.behaviours[b.app] = endless(b, per_page=per_page)
     (result,) = a.sync()
     assert result.error is None and result.extra == {"cut": "pages"}
-    assert result.pages == max_pages and result.applied == 2 * max_pages
-    assert a.peer_row(b).last_applied_seq == 2 * max_pages
+    assert result.pages == max_pages and result.applied == per_page * max_pages
+    assert a.peer_row(b).last_applied_seq == per_page * max_pages
+    assert len(copies(a, b)) == per_page * max_pages
     # Progress kept, and no penalty: the rest is pulled next round, from there.
     row = a.peer_row(b)
     assert row.backoff_failures == 0 and row.next_attempt_ms <= now_ms()
     (again,) = a.sync(force=False)
-    assert again.pages == max_pages and a.peer_row(b).last_applied_seq == 4 * max_pages
+    assert again.pages == max_pages
+    assert a.peer_row(b).last_applied_seq == 2 * per_page * max_pages
 
 
 @pytest.mark.real_timers
@@ -187,6 +196,22 @@ def test_a_slow_endless_feed_is_cut_at_its_time_budget(live_nodes, hostile, dela
     assert cursor > 0 and cursor == 2 * result.pages  # what was applied stays
     assert len(copies(a, b)) == cursor
     assert backed_off(a, b)
+
+
+@pytest.mark.real_timers
+@pytest.mark.parametrize("delay", [1.5, 3.0])
+def test_a_first_page_slower_than_the_budget_is_cut_at_the_budget(live_nodes, hostile, delay):
+    a, b = live_nodes(2, names=["aix", "mute"], config={"FEDERATION_PULL_MAX_SECONDS": 1})
+    live_nodes.peer(a, b)
+    hostile.behaviours[b.app] = endless(b, delay=delay)
+    before = counts(a)
+    started = time.monotonic()
+    (result,) = a.sync()
+    took = time.monotonic() - started
+    assert result.error == "pull_budget" and result.pages == 0
+    assert took < 1 + 1.0, took  # the request's own deadline is the budget
+    assert counts(a)["feed_copies"] == before["feed_copies"] and copies(a, b) == {}
+    assert a.peer_row(b).last_applied_seq == 0 and backed_off(a, b)
 
 
 # --- hints ----------------------------------------------------------------------------------
