@@ -109,47 +109,59 @@ def throttle_key(peer_node_id: str) -> str:
 def note_throttled(session: Session, peer_node_id: str, what: str, *, commit: bool,
                    now: int | None = None) -> None:
     """Count one refusal of ``peer_node_id`` over a per-peer limit (``what``: which one),
-    today's counter. ``commit``: in a transaction of its own, committed now (the request is
-    about to be refused and rolled back); else in the caller's transaction (it commits a
-    refusing answer), inside a savepoint so a concurrent first insert cannot fail it."""
+    today's counter. ``commit``: committed now, in the session's transaction (the caller
+    rolled the request back: it is about to be refused); else in the caller's transaction
+    (it commits a refusing answer)."""
     logger.warning("peer %s throttled: %s", peer_node_id, what)
-    key, limit = throttle_key(peer_node_id), Limit(1 << 30, DAY_MS)
+    count_in_transaction(session, throttle_key(peer_node_id), DAY_MS, now)
     if commit:
-        hit(session, key, limit, now)
-        return
+        session.commit()
+
+
+def count_in_transaction(session: Session, key: str, window_ms: int,
+                         now: int | None = None) -> int:
+    """Count one under ``key`` in the current fixed window, in the caller's transaction
+    (rolled back with it), inside a savepoint so that a first insert racing another
+    worker's is counted again rather than failing the transaction. Returns the count."""
     now = now_ms() if now is None else now
-    window = now - now % DAY_MS
-    try:
-        with session.begin_nested():
-            _count_in_place(session, key, window)
-    except IntegrityError:
-        with session.begin_nested():
-            _count_in_place(session, key, window)
+    window = now - now % window_ms
+    for _attempt in range(2):
+        try:
+            with session.begin_nested():
+                return _count_in_place(session, key, window)
+        except IntegrityError:
+            continue
+    return _count_in_place(session, key, window)
 
 
-def _count_in_place(session: Session, key: str, window: int) -> None:
+def _count_in_place(session: Session, key: str, window: int) -> int:
     same = session.execute(
         update(RateLimitBucket)
         .where(RateLimitBucket.key == key, RateLimitBucket.window_start_ms == window)
         .values(count=RateLimitBucket.count + 1))
-    if same.rowcount == 1:
-        return
-    fresh = session.execute(
-        update(RateLimitBucket)
-        .where(RateLimitBucket.key == key, RateLimitBucket.window_start_ms < window)
-        .values(window_start_ms=window, count=1))
-    if fresh.rowcount != 1:
-        session.add(RateLimitBucket(key=key, window_start_ms=window, count=1))
-        session.flush()
+    if same.rowcount != 1:
+        fresh = session.execute(
+            update(RateLimitBucket)
+            .where(RateLimitBucket.key == key, RateLimitBucket.window_start_ms < window)
+            .values(window_start_ms=window, count=1))
+        if fresh.rowcount != 1:
+            session.add(RateLimitBucket(key=key, window_start_ms=window, count=1))
+            session.flush()
+            return 1
+    return session.scalar(select(RateLimitBucket.count).where(RateLimitBucket.key == key)) or 1
 
 
 def check_inbound(session: Session, peer_node_id: str, quotas: list[tuple[str, Limit, str]],
                   now: int | None = None) -> None:
-    """Count one inbound message of ``peer_node_id`` against each ``(key, limit, what)``;
-    over one, count the refusal and raise :class:`RateLimited` (429). Commits the counters
-    (and whatever the caller flushed: call it before any write of the request's own)."""
+    """Count one inbound message of ``peer_node_id`` against each ``(key, limit, what)``, in
+    the request's transaction (a request refused later takes its counts back with it). Over
+    one: the request is rolled back (its nonce too: nothing of it stays), the refusal is
+    counted and committed, and :class:`RateLimited` (429) raised. Call it before any write
+    of the request's own but the nonce."""
+    tag = peer_tag(peer_node_id)
     for key, limit, what in quotas:
-        if hit(session, f"peer:{peer_tag(peer_node_id)}:{key}"[:100], limit, now) > limit.count:
+        if count_in_transaction(session, f"peer:{tag}:{key}"[:100], limit.window_ms, now) > limit.count:
+            session.rollback()
             note_throttled(session, peer_node_id, what, commit=True, now=now)
             raise RateLimited(f"too many {what} from this peer; try again later")
 
