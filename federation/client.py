@@ -45,6 +45,7 @@ from federation.errors import (
     PayloadTooLarge,
     PeerError,
     PeerUnavailable,
+    PullBudgetSpent,
     UnsafeAddress,
 )
 from federation.feed import check_feed_page
@@ -290,6 +291,18 @@ class FederationClient:
         self._resolver = resolver
         self._rng = rng
         self.total_timeout = total_timeout
+        #: A ``time.monotonic()`` instant past which no attempt starts and none goes on (a
+        #: pull's time budget, PROTOCOL §7.2): the call raises :class:`PullBudgetSpent`.
+        self.deadline: float | None = None
+
+    def _attempt_seconds(self) -> float:
+        """How long one attempt may take: ``total_timeout``, or less before the deadline."""
+        if self.deadline is None:
+            return self.total_timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise PullBudgetSpent("this peer's pull took its whole time budget")
+        return min(self.total_timeout, left)
 
     def close(self) -> None:
         self.session.close()
@@ -380,6 +393,9 @@ class FederationClient:
                 delay = self._rng(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
                 if exc.retry_after is not None:
                     delay = max(delay, min(exc.retry_after, self.backoff_cap))
+                if self.deadline is not None and time.monotonic() + delay >= self.deadline:
+                    raise PullBudgetSpent(f"this peer's pull took its whole time budget "
+                                          f"({exc.reason})") from None
                 logger.info("peer %s: %s, retry %d in %.2fs", peer, exc.reason, attempt + 1, delay)
                 self._sleep(delay)
         raise PeerUnavailable(f"peer unavailable after {self.retries + 1} attempts: {last_reason}")
@@ -393,13 +409,16 @@ class FederationClient:
             expired.set()
             self._adapter.abort()
 
-        watchdog = threading.Timer(self.total_timeout, cut)
+        watchdog = threading.Timer(self._attempt_seconds(), cut)
         watchdog.daemon = True
         watchdog.start()
         try:
             return self._follow(method, peer, url, body, decode)
         except (_Retryable, PeerError, requests.RequestException) as exc:
             if expired.is_set():
+                if self.deadline is not None and time.monotonic() >= self.deadline:
+                    raise PullBudgetSpent("this peer's pull took its whole time budget "
+                                          "(response took too long)") from exc
                 raise _Retryable("response took too long") from exc
             if isinstance(exc, requests.RequestException):
                 raise _Retryable(type(exc).__name__) from exc
@@ -479,7 +498,7 @@ class FederationClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body:
             raise PayloadTooLarge("peer announced a body over the limit")
-        deadline = time.monotonic() + self.total_timeout
+        deadline = time.monotonic() + self._attempt_seconds()
         buffer = bytearray()
         try:
             for chunk in response.iter_content(chunk_size=65536):

@@ -116,6 +116,36 @@ class UnsafeAddress(FederationError):
     http_status = 502
 
 
+class FeedStalled(PeerError):
+    """Reader side (PROTOCOL §7.2): the peer says "more to come" but serves no item, so the
+    cursor cannot move; the reader stops this peer for the round and backs it off."""
+
+    code = "feed_stalled"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class ResyncLoop(PeerError):
+    """Reader side (PROTOCOL §7.2): the peer asked for a full resync more often in one round
+    than the reader allows; the reader stops this peer for the round and backs it off."""
+
+    code = "resync_loop"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class PullBudgetSpent(PeerError):
+    """Reader side (PROTOCOL §7.2): one peer's pull used its time budget for the round; what
+    was applied stays, the reader goes on from its cursor at a later round."""
+
+    code = "pull_budget"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 ALL_ERRORS: tuple[type[FederationError], ...] = (
     BadRequest,
     CanonicalJsonError,
@@ -131,4 +161,7 @@ ALL_ERRORS: tuple[type[FederationError], ...] = (
     PeerUnavailable,
     PeerError,
     UnsafeAddress,
+    FeedStalled,
+    ResyncLoop,
+    PullBudgetSpent,
 )

@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ from typing import Any
 
 from federation.client import FederationClient, canonical_items
 from federation.envelope import KeyLookup
-from federation.errors import FederationError
+from federation.errors import FederationError, FeedStalled, PullBudgetSpent, ResyncLoop
 from federation.feed import peek_next_after
 from federation.keys import KeyRecord, now_ms
 from federation.messages import FeedItem, verify_feed_page
@@ -130,26 +131,43 @@ class PageReader:
         self.close()
 
     def pages(self, after: int, lookup: Callable[[], KeyLookup], *, resync: bool = False,
-              max_pages: int | None = None) -> Generator[Page, None, None]:
+              max_pages: int | None = None, max_resyncs: int | None = None,
+              deadline: float | None = None) -> Generator[Page, None, None]:
         """The verified pages after cursor ``after``, each read once the one before it was
         handed back (the caller applies and commits a page inside its loop's body): after a
         page, the next starts at its ``cursor``; after a ``snapshot_required`` answer, at 0
         with ``resync`` set (PROTOCOL §7.2); the last is the one without ``has_more`` (or the
         ``max_pages``-th). ``lookup()`` gives each page its key lookup. The cycle collector is
-        paused from a page's parsing until the caller asks for the next page."""
-        self._reading = reading = self._pages(after, lookup, resync, max_pages)
+        paused from a page's parsing until the caller asks for the next page.
+
+        Paging always ends (PROTOCOL §7.2, paging termination): a page that says "more to
+        come" without an item raises :class:`FeedStalled`; a ``snapshot_required`` answer
+        beyond ``max_resyncs`` (counted from this call) raises :class:`ResyncLoop`; asking
+        for a page once the ``deadline`` (``time.monotonic()``) passed raises
+        :class:`PullBudgetSpent`. The pages handed back before stay the caller's."""
+        self._reading = reading = self._pages(after, lookup, resync, max_pages, max_resyncs,
+                                              deadline)
         return reading
 
     def _pages(self, after: int, lookup: Callable[[], KeyLookup], resync: bool,
-               max_pages: int | None) -> Generator[Page, None, None]:
-        taken = 0
+               max_pages: int | None, max_resyncs: int | None,
+               deadline: float | None) -> Generator[Page, None, None]:
+        taken = restarts = 0
         while max_pages is None or taken < max_pages:
+            if taken and deadline is not None and time.monotonic() >= deadline:
+                raise PullBudgetSpent(f"this peer's pull took its whole time budget "
+                                      f"({taken} pages read this round)")
             taken += 1
             last = max_pages is not None and taken >= max_pages  # nothing to read ahead for
             self._bodies.resync = resync
             body, checking = self._bodies.take(after)
             with self._collector.paused():  # from here on, this page is CPU work only
                 page = self._verified(body, checking, after, lookup, last)
+                if page.snapshot_required:
+                    restarts += 1
+                    if max_resyncs is not None and restarts > max_resyncs:
+                        raise ResyncLoop(f"the peer asked for a full resync {restarts} times "
+                                         f"in one round")
                 yield page
             if page.snapshot_required:
                 after, resync = 0, True
@@ -164,6 +182,8 @@ class PageReader:
         if page["snapshot_required"]:
             return Page([], 0, after, has_more=True, snapshot_required=True)
         served = page["items"]
+        if page["has_more"] and not served:
+            raise FeedStalled(f"the peer says more items follow seq {after} but served none")
         checks = self._signatures.result(checking)
         self._seen += len(served)
         self._signatures.consider(page, self._seen)

@@ -145,7 +145,27 @@ class Settings:
         default_doc="`true` with more than one CPU")
     federation_verify_worker_after: int = _setting(
         1000, "Entries of a pull after which the worker process starts checking signatures.")
-    federation_pull_on_hint: bool = _setting(True, "A peer's hint that its feed changed starts a pull.")
+    federation_pull_on_hint: bool = _setting(
+        True, "A peer's hint that its feed changed makes the scheduler pull it within "
+              "`FEDERATION_HINT_POLL_SECONDS` (never inside the web request).")
+    federation_hint_poll_seconds: float = _setting(
+        2.0, "How often `coworknet sync` looks for peers that sent a hint, in seconds.")
+    federation_pull_max_pages: int = _setting(
+        200, "Feed pages read from one peer in one round; the rest waits for the next round.")
+    federation_pull_max_seconds: float = _setting(
+        120.0, "Seconds one peer's pull may take in one round before it is cut off and backed off.")
+    federation_pull_max_resyncs: int = _setting(
+        1, "Full resyncs (`snapshot_required`) one peer may ask for in one round.")
+    federation_inbox_per_type_per_minute: int = _setting(
+        120, "Inbox messages of one type accepted from one peer per minute.")
+    federation_hints_per_minute: int = _setting(
+        6, "`feed.hint` messages accepted from one peer per minute.")
+    federation_seats_per_peer_per_session: int = _setting(
+        10, "Seats and waitlist places the people of one peer may hold in one session we host.")
+    federation_introductions_per_member_per_peer_day: int = _setting(
+        3, "Introduction requests one peer may send to one of our members per day.")
+    federation_connector_requests_per_peer_day: int = _setting(
+        10, "Connector requests one peer may put in our manager's queue per day.")
     federation_hint_after_commit: bool = _setting(True, "Send peers a hint after a commit that changed the feed.")
     federation_key_refetch_seconds: int = _setting(
         300, "Least seconds between two fetches of a peer's document on an unknown key.")

@@ -162,9 +162,16 @@ def _on_stats(session: Session, peer, item: dict) -> None:
         ledger.store_peer_stats(session, peer.node_id, item["content"])
 
 
+def request_quota(content: dict, config) -> tuple[str, int, int, str]:
+    """One peer's connector requests into our manager's queue, per day (PROTOCOL §10)."""
+    return ("connector", int(config["FEDERATION_CONNECTOR_REQUESTS_PER_PEER_DAY"]), 86_400_000,
+            "connector requests")
+
+
 def register(registry: HandlerRegistry) -> None:
     """The connector between nodes: requests, answers and deals, and peers' statistics."""
     registry.on_inbox_message(CONNECTOR_REQUEST, _on_request)
+    registry.inbox_quota(CONNECTOR_REQUEST, request_quota)
     registry.on_inbox_message(CONNECTOR_RESPONSE, _on_response)
     registry.on_inbox_message(CONNECTOR_DEAL, _on_deal)
     registry.on_feed_item(PEER_STATS, _on_stats)

@@ -37,7 +37,7 @@ from federation.messages import (
 from ..domain_events import InboxMessageQueued
 from ..orm import utcnow
 from ..uow import record
-from . import keyring
+from . import keyring, rate_limits
 from .keyring import FederationRuntime, runtime_of
 from .models import (
     APPROVED,
@@ -66,18 +66,24 @@ def stored_answer(session: Session, origin: str, message_id: str) -> tuple[dict,
     return json.loads(receipt.answer_json), receipt.status_code
 
 
-def receive(session: Session, runtime: FederationRuntime,
-            request: IncomingRequest) -> tuple[dict[str, Any], int, Peer, str]:
+def receive(session: Session, runtime: FederationRuntime, request: IncomingRequest,
+            refetch: str = keyring.REFETCH_DEFERRED) -> tuple[dict[str, Any], int, Peer, str]:
     """Verify and handle one inbox message; returns (answer, status, peer, message type).
-    Flushes; the view commits (a unique-constraint clash means a concurrent duplicate)."""
-    verified, peer = verify_from_peer(session, runtime, request)
+    Flushes; the view commits (a unique-constraint clash means a concurrent duplicate). A
+    key to refetch raises :class:`~node.federation.keyring.KeyRefetchWanted` (the view
+    fetches outside this transaction, which holds the nonce's write by then)."""
+    verified, peer = verify_from_peer(session, runtime, request, refetch)
     body = parse_body(request)
     message = verify_inbox_message(body, peer_node_id=verified.signer,
                                    our_node_id=runtime.node_id,
-                                   lookup_key=keyring.lookup_for_peer(session, runtime, peer))
+                                   lookup_key=keyring.lookup_for_peer(session, runtime, peer,
+                                                                      refetch))
     previous = stored_answer(session, message.origin, message.id)
     if previous is not None:
         return previous[0], previous[1], peer, message.type
+    # Per-peer limits, before anything of the message is written (PROTOCOL §10).
+    rate_limits.check_inbound(session, peer.node_id,
+                              inbound_quotas(runtime, message.type, message.content))
     receipt = InboxReceipt(origin=message.origin, message_id=message.id,
                            message_type=message.type)
     session.add(receipt)
@@ -97,9 +103,45 @@ def receive(session: Session, runtime: FederationRuntime,
     return answer, status, peer, message.type
 
 
+def inbound_quotas(runtime: FederationRuntime, message_type: str,
+                   content: Mapping[str, Any]) -> list[tuple[str, rate_limits.Limit, str]]:
+    """The per-peer limits one message of ``message_type`` counts against: every type's
+    per-minute limit, the hints' own, and the quota its feature declared
+    (:meth:`HandlerRegistry.inbox_quota`)."""
+    if runtime.app is None:
+        return []
+    config = runtime.app.config
+    quotas = [(f"type:{message_type}",
+               rate_limits.Limit(int(config["FEDERATION_INBOX_PER_TYPE_PER_MINUTE"]),
+                                 rate_limits.MINUTE_MS),
+               f"{message_type} messages")]
+    if message_type == FEED_HINT:
+        quotas.append(("hints", rate_limits.Limit(int(config["FEDERATION_HINTS_PER_MINUTE"]),
+                                                  rate_limits.MINUTE_MS), "feed hints"))
+    declared = runtime.registry.inbox_quotas.get(message_type)
+    found = declared(dict(content), config) if declared is not None else None
+    if found is not None:
+        key, count, window_ms, what = found
+        quotas.append((key, rate_limits.Limit(count, window_ms), what))
+    return quotas
+
+
+#: Pulls cut off for these reasons keep their backoff whatever the peer hints (PROTOCOL §7.2):
+#: a looping or stalling peer cannot buy itself a pull per hint.
+CUT_OFF_CODES = ("feed_stalled", "resync_loop", "pull_budget")
+
+
 def on_feed_hint(session: Session, peer: Peer, message: dict[str, Any]) -> dict[str, Any]:
-    """A ``feed.hint``: pull promptly, the peer is due now, whatever its backoff said."""
-    peer.next_attempt_ms = 0
+    """A ``feed.hint``: the peer asks to be pulled. Recorded on its row (twenty hints before
+    the pull are one pull); the scheduler's short loop pulls it. The peer is due now,
+    whatever its backoff said (it is back), unless its last pull was cut off for looping,
+    stalling or its time budget. Nothing is pulled here: this runs inside a web request."""
+    runtime = runtime_of(session)
+    if not runtime.pull_on_hint:
+        return dict(ACCEPTED)
+    peer.pull_requested_ms = now_ms()
+    if not (peer.last_error or "").startswith(CUT_OFF_CODES):
+        peer.next_attempt_ms = 0
     return dict(ACCEPTED)
 
 
@@ -175,8 +217,8 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
     try:
         answer = client.post_inbox(row.destination, message)
     except PeerError as exc:
-        if exc.peer_status is not None and 400 <= exc.peer_status < 500:
-            row.status = DELIVERY_DEAD
+        if exc.peer_status is not None and 400 <= exc.peer_status < 500 and exc.peer_status != 429:
+            row.status = DELIVERY_DEAD  # refused; a 429 (a per-peer limit) is retried later
         row.last_error = f"{exc.peer_code or exc.code}: {exc.message}"[:500]
         _backoff(row, now)
         return False

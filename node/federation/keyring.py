@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,6 +76,10 @@ class FederationRuntime:
     pull_on_hint: bool = True
     hint_after_commit: bool = True
     key_refetch_ms: int = DEFAULT_KEY_REFETCH_MS
+    #: Bounds of one peer's pull in one round (PROTOCOL §7.2, paging termination).
+    pull_max_pages: int = 200
+    pull_max_seconds: float = 120.0
+    pull_max_resyncs: int = 1
     contact_email: str = ""
     session_factory: Callable[[], Session] | None = None
     #: The Flask application this runtime belongs to: the scheduler runs its periodic jobs.
@@ -337,37 +341,111 @@ def fetch_document(runtime: FederationRuntime, node_id: str) -> tuple[NodeDocume
     return NodeDocument.from_dict(raw), raw
 
 
-def refresh_peer_keys(session: Session, runtime: FederationRuntime, peer: Peer, *,
-                      force: bool = False) -> bool:
-    """Refetch the peer's document if allowed by the rate limit; commits in its own session so
-    the knowledge survives a rejected request. Returns True when a fetch happened."""
-    now = now_ms()
-    if not force and now - peer.document_fetched_ms < runtime.key_refetch_ms:
-        return False
-    try:
-        document, raw = fetch_document(runtime, peer.node_id)
-    except FederationError as exc:
-        logger.info("refetching the document of %s failed: %s", peer.node_id, exc.code)
-        document = raw = None
+class KeyRefetchWanted(Exception):  # noqa: N818 - a signal to the view, not an error
+    """Raised while a request is verified: ``peer_id`` signed with a key this node does not
+    know, and refetching its document is allowed now. The view rolls the request back,
+    refetches with :func:`refetch_outside_request` (no transaction of the request open) and
+    handles the request once more, without refetching."""
+
+    def __init__(self, peer_id: int) -> None:
+        super().__init__(peer_id)
+        self.peer_id = peer_id
+
+
+#: What a lookup does on a key id it does not know: fetch the document now (the scheduler's
+#: sync, outside any request), ask the view to (a request, first pass), or nothing.
+REFETCH_NOW, REFETCH_DEFERRED, REFETCH_NEVER = "now", "deferred", "never"
+
+
+def _refetch_allowed(peer: Peer, runtime: FederationRuntime, now: int) -> bool:
+    return now - peer.document_fetched_ms >= runtime.key_refetch_ms
+
+
+def claim_refetch(runtime: FederationRuntime, peer_id: int, now: int, *,
+                  force: bool = False) -> bool:
+    """Record, in a short transaction of its own committed before any fetch, that this node
+    fetches ``peer_id``'s document now; False when the last fetch is more recent than
+    ``FEDERATION_KEY_REFETCH_SECONDS`` (one conditional UPDATE: two workers cannot both claim
+    it). The record stays whatever happens to the request or the fetch."""
     factory = runtime.session_factory
-    side = factory() if factory is not None else Session(bind=session.get_bind())
+    assert factory is not None
+    side = factory()
     try:
-        row = side.get(Peer, peer.id)
-        if row is not None:
-            if document is not None:
-                merge_document(row, document, raw, now=now)
-            else:
-                row.document_fetched_ms = now
-            side.commit()
+        query = update(Peer).where(Peer.id == peer_id)
+        if not force:
+            query = query.where(Peer.document_fetched_ms <= now - runtime.key_refetch_ms)
+        claimed = side.execute(query.values(document_fetched_ms=now)).rowcount == 1
+        side.commit()
+        return claimed
     finally:
         side.close()
+
+
+def _fetch_and_merge(runtime: FederationRuntime, peer_id: int, node_id: str, now: int) -> bool:
+    """Fetch the document (no transaction open here), then merge it in a short transaction
+    of its own. True when a document was fetched and merged."""
+    try:
+        document, raw = fetch_document(runtime, node_id)
+    except FederationError as exc:
+        logger.info("refetching the document of %s failed: %s", node_id, exc.code)
+        return False
+    factory = runtime.session_factory
+    assert factory is not None
+    side = factory()
+    try:
+        row = side.get(Peer, peer_id)
+        if row is None:
+            return False
+        merge_document(row, document, raw, now=now)
+        side.commit()
+        return True
+    finally:
+        side.close()
+
+
+def refresh_peer_keys(session: Session, runtime: FederationRuntime, peer: Peer, *,
+                      force: bool = False) -> bool:
+    """Refetch the peer's document if the rate limit allows (the attempt is recorded before
+    the fetch, in its own transaction, so it counts even when the fetch or the caller fails).
+    Call it with no write transaction open on ``session`` (the scheduler's sync between
+    pages, the manager's "refresh" after a commit). Returns True when a fetch happened."""
+    now = now_ms()
+    if not force and not _refetch_allowed(peer, runtime, now):
+        return False
+    if not claim_refetch(runtime, peer.id, now, force=force):
+        session.refresh(peer)
+        return False
+    fetched = _fetch_and_merge(runtime, peer.id, peer.node_id, now)
     session.refresh(peer)
-    return document is not None
+    return fetched
 
 
-def lookup_for_peer(session: Session, runtime: FederationRuntime, peer: Peer):
-    """A ``lookup_key(signer, key_id)`` over the peer's known keys, refetching its document
-    at most once per ``key_refetch_ms`` on an unknown key id."""
+def refetch_outside_request(runtime: FederationRuntime, peer_id: int) -> bool:
+    """The refetch a request asked for (:class:`KeyRefetchWanted`), run by the view after it
+    rolled the request's transaction back: claimed under the rate limit, fetched, merged."""
+    factory = runtime.session_factory
+    assert factory is not None
+    session = factory()
+    try:
+        peer = session.get(Peer, peer_id)
+        if peer is None:
+            return False
+        node_id = peer.node_id
+    finally:
+        session.close()
+    now = now_ms()
+    if not claim_refetch(runtime, peer_id, now):
+        return False
+    return _fetch_and_merge(runtime, peer_id, node_id, now)
+
+
+def lookup_for_peer(session: Session, runtime: FederationRuntime, peer: Peer,
+                    refetch: str = REFETCH_NOW):
+    """A ``lookup_key(signer, key_id)`` over the peer's known keys. On an unknown key id, at
+    most once per ``key_refetch_ms``: ``refetch`` "now" refetches the peer's document at
+    once (outside any request), "deferred" raises :class:`KeyRefetchWanted` for the view to
+    refetch outside the request's transaction (only for an approved peer: a suspended or
+    removed one gets nothing fetched), "never" does not refetch."""
     state: dict[str, Any] = {"refetched": False, "json": None, "keys": {}}
 
     def known() -> dict[str, KeyRecord]:  # parsed once per version of the stored keys
@@ -381,7 +459,10 @@ def lookup_for_peer(session: Session, runtime: FederationRuntime, peer: Peer):
         record = known().get(key_id)
         if record is None and not state["refetched"]:
             state["refetched"] = True
-            if refresh_peer_keys(session, runtime, peer):
+            if refetch == REFETCH_DEFERRED:
+                if peer.is_approved and _refetch_allowed(peer, runtime, now_ms()):
+                    raise KeyRefetchWanted(peer.id)
+            elif refetch == REFETCH_NOW and refresh_peer_keys(session, runtime, peer):
                 record = known().get(key_id)
         return record
 

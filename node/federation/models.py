@@ -74,6 +74,9 @@ class Peer(Base):
     # federation.client.PeerBackoff, persisted.
     backoff_failures: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When the peer last sent a ``feed.hint`` not yet followed by a pull (0: none): the
+    # scheduler's short loop pulls it; twenty hints before that pull are one pull.
+    pull_requested_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

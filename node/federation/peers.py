@@ -75,14 +75,18 @@ def get_peer(session: Session, node_id: str) -> Peer | None:
     return session.scalar(select(Peer).where(Peer.node_id == node_id))
 
 
-def verify_from_peer(session: Session, runtime: FederationRuntime,
-                     request: IncomingRequest) -> tuple[VerifiedRequest, Peer]:
-    """Verify a signed request and that its signer is an approved peer (else ``not_peer``)."""
+def verify_from_peer(session: Session, runtime: FederationRuntime, request: IncomingRequest,
+                     refetch: str = keyring.REFETCH_DEFERRED) -> tuple[VerifiedRequest, Peer]:
+    """Verify a signed request and that its signer is an approved peer (else ``not_peer``).
+    An unknown key id raises :class:`~node.federation.keyring.KeyRefetchWanted` when a
+    refetch is due (``refetch``: see :func:`keyring.lookup_for_peer`): never a fetch here."""
     claimed = request.headers.get(ORIGIN_HEADER, "")
     peer = get_peer(session, claimed) if claimed else None
 
     def lookup(signer: str, key_id: str):
-        return keyring.lookup_for_peer(session, runtime, peer)(signer, key_id) if peer else None
+        if peer is None:
+            return None
+        return keyring.lookup_for_peer(session, runtime, peer, refetch)(signer, key_id)
 
     verified = verify_request(
         request.method, request.authority, request.path, request.query, request.headers,
@@ -171,9 +175,12 @@ def send_confirmation(session: Session, runtime: FederationRuntime, peer: Peer) 
 
 
 def receive_peering_request(session: Session, runtime: FederationRuntime,
-                            request: IncomingRequest) -> dict[str, str]:
+                            request: IncomingRequest,
+                            refetch: str = keyring.REFETCH_DEFERRED) -> dict[str, str]:
     """Handle ``POST /federation/v1/peering`` from any node: fetch the requester's document,
-    verify request and message, and record the request for our manager. Flushes."""
+    verify request and message, and record the request for our manager. Flushes. A known
+    peer's unknown key: :class:`~node.federation.keyring.KeyRefetchWanted` (approved peers
+    only; a suspended or removed peer gets no fetch at all)."""
     claimed = request.headers.get(ORIGIN_HEADER, "")
     try:
         origin = normalize_node_id(claimed)
@@ -183,7 +190,8 @@ def receive_peering_request(session: Session, runtime: FederationRuntime,
     document = raw = None
     if peer is not None and peer.status in (APPROVED, SUSPENDED, REMOVED):
         # Known peers are checked against the keys we hold (pinned at approval).
-        lookup = keyring.lookup_for_peer(session, runtime, peer)
+        lookup = keyring.lookup_for_peer(
+            session, runtime, peer, refetch if peer.status == APPROVED else keyring.REFETCH_NEVER)
     elif origin and origin == claimed and origin != runtime.node_id:
         document, raw = keyring.fetch_document(runtime, origin)
         lookup = keyring.document_lookup(document)

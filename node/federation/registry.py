@@ -11,7 +11,7 @@ leaves a protocol type unhandled refuses to start (:meth:`HandlerRegistry.check_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,9 @@ LeaseExpirer = Callable[[Session, datetime], int]
 ResyncHandler = Callable[[Session, Any, datetime], int]
 #: ``fn(session, outbox_row, answer)``: a queued message was delivered and the peer answered.
 DeliveryHandler = Callable[[Session, Any, dict], None]
+#: A per-peer quota of one inbox message type: (content, settings) → (key, count, window_ms,
+#: what is counted) or None.
+InboxQuota = Callable[[dict, Mapping[str, Any]], "tuple[str, int, int, str] | None"]
 
 
 class RegistryError(RuntimeError):
@@ -51,6 +54,7 @@ class HandlerRegistry:
         self.delivery_handlers: dict[str, DeliveryHandler] = {}
         self.lease_expirers: list[LeaseExpirer] = []
         self.resync_handlers: list[ResyncHandler] = []
+        self.inbox_quotas: dict[str, InboxQuota] = {}
 
     # --- registering --------------------------------------------------------------------
 
@@ -67,6 +71,12 @@ class HandlerRegistry:
         """``handler(session, peer, message) -> answer`` handles one verified inbox message."""
         self._add("inbox message", self.inbox_handlers, INBOX_MESSAGE_TYPES, message_type,
                   handler)
+
+    def inbox_quota(self, message_type: str, fn: InboxQuota) -> None:
+        """``fn(content, config) -> (key, count, window_ms, what) | None``: a per-peer quota
+        on ``message_type`` messages, checked before the message is handled (PROTOCOL §10);
+        the transport prefixes the key with the peer."""
+        self._add("inbox quota", self.inbox_quotas, INBOX_MESSAGE_TYPES, message_type, fn)
 
     def on_delivered(self, message_type: str, handler: DeliveryHandler) -> None:
         """``handler(session, outbox_row, answer)`` sees the peer's answer to a delivered

@@ -11,6 +11,7 @@ Each periodic job holds its own lease too.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,7 +38,7 @@ from .models import (
 
 # The lease helpers moved to ``leases``; they stay importable from here.
 __all__ = ["LOCK_TTL_MS", "ROUND_LOCK", "RoundReport", "confirm_peerings", "holder_name",
-           "housekeeping", "pull_now", "release_lock", "run_due_jobs", "run_forever", "run_round",
+           "housekeeping", "pull_hinted", "release_lock", "run_due_jobs", "run_forever", "run_round",
            "try_lock"]
 from .nonces import purge_nonces
 
@@ -119,20 +120,47 @@ def run_round(runtime: FederationRuntime, *, force: bool = False,
     return report
 
 
-def run_forever(runtime: FederationRuntime, interval: float = 60.0) -> None:
-    """Run a round every ``interval`` seconds (peers that sent a hint are due at once)."""
-    while True:
-        started = time.monotonic()
-        try:
-            run_round(runtime)
-        except Exception:
-            logger.exception("federation round failed")
-        time.sleep(max(1.0, interval - (time.monotonic() - started)))
+def run_forever(runtime: FederationRuntime, interval: float = 60.0, *,
+                stop: threading.Event | None = None) -> None:
+    """Run a round every ``interval`` seconds and, in between, every
+    ``FEDERATION_HINT_POLL_SECONDS``, pull the peers that sent a ``feed.hint`` (the short
+    loop: a hint is answered within seconds, never inside the web request that brought it).
+    Until ``stop`` is set (never, without one)."""
+    poll = _hint_poll_seconds(runtime)
+    stop = stop or threading.Event()
+    next_round = time.monotonic()
+    while not stop.is_set():
+        if time.monotonic() >= next_round:
+            started = time.monotonic()
+            try:
+                run_round(runtime)
+            except Exception:
+                logger.exception("federation round failed")
+            next_round = started + max(1.0, interval)
+        else:
+            try:
+                pull_hinted(runtime)
+            except Exception:
+                logger.exception("pulling hinted peers failed")
+        stop.wait(max(0.05, min(poll, next_round - time.monotonic())))
 
 
-def pull_now(runtime: FederationRuntime, peer_id: int) -> sync.SyncResult | None:
-    """Pull one peer at once (after its ``feed.hint``) unless a round is running; the round
-    will pull it anyway since the hint made it due."""
+def _hint_poll_seconds(runtime: FederationRuntime) -> float:
+    app = runtime.app
+    return float(app.config["FEDERATION_HINT_POLL_SECONDS"]) if app is not None else 2.0
+
+
+def pull_hinted(runtime: FederationRuntime) -> list[sync.SyncResult] | None:
+    """Pull the due peers that sent a ``feed.hint`` since their last pull, each within its
+    bounds, unless a round is running (it pulls them anyway); None then. Cheap when no peer
+    hinted: one query, no lease taken."""
     assert runtime.session_factory is not None
+    session = runtime.session_factory()
+    try:
+        waiting = sync.due_peers(session, now_ms(), hinted_only=True)
+    finally:
+        session.close()
+    if not waiting:
+        return []
     with held_lock(runtime.session_factory, ROUND_LOCK, holder_name() + ":hint") as held:
-        return sync.sync_peer(runtime, peer_id) if held else None
+        return sync.sync_all(runtime, hinted_only=True) if held else None

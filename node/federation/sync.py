@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,11 +55,19 @@ class SyncResult:
 
 def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | None = None,
               max_pages: int | None = None) -> SyncResult:
-    """Pull ``peer_id``'s feed until it is exhausted (or ``max_pages``); commits per page."""
+    """Pull ``peer_id``'s feed until it is exhausted, within this round's bounds (PROTOCOL
+    §7.2, paging termination): at most ``max_pages`` pages (the node's
+    ``FEDERATION_PULL_MAX_PAGES`` by default) and ``FEDERATION_PULL_MAX_SECONDS``, at most
+    ``FEDERATION_PULL_MAX_RESYNCS`` restarts, and no page that says "more to come" without
+    an item. Commits per page. A pull cut by the page bound leaves the peer due (a long
+    catch-up goes on next round); one cut for a stall, a resync loop or its time budget is
+    recorded as a failure and backed off, like an unreachable peer."""
     factory = runtime.session_factory
     assert factory is not None
     session = factory()
     result = SyncResult(peer="")
+    deadline = time.monotonic() + runtime.pull_max_seconds
+    page_bound = runtime.pull_max_pages if max_pages is None else max_pages
     try:
         peer = session.get(Peer, peer_id)
         if peer is None or peer.status != APPROVED:
@@ -66,11 +75,15 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
             return result
         result.peer = peer.node_id
         after, resync = peer.last_applied_seq, peer.resync_started_at is not None
+        peer.pull_requested_ms = 0  # this pull answers every hint received so far
         session.commit()  # no transaction stays open across a network call
-        with _reader(runtime, peer) as reader:
+        more = False
+        with _reader(runtime, peer, deadline) as reader:
             for page in reader.pages(after, lambda: keyring.lookup_for_peer(session, runtime, peer),
-                                     resync=resync, max_pages=max_pages):
+                                     resync=resync, max_pages=page_bound,
+                                     max_resyncs=runtime.pull_max_resyncs, deadline=deadline):
                 result.pages += 1
+                more = page.has_more
                 if page.snapshot_required:
                     logger.warning("peer %s asks for a full resync", peer.node_id)
                     peer.last_applied_seq, peer.resync_started_at = 0, utcnow()
@@ -85,6 +98,10 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
                 session.commit()
                 if progress is not None:
                     progress(peer.node_id, page.served)
+        if more and result.pages >= page_bound:
+            result.extra["cut"] = "pages"  # the rest next round; the peer stays due
+            logger.info("pull of %s stopped after %d pages; it goes on next round",
+                        peer.node_id, result.pages)
         result.cursor = peer.last_applied_seq
         return result
     except FederationError as exc:
@@ -105,9 +122,12 @@ def sync_peer(runtime: FederationRuntime, peer_id: int, *, progress: Progress | 
         session.close()
 
 
-def _reader(runtime: FederationRuntime, peer: Peer) -> PageReader:
-    """A reader of ``peer``'s feed, set up as this node is (page size, signature worker)."""
-    return PageReader(runtime.client(peer.node_id), peer.node_id, limit=runtime.page_limit,
+def _reader(runtime: FederationRuntime, peer: Peer, deadline: float | None = None) -> PageReader:
+    """A reader of ``peer``'s feed, set up as this node is (page size, signature worker);
+    its requests stop at ``deadline`` (the pull's time budget)."""
+    client = runtime.client(peer.node_id)
+    client.deadline = deadline
+    return PageReader(client, peer.node_id, limit=runtime.page_limit,
                       worker=runtime.verify_worker, worker_after=runtime.verify_worker_after,
                       worker_keys=lambda: keyring.peer_keys(peer))
 
@@ -225,18 +245,26 @@ def _drop_unseen(session: Session, peer: Peer, since: datetime) -> None:
                                    FeedCopy.updated_at < since).delete()
 
 
-def due_peers(session: Session, now: int, *, force: bool = False) -> list[Peer]:
-    peers = session.scalars(select(Peer).where(Peer.status == APPROVED).order_by(Peer.id)).all()
+def due_peers(session: Session, now: int, *, force: bool = False,
+              hinted_only: bool = False) -> list[Peer]:
+    """The approved peers due for a pull (all with ``force``); ``hinted_only``: only those
+    that sent a ``feed.hint`` since their last pull."""
+    query = select(Peer).where(Peer.status == APPROVED)
+    if hinted_only:
+        query = query.where(Peer.pull_requested_ms > 0)
+    peers = session.scalars(query.order_by(Peer.id)).all()
     return [p for p in peers if force or p.next_attempt_ms <= now]
 
 
 def sync_all(runtime: FederationRuntime, *, force: bool = False,
-             progress: Progress | None = None) -> list[SyncResult]:
-    """Sync every approved peer that is due (all of them with ``force``), then expire leases."""
+             progress: Progress | None = None, hinted_only: bool = False) -> list[SyncResult]:
+    """Sync every approved peer that is due (all of them with ``force``; only the hinted ones
+    with ``hinted_only``), then expire leases. Each peer is pulled within its own bounds
+    (:func:`sync_peer`) and its failure is its own: the others are pulled all the same."""
     assert runtime.session_factory is not None
     session = runtime.session_factory()
     try:
-        ids = [p.id for p in due_peers(session, now_ms(), force=force)]
+        ids = [p.id for p in due_peers(session, now_ms(), force=force, hinted_only=hinted_only)]
     finally:
         session.close()
     results = [sync_peer(runtime, peer_id, progress=progress) for peer_id in ids]

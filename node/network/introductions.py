@@ -330,9 +330,19 @@ def receive_withdrawn(session: Session, peer, message: dict) -> dict:
     return {"status": "accepted"}
 
 
+def request_quota(content: dict, config) -> tuple[str, int, int, str]:
+    """One peer's introduction requests to one of our members, per day (PROTOCOL §10). The
+    member is the pseudonym the peer wrote to: counting per member behind it would let a
+    429 tell the peer that two pseudonyms (a named entry, a fragment) are one person."""
+    return (f"intro:{str(content.get('pseudonym', ''))[:64]}",
+            int(config["FEDERATION_INTRODUCTIONS_PER_MEMBER_PER_PEER_DAY"]), 86_400_000,
+            "introduction requests to this member")
+
+
 def register(registry: HandlerRegistry) -> None:
     """Introduction requests and answers between nodes, and the expiry of their contact data."""
     registry.on_inbox_message(REQUEST_TYPE, receive_request)
+    registry.inbox_quota(REQUEST_TYPE, request_quota)
     registry.on_inbox_message(RESPONSE_TYPE, receive_response)
     registry.on_inbox_message(INTRODUCTION_WITHDRAWN, receive_withdrawn)
     registry.lease_expirer(expire_introductions)

@@ -28,6 +28,7 @@ from ..events import registrations
 from ..events.models import Registration
 from ..federation import hooks as federation_hooks
 from ..federation.keyring import runtime_of
+from ..federation.rate_limits import note_throttled
 from ..members.models import Member
 from . import regional
 from .models import RegionalSession, RemoteRegistration
@@ -187,20 +188,23 @@ def handle_request(session: Session, origin: str, content: dict, now: datetime) 
     if found is None:
         return refused, []
     week = regional.by_object_id(session, found[0].regional_event_object_id)
-    if content["action"] == "register" and (week is None or week.status != "scheduled"
+    action = content.get("action", "register")  # PROTOCOL §6.2: register when absent
+    if action == "register" and (week is None or week.status != "scheduled"
                                             or found[0].status == "cancelled"):
         # The session or the whole regional event is cancelled: the request ends as cancelled
         # (its node tells the member so once), not as a refusal of this person.
         return {**refused, "status": "cancelled"}, []
     _row, occurrence_id = found
     host_key = f"remote:{origin}:{key}"
-    if content["action"] == "cancel":
+    if action == "cancel":
         existing = session.scalar(select(Registration).where(
             Registration.occurrence_id == occurrence_id, Registration.idempotency_key == host_key))
         offers: list[Registration] = []
         if existing is not None and existing.status in registrations.ACTIVE:
             offers = registrations.cancel_registration(session, existing, now)
         return answer_for(session, existing, session_id, key), offers
+    if _over_peer_share(session, origin, occurrence_id, host_key):
+        return refused, []
     registrant = registrations.Registrant.remote(
         origin, key, content["display_name"], email=content.get("email"), idempotency_key=host_key)
     try:
@@ -209,6 +213,22 @@ def handle_request(session: Session, origin: str, content: dict, now: datetime) 
         logger.info("remote registration refused: %s", exc.code)
         return refused, []
     return answer_for(session, result.registration, session_id, key), []
+
+
+def _over_peer_share(session: Session, origin: str, occurrence_id: int, host_key: str) -> bool:
+    """Whether the people of node ``origin`` already hold their share of this session
+    (``FEDERATION_SEATS_PER_PEER_PER_SESSION`` seats and waitlist places, PROTOCOL §10): a new
+    registration is then refused (its retry, an idempotent one, is not) and the refusal
+    counted against the peer, shown to our manager."""
+    limit = int(runtime_of(session).app.config["FEDERATION_SEATS_PER_PEER_PER_SESSION"])
+    held = session.scalars(select(Registration.idempotency_key).where(
+        Registration.occurrence_id == occurrence_id, Registration.registrant_kind == "remote",
+        Registration.remote_node_id == origin,
+        Registration.status.in_(registrations.ACTIVE))).all()
+    if host_key in held or len(held) < limit:
+        return False
+    note_throttled(session, origin, "seats and waitlist places of one session", commit=False)
+    return True
 
 
 # --- one view of "my registration", whoever hosts the session -----------------------------------

@@ -14,7 +14,7 @@ from schemas.peers import PeerDecisionFormSchema, PeerRequestFormSchema
 
 from ..db import db
 from ..errors import N_, DomainError, NotFound
-from ..federation import jobs, keyring, peers
+from ..federation import jobs, keyring, peers, rate_limits
 from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from ..federation.models import (
     APPROVED,
@@ -53,7 +53,9 @@ def index():
     queue = session.scalars(select(OutboxMessage).where(
         OutboxMessage.status.in_((DELIVERY_PENDING, DELIVERY_DEAD)))
         .order_by(OutboxMessage.id.desc()).limit(50)).all()
-    return render_template("admin/peers.html", peers=peers.list_peers(session), queue=queue,
+    listed = peers.list_peers(session)
+    throttled = rate_limits.throttles_today(session, [peer.node_id for peer in listed])
+    return render_template("admin/peers.html", peers=listed, queue=queue, throttled=throttled,
                            node_id=_runtime().node_id, fingerprint=keyring.key_fingerprint,
                            labels=STATUS_LABELS, jobs=jobs.job_statuses(session, current_app),
                            schedule_label=_schedule_label)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -119,18 +120,31 @@ def wait_for(condition, seconds: float = 5.0) -> bool:
     return condition()
 
 
+@pytest.mark.real_timers
 def test_a_published_change_pokes_the_peer_which_pulls_at_once(live_nodes, monkeypatch):
-    prompt = {"FEDERATION_PULL_ON_HINT": True, "FEDERATION_HINT_AFTER_COMMIT": True}
+    prompt = {"FEDERATION_PULL_ON_HINT": True, "FEDERATION_HINT_AFTER_COMMIT": True,
+              "FEDERATION_HINT_POLL_SECONDS": 0.1}
     a, b = live_nodes(2, config=prompt)
     live_nodes.peer(a, b)
     replace_handler(monkeypatch, "feed", EVENT, recording_handler([]), live_nodes.nodes)
-    # No sync call and no round: the commit queues a hint, delivered in the background, and
-    # b pulls when it receives it (b's own polling interval is not involved).
-    a.publish(EVENT, "event/1", event_content(a.url))
-    assert wait_for(lambda: copies(b, a) == {f"{a.url}/event/1": False})
-    assert wait_for(lambda: hints(a) == [(b.url, DELIVERY_DONE, 1)])
-    a.publish(EVENT, "event/1", deleted=True)
-    assert wait_for(lambda: copies(b, a) == {f"{a.url}/event/1": True})
+    # b's scheduler, whose round is an hour away: only its short loop can pull. The commit
+    # queues a hint, delivered in the background; b's web request only records it, and the
+    # short loop pulls within FEDERATION_HINT_POLL_SECONDS.
+    monkeypatch.setattr(scheduler, "run_round", lambda runtime, **_: scheduler.RoundReport(False))
+    stop = threading.Event()
+    loop = threading.Thread(target=scheduler.run_forever, args=(b.runtime, 3600.0),
+                            kwargs={"stop": stop}, daemon=True)
+    loop.start()
+    try:
+        a.publish(EVENT, "event/1", event_content(a.url))
+        assert wait_for(lambda: copies(b, a) == {f"{a.url}/event/1": False})
+        assert wait_for(lambda: hints(a) == [(b.url, DELIVERY_DONE, 1)])
+        a.publish(EVENT, "event/1", deleted=True)
+        assert wait_for(lambda: copies(b, a) == {f"{a.url}/event/1": True})
+    finally:
+        stop.set()
+        loop.join(10)
+    assert b.peer_row(a).pull_requested_ms == 0
 
 
 def hints(node) -> list[tuple[str, str, int]]:
