@@ -371,10 +371,10 @@ def search_network(session: Session, query: NetworkQuery, *, exclude_member_id: 
     result = SearchResult(concept_ids, [hits[i] for i in ranked], {})
     if facets:
         cap = max(1, facet_cap)
-        if keys:
+        if present:
             candidates, capped = _concept_candidates(
                 session, [key for key in keys if key in present], where, params, cap, now)
-        else:  # a free-text-only query: the entries its words find
+        else:  # no entry holds a skill the query names: the entries its words find
             candidates, capped = _text_candidates(session, query.text, where, params, cap, now)
         result.facets = _count_facets(candidates)
         result.facet_total, result.facets_capped = len(candidates), capped
