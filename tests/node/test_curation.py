@@ -35,14 +35,14 @@ def typists(create_member):
     return [
         create_member("a@example.org", skills=[(TYPED, "expert"), ("Comptabilité", "confirme")]),
         create_member("b@example.org", skills=[("sérigraphie  artisanale!", "debutant")]),
-        create_member("c@example.org", skills=[("Origami industriel", "confirme")]),
+        create_member("c@example.org", skills=[("Plumasserie", "confirme")]),
     ]
 
 
 def test_unmapped_skills_counts_members_most_frequent_first(session, typists, create_member):
-    create_member("pending@example.org", status="pending", skills=[("Origami industriel", "expert")])
+    create_member("pending@example.org", status="pending", skills=[("Plumasserie", "expert")])
     rows = curation.unmapped_skills(session)
-    assert [(r.tag, r.members) for r in rows] == [(TAG, 2), ("origami industriel", 1)]
+    assert [(r.tag, r.members) for r in rows] == [(TAG, 2), ("plumasserie", 1)]
     assert set(rows[0].labels) == {TYPED, "sérigraphie  artisanale!"}
     assert curation.count_unmapped(session) == 2
 
@@ -57,8 +57,8 @@ def test_mapping_applies_to_every_member_who_typed_it(session, manager, typists)
         skill = skills_of(session, member.id)[f"concept:{CONCEPT}"]
         assert skill.tag == TAG and skill.concept_id == CONCEPT
     assert skills_of(session, a.id)[f"concept:{CONCEPT}"].label == TYPED  # what they typed stays
-    assert "tag:origami industriel" in skills_of(session, c.id)
-    assert [r.tag for r in curation.unmapped_skills(session)] == ["origami industriel"]
+    assert "tag:plumasserie" in skills_of(session, c.id)
+    assert [r.tag for r in curation.unmapped_skills(session)] == ["plumasserie"]
     found, _total = search_members(session, DirectoryQuery(text="graphisme"))
     assert {m.id for m in found} == {a.id, b.id}
     [row] = curation.list_mappings(session)
@@ -130,7 +130,7 @@ def test_proposing_a_concept_takes_the_tag_off_the_list(session, manager, typist
     assert result.created and result.proposal.status == "proposed"
     assert result.proposal.label_fr == "Sérigraphie"
     session.commit()
-    assert [r.tag for r in curation.unmapped_skills(session)] == ["origami industriel"]
+    assert [r.tag for r in curation.unmapped_skills(session)] == ["plumasserie"]
     document = curation.proposals_document(session)
     assert document["version"] == 1
     [concept] = document["concepts"]
@@ -146,7 +146,7 @@ def test_proposing_a_concept_takes_the_tag_off_the_list(session, manager, typist
     assert curation.proposals_document(session)["concepts"] == []
     curation.unmap_tag(session, TAG)
     assert session.scalar(select(ConceptProposal.status)) == "proposed"
-    assert curation.unmapped_skills(session)[0].tag == "origami industriel"
+    assert curation.unmapped_skills(session)[0].tag == "plumasserie"
     curation.withdraw_proposal(session, TAG)
     assert curation.unmapped_skills(session)[0].tag == TAG
 
