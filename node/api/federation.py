@@ -12,7 +12,7 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from federation.errors import FederationError, PayloadTooLarge
+from federation.errors import BadRequest, FederationError, PayloadTooLarge, UnsupportedMediaType
 from federation.feed import parse_feed_query
 from federation.messages import FEED_HINT
 
@@ -31,7 +31,22 @@ def runtime() -> FederationRuntime:
     return current_app.extensions[RUNTIME_INFO_KEY]
 
 
+def check_form() -> None:
+    """What PROTOCOL §7 asks of every request before anything else: no query parameter given
+    twice (``bad_request``: two readers could take different ones), and a body, when there
+    is one, declared ``application/json`` (``unsupported_media_type``)."""
+    if any(len(values) > 1 for values in request.args.listvalues()):
+        raise BadRequest("a query parameter is given more than once")
+    has_body = request.method == "POST" or bool(request.content_length)
+    if has_body and request.mimetype != "application/json":
+        raise UnsupportedMediaType("the body must be application/json")
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.lower() != "utf-8":
+        raise UnsupportedMediaType("the body must be UTF-8")
+
+
 def _incoming() -> peers.IncomingRequest:
+    check_form()
     declared = request.content_length
     if declared is not None and declared > MAX_BODY_BYTES:
         raise PayloadTooLarge("body exceeds 1 MB")

@@ -24,8 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from federation.canonical import canonical_dumps
 from federation.client import FederationClient
-from federation.envelope import verify_object
+from federation.displaytext import clean
+from federation.envelope import resign_redactable, verify_object
 from federation.errors import BadRequest, FederationError
 from federation.keys import (
     DEFAULT_ROTATION_OVERLAP_MS,
@@ -41,10 +43,11 @@ from federation.nodeid import normalize_node_id
 
 from ..domain_events import PeersChanged
 from ..errors import N_, Conflict, NotFound
+from ..orm import utcnow
 from ..uow import RUNTIME_INFO_KEY
 from ..uow import record as record_event
 from . import identity
-from .models import NodeKey, Peer
+from .models import FeedEntry, NodeKey, Peer
 from .registry import HandlerRegistry
 
 logger = logging.getLogger(__name__)
@@ -233,7 +236,10 @@ def rotate_key(
 
 
 def revoke_key(session: Session, runtime: FederationRuntime, key_id: str) -> NodeKey:
-    """Revoke one of our keys from now on; the current key must be rotated out first."""
+    """Revoke one of our keys: it signs nothing any more (whatever the date), so every item
+    of our feed it signed is re-signed with the current key, in place (same seq, same
+    content hash: peers resynchronising on the revocation get them verified). The current
+    key must be rotated out first."""
     row = session.get(NodeKey, key_id)
     if row is None:
         raise NotFound(N_("No such key."))
@@ -241,9 +247,24 @@ def revoke_key(session: Session, runtime: FederationRuntime, key_id: str) -> Nod
         raise Conflict(N_("Rotate the key before revoking it: it is the current key."))
     row.revoked_ms = row.revoked_ms or now_ms()
     _retired_path(runtime.instance_path, key_id).unlink(missing_ok=True)
+    resigned = _resign_feed(session, runtime, key_id)
     session.flush()
-    logger.warning("federation key %s revoked", key_id)
+    logger.warning("federation key %s revoked; %d feed items re-signed", key_id, resigned)
     return row
+
+
+def _resign_feed(session: Session, runtime: FederationRuntime, key_id: str) -> int:
+    """Re-sign with the current key every item of our feed that ``key_id`` signed."""
+    key = runtime.signing_key()
+    count = 0
+    for entry in session.scalars(select(FeedEntry).where(FeedEntry.item_json.contains(key_id))):
+        item = json.loads(entry.item_json)
+        if key_id not in item.get("signatures", {}).get(runtime.node_id, {}):
+            continue
+        entry.item_json = canonical_dumps(
+            resign_redactable(item, runtime.node_id, key)).decode("utf-8")
+        count += 1
+    return count
 
 
 # --- peers' keys ----------------------------------------------------------------------------
@@ -284,6 +305,7 @@ def merge_document(peer: Peer, document: NodeDocument, raw: dict[str, Any], *, n
     known = peer_keys(peer)
     trusted = not peer.is_approved or _cosigned_by_known(raw, peer.node_id, known, now)
     added = []
+    newly_revoked = []
     for record in document.keys:
         old = known.get(record.key_id)
         if old is not None:
@@ -291,6 +313,8 @@ def merge_document(peer: Peer, document: NodeDocument, raw: dict[str, Any], *, n
                 old.key_id, old.public_key_b64, old.valid_from,
                 _narrower(old.valid_until, record.valid_until),
                 _narrower(old.revoked_at, record.revoked_at))
+            if old.revoked_at is None and record.revoked_at is not None:
+                newly_revoked.append(record.key_id)
         elif trusted:
             record.verify_key()
             known[record.key_id] = record
@@ -299,13 +323,30 @@ def merge_document(peer: Peer, document: NodeDocument, raw: dict[str, Any], *, n
             logger.warning("peer %s shows key %s without a rotation chain", peer.node_id,
                            record.key_id)
     _store_keys(peer, known)
+    if newly_revoked and peer.is_approved:
+        _resync_after_revocation(peer, newly_revoked)
     owner = Session.object_session(peer)
-    if owner is not None and (peer.city, peer.region) != (document.city, document.region):
+    if owner is not None and (peer.city, peer.region) != (clean(document.city),
+                                                           clean(document.region)):
         record_event(owner, PeersChanged())  # what our exports hold depends on where it is
-    peer.name, peer.city, peer.region = document.name, document.city, document.region
+    # Shown on our pages: without control, zero-width or bidi characters (PROTOCOL §6.4).
+    peer.name, peer.city, peer.region = (clean(document.name), clean(document.city),
+                                         clean(document.region))
     peer.document_fetched_ms = now
     peer.document_cache_until_ms = document.cache_until(now)
     return added
+
+
+def _resync_after_revocation(peer: Peer, key_ids: list[str]) -> None:
+    """A key of the peer was revoked: what it signed is trusted no more, whatever its date
+    (PROTOCOL §3.4). Every copy held from the peer is read again from 0 as a resync
+    (§7.2): each item is verified anew (the owner re-signed what the key had signed) and
+    whatever is not served again is dropped at its end."""
+    logger.warning("peer %s revoked %s: its feed is read again from 0", peer.node_id,
+                   ", ".join(key_ids))
+    peer.last_applied_seq = 0
+    peer.resync_started_at = utcnow()
+    peer.next_attempt_ms = 0
 
 
 def _cosigned_by_known(raw: dict[str, Any], node_id: str, known: dict[str, KeyRecord],
