@@ -46,9 +46,10 @@ MAX_DEAL_CENTS = 1_000_000_000
 MAX_SEATS = 10_000
 #: The most sessions, registrations, attendances or introductions in one regional report.
 MAX_REPORT_COUNT = 1_000_000
-#: A directory lease ends at most this long after the item's ``origin_ts`` (a far lease
-#: would keep a copy alive if the tombstone were lost: PROTOCOL §8).
-MAX_LEASE_MS = 31 * DAY_MS
+#: A directory lease ends at most this long after the item's ``origin_ts`` (a lease "for
+#: ever" would keep a copy alive if the tombstone were lost: PROTOCOL §8). The reference node
+#: leases for 7 days; the bound leaves room for other policies, never for eternity.
+MAX_LEASE_MS = 366 * DAY_MS
 #: The longest period one ``peer.stats`` item covers, and the longest event or session.
 MAX_PERIOD_DAYS = 366
 MAX_EVENT_DAYS = 31
@@ -119,7 +120,7 @@ def _session(content: Mapping[str, Any], origin_ts: int | None) -> None:
 
 def _entry(content: Mapping[str, Any], origin_ts: int | None) -> None:
     if origin_ts is not None and content["lease_until_ts"] > origin_ts + MAX_LEASE_MS:
-        raise ImplausibleValue("directory.entry lease ends more than 31 days after it was signed")
+        raise ImplausibleValue("directory.entry lease ends more than 366 days after it was signed")
 
 
 def _report(content: Mapping[str, Any], origin_ts: int | None) -> None:

@@ -124,8 +124,8 @@ IMPLAUSIBLE_ITEMS = {
     "session seats left at 2^53-1": (EVENT_SESSION, lambda: "huge_left"),
     "session lasting 40 days": (EVENT_SESSION, lambda: "long"),
     "regional event lasting 40 days": (EVENT_REGIONAL, lambda: "long"),
-    "directory lease 32 days ahead": (DIRECTORY_ENTRY, lambda: entry(
-        lease_until_ts=now_ms() + 32 * DAY_MS)),
+    "directory lease 367 days ahead": (DIRECTORY_ENTRY, lambda: entry(
+        lease_until_ts=now_ms() + 367 * DAY_MS)),
     "directory lease for ever": (DIRECTORY_ENTRY, lambda: entry(lease_until_ts=MAX_SAFE_INTEGER)),
 }
 
@@ -185,7 +185,7 @@ def test_the_bounds_let_a_real_space_through(live_nodes):
              (EVENT_SESSION, session_content(hostile.url, hostile.url,
                                              capacity=bounds.MAX_SEATS, seats_left=0)),
              (EVENT_REGIONAL, event_content(hostile.url)),
-             (DIRECTORY_ENTRY, entry(lease_until_ts=now_ms() + 30 * DAY_MS))]
+             (DIRECTORY_ENTRY, entry(lease_until_ts=now_ms() + 365 * DAY_MS))]
     serve(hostile, [signed_item(hostile, kind, f"ok/{seq}", content, seq=seq)
                     for seq, (kind, content) in enumerate(items, start=1)])
     (result,) = victim.sync()
