@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime
 
+import http_message_signatures as hms
 import pytest
 import requests
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from federation.canonical import canonical_dumps
@@ -23,9 +25,6 @@ from node.federation import keyring
 
 from .helpers import EVENT, event_content
 from .hostile import INBOX, snapshot
-
-hms = pytest.importorskip("http_message_signatures")
-rfc8785 = pytest.importorskip("rfc8785")
 
 
 def _prepared(sender, receiver, body: bytes) -> requests.PreparedRequest:
