@@ -26,7 +26,7 @@ from .conftest import AIX, FONTAINEBLEAU, T0_MS
 
 ENTRY = {
     "pseudonym": "lccezhbravgzbmjk2gxxquszlz3q5kbw",
-    "concepts": [{"concept": "comptabilité", "level_band": "expert", "generalised": False}],
+    "concepts": [{"concept": "accounting", "level_band": "expert", "generalised": False}],
     "languages": ["fr", "en"],
     "open_to_help": True,
     "open_to_paid": False,
