@@ -54,8 +54,15 @@ def peer_text(value: object, long: bool = False) -> Markup:
     return Markup("<bdi>%s</bdi>") % escape(clean(str(value), keep_lines=long))
 
 
+def peer_plain(value: object) -> str:
+    """Text a peer wrote, cleaned as :func:`peer_text` does, for where markup cannot go (the
+    page's ``<title>``): escaped by the template as any text."""
+    return "" if value is None else clean(str(value))
+
+
 def register_web(app: Flask) -> None:
     app.jinja_env.filters["peer_text"] = peer_text
+    app.jinja_env.filters["peer_plain"] = peer_plain
     for module in (auth, portal, account, admin, events):
         app.register_blueprint(module.bp)
     for endpoint, label, admin_menu in events.NAV_ITEMS:
