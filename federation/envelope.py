@@ -148,18 +148,6 @@ def sign_redactable(obj: Mapping[str, Any], signer: str, key: SigningKey) -> dic
     return _with_signature(result, signer, key.key_id, signature)
 
 
-def resign_redactable(obj: Mapping[str, Any], signer: str, key: SigningKey) -> dict[str, Any]:
-    """``obj`` (full or redacted) with ``signer``'s signatures replaced by one of ``key`` over
-    the same skeleton: what an owner does to the items a revoked key had signed (PROTOCOL
-    §3.4). Nothing signed changes (same seq, same content hash), so no content is needed."""
-    signature = b64url_encode(key.sign(canonical_dumps(_skeleton(obj))))
-    result = copy.deepcopy(dict(obj))
-    signatures = dict(result.get("signatures") or {})
-    signatures[signer] = {key.key_id: signature}
-    result["signatures"] = signatures
-    return result
-
-
 def is_redacted(obj: Mapping[str, Any]) -> bool:
     """True when ``obj`` holds nothing beyond its skeleton and signatures."""
     return obj.keys() <= _SKELETON_OR_UNSIGNED

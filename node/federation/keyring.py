@@ -24,10 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from federation.canonical import canonical_dumps
 from federation.client import FederationClient
 from federation.displaytext import clean
-from federation.envelope import resign_redactable, verify_object
+from federation.envelope import verify_object
 from federation.errors import BadRequest, FederationError
 from federation.keys import (
     DEFAULT_ROTATION_OVERLAP_MS,
@@ -47,7 +46,7 @@ from ..orm import utcnow
 from ..uow import RUNTIME_INFO_KEY
 from ..uow import record as record_event
 from . import identity
-from .models import FeedEntry, NodeKey, Peer
+from .models import NodeKey, Peer
 from .registry import HandlerRegistry
 
 logger = logging.getLogger(__name__)
@@ -236,10 +235,9 @@ def rotate_key(
 
 
 def revoke_key(session: Session, runtime: FederationRuntime, key_id: str) -> NodeKey:
-    """Revoke one of our keys: it signs nothing any more (whatever the date), so every item
-    of our feed it signed is re-signed with the current key, in place (same seq, same
-    content hash: peers resynchronising on the revocation get them verified). The current
-    key must be rotated out first."""
+    """Mark one of our keys revoked: it signs nothing any more, whatever the date (PROTOCOL
+    §3.4). The current key must be rotated out first. What the key signed in our feed is
+    published again by :func:`node.federation.feed.revoke_key`, the operation to call."""
     row = session.get(NodeKey, key_id)
     if row is None:
         raise NotFound(N_("No such key."))
@@ -247,24 +245,9 @@ def revoke_key(session: Session, runtime: FederationRuntime, key_id: str) -> Nod
         raise Conflict(N_("Rotate the key before revoking it: it is the current key."))
     row.revoked_ms = row.revoked_ms or now_ms()
     _retired_path(runtime.instance_path, key_id).unlink(missing_ok=True)
-    resigned = _resign_feed(session, runtime, key_id)
     session.flush()
-    logger.warning("federation key %s revoked; %d feed items re-signed", key_id, resigned)
+    logger.warning("federation key %s revoked", key_id)
     return row
-
-
-def _resign_feed(session: Session, runtime: FederationRuntime, key_id: str) -> int:
-    """Re-sign with the current key every item of our feed that ``key_id`` signed."""
-    key = runtime.signing_key()
-    count = 0
-    for entry in session.scalars(select(FeedEntry).where(FeedEntry.item_json.contains(key_id))):
-        item = json.loads(entry.item_json)
-        if key_id not in item.get("signatures", {}).get(runtime.node_id, {}):
-            continue
-        entry.item_json = canonical_dumps(
-            resign_redactable(item, runtime.node_id, key)).decode("utf-8")
-        count += 1
-    return count
 
 
 # --- peers' keys ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from federation.messages import (
     PEER_STATS,
     REGIONAL_INVITATION,
 )
-from node.federation import keyring, peers
+from node.federation import feed, keyring, peers
 from node.regional import regional
 from node.regional.models import RegionalEvent, RegionalParticipant
 from tests.livenodes import LiveNetwork
@@ -151,7 +151,7 @@ def revoked(tmp_path_factory):
         session.commit()
     _refresh(victim, hostile)  # the new key, co-signed by the old one during the overlap
     with hostile.session() as session:
-        keyring.revoke_key(session, hostile.runtime, old_key.key_id)
+        feed.revoke_key(session, hostile.runtime, old_key.key_id)
         session.commit()
     _refresh(victim, hostile)  # the revocation
     assert victim.peer_row(hostile).last_applied_seq == 0  # reading again from 0
@@ -159,7 +159,7 @@ def revoked(tmp_path_factory):
     network.close()
 
 
-def test_the_owner_re_signs_and_the_reader_keeps_what_verifies(revoked):
+def test_the_owner_publishes_again_and_the_reader_keeps_what_verifies(revoked):
     victim, hostile, old_key = revoked
     with hostile.session() as session:
         from node.models import FeedEntry
