@@ -56,11 +56,14 @@ def pair(tmp_path_factory):
     network.close()
 
 
+#: A period of figures (its bounds do not depend on today: only its order and length count).
+PERIOD_START, PERIOD_END = date(2026, 1, 1), date(2026, 6, 30)
+
+
 def stats(**changes) -> dict:
-    today = date.today()
     content = {"members_active": 54, "directory_entries": 31, "events_upcoming": 3,
-               "period_start": today.replace(month=1, day=1).isoformat(),
-               "period_end": today.isoformat(), "referrals": 4, "deals_confirmed": 2,
+               "period_start": PERIOD_START.isoformat(),
+               "period_end": PERIOD_END.isoformat(), "referrals": 4, "deals_confirmed": 2,
                "business_cents": 125_075, "regulars": 12,
                "segments": {"engaged": 10, "occasional": 20, "tenant": 5, "dormant": 19}}
     content.update(changes)
@@ -114,10 +117,10 @@ IMPLAUSIBLE_ITEMS = {
     "stats more directory entries than members": (PEER_STATS, lambda: stats(
         members_active=3, directory_entries=4)),
     "stats period ending before it starts": (PEER_STATS, lambda: stats(
-        period_start=date.today().isoformat(),
-        period_end=(date.today() - timedelta(days=1)).isoformat())),
+        period_start=PERIOD_END.isoformat(),
+        period_end=(PERIOD_END - timedelta(days=1)).isoformat())),
     "stats period longer than a year": (PEER_STATS, lambda: stats(
-        period_start=(date.today() - timedelta(days=400)).isoformat())),
+        period_start=(PERIOD_END - timedelta(days=367)).isoformat())),
     "session capacity above its bound": (EVENT_SESSION, lambda: "capacity"),
     "session seats left above capacity": (EVENT_SESSION, lambda: "seats_left"),
     "session seats left without capacity": (EVENT_SESSION, lambda: "uncapped"),
