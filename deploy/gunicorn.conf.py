@@ -2,15 +2,29 @@
 
 Every value can be changed from the environment, so the same file serves systemd, the Docker
 image and the tests. The access log records no personal data: no client address, no query
-string (a search or a token could be in it), no referrer, no user agent."""
+string (a search or a token could be in it), no referrer, no user agent.
+
+Slow clients. gunicorn is never exposed: it listens on loopback (or, in the compose file, on
+a network only the proxy reaches) behind Caddy or nginx, whose shipped configurations
+(deploy/caddy/Caddyfile, deploy/nginx.conf.example) read each request whole, with header
+and body timeouts, and buffer each answer, before a worker sees it: a client that dribbles
+bytes (slowloris) holds a proxy connection, never a worker. Here, always threaded workers
+(``gthread``: a connection waiting for its request costs a poller entry, not a process) with
+at least two threads, a short worker timeout, and bounded request lines and headers.
+``tests/deploy/test_slow_clients.py`` checks these settings and the proxies'."""
 
 import os
 
 bind = os.environ.get("COWORKNET_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("COWORKNET_WORKERS", "3"))
-threads = int(os.environ.get("COWORKNET_THREADS", "2"))
-worker_class = "gthread" if threads > 1 else "sync"
-timeout = int(os.environ.get("COWORKNET_TIMEOUT", "60"))
+# Never sync workers: one slow client would hold a whole process.
+threads = max(2, int(os.environ.get("COWORKNET_THREADS", "4")))
+worker_class = "gthread"
+timeout = min(60, int(os.environ.get("COWORKNET_TIMEOUT", "30")))
+# Requests are bounded before the application reads them (the proxy bounds them too).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak cannot grow for ever.

@@ -36,6 +36,13 @@ class CanonicalJsonError(FederationError):
     http_status = 400
 
 
+class UnsupportedMediaType(FederationError):
+    """A request body that is not declared ``application/json`` (PROTOCOL §7)."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
 class CursorInFuture(FederationError):
     code = "cursor_in_future"
     http_status = 400
@@ -64,6 +71,14 @@ class ReplayedNonce(FederationError):
 class DestinationMismatch(FederationError):
     code = "destination_mismatch"
     http_status = 401
+
+
+class ImplausibleValue(FederationError):
+    """A figure of an item or message is out of the bounds of PROTOCOL §6.3 (a count, a
+    sum of money, seats, a lease): the item (and its page) or the message is refused."""
+
+    code = "implausible_value"
+    http_status = 400
 
 
 class OriginMismatch(FederationError):
@@ -150,6 +165,8 @@ ALL_ERRORS: tuple[type[FederationError], ...] = (
     BadRequest,
     CanonicalJsonError,
     CursorInFuture,
+    UnsupportedMediaType,
+    ImplausibleValue,
     BadSignature,
     UnknownKey,
     ExpiredSignature,

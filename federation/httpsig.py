@@ -51,6 +51,8 @@ COVERED_COMPONENTS = (
     "coworknet-destination",
 )
 REQUIRED_PARAMS = ("created", "expires", "nonce", "keyid")
+#: The one parameter a signer MAY add (RFC 9421 §2.3): the algorithm, which can only be ours.
+OPTIONAL_PARAMS = {"alg": "ed25519"}
 DEFAULT_WINDOW = 60
 DEFAULT_MAX_EXPIRES = 300
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -259,14 +261,18 @@ def _sf_string(value: str) -> str:
 
 
 def signature_params(
-    components: tuple[str, ...], created: int, expires: int, nonce: str, key_id: str
+    components: tuple[str, ...], created: int, expires: int, nonce: str, key_id: str,
+    *, order: tuple[str, ...] = REQUIRED_PARAMS, alg: str | None = None,
 ) -> str:
-    """The serialised ``@signature-params`` value, identical in Signature-Input."""
+    """The serialised ``@signature-params`` value, identical in Signature-Input: the
+    parameters in ``order`` (ours: created, expires, nonce, keyid; a receiver keeps the order
+    it received, as RFC 9421 §2.3 does), with ``alg`` when it was given."""
     inner = " ".join(_sf_string(c) for c in components)
-    return (
-        f"({inner});created={created};expires={expires};"
-        f"nonce={_sf_string(nonce)};keyid={_sf_string(key_id)}"
-    )
+    values = {"created": str(created), "expires": str(expires), "nonce": _sf_string(nonce),
+              "keyid": _sf_string(key_id)}
+    if alg is not None:
+        values["alg"] = _sf_string(alg)
+    return f"({inner})" + "".join(f";{name}={values[name]}" for name in order)
 
 
 def signature_base(component_values: Mapping[str, str], params: str) -> bytes:
@@ -385,8 +391,14 @@ def verify_request(
     if components != COVERED_COMPONENTS:
         raise BadSignature("signature must cover exactly the required components, in order")
     params = member.params
-    if tuple(params) != REQUIRED_PARAMS:
-        raise BadSignature("signature parameters must be created, expires, nonce, keyid")
+    order = tuple(params)
+    optional = set(order) - set(REQUIRED_PARAMS)
+    if (len(order) != len(set(order)) or not set(REQUIRED_PARAMS) <= set(order)
+            or not optional <= set(OPTIONAL_PARAMS)):
+        raise BadSignature("signature parameters must be created, expires, nonce, keyid "
+                           "(and alg at most)")
+    if any(params[name] != OPTIONAL_PARAMS[name] for name in optional):
+        raise BadSignature("the only algorithm is ed25519")
     created, expires = params["created"], params["expires"]
     nonce, key_id = params["nonce"], params["keyid"]
     if not (
@@ -448,8 +460,10 @@ def verify_request(
         "coworknet-origin": origin_raw,
         "coworknet-destination": destination_raw,
     }
-    # Re-serialise the parameters canonically: the signed bytes are exactly what we checked.
-    params_text = signature_params(COVERED_COMPONENTS, created, expires, nonce, key_id)
+    # Re-serialise the parameters (in the order received, RFC 9421 §2.3) from the values we
+    # checked: the signed bytes are exactly what we checked.
+    params_text = signature_params(COVERED_COMPONENTS, created, expires, nonce, key_id,
+                                   order=order, alg=params.get("alg"))
     base = signature_base(values, params_text)
     record.verify_key().verify(signature, base)
 

@@ -180,8 +180,12 @@ class KeyRecord:
         return self.revoked_at is None or ts_ms < self.revoked_at
 
     def check_valid_at(self, ts_ms: int) -> None:
-        """Raise :class:`ExpiredSignature` unless the key may sign at ``ts_ms``."""
-        if self.revoked_at is not None and ts_ms >= self.revoked_at:
+        """Raise :class:`ExpiredSignature` unless the key may sign at ``ts_ms``.
+
+        A revoked key signs nothing any more, whatever date the object claims (PROTOCOL
+        §3.4): whoever stole it can date what they sign before ``revoked_ts``. The owner
+        re-signs what the key had signed, and readers resynchronise on learning of it."""
+        if self.revoked_at is not None:
             raise ExpiredSignature(f"key {self.key_id} is revoked")
         if not self.is_valid_at(ts_ms):
             raise ExpiredSignature(f"key {self.key_id} is not valid at that time")

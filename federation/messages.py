@@ -39,6 +39,7 @@ from federation.errors import (
 )
 from federation.keys import SigningKey
 from federation.nodeid import normalize_node_id
+from federation.plausibility import check_plausible
 from federation.schemacheck import fast_check
 from federation.verifier import VerifiedSignatures
 from schemas.federation import (  # noqa: F401
@@ -73,6 +74,9 @@ MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 MAX_INBOX_AGE_MS = 7 * 24 * 3600 * 1000
 DEFAULT_LEASE_MS = 7 * 24 * 3600 * 1000
 _LOCAL_ID_RE = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~:-]+)*$")
+#: Content fields that name the item's owner and MUST equal it (PROTOCOL §6.1, §8): an item
+#: whose ``organiser``/``host`` is another node speaks for that node, and fails its page.
+OWNER_FIELDS: dict[str, str] = {EVENT_REGIONAL: "organiser", EVENT_SESSION: "host"}
 
 
 def make_object_id(owner: str, local_id: str) -> str:
@@ -183,14 +187,17 @@ def build_feed_item(
         raise OriginMismatch("object id is not owned by the item owner")
     if deleted == (content is not None):
         raise BadRequest("a tombstone has no content; a live item must have content")
+    item_ts = _now_ms() if origin_ts is None else origin_ts
     if content is not None:
         _validate_content(item_type, content)
+        _check_owned_content(item_type, content, owner)
+        check_plausible(item_type, content, item_ts)
     item: dict[str, Any] = {
         "seq": seq,
         "type": item_type,
         "id": object_id,
         "owner": owner,
-        "origin_ts": _now_ms() if origin_ts is None else origin_ts,
+        "origin_ts": item_ts,
         "deleted": deleted,
     }
     if content is not None:
@@ -269,7 +276,7 @@ def verify_feed_page(
         if object_owner(item["id"]) != peer:
             raise OriginMismatch("feed item object id is not owned by the peer")
         if item["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
-            raise BadRequest("feed item is dated in the future")
+            raise ExpiredSignature("feed item is dated in the future")
         verified = verify_redactable(item, peer, lookup_key, item["origin_ts"], checked=True,
                                      form=None if encoded is None else encoded[index],
                                      checks=checks)
@@ -283,6 +290,8 @@ def verify_feed_page(
                     raise BadRequest("a live feed item must carry content")
                 if index in content_failures:
                     raise content_failures[index]
+                _check_owned_content(verified["type"], content, peer)
+                check_plausible(verified["type"], content, verified["origin_ts"])
         result.append(FeedItem(
             seq=verified["seq"],
             type=verified["type"],
@@ -296,6 +305,13 @@ def verify_feed_page(
             raw_json=raw_forms[index],
         ))
     return result
+
+
+def _check_owned_content(item_type: str, content: Mapping[str, Any], owner: str) -> None:
+    """The content's ``organiser``/``host`` is the item's owner (``origin_mismatch``)."""
+    name = OWNER_FIELDS.get(item_type)
+    if name is not None and content.get(name) != owner:
+        raise OriginMismatch(f"{item_type} {name} is not the owner of the item")
 
 
 def _content_errors(items: Sequence[Mapping[str, Any]],
@@ -398,11 +414,12 @@ def verify_inbox_message(
         raise DestinationMismatch("message is addressed to another node")
     now = _now_ms() if now_ms is None else now_ms
     if message["origin_ts"] > now + MAX_CLOCK_SKEW_MS:
-        raise BadRequest("message is dated in the future")
+        raise ExpiredSignature("message is dated in the future")
     if message["origin_ts"] < now - MAX_INBOX_AGE_MS:
         raise ExpiredSignature("message is older than the inbox retention")
     verified = verify_object(message, peer, lookup_key, message["origin_ts"])
     _validate_content(verified["type"], verified["content"])
+    check_plausible(verified["type"], verified["content"], verified["origin_ts"])
     return InboxMessage(
         type=verified["type"],
         id=verified["id"],

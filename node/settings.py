@@ -170,7 +170,8 @@ class Settings:
     federation_key_refetch_seconds: int = _setting(
         300, "Least seconds between two fetches of a peer's document on an unknown key.")
     federation_contact_email: str = _setting(
-        "", "Contact address sent with peering requests; empty: the first manager's.")
+        "", "The node's role address sent to peers with peering requests (set by `coworknet init "
+        "--contact-email`); empty: none is sent.")
     federation_peering_rate_per_address: int = _setting(
         10, "Peering requests accepted from one address per 10 minutes.")
     federation_peering_rate_global: int = _setting(100, "Peering requests accepted per 10 minutes.")

@@ -341,7 +341,8 @@ class PeeringRequestContentSchema(StrictSchema):
     name = _text(200, required=True)
     city = _text(200, required=True)
     region = _text(200, required=True)
-    contact_email = fields.Email(required=True)
+    #: The node's role address (e.g. contact@space.example), never a person's login; optional.
+    contact_email = fields.Email(validate=validate.Length(max=254))
     message = fields.String(validate=validate.Length(max=1000))
 
 

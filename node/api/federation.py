@@ -12,13 +12,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
-from federation.errors import FederationError, PayloadTooLarge
+from federation.errors import BadRequest, FederationError, PayloadTooLarge, UnsupportedMediaType
 from federation.feed import parse_feed_query
 
 from ..db import db
-from ..federation import feed, inbox, keyring, peers, rate_limits
+from ..errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
+from ..federation import feed, inbox, keyring, peers, rate_limits, scheduler
 from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from ..http.security import public
 
@@ -33,7 +34,22 @@ def runtime() -> FederationRuntime:
     return current_app.extensions[RUNTIME_INFO_KEY]
 
 
+def check_form() -> None:
+    """What PROTOCOL §7 asks of every request before anything else: no query parameter given
+    twice (``bad_request``: two readers could take different ones), and a body, when there
+    is one, declared ``application/json`` (``unsupported_media_type``)."""
+    if any(len(values) > 1 for values in request.args.listvalues()):
+        raise BadRequest("a query parameter is given more than once")
+    has_body = request.method == "POST" or bool(request.content_length)
+    if has_body and request.mimetype != "application/json":
+        raise UnsupportedMediaType("the body must be application/json")
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.lower() != "utf-8":
+        raise UnsupportedMediaType("the body must be UTF-8")
+
+
 def _incoming() -> peers.IncomingRequest:
+    check_form()
     declared = request.content_length
     if declared is not None and declared > MAX_BODY_BYTES:
         raise PayloadTooLarge("body exceeds 1 MB")
@@ -63,6 +79,36 @@ def _refetching_keys(handle: Callable[[str], T]) -> T:
 def _federation_error(exc: FederationError):
     db.session.rollback()
     return jsonify(exc.to_dict()), exc.http_status
+
+
+#: A feature's refusal, as the protocol's codes (PROTOCOL §7.4): whatever code a feature gave
+#: its error for its own pages, a peer gets one of these (the first class that matches).
+DOMAIN_CODES: tuple[tuple[type[DomainError], str, int], ...] = (
+    (Forbidden, "forbidden", 403),
+    (NotFound, "not_found", 404),
+    (Conflict, "conflict", 409),
+    (RateLimited, "rate_limited", 429),
+    (DomainError, "bad_request", 400),
+)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    """A handler refused a message (an unknown session, a node not invited, ...): the
+    protocol's error body, with the feature's message (in English: peers are machines)."""
+    db.session.rollback()
+    code, status = next((code, status) for cls, code, status in DOMAIN_CODES
+                        if isinstance(exc, cls))
+    return jsonify({"error": {"code": code, "message": exc.message}}), status
+
+
+@bp.errorhandler(DataError)
+@bp.errorhandler(OverflowError)
+def _unstorable(exc: Exception):
+    """A value the schemas let through but the database cannot store: the sender's fault."""
+    db.session.rollback()
+    logger.warning("federation input refused by the database: %s", exc.__class__.__name__)
+    return jsonify(BadRequest("a value cannot be stored").to_dict()), 400
 
 
 @bp.route("/.well-known/coworknet")

@@ -13,6 +13,8 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from schemas.federation import PeeringRequestContentSchema
+
 from ..accounts import accounts
 from ..accounts.models import Space
 from ..app import create_app
@@ -62,6 +64,15 @@ def initialise_node(app: Flask) -> Space:
         return space
 
 
+def _contact_address(text: str) -> str:
+    """The node's role address, checked as the peering schema will check it (empty: none)."""
+    text = text.strip()
+    if text and PeeringRequestContentSchema().validate(
+            {"name": "-", "city": "-", "region": "-", "contact_email": text}):
+        raise click.BadParameter(f"not an e-mail address: {text}", param_hint="--contact-email")
+    return text
+
+
 def _ask(value: str | None, label: str, default: str = "") -> str:
     if value is not None:
         return value
@@ -89,7 +100,10 @@ cli_jobs.register(main)
 @click.option("--region", default=None, help="Region, e.g. Provence-Alpes-Côte d'Azur.")
 @click.option("--url", "base_url", help="Public base URL, e.g. https://coworking.example.org")
 @click.option("--database-url", default=None, help="SQLAlchemy URL; SQLite in the instance by default.")
-def init(name, city, region, base_url, database_url) -> None:
+@click.option("--contact-email", default=None,
+              help="The space's role address sent to peers, e.g. contact@coworking.example.org "
+                   "(not a person's login).")
+def init(name, city, region, base_url, database_url, contact_email) -> None:
     """Create the instance folder: settings, secret, database at head, node key."""
     instance = instance_path_from_env()
     settings = {}
@@ -104,10 +118,15 @@ def init(name, city, region, base_url, database_url) -> None:
     settings["BASE_URL"] = _ask(base_url, "URL", settings.get("BASE_URL", default_of("BASE_URL"))).rstrip("/")
     if database_url:
         settings["DATABASE_URL"] = database_url
+    if contact_email is not None:
+        settings["FEDERATION_CONTACT_EMAIL"] = _contact_address(contact_email)
     write_instance_config(instance, settings)
     app = create_app({"INSTANCE_PATH": str(instance)})
     space = initialise_node(app)
     click.echo(f"Initialised {space.name} in {instance}")
+    if not settings.get("FEDERATION_CONTACT_EMAIL"):
+        click.echo("Warning: no contact address (--contact-email): peering requests will carry "
+                   "none. Give a role address such as contact@your-space.org.", err=True)
 
 
 @main.command("create-manager")

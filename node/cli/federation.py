@@ -14,7 +14,7 @@ from federation.errors import FederationError
 from ..app import create_app
 from ..db import db
 from ..errors import DomainError
-from ..federation import keyring, peers, scheduler
+from ..federation import feed, keyring, peers, scheduler
 from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
 
 
@@ -185,7 +185,7 @@ def keys_revoke(key_id: str) -> None:
     app = create_app()
     with app.app_context():
         try:
-            keyring.revoke_key(db.session, _runtime(app), key_id)
+            feed.revoke_key(db.session, _runtime(app), key_id)
         except DomainError as exc:
             raise _fail(exc) from None
         db.session.commit()

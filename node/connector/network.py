@@ -156,7 +156,8 @@ def mark_sibling(session: Session, node_id: str, sibling: bool) -> None:
 
 
 def _on_stats(session: Session, peer, item: dict) -> None:
-    if item.get("deleted"):
+    # A redacted item withdrew its figures (PROTOCOL §4.1): nothing of them is kept.
+    if item.get("deleted") or item.get("redacted"):
         ledger.drop_peer_stats(session, peer.node_id)
     else:
         ledger.store_peer_stats(session, peer.node_id, item["content"])

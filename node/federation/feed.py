@@ -14,6 +14,7 @@ background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next round.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, to_nfc
+from federation.envelope import is_redacted
 from federation.feed import FeedPage, build_encoded_feed_page
 from federation.messages import FEED_HINT, build_feed_item, make_object_id
 from federation.nodeid import normalize_node_id
@@ -28,9 +30,17 @@ from federation.nodeid import normalize_node_id
 from ..domain_events import FeedPublished, InboxMessageQueued
 from ..orm import utcnow
 from ..uow import Reactions, WorkContext, record
-from . import inbox
-from .keyring import runtime_of
-from .models import APPROVED, DELIVERY_PENDING, FederationSetting, FeedEntry, OutboxMessage, Peer
+from . import inbox, keyring
+from .keyring import FederationRuntime, runtime_of
+from .models import (
+    APPROVED,
+    DELIVERY_PENDING,
+    FederationSetting,
+    FeedEntry,
+    NodeKey,
+    OutboxMessage,
+    Peer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +82,32 @@ def publish(
     session.flush()
     record(session, FeedPublished(recipient))
     return entry
+
+
+def revoke_key(session: Session, runtime: FederationRuntime, key_id: str) -> NodeKey:
+    """Revoke one of our keys (PROTOCOL §3.4): it signs nothing any more, whatever the date,
+    so every item of our feed it signed is published again, signed by the current key (a
+    new seq and date, the same content; the old item is compacted away), and a redacted one
+    it signed is dropped (its content is withdrawn already: readers resynchronising on the
+    revocation drop their copy). Flushes; the caller commits."""
+    row = keyring.revoke_key(session, runtime, key_id)
+    entries = session.scalars(select(FeedEntry).where(FeedEntry.item_json.contains(key_id))
+                              .order_by(FeedEntry.seq)).all()
+    again = 0
+    for entry in entries:
+        item = json.loads(entry.item_json)
+        if key_id not in item.get("signatures", {}).get(runtime.node_id, {}):
+            continue
+        if is_redacted(item) and not entry.is_deleted:
+            session.delete(entry)
+            continue
+        publish(session, item_type=entry.item_type,
+                local_id=entry.object_id[len(runtime.node_id) + 1:],
+                content=item.get("content"), deleted=entry.is_deleted, recipient=entry.recipient)
+        again += 1
+    session.flush()
+    logger.warning("key %s revoked: %d items of the feed published again", key_id, again)
+    return row
 
 
 def send_hints(session: Session, events: list, ctx: WorkContext) -> None:

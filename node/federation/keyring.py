@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from federation.client import FederationClient
+from federation.displaytext import clean
 from federation.envelope import verify_object
 from federation.errors import BadRequest, FederationError
 from federation.keys import (
@@ -41,6 +42,7 @@ from federation.nodeid import normalize_node_id
 
 from ..domain_events import PeersChanged
 from ..errors import N_, Conflict, NotFound
+from ..orm import utcnow
 from ..uow import RUNTIME_INFO_KEY
 from ..uow import record as record_event
 from . import identity
@@ -237,7 +239,9 @@ def rotate_key(
 
 
 def revoke_key(session: Session, runtime: FederationRuntime, key_id: str) -> NodeKey:
-    """Revoke one of our keys from now on; the current key must be rotated out first."""
+    """Mark one of our keys revoked: it signs nothing any more, whatever the date (PROTOCOL
+    §3.4). The current key must be rotated out first. What the key signed in our feed is
+    published again by :func:`node.federation.feed.revoke_key`, the operation to call."""
     row = session.get(NodeKey, key_id)
     if row is None:
         raise NotFound(N_("No such key."))
@@ -288,6 +292,7 @@ def merge_document(peer: Peer, document: NodeDocument, raw: dict[str, Any], *, n
     known = peer_keys(peer)
     trusted = not peer.is_approved or _cosigned_by_known(raw, peer.node_id, known, now)
     added = []
+    newly_revoked = []
     for record in document.keys:
         old = known.get(record.key_id)
         if old is not None:
@@ -295,6 +300,8 @@ def merge_document(peer: Peer, document: NodeDocument, raw: dict[str, Any], *, n
                 old.key_id, old.public_key_b64, old.valid_from,
                 _narrower(old.valid_until, record.valid_until),
                 _narrower(old.revoked_at, record.revoked_at))
+            if old.revoked_at is None and record.revoked_at is not None:
+                newly_revoked.append(record.key_id)
         elif trusted:
             record.verify_key()
             known[record.key_id] = record
@@ -303,13 +310,30 @@ def merge_document(peer: Peer, document: NodeDocument, raw: dict[str, Any], *, n
             logger.warning("peer %s shows key %s without a rotation chain", peer.node_id,
                            record.key_id)
     _store_keys(peer, known)
+    if newly_revoked and peer.is_approved:
+        _resync_after_revocation(peer, newly_revoked)
     owner = Session.object_session(peer)
-    if owner is not None and (peer.city, peer.region) != (document.city, document.region):
+    if owner is not None and (peer.city, peer.region) != (clean(document.city),
+                                                           clean(document.region)):
         record_event(owner, PeersChanged())  # what our exports hold depends on where it is
-    peer.name, peer.city, peer.region = document.name, document.city, document.region
+    # Shown on our pages: without control, zero-width or bidi characters (PROTOCOL §6.4).
+    peer.name, peer.city, peer.region = (clean(document.name), clean(document.city),
+                                         clean(document.region))
     peer.document_fetched_ms = now
     peer.document_cache_until_ms = document.cache_until(now)
     return added
+
+
+def _resync_after_revocation(peer: Peer, key_ids: list[str]) -> None:
+    """A key of the peer was revoked: what it signed is trusted no more, whatever its date
+    (PROTOCOL §3.4). Every copy held from the peer is read again from 0 as a resync
+    (§7.2): each item is verified anew (the owner re-signed what the key had signed) and
+    whatever is not served again is dropped at its end."""
+    logger.warning("peer %s revoked %s: its feed is read again from 0", peer.node_id,
+                   ", ".join(key_ids))
+    peer.last_applied_seq = 0
+    peer.resync_started_at = utcnow()
+    peer.next_attempt_ms = 0
 
 
 def _cosigned_by_known(raw: dict[str, Any], node_id: str, known: dict[str, KeyRecord],

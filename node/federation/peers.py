@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_loads
 from federation.client import PEERING_PATH
+from federation.displaytext import clean
 from federation.errors import (
     BadRequest,
     FederationError,
@@ -34,7 +35,6 @@ from federation.nodeid import normalize_node_id
 from ..domain_events import PeersChanged
 from ..errors import N_, Conflict, NotFound
 from ..errors import BadRequest as DomainBadRequest
-from ..members.models import Member
 from ..notifications.operations import notify_managers
 from ..orm import utcnow
 from ..uow import record
@@ -100,17 +100,15 @@ def verify_from_peer(session: Session, runtime: FederationRuntime, request: Inco
 # --- the handshake --------------------------------------------------------------------------
 
 
-def _contact_email(session: Session, runtime: FederationRuntime) -> str:
-    if runtime.contact_email:
-        return runtime.contact_email
-    manager = session.scalar(select(Member.email).where(Member.role == "manager").limit(1))
-    return manager or "admin@localhost"
-
-
 def _peering_message(session: Session, runtime: FederationRuntime, peer: Peer,
                      message: str = "") -> dict[str, Any]:
-    content = {"name": runtime.name, "city": runtime.city or "-", "region": runtime.region or "-",
-               "contact_email": _contact_email(session, runtime)}
+    content = {"name": runtime.name, "city": runtime.city or "-", "region": runtime.region or "-"}
+    # The node's role address set at ``coworknet init``, never a manager's login (PRIVACY §6);
+    # without one, none is sent and the peers page tells the manager.
+    if runtime.contact_email:
+        content["contact_email"] = runtime.contact_email
+    else:
+        logger.warning("no FEDERATION_CONTACT_EMAIL: the peering request carries no contact")
     if message:
         content["message"] = message[:1000]
     return build_inbox_message(message_type=PEERING_REQUEST, origin=runtime.node_id,
@@ -214,8 +212,8 @@ def receive_peering_request(session: Session, runtime: FederationRuntime,
         session.add(peer)
     if isinstance(document, NodeDocument) and raw is not None:
         keyring.merge_document(peer, document, raw, now=now)
-    peer.contact_email = content["contact_email"]
-    peer.message = content.get("message", "")
+    peer.contact_email = content.get("contact_email", "")  # optional: a role address
+    peer.message = clean(content.get("message", ""), keep_lines=True)
     if peer.status == REQUESTED_BY_US:
         peer.status = APPROVED
         record(session, PeersChanged())

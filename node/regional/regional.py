@@ -96,6 +96,20 @@ def participant(session: Session, regional: RegionalEvent, node_id: str) -> Regi
         RegionalParticipant.node_id == node_id))
 
 
+def named_participants(session: Session, regional: RegionalEvent) -> list[RegionalParticipant]:
+    """The co-organisers this node names in the program: on our own event, those who answered
+    us; on a peer's, ourselves when our manager accepted, and a third node only once it
+    published a session of the event (a session item it signed: its own word that it takes
+    part). An organiser's list alone enrols nobody (PROTOCOL §6.1)."""
+    rows = [p for p in participants(session, regional) if p.status == "accepted"]
+    if regional.is_local:
+        return rows
+    ours = our_node(session)
+    hosting = set(session.scalars(select(RegionalSession.host).where(
+        RegionalSession.regional_event_object_id == regional.object_id)))
+    return [p for p in rows if p.node_id == ours or p.node_id in hosting]
+
+
 def co_organisers(session: Session, regional: RegionalEvent) -> list[str]:
     """The organiser and every node that accepted: the hosts whose sessions are in the program."""
     accepted = session.scalars(select(RegionalParticipant.node_id).where(

@@ -1,10 +1,15 @@
 """Regional events over the federation: copies from the signed feed, inbox messages, the
 answers of delivered registrations, and the upkeep run before each commit.
 
-- Feed: ``event.regional`` and ``event.session`` items are applied as copies only when their
-  content names their owner as ``organiser``/``host`` (one writer per object; the transport
-  already refuses an item whose id is not owned by the peer that serves it). A session of a
-  node that is not a co-organiser is stored but left out of the program.
+- Feed: ``event.regional`` and ``event.session`` items are applied as copies; one whose
+  content names another node as ``organiser``/``host`` fails its page with
+  ``origin_mismatch`` (one writer per object: the transport refuses it before anything is
+  applied, and this module refuses it again should it get here). A session of a node that is
+  not a co-organiser is stored but left out of the program. The organiser's ``participants``
+  never speak for this node: our own row is made by the invitation we received and changed by
+  our manager's answer only (a listing of us that we did not accept is ignored); a third node
+  it lists is named in the program only once that node published a session of the event
+  itself (its own signed word: :func:`node.regional.regional.named_participants`).
 - Inbox: invitations only from the organiser of the event they name, answers and figures only
   from an invited node, registration responses only from the host of the session; anything
   else is refused and changes nothing.
@@ -38,6 +43,7 @@ from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from federation.displaytext import clean
 from federation.errors import OriginMismatch
 from federation.messages import EVENT_REGIONAL, EVENT_SESSION
 from schemas.federation import RegistrationResponseContentSchema
@@ -104,8 +110,7 @@ def apply_regional(session: Session, peer: Peer, item: dict) -> None:
         return
     content = item["content"]
     if content["organiser"] != item["owner"]:
-        logger.warning("ignored event.regional %s: organiser is not its owner", item["id"])
-        return
+        raise OriginMismatch("event.regional organiser is not the owner of the item")
     if existing is None:
         existing = RegionalEvent(object_id=item["id"], organiser=item["owner"], is_local=False,
                                  organiser_name=_peer_name(session, item["owner"]))
@@ -115,19 +120,31 @@ def apply_regional(session: Session, peer: Peer, item: dict) -> None:
     session.flush()
     if existing.status == "cancelled" and not was_cancelled:
         record(session, RegionalEventCancelled(existing.object_id))
+    _copy_participants(session, existing, content.get("participants", []), item["owner"])
+    session.flush()
+
+
+def _copy_participants(session: Session, existing: RegionalEvent, listed: list[str],
+                       owner: str) -> None:
+    """The organiser's list of co-organisers, except what only we can say: whether we take
+    part. Our own row comes from the invitation we received and our manager's answer; an
+    organiser listing us without our acceptance is ignored (PROTOCOL §6.1)."""
     ours = regional.our_node(session)
-    listed = [n for n in content.get("participants", []) if n != item["owner"]]
+    mine = regional.participant(session, existing, ours)
+    if ours in listed and (mine is None or mine.status != "accepted"):
+        logger.warning("event.regional %s lists this node, which did not accept; ignored",
+                       existing.object_id)
+    others = [n for n in dict.fromkeys(listed) if n not in (owner, ours)]
     for row in regional.participants(session, existing):
-        if row.node_id != ours and row.node_id not in listed:
+        if row.node_id != ours and row.node_id not in others:
             session.delete(row)
-    for node_id in listed:
+    for node_id in others:
         row = regional.participant(session, existing, node_id)
         if row is None:
             session.add(RegionalParticipant(regional_event_id=existing.id, node_id=node_id,
                                             name=_peer_name(session, node_id), status="accepted"))
-        elif node_id != ours:
+        else:
             row.status = "accepted"
-    session.flush()
 
 
 def _aware(moment):
@@ -155,8 +172,7 @@ def apply_session(session: Session, peer: Peer, item: dict) -> None:
         return
     content = item["content"]
     if content["host"] != item["owner"]:
-        logger.warning("ignored event.session %s: host is not its owner", item["id"])
-        return
+        raise OriginMismatch("event.session host is not the owner of the item")
     before = None if existing is None else _snapshot(existing)
     if existing is None:
         existing = RegionalSession(object_id=item["id"], host=item["owner"], is_local=False,
@@ -243,7 +259,7 @@ def receive_invitation(session: Session, peer: Peer, message: dict) -> dict | No
     if row is None:
         row = RegionalEvent(object_id=object_id, organiser=peer.node_id, is_local=False)
         session.add(row)
-    row.organiser_name = content["organiser_name"][:200]
+    row.organiser_name = clean(content["organiser_name"])[:200]
     _copy_event_fields(row, content)
     session.flush()
     ours = regional.our_node(session)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+from federation.displaytext import clean
 
 from ..http import context
 from . import (
@@ -42,7 +45,24 @@ def _template_helpers() -> dict:
     }
 
 
+def peer_text(value: object, long: bool = False) -> Markup:
+    """Text a peer wrote, for a page: control, zero-width and bidi characters removed
+    (:func:`federation.displaytext.clean`), escaped, and isolated in ``<bdi>`` so that
+    right-to-left text never reorders the page around it (PROTOCOL §6.4)."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>%s</bdi>") % escape(clean(str(value), keep_lines=long))
+
+
+def peer_plain(value: object) -> str:
+    """Text a peer wrote, cleaned as :func:`peer_text` does, for where markup cannot go (the
+    page's ``<title>``): escaped by the template as any text."""
+    return "" if value is None else clean(str(value))
+
+
 def register_web(app: Flask) -> None:
+    app.jinja_env.filters["peer_text"] = peer_text
+    app.jinja_env.filters["peer_plain"] = peer_plain
     for module in (auth, portal, account, admin, events):
         app.register_blueprint(module.bp)
     for endpoint, label, admin_menu in events.NAV_ITEMS:

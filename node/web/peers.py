@@ -9,6 +9,7 @@ from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from federation.displaytext import confusable_scripts
 from federation.errors import FederationError
 from schemas.peers import PeerDecisionFormSchema, PeerRequestFormSchema
 
@@ -53,9 +54,13 @@ def index():
     queue = session.scalars(select(OutboxMessage).where(
         OutboxMessage.status.in_((DELIVERY_PENDING, DELIVERY_DEAD)))
         .order_by(OutboxMessage.id.desc()).limit(50)).all()
-    listed = peers.list_peers(session)
-    throttled = rate_limits.throttles_today(session, [peer.node_id for peer in listed])
-    return render_template("admin/peers.html", peers=listed, queue=queue, throttled=throttled,
+    rows = peers.list_peers(session)
+    throttled = rate_limits.throttles_today(session, [row.node_id for row in rows])
+    # A peer's name or city mixing look-alike alphabets may imitate another space.
+    lookalikes = {row.id: scripts for row in rows
+                  if (scripts := confusable_scripts(f"{row.name} {row.city}"))}
+    return render_template("admin/peers.html", peers=rows, queue=queue, lookalikes=lookalikes,
+                           throttled=throttled, contact_missing=not _runtime().contact_email,
                            node_id=_runtime().node_id, fingerprint=keyring.key_fingerprint,
                            labels=STATUS_LABELS, jobs=jobs.job_statuses(session, current_app),
                            schedule_label=_schedule_label)

@@ -100,6 +100,7 @@ def program_page(regional_id: int):
         "regional/program.html", regional=row, program=shown, filters=data, mine=mine,
         manager=manager, invitation=invitation, approved=approved,
         participants=regional.participants(db.session, row),
+        named=regional.named_participants(db.session, row),
         can_add=manager and regional.is_co_organiser(db.session, row),
         venues=events.list_venues(db.session) if manager else [],
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, type_labels=TYPE_LABELS)

@@ -196,6 +196,7 @@ def test_a_message_type_without_handler_is_refused_and_not_remembered(live_nodes
     del b.runtime.registry.inbox_handlers["connector.request"]  # b: a node without it
     body = canonical_dumps(message)
     headers = sign_request("POST", b.url + INBOX_PATH, body, a.url, a.runtime.signing_key())
+    headers["Content-Type"] = "application/json"
     response = b.post_raw(INBOX_PATH, body, headers)
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
     assert counts(b) == before

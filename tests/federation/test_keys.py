@@ -103,6 +103,7 @@ def test_a_revoked_key_is_refused_for_new_signatures(live_nodes):
                                   content={"latest_seq": 0}, key=old_key)
     body = canonical_dumps(message)
     headers = sign_request("POST", b.url + "/federation/v1/inbox", body, a.url, old_key)
+    headers["Content-Type"] = "application/json"
     response = b.post_raw("/federation/v1/inbox", body, headers)
     assert response.status_code == 401 and response.json()["error"]["code"] == "expired_signature"
 

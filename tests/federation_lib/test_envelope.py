@@ -59,12 +59,14 @@ def test_key_validity_window(aix_key, add_key, lookup_key):
         verify_object(signed, AIX, lookup_key, T0_MS)
 
 
-def test_revoked_key(aix_key, add_key, lookup_key):
+def test_revoked_key_signs_nothing_whatever_the_date(aix_key, add_key, lookup_key):
+    """PROTOCOL §3.4: a thief dates what they sign before ``revoked_ts``; a revoked key is
+    refused for an object dated before its revocation as well as after."""
     add_key(AIX, aix_key, valid_from=0, revoked_at=T0_MS)
     signed = sign_object({"a": 1}, AIX, aix_key)
-    verify_object(signed, AIX, lookup_key, T0_MS - 1)
-    with pytest.raises(ExpiredSignature):
-        verify_object(signed, AIX, lookup_key, T0_MS + 5)
+    for moment in (T0_MS - 1, T0_MS, T0_MS + 5):
+        with pytest.raises(ExpiredSignature):
+            verify_object(signed, AIX, lookup_key, moment)
 
 
 def test_bad_signature_encoding(aix_key, add_key, lookup_key):

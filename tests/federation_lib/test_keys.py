@@ -167,9 +167,10 @@ def test_revoked_key_is_listed_and_rejected(aix_key):
     assert doc["revoked_keys"][aix_key.key_id]["revoked_ts"] == T0_MS - 10
     record = verify_node_document(doc, expected_node_id=AIX, now=T0_MS).lookup(aix_key.key_id)
     assert record is not None
-    with pytest.raises(ExpiredSignature):
-        record.check_valid_at(T0_MS)
-    record.check_valid_at(T0_MS - 11)
+    # A revoked key signs nothing, even dated before its revocation (PROTOCOL §3.4).
+    for moment in (T0_MS, T0_MS - 11):
+        with pytest.raises(ExpiredSignature):
+            record.check_valid_at(moment)
 
 
 def test_document_signed_with_revoked_key_fails(aix_key):

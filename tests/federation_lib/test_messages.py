@@ -26,7 +26,7 @@ from .conftest import AIX, FONTAINEBLEAU, T0_MS
 
 ENTRY = {
     "pseudonym": "lccezhbravgzbmjk2gxxquszlz3q5kbw",
-    "concepts": [{"concept": "comptabilité", "level_band": "expert", "generalised": False}],
+    "concepts": [{"concept": "accounting", "level_band": "expert", "generalised": False}],
     "languages": ["fr", "en"],
     "open_to_help": True,
     "open_to_paid": False,
@@ -127,7 +127,7 @@ def test_feed_item_shape_checks(aix_key, add_key, lookup_key):
     add_key(AIX, aix_key)
     with pytest.raises(BadRequest):
         verify_feed_item(dict(_item(aix_key), extra=1), AIX, lookup_key, now_ms=T0_MS)
-    with pytest.raises(BadRequest):
+    with pytest.raises(ExpiredSignature):  # PROTOCOL §6.1: a future date is refused as such
         verify_feed_item(_item(aix_key, origin_ts=T0_MS + 3_600_000), AIX, lookup_key, now_ms=T0_MS)
     with pytest.raises(BadRequest):
         _item(aix_key, content=dict(ENTRY, display_name="Alice"))

@@ -64,7 +64,9 @@ def feed_item_for_an_object_owned_by_another_node_is_rejected(week):
     assert program_titles(week, calanques) == before
 
 
-def items_naming_another_owner_in_their_content_are_ignored(week):
+def items_naming_another_owner_in_their_content_fail_the_page(week):
+    """PROTOCOL §6.1/§8: an item whose ``host``/``organiser`` is another node fails its page
+    with ``origin_mismatch``: nothing of it is applied, the cursor stays."""
     aix, bleau, calanques = week.nodes
     before = program_titles(week, calanques)
     with aix.session() as session:
@@ -72,10 +74,15 @@ def items_naming_another_owner_in_their_content_are_ignored(week):
         content = {**regional.session_content(row), "title": "Fake Aix session"}
         event_content = regional.regional_content(session, regional.by_object_id(
             session, row.regional_event_object_id))
-    # Bleau publishes under its own ids, claiming Aix as host and as organiser.
-    bleau.publish("event.session", "regional-session/999", content)
-    bleau.publish("event.regional", "regional/999", {**event_content, "title": "Fake week"})
-    calanques.sync()
+    # Bleau serves, under its own ids, items claiming Aix as host and as organiser (its own
+    # node refuses to publish them: they are put on its feed by hand).
+    serve_forged_item(bleau, "event.session", f"{bleau.url}/regional-session/999", content)
+    serve_forged_item(bleau, "event.regional", f"{bleau.url}/regional/999",
+                      {**event_content, "title": "Fake week"})
+    cursor = calanques.peer_row(bleau).last_applied_seq
+    (result,) = [r for r in calanques.sync() if r.peer == bleau.url]
+    assert result.error == "origin_mismatch" and result.applied == 0
+    assert calanques.peer_row(bleau).last_applied_seq == cursor
     assert program_titles(week, calanques) == before
     with calanques.session() as session:
         assert session.scalar(select(func.count()).select_from(RegionalEvent)) == 1
@@ -171,7 +178,7 @@ def test_only_the_owner_changes_an_object(week):
     """Through the API, the feed (content naming another owner, then an id of another owner:
     that one last, it stops the pull from the forger) and the inbox."""
     non_owner_cannot_change_copies_through_the_api(week)
-    items_naming_another_owner_in_their_content_are_ignored(week)
+    items_naming_another_owner_in_their_content_fail_the_page(week)
     inbox_messages_from_a_non_owner_are_refused_and_change_nothing(week)
     feed_item_for_an_object_owned_by_another_node_is_rejected(week)
 

@@ -37,7 +37,7 @@ def public_program_page_in_french_and_english_and_ical(week):
     assert "Coworking Aix" in page  # the host of a session, by name
     english = bleau.client().get(f"/regional/{week.regional_on(bleau)}",
                                  headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "<h2>Program</h2>" in english and "Organised by Coworking Aix" in english
+    assert "<h2>Program</h2>" in english and "Organised by <bdi>Coworking Aix</bdi>" in english
     filtered = visitor.get(f"/regional/{week.regional_on(bleau)}?space={aix.url}").get_data(as_text=True)
     assert "Atelier compta" in filtered and "Apéro des calanques" not in filtered
     body = visitor.get(f"/regional/{week.regional_on(bleau)}/program.ics").data
