@@ -164,7 +164,8 @@ def _populate(session: Session, size: int, rng: random.Random) -> float:
             score = entry_score(band, available=sum(flags), proximity=proximity, generalised=False)
             best = max(best, score)
             index.append({"concept": concept.id, "score": score, "entry_id": entry_id,
-                          "level_band": band, "is_generalised": False})
+                          "level_band": band, "is_generalised": False,
+                          "place_value": places[place]})
         naive.append({"id": entry_id, "score": best, "body": " ".join(
             fold(f"{c.fr} {c.en} {' '.join(c.aliases)}") for c in chosen.values())
             + (" " + fold(f"{name} {headline}") if named else "")})

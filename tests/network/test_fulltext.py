@@ -94,8 +94,8 @@ def test_the_full_text_index_is_the_backends_own(session):
     if dialect == "sqlite":
         sql = "SELECT count(*) FROM sqlite_master WHERE name = 'network_entries_fts'"
     else:
-        sql = ("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_network_entries_search_tsv' "
-               "AND indexdef LIKE '%gin%'")
+        sql = ("SELECT count(*) FROM pg_indexes WHERE indexname = "
+               "'ix_network_entry_texts_search_tsv' AND indexdef LIKE '%gin%'")
     assert session.execute(text(sql)).scalar() == 1
 
 
