@@ -387,28 +387,58 @@ def text_terms(text_query: str) -> list[str]:
     return terms[:8]
 
 
-def _text_match(session: Session, text_query: str) -> tuple[str, str, str] | None:
-    """The dialect's full-text match of every query word: (``<table> WHERE <match>``; the
-    column of its rows that holds the entry id; the bound match expression), or None without
-    words.
+#: PostgreSQL: the newest rows of the full-text table read in id order, before its GIN index is
+#: asked (see :func:`_text_match`). Reading them costs a few milliseconds at most.
+TEXT_WINDOW = 20 * AND_SCAN
 
-    SQLite: FTS5 (``unicode61 remove_diacritics 2``); PostgreSQL: the narrow
-    ``network_entry_texts`` table (``unaccent`` then the ``simple`` configuration) and its GIN
-    index. Both match the same prefix terms, so both backends return the same entries."""
+
+@dataclass(frozen=True)
+class _TextMatch:
+    #: SQL: the entry ids of the ``AND_SCAN`` newest entries holding every query word.
+    newest: str
+    #: ``<table> WHERE <match>``: every matching row (to count them).
+    matching: str
+    #: The bound match expression (``:match``).
+    expression: str
+
+
+def _text_match(session: Session, text_query: str) -> _TextMatch | None:
+    """The dialect's full-text match of every query word, or None without words.
+
+    SQLite: FTS5 (``unicode61 remove_diacritics 2``), whose rowids it walks newest first.
+    PostgreSQL: the narrow ``network_entry_texts`` table (``unaccent`` then the ``simple``
+    configuration) and its GIN index. The GIN index finds every match but not the newest
+    first: for a frequent word (or words that go together, which the planner takes for rare)
+    reading all of them to keep the newest ``AND_SCAN`` costs a row each. So the newest
+    ``TEXT_WINDOW`` rows are read first, in id order, until ``AND_SCAN`` of them match; only
+    when they hold fewer is the GIN index asked for all. Both give the same ids. Both backends
+    match the same prefix terms, so both return the same entries."""
     terms = text_terms(text_query)
     if not terms:
         return None
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        return ("network_entries_fts WHERE network_entries_fts MATCH :match", "rowid",
-                " AND ".join(f'"{term}"*' for term in terms))
+        matching = "network_entries_fts WHERE network_entries_fts MATCH :match"
+        return _TextMatch(f"SELECT rowid FROM {matching} ORDER BY rowid DESC "  # noqa: S608
+                          f"LIMIT {AND_SCAN}", matching,
+                          " AND ".join(f'"{term}"*' for term in terms))
     if dialect == "postgresql":
-        return ("network_entry_texts WHERE search_tsv @@ to_tsquery('simple', :match)", "entry_id",
-                " & ".join(f"{term}:*" for term in terms))
+        match = "search_tsv @@ to_tsquery('simple', :match)"
+        matching = f"network_entry_texts WHERE {match}"
+        newest = (
+            "WITH recent AS MATERIALIZED (SELECT entry_id FROM (SELECT entry_id, search_tsv "  # noqa: S608
+            f"FROM network_entry_texts ORDER BY entry_id DESC LIMIT {TEXT_WINDOW}) w "
+            f"WHERE {match} LIMIT {AND_SCAN}) "
+            f"SELECT entry_id FROM recent WHERE (SELECT COUNT(*) FROM recent) = {AND_SCAN} "
+            f"UNION ALL SELECT entry_id FROM (SELECT entry_id FROM {matching} "
+            f"ORDER BY entry_id DESC LIMIT {AND_SCAN}) a "
+            f"WHERE (SELECT COUNT(*) FROM recent) < {AND_SCAN}"
+        )
+        return _TextMatch(newest, matching, " & ".join(f"{term}:*" for term in terms))
     return None  # pragma: no cover - the two supported backends
 
 
-def _text_rows(session: Session, match: tuple[str, str, str] | None, where: str, params: dict,
+def _text_rows(session: Session, match: _TextMatch | None, where: str, params: dict,
                limit: int, now: datetime, columns: str = "e.id") -> list:
     """``columns`` of the entries whose name or headline holds every query word (as a prefix
     of a word), local members first, then newest; looked for among the ``AND_SCAN`` newest
@@ -416,12 +446,11 @@ def _text_rows(session: Session, match: tuple[str, str, str] | None, where: str,
     are read)."""
     if match is None:
         return []
-    matching, id_column, expression = match
     return _run(session, (
-        f"SELECT {columns} FROM network_entries e WHERE e.id IN (SELECT {id_column} "  # noqa: S608
-        f"FROM {matching} ORDER BY {id_column} DESC LIMIT {AND_SCAN}) AND {where} "
+        f"SELECT {columns} FROM network_entries e WHERE e.id IN ({match.newest}) "  # noqa: S608
+        f"AND {where} "
         f"ORDER BY CASE WHEN e.member_id IS NULL THEN 1 ELSE 0 END, e.id DESC LIMIT {int(limit)}"
-    ), {**params, "match": expression}, now)
+    ), {**params, "match": match.expression}, now)
 
 
 def _text_entries(session: Session, text_query: str, where: str, params: dict, limit: int,
@@ -439,9 +468,8 @@ def _text_candidates(session: Session, text_query: str, where: str, params: dict
     if match is None:
         return [], False
     rows = _text_rows(session, match, where, params, cap + 1, now, _FACET_COLUMNS)
-    matching, _id_column, expression = match
-    read = session.execute(text(f"SELECT COUNT(*) FROM (SELECT 1 FROM {matching} "  # noqa: S608
-                                f"LIMIT {AND_SCAN + 1}) m"), {"match": expression}).scalar_one()
+    read = session.execute(text(f"SELECT COUNT(*) FROM (SELECT 1 FROM {match.matching} "  # noqa: S608
+                                f"LIMIT {AND_SCAN + 1}) m"), {"match": match.expression}).scalar_one()
     return [tuple(row) for row in rows[:cap]], len(rows) > cap or read > AND_SCAN
 
 
