@@ -4,6 +4,13 @@
     python -m bench search --sizes 100000,1000000
     python -m bench search --quick            # smoke run (a few seconds)
     python -m bench search --database-url postgresql://postgres@127.0.0.1/cwn_bench
+    python -m bench search --database-url … --sizes 1000000 --reuse   # keep the built data
+
+``--reuse`` keeps each size's database between runs (PostgreSQL: ``<database>_<size>``;
+SQLite: ``bench_<size>.sqlite3`` in ``--sqlite-dir``, default the system's temporary folder):
+a database already holding the size's entries is migrated to the head revision (new indexes),
+vacuumed and analysed, and searched as it is, without the minutes of a rebuild; any other is built anew. Without it,
+every run drops and builds its databases (SQLite: in a temporary folder removed at the end).
 
 Builds realistic replicated directory entries (3–6 skill concepts each, popular skills more
 frequent, French/English languages, availability flags, 60 places; a fifth of them named, with a
@@ -28,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from node.db import make_engine
@@ -157,7 +164,8 @@ def _populate(session: Session, size: int, rng: random.Random) -> float:
             score = entry_score(band, available=sum(flags), proximity=proximity, generalised=False)
             best = max(best, score)
             index.append({"concept": concept.id, "score": score, "entry_id": entry_id,
-                          "level_band": band, "is_generalised": False})
+                          "level_band": band, "is_generalised": False,
+                          "place_value": places[place]})
         naive.append({"id": entry_id, "score": best, "body": " ".join(
             fold(f"{c.fr} {c.en} {' '.join(c.aliases)}") for c in chosen.values())
             + (" " + fold(f"{name} {headline}") if named else "")})
@@ -168,16 +176,24 @@ def _populate(session: Session, size: int, rng: random.Random) -> float:
                          naive)
             entries, index, naive = [], [], []
     session.commit()
+    _settle(session)
+    return time.perf_counter() - started
+
+
+def _settle(session: Session) -> None:
+    """What autovacuum does to the tables after a bulk load or a migration's rewrite:
+    statistics, and (PostgreSQL) the visibility map that lets index-only scans skip the heap."""
     if session.get_bind().dialect.name == "postgresql":
-        # What autovacuum does to a table after a bulk load: statistics, and the visibility
-        # map that lets index-only scans skip the heap.
+        tables = [name for name in ("network_entries", "network_entry_concepts",
+                                    "network_entry_texts")
+                  if inspect(session.connection()).has_table(name)]
+        session.commit()
         with session.get_bind().connect() as autocommit:
             autocommit.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM (ANALYZE) network_entries, network_entry_concepts"))
+                text(f"VACUUM (ANALYZE) {', '.join(tables)}"))
     else:
         session.execute(text("ANALYZE"))
     session.commit()
-    return time.perf_counter() - started
 
 
 def _naive(session: Session, query: str) -> list[int]:
@@ -189,10 +205,24 @@ def _naive(session: Session, query: str) -> list[int]:
         params).scalars())
 
 
-def run_size(url: str, size: int, queries: list[tuple[str, str]]) -> dict:
+def _built(session: Session, size: int) -> bool:
+    """Whether the database already holds this size's bench data (a finished build)."""
+    if not inspect(session.connection()).has_table("bench_naive"):
+        return False  # never built, or a build interrupted before its naive table
+    return session.execute(text("SELECT COUNT(*) FROM network_entries")).scalar_one() == size
+
+
+def run_size(url: str, size: int, queries: list[tuple[str, str]], reuse: bool = False) -> dict:
     engine = make_engine(url)
     with Session(engine) as session:
-        build = _populate(session, size, random.Random(SEED + size))
+        if reuse and _built(session, size):
+            build = 0.0
+            _settle(session)  # after a migration that rewrote rows
+        else:
+            session.rollback()
+            if reuse:  # a leftover of an interrupted build: start from empty tables
+                _empty(session)
+            build = _populate(session, size, random.Random(SEED + size))
         ours, concept_only, naive = Timing("ours (top 20)", []), Timing("  one concept", []), \
             Timing("naive LIKE scan", [])
         free_text = Timing("  free text", [])
@@ -233,9 +263,20 @@ def run_size(url: str, size: int, queries: list[tuple[str, str]]) -> dict:
             "found": found}
 
 
-def _database(base_url: str | None, size: int, tmp: Path) -> str:
+def _empty(session: Session) -> None:
+    """Drop what an interrupted build left, so that :func:`_populate` starts afresh."""
+    session.execute(text("DROP TABLE IF EXISTS bench_naive"))
+    session.execute(NetworkEntryConcept.__table__.delete())
+    session.execute(NetworkEntry.__table__.delete())
+    session.commit()
+
+
+def _database(base_url: str | None, size: int, tmp: Path, reuse: bool = False) -> str:
     if not base_url:
-        url = f"sqlite:///{tmp / f'bench_{size}.sqlite3'}"
+        path = tmp / f"bench_{size}.sqlite3"
+        if not reuse:
+            path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
     else:
         from sqlalchemy.engine import make_url
 
@@ -244,8 +285,11 @@ def _database(base_url: str | None, size: int, tmp: Path) -> str:
         admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False),
                             isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name}).first() is not None
+            if not (reuse and exists):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         url = base.set(database=name).render_as_string(hide_password=False)
     upgrade(url)
@@ -258,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=240)
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 000 entries, 35 queries")
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (default SQLite)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep each size's database between runs and search it without "
+                             "rebuilding when it already holds the size's entries")
+    parser.add_argument("--sqlite-dir", default=None,
+                        help="with --reuse on SQLite: where the kept files live "
+                             "(default the system's temporary folder)")
     args = parser.parse_args(argv)
     sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     queries = build_queries(35 if args.quick else max(200, args.queries))
@@ -266,10 +316,15 @@ def main(argv: list[str] | None = None) -> int:
           f"({', '.join(sorted({k for k, _ in queries}))})")
     status = 0
     with tempfile.TemporaryDirectory(prefix="coworknet-bench-") as tmp:
+        folder = Path(args.sqlite_dir or tempfile.gettempdir()) if args.reuse else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for size in sizes:
-            report = run_size(_database(args.database_url, size, Path(tmp)), size, queries)
+            url = _database(args.database_url, size, folder, args.reuse)
+            report = run_size(url, size, queries, args.reuse)
             ours, naive = report["ours"], report["naive"]
-            print(f"\n{size:,} entries: built in {report['build']:.1f} s; "
+            built = (f"built in {report['build']:.1f} s" if report["build"]
+                     else "reused (built before)")
+            print(f"\n{size:,} entries: {built}; "
                   f"{report['found']}/{len(queries)} queries found results")
             print(ours.line())
             if report["concept"].samples:

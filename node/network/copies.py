@@ -61,7 +61,7 @@ def _index_rows(entry_id: int, item: dict, values: dict[str, Any],
         seen.add(key)
         rows.append({
             "concept": key, "entry_id": entry_id, "level_band": concept["level_band"],
-            "is_generalised": generalised,
+            "is_generalised": generalised, "place_value": values["place_value"],
             "score": entry_score(concept["level_band"], available=available,
                                  proximity=proximity, generalised=generalised),
         })

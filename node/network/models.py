@@ -71,10 +71,16 @@ class NetworkEntryConcept(Base):
     """The search index: one row per (concept, precomputed score, entry), read in score order.
 
     ``concept`` is a thesaurus concept id, or ``g:<group id>`` for a generalised skill.
+    ``place_value`` repeats the entry's place (rows are rewritten whenever their entry is), so
+    that a search filtered on one place reads the (concept, place, score) index in score order
+    instead of joining every holder of the concept to its entry to reject most of them.
     """
 
     __tablename__ = "network_entry_concepts"
-    __table_args__ = (Index("ix_network_entry_concepts_entry", "entry_id", "concept"),)
+    __table_args__ = (
+        Index("ix_network_entry_concepts_entry", "entry_id", "concept"),
+        Index("ix_network_entry_concepts_place", "concept", "place_value", "score", "entry_id"),
+    )
 
     concept: Mapped[str] = mapped_column(String(80), primary_key=True)
     score: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,6 +89,7 @@ class NetworkEntryConcept(Base):
     )
     level_band: Mapped[str] = mapped_column(String(16))
     is_generalised: Mapped[bool] = mapped_column(Boolean, default=False)
+    place_value: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Introduction(Base):

@@ -68,6 +68,7 @@ def _reindex(session: Session, entry: NetworkEntry, concepts: Iterable[tuple[str
         seen.add(key)
         session.add(NetworkEntryConcept(
             concept=key, entry_id=entry.id, level_band=band, is_generalised=generalised,
+            place_value=entry.place_value,
             score=entry_score(band, available=_availability(entry), proximity=proximity,
                               generalised=generalised),
         ))
@@ -233,6 +234,14 @@ def _filter_sql(query: NetworkQuery, exclude_member_id: int | None) -> tuple[str
     return " AND ".join(clauses), params
 
 
+def _index_filter(params: dict) -> str:
+    """The filters the index rows answer themselves, as SQL over ``c`` (network_entry_concepts):
+    the place, which every index row repeats from its entry. A lookup filtered on one place then
+    reads the (concept, place, score, entry) index in score order, instead of joining each of
+    the concept's best holders to its entry only to reject those elsewhere."""
+    return " AND c.place_value = :place" if "place" in params else ""
+
+
 def _run(session: Session, sql: str, params: dict, now: datetime) -> list:
     statement = text(sql).bindparams(bindparam("now", type_=UTCDateTime))
     return session.execute(statement, {**params, "now": now}).all()
@@ -247,15 +256,16 @@ def _best_of_key(key_param: str, cap: int) -> str:
 
 
 def _top_for_key(key_param: str, where: str, limit: int, extra: str = "",
-                 scan: int | None = None) -> str:
+                 scan: int | None = None, index_filter: str = "") -> str:
     """The ``limit`` best entries holding one key that pass the filters; with ``scan``, only
-    among the key's ``scan`` best entries (bounds the cost of rare combinations)."""
+    among the key's ``scan`` best entries (bounds the cost of rare combinations).
+    ``index_filter`` (see :func:`_index_filter`) narrows the index rows read without a scan."""
     if scan is not None:
         source = f"({_best_of_key(key_param, scan)}) c"
         key_filter = ""
     else:
         source = "network_entry_concepts c"
-        key_filter = f"c.concept = :{key_param} AND "
+        key_filter = f"c.concept = :{key_param}{index_filter} AND "
     return (
         f"SELECT c.entry_id AS entry_id, c.score AS score FROM {source} "  # noqa: S608
         f"JOIN network_entries e ON e.id = c.entry_id WHERE {key_filter}"
@@ -309,9 +319,10 @@ def _ranked_entries(session: Session, concept_keys: list[tuple[str, str]], prese
         return ranked
     for n, key in enumerate(keys):
         params[f"a{n}"] = key
+    index_filter = _index_filter(params)
     rows = _run(session, " UNION ALL ".join(
-        f"SELECT * FROM ({_top_for_key(f'a{n}', where, limit)}) u{n}"  # noqa: S608
-        for n in range(len(keys))
+        f"SELECT * FROM ({_top_for_key(f'a{n}', where, limit, index_filter=index_filter)}) "  # noqa: S608
+        f"u{n}" for n in range(len(keys))
     ), params, now)
     for entry_id, _score in sorted(rows, key=lambda r: (-r[1], -r[0])):
         if entry_id not in ranked:
@@ -395,44 +406,70 @@ def text_terms(text_query: str) -> list[str]:
     return terms[:8]
 
 
-def _text_match(session: Session, text_query: str) -> tuple[str, str] | None:
-    """The dialect's full-text match of every query word: (``<table> WHERE <match>``, whose
-    rows carry the entry id as ``id``; the bound match expression), or None without words.
+#: PostgreSQL: the newest rows of the full-text table read in id order, before its GIN index is
+#: asked (see :func:`_text_match`). Reading them costs a few milliseconds at most.
+TEXT_WINDOW = 20 * AND_SCAN
 
-    SQLite: FTS5 (``unicode61 remove_diacritics 2``); PostgreSQL: the ``search_tsv`` column
-    (``unaccent`` then the ``simple`` configuration) and its GIN index. Both match the same
-    prefix terms, so both backends return the same entries."""
+
+@dataclass(frozen=True)
+class _TextMatch:
+    #: SQL: the entry ids of the ``AND_SCAN`` newest entries holding every query word.
+    newest: str
+    #: ``<table> WHERE <match>``: every matching row (to count them).
+    matching: str
+    #: The bound match expression (``:match``).
+    expression: str
+
+
+def _text_match(session: Session, text_query: str) -> _TextMatch | None:
+    """The dialect's full-text match of every query word, or None without words.
+
+    SQLite: FTS5 (``unicode61 remove_diacritics 2``), whose rowids it walks newest first.
+    PostgreSQL: the narrow ``network_entry_texts`` table (``unaccent`` then the ``simple``
+    configuration) and its GIN index. The GIN index finds every match but not the newest
+    first: for a frequent word (or words that go together, which the planner takes for rare)
+    reading all of them to keep the newest ``AND_SCAN`` costs a row each. So the newest
+    ``TEXT_WINDOW`` rows are read first, in id order, until ``AND_SCAN`` of them match; only
+    when they hold fewer is the GIN index asked for all. Both give the same ids. Both backends
+    match the same prefix terms, so both return the same entries."""
     terms = text_terms(text_query)
     if not terms:
         return None
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        return ("network_entries_fts WHERE network_entries_fts MATCH :match",
-                " AND ".join(f'"{term}"*' for term in terms))
+        matching = "network_entries_fts WHERE network_entries_fts MATCH :match"
+        return _TextMatch(f"SELECT rowid FROM {matching} ORDER BY rowid DESC "  # noqa: S608
+                          f"LIMIT {AND_SCAN}", matching,
+                          " AND ".join(f'"{term}"*' for term in terms))
     if dialect == "postgresql":
-        return ("network_entries WHERE search_tsv @@ to_tsquery('simple', :match)",
-                " & ".join(f"{term}:*" for term in terms))
+        match = "search_tsv @@ to_tsquery('simple', :match)"
+        matching = f"network_entry_texts WHERE {match}"
+        newest = (
+            "WITH recent AS MATERIALIZED (SELECT entry_id FROM (SELECT entry_id, search_tsv "  # noqa: S608
+            f"FROM network_entry_texts ORDER BY entry_id DESC LIMIT {TEXT_WINDOW}) w "
+            f"WHERE {match} LIMIT {AND_SCAN}) "
+            f"SELECT entry_id FROM recent WHERE (SELECT COUNT(*) FROM recent) = {AND_SCAN} "
+            f"UNION ALL SELECT entry_id FROM (SELECT entry_id FROM {matching} "
+            f"ORDER BY entry_id DESC LIMIT {AND_SCAN}) a "
+            f"WHERE (SELECT COUNT(*) FROM recent) < {AND_SCAN}"
+        )
+        return _TextMatch(newest, matching, " & ".join(f"{term}:*" for term in terms))
     return None  # pragma: no cover - the two supported backends
 
 
-def _text_rows(session: Session, match: tuple[str, str] | None, where: str, params: dict,
+def _text_rows(session: Session, match: _TextMatch | None, where: str, params: dict,
                limit: int, now: datetime, columns: str = "e.id") -> list:
     """``columns`` of the entries whose name or headline holds every query word (as a prefix
     of a word), local members first, then newest; looked for among the ``AND_SCAN`` newest
-    matching entries."""
+    matching entries (their ids come from the full-text table alone, then only those entries
+    are read)."""
     if match is None:
         return []
-    matching, expression = match
-    if session.get_bind().dialect.name == "postgresql":
-        # The column lives on the entries: filter the capped rows themselves (no join back).
-        source = f"(SELECT * FROM {matching} ORDER BY id DESC LIMIT {AND_SCAN}) e WHERE"  # noqa: S608
-    else:
-        source = (f"network_entries e WHERE e.id IN (SELECT rowid FROM {matching} "  # noqa: S608
-                  f"ORDER BY rowid DESC LIMIT {AND_SCAN}) AND")
     return _run(session, (
-        f"SELECT {columns} FROM {source} {where} "  # noqa: S608
+        f"SELECT {columns} FROM network_entries e WHERE e.id IN ({match.newest}) "  # noqa: S608
+        f"AND {where} "
         f"ORDER BY CASE WHEN e.member_id IS NULL THEN 1 ELSE 0 END, e.id DESC LIMIT {int(limit)}"
-    ), {**params, "match": expression}, now)
+    ), {**params, "match": match.expression}, now)
 
 
 def _text_entries(session: Session, text_query: str, where: str, params: dict, limit: int,
@@ -450,9 +487,8 @@ def _text_candidates(session: Session, text_query: str, where: str, params: dict
     if match is None:
         return [], False
     rows = _text_rows(session, match, where, params, cap + 1, now, _FACET_COLUMNS)
-    matching, expression = match
-    read = session.execute(text(f"SELECT COUNT(*) FROM (SELECT 1 FROM {matching} "  # noqa: S608
-                                f"LIMIT {AND_SCAN + 1}) m"), {"match": expression}).scalar_one()
+    read = session.execute(text(f"SELECT COUNT(*) FROM (SELECT 1 FROM {match.matching} "  # noqa: S608
+                                f"LIMIT {AND_SCAN + 1}) m"), {"match": match.expression}).scalar_one()
     return [tuple(row) for row in rows[:cap]], len(rows) > cap or read > AND_SCAN
 
 
@@ -476,6 +512,7 @@ def _concept_candidates(session: Session, keys: list[str], where: str, params: d
         f"WHERE concept = :f{n} ORDER BY score DESC, entry_id DESC LIMIT 1 "
         f"OFFSET {FACET_SCAN}) b{n}" for n in range(len(keys)))), params)}
     parts = []
+    index_filter = _index_filter(params)
     for n in range(len(keys)):
         bound = ""
         if n in bounds:  # the key has more holders than the scan reads: stop before the next
@@ -485,7 +522,7 @@ def _concept_candidates(session: Session, keys: list[str], where: str, params: d
         parts.append(
             f"SELECT * FROM (SELECT {_FACET_COLUMNS}, c.score AS score "  # noqa: S608
             f"FROM network_entry_concepts c JOIN network_entries e ON e.id = c.entry_id "
-            f"WHERE c.concept = :f{n}{bound} AND {where} "
+            f"WHERE c.concept = :f{n}{index_filter}{bound} AND {where} "
             f"ORDER BY c.score DESC, c.entry_id DESC LIMIT {int(cap) + 1}) t{n}"
         )
     best: dict[int, tuple[int, FacetRow]] = {}

@@ -17,3 +17,14 @@ def test_quick_benchmark_prints_percentiles_and_the_like_ratio(capsys):
     assert "1,000 entries" in out
     for label in ("ours (top 20)", "free text", "+ facets", "naive LIKE scan", "ratio (LIKE p95 / ours p95)"):
         assert label in out
+
+
+def test_reuse_keeps_the_built_database_and_searches_it_again(capsys, tmp_path):
+    args = ["search", "--quick", "--reuse", "--sqlite-dir", str(tmp_path)]
+    assert main(args) == 0
+    assert "1,000 entries: built in" in capsys.readouterr().out
+    kept = tmp_path / "bench_1000.sqlite3"
+    assert kept.exists()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "1,000 entries: reused (built before)" in out and "ours (top 20)" in out

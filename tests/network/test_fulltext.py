@@ -89,13 +89,34 @@ def test_own_members_are_found_by_headline_and_filters_apply(session, create_mem
     assert found(session, "serigraphie") == [f"local:{member.id}"]
 
 
+def test_text_hits_are_the_newest_matches_whether_few_or_many_lie_among_the_newest_rows(
+        session, clock, monkeypatch):
+    """Free text keeps the ``AND_SCAN`` newest matching entries. PostgreSQL reads the newest
+    ``TEXT_WINDOW`` rows of its full-text table first and asks its GIN index only when they
+    hold too few matches: both ways give the newest matches, as SQLite's FTS5 does."""
+    now = clock.now()
+    monkeypatch.setattr(network_search, "AND_SCAN", 2)
+    monkeypatch.setattr(network_search, "TEXT_WINDOW", 3)
+    old = [named(session, now, f"old{n}", "Gravure sur bois") for n in range(2)]
+    newer = [named(session, now, f"new{n}", headline)
+             for n, headline in enumerate(("Gravure", "Céramique", "Gravure", "Reliure"))]
+    # The 3 newest rows (Reliure, Gravure, Céramique) hold one "gravure": too few, so the
+    # index finds the two newest of all.
+    assert _text_only(session, now, "gravure") == [newer[2].object_id, newer[0].object_id]
+    # Now the 3 newest rows hold two: they are the newest two.
+    latest = named(session, now, "new4", "Gravure et reliure")
+    assert _text_only(session, now, "gravure") == [latest.object_id, newer[2].object_id]
+    # None of the newest rows says "bois": the index finds the older ones.
+    assert _text_only(session, now, "bois") == [old[1].object_id, old[0].object_id]
+
+
 def test_the_full_text_index_is_the_backends_own(session):
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         sql = "SELECT count(*) FROM sqlite_master WHERE name = 'network_entries_fts'"
     else:
-        sql = ("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_network_entries_search_tsv' "
-               "AND indexdef LIKE '%gin%'")
+        sql = ("SELECT count(*) FROM pg_indexes WHERE indexname = "
+               "'ix_network_entry_texts_search_tsv' AND indexdef LIKE '%gin%'")
     assert session.execute(text(sql)).scalar() == 1
 
 
