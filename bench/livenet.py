@@ -92,6 +92,7 @@ def start_node(root: Path, name: str, *, space: str, city: str, region: str,
         "DATABASE_URL": f"sqlite:///{folder / 'coworknet.sqlite3'}",
         "INSTANCE_PATH": str(folder), "BASE_URL": url, "NODE_NAME": space,
         "NODE_CITY": city, "NODE_REGION": region, "SESSION_COOKIE_NAME": f"coworknet_{name}",
+        "FEDERATION_CONTACT_EMAIL": f"contact@{name}.example",
         **(settings or {}),
     })
     initialise_node(app)
