@@ -160,6 +160,9 @@ def entry_item(entry) -> dict:
 
 _TEMPLATE: dict[str, str] = {}
 _PG_DATABASES: set[str] = set()
+#: Databases held by a live network still open (a module-scoped network outlives the tests
+#: that start their own nodes of the same name): never handed out twice at once.
+_PG_IN_USE: set[str] = set()
 
 
 def _empty(url: str) -> None:
@@ -186,6 +189,7 @@ class LiveNetwork:
         self.root = root
         self.nodes: list[LiveNode] = []
         self._template: str | None = None
+        self._held: list[str] = []
 
     def __call__(self, count: int, *, names: list[str] | None = None,
                  config: dict[str, Any] | None = None) -> list[LiveNode]:
@@ -207,6 +211,13 @@ class LiveNetwork:
         base = make_url(self._template)
         db_name = f"{base.database}_{name}"[:60]
         url = base.set(database=db_name).render_as_string(hide_password=False)
+        suffix = 1
+        while url in _PG_IN_USE:  # another open network holds that name: take the next one
+            suffix += 1
+            db_name = f"{base.database}_{name}"[:56] + f"_{suffix}"
+            url = base.set(database=db_name).render_as_string(hide_password=False)
+        _PG_IN_USE.add(url)
+        self._held.append(url)
         if url in _PG_DATABASES:
             _empty(url)  # created earlier in this test run: emptying is much faster
             return url
@@ -243,6 +254,8 @@ class LiveNetwork:
         recreated by the next test run)."""
         for node in self.nodes:
             node.close()
+        _PG_IN_USE.difference_update(self._held)
+        self._held.clear()
 
 
 @pytest.fixture
