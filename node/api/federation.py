@@ -19,7 +19,7 @@ from federation.feed import parse_feed_query
 
 from ..db import db
 from ..errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
-from ..federation import feed, inbox, keyring, peers, rate_limits, scheduler
+from ..federation import feed, inbox, keyring, peers, rate_limits
 from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from ..http.security import public
 
