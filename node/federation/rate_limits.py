@@ -57,24 +57,13 @@ def hit(session: Session, key: str, limit: Limit, now: int | None = None) -> int
     now = now_ms() if now is None else now
     window = now - now % limit.window_ms
     for _attempt in range(3):
-        same = session.execute(
-            update(RateLimitBucket)
-            .where(RateLimitBucket.key == key, RateLimitBucket.window_start_ms == window)
-            .values(count=RateLimitBucket.count + 1))
-        if same.rowcount != 1:
-            fresh = session.execute(
-                update(RateLimitBucket)
-                .where(RateLimitBucket.key == key, RateLimitBucket.window_start_ms < window)
-                .values(window_start_ms=window, count=1))
-            if fresh.rowcount != 1:
-                session.add(RateLimitBucket(key=key, window_start_ms=window, count=1))
         try:
+            count = _count_in_place(session, key, window)
             session.commit()
         except IntegrityError:  # another worker created the bucket first: count again
             session.rollback()
             continue
-        bucket = session.get(RateLimitBucket, key, populate_existing=True)
-        return bucket.count if bucket is not None else 1
+        return count
     return limit.count + 1
 
 
