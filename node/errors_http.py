@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import db
 from .errors import DomainError
+from .http.messages import error_message, translate_fields
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _domain_error(exc: DomainError):
     # Messages are marked with N_ where they are raised and translated here, in the reader's
     # language (as the pages' own messages are): JSON answers too, so an API client that asks
     # for English (Accept-Language) gets English and the code stays the stable identifier.
-    return error_response(exc.status, exc.code, _(exc.message), exc.fields)
+    return error_response(exc.status, exc.code, error_message(exc), translate_fields(exc.fields))
 
 
 def _csrf_error(exc: CSRFError):

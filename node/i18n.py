@@ -16,8 +16,17 @@ TRANSLATIONS_ROOT = Path(__file__).parent / "translations"
 babel = Babel()
 
 
+API_PREFIX = "/api/"
+
+
 def select_locale() -> str:
+    """The page's language: the one chosen in the portal, else the member's, else the browser's.
+
+    The API answers in the language its caller asks for (``Accept-Language``), whatever a
+    session cookie says; without the header, in the node's default language."""
     supported = current_app.config["LANGUAGES"]
+    if request.path.startswith(API_PREFIX):
+        return request.accept_languages.best_match(supported) or current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in supported:
         return chosen

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_babel import gettext as _
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
 from werkzeug.datastructures import MultiDict
 
 from ..db import db
 from ..errors import N_, DomainError, ValidationError
+from .messages import error_message, page_errors
 
 #: What a checked box may send: the browser's default ``on`` or an explicit ``value="1"``.
 CHECKBOX_TRUE = {"on", "1", "true", "yes"}
@@ -68,7 +68,7 @@ def show_again(exc: DomainError, render: Callable[..., str], /, *args, **kwargs)
     rollback, so a page that lists things from the database should query them inside ``render``.
     """
     db.session.rollback()
-    return render(*args, **kwargs, errors=exc.fields, message=_(exc.message)), exc.status
+    return render(*args, **kwargs, errors=page_errors(exc), message=error_message(exc)), exc.status
 
 
 def _summary(messages: dict) -> str:

@@ -127,7 +127,8 @@ def set_photo(session: Session, member: Member, data: bytes, folder: Path, max_b
         raise ValidationError(N_("The photo is empty."), fields={"photo": ["empty"]})
     if len(data) > max_bytes:
         raise ValidationError(
-            f"The photo is larger than {max_bytes // 1024} KiB.", fields={"photo": ["too_large"]}
+            N_("The photo is larger than %(size)s KiB."), params={"size": max_bytes // 1024},
+            fields={"photo": ["too_large"]},
         )
     ext = detect_photo_type(data)
     if ext is None:

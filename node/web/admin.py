@@ -13,6 +13,7 @@ from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse
+from ..http.messages import error_message
 from ..http.security import manager_required
 from ..notices import account_mail
 
@@ -71,7 +72,7 @@ def invitations():
             status = 201
         except DomainError as exc:
             db.session.rollback()
-            flash(_(exc.message), "error")
+            flash(error_message(exc), "error")
             status = exc.status
     return render_template("admin/invitations.html", invitations=accounts.list_open_invitations(db.session),
                            new_link=new_link), status

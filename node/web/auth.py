@@ -20,6 +20,7 @@ from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse, show_again
+from ..http.messages import error_message
 from ..http.security import public, sign_in, sign_out
 from ..notices import account_mail
 
@@ -45,7 +46,7 @@ def login():
         )
     except DomainError as exc:
         db.session.commit()  # keep the recorded failure for throttling
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         return render_template("auth/login.html", next=request.form.get("next", ""),
                                email=request.form.get("email", "")), exc.status
     db.session.commit()

@@ -50,6 +50,7 @@ from ..events.models import (
 from ..http import context
 from ..http.context import base_url, now, offer_ttl, space_tz
 from ..http.forms import form_values, parse, show_again
+from ..http.messages import error_message, page_errors
 from ..http.security import manager_required, member_required, public
 from ..members.models import Member
 from ..notices import event_mail
@@ -143,7 +144,7 @@ def agenda():
     try:
         query = parse(MonthQuerySchema(), request.args.to_dict())
     except DomainError as exc:
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         query = parse(MonthQuerySchema(), {})
     tz = space_tz()
     today = now().astimezone(tz).date()
@@ -441,8 +442,8 @@ def admin_occurrence_update(occurrence_id: int):
         change = events.update_occurrence(db.session, occurrence, parse(OccurrenceUpdateSchema(), values), now())
     except DomainError as exc:
         db.session.rollback()
-        flash(_(exc.message), "error")
-        return admin_occurrence(occurrence_id, values, exc.fields), exc.status
+        flash(error_message(exc), "error")
+        return admin_occurrence(occurrence_id, values, page_errors(exc)), exc.status
     db.session.commit()
     notify_change(change)
     flash(_("This date is saved."), "success")
@@ -505,7 +506,7 @@ def admin_venue_create():
         events.create_venue(db.session, parse(VenueCreateSchema(), values))
     except DomainError as exc:
         db.session.rollback()
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("events.admin")), 303
     db.session.commit()
     flash(_("The venue is added."), "success")

@@ -28,6 +28,7 @@ from schemas.network import (
 from ..db import db, share_with_sessions
 from ..errors import DomainError
 from ..http.forms import form_values, parse
+from ..http.messages import error_message
 from ..http.queries import facet_cap, search_query
 from ..http.security import manager_required, member_required
 from ..members.models import Member
@@ -55,7 +56,7 @@ def search():
         args = {k: v for k, v in form_values(request.args, checkboxes=CHECKBOXES).items() if v != ""}
         data = parse(NetworkSearchQuerySchema(), args)
     except DomainError as exc:
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         data = parse(NetworkSearchQuerySchema(), {})
     current_app.extensions["coworknet.network.limiter"].check(db.session, g.member.id)
     db.session.commit()  # the count is shared by every worker

@@ -29,6 +29,7 @@ from ..federation.models import (
     Peer,
 )
 from ..http.forms import form_values, parse
+from ..http.messages import error_message
 from ..http.security import manager_required
 from .nav import add_nav_item
 
@@ -124,7 +125,7 @@ def decide(peer_id: int):
         session.commit()
     except DomainError as exc:
         session.rollback()
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("peers.index"))
     if data["action"] == "approve" and peer.needs_confirmation:
         peers.send_confirmation(session, runtime, peer)

@@ -32,6 +32,7 @@ from ..events import proposals
 from ..federation import peers
 from ..http import context
 from ..http.forms import form_values, parse, show_again
+from ..http.messages import error_message
 from ..http.security import member_required, public
 from ..members import curation, profiles
 from ..members.directory import DirectoryQuery, search_members
@@ -98,7 +99,7 @@ def directory():
     try:
         data = parse(DirectoryQuerySchema(), args)
     except DomainError as exc:
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         data = parse(DirectoryQuerySchema(), {})
     query = DirectoryQuery(
         text=data["q"], trade_id=data["trade"] or None, language=data["language"] or None,

@@ -34,6 +34,7 @@ from ..events import events
 from ..federation import peers
 from ..http.context import now
 from ..http.forms import form_values, parse
+from ..http.messages import error_message
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
@@ -87,7 +88,7 @@ def program_page(regional_id: int):
     try:
         data = parse(ProgramQuerySchema(), {k: v for k, v in request.args.items() if v})
     except DomainError as exc:
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         data = {}
     shown = regional.program(db.session, row, program_filter(data))
     mine = {}
