@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from babel.dates import get_day_names
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -82,7 +82,7 @@ def _schedule_label(schedule: jobs.Schedule) -> str:
         return _("every hour")
     if minutes % 60 == 0:
         return _("every %(count)s hours", count=minutes // 60)
-    return _("every %(count)s minutes", count=minutes)
+    return ngettext("every minute", "every %(num)s minutes", minutes)
 
 
 @bp.route("/request", methods=["POST"])
