@@ -33,8 +33,8 @@ from werkzeug.serving import make_server
 from node.accounts import accounts
 from node.db import db
 from node.demo import SEED_FILE, build_nodes
-from node.federation import scheduler
 from node.events import proposals
+from node.federation import scheduler
 from node.federation.keyring import RUNTIME_INFO_KEY
 from node.http.security import MANAGER, MEMBER, PUBLIC
 from node.models import (
