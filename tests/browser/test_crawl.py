@@ -8,10 +8,12 @@ The pages are the GET routes of the app's url_map (the API, the federation endpo
 static files aside); a path parameter takes a real id of the seeded data (``PARAMETERS``: a
 new route with a new parameter name fails until it has its value).
 
-What is not the portal's own text is marked in the templates with the HTML attribute
-``translate="no"`` (names, titles, descriptions, what a member typed: not to be translated) or
-a ``lang`` of its own (a language's name in that language); ``<code>`` holds technical values
-(a node's address on the peers page). The detector ignores those.
+What is not the portal's own text is marked in the templates, and the detector skips it:
+``<bdi>`` around what people wrote (a title, a name, a peer's text: ``peer_text`` isolates it
+so, and a local event's title is wrapped in it), ``translate="no"`` on what must not be
+translated, a ``lang`` of its own (a language's name in that language), ``<code>`` for
+technical values (a node's address on the peers page). The vocabulary of the skill thesaurus
+(French labels such as "Data scientist") counts as French.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ’']+")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 NODE_URL = re.compile(r"https?://\S+")
-FRENCH_DATE = re.compile(r"\b\d{1,2} (janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)", re.I)
+FRENCH_DATE = re.compile(r"\b\d{1,2} (janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)(?![a-zé])", re.I)
 #: English words that are also French words of the portal (or names): never a finding alone.
 HOMOGRAPHS = {"an", "as", "on", "but", "pause", "ours", "or", "pull", "mark", "game", "net", "sites",
               "site", "post", "talk", "tenant", "app", "api", "admin", "meetup", "kib", "mb", "yyyy",
@@ -80,10 +82,10 @@ EXTRA_ENGLISH = {"pending", "accepted", "confirmed", "waitlisted", "declined", "
                  "wednesday", "thursday", "friday", "saturday", "sunday", "the", "and", "of", "your"}
 
 TEXT_JS = """() => {
-  const skip = 'script,style,noscript,template,code,pre,kbd,samp,svg,[translate=no]';
+  const skip = 'script,style,noscript,template,code,pre,kbd,samp,svg,bdi,[translate=no]';
   const page = document.documentElement.lang;
   const foreign = el => { const l = el.closest('[lang]'); return l && l.lang.split('-')[0] !== page; };
-  const out = [document.title];
+  const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   let n;
   while ((n = walker.nextNode())) {
@@ -122,8 +124,18 @@ def _catalog_words() -> tuple[set[str], set[str]]:
                     french_words |= {w.lower() for w in WORD.findall(PLACEHOLDER.sub(" ", text))}
                     pieces = [p.strip() for p in PLACEHOLDER.split(text)]
                     french_phrases |= {p for p in pieces if len(p) >= 18 and p not in ids}
-    english = {w for w in english - french_words if len(w) > 1} - HOMOGRAPHS
+    english = {w for w in english - french_words - _thesaurus_words() if len(w) > 1} - HOMOGRAPHS
     return english | EXTRA_ENGLISH, french_phrases
+
+
+def _thesaurus_words() -> set[str]:
+    """The French vocabulary of the skill thesaurus and the trades (loanwords included)."""
+    data = TRANSLATIONS.parent / "data"
+    skills = json.loads((data / "skills.json").read_text(encoding="utf-8"))
+    trades = json.loads((data / "trades.json").read_text(encoding="utf-8"))["trades"]
+    texts = [item["fr"] for item in [*skills["groups"], *skills["concepts"], *trades]]
+    texts += [alias for item in [*skills["groups"], *skills["concepts"]] for alias in item.get("aliases_fr", [])]
+    return {word.lower() for text in texts for word in WORD.findall(text)}
 
 
 def _first(session, statement):
