@@ -99,7 +99,7 @@ def request_peering():
                 code=exc.code), "error")
         return redirect(url_for("peers.index"))
     if peers.send_confirmation(db.session, runtime, peer):
-        flash(_("Peering requested from %(node)s.", node=peer.node_id), "success")
+        flash(_("Peering requested from %(node)s.", node=peer.name or peer.node_id), "success")
     else:
         flash(_("The request will be sent again automatically: %(error)s",
                 error=peer.last_error or ""), "error")
@@ -130,7 +130,7 @@ def decide(peer_id: int):
     if data["action"] == "approve" and peer.needs_confirmation:
         peers.send_confirmation(session, runtime, peer)
         session.commit()
-    flash(_("%(node)s: %(status)s.", node=peer.node_id, status=STATUS_LABELS[peer.status]),
+    flash(_("%(node)s: %(status)s.", node=peer.name or peer.node_id, status=STATUS_LABELS[peer.status]),
           "success")
     return redirect(url_for("peers.index"))
 

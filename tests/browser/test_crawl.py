@@ -331,7 +331,9 @@ def test_every_portal_page_speaks_its_language(demo):
             axe_for = {None: lambda access: access == PUBLIC, MEMBER: lambda access: False,
                        MANAGER: lambda access: access != PUBLIC}
             for width in WIDTHS:
-                for who in people:
+                # At 390 px the text is the same HTML: the visitor and the manager (every page)
+                # are enough for axe-core and the layout.
+                for who in (people if width == WIDTHS[0] else (people[0], people[2])):
                     problems += _crawl(browser, node, who, "fr-FR", width, pages,
                                        lambda texts: _findings_fr(texts, english), axe_for[who and who[0]])
             for who in (people[0], people[2]):  # lighter: the visitor and the manager (every page)
