@@ -345,3 +345,11 @@ def test_every_portal_page_speaks_its_language(demo):
     others = [p for p in problems if ": layout " not in p]
     print(f"crawled {len(pages)} routes in {time.monotonic() - started:.0f} s; layout notes:\n" + "\n".join(layout))
     assert not others, f"{len(others)} problems:\n" + "\n".join(dict.fromkeys(others))
+
+
+def test_the_detector_sees_english_iso_dates_and_addresses():
+    english, french = _catalog_words()
+    assert _findings_fr(["Inscriptions ouvertes", "Data scientist", "Journée pop-up"], english) == []
+    assert len(_findings_fr(["0 new seat offer(s).", "le 2026-12-14", "http://127.0.0.1:5002"], english)) == 3
+    assert _findings_en(["Registrations open", "0 mail(s) sent"], french) == []
+    assert _findings_en(["lundi 14 déc. 2026"], french)
