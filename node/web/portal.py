@@ -18,8 +18,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_date, lazy_gettext, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
@@ -36,8 +36,8 @@ from ..http import context
 from ..http.forms import form_values, parse, show_again
 from ..http.security import member_required, public
 from ..members import curation, profiles
-from ..members.models import CONTACT_KINDS
 from ..members.directory import DirectoryQuery, search_members
+from ..members.models import CONTACT_KINDS
 from ..members.thesaurus import get_thesaurus
 
 bp = Blueprint("portal", __name__)
@@ -78,6 +78,12 @@ def photo_folder() -> Path:
 def bio_markdown(text: str) -> Markup:
     """A member's bio (Markdown) as safe HTML: no raw HTML, no headings, links rel=ugc."""
     return Markup(markup.render_markdown(text, headings=False, link_rel=markup.UGC_REL))  # noqa: S704 - sanitised by nh3
+
+
+@bp.app_template_filter("format_day")
+def format_day(moment) -> str:
+    """A day in the reader's language: « 4 mai 2026 », "May 4, 2026"."""
+    return format_date(moment, "long") if moment else ""
 
 
 @bp.app_context_processor
