@@ -39,6 +39,7 @@ from ..members import curation, profiles
 from ..members.directory import DirectoryQuery, search_members
 from ..members.models import CONTACT_KINDS
 from ..members.thesaurus import get_thesaurus
+from . import home as home_page
 
 bp = Blueprint("portal", __name__)
 
@@ -47,6 +48,22 @@ CONTACT_LABELS = {
     "email": lazy_gettext("E-mail"), "phone": lazy_gettext("Phone"),
     "website": lazy_gettext("Website"), "linkedin": lazy_gettext("LinkedIn"),
     "mastodon": lazy_gettext("Mastodon"),
+}
+#: The profile checklist of the home page: what to add, and why it helps.
+CHECKLIST_WORDS = {
+    "headline": lazy_gettext("A headline: what you do, for whom"),
+    "trade": lazy_gettext("Your trade"),
+    "skills": lazy_gettext("At least three skills, so that members find you"),
+    "bio": lazy_gettext("A few words about you"),
+    "languages": lazy_gettext("The languages you work in"),
+    "availability": lazy_gettext("What you are open to (helping, paid missions, barter)"),
+    "contact": lazy_gettext("A way to reach you, shown to the members"),
+    "photo": lazy_gettext("A photo"),
+}
+#: Where the member stands for each of their next dates (remote ones may wait for the host).
+REGISTRATION_WORDS = {
+    "confirmed": lazy_gettext("registered"), "offered": lazy_gettext("a seat is free for you: confirm it"),
+    "waitlisted": lazy_gettext("on the waitlist"), "pending": lazy_gettext("waiting for the host's answer"),
 }
 #: A profile's visibility as its owner reads it (the words of the profile form) ...
 VISIBILITY_OWN = {
@@ -96,8 +113,13 @@ def _profile_words() -> dict:
 def home():
     space = context.space()
     waiting = _waiting_for_manager() if g.member is not None and g.member.is_manager else []
+    page = home_page.build(
+        db.session, g.member, context.now(),
+        event_url=lambda event: url_for("events.event_page", event_id=event.id),
+        session_url=lambda row: url_for("regional.session_page", session_id=row.id))
     return render_template("home.html", space=space, member_count=accounts.count_active_members(db.session),
-                           waiting=waiting)
+                           waiting=waiting, page=page, checklist_words=CHECKLIST_WORDS,
+                           registration_labels=REGISTRATION_WORDS, thesaurus=get_thesaurus())
 
 
 def _waiting_for_manager() -> list[tuple[str, int, str]]:
