@@ -41,15 +41,18 @@ def test_contacts_shown_to_the_space_hidden_ones_only_to_their_owner(portal, ses
     create_member("paul@example.org")
 
     portal.login("paul@example.org")
-    other = portal.get(f"/members/{lea.id}").get_data(as_text=True)
+    english = {"Accept-Language": "en"}
+    other = portal.get(f"/members/{lea.id}", headers=english).get_data(as_text=True)
     assert 'href="tel:+33612345678"' in other and 'href="https://piaille.fr/@lea"' in other
     assert "lea.example" not in other
     assert 'data-visibility="network_named"' in other and "Who sees my profile" not in other
 
     portal.post("/logout")
     portal.login("lea@example.org")
-    own = portal.get(f"/members/{lea.id}").get_data(as_text=True)
+    own = portal.get(f"/members/{lea.id}", headers=english).get_data(as_text=True)
     assert "lea.example" in own and "only you see it" in own
+    french = portal.get(f"/members/{lea.id}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "vous seul·e le voyez" in french and "Qui voit mon profil" in french
     assert "Who sees my profile" in own and 'href="/network/my-entry"' in own
 
 
