@@ -45,10 +45,13 @@ def _csrf_error(exc: CSRFError):
 
 
 PAGE_MESSAGES = {
+    400: lambda: _("The request is not valid."),
+    401: lambda: _("Please sign in first."),
     403: lambda: _("You are not allowed to see this page."),
     404: lambda: _("This page does not exist."),
     405: lambda: _("This method is not allowed here."),
     413: lambda: _("What you sent is too large."),
+    415: lambda: _("This type of content is not accepted here."),
     429: lambda: _("Too many requests. Please wait a moment."),
 }
 

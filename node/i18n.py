@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, g, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
 TRANSLATIONS_ROOT = Path(__file__).parent / "translations"
 
@@ -77,11 +77,17 @@ def translation_directories(root: Path = TRANSLATIONS_ROOT) -> list[str]:
     return sorted(str(root / p.name) for p in TRANSLATIONS_ROOT.iterdir() if p.is_dir())
 
 
+def language_name(code: str) -> str:
+    """A language's name in the reader's language ("arabe", "anglais"), from its ISO 639-1 code."""
+    return get_locale().languages.get(str(code), str(code)) if code else ""
+
+
 def init_app(app: Flask) -> None:
     root = prepare_catalogs(Path(app.instance_path))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories(root))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
+        language_name=language_name,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
         number=format_decimal,
