@@ -45,6 +45,7 @@ from node.models import (
     Need,
     QueueItem,
     RegionalEvent,
+    RegionalSession,
     WorkshopProposal,
 )
 from schemas.events import ProposalSchema
@@ -176,6 +177,7 @@ def _parameters(node, member_email: str) -> dict[str, Callable]:
         "need_id": lambda s: _first(s, select(Need.id)),
         "item_id": lambda s: _first(s, select(QueueItem.id)),
         "regional_id": lambda s: _first(s, select(RegionalEvent.id)),
+        "session_id": lambda s: _first(s, select(RegionalSession.id).order_by(RegionalSession.id)),
         "token": invitation,
     }
 
