@@ -68,7 +68,7 @@ ROLES = {PUBLIC: 0, MEMBER: 1, MANAGER: 2}
 WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ’']+")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-NODE_URL = re.compile(r"https?://\S+")
+NODE_URL = re.compile(r"https?://[\w.-]+")  # a host: "https://…" in a help text is no address
 FRENCH_DATE = re.compile(r"\b\d{1,2} (janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)(?![a-zé])", re.I)
 #: English words that are also French words of the portal (or names): never a finding alone.
 HOMOGRAPHS = {"an", "as", "on", "but", "pause", "ours", "or", "pull", "mark", "game", "net", "sites",
