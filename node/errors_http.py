@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -29,7 +30,11 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
         body = {"error": {"code": code, "message": message}}
         if fields:
             body["error"]["fields"] = fields
-        return jsonify(body), status
+        response = jsonify(body)
+        # The messages are in the language Accept-Language asked for (node.i18n.select_locale).
+        response.headers["Content-Language"] = str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+        response.vary.add("Accept-Language")
+        return response, status
     return render_template("error.html", status=status, code=code, error_message=message), status
 
 

@@ -107,8 +107,11 @@ def test_api_validation_messages_follow_accept_language(client, create_member, a
     manager = create_member(role="manager")
     headers = api_token(manager)
     body = {"email": "not-an-address", "colour": "blue"}
-    french = client.post("/api/v1/admin/invitations", json=body, headers={**headers, **FR}).json["error"]
-    english = client.post("/api/v1/admin/invitations", json=body, headers={**headers, **EN}).json["error"]
+    french_response = client.post("/api/v1/admin/invitations", json=body, headers={**headers, **FR})
+    english_response = client.post("/api/v1/admin/invitations", json=body, headers={**headers, **EN})
+    assert (french_response.headers["Content-Language"], english_response.headers["Content-Language"]) == ("fr", "en")
+    assert "Accept-Language" in english_response.headers["Vary"]
+    french, english = french_response.json["error"], english_response.json["error"]
     default = client.post("/api/v1/admin/invitations", json=body, headers=headers).json["error"]
     assert french["code"] == english["code"] == "validation_error"
     assert french["fields"] == default["fields"] == {"email": ["Adresse e-mail non valide."],
