@@ -58,8 +58,7 @@ try:
 except ImportError:  # pragma: no cover - the browser conftest skips the test
     PlaywrightError = Exception
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(bool(PG_URL), reason="the demo runs on embedded SQLite only")]
+pytestmark = pytest.mark.browser
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "node" / "translations"
 SKIPPED_PREFIXES = ("/api/", "/federation/", "/.well-known/", "/static/")
@@ -309,6 +308,7 @@ def _crawl(browser, node, who: tuple[str, str, str] | None, locale: str, width: 
     return problems
 
 
+@pytest.mark.skipif(bool(PG_URL), reason="the demo runs on embedded SQLite only")
 def test_every_portal_page_speaks_its_language(demo):
     if sync_playwright is None or not CHROMIUM.exists():
         pytest.skip("no Playwright or Chromium")
