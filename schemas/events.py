@@ -179,6 +179,8 @@ class OccurrenceOutSchema(Schema):
     is_cancelled = fields.Boolean()
     seats_taken = fields.Integer()
     waitlist_length = fields.Integer()
+    #: The status of the caller's registration of this date (with a member's token), or null.
+    my_status = fields.String(allow_none=True)
 
 
 class EventSummarySchema(Schema):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import nh3
 from markdown_it import MarkdownIt
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..domain_events import EventChanged
 from ..errors import N_, Forbidden, NotFound, ValidationError
@@ -101,6 +101,8 @@ def list_occurrences(session: Session, viewer: Member | None, *, start: datetime
     """Occurrences starting in ``[start, end)`` that ``viewer`` may see, in time order."""
     query = (
         select(EventOccurrence).join(Event)
+        .options(contains_eager(EventOccurrence.event).joinedload(Event.venue),
+                 contains_eager(EventOccurrence.event).selectinload(Event.hosts))
         .where(visible_clause(viewer), EventOccurrence.start_at >= start, EventOccurrence.start_at < end)
         .order_by(EventOccurrence.start_at, EventOccurrence.id).limit(limit).offset(offset)
     )

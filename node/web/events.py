@@ -3,10 +3,11 @@ calendar feeds, and the manager's event admin."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
+from babel.lists import format_list
 from flask import (
     Blueprint,
     Response,
@@ -18,8 +19,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date, get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from markupsafe import Markup
 
 from schemas.events import (
@@ -38,12 +39,11 @@ from schemas.events import (
 from ..accounts import accounts
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
-from ..events import checkins, events, ical, proposals, registrations
+from ..events import checkins, dates, events, ical, proposals, recurrence, registrations
 from ..events.access import can_manage
 from ..events.models import (
     Event,
     EventOccurrence,
-    Registration,
     RegistrationStatus,
     WorkshopProposal,
 )
@@ -81,6 +81,10 @@ AUDIENCE_LABELS = {
 }
 #: The manager's admin lists events that ended up to this long ago.
 ADMIN_PAST = timedelta(days=30)
+#: The agenda lists this many dates (a series counts each of its dates, shown folded).
+AGENDA_LIMIT = 100
+#: An event page shows this many of its next dates.
+EVENT_PAGE_DATES = 12
 #: Fields of the event form whose blank means "none".
 EVENT_OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration_closes_at", "rrule")
 
@@ -92,31 +96,37 @@ def _local_input(moment: datetime | None, tz_name: str) -> str:
     return moment.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
-@dataclass
-class OccurrenceView:
-    occurrence: EventOccurrence
-    seats_taken: int
-    waitlist: int
-    mine: Registration | None
-    position: int | None
-
-    @property
-    def seats_left(self) -> int | None:
-        cap = self.occurrence.capacity
-        return None if cap is None else max(cap - self.seats_taken, 0)
-
-
-def occurrence_view(occurrence: EventOccurrence, member: Member | None) -> OccurrenceView:
-    session = db.session
-    mine = registrations.member_registration(session, occurrence.id, member) if member else None
-    return OccurrenceView(occurrence, registrations.seats_taken(session, occurrence.id),
-                          registrations.waitlist_length(session, occurrence.id), mine,
-                          registrations.waitlist_position(session, mine) if mine else None)
+def repeat_words(event: Event) -> str:
+    """How a series repeats, in words: "every Tuesday", "every 2 weeks on Monday and Thursday",
+    "the last Friday of each month"; "" for a rule the recurrence form does not describe."""
+    first = event.start_at.astimezone(ZoneInfo(event.timezone))
+    repeat = recurrence.from_rule(event.rrule, event.timezone, first.weekday())
+    if repeat is None:
+        return ""
+    names = get_day_names("wide", locale=get_locale())
+    days = format_list([names[d] for d in repeat.weekdays], locale=get_locale())
+    if repeat.freq == "weekly":
+        if repeat.interval == 1:
+            return _("every %(days)s", days=days)
+        return ngettext("every %(num)s week on %(days)s", "every %(num)s weeks on %(days)s",
+                        repeat.interval, days=days)
+    nth = {1: _("the first %(day)s", day=days), 2: _("the second %(day)s", day=days),
+           3: _("the third %(day)s", day=days), 4: _("the fourth %(day)s", day=days),
+           -1: _("the last %(day)s", day=days)}[repeat.nth]
+    if repeat.interval == 1:
+        return _("%(nth)s of each month", nth=nth)
+    return ngettext("%(nth)s, every %(num)s month", "%(nth)s, every %(num)s months", repeat.interval, nth=nth)
 
 
 @bp.app_template_filter("event_when")
 def event_when(moment: datetime, tz_name: str) -> str:
     return event_mail.format_local(moment, tz_name) if moment else ""
+
+
+@bp.app_template_filter("event_day")
+def event_day(moment: datetime, tz_name: str) -> str:
+    """``8 décembre``: the local day of a moment, without the year."""
+    return format_date(moment.astimezone(ZoneInfo(tz_name)).date(), _("d MMMM")) if moment else ""
 
 
 @bp.app_template_filter("event_time")
@@ -132,7 +142,8 @@ def markdown_filter(text: str) -> Markup:
 @bp.app_context_processor
 def _labels() -> dict:
     return {"event_type_labels": TYPE_LABELS, "event_status_labels": STATUS_LABELS,
-            "event_audience_labels": AUDIENCE_LABELS, "local_input": _local_input}
+            "event_audience_labels": AUDIENCE_LABELS, "local_input": _local_input,
+            "repeat_words": repeat_words}
 
 
 # --- agenda and event pages -------------------------------------------------------------------
@@ -153,16 +164,17 @@ def agenda():
         return render_template("events/month.html", grid=grid, query=query, today=today)
     start = datetime.combine(today, time(0), tzinfo=tz)
     occurrences = events.list_occurrences(db.session, g.member, start=start, end=start + timedelta(days=120),
-                                          event_type=query["type"], limit=100)
-    return render_template("events/agenda.html", occurrences=occurrences, query=query)
+                                          event_type=query["type"], limit=AGENDA_LIMIT)
+    lines = dates.fold_series(dates.states(db.session, occurrences, g.member))
+    return render_template("events/agenda.html", lines=lines, query=query)
 
 
 @bp.route("/<int:event_id>")
 @public
 def event_page(event_id: int):
     event = events.get_event(db.session, event_id, g.member)
-    upcoming = [o for o in event.occurrences if o.end_at >= now()][:12] or event.occurrences[-1:]
-    views = [occurrence_view(o, g.member) for o in upcoming]
+    upcoming = [o for o in event.occurrences if o.end_at >= now()][:EVENT_PAGE_DATES] or event.occurrences[-1:]
+    views = dates.states(db.session, upcoming, g.member)
     return render_template("events/event.html", event=event, views=views,
                            can_manage=can_manage(event, g.member), now=now())
 
