@@ -90,9 +90,7 @@ def program_page(regional_id: int):
         flash(_(exc.message), "error")
         data = {}
     shown = regional.program(db.session, row, program_filter(data))
-    mine = {}
-    if g.member is not None:
-        mine = {s.object_id: remote.mine_for(db.session, g.member, s) for s in shown.sessions}
+    mine = remote.mine_for_all(db.session, g.member, shown.sessions) if g.member is not None else {}
     manager = g.member is not None and g.member.is_manager
     invitation = regional.participant(db.session, row, regional.our_node(db.session)) if manager else None
     approved = [p for p in peers.approved_peers(db.session)] if manager and row.is_local else []
