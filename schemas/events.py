@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .common import InputSchema, NonBlank, TrimmedString
+from .common import Email, InputSchema, NonBlank, TrimmedString
 
 EVENT_TYPES = (
     "aperitif", "atelier", "formation", "debat", "degustation", "cinq_a_sept", "soiree_jeux",
@@ -126,6 +126,30 @@ class VenueCreateSchema(InputSchema):
     kind = fields.String(load_default="room", validate=validate.OneOf(VENUE_KINDS))
     address = TrimmedString(load_default="", validate=validate.Length(max=255))
     capacity = Capacity(load_default=None)
+
+
+class GuestRegistrationSchema(InputSchema):
+    """A person without an account registers for a date of a public event."""
+
+    name = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    email = Email(required=True, validate=validate.Length(max=254))
+
+
+class MemberRegistrationSchema(InputSchema):
+    """A member registers (``is_listed``: show my name among the attendees other members see)."""
+
+    is_listed = fields.Boolean(load_default=False)
+
+
+class ListingSchema(InputSchema):
+    is_listed = fields.Boolean(required=True)
+
+
+class AttendanceSheetSchema(InputSchema):
+    """The whole attendance of a date in one submit: the registrations ticked present (the other
+    confirmed ones are no-shows)."""
+
+    present_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=10000))
 
 
 class AttendanceSchema(InputSchema):

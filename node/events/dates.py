@@ -17,8 +17,6 @@ from ..members.models import Member
 from .models import SEAT_HOLDING, EventOccurrence, Registration, RegistrationStatus
 
 ACTIVE = SEAT_HOLDING + (RegistrationStatus.WAITLISTED.value,)
-#: A listed attendee shows on the event page with their name (the rest are counted).
-LISTED_SHOWN = 24
 
 
 @dataclass
@@ -107,6 +105,32 @@ def states(session: Session, occurrences: Sequence[EventOccurrence], viewer: Mem
         registration = mine.get(occurrence.id)
         out.append(OccurrenceState(occurrence, seats, queue, registration,
                                    positions.get(registration.id) if registration is not None else None))
+    return out
+
+
+@dataclass(frozen=True)
+class ListedAttendee:
+    member_id: int
+    display_name: str
+
+
+def listed_attendees(session: Session, occurrence_ids: Iterable[int]) -> dict[int, list[ListedAttendee]]:
+    """The members holding a seat who chose to be listed, per date, in order of registration:
+    one query for all the dates. Guests and people of other spaces are never named (counted)."""
+    ids = sorted(set(occurrence_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Registration.occurrence_id, Member.id, Member.display_name)
+        .join(Member, Member.id == Registration.member_id)
+        .where(Registration.occurrence_id.in_(ids), Registration.status.in_(SEAT_HOLDING),
+               Registration.registrant_kind == "local", Registration.is_listed.is_(True),
+               Member.status == "active")
+        .order_by(Registration.queued_at, Registration.id)
+    )
+    out: dict[int, list[ListedAttendee]] = {}
+    for occurrence_id, member_id, name in rows:
+        out.setdefault(occurrence_id, []).append(ListedAttendee(member_id, name))
     return out
 
 

@@ -22,7 +22,7 @@ from ..errors import N_, Forbidden, NotFound, ValidationError
 from ..members.models import Member
 from ..notifications.operations import notify
 from ..uow import record
-from . import recurrence
+from . import guests, recurrence
 from .access import can_manage, can_view
 from .models import (
     SEAT_HOLDING,
@@ -418,8 +418,11 @@ def require_manage(event: Event, member: Member) -> None:
         raise Forbidden(N_("Only the community manager or a host can do this."))
 
 
-def tick(session: Session, now: datetime, offer_ttl: timedelta) -> list[Registration]:
-    """Periodic work: lapse overdue seat offers (returns the new ones) and extend series."""
+def tick(session: Session, now: datetime, offer_ttl: timedelta,
+         guest_retention: timedelta = timedelta(days=30)) -> list[Registration]:
+    """Periodic work: lapse overdue seat offers (returns the new ones), extend series, erase
+    guests' names and addresses ``guest_retention`` after their date."""
     offers = expire_offers(session, now, offer_ttl)
     extend_series(session, now)
+    guests.erase_past(session, now, guest_retention)
     return offers

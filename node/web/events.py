@@ -3,6 +3,7 @@ calendar feeds, and the manager's event admin."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,10 +26,14 @@ from markupsafe import Markup
 
 from schemas.events import (
     AttendanceSchema,
+    AttendanceSheetSchema,
     CheckInSchema,
     CheckOutSchema,
     EventCreateSchema,
     EventUpdateSchema,
+    GuestRegistrationSchema,
+    ListingSchema,
+    MemberRegistrationSchema,
     MonthQuerySchema,
     OccurrenceUpdateSchema,
     ProposalDecisionSchema,
@@ -38,8 +43,8 @@ from schemas.events import (
 
 from ..accounts import accounts
 from ..db import db
-from ..errors import N_, DomainError, Forbidden
-from ..events import checkins, dates, events, ical, proposals, recurrence, registrations
+from ..errors import N_, DomainError, Forbidden, RateLimited
+from ..events import checkins, dates, events, guests, ical, proposals, recurrence, registrations
 from ..events.access import can_manage
 from ..events.models import (
     Event,
@@ -47,6 +52,7 @@ from ..events.models import (
     RegistrationStatus,
     WorkshopProposal,
 )
+from ..federation import rate_limits
 from ..http import context
 from ..http.context import base_url, now, offer_ttl, space_tz
 from ..http.forms import form_values, parse, show_again
@@ -172,11 +178,18 @@ def agenda():
 @bp.route("/<int:event_id>")
 @public
 def event_page(event_id: int):
-    event = events.get_event(db.session, event_id, g.member)
+    return _event_page(events.get_event(db.session, event_id, g.member))
+
+
+def _event_page(event: Event, **shown):
+    """An event with its next dates, their seats, my registration and who is going (listed
+    names for members; everyone else counted)."""
     upcoming = [o for o in event.occurrences if o.end_at >= now()][:EVENT_PAGE_DATES] or event.occurrences[-1:]
     views = dates.states(db.session, upcoming, g.member)
-    return render_template("events/event.html", event=event, views=views,
-                           can_manage=can_manage(event, g.member), now=now())
+    listed = dates.listed_attendees(db.session, [o.id for o in upcoming]) if g.member is not None else {}
+    shown.setdefault("guest_values", {})
+    return render_template("events/event.html", event=event, views=views, listed=listed,
+                           can_manage=can_manage(event, g.member), now=now(), **shown)
 
 
 def _ics(body: bytes, filename: str) -> Response:
@@ -220,8 +233,9 @@ def _back(occurrence: EventOccurrence):
 @member_required
 def register(occurrence_id: int):
     occurrence = events.get_occurrence(db.session, occurrence_id, g.member)
+    data = parse(MemberRegistrationSchema(), form_values(request.form, checkboxes=("is_listed",)))
     result = registrations.register(db.session, occurrence.id, registrations.Registrant.local(g.member),
-                                    now(), viewer=g.member)
+                                    now(), viewer=g.member, is_listed=data["is_listed"])
     db.session.commit()
     if result.registration.status == RegistrationStatus.CONFIRMED:
         flash(_("You are registered."), "success")
@@ -229,6 +243,107 @@ def register(occurrence_id: int):
         flash(_("The event is full: you are on the waitlist (position %(n)s).",
                 n=registrations.waitlist_position(db.session, result.registration)), "success")
     return _back(occurrence)
+
+
+@bp.route("/occurrences/<int:occurrence_id>/listing", methods=["POST"])
+@member_required
+def listing(occurrence_id: int):
+    occurrence = events.get_occurrence(db.session, occurrence_id, g.member)
+    mine = registrations.require_member_registration(db.session, occurrence.id, g.member)
+    data = parse(ListingSchema(), form_values(request.form, checkboxes=("is_listed",)))
+    registrations.set_listing(db.session, mine, data["is_listed"])
+    db.session.commit()
+    flash(_("Your name is shown to the other members.") if data["is_listed"]
+          else _("Your name is no longer shown; you are counted."), "success")
+    return _back(occurrence)
+
+
+# --- registration without an account (public events) -----------------------------------------
+
+def _guest_limits(email: str) -> None:
+    """At most EVENT_GUEST_REQUESTS_PER_HOUR requests an hour from one address, and three
+    confirmation mails an hour to one e-mail address (nobody floods a stranger's mailbox)."""
+    per_hour = int(current_app.config["EVENT_GUEST_REQUESTS_PER_HOUR"])
+    hour = rate_limits.Limit(per_hour, 3_600_000)
+    source = rate_limits.address_group(request.remote_addr or "unknown")
+    mailbox = hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+    if (rate_limits.hit(db.session, f"events-guest:{source}", hour) > per_hour
+            or rate_limits.hit(db.session, f"events-guest-mail:{mailbox}", rate_limits.Limit(3, 3_600_000)) > 3):
+        raise RateLimited(N_("Too many registrations from here; please try again in an hour."))
+
+
+@bp.route("/occurrences/<int:occurrence_id>/guest", methods=["POST"])
+@public
+def guest_register(occurrence_id: int):
+    values = form_values(request.form)
+    try:
+        data = parse(GuestRegistrationSchema(), values)
+        _guest_limits(data["email"])
+        occurrence, token = guests.request_registration(
+            db.session, current_app.config["SECRET_KEY"], occurrence_id, data["name"], data["email"], now(),
+            timedelta(hours=float(current_app.config["EVENT_GUEST_CONFIRM_HOURS"])))
+    except DomainError as exc:
+        event = guests.open_occurrence(db.session, occurrence_id, now()).event
+        return show_again(exc, _event_page, event, guest_values=values, guest_for=occurrence_id)
+    db.session.commit()
+    event = occurrence.event
+    event_mail.send_guest_confirmation(
+        context.mail_sender(), to=data["email"], name=data["name"], title=event.title,
+        when=event_mail.format_local(occurrence.start_at, event.timezone),
+        link=url_for("events.guest_confirm", token=token, _external=True),
+        hours=int(float(current_app.config["EVENT_GUEST_CONFIRM_HOURS"])), locale=str(get_locale()))
+    flash(_("Almost done: we sent you an e-mail with a link to confirm your registration. "
+            "No seat is held until you confirm."), "success")
+    return _back(occurrence)
+
+
+@bp.route("/guest/confirm/<token>", methods=["GET", "POST"])
+@public
+def guest_confirm(token: str):
+    secret = current_app.config["SECRET_KEY"]
+    if request.method == "GET":  # a mail scanner opening the link must not register anyone
+        asked = guests.read_request(secret, token, now())
+        occurrence = guests.open_occurrence(db.session, asked.occurrence_id, now())
+        return render_template("events/guest_confirm.html", asked=asked, occurrence=occurrence,
+                               event=occurrence.event, token=token)
+    result = guests.confirm_registration(db.session, secret, token, now())
+    db.session.commit()
+    registration = result.registration
+    if result.created:
+        event_mail.send_guest_registered(context.mail_sender(), registration, base_url=base_url(),
+                                         locale=str(get_locale()))
+    return redirect(event_mail.guest_link(base_url(), registration))
+
+
+@bp.route("/guest/<token>")
+@public
+def guest_registration(token: str):
+    registration = guests.registration_for(db.session, current_app.config["SECRET_KEY"], token, now())
+    state = dates.states(db.session, [registration.occurrence], None)[0]
+    return render_template("events/guest.html", registration=registration, event=registration.event,
+                           occurrence=registration.occurrence, state=state, token=token,
+                           position=registrations.waitlist_position(db.session, registration), now=now())
+
+
+@bp.route("/guest/<token>/cancel", methods=["POST"])
+@public
+def guest_cancel(token: str):
+    registration = guests.registration_for(db.session, current_app.config["SECRET_KEY"], token, now())
+    offers = registrations.cancel_registration(db.session, registration, now(), offer_ttl())
+    db.session.commit()
+    notify_offers(offers)
+    flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for("events.guest_registration", token=token))
+
+
+@bp.route("/guest/<token>/confirm-seat", methods=["POST"])
+@public
+def guest_confirm_seat(token: str):
+    registration = guests.registration_for(db.session, current_app.config["SECRET_KEY"], token, now())
+    registrations.confirm_offer(db.session, registration, now())
+    db.session.commit()
+    flash(_("Your seat is confirmed."), "success")
+    return redirect(url_for("events.guest_registration", token=token))
 
 
 @bp.route("/occurrences/<int:occurrence_id>/cancel", methods=["POST"])
@@ -438,10 +553,25 @@ def _managed_occurrence(occurrence_id: int) -> EventOccurrence:
 def admin_occurrence(occurrence_id: int, values: dict | None = None, errors: dict | None = None):
     occurrence = _managed_occurrence(occurrence_id)
     rows = registrations.attendees(db.session, occurrence.id)
-    positions = {r.id: registrations.waitlist_position(db.session, r) for r in rows}
+    positions = dates.waitlist_positions(db.session, rows)
+    # "Tick everyone" (a link, no JavaScript): every confirmed person shown ticked, to untick
+    # the few who did not come before saving.
+    tick_all = request.args.get("all") == "1"
     return render_template("events/admin/occurrence.html", occurrence=occurrence, event=occurrence.event,
                            rows=rows, positions=positions, venues=events.list_venues(db.session),
-                           values=values, errors=errors)
+                           values=values, errors=errors, tick_all=tick_all)
+
+
+@bp.route("/admin/occurrences/<int:occurrence_id>/attendance", methods=["POST"])
+@member_required
+def admin_attendance_sheet(occurrence_id: int):
+    occurrence = _managed_occurrence(occurrence_id)
+    data = parse(AttendanceSheetSchema(), form_values(request.form, lists=("present_ids",)))
+    present = registrations.record_attendance(db.session, occurrence.id, data["present_ids"])
+    db.session.commit()
+    flash(ngettext("Attendance saved: %(num)s person present.", "Attendance saved: %(num)s people present.",
+                   present), "success")
+    return redirect(url_for("events.admin_occurrence", occurrence_id=occurrence.id))
 
 
 @bp.route("/admin/occurrences/<int:occurrence_id>", methods=["POST"])
