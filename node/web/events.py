@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import get_day_names
 from babel.lists import format_list
@@ -38,6 +38,7 @@ from schemas.events import (
     OccurrenceUpdateSchema,
     ProposalDecisionSchema,
     ProposalSchema,
+    RecurrenceFormSchema,
     VenueCreateSchema,
 )
 
@@ -92,7 +93,8 @@ AGENDA_LIMIT = 100
 #: An event page shows this many of its next dates.
 EVENT_PAGE_DATES = 12
 #: Fields of the event form whose blank means "none".
-EVENT_OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration_closes_at", "rrule")
+EVENT_OPTIONAL = ("venue_id", "capacity", "registration_opens_at", "registration_closes_at", "rrule",
+                  "repeat_interval", "repeat_nth", "repeat_weekday", "repeat_until", "repeat_count")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -149,7 +151,14 @@ def markdown_filter(text: str) -> Markup:
 def _labels() -> dict:
     return {"event_type_labels": TYPE_LABELS, "event_status_labels": STATUS_LABELS,
             "event_audience_labels": AUDIENCE_LABELS, "local_input": _local_input,
-            "repeat_words": repeat_words}
+            "repeat_words": repeat_words, "common_zones": COMMON_ZONES, "all_zones": all_zones,
+            "weekday_names": weekday_names}
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday in the page's language (``lundi``...)."""
+    names = get_day_names("wide", locale=get_locale())
+    return [names[day] for day in range(7)]
 
 
 # --- agenda and event pages -------------------------------------------------------------------
@@ -489,10 +498,59 @@ def admin():
 def _event_form(event: Event | None, values: dict | None = None, **extra):
     return render_template("events/admin/form.html", event=event, values=values,
                            venues=events.list_venues(db.session),
-                           members=checkins.active_members(db.session), **extra)
+                           members=checkins.active_members(db.session), repeat=repeat_values(event) if event else {"repeat": "none"},
+                           **extra)
 
 
-EVENT_LISTS = ("host_ids", "rotation_venue_ids")
+EVENT_LISTS = ("host_ids", "rotation_venue_ids", "repeat_days")
+#: Common zones first in the time zone select (the spaces' own), then every zone.
+COMMON_ZONES = ("Europe/Paris", "Europe/Brussels", "Europe/Luxembourg", "Europe/Zurich", "Europe/Monaco",
+                "America/Montreal", "Indian/Reunion", "America/Martinique", "America/Guadeloupe",
+                "America/Cayenne", "Indian/Mayotte", "Pacific/Noumea", "Pacific/Tahiti",
+                "Africa/Casablanca", "Africa/Dakar", "Europe/London", "UTC")
+
+
+def all_zones() -> list[str]:
+    """Every IANA zone the system knows, in alphabetical order (cached: read once)."""
+    if not _ZONES:
+        _ZONES.extend(sorted(available_timezones()))
+    return _ZONES
+
+
+_ZONES: list[str] = []
+
+
+def _with_rule(values: dict) -> dict:
+    """The event fields of a submitted form, with the RRULE the recurrence fields describe
+    (a form without them, or "custom", keeps ``rrule`` as typed)."""
+    data = {k: v for k, v in values.items() if not k.startswith("repeat")}
+    if "repeat" not in values:
+        return data
+    form = parse(RecurrenceFormSchema(), {k: v for k, v in values.items() if k.startswith("repeat")})
+    if form["repeat"] == "none":
+        data["rrule"] = None
+    elif form["repeat"] in ("weekly", "monthly"):
+        weekdays = form["repeat_days"] if form["repeat"] == "weekly" else [form["repeat_weekday"]]
+        repeat = recurrence.Repeat(
+            form["repeat"], tuple(weekdays), form["repeat_interval"] or 1, nth=form["repeat_nth"],
+            until=form["repeat_until"] if form["repeat_end"] == "until" else None,
+            count=form["repeat_count"] if form["repeat_end"] == "count" else None)
+        data["rrule"] = recurrence.to_rule(repeat, values.get("timezone") or "Europe/Paris")
+    return data
+
+
+def repeat_values(event: Event) -> dict:
+    """The recurrence fields of the form for an existing event."""
+    if not event.rrule:
+        return {"repeat": "none"}
+    first = event.start_at.astimezone(ZoneInfo(event.timezone))
+    repeat = recurrence.from_rule(event.rrule, event.timezone, first.weekday())
+    if repeat is None:
+        return {"repeat": "custom"}
+    return {"repeat": repeat.freq, "repeat_interval": repeat.interval, "repeat_days": list(repeat.weekdays),
+            "repeat_nth": repeat.nth, "repeat_weekday": repeat.weekdays[0],
+            "repeat_end": "until" if repeat.until else "count" if repeat.count else "never",
+            "repeat_until": repeat.until.isoformat() if repeat.until else "", "repeat_count": repeat.count}
 
 
 @bp.route("/admin/new", methods=["GET", "POST"])
@@ -502,7 +560,7 @@ def admin_new():
         return _event_form(None)
     values = form_values(request.form, lists=EVENT_LISTS, blank_is_none=EVENT_OPTIONAL)
     try:
-        event = events.create_event(db.session, g.member, parse(EventCreateSchema(), values), now())
+        event = events.create_event(db.session, g.member, parse(EventCreateSchema(), _with_rule(values)), now())
     except DomainError as exc:
         return show_again(exc, _event_form, None, values)
     db.session.commit()
@@ -518,7 +576,7 @@ def admin_edit(event_id: int):
         return _event_form(event)
     values = form_values(request.form, lists=EVENT_LISTS, blank_is_none=EVENT_OPTIONAL)
     try:
-        data = parse(EventUpdateSchema(), values)
+        data = parse(EventUpdateSchema(), _with_rule(values))
         if data.get("start_at") and data["start_at"].tzinfo is None and event.start_at < now():
             data.pop("start_at")  # an unchanged start in the past is not a move into the past
         change = events.update_event(db.session, g.member, event, data, now())
