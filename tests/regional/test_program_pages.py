@@ -68,6 +68,12 @@ def member_registers_from_the_portal_and_sees_confirmed_and_personal_feed(week):
     target = week.session_id_on(aix, week.sessions["bleau"])
     response = portal.post(f"/regional/sessions/{target}/register", {"share_email": "1"})
     assert response.status_code == 302
+    # The host answered within the request: the message and the program agree, seats included.
+    program = portal.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Vous êtes inscrit·e." in program and "en attente" not in program
+    session_item = program[program.index(f'data-session="{week.sessions["bleau"]}"'):]
+    assert 'data-status="confirmed"' in session_item.split("</li>")[0]
+    assert "Il reste 9 places sur 10" in session_item.split("</li>")[0]
     wait_delivered(aix)
     page = portal.get("/regional/mine").get_data(as_text=True)
     assert "Meetup freelances" in page and 'data-status="confirmed"' in page
