@@ -128,6 +128,12 @@ class VenueCreateSchema(InputSchema):
     capacity = Capacity(load_default=None)
 
 
+class EventCancelSchema(InputSchema):
+    """Cancelling an event: the organisers' word to the people registered (optional)."""
+
+    reason = TrimmedString(load_default="", validate=validate.Length(max=1000))
+
+
 class AttendanceSchema(InputSchema):
     attendance = fields.String(required=True, allow_none=True, validate=validate.OneOf(ATTENDANCE))
 

@@ -22,7 +22,7 @@ from ..errors import N_, DomainError, ValidationError
 
 #: What a checked box may send: the browser's default ``on`` or an explicit ``value="1"``.
 CHECKBOX_TRUE = {"on", "1", "true", "yes"}
-SKIP = {"csrf_token"}
+SKIP = {"csrf_token", "confirm"}  # "confirm": the confirmation step (node.http.confirm)
 
 
 def form_values(form: MultiDict, *, checkboxes: tuple[str, ...] = (), lists: tuple[str, ...] = (),

@@ -35,6 +35,7 @@ from ..accounts import accounts
 from ..connector import barter, connector, digest, ledger, needs
 from ..connector import network as connector_network
 from ..db import db
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
 from ..http.queries import euros
 from ..http.security import member_required, public
@@ -88,6 +89,10 @@ def answer_need(need_id: int):
 @bp.route("/needs/<int:need_id>/close", methods=["POST"])
 @member_required
 def close_need(need_id: int):
+    if not confirmed():
+        return ask_confirmation(action=_("Close this need"), back=url_for("connector.need", need_id=need_id),
+                                question=_("Close this need? It leaves the board and cannot be reopened."),
+                                reason=_("Outcome"), reason_field="outcome", reason_required=True)
     data = parse(NeedCloseSchema(), form_values(request.form))
     needs.close_need(db.session, needs.get_need(db.session, need_id), g.member, data["outcome"])
     db.session.commit()

@@ -27,6 +27,7 @@ from schemas.network import (
 
 from ..db import db, share_with_sessions
 from ..errors import DomainError
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
 from ..http.queries import facet_cap, search_query
 from ..http.security import manager_required, member_required
@@ -122,6 +123,10 @@ def accept(intro_id: int):
 @bp.route("/network/introductions/<int:intro_id>/decline", methods=["POST"])
 @member_required
 def decline(intro_id: int):
+    if not confirmed():
+        return ask_confirmation(action=_("Decline"), back=url_for("network.my_introductions"),
+                                question=_("Decline this introduction? The requester will not be told, "
+                                           "and this cannot be undone."))
     parse(IntroductionDeclineSchema(), form_values(request.form))
     introductions.decline_introduction(db.session, g.member, intro_id)
     db.session.commit()
@@ -132,6 +137,9 @@ def decline(intro_id: int):
 @bp.route("/network/introductions/<int:intro_id>/withdraw", methods=["POST"])
 @member_required
 def withdraw(intro_id: int):
+    if not confirmed():
+        return ask_confirmation(action=_("Withdraw"), back=url_for("network.my_introductions"),
+                                question=_("Withdraw your introduction request? This cannot be undone."))
     parse(IntroductionDeclineSchema(), form_values(request.form))
     introductions.withdraw_introduction(db.session, g.member, intro_id)
     db.session.commit()

@@ -33,6 +33,7 @@ from ..errors import DomainError
 from ..events import events
 from ..federation import peers
 from ..http.context import now
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
@@ -133,6 +134,10 @@ def register(session_id: int):
 @member_required
 def cancel_registration(session_id: int):
     row = regional.get_session(db.session, session_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel my registration"), back=url_for("regional.mine"),
+                                question=_("Cancel your registration to “%(title)s”? Your seat may go "
+                                           "to someone else.", title=row.title))
     _mine, offers = remote.cancel_any(db.session, g.member, row, now())
     db.session.commit()
     notify_local_offers(offers)
@@ -162,7 +167,14 @@ def create():
 @bp.route("/<int:regional_id>/cancel", methods=["POST"])
 @manager_required
 def cancel(regional_id: int):
-    regional.cancel_regional(db.session, _visible(regional_id))
+    row = _visible(regional_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel the regional event"),
+                                back=url_for("regional.program_page", regional_id=row.id),
+                                question=_("Cancel “%(title)s” for every space taking part? Its sessions "
+                                           "are cancelled and their registrants told. This cannot be undone.",
+                                           title=row.title))
+    regional.cancel_regional(db.session, row)
     db.session.commit()
     flash(_("This regional event is cancelled."), "success")
     return _back(regional_id)
@@ -214,6 +226,10 @@ def edit_session(session_id: int):
 @manager_required
 def cancel_session(session_id: int):
     row = regional.get_session(db.session, session_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel the session"),
+                                question=_("Cancel the session “%(title)s”? Its registrants are told. "
+                                           "This cannot be undone.", title=row.title))
     told = regional.cancel_session(db.session, g.member, row, now())
     db.session.commit()
     notify_local_cancelled(told)

@@ -40,11 +40,11 @@ def test_need_posted_matched_answered_and_closed_through_the_portal(portal, sess
     assert session.query(NeedAnswer).one().member_id == translator.id
     assert session.get(QueueItem, item.id).first_response_at is not None
     # only the author closes
-    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "x"}).status_code == 403
+    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "x", "confirm": "1"}).status_code == 403
 
     portal.post("/logout")
     portal.login("alice@example.org")
-    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "Tom a traduit le site."}).status_code == 302
+    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "Tom a traduit le site.", "confirm": "1"}).status_code == 302
     session.expire_all()
     need = session.get(Need, need.id)
     assert need.status == "closed" and need.outcome == "Tom a traduit le site."
