@@ -397,9 +397,10 @@ def admin_new():
 
 
 @bp.route("/admin/<int:event_id>/edit", methods=["GET", "POST"])
-@manager_required
+@member_required
 def admin_edit(event_id: int):
     event = events.get_event(db.session, event_id, g.member)
+    events.require_manage(event, g.member)  # its hosts or a manager
     if request.method == "GET":
         return _event_form(event)
     values = form_values(request.form, lists=EVENT_LISTS, blank_is_none=EVENT_OPTIONAL)
