@@ -12,11 +12,11 @@ from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChang
 from ..accounts import accounts
 from ..db import db
 from ..errors import DomainError
-from ..members.models import MemberStatus
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
 from ..http.security import manager_required
+from ..members.models import MemberStatus
 from ..notices import account_mail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

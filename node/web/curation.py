@@ -14,8 +14,8 @@ from schemas.members import ConceptProposalInSchema, SkillMappingInSchema, Skill
 
 from ..db import db
 from ..errors import DomainError
-from ..http.context import now
 from ..http.confirm import ask_confirmation, confirmed
+from ..http.context import now
 from ..http.forms import form_values, parse, show_again
 from ..http.security import manager_required
 from ..members import curation

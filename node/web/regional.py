@@ -32,8 +32,8 @@ from ..db import db
 from ..errors import DomainError
 from ..events import events
 from ..federation import peers
-from ..http.context import now
 from ..http.confirm import ask_confirmation, confirmed
+from ..http.context import now
 from ..http.forms import form_values, parse
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
