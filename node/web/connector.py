@@ -36,6 +36,7 @@ from ..connector import barter, connector, digest, ledger, needs
 from ..connector import network as connector_network
 from ..db import db
 from ..http.confirm import ask_confirmation, confirmed
+from ..http.context import now, space_tz
 from ..http.forms import form_values, parse
 from ..http.queries import euros
 from ..http.security import member_required, public
@@ -60,7 +61,7 @@ def needs_board():
 @member_required
 def post_need():
     data = parse(NeedCreateSchema(), form_values(request.form))
-    need = needs.create_need(db.session, g.member, **data)
+    need = needs.create_need(db.session, g.member, **data, today=now().astimezone(space_tz()).date())
     db.session.commit()
     flash(_("Your need is posted."), "success")
     return redirect(url_for("connector.need", need_id=need.id))

@@ -57,7 +57,7 @@ def test_invalid_needs_write_nothing(portal, session, create_member, api_token, 
     member = create_member("alice@example.org")
     portal.login("alice@example.org")
     yesterday = (clock.now() - timedelta(days=1)).date().isoformat()  # a deadline in the past
-    for form in ({"text": ""}, {"text": "ok", "budget": "12.345"}, {"text": "ok", "budget": "-5"},
+    for form in ({"text": ""}, {"text": "ok", "budget": "12.3456"}, {"text": "ok", "budget": "-5"},
                  {"text": "ok", "deadline": yesterday}, {"text": "ok", "extra": "1"}):
         assert portal.post("/connector/needs", form).status_code in (400, 422)
     headers = api_token(member)
