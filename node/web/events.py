@@ -529,12 +529,7 @@ def admin_proposal(proposal_id: int):
 @manager_required
 def admin_venue_create():
     values = form_values(request.form, blank_is_none=("capacity",))
-    try:
-        events.create_venue(db.session, parse(VenueCreateSchema(), values))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(_(exc.message), "error")
-        return redirect(url_for("events.admin")), 303
+    events.create_venue(db.session, parse(VenueCreateSchema(), values))  # refused: the admin page, as typed
     db.session.commit()
     flash(_("The venue is added."), "success")
     return redirect(url_for("events.admin"))
