@@ -161,7 +161,8 @@ class MonthQuerySchema(InputSchema):
     """The agenda page: list or month view."""
 
     view = fields.String(load_default="list", validate=validate.OneOf(("list", "month")))
-    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    # Months of the years 1900 to 2999: the calendar around them stays within the datetime range.
+    month = fields.String(load_default=None, validate=validate.Regexp(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"))
     type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
 
 

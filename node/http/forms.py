@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, request, session
@@ -67,6 +68,39 @@ def form_values(form: MultiDict, *, checkboxes: tuple[str, ...] = (), lists: tup
         if isinstance(values.get(name), str) and values[name].strip().isdigit():
             values[name] = int(values[name])
     return values
+
+
+def query(schema_class: type[Schema], **shape) -> Callable:
+    """A GET page reads its query string with ``schema_class``, leniently (:func:`query_values`),
+    and gets the result as its ``query`` argument. ``shape`` is given to ``form_values``. The
+    declaration stays on the view (``query_schema``) for the tests that feed every page's
+    parameters odd values."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def reading(*args, **kwargs):
+            return view(*args, **kwargs, query=query_values(schema_class(), request.args, **shape))
+
+        reading.query_schema = schema_class
+        return reading
+
+    return decorate
+
+
+def query_values(schema: Schema, args: MultiDict, **shape) -> dict:
+    """A page's query string as ``schema`` loads it, the way a shared link needs it read:
+    parameters the page does not know (``utm_source``, ``fbclid``...) are ignored, and a value it
+    refuses is dropped (its default applies) with a word to the reader. Writes stay strict."""
+    known = {f.data_key or name for name, f in schema.load_fields.items()}
+    # A blank parameter is no filter (an empty select sends ``language=``).
+    values = {name: value for name, value in form_values(args, **shape).items()
+              if name in known and value != ""}
+    try:
+        return schema.load(values)
+    except SchemaError as exc:
+        refused = set(exc.messages) if isinstance(exc.messages, dict) else set(values)
+        flash(_("Part of the address of this page was not understood and is ignored."), "error")
+        return schema.load({name: value for name, value in values.items() if name not in refused})
 
 
 def parse(schema: Schema, data: dict) -> dict:

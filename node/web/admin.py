@@ -14,7 +14,7 @@ from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, parse, query
 from ..http.security import manager_required
 from ..members.models import MemberStatus
 from ..notices import account_mail
@@ -24,8 +24,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.route("/members")
 @manager_required
-def members():
-    status = parse(MemberListQuerySchema(), form_values(request.args))["status"]
+@query(MemberListQuerySchema)
+def members(query: dict):
+    status = query["status"]
     return render_template("admin/members.html", members=accounts.list_members(db.session, status),
                            status=status, space=context.space())
 

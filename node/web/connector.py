@@ -37,7 +37,7 @@ from ..connector import network as connector_network
 from ..db import db
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import now, space_tz
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, parse, query
 from ..http.queries import euros
 from ..http.security import member_required, public
 from ..members.thesaurus import get_thesaurus
@@ -51,8 +51,9 @@ bp = Blueprint("connector", __name__, url_prefix="/connector")
 
 @bp.route("/needs")
 @member_required
-def needs_board():
-    status = parse(NeedListQuerySchema(), form_values(request.args))["status"]
+@query(NeedListQuerySchema)
+def needs_board(query: dict):
+    status = query["status"]
     return render_template("connector/needs.html", needs=needs.list_needs(db.session, status=status), status=status,
         thesaurus=get_thesaurus(), subscribed=not digest.is_opted_out(db.session, g.member))
 

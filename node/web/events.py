@@ -51,7 +51,7 @@ from ..events.models import (
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import base_url, now, offer_ttl, space_tz
-from ..http.forms import form_values, parse, show_again
+from ..http.forms import form_values, parse, query, show_again
 from ..http.security import manager_required, member_required, public
 from ..members.models import Member
 from ..notices import event_mail
@@ -141,12 +141,8 @@ def _labels() -> dict:
 
 @bp.route("")
 @public
-def agenda():
-    try:
-        query = parse(MonthQuerySchema(), request.args.to_dict())
-    except DomainError as exc:
-        flash(_(exc.message), "error")
-        query = parse(MonthQuerySchema(), {})
+@query(MonthQuerySchema)
+def agenda(query: dict):
     tz = space_tz()
     today = now().astimezone(tz).date()
     if query["view"] == "month":

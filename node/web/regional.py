@@ -29,12 +29,11 @@ from schemas.regional import (
 )
 
 from ..db import db
-from ..errors import DomainError
 from ..events import events
 from ..federation import peers
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import now
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, parse, query
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
@@ -83,13 +82,10 @@ def index():
 
 @bp.route("/<int:regional_id>")
 @public
-def program_page(regional_id: int):
+@query(ProgramQuerySchema)
+def program_page(regional_id: int, query: dict):
     row = _visible(regional_id)
-    try:
-        data = parse(ProgramQuerySchema(), {k: v for k, v in request.args.items() if v})
-    except DomainError as exc:
-        flash(_(exc.message), "error")
-        data = {}
+    data = query
     shown = regional.program(db.session, row, program_filter(data))
     mine = {}
     if g.member is not None:
