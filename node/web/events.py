@@ -336,6 +336,13 @@ def guest_registration(token: str):
 @public
 def guest_cancel(token: str):
     registration = guests.registration_for(db.session, current_app.config["SECRET_KEY"], token, now())
+    if not confirmed():
+        occurrence = registration.occurrence
+        return ask_confirmation(
+            action=_("Cancel my registration"), back=url_for("events.guest_registration", token=token),
+            question=_("Cancel your registration to “%(title)s” on %(when)s? Your seat may go to the "
+                       "next person on the waitlist.", title=occurrence.event.title,
+                       when=event_when(occurrence.start_at, occurrence.event.timezone)))
     offers = registrations.cancel_registration(db.session, registration, now(), offer_ttl())
     db.session.commit()
     notify_offers(offers)
