@@ -66,6 +66,7 @@ from ..regional.models import (
     RegionalParticipant,
     RegionalReportCount,
     RegionalSession,
+    RemoteKeyState,
     RemoteRegistration,
 )
 from .work import PendingWork
@@ -131,5 +132,6 @@ __all__ = [
     "RegionalParticipant",
     "RegionalReportCount",
     "RegionalSession",
+    "RemoteKeyState",
     "RemoteRegistration",
 ]
