@@ -348,7 +348,6 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
     reached = session.get(Peer, peer.id)
     if reached is not None and reached.clock_skew_ms is not None:
         reached.clock_skew_ms, reached.clock_skew_at = None, None  # our date was accepted
-    _bring_forward(session, row.destination, now, row.id)
     on_answer = runtime.registry.delivery_handlers.get(row.message_type)
     if on_answer is not None and isinstance(answer, dict):
         on_answer(session, row, answer)
@@ -407,8 +406,11 @@ def deliver_one(runtime: FederationRuntime, row_id: int) -> bool:
         row = session.get(OutboxMessage, row_id)
         if row is None or row.status != DELIVERY_PENDING:
             return False
-        destination = row.destination
-        delivered = _deliver(session, runtime, row, now_ms())
+        destination, now = row.destination, now_ms()
+        delivered = _deliver(session, runtime, row, now)
+        # Messages that waited for this destination's backoff follow at once; those queued
+        # by their own deliver_now are left to their own thread.
+        waited = _bring_forward(session, destination, now, row_id) if delivered else 0
         session.commit()
     except Exception:
         logger.exception("delivery of outbox message %s failed", row_id)
@@ -416,7 +418,7 @@ def deliver_one(runtime: FederationRuntime, row_id: int) -> bool:
         return False
     finally:
         session.close()
-    if delivered:
+    if waited:
         deliver_due(runtime, destination=destination)
     return delivered
 
@@ -444,15 +446,22 @@ def deliver_due(runtime: FederationRuntime, now: int | None = None, *,
             if destination is not None:
                 query = query.where(OutboxMessage.destination == destination)
             rows = [row for row in session.scalars(query.order_by(OutboxMessage.id)).all()
-                    if row.id not in done and row.destination not in failed]
-            if not rows:
+                    if row.id not in done]
+            if not [row for row in rows if row.destination not in failed]:
                 break
             for row in rows:
-                if row.destination in failed:
-                    continue
                 done.add(row.id)
+                if row.destination in failed:
+                    # Not tried again this call; but one past its deadline ends now all the
+                    # same (and its person is told), whatever its destination does.
+                    if now > delivery_deadline_ms(row):
+                        _give_up(session, runtime, row, "deadline: not delivered in time"
+                                 + (f" (last error: {row.last_error})" if row.last_error else ""))
+                        session.commit()
+                    continue
                 if _deliver(session, runtime, row, now):
                     delivered += 1
+                    _bring_forward(session, row.destination, now, row.id)
                 elif row.status == DELIVERY_PENDING:
                     failed.add(row.destination)
                 session.commit()
