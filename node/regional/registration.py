@@ -174,11 +174,12 @@ def apply_answer(session: Session, row: RemoteRegistration, content: dict, *,
     status = content["status"]
     before = row.status
     versioned = content.get("version") is not None and content.get("seq") is not None
+    if before == "cancelled":
+        # Final until the member registers again (a new version, ``pending``): a late answer
+        # about an older state (a refusal, a seat), or a host that had not learnt yet that the
+        # session was cancelled here, must neither revive it nor tell them twice.
+        return None
     if not versioned:
-        if before == "cancelled":
-            # Final until the member registers again (a new attempt, ``pending``): a late answer
-            # about an older state (a refusal, a seat) must neither revive it nor tell them twice.
-            return None
         if row.action == "cancel" and status != "cancelled":
             return None  # an answer about an older state; our cancellation is on its way
     else:

@@ -143,3 +143,53 @@ def test_reaching_back_after_a_day_not_a_message_dead_after_nine_hours():
     message = row(attempts=25, until_ms=NOW_MS + 72 * HOUR_MS)
     assert inbox.next_attempt_after_failure(message, NOW_MS + 20 * HOUR_MS) is not None
     assert timedelta(milliseconds=inbox.delivery_deadline_ms(message) - NOW_MS) == timedelta(hours=72)
+
+
+def test_a_concurrent_insert_on_the_receiver_is_handled_again_never_refused_for_good(
+        live_nodes, monkeypatch):
+    from sqlalchemy import select as select_
+    from sqlalchemy.exc import IntegrityError
+
+    from node.federation.models import InboxReceipt
+
+    from .helpers import replace_handler
+    from .hostile import message, post_message
+
+    a, b = live_nodes(2)
+    live_nodes.peer(a, b)
+    calls: list[int] = []
+
+    def racing(session, peer, received):
+        # The first time, another worker inserted the same row first (a regional invitation
+        # and the feed item of the same event): the flush clashes.
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT INTO regional_events ...", {}, Exception("UNIQUE"))
+        return None
+
+    replace_handler(monkeypatch, "inbox", "regional.report", racing, nodes=[b])
+    content = {"regional_event_id": f"{b.url}/regional/1", "sessions": 1, "registrations": 1,
+               "remote_registrations": 0, "attendance": 0, "introductions": 0}
+    signed = message(a, b, "regional.report", content, local_id="msg/race-1")
+    response = post_message(a, b, signed)
+    assert response.status_code == 202 and len(calls) == 2  # handled again, in a fresh transaction
+    # A clash that persists is answered 503 busy (transient), and nothing is remembered.
+    def always(session, peer, received):
+        raise IntegrityError("INSERT INTO regional_events ...", {}, Exception("UNIQUE"))
+
+    replace_handler(monkeypatch, "inbox", "regional.report", always, nodes=[b])
+    signed = message(a, b, "regional.report", content, local_id="msg/race-2")
+    response = post_message(a, b, signed)
+    assert response.status_code == 503 and response.json()["error"]["code"] == "busy"
+    with b.session() as session:
+        assert session.scalar(select_(InboxReceipt).where(
+            InboxReceipt.message_id == f"{a.url}/msg/race-2")) is None
+    # The sender keeps such a message and retries it.
+    with a.session() as session:
+        queued = inbox.send_inbox_message(session, b.url, "regional.report", content)
+        session.commit()
+        queued_id = queued.id
+    inbox.deliver_due(a.runtime)
+    with a.session() as session:
+        queued = session.get(OutboxMessage, queued_id)
+        assert queued.status == DELIVERY_PENDING and queued.last_error.startswith("peer_unavailable")
