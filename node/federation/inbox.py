@@ -87,6 +87,8 @@ def receive(session: Session, runtime: FederationRuntime, request: IncomingReque
                                    our_node_id=runtime.node_id,
                                    lookup_key=keyring.lookup_for_peer(session, runtime, peer,
                                                                       refetch))
+    # The peer is up (it just reached us): what waits for it in our queue is due now.
+    _bring_forward(session, peer.node_id, now_ms(), delivered_id=0)
     previous = stored_answer(session, message.origin, message.id)
     if previous is not None:
         return previous[0], previous[1], peer, message.type
