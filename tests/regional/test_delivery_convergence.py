@@ -94,6 +94,7 @@ def test_a_cancel_arriving_before_its_register_leaves_a_tombstone_and_no_seat(we
     register(aix, headers, meetup)
     cancel(aix, headers, meetup)
     assert shown(aix, headers) == ["cancel_pending"]  # never "cancelled" while unapplied
+    assert aix.runtime.wait_for_background()  # their first attempts failed
     with aix.session() as session:
         first, second = session.scalars(select(OutboxMessage).where(
             OutboxMessage.message_type == "registration.request").order_by(OutboxMessage.id)).all()
@@ -156,6 +157,7 @@ def test_cancellations_made_while_the_host_is_down_reach_it_at_once_when_it_is_b
     for headers in members:
         cancel(aix, headers, meetup)
         assert shown(aix, headers) == ["cancel_pending"]
+    assert aix.runtime.wait_for_background()  # their first attempts failed
     with aix.session() as session:
         queued = session.scalars(select(OutboxMessage).where(
             OutboxMessage.message_type == "registration.request",
@@ -230,6 +232,7 @@ def test_the_hosts_digest_repairs_a_dropped_answer_and_a_lost_promotion(week):
     aix.stop()
     cancel(bleau, first, week.session_id_on(bleau, apero))
     wait_delivered(bleau)
+    assert calanques.runtime.wait_for_background()
     with calanques.session() as session:
         response = session.scalar(select(OutboxMessage).where(
             OutboxMessage.message_type == "registration.response",
