@@ -24,8 +24,9 @@ TAGS = ("federation",)
           summary="Messages to peers still waiting, or undeliverable (the latest 200)",
           response=OutboxMessageOutSchema(many=True), tags=TAGS)
 def outbox(data):
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == data["status"])
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == data["status"])
                               .order_by(OutboxMessage.id.desc()).limit(200)).all()
+    return OutboxMessageOutSchema(many=True).dump(rows)
 
 
 @endpoint(bp, "/admin/federation/outbox/<int:message_id>/resend", methods=("POST",),
@@ -37,4 +38,4 @@ def resend(message_id: int):
         raise NotFound(N_("No such message."))
     inbox.resend(db.session, row, now_ms())
     db.session.commit()
-    return row
+    return OutboxMessageOutSchema().dump(row)

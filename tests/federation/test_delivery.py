@@ -193,3 +193,26 @@ def test_a_concurrent_insert_on_the_receiver_is_handled_again_never_refused_for_
     with a.session() as session:
         queued = session.get(OutboxMessage, queued_id)
         assert queued.status == DELIVERY_PENDING and queued.last_error.startswith("peer_unavailable")
+
+
+def test_the_peers_page_lists_an_undeliverable_message_and_sends_it_again(
+        app, session, portal, create_member):
+    create_member("cm@example.org", role="manager")
+    message = row(until_ms=NOW_MS)
+    message.status, message.last_error = DELIVERY_DEAD, "deadline: not delivered in time"
+    session.add(message)
+    session.commit()
+    portal.login("cm@example.org")
+    page = portal.get("/admin/peers").get_data(as_text=True)
+    assert f'data-message="{message.id}"' in page and "Renvoyer" in page
+    answer = portal.post(f"/admin/peers/messages/{message.id}/resend", {})
+    assert answer.status_code == 302
+    session.expire_all()
+    assert session.get(OutboxMessage, message.id).status == DELIVERY_PENDING
+    # A member cannot.
+    from tests.conftest import PortalClient
+
+    create_member("m@example.org")
+    member = PortalClient(app.test_client())
+    member.login("m@example.org")
+    assert member.post(f"/admin/peers/messages/{message.id}/resend", {}).status_code == 403

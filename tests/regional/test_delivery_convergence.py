@@ -272,3 +272,42 @@ def test_the_hosts_digest_repairs_a_dropped_answer_and_a_lost_promotion(week):
             OutboxMessage.message_type == "registration.digest",
             OutboxMessage.destination == aix.url)) == DELIVERY_DONE
 
+
+
+def test_a_registration_that_never_reaches_the_host_in_time_is_told_and_can_be_sent_again(week):
+    aix, bleau, _calanques = week.nodes
+    meetup = week.session_id_on(aix, week.sessions["bleau"])
+    member_id = add_member(aix, "far@aix.example", "Far")
+    headers = token(aix, member_id)
+    bleau.stop()
+    register(aix, headers, meetup)
+    assert aix.runtime.wait_for_background()
+    with aix.session() as session:
+        request = session.scalar(select(OutboxMessage).where(
+            OutboxMessage.message_type == "registration.request"))
+        # Queued until the session starts, not for a number of attempts.
+        start_ms = int(week.start.timestamp() * 1000) + 24 * HOUR_MS + 2 * HOUR_MS
+        assert request.deliver_until_ms == start_ms
+        assert request.status == DELIVERY_PENDING and request.last_error
+        request.deliver_until_ms, request.next_attempt_ms = now_ms() - 1, 0  # the session began
+        session.commit()
+    inbox.deliver_due(aix.runtime)
+    assert shown(aix, headers) == ["undelivered"]
+    from node.models import Notification
+
+    with aix.session() as session:
+        told = session.scalars(select(Notification).where(Notification.member_id == member_id)).all()
+        assert [n.kind for n in told] == ["registration.undelivered"]
+        request = session.scalar(select(OutboxMessage).where(
+            OutboxMessage.message_type == "registration.request"))
+        assert request.status == DELIVERY_DEAD and request.last_error.startswith("deadline")
+        dead_id = request.id
+    # The manager sends it again once the host is back (the API; the peers page has a button).
+    bleau.start()
+    manager = week.managers[0]
+    listed = call(aix, "GET", "/admin/federation/outbox?status=dead", manager).json
+    assert dead_id in [m["id"] for m in listed]
+    call(aix, "POST", f"/admin/federation/outbox/{dead_id}/resend", manager)
+    inbox.deliver_due(aix.runtime)
+    assert shown(aix, headers) == ["confirmed"]
+    assert list(host_views(bleau, aix).values()) == ["confirmed"]
