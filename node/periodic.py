@@ -5,7 +5,8 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 ``digest send``, ``connector publish-stats``) call the same functions.
 
 - ``events.tick`` (every 5 minutes): seat offers past their deadline lapse and pass to the next
-  person on the waitlist, who is mailed; recurring series are extended.
+  person on the waitlist, who is mailed; recurring series are extended; the names and addresses
+  of people registered without an account are erased some days after their date.
 - ``digest.send`` (Mondays 08:00, the node's time zone): the weekly digest; ``send_weekly``
   still refuses to send twice within six days, whoever asks.
 - ``connector.publish_stats`` (daily): this space's signed aggregates, for the approved peers.
@@ -15,6 +16,9 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 - ``skills.renormalise`` (daily, and after ``coworknet db upgrade``): members' skills mapped
   again with the current vocabulary (a new release's thesaurus) and the manager's mappings;
   the members whose skills change are re-published to the peers.
+- ``regional.digests`` (every minute): to each peer whose people's registrations to our
+  Coworking Week sessions changed here, a signed digest of their state (reconciliation after
+  any lost message, docs/PROTOCOL.md §7.5).
 - ``work.retry`` (every minute): the follow-ups of committed changes (``node.uow``) that failed
   right after their commit (a peer or the mail server down), retried with backoff.
 """
@@ -35,6 +39,7 @@ from .federation.jobs import Every, Job, Summary, Weekly, add_job
 from .members.profiles import renormalise_skills
 from .notices import event_mail, mailer
 from .notices.digest import digest_links, send_weekly
+from .regional import sync as regional_sync
 from .uow import unit_of_work
 
 EVENTS_TICK = "events.tick"
@@ -44,6 +49,7 @@ WORK_RETRY = "work.retry"
 MAIL_SEND = "mail.send"
 EVENT_REMINDERS = "events.reminders"
 SKILLS_RENORMALISE = "skills.renormalise"
+REGISTRATION_DIGESTS = "regional.digests"
 
 
 def run_tick(app: Flask, now: datetime | None = None) -> int:
@@ -54,7 +60,8 @@ def run_tick(app: Flask, now: datetime | None = None) -> int:
     ttl = timedelta(hours=float(app.config["EVENT_OFFER_TTL_HOURS"]))
     with app.app_context():
         session = db.session
-        offers = events.tick(session, now, ttl)
+        offers = events.tick(session, now, ttl,
+                             timedelta(days=int(app.config["EVENT_GUEST_RETENTION_DAYS"])))
         session.commit()
         event_mail.notify_offers(session, app.extensions["coworknet.mail"], offers,
                                  base_url=app.config["BASE_URL"], default_locale=app.config["DEFAULT_LOCALE"])
@@ -94,6 +101,8 @@ MAIL_SUMMARY = Summary("{sent} mail(s) sent, {waiting} waiting", lambda sent, wa
     ngettext("%(num)s waiting", "%(num)s waiting", waiting))))
 REMINDERS_SUMMARY = Summary("{told} reminder(s)", lambda told: ngettext(
     "%(num)s reminder", "%(num)s reminders", told))
+REGISTRATION_DIGESTS_SUMMARY = Summary("{queued} registration digest(s) queued", lambda queued: ngettext(
+    "%(num)s registration digest queued", "%(num)s registration digests queued", queued))
 SKILLS_SUMMARY = Summary("{changed} member(s) with skills mapped anew", lambda changed: ngettext(
     "%(num)s member with skills mapped anew", "%(num)s members with skills mapped anew", changed))
 
@@ -128,6 +137,18 @@ def _reminders_job(app: Flask) -> str:
     return REMINDERS_SUMMARY(told=told)
 
 
+def send_registration_digests(app: Flask) -> int:
+    """Queue (and send after the commit) the registration digests due to peers; how many."""
+    with app.app_context():
+        sent = regional_sync.send_digests(db.session, clock_of(app).now())
+        db.session.commit()
+    return sent
+
+
+def _registration_digests_job(app: Flask) -> str:
+    return REGISTRATION_DIGESTS_SUMMARY(queued=send_registration_digests(app))
+
+
 def remap_skills(app: Flask) -> int:
     """Map every member's skills again with the current vocabulary; how many members changed."""
     with app.app_context():
@@ -154,5 +175,7 @@ def init_app(app: Flask) -> None:
                      label=lazy_gettext("Mails waiting to be sent"), summary=MAIL_SUMMARY))
     add_job(app, Job(EVENT_REMINDERS, Every(timedelta(minutes=15)), _reminders_job,
                      label=lazy_gettext("Reminders before events"), summary=REMINDERS_SUMMARY))
+    add_job(app, Job(REGISTRATION_DIGESTS, Every(timedelta(minutes=1)), _registration_digests_job,
+                     label=lazy_gettext("Registration states sent to peers"), summary=REGISTRATION_DIGESTS_SUMMARY))
     add_job(app, Job(SKILLS_RENORMALISE, Every(timedelta(days=1)), _skills_job,
                      label=lazy_gettext("Skills mapped with the current vocabulary"), summary=SKILLS_SUMMARY))

@@ -13,6 +13,7 @@ from federation.displaytext import clean
 from ..db import db
 from ..federation import peers as federation_peers
 from ..http import context
+from ..http.forms import form_state
 from . import (
     account,
     admin,
@@ -46,6 +47,7 @@ def _template_helpers() -> dict:
         "space_name": lambda: context.space().name,
         "nav_items": lambda: items(False),
         "admin_nav_items": lambda: items(True),
+        "form_state": form_state,
     }
 
 

@@ -16,7 +16,7 @@ EN = {"Accept-Language": "en-GB,en;q=0.9"}
 
 
 @pytest.mark.parametrize(("seats", "taken", "french"), [
-    (2, 1, "1 place libre sur 2"), (2, 2, "0 place libre sur 2"), (5, 2, "3 places libres sur 5")])
+    (2, 1, "Il reste 1 place sur 2"), (2, 2, "2 places, toutes prises"), (5, 2, "Il reste 3 places sur 5")])
 def test_seats_left_agree_with_their_count(portal, session, clock, make_event, create_member, seats, taken, french):
     event = make_event(capacity=seats, audience="public")
     for index in range(taken):
