@@ -64,7 +64,7 @@ TRANSLATIONS = Path(__file__).resolve().parents[2] / "node" / "translations"
 SKIPPED_PREFIXES = ("/api/", "/federation/", "/.well-known/", "/static/")
 WIDTHS = (1280, 390)
 ROLES = {PUBLIC: 0, MEMBER: 1, MANAGER: 2}
-WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ’']+")
+WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9’']+")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 NODE_URL = re.compile(r"https?://[\w.-]+")  # a host: "https://…" in a help text is no address
@@ -85,7 +85,7 @@ TEXT_JS = """() => {
   const skip = 'script,style,noscript,template,code,pre,kbd,samp,svg,bdi,[translate=no]';
   const page = document.documentElement.lang;
   const foreign = el => { const l = el.closest('[lang]'); return l && l.lang.split('-')[0] !== page; };
-  const out = [];
+  const out = [], attributes = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   let n;
   while ((n = walker.nextNode())) {
@@ -96,10 +96,10 @@ TEXT_JS = """() => {
   }
   for (const el of document.querySelectorAll('[aria-label],[placeholder],[title],img[alt],input[type=submit]')) {
     if (el.closest(skip) || foreign(el)) continue;
-    for (const a of ['aria-label', 'placeholder', 'title', 'alt']) { const v = el.getAttribute(a); if (v) out.push(v); }
+    for (const a of ['aria-label', 'placeholder', 'title', 'alt']) { const v = el.getAttribute(a); if (v) attributes.push(v); }
     if (el.type === 'submit' && el.value) out.push(el.value);
   }
-  return out;
+  return {texts: out, attributes: attributes};
 }"""
 
 AXE_JS = """async () => (await axe.run(document, {runOnly: {type: 'tag',
@@ -240,12 +240,20 @@ def monkeypatch_module():
         yield patch
 
 
-def _findings_fr(texts: list[str], english: set[str]) -> list[str]:
+def _words(text: str) -> set[str]:
+    """The words of ``text``; a token with digits (a pseudonym, a reference) is none."""
+    return {token for token in WORD.findall(text) if not any(c.isdigit() for c in token)}
+
+
+def _findings_fr(texts: list[str], english: set[str], attributes: list[str] = ()) -> list[str]:
+    """English words in the text and the attributes people read; ISO dates and node addresses in
+    the text (a placeholder may show the form of an address)."""
     found = []
-    for text in texts:
-        words = sorted({w for w in WORD.findall(text) if w.lower() in english})
+    for text in [*texts, *attributes]:
+        words = sorted({w for w in _words(text) if w.lower() in english})
         if words:
             found.append(f"English {words}: {text[:120]!r}")
+    for text in texts:
         if ISO_DATE.search(text):
             found.append(f"ISO date: {text[:120]!r}")
         if NODE_URL.search(text):
@@ -253,19 +261,20 @@ def _findings_fr(texts: list[str], english: set[str]) -> list[str]:
     return found
 
 
-def _findings_en(texts: list[str], french: set[str]) -> list[str]:
+def _findings_en(texts: list[str], french: set[str], attributes: list[str] = ()) -> list[str]:
     found = []
-    for text in texts:
+    for text in [*texts, *attributes]:
         phrases = [p for p in french if p in text]
         if phrases:
             found.append(f"French {phrases[:2]}: {text[:120]!r}")
+    for text in texts:
         if FRENCH_DATE.search(text) or ISO_DATE.search(text):
             found.append(f"date not in English: {text[:120]!r}")
     return found
 
 
 def _crawl(browser, node, who: tuple[str, str, str] | None, locale: str, width: int,
-           pages: list[tuple[str, str]], check: Callable[[list[str]], list[str]],
+           pages: list[tuple[str, str]], check: Callable[[list[str], list[str]], list[str]],
            axe: Callable[[str], bool]) -> list[str]:
     level, email, password = who or (PUBLIC, None, None)
     context = browser.new_context(locale=locale, bypass_csp=True, viewport={"width": width, "height": 900})
@@ -295,7 +304,8 @@ def _crawl(browser, node, who: tuple[str, str, str] | None, locale: str, width: 
                 continue
             if "text/html" not in (response.headers.get("content-type", "") if response else ""):
                 continue
-            problems += [f"{where}: {finding}" for finding in check(page.evaluate(TEXT_JS))]
+            shown = page.evaluate(TEXT_JS)
+            problems += [f"{where}: {finding}" for finding in check(shown["texts"], shown["attributes"])]
             if axe(access):
                 page.add_script_tag(path=str(AXE))
                 problems += [f"{where}: axe {violation}" for violation in page.evaluate(AXE_JS)]
@@ -337,10 +347,11 @@ def test_every_portal_page_speaks_its_language(demo):
                 # are enough for axe-core and the layout.
                 for who in (people if width == WIDTHS[0] else (people[0], people[2])):
                     problems += _crawl(browser, node, who, "fr-FR", width, pages,
-                                       lambda texts: _findings_fr(texts, english), axe_for[who and who[0]])
+                                       lambda texts, attrs: _findings_fr(texts, english, attrs),
+                                       axe_for[who and who[0]])
             for who in (people[0], people[2]):  # lighter: the visitor and the manager (every page)
                 problems += _crawl(browser, node, who, "en-GB", 1280, pages,
-                                   lambda texts: _findings_en(texts, french), lambda access: False)
+                                   lambda texts, attrs: _findings_en(texts, french, attrs), lambda access: False)
         finally:
             browser.close()
     layout = [p for p in problems if ": layout " in p]
@@ -353,5 +364,6 @@ def test_the_detector_sees_english_iso_dates_and_addresses():
     english, french = _catalog_words()
     assert _findings_fr(["Inscriptions ouvertes", "Data scientist", "Journée pop-up"], english) == []
     assert len(_findings_fr(["0 new seat offer(s).", "le 2026-12-14", "http://127.0.0.1:5002"], english)) == 3
+    assert _findings_fr(["is3ka5xzzzmrh5fy · Fontainebleau"], english, ["https://coworking.example.org"]) == []
     assert _findings_en(["Registrations open", "0 mail(s) sent"], french) == []
     assert _findings_en(["lundi 14 déc. 2026"], french)
