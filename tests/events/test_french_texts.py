@@ -59,3 +59,14 @@ def test_an_accounts_status_and_its_change_say_nothing_of_gender(portal, create_
     assert "Le compte de Léa Martin est actif." in page and "est maintenant" not in page
     listing = portal.get("/admin/members", headers=FR).get_data(as_text=True)
     assert "compte actif" in listing
+
+
+def test_time_zones_and_languages_by_their_names(app):
+    from node.i18n import language_name, zone_label
+
+    with app.test_request_context("/", headers=FR):
+        assert [zone_label(z) for z in ("Europe/Paris", "America/New_York", "America/Montreal", "UTC")] == [
+            "France — Paris", "États-Unis — New York", "Canada — Montreal", "UTC"]
+        assert [language_name(code) for code in ("ar", "en", "fr")] == ["arabe", "anglais", "français"]
+    with app.test_request_context("/", headers=EN):
+        assert zone_label("Europe/Paris") == "France — Paris" and language_name("ar") == "Arabic"
