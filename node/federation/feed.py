@@ -8,8 +8,10 @@ Timestamps are never cursors.
 
 ``publish`` records ``FeedPublished``; after the commit, the ``feed.hints`` reaction gives the
 affected approved peers a ``feed.hint`` ("changes available") through the durable outgoing
-queue (at most one pending hint per peer: a pending one is updated), delivered at once by a
-background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next round.
+queue, coalesced per peer (:func:`queue_feed_hints`), delivered at once by a background thread
+(``FEDERATION_HINT_AFTER_COMMIT``), by the scheduler's short loop when it was deferred, or by
+the next round when it failed. Every path that publishes (a request, the API, the CLI, a job,
+a sync batch, a reaction) records ``FeedPublished`` in its session, so every one hints.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from federation.canonical import canonical_dumps, to_nfc
 from federation.envelope import is_redacted
 from federation.feed import FeedPage, build_encoded_feed_page
+from federation.keys import now_ms
 from federation.messages import FEED_HINT, build_feed_item, make_object_id
 from federation.nodeid import normalize_node_id
 
@@ -34,6 +37,7 @@ from . import inbox, keyring
 from .keyring import FederationRuntime, runtime_of
 from .models import (
     APPROVED,
+    DELIVERY_DONE,
     DELIVERY_PENDING,
     FederationSetting,
     FeedEntry,
@@ -133,8 +137,18 @@ def register_reactions(reactions: Reactions) -> None:
 
 def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]:
     """Queue a ``feed.hint`` for every approved peer affected by ``recipients`` (None: every
-    approved peer), at most one pending per peer; delivered after commit when the runtime says
-    so. Flushes. Returns the ids of the queued rows."""
+    approved peer), coalesced; flushes and returns the ids of the rows queued or refreshed.
+
+    Per peer, a hint whose sending has not started yet (never tried, or waiting for its next
+    try) takes the new ``latest_seq`` and stands for this change too: any number of changes,
+    in one transaction or many, before it leaves make one hint. Only a peer whose hint is
+    already out (its sending may have begun before this change was committed) gets a new
+    one, due ``FEDERATION_HINT_COALESCE_SECONDS`` after the one before it (sent by the
+    scheduler's short loop, :func:`deliver_deferred_hints`); a peer not hinted within that
+    window gets it at once, on a thread after this commit (``FEDERATION_HINT_AFTER_COMMIT``).
+
+    A hint is only queued after the commit of the change it announces (it is the reaction
+    to ``FeedPublished``), so a hint that leaves after this call announces it."""
     runtime = runtime_of(session)
     query = select(Peer.node_id).where(Peer.status == APPROVED)
     if None not in recipients:
@@ -142,23 +156,72 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
     destinations = set(session.scalars(query))
     if not destinations:
         return []
+    now = now_ms()
     content = {"latest_seq": latest_seq(session)}
-    pending = {row.destination: row for row in session.scalars(select(OutboxMessage).where(
-        OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_PENDING,
-        OutboxMessage.destination.in_(destinations)))}
-    row_ids = []
+    rows = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.message_type == FEED_HINT, OutboxMessage.destination.in_(destinations),
+        OutboxMessage.status.in_((DELIVERY_PENDING, DELIVERY_DONE)))).all()
+    waiting: dict[str, OutboxMessage] = {}
+    last_due: dict[str, int] = {}
+    for row in rows:
+        last_due[row.destination] = max(last_due.get(row.destination, 0), row.next_attempt_ms)
+        if row.status == DELIVERY_PENDING and (row.attempts == 0 or row.next_attempt_ms > now):
+            waiting[row.destination] = row
+    row_ids, now_due = [], []
     for destination in sorted(destinations):
-        row = pending.get(destination)
-        if row is None:
-            row = inbox.send_inbox_message(session, destination, FEED_HINT, content)
-        else:
+        row = waiting.get(destination)
+        if row is not None:
             row.content_json = canonical_dumps(content).decode("utf-8")
+        else:
+            row = inbox.send_inbox_message(session, destination, FEED_HINT, content)
+            row.next_attempt_ms = max(now, last_due.get(destination, 0) + runtime.hint_coalesce_ms)
+            if row.next_attempt_ms <= now:
+                now_due.append(row)
         row_ids.append(row.id)
     session.flush()
     if runtime.hint_after_commit:
-        for row_id in row_ids:
-            record(session, InboxMessageQueued(row_id))
+        for row in now_due:
+            record(session, InboxMessageQueued(row.id))
     return row_ids
+
+
+def deliver_deferred_hints(runtime: FederationRuntime, sending: set[int]) -> int:
+    """Send, each on a thread of its own, the hints queued for later (a peer hinted less than
+    ``FEDERATION_HINT_COALESCE_SECONDS`` before) that are due now, and those no thread took
+    after their commit (its process ended first); ``sending`` holds the ids still being sent
+    by earlier calls of this process (skipped). The scheduler's short loop calls it; a hint
+    that fails waits for its backoff and the round. Returns how many were started."""
+    if not runtime.hint_after_commit or runtime.session_factory is None:
+        return 0
+    now = now_ms()
+    with runtime.session_factory() as session:
+        rows = session.execute(select(
+            OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.next_attempt_ms)
+            .where(OutboxMessage.message_type == FEED_HINT,
+                   OutboxMessage.status == DELIVERY_PENDING, OutboxMessage.attempts == 0,
+                   OutboxMessage.next_attempt_ms <= now)).all()
+    started = 0
+    for row_id, created_at, due_ms in rows:
+        created_ms = int(created_at.timestamp() * 1000)
+        deferred = due_ms > created_ms + 50
+        if row_id in sending or not (deferred or now - created_ms > UNSENT_HINT_MS):
+            continue  # sent at once after its commit, by the process that committed it
+        sending.add(row_id)
+        runtime.in_background(_send_hint, runtime, row_id, sending)
+        started += 1
+    return started
+
+
+#: A hint meant to be sent at once after its commit and still untried this long after is
+#: sent by the scheduler (the process that committed it ended first).
+UNSENT_HINT_MS = 3_000
+
+
+def _send_hint(runtime: FederationRuntime, row_id: int, sending: set[int]) -> None:
+    try:
+        inbox.deliver_one(runtime, row_id)
+    finally:
+        sending.discard(row_id)
 
 
 def latest_seq(session: Session) -> int:
