@@ -8,9 +8,9 @@ Timestamps are never cursors.
 
 ``publish`` records ``FeedPublished``; after the commit, the ``feed.hints`` reaction gives the
 affected approved peers a ``feed.hint`` ("changes available") through the durable outgoing
-queue, coalesced per peer (:func:`queue_feed_hints`), delivered at once by a background thread
-(``FEDERATION_HINT_AFTER_COMMIT``), by the scheduler's short loop when it was deferred, or by
-the next round when it failed. Every path that publishes (a request, the API, the CLI, a job,
+queue, coalesced per peer (:func:`queue_feed_hints`), delivered as soon as it is due by a
+background thread of the committing process (``FEDERATION_HINT_AFTER_COMMIT``), by the
+scheduler's short loop when that process ended first, or by the next round when it failed. Every path that publishes (a request, the API, the CLI, a job,
 a sync batch, a reaction) records ``FeedPublished`` in its session, so every one hints.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
@@ -121,13 +122,32 @@ def send_hints(session: Session, events: list, ctx: WorkContext) -> None:
 
 def deliver_now(events: list, ctx: WorkContext) -> None:
     """Nudge on ``InboxMessageQueued``: deliver each message on a thread of its own (a slow
-    peer never delays the others); the queued row stays for the scheduler if this fails."""
+    peer never delays the others) as soon as it is due (a hint held back to coalesce changes
+    waits out its window, at most ``FEDERATION_HINT_COALESCE_SECONDS``); the queued row stays
+    for the scheduler if this fails."""
     runtime = ctx.runtime
     if runtime.session_factory is None:
         return
     for domain_event in events:
         if isinstance(domain_event, InboxMessageQueued):
-            runtime.in_background(inbox.deliver_one, runtime, domain_event.row_id)
+            runtime.in_background(_deliver_when_due, runtime, domain_event.row_id)
+
+
+def _deliver_when_due(runtime: FederationRuntime, row_id: int) -> None:
+    assert runtime.session_factory is not None
+    with runtime.session_factory() as session:
+        due_ms = session.scalar(select(OutboxMessage.next_attempt_ms)
+                                .where(OutboxMessage.id == row_id))
+    if due_ms is None:
+        return
+    wait_ms = due_ms - now_ms()
+    if wait_ms > 0:
+        time.sleep(min(wait_ms, MAX_HOLD_MS) / 1000)
+    inbox.deliver_one(runtime, row_id)
+
+
+#: The longest a thread waits for a held-back message to be due (a hint's coalescing window).
+MAX_HOLD_MS = 5_000
 
 
 def register_reactions(reactions: Reactions) -> None:
@@ -143,9 +163,10 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
     try) takes the new ``latest_seq`` and stands for this change too: any number of changes,
     in one transaction or many, before it leaves make one hint. Only a peer whose hint is
     already out (its sending may have begun before this change was committed) gets a new
-    one, due ``FEDERATION_HINT_COALESCE_SECONDS`` after the one before it (sent by the
-    scheduler's short loop, :func:`deliver_deferred_hints`); a peer not hinted within that
-    window gets it at once, on a thread after this commit (``FEDERATION_HINT_AFTER_COMMIT``).
+    one, due ``FEDERATION_HINT_COALESCE_SECONDS`` after the one before it; a peer not hinted
+    within that window gets it at once. Either is sent by a thread after this commit, as soon
+    as it is due (``FEDERATION_HINT_AFTER_COMMIT``; the scheduler's short loop sends the ones
+    no thread sent, :func:`deliver_unsent_hints`).
 
     A hint is only queued after the commit of the change it announces (it is the reaction
     to ``FeedPublished``), so a hint that leaves after this call announces it."""
@@ -167,7 +188,7 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
         last_due[row.destination] = max(last_due.get(row.destination, 0), row.next_attempt_ms)
         if row.status == DELIVERY_PENDING and (row.attempts == 0 or row.next_attempt_ms > now):
             waiting[row.destination] = row
-    row_ids, now_due = [], []
+    row_ids, queued = [], []
     for destination in sorted(destinations):
         row = waiting.get(destination)
         if row is not None:
@@ -175,46 +196,40 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
         else:
             row = inbox.send_inbox_message(session, destination, FEED_HINT, content)
             row.next_attempt_ms = max(now, last_due.get(destination, 0) + runtime.hint_coalesce_ms)
-            if row.next_attempt_ms <= now:
-                now_due.append(row)
+            queued.append(row)
         row_ids.append(row.id)
     session.flush()
     if runtime.hint_after_commit:
-        for row in now_due:
+        for row in queued:
             record(session, InboxMessageQueued(row.id))
     return row_ids
 
 
-def deliver_deferred_hints(runtime: FederationRuntime, sending: set[int]) -> int:
-    """Send, each on a thread of its own, the hints queued for later (a peer hinted less than
-    ``FEDERATION_HINT_COALESCE_SECONDS`` before) that are due now, and those no thread took
-    after their commit (its process ended first); ``sending`` holds the ids still being sent
+def deliver_unsent_hints(runtime: FederationRuntime, sending: set[int]) -> int:
+    """Send, each on a thread of its own, the hints that were due ``UNSENT_HINT_MS`` ago and
+    were never tried: the process that committed them, which sends them after its commit,
+    ended first (a web worker killed, restarted). ``sending`` holds the ids still being sent
     by earlier calls of this process (skipped). The scheduler's short loop calls it; a hint
     that fails waits for its backoff and the round. Returns how many were started."""
     if not runtime.hint_after_commit or runtime.session_factory is None:
         return 0
-    now = now_ms()
+    overdue = now_ms() - UNSENT_HINT_MS
     with runtime.session_factory() as session:
-        rows = session.execute(select(
-            OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.next_attempt_ms)
-            .where(OutboxMessage.message_type == FEED_HINT,
-                   OutboxMessage.status == DELIVERY_PENDING, OutboxMessage.attempts == 0,
-                   OutboxMessage.next_attempt_ms <= now)).all()
+        row_ids = session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_PENDING,
+            OutboxMessage.attempts == 0, OutboxMessage.next_attempt_ms <= overdue)).all()
     started = 0
-    for row_id, created_at, due_ms in rows:
-        created_ms = int(created_at.timestamp() * 1000)
-        deferred = due_ms > created_ms + 50
-        if row_id in sending or not (deferred or now - created_ms > UNSENT_HINT_MS):
-            continue  # sent at once after its commit, by the process that committed it
+    for row_id in row_ids:
+        if row_id in sending:
+            continue
         sending.add(row_id)
         runtime.in_background(_send_hint, runtime, row_id, sending)
         started += 1
     return started
 
 
-#: A hint meant to be sent at once after its commit and still untried this long after is
-#: sent by the scheduler (the process that committed it ended first).
-UNSENT_HINT_MS = 3_000
+#: A hint still untried this long after it was due is sent by the scheduler.
+UNSENT_HINT_MS = 2_000
 
 
 def _send_hint(runtime: FederationRuntime, row_id: int, sending: set[int]) -> None:

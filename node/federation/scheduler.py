@@ -128,7 +128,7 @@ def run_forever(runtime: FederationRuntime, interval: float = 60.0, *,
     """Run a round every ``interval`` seconds and, in between, every
     ``FEDERATION_HINT_POLL_SECONDS``, the short loop: pull the peers that sent a ``feed.hint``
     (a hint is answered within a poll, never inside the web request that brought it) and
-    send our own hints that were deferred to coalesce changes. Until ``stop`` is set (never,
+    send our own hints that the process that queued them did not send (it ended first). Until ``stop`` is set (never,
     without one)."""
     poll = _hint_poll_seconds(runtime)
     stop = stop or threading.Event()
@@ -147,9 +147,9 @@ def run_forever(runtime: FederationRuntime, interval: float = 60.0, *,
             next_round = started + (max(1.0, interval) if ran else min(interval, LEASE_RETRY_SECONDS))
         else:
             try:
-                feed.deliver_deferred_hints(runtime, sending)
+                feed.deliver_unsent_hints(runtime, sending)
             except Exception:
-                logger.exception("sending deferred hints failed")
+                logger.exception("sending unsent hints failed")
             try:
                 pull_hinted(runtime)
             except Exception:

@@ -94,6 +94,9 @@ def scheduler_env(node) -> dict[str, str]:
         "COWORKNET_FEDERATION_PAGE_LIMIT": "20",
         "COWORKNET_PERIODIC_JOBS": "false",
         "COWORKNET_LOG_LEVEL": "WARNING",
+        # A lease that would outlive its dead holder by ten minutes: only the liveness check
+        # lets the restarted scheduler go on before that, however slow this machine is.
+        "COWORKNET_FEDERATION_LEASE_SECONDS": "600",
     }
 
 
@@ -116,13 +119,13 @@ def cursor(node, other) -> int:
 def test_kill_9_mid_pull_leaves_no_orphan_and_a_restart_resumes_at_once(live_nodes):
     a, b = live_nodes(2)
     live_nodes.peer(a, b)
-    seed(a, b.url, 1200)
-    a._dispatcher.app = slowed(a.app, 0.05)  # 60 pages of 20, each 50 ms late: 3 s at least
+    seed(a, b.url, 2000)
+    a._dispatcher.app = slowed(a.app, 0.1)  # 100 pages of 20, each 0.1 s late: 10 s at least
     env = scheduler_env(b)
     first = start_scheduler(env)
     try:
         # Mid-pull, with its signature worker and the resource tracker up.
-        helpers = wait_for(lambda: len(children(first.pid)) >= 2 and children(first.pid))
+        helpers = wait_for(lambda: len(children(first.pid)) >= 2 and children(first.pid), 90)
         assert helpers, "the scheduler started no signature worker"
         assert any("multiprocessing" in command_line(pid) for pid in helpers)
         assert wait_for(lambda: cursor(b, a) > 0)
@@ -130,9 +133,10 @@ def test_kill_9_mid_pull_leaves_no_orphan_and_a_restart_resumes_at_once(live_nod
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     at_kill = cursor(b, a)
-    assert 0 < at_kill < 1200, "the pull had ended before the kill: nothing was measured"
-    # No orphan: the worker and the resource tracker end with their parent.
-    assert wait_for(lambda: not any(running(pid) for pid in helpers), seconds=5)
+    assert 0 < at_kill < 2000, "the pull had ended before the kill: nothing was measured"
+    # No orphan: the worker and the resource tracker end with their parent (a worker still
+    # starting, its interpreter importing, ends as soon as its start-up is over).
+    assert wait_for(lambda: not any(running(pid) for pid in helpers), seconds=30)
     with b.session() as session:  # the dead process still holds the round's lease
         lease = session.get(FederationLock, scheduler.ROUND_LOCK)
         assert lease.holder.startswith(f"{leases.socket.gethostname()}:{first.pid}:")
@@ -141,15 +145,15 @@ def test_kill_9_mid_pull_leaves_no_orphan_and_a_restart_resumes_at_once(live_nod
     second = start_scheduler(env)
     try:
         assert wait_for(lambda: lease_holder(b).startswith(f"{leases.socket.gethostname()}:"
-                                                           f"{second.pid}:"), seconds=10)
+                                                           f"{second.pid}:"), seconds=90)
         taken = time.monotonic() - restarted_at
-        assert wait_for(lambda: cursor(b, a) > at_kill, seconds=10)
+        assert wait_for(lambda: cursor(b, a) > at_kill, seconds=30)
         resumed = time.monotonic() - restarted_at
         print(f"restarted scheduler: lease taken {taken:.2f} s, pull resumed {resumed:.2f} s "
               "after its start (the interpreter's start included)")
-        # Never the lease's time to live (15 s), let alone the 10 minutes of old.
-        assert resumed < 10
-        assert wait_for(lambda: cursor(b, a) == 1200, seconds=60)
+        # Its start-up time (seconds, longer on a loaded machine), never the lease's ten minutes.
+        assert resumed < 120
+        assert wait_for(lambda: cursor(b, a) == 2000, seconds=120)
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(10)
