@@ -60,6 +60,8 @@ NODE_SETTINGS: dict[str, Any] = {
     "MAIL_BACKEND": "memory",
     "FEDERATION_ALLOW_LOOPBACK": True,
     "FEDERATION_CLIENT_RETRIES": 0,
+    # Every node speaks from 127.0.0.1: node 0 gets ten peerings from one address at once.
+    "FEDERATION_PEERING_RATE_PER_ADDRESS": 1000,
     "PERIODIC_JOBS": False,
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 8,
@@ -164,6 +166,19 @@ def peer(a: Node, b: Node) -> None:
         session.commit()
         peers.send_confirmation(session, runtime_b, row)
         session.commit()
+
+
+def check_peered(origin: Node, targets: list[Node]) -> None:
+    """Every peering approved on both sides (a setup that failed is no measurement)."""
+    with read_only(origin.database) as conn:
+        approved = {row[0] for row in conn.execute(
+            "SELECT node_id FROM peers WHERE status = 'approved'")}
+    for node in targets:
+        with read_only(node.database) as conn:
+            theirs = conn.execute("SELECT status FROM peers WHERE node_id = ?",
+                                  (origin.url,)).fetchone()
+        if node.url not in approved or theirs is None or theirs[0] != "approved":
+            raise RuntimeError(f"node {node.index} is not peered with node 0")
 
 
 def member_token(node: Node, email: str, role: str = "member", **profile: Any) -> dict[str, str]:
@@ -366,6 +381,7 @@ def main(argv: list[str]) -> int:
             start_all(nodes, args.interval, {})
             for other in targets:
                 peer(origin, other)
+            check_peered(origin, targets)
             tokens, session_id = setup_origin(origin, datetime.now(UTC) + timedelta(days=3))
             for mode, extra in (("with hints", {}), ("without hints", NO_HINTS)):
                 if extra:
