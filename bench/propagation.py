@@ -403,6 +403,7 @@ def main(argv: list[str]) -> int:
                 report(mode, watcher, len(targets))
                 received = hints_received(targets) - received
                 made = args.changes * len(KINDS)
+                print(f"  {mode:<14} load average {os.getloadavg()[0]:.1f} at the end", flush=True)
                 print(f"  {mode:<14} {received} hints received by the {len(targets)} peers "
                       + ("(ignored) " if extra else "") + f"for {made} changes "
                       f"({made * len(targets)} change-peer pairs)"
