@@ -41,7 +41,8 @@ def get_need(session: Session, need_id: int) -> Need:
 
 
 def list_needs(session: Session, *, status: str | None = "open", limit: int = 100) -> list[Need]:
-    statement = select(Need).options(selectinload(Need.answers), selectinload(Need.author))
+    statement = select(Need).options(selectinload(Need.answers).selectinload(NeedAnswer.member),
+                                      selectinload(Need.author))
     if status:
         statement = statement.where(Need.status == status)
     return list(session.scalars(statement.order_by(Need.created_at.desc(), Need.id.desc()).limit(limit)))
