@@ -33,7 +33,9 @@ and 4, 3 s each); the test suite runs it."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
+import json
 import os
 import random
 import re
@@ -111,7 +113,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(instance: Path, workers: int | None) -> dict[str, str]:
+def server_env(instance: Path, workers: int | None, threads: int | None = None,
+               root: Path = ROOT) -> dict[str, str]:
     """The operator's environment file: the instance folder and the reverse proxy's header;
     gunicorn's workers and threads are the shipped defaults unless ``workers`` is given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COWORKNET_")}
@@ -120,21 +123,23 @@ def server_env(instance: Path, workers: int | None) -> dict[str, str]:
         "COWORKNET_PROXY_FIX_X_FOR": "1",
         "COWORKNET_ACCESS_LOG": str(instance / "access.log"),
         "COWORKNET_ERROR_LOG": str(instance / "error.log"),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
     })
     if workers is not None:
         env["COWORKNET_WORKERS"] = str(workers)
+    if threads is not None:
+        env["COWORKNET_THREADS"] = str(threads)
     return env
 
 
 class Gunicorn:
     """``gunicorn -c deploy/gunicorn.conf.py node.wsgi:app`` on a free loopback port."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], root: Path = ROOT) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "node.wsgi:app"],
-            env={**env, "COWORKNET_BIND": f"127.0.0.1:{self.port}"}, cwd=ROOT,
+            [str(BIN / "gunicorn"), "-c", str(root / "deploy" / "gunicorn.conf.py"), "node.wsgi:app"],
+            env={**env, "COWORKNET_BIND": f"127.0.0.1:{self.port}"}, cwd=root,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:
@@ -555,7 +560,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: SQLite, small, levels 1,4, 3 s")
     parser.add_argument("--kinds", action="store_true", help="print each request kind's figures")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: the shipped config's)")
+    parser.add_argument("--server-root", metavar="DIR", default=None,
+                        help="serve the node from this checkout (another version of the code, to "
+                             "compare before and after on the same data)")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    parser.add_argument("--reuse", metavar="DIR", default=None,
+                        help="keep the instance and its database in DIR; a later run with the same DIR "
+                             "skips the seeding (the database is kept)")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = min(args.duration, 3.0)
@@ -565,6 +577,19 @@ def main(argv: list[str] | None = None) -> int:
     static_seconds = args.static_duration or max(1.0, args.duration / 3)
     warmup = 1.0 if args.quick else 3.0
 
+    if args.reuse:
+        folder = Path(args.reuse)
+        folder.mkdir(parents=True, exist_ok=True)
+        if (folder / "plan.json").exists():
+            plan = load_seed.Plan(**json.loads((folder / "plan.json").read_text(encoding="utf-8")))
+            print(f"node: {plan.backend}, {plan.summary}; reused from {folder}", flush=True)
+            return _run(args, folder / "instance", plan, levels, static_seconds, warmup)
+        url = args.database_url or DEFAULT_DATABASE
+        if url.startswith("postgresql"):
+            fresh_database(url)
+        plan = _seed(args, folder / "instance", url)
+        (folder / "plan.json").write_text(json.dumps(dataclasses.asdict(plan)), encoding="utf-8")
+        return _run(args, folder / "instance", plan, levels, static_seconds, warmup)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         instance = Path(tmp) / "instance"
         url = args.database_url or (None if args.quick else DEFAULT_DATABASE)
@@ -573,22 +598,30 @@ def main(argv: list[str] | None = None) -> int:
         elif url.startswith("postgresql"):
             fresh_database(url)
         try:
-            return _run(args, instance, url, levels, static_seconds, warmup)
+            return _run(args, instance, _seed(args, instance, url), levels, static_seconds, warmup)
         finally:
             if url.startswith("postgresql") and not args.keep:
                 drop_database(url)
 
 
-def _run(args, instance: Path, url: str, levels: list[int], static_seconds: float, warmup: float) -> int:
+def _seed(args, instance: Path, url: str) -> load_seed.Plan:
     clock = time.perf_counter()
     plan = load_seed.seed(instance, url, members=args.members, events=args.events)
-    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"node: {backend}, {plan.summary}; seeded in {time.perf_counter() - clock:.0f} s", flush=True)
-    server = Gunicorn(server_env(instance, args.workers))
+    print(f"node: {plan.backend}, {plan.summary}; seeded in {time.perf_counter() - clock:.0f} s", flush=True)
+    return plan
+
+
+def _run(args, instance: Path, plan: load_seed.Plan, levels: list[int], static_seconds: float,
+         warmup: float) -> int:
+    root = Path(args.server_root).resolve() if args.server_root else ROOT
+    server = Gunicorn(server_env(instance, args.workers, args.threads, root), root)
+    if root != ROOT:
+        print(f"served from {root}", flush=True)
     try:
         workers = len(_children(server.process.pid))
-        print(f"gunicorn: deploy/gunicorn.conf.py, {workers} workers (gthread), on a machine of "
-              f"{os.cpu_count()} cores", flush=True)
+        threads = args.threads or "the configured"
+        print(f"gunicorn: deploy/gunicorn.conf.py, {workers} workers (gthread, {threads} threads each), "
+              f"on a machine of {os.cpu_count()} cores", flush=True)
         members = [Member(id=m, email=e, token=t) for m, e, t in plan.clients]
         clock = time.perf_counter()
         for member in members:

@@ -62,6 +62,7 @@ class Plan:
     """What the load generator needs to know of the seeded node."""
 
     summary: str
+    backend: str
     password: str
     #: (member id, e-mail, API token) of the members the generator signs in.
     clients: list[tuple[int, str, str]]
@@ -186,5 +187,6 @@ def seed(instance: Path, url: str, *, members: int, events: int, seed_value: int
     words = sorted({c["fr"].split()[0].lower() for c in skills if len(c["fr"]) > 4})
     summary = (f"{members} members, {events} events ({sum(1 for n in range(events) if n % 10 == 0)} series, "
                f"{len(open_occurrences)} upcoming dates), {needs_count} needs")
-    return Plan(summary=summary, password=PASSWORD, clients=clients, member_ids=member_ids,
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    return Plan(summary=summary, backend=backend, password=PASSWORD, clients=clients, member_ids=member_ids,
                 event_ids=event_ids, open_occurrences=open_occurrences, skill_words=rng.sample(words, 40))
