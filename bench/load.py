@@ -36,6 +36,7 @@ import argparse
 import dataclasses
 import http.client
 import json
+import math
 import os
 import random
 import re
@@ -200,6 +201,36 @@ def _children(pid: int) -> list[int]:
     except FileNotFoundError:
         pass
     return found
+
+
+class DatabaseProcesses:
+    """The PostgreSQL backends serving the node's database (pg_stat_activity), whose CPU a
+    level adds to the workers' (other databases on the server are not counted)."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.name = make_url(url).database
+        self.engine = _pg_admin(url)
+
+    def _pids(self) -> list[int]:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return list(conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+                                     {"name": self.name}))
+
+    def cpu_seconds(self, since: dict[int, float] | None = None):
+        """CPU seconds per backend now (a dict); with ``since``, what the backends alive now
+        used after it (a backend that left in between is not counted: the pool keeps its
+        connections, so few do)."""
+        now = {pid: _proc_cpu(pid) for pid in self._pids()}
+        if since is None:
+            return now
+        return sum(value - since.get(pid, 0.0) for pid, value in now.items())
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def machine_busy() -> tuple[float, float]:
@@ -431,6 +462,16 @@ class LevelResult:
     server_cpu: float
     client_cpu: float
     machine_cpu: float
+    database_cpu: float | None = None
+
+    def per_request(self, cores: float | None) -> float:
+        """CPU milliseconds per request, from cores used over the level."""
+        return float("nan") if cores is None or not self.count else cores * self.seconds / self.count * 1000
+
+    @property
+    def cpu_per_request(self) -> float:
+        """Workers, database and load generator: what one request costs the machine."""
+        return sum(self.per_request(c) for c in (self.server_cpu, self.database_cpu or 0.0, self.client_cpu))
 
     @property
     def all_times(self) -> list[float]:
@@ -456,7 +497,7 @@ class LevelResult:
 
 
 def run_level(name: str, clients: list, concurrency: int, seconds: float, warmup: float,
-              server: Gunicorn) -> LevelResult:
+              server: Gunicorn, database: DatabaseProcesses | None = None) -> LevelResult:
     """``clients`` (one per thread) loop on ``visit`` for ``warmup`` then ``seconds``."""
     recorder = Recorder()
     for client in clients:
@@ -472,19 +513,22 @@ def run_level(name: str, clients: list, concurrency: int, seconds: float, warmup
         thread.start()
     time.sleep(warmup)
     cpu0, server0, (busy0, total0) = time.process_time(), server.cpu_seconds(), machine_busy()
+    db0 = database.cpu_seconds() if database else None
     started = time.perf_counter()
     recorder.measuring = True
     time.sleep(seconds)
     recorder.measuring = False
     elapsed = time.perf_counter() - started
     cpu1, server1, (busy1, total1) = time.process_time(), server.cpu_seconds(), machine_busy()
+    db1 = database.cpu_seconds(db0) if database else None
     stop.set()
     for thread in threads:
         thread.join(timeout=35)
     for client in clients:
         client.http.close()
     return LevelResult(name, concurrency, elapsed, recorder, (server1 - server0) / elapsed,
-                       (cpu1 - cpu0) / elapsed, (busy1 - busy0) / max(total1 - total0, 1e-9) * (os.cpu_count() or 1))
+                       (cpu1 - cpu0) / elapsed, (busy1 - busy0) / max(total1 - total0, 1e-9) * (os.cpu_count() or 1),
+                       None if database is None else db1 / elapsed)
 
 
 def mixed_clients(plan: load_seed.Plan, members: list[Member], concurrency: int, port: int,
@@ -534,8 +578,19 @@ def level_line(result: LevelResult) -> str:
     return (f"{result.name:<7} c={result.concurrency:<3} {result.rate:7.1f} req/s  "
             f"p50 {result.percentile(50):6.1f}  p95 {result.percentile(95):6.1f}  "
             f"p99 {result.percentile(99):6.1f} ms  errors {result.errors} of {result.count}  "
-            f"cpu: workers {result.server_cpu:4.2f}, load generator {result.client_cpu:4.2f}, "
-            f"machine {result.machine_cpu:4.2f} cores")
+            f"cpu: workers {result.server_cpu:4.2f}, database {_cores(result.database_cpu)}, "
+            f"load generator {result.client_cpu:4.2f}, machine {result.machine_cpu:4.2f} cores; "
+            f"per request: workers {result.per_request(result.server_cpu):.1f}, database "
+            f"{_ms(result.per_request(result.database_cpu))}, load generator "
+            f"{result.per_request(result.client_cpu):.2f} ms")
+
+
+def _ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
+
+
+def _cores(value: float | None) -> str:
+    return "-" if value is None else f"{value:4.2f}"
 
 
 def kinds_table(result: LevelResult) -> list[str]:
@@ -617,6 +672,7 @@ def _run(args, instance: Path, plan: load_seed.Plan, levels: list[int], static_s
     server = Gunicorn(server_env(instance, args.workers, args.threads, root), root)
     if root != ROOT:
         print(f"served from {root}", flush=True)
+    database = DatabaseProcesses(plan.database_url) if plan.database_url.startswith("postgresql") else None
     try:
         workers = len(_children(server.process.pid))
         threads = args.threads or "the configured"
@@ -630,29 +686,37 @@ def _run(args, instance: Path, plan: load_seed.Plan, levels: list[int], static_s
         results: list[tuple[LevelResult, LevelResult]] = []
         for concurrency in levels:
             mix = run_level("mix", mixed_clients(plan, members, concurrency, server.port, concurrency),
-                            concurrency, args.duration, warmup, server)
+                            concurrency, args.duration, warmup, server, database)
             print(level_line(mix), flush=True)
             if args.kinds or args.quick:
                 print("\n".join(kinds_table(mix)), flush=True)
             for sample in mix.recorder.error_samples:
                 print(f"    error: {sample}", flush=True)
             static = run_level("static", [StaticClient(server.port, Recorder()) for _ in range(concurrency)],
-                               concurrency, static_seconds, min(warmup, 1.0), server)
+                               concurrency, static_seconds, min(warmup, 1.0), server, database)
             print(level_line(static), flush=True)
             results.append((mix, static))
     finally:
         server.stop()
+        if database is not None:
+            database.close()
     return report(results, args.check)
 
 
 def report(results: list[tuple[LevelResult, LevelResult]], check: bool) -> int:
     print()
-    print("| concurrency | mix req/s | p50 / p95 / p99 ms | errors | static req/s | static p95 ms | mix / static |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    cores = os.cpu_count() or 1
+    print("| concurrency | mix req/s | p50 / p95 / p99 ms | errors | static req/s | static p95 ms | mix / static "
+          "| CPU ms per request (workers + database + generator) | requests/s the cores allow |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for mix, static in results:
         print(f"| {mix.concurrency} | {mix.rate:.0f} | {mix.percentile(50):.1f} / {mix.percentile(95):.1f} / "
               f"{mix.percentile(99):.1f} | {mix.errors} | {static.rate:.0f} | {static.percentile(95):.1f} | "
-              f"{mix.rate / static.rate:.2f} |")
+              f"{mix.rate / static.rate:.2f} | {mix.per_request(mix.server_cpu):.1f} + "
+              f"{_ms(mix.per_request(mix.database_cpu))} + {mix.per_request(mix.client_cpu):.2f} | "
+              f"{cores * 1000 / mix.cpu_per_request:.0f} |")
+    print(f"(the last column: {cores} cores divided by the CPU one request of the mix costs, the rate "
+          "this machine could serve with nothing else running)")
     goals = []
     ones = [mix for mix, _ in results if mix.concurrency == 1]
     if ones:

@@ -63,6 +63,7 @@ class Plan:
 
     summary: str
     backend: str
+    database_url: str
     password: str
     #: (member id, e-mail, API token) of the members the generator signs in.
     clients: list[tuple[int, str, str]]
@@ -188,5 +189,5 @@ def seed(instance: Path, url: str, *, members: int, events: int, seed_value: int
     summary = (f"{members} members, {events} events ({sum(1 for n in range(events) if n % 10 == 0)} series, "
                f"{len(open_occurrences)} upcoming dates), {needs_count} needs")
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    return Plan(summary=summary, backend=backend, password=PASSWORD, clients=clients, member_ids=member_ids,
+    return Plan(summary=summary, backend=backend, database_url=url, password=PASSWORD, clients=clients, member_ids=member_ids,
                 event_ids=event_ids, open_occurrences=open_occurrences, skill_words=rng.sample(words, 40))
