@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import nh3
-from markdown_it import MarkdownIt
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import markup
 from ..domain_events import EventChanged
 from ..errors import N_, Forbidden, NotFound, ValidationError
 from ..members.models import Member
@@ -44,16 +43,9 @@ SERIES_HORIZON = timedelta(days=180)
 #: A change of these fields is a change calendars must pick up (SEQUENCE bump).
 SCHEDULE_FIELDS = ("start_at", "end_at", "timezone", "venue_id", "address", "rrule", "status", "title")
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
-ALLOWED_TAGS = {"p", "br", "strong", "em", "del", "a", "ul", "ol", "li", "blockquote", "code", "pre",
-                "h1", "h2", "h3", "h4", "hr"}
-
-
 def render_markdown(text: str) -> str:
-    """Markdown to HTML that is safe to show: raw HTML is escaped, then nh3 keeps a small set."""
-    html = _markdown.render(text or "")
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                     url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener")
+    """An event's description (Markdown) as safe HTML (``node.markup``)."""
+    return markup.render_markdown(text)
 
 
 def to_utc(value: datetime | None, tz_name: str) -> datetime | None:

@@ -313,3 +313,16 @@ def all_mine(session: Session, member: Member) -> list[MyRegistration]:
         .where(RemoteRegistration.member_id == member.id)).all()
     found = [mine_for(session, member, row) for row in {*local_rows, *remote_rows}]
     return sorted((m for m in found if m is not None), key=lambda m: m.starts_at)
+
+
+def next_remote(session: Session, member: Member, now: datetime, *, limit: int = 5
+                ) -> list[tuple[RegionalSession, RemoteRegistration]]:
+    """The member's active registrations to sessions hosted by other spaces that are not over,
+    soonest first (one query; sessions at this space are the events area's registrations)."""
+    return [tuple(row) for row in session.execute(
+        select(RegionalSession, RemoteRegistration)
+        .join(RemoteRegistration, RemoteRegistration.session_object_id == RegionalSession.object_id)
+        .where(RemoteRegistration.member_id == member.id, RemoteRegistration.action == "register",
+               RemoteRegistration.status.in_(("pending", "confirmed", "waitlisted")),
+               RegionalSession.status == "scheduled", RegionalSession.ends_at > now)
+        .order_by(RegionalSession.starts_at).limit(limit)).all()]

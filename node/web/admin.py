@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
 from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChangeSchema
 
-from ..accounts import accounts
+from ..accounts import accounts, spaces
 from ..db import db
 from ..errors import DomainError
 from ..http import context
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, parse, show_again
 from ..http.security import manager_required
 from ..notices import account_mail
 
@@ -82,10 +82,12 @@ def invitations():
 def settings():
     space = context.space()
     if request.method == "POST":
-        data = parse(SpaceSettingsSchema(), form_values(request.form))
-        space.signup_mode, space.description = data["signup_mode"], data["description"]
-        db.session.add(space)
+        try:
+            data = parse(SpaceSettingsSchema(), form_values(request.form, blank_is_none=("contact_email",)))
+            spaces.update_settings(db.session, space, data, context.now())
+        except DomainError as exc:
+            return show_again(exc, render_template, "admin/settings.html", space=space, values=request.form)
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", space=space)
+    return render_template("admin/settings.html", space=space, values=None)

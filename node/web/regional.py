@@ -106,6 +106,28 @@ def program_page(regional_id: int):
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, type_labels=TYPE_LABELS)
 
 
+@bp.route("/sessions/<int:session_id>")
+@public
+def session_page(session_id: int):
+    row = regional.get_session(db.session, session_id)
+    event = regional.session_in_program(db.session, row, g.member)
+    mine = remote.mine_for(db.session, g.member, row) if g.member is not None else None
+    return render_template("regional/session.html", row=row, regional=event, mine=mine,
+                           type=regional.session_types(db.session, [row])[row.id],
+                           status_labels=STATUS_LABELS)
+
+
+@bp.route("/sessions/<int:session_id>.ics")
+@public
+def session_ics(session_id: int):
+    row = regional.get_session(db.session, session_id)
+    regional.session_in_program(db.session, row, g.member)
+    body = regional_ical.program_ics(row.title, [row], url_for("regional.session_page", session_id=row.id,
+                                                               _external=True))
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="session-{row.id}.ics"'})
+
+
 @bp.route("/<int:regional_id>/program.ics")
 @public
 def program_ics(regional_id: int):
@@ -126,6 +148,8 @@ def register(session_id: int):
     mine = remote.register_any(db.session, g.member, row, now(), share_email=data["share_email"])
     db.session.commit()
     flash(_("Registration: %(status)s.", status=STATUS_LABELS[mine.status]), "success")
+    if data["back"] == "session":
+        return redirect(url_for("regional.session_page", session_id=row.id))
     return _back(regional.by_object_id(db.session, row.regional_event_object_id).id)
 
 
