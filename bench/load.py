@@ -637,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         if (folder / "plan.json").exists():
             plan = load_seed.Plan(**json.loads((folder / "plan.json").read_text(encoding="utf-8")))
+            load_seed.upgrade(plan.database_url)  # as an operator does after deploying a new version
             print(f"node: {plan.backend}, {plan.summary}; reused from {folder}", flush=True)
             return _run(args, folder / "instance", plan, levels, static_seconds, warmup)
         url = args.database_url or DEFAULT_DATABASE
