@@ -133,6 +133,18 @@ def server_env(instance: Path, workers: int | None, threads: int | None = None,
     return env
 
 
+def upgrade_with(root: Path, url: str) -> None:
+    """Bring a kept database to the heads of the code served from ``root``, as an operator
+    runs ``coworknet db upgrade`` after deploying (an older checkout that does not know the
+    database's newer revisions leaves it as it is, and says so)."""
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", "import sys; from node.migrate import upgrade; upgrade(sys.argv[1])", url],
+        env={**os.environ, "PYTHONPATH": str(root)}, cwd=root, capture_output=True, text=True, timeout=300)
+    if result.returncode:
+        print(f"database left as it is (the code of {root} cannot upgrade it: "
+              f"{result.stderr.strip().splitlines()[-1]})", flush=True)
+
+
 class Gunicorn:
     """``gunicorn -c deploy/gunicorn.conf.py node.wsgi:app`` on a free loopback port."""
 
@@ -637,7 +649,6 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         if (folder / "plan.json").exists():
             plan = load_seed.Plan(**json.loads((folder / "plan.json").read_text(encoding="utf-8")))
-            load_seed.upgrade(plan.database_url)  # as an operator does after deploying a new version
             print(f"node: {plan.backend}, {plan.summary}; reused from {folder}", flush=True)
             return _run(args, folder / "instance", plan, levels, static_seconds, warmup)
         url = args.database_url or DEFAULT_DATABASE
@@ -670,6 +681,8 @@ def _seed(args, instance: Path, url: str) -> load_seed.Plan:
 def _run(args, instance: Path, plan: load_seed.Plan, levels: list[int], static_seconds: float,
          warmup: float) -> int:
     root = Path(args.server_root).resolve() if args.server_root else ROOT
+    if args.reuse:
+        upgrade_with(root, plan.database_url)
     server = Gunicorn(server_env(instance, args.workers, args.threads, root), root)
     if root != ROOT:
         print(f"served from {root}", flush=True)

@@ -30,7 +30,6 @@ from node.events import events as event_ops
 from node.events.models import EventOccurrence
 from node.events.registrations import Registrant
 from node.members import profiles
-from node.migrate import upgrade
 
 PARIS = ZoneInfo("Europe/Paris")
 DATA = Path(__file__).resolve().parents[1] / "node" / "data"
