@@ -133,6 +133,33 @@ def server_env(instance: Path, workers: int | None, threads: int | None = None,
     return env
 
 
+def mix_weights() -> dict[str, float]:
+    """Each request kind's share of the load's requests (browsers draw the member mix, a
+    register-and-cancel round being four requests; API clients the API mix)."""
+    browsers = 1 - API_SHARE
+    total = sum(MEMBER_MIX.values())
+    weights = {kind: browsers * w / total for kind, w in MEMBER_MIX.items() if kind != "register_cancel"}
+    rounds = browsers * MEMBER_MIX["register_cancel"] / total
+    weights["event"] += 2 * rounds
+    weights["register"] = weights["cancel"] = rounds
+    weights.update({kind: API_SHARE * w / sum(API_MIX.values()) for kind, w in API_MIX.items()})
+    return weights
+
+
+def pages(instance: Path, plan: load_seed.Plan, root: Path) -> int:
+    """``--pages``: each kind's statements and CPU in one process (bench/load_pages.py)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plan_file, weights_file = Path(tmp) / "plan.json", Path(tmp) / "weights.json"
+        plan_file.write_text(json.dumps(dataclasses.asdict(plan)), encoding="utf-8")
+        weights_file.write_text(json.dumps(mix_weights()), encoding="utf-8")
+        print(f"each kind served in one process from {root} (statements; CPU, best of "
+              f"{5} rounds):", flush=True)
+        result = subprocess.run(  # noqa: S603 - fixed arguments
+            [sys.executable, str(Path(__file__).with_name("load_pages.py")), str(instance), str(plan_file),
+             str(weights_file)], env={**os.environ, "PYTHONPATH": str(root)}, cwd=root, timeout=1800)
+    return result.returncode
+
+
 def upgrade_with(root: Path, url: str) -> None:
     """Bring a kept database to the heads of the code served from ``root``, as an operator
     runs ``coworknet db upgrade`` after deploying (an older checkout that does not know the
@@ -626,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the shipped config's)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: SQLite, small, levels 1,4, 3 s")
     parser.add_argument("--kinds", action="store_true", help="print each request kind's figures")
+    parser.add_argument("--pages", action="store_true",
+                        help="no load: each request kind's SQL statements and CPU, in one process")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: the shipped config's)")
     parser.add_argument("--server-root", metavar="DIR", default=None,
@@ -683,6 +712,8 @@ def _run(args, instance: Path, plan: load_seed.Plan, levels: list[int], static_s
     root = Path(args.server_root).resolve() if args.server_root else ROOT
     if args.reuse:
         upgrade_with(root, plan.database_url)
+    if args.pages:
+        return pages(instance, plan, root)
     server = Gunicorn(server_env(instance, args.workers, args.threads, root), root)
     if root != ROOT:
         print(f"served from {root}", flush=True)

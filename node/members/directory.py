@@ -23,6 +23,8 @@ from .thesaurus import FUZZY_MIN_LENGTH, Thesaurus, get_thesaurus
 #: A query word is corrected to a word of the profiles at this similarity (rapidfuzz ratio).
 WORD_MIN_SCORE = 80
 LEVEL_ORDER = ("debutant", "confirme", "expert")
+#: What a listed profile shows (the portal's card, the API's profile), loaded for the whole list.
+_PROFILE = (selectinload(Member.skills), selectinload(Member.languages), selectinload(Member.contacts))
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,11 @@ def _field_keys(member: Member, thesaurus: Thesaurus) -> tuple[set[str], set[str
 
 
 def _profiles(session: Session, member_ids: list[int]) -> list[Member]:
-    """The members of ``member_ids``, in that order, with their skills and languages (three
-    statements whatever their number)."""
+    """The members of ``member_ids``, in that order, with what a profile shows (four statements
+    whatever their number)."""
     if not member_ids:
         return []
-    found = {m.id: m for m in session.scalars(
-        select(Member).where(Member.id.in_(member_ids))
-        .options(selectinload(Member.skills), selectinload(Member.languages)))}
+    found = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)).options(*_PROFILE))}
     return [found[member_id] for member_id in member_ids]
 
 
@@ -141,7 +141,7 @@ def search_members(session: Session, query: DirectoryQuery,
         return _profiles(session, page), len(names)
     members = list(
         session.scalars(
-            statement.options(selectinload(Member.skills), selectinload(Member.languages))
+            statement.options(*_PROFILE)
         ).unique()
     )
 
