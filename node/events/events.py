@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from .. import markup
 from ..domain_events import EventChanged
@@ -21,7 +21,7 @@ from ..errors import N_, Forbidden, NotFound, ValidationError
 from ..members.models import Member
 from ..notifications.operations import notify
 from ..uow import record
-from . import recurrence
+from . import guests, recurrence
 from .access import can_manage, can_view
 from .models import (
     SEAT_HOLDING,
@@ -93,6 +93,8 @@ def list_occurrences(session: Session, viewer: Member | None, *, start: datetime
     """Occurrences starting in ``[start, end)`` that ``viewer`` may see, in time order."""
     query = (
         select(EventOccurrence).join(Event)
+        .options(contains_eager(EventOccurrence.event).joinedload(Event.venue),
+                 contains_eager(EventOccurrence.event).selectinload(Event.hosts))
         .where(visible_clause(viewer), EventOccurrence.start_at >= start, EventOccurrence.start_at < end)
         .order_by(EventOccurrence.start_at, EventOccurrence.id).limit(limit).offset(offset)
     )
@@ -408,8 +410,11 @@ def require_manage(event: Event, member: Member) -> None:
         raise Forbidden(N_("Only the community manager or a host can do this."))
 
 
-def tick(session: Session, now: datetime, offer_ttl: timedelta) -> list[Registration]:
-    """Periodic work: lapse overdue seat offers (returns the new ones) and extend series."""
+def tick(session: Session, now: datetime, offer_ttl: timedelta,
+         guest_retention: timedelta = timedelta(days=30)) -> list[Registration]:
+    """Periodic work: lapse overdue seat offers (returns the new ones), extend series, erase
+    guests' names and addresses ``guest_retention`` after their date."""
     offers = expire_offers(session, now, offer_ttl)
     extend_series(session, now)
+    guests.erase_past(session, now, guest_retention)
     return offers
