@@ -33,5 +33,6 @@ def test_quick_run_serves_every_kind_of_request_without_an_error(capsys):
     kinds = set(re.findall(r"^    (\w+) +\d+  p50", out, re.M))
     assert {"home", "agenda", "event", "directory", "profile", "needs", "network", "register", "cancel",
             "api_events", "api_members"} <= kinds, out
-    assert re.search(r"cpu: workers [\d.]+, load generator [\d.]+, machine [\d.]+ cores", out)
+    assert re.search(r"cpu: workers [\d.]+, database (-|[\d.]+), load generator [\d.]+, machine [\d.]+ cores; "
+                     r"per request: workers [\d.]+, database (-|[\d.]+), load generator [\d.]+ ms", out)
     assert "goal: no errors: PASS" in out
