@@ -412,10 +412,12 @@ class Browser:
         """Register for an upcoming event, see its page, cancel, see it again (four requests)."""
         occurrence, event_id = self.rng.choice(self.plan.open_occurrences)
         form = urlencode({"csrf_token": self.member.csrf}).encode()
+        # The event page's cancel button sits in a form that says its sender confirmed.
+        confirmed = urlencode({"csrf_token": self.member.csrf, "confirm": "1"}).encode()
         page = f"/events/{event_id}"
         self._call("register", "POST", f"/events/occurrences/{occurrence}/register", 302, form)
         self._get("event", page)
-        self._call("cancel", "POST", f"/events/occurrences/{occurrence}/cancel", 302, form)
+        self._call("cancel", "POST", f"/events/occurrences/{occurrence}/cancel", 302, confirmed)
         self._get("event", page)
 
     def visit(self, stop: threading.Event) -> None:
