@@ -1,0 +1,28 @@
+"""The fault-injection suite of issue 19: real nodes (``tests/livenodes.py``, and the real
+``coworknet sync`` and gunicorn processes for the ``kill -9`` scenarios), a lossy proxy,
+clock skew, nodes stopped and started; every scenario ends by checking that both sides of
+every cross-node object agree and that nothing was lost, duplicated or left dead.
+
+Until the fixes of issue 19 are merged (branches ``delivery`` and ``push``), the scenarios that
+still fail are expected to: their names are in :data:`EXPECTED_TO_FAIL`, the one place to
+edit when a fix lands (a scenario that passes anyway is reported XPASS, not an error)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.livenodes import live_nodes  # noqa: F401
+
+#: Scenario letters (the test names start ``test_<letter>_``) still failing on main.
+EXPECTED_TO_FAIL: set[str] = {"a", "b", "c", "d", "e", "g", "h"}
+REASON = "issue 19: fixed on branch delivery/push"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not item.nodeid.startswith("tests/fault/"):
+            continue
+        item.add_marker(pytest.mark.slow)
+        letter = item.name.removeprefix("test_").split("_", 1)[0]
+        if letter in EXPECTED_TO_FAIL:
+            item.add_marker(pytest.mark.xfail(strict=False, reason=REASON))
