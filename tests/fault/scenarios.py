@@ -6,13 +6,20 @@ did not converge in time), what still differed, and the scenario's own figures."
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import re
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import requests
 from sqlalchemy import select
 
 from node.events import registrations
@@ -31,7 +38,7 @@ from tests.fault.harness import (
     registration_path,
     schedulers,
 )
-from tests.livenodes import LiveNetwork
+from tests.livenodes import LiveNetwork, LiveNode
 from tests.regional.conftest import call, local
 
 
@@ -276,3 +283,107 @@ def waitlist_positions(network: LiveNetwork, now: datetime, *, members: int = 6,
         problems.append(f"waitlist positions held: {sorted(positions)}")
     return Outcome("h. waitlist positions", seconds if not problems else None, problems,
                    {"registrations": 2 * members, "seats": capacity, "waitlisted": len(positions)})
+
+
+# --- b. one node's clock ahead, then fixed --------------------------------------------------------
+
+FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+class ApartNode:
+    """A live node moved to a process of its own (``tests.fault.node_process``: its app and
+    its scheduler), its clock moved by libfaketime through a file the test rewrites."""
+
+    def __init__(self, node: LiveNode, clock_file: Path, offset_seconds: int, interval: float) -> None:
+        self.node, self.clock_file = node, clock_file
+        self.set_offset(offset_seconds)
+        settings = {}
+        for name, value in node.app.config.items():
+            try:
+                json.dumps(value)
+            except TypeError:
+                continue  # Flask's own defaults (timedeltas): the new app sets them again
+            settings[name] = value
+        node.stop()
+        env = {**os.environ, "LD_PRELOAD": str(FAKETIME_LIB), "FAKETIME_TIMESTAMP_FILE": str(clock_file),
+               "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "tests.fault.node_process", str(node.port), str(interval)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(settings))
+        self.process.stdin.close()
+        if self.process.stdout.readline().strip() != "ready":
+            self.process.kill()
+            raise RuntimeError("the node's process did not start")
+
+    def set_offset(self, seconds: int) -> None:
+        """The process's wall clock is ``seconds`` ahead of the real one from now on."""
+        self.clock_file.write_text(f"{seconds:+d}s\n")
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def clock_skew(network: LiveNetwork, now: datetime, folder: Path, *, skew: int = 120,
+               skewed_seconds: float = 3.0, timeout: float = 20.0, interval: float = 1.0) -> Outcome:
+    """A's clock is ``skew`` seconds ahead (its own process, under libfaketime) when its member
+    registers to a session of B: B refuses the signed request. The message must stay queued
+    (a clock refusal is transient) and say by how much the clocks differ; once A's clock is
+    fixed it is delivered and both sides agree."""
+    if not FAKETIME_LIB.exists():
+        return Outcome("b. clock skew", None, ["libfaketime is not installed"], {"skipped": True})
+    week = build_week(network, now, names=("aix", "bleau"))
+    aix, bleau = week.nodes
+    object_id = host_session(week, bleau, capacity=5)
+    (person,) = people(aix, 1)
+    path = registration_path(week, aix, object_id)
+    intent = Intent()
+    problems: list[str] = []
+    apart = ApartNode(aix, folder / "aix-clock", skew, interval)
+    try:
+        with schedulers([bleau], interval):
+            answer = requests.post(aix.url + path, headers=person.headers, json={}, timeout=10)
+            problems += [] if answer.status_code == 201 else [f"register answered {answer.status_code}"]
+            intent.note(person, object_id, True)
+            refused = _first_refusal(aix, timeout=10)
+            time.sleep(max(0.0, skewed_seconds - 1))
+            with aix.session() as session:
+                row = session.scalar(select(OutboxMessage).where(
+                    OutboxMessage.message_type == "registration.request"))
+                state = (row.status, row.attempts, row.last_error) if row is not None else None
+            if state is None or refused is None:
+                problems.append("the skewed request was never tried")
+            else:
+                if state[0] == DELIVERY_DEAD:
+                    problems.append(f"dead after a clock refusal ({state[1]} attempt(s)): {state[2]}")
+                if not re.search(r"(?<!\d)1[0-3]\d(?!\d)", refused):
+                    problems.append(f"the refusal does not say by how much the clocks differ: {refused}")
+            apart.set_offset(0)
+            fixed_at = time.monotonic()
+            seconds, still = converge(week.nodes, timeout, intent=intent)
+    finally:
+        apart.close()
+    problems += still
+    return Outcome("b. clock skew", None if problems else seconds, problems,
+                   {"skew s": skew, "first refusal": refused, "waited s": round(time.monotonic() - fixed_at, 1)})
+
+
+def _first_refusal(node: LiveNode, timeout: float) -> str | None:
+    """The error of the first failed attempt of ``node``'s registration request."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with node.session() as session:
+            row = session.scalar(select(OutboxMessage).where(
+                OutboxMessage.message_type == "registration.request"))
+            if row is not None and row.last_error:
+                return row.last_error
+            if row is not None and row.status != "pending":
+                return f"({row.status} at once)"
+        time.sleep(0.1)
+    return None
