@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -20,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from node.events import registrations
+from node.federation import peers
 from node.federation.models import DELIVERY_DEAD
-from node.models import OutboxMessage, Registration, RegionalEvent
+from node.models import NetworkEntry, OutboxMessage, Registration, RegionalEvent
 from tests.fault.harness import (
     Intent,
     Person,
@@ -387,3 +389,165 @@ def _first_refusal(node: LiveNode, timeout: float) -> str | None:
                 return f"({row.status} at once)"
         time.sleep(0.1)
     return None
+
+
+# --- e. kill -9 of the scheduler in the middle of a long pull --------------------------------------
+
+BIN = Path(sys.executable).parent
+
+
+def _toml_value(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string is a JSON string
+    return None
+
+
+def write_instance_config(node: LiveNode, extra: dict[str, Any]) -> Path:
+    """``coworknet.toml`` in ``node``'s instance folder with its settings (as ``coworknet init``
+    writes one), so that the ``coworknet`` command runs this node; the folder."""
+    folder = Path(node.app.config["INSTANCE_PATH"])
+    lines = []
+    for name, value in {**node.app.config, **extra}.items():
+        text = _toml_value(value)
+        if name.isupper() and text is not None and name not in ("INSTANCE_PATH", "ENV", "DEBUG"):
+            lines.append(f"{name} = {text}")
+    (folder / "coworknet.toml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process started by ``pid``, and by them (from /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class SyncProcess:
+    """``coworknet sync --interval N`` for a node, as its systemd unit runs it."""
+
+    def __init__(self, instance: Path, interval: float, log: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COWORKNET_")}
+        self.log = log.open("a")
+        self.process = subprocess.Popen(  # noqa: S603 - the operator's command, fixed arguments
+            [str(BIN / "coworknet"), "sync", "--interval", str(interval)],
+            env={**env, "COWORKNET_INSTANCE": str(instance)}, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def scheduler_killed(network: LiveNetwork, folder: Path, *, entries: int = 5000, page: int = 100,
+                     resume_timeout: float = 20.0, pull_timeout: float = 120.0) -> Outcome:
+    """P pulls a feed of ``entries`` signed directory entries from S with its real scheduler
+    (``coworknet sync``, signatures checked by its worker process); the scheduler is killed
+    with SIGKILL in the middle of the pull and started again. Ends: the new scheduler resumes
+    the pull within seconds, nothing is lost, and the killed one left no process behind."""
+    from bench.sync import seed
+
+    source, puller = network.add("source"), network.add("puller")
+    network.peer(puller, source)
+    seed(source, puller.url, entries)
+    instance = write_instance_config(puller, {
+        "FEDERATION_PAGE_LIMIT": page, "FEDERATION_VERIFY_WORKER": True,
+        "FEDERATION_VERIFY_WORKER_AFTER": page * 2, "PERIODIC_JOBS": True, "LOG_LEVEL": "WARNING"})
+    problems: list[str] = []
+    figures: dict[str, Any] = {"entries": entries}
+    started: list[SyncProcess] = []
+    left: set[int] = set()
+
+    def cursor() -> int:
+        with puller.session() as session:
+            peer = peers.get_peer(session, source.url)
+            return peer.last_applied_seq if peer is not None else 0
+
+    try:
+        first = SyncProcess(instance, 1.0, folder / "sync.log")
+        started.append(first)
+        deadline = time.monotonic() + pull_timeout
+        children: set[int] = set()
+        while time.monotonic() < deadline and first.process.poll() is None:
+            children = descendants(first.process.pid)
+            if children and cursor() >= page * 3:
+                break
+            time.sleep(0.05)
+        at_kill = cursor()
+        figures["cursor at kill"] = at_kill
+        figures["children at kill"] = len(children)
+        if at_kill >= entries:
+            problems.append(f"the pull ended before the kill (cursor {at_kill})")
+        first.process.kill()
+        first.process.wait()
+        second = SyncProcess(instance, 1.0, folder / "sync.log")
+        started.append(second)
+        restarted = time.monotonic()
+        while cursor() <= at_kill and time.monotonic() - restarted < resume_timeout:
+            time.sleep(0.1)
+        resumed = time.monotonic() - restarted
+        figures["resumed after s"] = round(resumed, 1)
+        if cursor() <= at_kill:
+            problems.append(f"the restarted scheduler did not resume the pull within {resume_timeout:.0f} s")
+        left = {pid for pid in children if alive(pid)}
+        if left:
+            problems.append(f"{len(left)} process(es) of the killed scheduler still running: "
+                            + ", ".join(_cmdline(pid) for pid in sorted(left)))
+        if not problems:
+            while cursor() < entries and time.monotonic() - restarted < pull_timeout:
+                time.sleep(0.2)
+            figures["pull done after restart s"] = round(time.monotonic() - restarted, 1)
+            with puller.session() as session:
+                held = session.scalar(select(func.count()).select_from(NetworkEntry).where(
+                    NetworkEntry.owner == source.url))
+            if held != entries:
+                problems.append(f"{held} of {entries} entries held after the pull")
+    finally:
+        for process in started:
+            process.stop()
+        for pid in left:  # the orphans of the killed scheduler, ours to end
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    return Outcome("e. scheduler killed mid-pull", None if problems else figures.get("resumed after s"),
+                   problems, figures)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        text = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return str(pid)
+    return f"{pid} ({text.strip()[:60]})"

@@ -1,0 +1,13 @@
+"""``kill -9`` of the processes of a deployed node (scenarios e and f of issue 19): the real
+``coworknet sync`` scheduler in the middle of a long pull, a gunicorn worker in the middle of
+registration requests."""
+
+from __future__ import annotations
+
+from tests.fault import scenarios
+
+
+def test_e_scheduler_killed_mid_pull_restarted_resumes_within_seconds_no_orphans(live_nodes, tmp_path):
+    outcome = scenarios.scheduler_killed(live_nodes, tmp_path, entries=4000, page=100, resume_timeout=15)
+    outcome.check()
+    assert outcome.seconds < 10, outcome.report()
