@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
+from node.db import db
 from node.events import registrations
 from node.federation import peers
 from node.federation.models import DELIVERY_DEAD
@@ -551,3 +553,125 @@ def _cmdline(pid: int) -> str:
     except OSError:
         return str(pid)
     return f"{pid} ({text.strip()[:60]})"
+
+
+# --- f. kill -9 of a gunicorn worker in the middle of registration requests ------------------------
+
+def web_worker_killed(folder: Path, now: datetime, *, members: int = 40, kills: int = 4, capacity: int = 10,
+                      workers: int = 3) -> Outcome:
+    """A node served by the real gunicorn (``workers`` workers); ``members`` members register
+    at once for an event of ``capacity`` seats while workers are killed with SIGKILL, one
+    every few tenths of a second. Ends: every answer agrees with the database, nothing is
+    half-written or duplicated, a request whose answer was lost is answered from what was
+    stored when retried, and gunicorn replaced every worker."""
+    from node import create_app
+    from node.accounts import accounts
+    from node.events.models import Registration as Seat
+    from tests.conftest import MEMBER_PASSWORD, database_url_for
+    from tests.deploy.gunicorn_node import Gunicorn, coworknet, free_port, operator_env, worker_pids
+
+    url = database_url_for("fault_gunicorn", folder)
+    port = free_port()
+    instance = folder / "instance"
+    env = operator_env(instance, workers)
+    coworknet(env, "init", "--name", "La Ruche du Panier", "--city", "Marseille",
+              "--url", f"http://127.0.0.1:{port}", "--database-url", url,
+              "--contact-email", "contact@ruche.example")
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "TESTING": True,
+                      "MAIL_BACKEND": "memory", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8,
+                      "ARGON2_PARALLELISM": 1, "LOG_LEVEL": "WARNING"})
+    hasher = app.extensions["coworknet.passwords"]
+    tokens: dict[int, dict[str, str]] = {}
+    with db.new_session(app) as session:
+        for i in range(members + 1):
+            member = accounts.create_member(session, hasher, email=f"w{i}@ruche.example", display_name=f"W {i}",
+                                            password=MEMBER_PASSWORD, role="manager" if i == 0 else "member")
+            session.flush()
+            _row, clear = accounts.create_api_token(session, member, "fault")
+            tokens[member.id] = {"Authorization": f"Bearer {clear}", "Connection": "close"}
+        session.commit()
+    manager = tokens.pop(min(tokens))
+    server = Gunicorn(env, port)
+    problems: list[str] = []
+    figures: dict[str, Any] = {"requests": members, "workers": workers}
+    try:
+        start = (now + timedelta(days=10)).replace(microsecond=0)
+        event = requests.post(server.base + "/api/v1/admin/events", headers=manager, timeout=20, json={
+            "title": "Atelier", "type": "atelier", "start_at": start.isoformat(),
+            "end_at": (start + timedelta(hours=2)).isoformat(), "capacity": capacity,
+            "status": "published", "audience": "space"}).json()
+        path = f"{server.base}/api/v1/events/occurrences/{event['occurrences'][0]['id']}/registration"
+        answers: dict[int, Any] = {}
+        stop = threading.Event()
+        killed: list[int] = []
+
+        def killer() -> None:
+            rng = random.Random(19)
+            while not stop.wait(rng.uniform(0.1, 0.4)) and len(killed) < kills:
+                pids = worker_pids(server.pid)
+                if pids:
+                    pid = rng.choice(pids)
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+
+        def register(member_id: int):
+            def run():
+                try:
+                    response = requests.post(path, headers=tokens[member_id], timeout=30)
+                    answers[member_id] = (response.status_code, response.json())
+                except (requests.ConnectionError, ValueError) as exc:
+                    answers[member_id] = (None, exc.__class__.__name__)
+            return run
+
+        chaos = threading.Thread(target=killer, daemon=True)
+        chaos.start()
+        _in_parallel([register(member_id) for member_id in tokens], workers=8)
+        stop.set()
+        chaos.join()
+        figures["killed workers"] = len(killed)
+        figures["answers lost"] = sum(1 for code, _ in answers.values() if code is None)
+        figures["5xx"] = sum(1 for code, _ in answers.values() if code is not None and code >= 500)
+        with db.new_session(app) as session:
+            rows = session.scalars(select(Seat)).all()
+        by_member: dict[int, list] = {}
+        for row in rows:
+            by_member.setdefault(row.member_id, []).append(row)
+        for member_id, (code, body) in sorted(answers.items()):
+            held = by_member.get(member_id, [])
+            if len(held) > 1:
+                problems.append(f"member {member_id}: {len(held)} registrations")
+            for row in held:
+                if row.status not in ("confirmed", "waitlisted") or row.queued_at is None \
+                        or (row.status == "confirmed") != (row.confirmed_at is not None):
+                    problems.append(f"member {member_id}: half-written registration {row.status}")
+            if code == 201:
+                if not held or (held[0].id, held[0].status) != (body["id"], body["status"]):
+                    problems.append(f"member {member_id}: answered {body['status']} #{body['id']}, "
+                                    f"holds {[(r.id, r.status) for r in held]}")
+            elif code is None or code >= 500:
+                again = requests.post(path, headers=tokens[member_id], timeout=30)
+                if held and again.status_code != 409:
+                    problems.append(f"member {member_id}: retried after a lost answer, got {again.status_code} "
+                                    f"though registered")
+                if not held and again.status_code != 201:
+                    problems.append(f"member {member_id}: retried after a lost answer, got {again.status_code}")
+            else:
+                problems.append(f"member {member_id}: answered {code} {body}")
+        with db.new_session(app) as session:
+            final = session.scalars(select(Seat)).all()
+            confirmed = sum(1 for row in final if row.status == "confirmed")
+            positions = sorted(registrations.waitlist_position(session, row) for row in final
+                               if row.status == "waitlisted")
+        if confirmed > capacity:
+            problems.append(f"{confirmed} confirmed for {capacity} seats")
+        if positions != list(range(1, len(positions) + 1)):
+            problems.append(f"waitlist positions {positions}")
+        deadline = time.monotonic() + 20
+        while len(worker_pids(server.pid)) != workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if len(worker_pids(server.pid)) != workers:
+            problems.append(f"gunicorn runs {len(worker_pids(server.pid))} of {workers} workers")
+    finally:
+        server.stop()
+        db.engine(app).dispose()
+    return Outcome("f. web worker killed mid-request", 0.0 if not problems else None, problems, figures)

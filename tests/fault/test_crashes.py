@@ -11,3 +11,10 @@ def test_e_scheduler_killed_mid_pull_restarted_resumes_within_seconds_no_orphans
     outcome = scenarios.scheduler_killed(live_nodes, tmp_path, entries=4000, page=100, resume_timeout=15)
     outcome.check()
     assert outcome.seconds < 10, outcome.report()
+
+
+def test_f_gunicorn_worker_killed_mid_registration_no_half_write_answers_agree(tmp_path, clock):
+    outcome = scenarios.web_worker_killed(tmp_path, clock.now(), members=40, kills=4, capacity=10)
+    outcome.check()
+    assert outcome.figures["killed workers"] >= 2, outcome.report()  # the faults did happen
+    print(outcome.report())
