@@ -21,17 +21,31 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from federation.messages import make_object_id
 from node.db import EXTENSION_KEY as DB_KEY
 from node.db import make_engine
 from node.events import registrations
 from node.federation import scheduler
 from node.federation.models import DELIVERY_DEAD, DELIVERY_PENDING
-from federation.messages import make_object_id
-from node.models import DirectoryExport, NetworkEntry, OutboxMessage, Registration, RemoteRegistration
+from node.models import (
+    DirectoryExport,
+    NetworkEntry,
+    OutboxMessage,
+    Registration,
+    RemoteRegistration,
+)
 from node.regional.registration import WIRE_STATUS
 from tests.fault.proxy import LossyProxy
 from tests.livenodes import LiveNetwork, LiveNode
-from tests.regional.conftest import Week, add_member, add_session, call, local, token, wait_delivered
+from tests.regional.conftest import (
+    Week,
+    add_member,
+    add_session,
+    call,
+    local,
+    token,
+    wait_delivered,
+)
 
 #: A live node of the fault suite runs as deployed: hints after commit, pulls on a hint by the
 #: scheduler's short loop, its periodic jobs; limits high enough for the crowds of the scenarios.

@@ -28,7 +28,7 @@ from node.db import db
 from node.events import registrations
 from node.federation import peers
 from node.federation.models import DELIVERY_DEAD
-from node.models import NetworkEntry, OutboxMessage, Registration, RegionalEvent
+from node.models import NetworkEntry, OutboxMessage, RegionalEvent, Registration
 from tests.fault.harness import (
     Intent,
     Person,
