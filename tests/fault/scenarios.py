@@ -522,7 +522,9 @@ def scheduler_killed(network: LiveNetwork, folder: Path, *, entries: int = 5000,
         figures["resumed after s"] = round(resumed, 1)
         if cursor() <= at_kill:
             problems.append(f"the restarted scheduler did not resume the pull within {resume_timeout:.0f} s")
-        left = {pid for pid in children if alive(pid)}
+        gone_by = time.monotonic() + 5  # a worker may take a moment to see its parent gone
+        while (left := {pid for pid in children if alive(pid)}) and time.monotonic() < gone_by:
+            time.sleep(0.1)
         if left:
             problems.append(f"{len(left)} process(es) of the killed scheduler still running: "
                             + ", ".join(_cmdline(pid) for pid in sorted(left)))
