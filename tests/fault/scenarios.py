@@ -132,9 +132,24 @@ def host_down(network: LiveNetwork, now: datetime, *, down_seconds: float = 4.0,
             intent.note(p, object_id, wants)
         time.sleep(max(0.0, down_seconds - (time.monotonic() - down_at)))
         bleau.start()
-        seconds, problems = converge(week.nodes, timeout, intent=intent)
-    return Outcome("c. host down", seconds, problems,
-                   {"down s": down_seconds, "moves while down": len(moves), "host holds": host_counts(bleau)})
+        back = time.monotonic()
+        while _undelivered(week.nodes) and time.monotonic() - back < timeout:
+            time.sleep(0.2)
+        delivered = time.monotonic() - back
+        seconds, problems = converge(week.nodes, max(0.0, timeout - delivered), intent=intent)
+    return Outcome("c. host down", None if seconds is None else delivered + seconds, problems,
+                   {"down s": down_seconds, "moves while down": len(moves),
+                    "queued messages delivered after s": round(delivered, 1), "host holds": host_counts(bleau)})
+
+
+def _undelivered(nodes: list[LiveNode]) -> int:
+    """Registration messages still queued on ``nodes``."""
+    count = 0
+    for node in nodes:
+        with node.session() as session:
+            count += session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.status == "pending", OutboxMessage.message_type == "registration.request"))
+    return count
 
 
 # --- d. a lossy link between A and B -------------------------------------------------------------
