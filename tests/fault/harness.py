@@ -165,7 +165,12 @@ def schedulers(nodes: Iterable[LiveNode], interval: float = 1.0) -> Iterator[Non
     finally:
         stop.set()
         for thread in threads:
-            thread.join(timeout=30)
+            # A round ends within its own timeouts; a scheduler that outlived its test would hold
+            # a transaction on a database the next test empties (TRUNCATE waits on it for ever).
+            thread.join(timeout=180)
+        still = [thread.name for thread in threads if thread.is_alive()]
+        if still:
+            raise RuntimeError(f"schedulers still running after 180 s: {still}")
 
 
 class Proxied:
