@@ -15,10 +15,16 @@ class LoginSchema(InputSchema):
 
 
 class SignupSchema(InputSchema):
+    """A new account (sign-up form or invitation): who, the password, and the consent to the
+    space's privacy notice in the version the form showed."""
+
     email = Email(required=True)
     display_name = TrimmedString(required=True, validate=[validate.Length(min=1, max=80), NonBlank()])
     password = Password(required=True)
     password_confirm = fields.String(required=True, load_only=True)
+    accept_privacy = fields.Boolean(
+        required=True, validate=validate.Equal(True, error="Accept the privacy notice to create your account."))
+    privacy_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
     @validates_schema
     def _passwords_match(self, data, **kwargs):
@@ -81,8 +87,19 @@ class SpaceOutSchema(Schema):
     base_url = fields.String()
     description = fields.String()
     signup_mode = fields.String()
+    address = fields.String()
+    opening_hours = fields.String()
+    contact_email = fields.String()
+    privacy_notice_version = fields.Integer()
 
 
 class SpaceSettingsSchema(InputSchema):
+    """What the manager sets about the space: sign-ups, what the home page says, the privacy
+    notice people consent to when they create an account."""
+
     signup_mode = fields.String(required=True, validate=validate.OneOf(("approval", "closed")))
     description = TrimmedString(load_default="", validate=validate.Length(max=4000))
+    address = TrimmedString(load_default="", validate=validate.Length(max=255))
+    opening_hours = TrimmedString(load_default="", validate=validate.Length(max=1000))
+    contact_email = Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    privacy_notice = TrimmedString(load_default="", validate=validate.Length(max=20000))

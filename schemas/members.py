@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import re
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from .common import InputSchema, NonBlank, PageSchema, TrimmedString
 
@@ -11,11 +14,74 @@ VISIBILITIES = ("space", "network_anonymous", "network_named")
 ROLES = ("member", "manager")
 STATUSES = ("pending", "active", "suspended")
 LOCALES = ("fr", "en")
+CONTACT_KINDS = ("email", "phone", "website", "linkedin", "mastodon")
+_PHONE = re.compile(r"^\+?[0-9][0-9 .()\-]{5,28}[0-9]$")
+_MASTODON = re.compile(r"^@?[A-Za-z0-9_]{1,30}@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 
 
 class SkillInSchema(InputSchema):
     label = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
     level = fields.String(load_default="confirme", validate=validate.OneOf(SKILL_LEVELS))
+
+
+def _web_address(value: str) -> str:
+    """An http(s) address with a host; "www.example.org" is read as https://www.example.org."""
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or "." not in (parts.hostname or ""):
+        raise ValidationError("Not a valid web address.")
+    return value
+
+
+class WebAddress(TrimmedString):
+    """A web address as typed, completed with ``https://`` when the scheme is left out."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return _web_address(text) if text else text
+
+
+class ContactsSchema(InputSchema):
+    """The ways to reach a member, each shown to the members of the space or not (``show_*``).
+    A blank value removes that contact. They stay on the node: never sent to a peer."""
+
+    email = TrimmedString(load_default="", validate=validate.Length(max=254))
+    phone = TrimmedString(load_default="", validate=validate.Length(max=40))
+    website = WebAddress(load_default="", validate=validate.Length(max=255))
+    linkedin = WebAddress(load_default="", validate=validate.Length(max=255))
+    mastodon = TrimmedString(load_default="", validate=validate.Length(max=255))
+    show_email = fields.Boolean(load_default=False)
+    show_phone = fields.Boolean(load_default=False)
+    show_website = fields.Boolean(load_default=False)
+    show_linkedin = fields.Boolean(load_default=False)
+    show_mastodon = fields.Boolean(load_default=False)
+
+    @validates("email")
+    def _email(self, value, **kwargs):
+        if value:
+            validate.Email(error="Not a valid email address.")(value)
+
+    @validates("phone")
+    def _phone(self, value, **kwargs):
+        if value and not _PHONE.match(value):
+            raise ValidationError("Not a valid phone number.")
+
+    @validates("linkedin")
+    def _linkedin(self, value, **kwargs):
+        if value:
+            host = urlsplit(value).hostname or ""
+            if host != "linkedin.com" and not host.endswith(".linkedin.com"):
+                raise ValidationError("Give the address of your LinkedIn page.")
+
+    @validates("mastodon")
+    def _mastodon(self, value, **kwargs):
+        if value and not _MASTODON.match(value):
+            try:
+                _web_address(value)
+            except ValidationError:
+                raise ValidationError("Give your Mastodon address (@name@server) or its web "
+                                      "address.") from None
 
 
 class ProfileUpdateSchema(InputSchema):
@@ -34,6 +100,7 @@ class ProfileUpdateSchema(InputSchema):
     open_to_barter = fields.Boolean()
     visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
     locale = fields.String(allow_none=True, validate=validate.OneOf(LOCALES))
+    contacts = fields.Nested(ContactsSchema)
 
 
 class SkillOutSchema(Schema):
@@ -59,9 +126,14 @@ class MemberOutSchema(Schema):
     open_to_barter = fields.Boolean()
     visibility = fields.String()
     has_photo = fields.Method("_has_photo")
+    #: The contacts the member shows to the members of the space (kind -> value).
+    contacts = fields.Method("_shown_contacts")
 
     def _has_photo(self, member) -> bool:
         return bool(getattr(member, "photo_filename", None))
+
+    def _shown_contacts(self, member) -> dict:
+        return {c.kind: c.value for c in getattr(member, "contacts", []) if c.is_shown}
 
 
 class MemberSelfSchema(MemberOutSchema):
@@ -71,6 +143,14 @@ class MemberSelfSchema(MemberOutSchema):
     role = fields.String()
     status = fields.String()
     locale = fields.String(allow_none=True)
+    #: All my contacts, and whether each is shown: ``{"phone": "...", "show_phone": true}``.
+    contacts = fields.Method("_all_contacts")
+
+    def _all_contacts(self, member) -> dict:
+        out: dict = {}
+        for contact in getattr(member, "contacts", []):
+            out[contact.kind], out[f"show_{contact.kind}"] = contact.value, contact.is_shown
+        return out
 
 
 class MemberAdminSchema(MemberSelfSchema):

@@ -90,15 +90,19 @@ class SessionUpdateSchema(InputSchema):
 
 
 class RemoteRegistrationSchema(InputSchema):
-    """What the member agrees to share with the host: the name always, the email if ticked."""
+    """What the member agrees to share with the host: the name always, the email if ticked;
+    and which page to come back to (the program, or the session's own page)."""
 
     share_email = fields.Boolean(load_default=False)
+    back = fields.String(load_default="program", validate=validate.OneOf(("program", "session")))
 
 
 class ProgramQuerySchema(InputSchema):
     day = fields.Date(load_default=None, allow_none=True)
     space = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(KINDS))
+    #: A type of the events area: the program's filter speaks the agenda's words.
+    type = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EVENT_TYPES))
 
 
 # --- output -----------------------------------------------------------------------------------

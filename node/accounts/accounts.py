@@ -18,7 +18,7 @@ from ..members.profiles import refresh_search_keys
 from ..notifications.operations import notify, notify_managers
 from ..orm import utcnow
 from ..uow import record
-from .models import ApiToken, Invitation, LoginFailure, PasswordReset, Space
+from .models import ApiToken, Invitation, LoginFailure, PasswordReset, PrivacyConsent, Space
 from .passwords import Passwords
 from .tokens import new_token, token_hash
 
@@ -151,17 +151,44 @@ def get_open_invitation(session: Session, token: str) -> Invitation:
     return invitation
 
 
+def _check_notice_version(space: Space | None, read_version: int | None) -> int:
+    """The version of the privacy notice a new account consents to: the one the person read
+    (the form's), refused when the manager changed the notice meanwhile."""
+    current = space.privacy_notice_version if space is not None else 0
+    if read_version is not None and read_version != current:
+        raise Conflict(N_("The privacy notice changed while you were reading it. Please read it "
+                          "again."), fields={"accept_privacy": ["changed"]})
+    return current
+
+
+def record_consent(session: Session, member: Member, notice_version: int, now: datetime) -> PrivacyConsent:
+    """Keep the member's consent to the privacy notice: its version and when (flushes)."""
+    consent = PrivacyConsent(member_id=member.id, notice_version=notice_version, consented_at=now)
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def latest_consent(session: Session, member: Member) -> PrivacyConsent | None:
+    return session.scalar(select(PrivacyConsent).where(PrivacyConsent.member_id == member.id)
+                          .order_by(PrivacyConsent.consented_at.desc(), PrivacyConsent.id.desc()).limit(1))
+
+
 def accept_invitation(
-    session: Session, passwords: Passwords, token: str, *, email: str, display_name: str, password: str
+    session: Session, passwords: Passwords, token: str, *, email: str, display_name: str, password: str,
+    notice_version: int | None = None, now: datetime | None = None,
 ) -> Member:
-    """Create an active account from an invitation and burn the invitation."""
+    """Create an active account from an invitation and burn the invitation; the person's
+    consent to the privacy notice (the version they read) is kept with it."""
     invitation = get_open_invitation(session, token)
     if invitation.email and invitation.email != normalize_email(email):
         raise Forbidden(N_("This invitation was sent to another address."), fields={"email": ["mismatch"]})
+    version = _check_notice_version(session.scalar(select(Space).limit(1)), notice_version)
     member = create_member(
         session, passwords, email=email, display_name=display_name, password=password,
         role=invitation.role, status=MemberStatus.ACTIVE,
     )
+    record_consent(session, member, version, now or utcnow())
     # Burning the token in the same transaction as the account makes it single-use.
     invitation.used_at = utcnow()
     invitation.used_by_id = member.id
@@ -170,14 +197,32 @@ def accept_invitation(
 
 
 def sign_up(
-    session: Session, passwords: Passwords, *, signup_mode: str, email: str, display_name: str, password: str
-) -> Member:
-    """Self sign-up: the account waits for a manager's approval."""
+    session: Session, passwords: Passwords, *, signup_mode: str, email: str, display_name: str, password: str,
+    notice_version: int | None = None, now: datetime | None = None,
+) -> Member | None:
+    """Self sign-up: the account waits for a manager's approval, with the person's consent to
+    the privacy notice (the version they read, and when).
+
+    An address that has an account already gets no second one, and the answer is the same as
+    for a new address (None instead of the member, same work done: a password hashed, a mail
+    queued): its owner is told by mail, at most once an hour, that someone tried."""
     if signup_mode != "approval":
         raise Forbidden(N_("This space accepts new members by invitation only."))
-    return create_member(
+    now = now or utcnow()
+    version = _check_notice_version(session.scalar(select(Space).limit(1)), notice_version)
+    existing = find_by_email(session, email)
+    if existing is not None:
+        passwords.hash(password)  # as long as a new account takes: the time tells nothing either
+        notify(session, existing, "account.signup_attempt", link="/login",
+               params={"space": space_name(session)},
+               dedupe_key=f"signup-attempt/{now:%Y-%m-%dT%H}", now=now)
+        logger.info("sign-up attempt with the address of member %s", existing.id)
+        return None
+    member = create_member(
         session, passwords, email=email, display_name=display_name, password=password, status=MemberStatus.PENDING
     )
+    record_consent(session, member, version, now)
+    return member
 
 
 def set_status(session: Session, actor: Member, member: Member, status: str) -> Member:
@@ -200,10 +245,36 @@ def set_status(session: Session, actor: Member, member: Member, status: str) -> 
     return member
 
 
-def set_role(session: Session, actor: Member, member: Member, role: str) -> Member:
-    """Change a member's role (manager only; the last manager cannot step down)."""
+@dataclass(frozen=True)
+class RefusedSignup:
+    """Whom to tell that their sign-up was refused (the account itself is gone)."""
+
+    email: str
+    display_name: str
+    locale: str | None
+
+
+def refuse_signup(session: Session, actor: Member, member: Member) -> RefusedSignup:
+    """Refuse a sign-up waiting for approval (manager only): the account and what it held are
+    deleted, so the address may sign up again later; returns whom to tell, by mail."""
     if not actor.is_manager:
         raise Forbidden(N_("Only a community manager can do this."))
+    if member.status != MemberStatus.PENDING:
+        raise Conflict(N_("Only a sign-up waiting for approval can be refused."))
+    refused = RefusedSignup(member.email, member.display_name, member.locale)
+    session.delete(member)
+    session.flush()
+    logger.info("a pending sign-up was refused")
+    return refused
+
+
+def set_role(session: Session, actor: Member, member: Member, role: str) -> Member:
+    """Change a member's role (manager only; the last manager cannot step down; only an
+    active member becomes a manager, never an account still waiting for approval)."""
+    if not actor.is_manager:
+        raise Forbidden(N_("Only a community manager can do this."))
+    if role == "manager" and member.role != "manager" and member.status != MemberStatus.ACTIVE:
+        raise Conflict(N_("Only an active member can become a manager: approve the account first."))
     if member.role == "manager" and role != "manager":
         managers = session.scalar(
             select(func.count()).select_from(Member).where(

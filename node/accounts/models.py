@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..members.models import Member
@@ -81,6 +81,26 @@ class Space(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     signup_mode: Mapped[str] = mapped_column(String(16), default="approval")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: What a visitor of the home page reads: where the space is and when it is open.
+    address: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    #: The space's privacy notice (Markdown, set by the manager); each change of its text bumps
+    #: the version a sign-up consents to. Version 0: the built-in notice (no text set).
+    privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    privacy_notice_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    privacy_notice_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PrivacyConsent(Base):
+    """A member's consent to the space's privacy notice: which version, and when."""
+
+    __tablename__ = "privacy_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    notice_version: Mapped[int] = mapped_column(Integer)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- OpenID Connect identities (was node/models/oidc.py) ---

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,5 +19,25 @@ def current_space(session: Session, config: Mapping) -> Space:
         row = Space(
             name=config["NODE_NAME"], city=config["NODE_CITY"], region=config["NODE_REGION"],
             base_url=config["BASE_URL"], signup_mode=config["SIGNUP_MODE"], description="",
+            address="", opening_hours="", contact_email="", privacy_notice="", privacy_notice_version=0,
         )
     return row
+
+
+SETTINGS_FIELDS = ("signup_mode", "description", "address", "opening_hours", "contact_email")
+
+
+def update_settings(session: Session, space: Space, data: dict, now: datetime) -> Space:
+    """Apply the manager's settings of the space. A change of the privacy notice's text makes a
+    new version (with its date): sign-ups from then on consent to that version."""
+    for name in SETTINGS_FIELDS:
+        if name in data:
+            setattr(space, name, data[name] or "")
+    notice = data.get("privacy_notice")
+    if notice is not None and notice != (space.privacy_notice or ""):
+        space.privacy_notice = notice
+        space.privacy_notice_version = (space.privacy_notice_version or 0) + 1
+        space.privacy_notice_updated_at = now
+    session.add(space)
+    session.flush()
+    return space

@@ -23,7 +23,8 @@ def create_need(session: Session, author: Member, *, text: str, budget: int | No
                 deadline: date | None = None, today: date | None = None) -> Need:
     """Post a need on the board; the connector queue gets an entry for it."""
     if deadline is not None and deadline < (today or utcnow().date()):
-        raise ValidationError(N_("The deadline is in the past."), fields={"deadline": ["past"]})
+        raise ValidationError(N_("The deadline is in the past."),
+                              fields={"deadline": [N_("The deadline is in the past.")]})
     need = Need(author=author, text=text, budget_cents=budget, deadline=deadline,
                 concept_ids=concepts_of(text))
     session.add(need)
@@ -79,3 +80,23 @@ def suggested_members(session: Session, need: Need, limit: int = 5) -> list[Memb
     """Members whose skills match the need, the author and those who answered left out."""
     exclude = {need.author_id} | {a.member_id for a in need.answers}
     return matching_members(session, need.concept_ids, exclude=exclude, limit=limit)
+
+
+def needs_for_skills(session: Session, member: Member, concept_ids: set[str], *, limit: int = 5,
+                     recent: int = 200) -> list[tuple[Need, tuple[str, ...]]]:
+    """Open needs of other members that name one of ``concept_ids`` and that ``member`` has not
+    answered yet, newest first, each with the concepts it shares: among the ``recent`` latest
+    open needs (three queries, whatever the board's size)."""
+    if not concept_ids:
+        return []
+    statement = (select(Need).where(Need.status == "open", Need.author_id != member.id)
+                 .options(selectinload(Need.answers), selectinload(Need.author))
+                 .order_by(Need.created_at.desc(), Need.id.desc()).limit(recent))
+    found = []
+    for need in session.scalars(statement):
+        shared = tuple(sorted(set(need.concept_ids or ()) & concept_ids))
+        if shared and all(answer.member_id != member.id for answer in need.answers):
+            found.append((need, shared))
+            if len(found) == limit:
+                break
+    return found

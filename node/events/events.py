@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import nh3
-from markdown_it import MarkdownIt
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from .. import markup
 from ..domain_events import EventChanged
 from ..errors import N_, Forbidden, NotFound, ValidationError
 from ..members.models import Member
 from ..notifications.operations import notify
 from ..uow import record
-from . import recurrence
+from . import guests, recurrence
 from .access import can_manage, can_view
 from .models import (
     SEAT_HOLDING,
@@ -44,16 +43,9 @@ SERIES_HORIZON = timedelta(days=180)
 #: A change of these fields is a change calendars must pick up (SEQUENCE bump).
 SCHEDULE_FIELDS = ("start_at", "end_at", "timezone", "venue_id", "address", "rrule", "status", "title")
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
-ALLOWED_TAGS = {"p", "br", "strong", "em", "del", "a", "ul", "ol", "li", "blockquote", "code", "pre",
-                "h1", "h2", "h3", "h4", "hr"}
-
-
 def render_markdown(text: str) -> str:
-    """Markdown to HTML that is safe to show: raw HTML is escaped, then nh3 keeps a small set."""
-    html = _markdown.render(text or "")
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                     url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener")
+    """An event's description (Markdown) as safe HTML (``node.markup``)."""
+    return markup.render_markdown(text)
 
 
 def to_utc(value: datetime | None, tz_name: str) -> datetime | None:
@@ -101,6 +93,8 @@ def list_occurrences(session: Session, viewer: Member | None, *, start: datetime
     """Occurrences starting in ``[start, end)`` that ``viewer`` may see, in time order."""
     query = (
         select(EventOccurrence).join(Event)
+        .options(contains_eager(EventOccurrence.event).joinedload(Event.venue),
+                 contains_eager(EventOccurrence.event).selectinload(Event.hosts))
         .where(visible_clause(viewer), EventOccurrence.start_at >= start, EventOccurrence.start_at < end)
         .order_by(EventOccurrence.start_at, EventOccurrence.id).limit(limit).offset(offset)
     )
@@ -271,7 +265,9 @@ def create_event(session: Session, actor: Member, data: dict, now: datetime) -> 
 
 
 def update_event(session: Session, actor: Member, event: Event, data: dict, now: datetime) -> EventChange:
-    """Change an event; its dates are recomputed and freed seats offered to the waitlist."""
+    """Change an event (its hosts or a manager); its dates are recomputed and freed seats
+    offered to the waitlist."""
+    require_manage(event, actor)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("A cancelled event cannot be changed."))
     changed = _apply(session, event, data, now, creating=False)
@@ -292,7 +288,10 @@ def update_event(session: Session, actor: Member, event: Event, data: dict, now:
 
 
 def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -> list[Registration]:
-    """Cancel the event; returns the registrations whose holders should be told."""
+    """Cancel the event (its hosts or a manager; ``actor`` None: the organising node, through
+    sync); returns the registrations whose holders should be told."""
+    if actor is not None:
+        require_manage(event, actor)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("This event is already cancelled."))
     was_published = event.status == EventStatus.PUBLISHED
@@ -416,8 +415,11 @@ def require_manage(event: Event, member: Member) -> None:
         raise Forbidden(N_("Only the community manager or a host can do this."))
 
 
-def tick(session: Session, now: datetime, offer_ttl: timedelta) -> list[Registration]:
-    """Periodic work: lapse overdue seat offers (returns the new ones) and extend series."""
+def tick(session: Session, now: datetime, offer_ttl: timedelta,
+         guest_retention: timedelta = timedelta(days=30)) -> list[Registration]:
+    """Periodic work: lapse overdue seat offers (returns the new ones), extend series, erase
+    guests' names and addresses ``guest_retention`` after their date."""
     offers = expire_offers(session, now, offer_ttl)
     extend_series(session, now)
+    guests.erase_past(session, now, guest_retention)
     return offers

@@ -28,7 +28,7 @@ def search_query(data: dict) -> network_search.NetworkQuery:
 
 def program_filter(data: dict) -> regional.ProgramFilter:
     return regional.ProgramFilter(day=data.get("day"), host=data.get("space") or None,
-                                  kind=data.get("kind") or None)
+                                  kind=data.get("kind") or None, type=data.get("type") or None)
 
 
 def euros(cents: int | None) -> str:

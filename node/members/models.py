@@ -23,6 +23,8 @@ class MemberStatus(StrEnum):
 
 STATUSES = tuple(status.value for status in MemberStatus)
 VISIBILITIES = ("space", "network_anonymous", "network_named")
+#: The contact fields a member may fill in, each shown to the members of the space or not.
+CONTACT_KINDS = ("email", "phone", "website", "linkedin", "mastodon")
 SKILL_LEVELS = ("debutant", "confirme", "expert")
 
 
@@ -56,6 +58,9 @@ class Member(Base):
     )
     languages: Mapped[list[MemberLanguage]] = relationship(
         cascade="all, delete-orphan", order_by="MemberLanguage.code"
+    )
+    contacts: Mapped[list[MemberContact]] = relationship(
+        cascade="all, delete-orphan", order_by="MemberContact.kind"
     )
 
     @property
@@ -96,6 +101,20 @@ class MemberLanguage(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
+
+
+class MemberContact(Base):
+    """A way to reach the member (phone, e-mail, website...), shown to the members of the space
+    only when ``is_shown``. Local to the node: never exported to peers (docs/PRIVACY.md)."""
+
+    __tablename__ = "member_contacts"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    is_shown: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ProposalStatus(StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain_events import MembersChanged
 from ..errors import N_, ValidationError
 from ..uow import record
-from .models import Member, MemberLanguage, MemberSkill
+from .models import CONTACT_KINDS, Member, MemberContact, MemberLanguage, MemberSkill
 from .skillmap import with_local_mappings
 from .textnorm import search_keys
 from .thesaurus import get_thesaurus
@@ -106,10 +106,57 @@ def update_profile(session: Session, member: Member, data: dict) -> Member:
             or MemberLanguage(code=code)
             for code in wanted_codes
         ]
+    if "contacts" in data:
+        set_contacts(member, data["contacts"])
     refresh_search_keys(member)
     session.flush()
     record(session, MembersChanged(frozenset({member.id})))
     return member
+
+
+def set_contacts(member: Member, contacts: dict) -> None:
+    """Keep the member's contact fields as given (``{"phone": "...", "show_phone": True}``);
+    a blank value removes that contact. Contacts stay on the node (never exported)."""
+    current = {contact.kind: contact for contact in member.contacts}
+    for kind in CONTACT_KINDS:
+        value = (contacts.get(kind) or "").strip()
+        shown = bool(contacts.get(f"show_{kind}"))
+        if not value:
+            if kind in current:
+                member.contacts.remove(current[kind])
+        elif kind in current:
+            current[kind].value, current[kind].is_shown = value, shown
+        else:
+            member.contacts.append(MemberContact(kind=kind, value=value, is_shown=shown))
+
+
+def contact_href(kind: str, value: str) -> str | None:
+    """Where a contact leads: ``mailto:``, ``tel:``, or the web address (a Mastodon handle
+    ``@name@server`` to its page on the server). None when no safe link can be made."""
+    if kind == "email":
+        return f"mailto:{value}"
+    if kind == "phone":
+        return "tel:" + "".join(ch for ch in value if ch.isdigit() or ch == "+")
+    if kind == "mastodon" and not value.startswith(("http://", "https://")):
+        name, _, server = value.lstrip("@").partition("@")
+        return f"https://{server}/@{name}" if name and server else None
+    return value if value.startswith(("http://", "https://")) else None
+
+
+def profile_checklist(member: Member) -> list[tuple[str, bool]]:
+    """What makes a profile useful to the others, each with whether it is done: the names are
+    keys the portal words (``photo``, ``headline``, ``bio``, ``trade``, ``skills``,
+    ``languages``, ``availability``, ``contact``)."""
+    return [
+        ("headline", bool(member.headline)),
+        ("trade", bool(member.trade_id)),
+        ("skills", len(member.skills) >= 3),
+        ("bio", bool(member.bio)),
+        ("languages", bool(member.languages)),
+        ("availability", member.open_to_help or member.open_to_paid or member.open_to_barter),
+        ("contact", any(contact.is_shown for contact in member.contacts)),
+        ("photo", bool(member.photo_filename)),
+    ]
 
 
 def detect_photo_type(data: bytes) -> str | None:

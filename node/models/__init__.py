@@ -3,7 +3,15 @@
 ``models.py``; those import only :mod:`node.orm` and other features' ``models``, never this
 package, so importing it creates no cycle."""
 
-from ..accounts.models import ApiToken, Invitation, LoginFailure, OidcIdentity, PasswordReset, Space
+from ..accounts.models import (
+    ApiToken,
+    Invitation,
+    LoginFailure,
+    OidcIdentity,
+    PasswordReset,
+    PrivacyConsent,
+    Space,
+)
 from ..connector.models import (
     BarterEntry,
     Candidate,
@@ -46,6 +54,7 @@ from ..federation.models import (
 from ..members.models import (
     ConceptProposal,
     Member,
+    MemberContact,
     MemberLanguage,
     MemberSkill,
     MemberStatus,
@@ -105,6 +114,7 @@ __all__ = [
     "LoginFailure",
     "Member",
     "MemberStatus",
+    "MemberContact",
     "MemberLanguage",
     "MemberSkill",
     "SkillMapping",
@@ -115,6 +125,7 @@ __all__ = [
     "NetworkPreference",
     "OidcIdentity",
     "PasswordReset",
+    "PrivacyConsent",
     "Space",
     "CalendarFeedToken",
     "CheckIn",

@@ -54,6 +54,13 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
          N_("Welcome! You can now sign in, fill in your profile and find the other members."),
          N_("Sign in"),
          N_("My account is approved")),
+    Kind("account.signup_attempt", MEMBER,
+         N_("Someone tried to create an account at %(space)s with your address"),
+         N_("Someone tried to create an account at %(space)s with this e-mail address, which "
+            "already has one. If it was you, sign in, or reset your password if you forgot it. "
+            "If it was not you, you can ignore this message: nothing changed."),
+         N_("Sign in or reset my password"),
+         N_("Someone tries to create an account with my address")),
     Kind("registration.confirmed", MEMBER,
          N_("You are registered for %(title)s"),
          N_("Your seat is confirmed for %(title)s, %(starts_at)s. The calendar file is attached."),

@@ -56,6 +56,14 @@ KIND_OF_TYPE = {
 }
 
 
+#: The protocol's session kinds → the events area's type that stands for each, for the sessions
+#: of other spaces (the wire carries the kind only; our own sessions show their event's type).
+TYPE_OF_KIND = {
+    "workshop": "atelier", "training": "formation", "talk": "conference", "meetup": "journee_coworking",
+    "social": "aperitif", "other": "autre",
+}
+
+
 def _invalid(name: str, message: str) -> ValidationError:
     return ValidationError(N_("Please check the highlighted fields."), fields={name: [message]})
 
@@ -83,6 +91,15 @@ def list_regional(session: Session, viewer: Member | None) -> list[RegionalEvent
     if viewer is None:
         query = query.where(RegionalEvent.visibility == "public")
     return list(session.scalars(query))
+
+
+def next_regional(session: Session, viewer: Member | None, now: datetime) -> RegionalEvent | None:
+    """The joint event on now, or else the next one, that ``viewer`` may see (the home page)."""
+    query = (select(RegionalEvent).where(RegionalEvent.ends_at > now, RegionalEvent.status == "scheduled")
+             .order_by(RegionalEvent.starts_at, RegionalEvent.id).limit(1))
+    if viewer is None:
+        query = query.where(RegionalEvent.visibility == "public")
+    return session.scalar(query)
 
 
 def participants(session: Session, regional: RegionalEvent) -> list[RegionalParticipant]:
@@ -435,6 +452,8 @@ class ProgramFilter:
     day: date | None = None
     host: str | None = None
     kind: str | None = None
+    #: A type of the events area (``atelier``, ``aperitif``...), as the program shows them.
+    type: str | None = None
 
 
 @dataclass
@@ -444,17 +463,30 @@ class Program:
     hosts: list[tuple[str, str]] = field(default_factory=list)
     days: list[date] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    #: Each session's type in the events area's vocabulary (session id → type).
+    types: dict[int, str] = field(default_factory=dict)
+    #: The types of the whole program, for its filter.
+    all_types: list[str] = field(default_factory=list)
+
+
+def session_types(session: Session, rows: list[RegionalSession]) -> dict[int, str]:
+    """Each session's type in the events area's words: ours is its event's type; another
+    space's, the type that stands for its protocol kind (one query for all of ours)."""
+    event_ids = [r.event_id for r in rows if r.is_local and r.event_id is not None]
+    ours = dict(session.execute(select(Event.id, Event.type).where(Event.id.in_(event_ids))).all()) if event_ids else {}
+    return {r.id: ours.get(r.event_id) or TYPE_OF_KIND.get(r.kind, "autre") for r in rows}
 
 
 def program(session: Session, regional: RegionalEvent, filters: ProgramFilter | None = None) -> Program:
     """Every session of the co-organisers, in time order; sessions of other nodes that claim
-    the event are left out. Filters: local day (in the event's zone), host node, kind."""
+    the event are left out. Filters: local day (in the event's zone), host node, kind, type."""
     filters = filters or ProgramFilter()
     hosts = co_organisers(session, regional)
     rows = list(session.scalars(
         select(RegionalSession).where(RegionalSession.regional_event_object_id == regional.object_id,
                                       RegionalSession.host.in_(hosts))
         .order_by(RegionalSession.starts_at, RegionalSession.object_id)))
+    types = session_types(session, rows)
     zone = recurrence.zone(regional.timezone)
     all_days = sorted({r.starts_at.astimezone(zone).date() for r in rows})
     names = {r.host: r.host_name or r.host for r in rows}
@@ -462,8 +494,20 @@ def program(session: Session, regional: RegionalEvent, filters: ProgramFilter | 
     shown = [r for r in rows
              if (filters.day is None or r.starts_at.astimezone(zone).date() == filters.day)
              and (filters.host is None or r.host == filters.host)
-             and (filters.kind is None or r.kind == filters.kind)]
-    return Program(regional, shown, sorted(names.items(), key=lambda kv: kv[1]), all_days, kinds)
+             and (filters.kind is None or r.kind == filters.kind)
+             and (filters.type is None or types[r.id] == filters.type)]
+    return Program(regional, shown, sorted(names.items(), key=lambda kv: kv[1]), all_days, kinds,
+                   types, sorted(set(types.values())))
+
+
+def session_in_program(session: Session, row: RegionalSession, viewer: Member | None) -> RegionalEvent:
+    """The regional event whose program shows ``row`` to ``viewer``; NotFound when the viewer
+    may not see that event or its host is not one of its co-organisers."""
+    regional = by_object_id(session, row.regional_event_object_id)
+    if regional is None or (viewer is None and not regional.is_public) \
+            or row.host not in co_organisers(session, regional):
+        raise NotFound(N_("No such session."))
+    return regional
 
 
 # --- the organiser's report -------------------------------------------------------------------

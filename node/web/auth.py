@@ -32,6 +32,9 @@ def _safe_next(target: str | None) -> str:
     return url_for("portal.home")
 
 
+SIGNUP_FIELDS = dict(checkboxes=("accept_privacy",), integers=("privacy_version",))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -45,9 +48,10 @@ def login():
         )
     except DomainError as exc:
         db.session.commit()  # keep the recorded failure for throttling
-        flash(_(exc.message), "error")
+        # The page says what went wrong at the top of the form (role=alert) and puts the focus
+        # on the password field, without JavaScript: the email stays as typed.
         return render_template("auth/login.html", next=request.form.get("next", ""),
-                               email=request.form.get("email", "")), exc.status
+                               email=request.form.get("email", ""), error=_(exc.message)), exc.status
     db.session.commit()
     sign_in(member)
     return redirect(_safe_next(data.get("next")))
@@ -68,15 +72,24 @@ def signup():
     if request.method == "GET":
         return render_template("auth/signup.html", space=space)
     try:
-        data = parse(SignupSchema(), form_values(request.form))
+        data = parse(SignupSchema(), form_values(request.form, **SIGNUP_FIELDS))
+        # None for an address that has an account: same page, and its owner gets a mail.
         accounts.sign_up(
             db.session, context.passwords(), signup_mode=space.signup_mode,
             email=data["email"], display_name=data["display_name"], password=data["password"],
+            notice_version=data["privacy_version"], now=context.now(),
         )
     except DomainError as exc:
-        return show_again(exc, render_template, "auth/signup.html", space=space, values=request.form)
+        return show_again(exc, render_template, "auth/signup.html", space=context.space(),
+                          values=request.form)
     db.session.commit()
     return render_template("auth/signup_done.html", space=space)
+
+
+@bp.route("/privacy")
+@public
+def privacy():
+    return render_template("auth/privacy.html", space=context.space())
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -84,16 +97,17 @@ def signup():
 def accept_invitation(token: str):
     invitation = accounts.get_open_invitation(db.session, token)
     if request.method == "GET":
-        return render_template("auth/invitation.html", invitation=invitation, token=token)
+        return render_template("auth/invitation.html", invitation=invitation, token=token, space=context.space())
     try:
-        data = parse(SignupSchema(), form_values(request.form))
+        data = parse(SignupSchema(), form_values(request.form, **SIGNUP_FIELDS))
         member = accounts.accept_invitation(
             db.session, context.passwords(), token, email=data["email"],
             display_name=data["display_name"], password=data["password"],
+            notice_version=data["privacy_version"], now=context.now(),
         )
     except DomainError as exc:
         return show_again(exc, render_template, "auth/invitation.html", invitation=invitation, token=token,
-                          values=request.form)
+                          values=request.form, space=context.space())
     db.session.commit()
     sign_in(member)
     flash(_("Welcome! Tell the community what you do."), "success")

@@ -30,6 +30,7 @@ def test_sign_up_then_approval_by_the_manager(marseille, new_page):
     visitor.fill("#display_name", "Camille D.")
     visitor.fill("#password", MEMBER_PASSWORD)
     visitor.fill("#password_confirm", MEMBER_PASSWORD)
+    visitor.get_by_label("J’ai lu et j’accepte la politique de confidentialité").check()
     screenshot(visitor, "02-signup-form")
     visitor.get_by_role("button", name="Envoyer ma demande").click()
     expect(visitor.get_by_role("status")).to_contain_text("La Coque Bleue")

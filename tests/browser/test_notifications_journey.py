@@ -132,6 +132,7 @@ def test_approval_confirmation_with_ics_and_reminder(marseille, new_page, clock)
     visitor.fill("#display_name", "Zoé N.")
     visitor.fill("#password", "un mot de passe bien long")
     visitor.fill("#password_confirm", "un mot de passe bien long")
+    visitor.get_by_label("J’ai lu et j’accepte la politique de confidentialité").check()
     visitor.get_by_role("button", name="Envoyer ma demande").click()
 
     manager = new_page("en-GB")

@@ -45,6 +45,10 @@ def test_nothing_outside_the_whitelist_leaves_the_node(app, session, create_memb
         trade_id="accountant", open_to_help=True, languages=["fr", "en"],
         skills=[("comptabilité", "expert"), ("SentinelFreeSkill", "expert")],
         visibility="network_anonymous",
+        # Contact fields shown to the space: they stay here too.
+        contacts={"email": "sentinel-contact@zz-sentinel.example", "show_email": True,
+                  "website": "https://zz-sentinel.example/site", "show_website": True,
+                  "mastodon": "@sentinel@zz-sentinel.example", "show_mastodon": True},
     )
     sentinel.photo_filename = "sentinel-photo.png"
     sentinel.created_at = datetime(2019, 3, 14, 9, 26, tzinfo=UTC)

@@ -51,7 +51,7 @@ def test_suspension_ends_open_sessions(app, create_member, session):
     assert member_portal.get("/directory").status_code == 200
     manager_portal = PortalClient(app.test_client())
     manager_portal.login("manager@example.org")
-    response = manager_portal.post(f"/admin/members/{member.id}/status", {"status": "suspended"})
+    response = manager_portal.post(f"/admin/members/{member.id}/status", {"status": "suspended", "confirm": "1"})
     assert response.status_code == 302
     assert member_portal.get("/directory").status_code == 302
     assert manager.id != member.id
@@ -74,7 +74,7 @@ def test_invitation_link_is_single_use(portal, create_member, session, outbox, a
     portal.post("/logout")
 
     form = {"email": "new@example.org", "display_name": "Nina K.", "password": "a long password 1",
-            "password_confirm": "a long password 1"}
+            "password_confirm": "a long password 1", "accept_privacy": "1"}
     assert portal.post(link, form).status_code == 302
     assert session.query(Member).filter_by(email="new@example.org").one().status == "active"
     portal.post("/logout")
@@ -96,7 +96,7 @@ def test_expired_invitation_is_refused(portal, create_member, session, app, cloc
 def test_signup_waits_for_approval(portal, create_member, session, outbox):
     create_member("manager@example.org", role="manager")
     form = {"email": "lea@example.org", "display_name": "Léa M.", "password": "un mot de passe long",
-            "password_confirm": "un mot de passe long"}
+            "password_confirm": "un mot de passe long", "accept_privacy": "1"}
     response = portal.post("/signup", form)
     assert response.status_code == 200
     assert "approuvera" in response.get_data(as_text=True)
@@ -117,7 +117,9 @@ def test_invalid_signup_writes_nothing(portal, session):
         {"email": "a@example.org", "display_name": "  ", "password": "long enough pw", "password_confirm": "long enough pw"},
         {"email": "a@example.org", "display_name": "X", "password": "short", "password_confirm": "short"},
         {"email": "a@example.org", "display_name": "X", "password": "long enough pw", "password_confirm": "different pw!"},
-        {"email": "a@example.org", "display_name": "X", "password": "long enough pw", "password_confirm": "long enough pw", "role": "manager"},
+        {"email": "a@example.org", "display_name": "X", "password": "long enough pw", "password_confirm": "long enough pw", "accept_privacy": "1", "role": "manager"},
+        # Everything right but the consent to the privacy notice.
+        {"email": "a@example.org", "display_name": "X", "password": "long enough pw", "password_confirm": "long enough pw"},
     ]
     for form in bad_forms:
         response = portal.post("/signup", form)
@@ -131,7 +133,7 @@ def test_signup_closed_by_setting(portal, create_member, session):
     portal.post("/admin/settings", {"signup_mode": "closed", "description": ""})
     portal.post("/logout")
     form = {"email": "x@example.org", "display_name": "X", "password": "long enough pw",
-            "password_confirm": "long enough pw"}
+            "password_confirm": "long enough pw", "accept_privacy": "1"}
     assert portal.post("/signup", form).status_code == 403
     assert session.query(Member).filter_by(email="x@example.org").count() == 0
 
@@ -158,8 +160,8 @@ def test_last_manager_cannot_step_down(portal, create_member):
     manager = create_member("manager@example.org", role="manager")
     other = create_member("other@example.org")
     portal.login("manager@example.org")
-    assert portal.post(f"/admin/members/{other.id}/role", {"role": "manager"}).status_code == 302
+    assert portal.post(f"/admin/members/{other.id}/role", {"role": "manager", "confirm": "1"}).status_code == 302
     portal.login("manager@example.org")
-    assert portal.post(f"/admin/members/{other.id}/role", {"role": "member"}).status_code == 302
-    response = portal.post(f"/admin/members/{manager.id}/status", {"status": "suspended"})
+    assert portal.post(f"/admin/members/{other.id}/role", {"role": "member", "confirm": "1"}).status_code == 302
+    response = portal.post(f"/admin/members/{manager.id}/status", {"status": "suspended", "confirm": "1"})
     assert response.status_code == 409

@@ -27,9 +27,16 @@ PUBLIC_ENDPOINTS = {
     # signing in and out, invitations and password reset (their tokens are the credentials)
     "auth.login", "auth.logout", "auth.signup", "auth.accept_invitation", "auth.forgot_password",
     "auth.reset_password", "oidc.start", "oidc.callback",
+    # the space's privacy notice, which a sign-up accepts
+    "auth.privacy",
     # the public agenda and calendars; the personal feed is guarded by its secret token
     "events.agenda", "events.agenda_ics", "events.event_ics", "events.event_page", "events.personal_feed",
-    "regional.index", "regional.program_page", "regional.program_ics",
+    # registration without an account to public events: the request, then its links (their
+    # encrypted tokens are the credentials)
+    "events.guest_register", "events.guest_confirm", "events.guest_registration", "events.guest_cancel",
+    "events.guest_confirm_seat",
+    "regional.index", "regional.program_page", "regional.program_ics", "regional.session_page",
+    "regional.session_ics",
     # the digest opt-out link of a mail (its token), the home page, the language switch
     "connector.digest_opt_out", "notifications.stop", "portal.home", "portal.set_language",
     # federation: signed by the calling node, no cookies

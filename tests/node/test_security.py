@@ -82,7 +82,8 @@ def test_forms_without_csrf_token_are_rejected(client, create_member, session):
     assert response.status_code == 400
     before = count_rows(session, Member)
     client.post("/signup", data={"email": "z@example.org", "display_name": "Z",
-                                 "password": "long enough pw", "password_confirm": "long enough pw"})
+                                 "password": "long enough pw", "password_confirm": "long enough pw",
+                                 "accept_privacy": "1"})
     assert count_rows(session, Member) == before
 
 
