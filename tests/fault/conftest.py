@@ -13,7 +13,10 @@ import pytest
 
 from tests.livenodes import live_nodes  # noqa: F401
 
-#: Scenario letters (the test names start ``test_<letter>_``) still failing on main.
+#: Scenario letters (the test names start ``test_<letter>_``) still failing on main:
+#: a, b, c, d, e fail on both databases; g fails on PostgreSQL (the insert race needs real
+#: concurrency; SQLite queues the writes); h is the waitlist race of the issue, not reproduced
+#: by the short run on this machine, kept until the fix lands. f holds on main.
 EXPECTED_TO_FAIL: set[str] = {"a", "b", "c", "d", "e", "g", "h"}
 REASON = "issue 19: fixed on branch delivery/push"
 
