@@ -7,5 +7,6 @@ BENCHMARKS = {
     "sync": "bench.sync",
     "quality": "bench.quality",
     "privacy": "bench.privacy",
+    "propagation": "bench.propagation",
     "faults": "bench.faults",
 }

@@ -75,6 +75,7 @@ from ..regional.models import (
     RegionalParticipant,
     RegionalReportCount,
     RegionalSession,
+    RemoteKeyState,
     RemoteRegistration,
 )
 from .work import PendingWork
@@ -142,5 +143,6 @@ __all__ = [
     "RegionalParticipant",
     "RegionalReportCount",
     "RegionalSession",
+    "RemoteKeyState",
     "RemoteRegistration",
 ]
