@@ -381,8 +381,10 @@ def clock_skew(network: LiveNetwork, now: datetime, folder: Path, *, skew: int =
             else:
                 if state[0] == DELIVERY_DEAD:
                     problems.append(f"dead after a clock refusal ({state[1]} attempt(s)): {state[2]}")
-                if not re.search(r"(?<!\d)1[0-3]\d(?!\d)", refused):
-                    problems.append(f"the refusal does not say by how much the clocks differ: {refused}")
+                told = _skew_told(aix, bleau)
+                if not re.search(r"(?<!\d)1[0-3]\d(?!\d)", refused) and (told is None or abs(told - skew) > 10):
+                    problems.append(f"neither the refusal nor the peer's row says by how much the clocks "
+                                    f"differ: {refused}; {told}")
             apart.set_offset(0)
             fixed_at = time.monotonic()
             seconds, still = converge(week.nodes, timeout, intent=intent)
@@ -391,6 +393,14 @@ def clock_skew(network: LiveNetwork, now: datetime, folder: Path, *, skew: int =
     problems += still
     return Outcome("b. clock skew", None if problems else seconds, problems,
                    {"skew s": skew, "first refusal": refused, "waited s": round(time.monotonic() - fixed_at, 1)})
+
+
+def _skew_told(node: LiveNode, peer: LiveNode) -> float | None:
+    """The clock difference ``node`` recorded for ``peer`` (seconds, ours ahead positive)."""
+    with node.session() as session:
+        row = peers.get_peer(session, peer.url)
+        skew_ms = getattr(row, "clock_skew_ms", None)
+    return None if skew_ms is None else -skew_ms / 1000
 
 
 def _first_refusal(node: LiveNode, timeout: float) -> str | None:
