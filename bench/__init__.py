@@ -8,4 +8,5 @@ BENCHMARKS = {
     "quality": "bench.quality",
     "privacy": "bench.privacy",
     "propagation": "bench.propagation",
+    "faults": "bench.faults",
 }
