@@ -8,4 +8,6 @@ BENCHMARKS = {
     "quality": "bench.quality",
     "privacy": "bench.privacy",
     "propagation": "bench.propagation",
+    "faults": "bench.faults",
+    "load": "bench.load",
 }
