@@ -297,10 +297,12 @@ def _give_up(session: Session, runtime: FederationRuntime, row: OutboxMessage, r
 
 def _bring_forward(session: Session, destination: str, now: int, delivered_id: int) -> int:
     """The destination answered: its other waiting messages are due now (in id order), not
-    each at the end of its own backoff."""
+    each at the end of its own backoff. A hint never tried yet is held back on purpose (its
+    coalescing window, docs/PROTOCOL.md §7.3): it keeps its time."""
+    held_hint = (OutboxMessage.message_type == FEED_HINT) & (OutboxMessage.attempts == 0)
     result = session.execute(update(OutboxMessage).where(
         OutboxMessage.destination == destination, OutboxMessage.status == DELIVERY_PENDING,
-        OutboxMessage.next_attempt_ms > now, OutboxMessage.id != delivered_id,
+        OutboxMessage.next_attempt_ms > now, OutboxMessage.id != delivered_id, ~held_hint,
     ).values(next_attempt_ms=now).execution_options(synchronize_session=False))
     return result.rowcount or 0
 
