@@ -33,14 +33,16 @@ def _locale(session: Session, registration: Registration, default: str) -> str:
 
 def format_local(moment, tz_name: str) -> str:
     """``jeudi 3 décembre 2026 à 18:30``: a moment in the event's zone, in the current locale."""
-    return _format_local(moment, tz_name, get_locale(), _("EEEE d MMMM y 'at' HH:mm"))
+    return _format_local(moment, tz_name, get_locale())
 
 
 @lru_cache(maxsize=4096)
-def _format_local(moment: datetime, tz_name: str, locale: Locale, pattern: str) -> str:
+def _format_local(moment: datetime, tz_name: str, locale: Locale) -> str:
     """Babel's formatting of a moment is pure and costs more than the rest of an agenda line:
-    the dates an agenda shows, request after request, are formatted once per language."""
-    return format_datetime(moment.astimezone(recurrence.zone(tz_name)), pattern, locale=locale)
+    the dates an agenda shows, request after request, are formatted once per language (the
+    pattern is translated in ``locale``, the current one, when a moment is first formatted)."""
+    return format_datetime(moment.astimezone(recurrence.zone(tz_name)), _("EEEE d MMMM y 'at' HH:mm"),
+                           locale=locale)
 
 
 def _mail_registrants(session: Session, sender: MailSender, registrations: Iterable[Registration],
