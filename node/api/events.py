@@ -279,9 +279,12 @@ def create_venue(data: dict):
 
 # --- check-ins --------------------------------------------------------------------------------
 
-def _dump_checkin(row) -> dict:
-    out = CheckInOutSchema().dump(row)
-    member = db.session.get(Member, row.member_id)
+_CHECKIN = CheckInOutSchema()
+
+
+def _dump_checkin(row, member: Member | None = None) -> dict:
+    out = _CHECKIN.dump(row)
+    member = member or db.session.get(Member, row.member_id)
     out.update(display_name=member.display_name, is_here=row.checked_out_at is None)
     return out
 
@@ -315,4 +318,6 @@ def check_out(data: dict):
 @endpoint(bp, "/checkins/today", summary="Who is here today", response=CheckInOutSchema(many=True),
           tags=("checkins",))
 def who_is_here():
-    return [_dump_checkin(r) for r in checkins.who_is_here(db.session, now(), space_tz())]
+    rows = checkins.who_is_here(db.session, now(), space_tz())
+    people = accounts.members_by_id(db.session, (r.member_id for r in rows))
+    return [_dump_checkin(r, people[r.member_id]) for r in rows]
