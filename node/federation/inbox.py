@@ -302,6 +302,8 @@ def bring_forward(session: Session, destination: str, now: int, delivered_id: in
     result = session.execute(update(OutboxMessage).where(
         OutboxMessage.destination == destination, OutboxMessage.status == DELIVERY_PENDING,
         OutboxMessage.next_attempt_ms > now, OutboxMessage.id != delivered_id,
+        # A hint held back to coalesce changes keeps its window (it was never refused).
+        or_(OutboxMessage.message_type != FEED_HINT, OutboxMessage.attempts > 0),
     ).values(next_attempt_ms=now).execution_options(synchronize_session=False))
     return result.rowcount or 0
 
