@@ -373,7 +373,8 @@ def _attempt(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
             _give_up(session, runtime, row, row.last_error)
         else:
             _backoff(session, runtime, row, now, clock=exc.peer_code == "expired_signature",
-                     unreachable=exc.peer_status is None or exc.peer_status >= 500)
+                     unreachable=exc.peer_status is None
+                     or (exc.peer_status >= 500 and exc.peer_code != "busy"))
         row.claimed_until_ms = None
         return False
     except FederationError as exc:
