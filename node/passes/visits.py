@@ -127,10 +127,13 @@ def settle(session: Session, manager: Member, peer_node_id: str, month: date) ->
     return settlement
 
 
-def totals(session: Session, since: date) -> dict[str, int]:
-    """Counts only: visits hosted and made since ``since`` (engagement, network totals)."""
-    rows = session.execute(select(PassVisit.direction, func.count()).where(
-        PassVisit.day >= since).group_by(PassVisit.direction)).all()
+def totals(session: Session, since: date, *, month_only: bool = False) -> dict[str, int]:
+    """Counts only: visits hosted and made since ``since`` (or in its month), for the
+    engagement dashboard and the network totals."""
+    query = select(PassVisit.direction, func.count()).where(PassVisit.day >= since)
+    if month_only:
+        query = query.where(PassVisit.day < month_bounds(since)[1])
+    rows = session.execute(query.group_by(PassVisit.direction)).all()
     counted = dict(rows)
     return {"hosted": int(counted.get(VisitDirection.HOSTED, 0)),
             "made": int(counted.get(VisitDirection.MADE, 0))}

@@ -116,8 +116,22 @@ def test_a_member_works_a_day_at_a_peer_on_a_pass_checked_offline(live_nodes):
     _deliver(b)  # the visit records reach the issuer
     assert _count(a, PassVisit, PassVisit.direction == "made") == 2
     zoe = _person_row(a, "zoe@aix.example")
-    member_page = _login(a, "zoe@aix.example").get("/pass").get_data(as_text=True)
-    assert "No visit yet." not in member_page
+    zoe_portal = _login(a, "zoe@aix.example")
+    assert "Aucune visite pour l’instant." not in zoe_portal.get("/pass").get_data(as_text=True)
+    engagement = manager_a.get("/admin/connector/engagement", headers={"Accept-Language": "en"})
+    assert "2 days our members spent at other spaces" in engagement.get_data(as_text=True)
+    ledger = manager_b.get("/admin/connector/ledger", headers={"Accept-Language": "en"})
+    assert "2 days given to members of other spaces" in ledger.get_data(as_text=True)
+    with a.session() as session:  # the API: the member's visits, the manager's balances
+        member_token = accounts.create_api_token(session, session.get(Member, zoe), "t")[1]
+        manager_id = session.scalar(select(Member.id).where(Member.email == "gerante@aix.example"))
+        manager_token = accounts.create_api_token(session, session.get(Member, manager_id), "t")[1]
+        session.commit()
+    api = a.client()
+    visits = api.get("/api/v1/pass/visits", headers={"Authorization": f"Bearer {member_token}"}).json
+    assert [v["peer"] for v in visits] == [b.url]
+    balance = api.get("/api/v1/passes/balances", headers={"Authorization": f"Bearer {manager_token}"}).json
+    assert [(x["peer"], x["given"], x["received"], x["balance"]) for x in balance] == [(b.url, 0, 2, -2)]
 
     # A suspends Zoé; B syncs; her pass is refused there.
     assert manager_a.post(f"/admin/members/{zoe}/status", {"status": "suspended"}).status_code == 302
