@@ -6,6 +6,7 @@ visits and the balance. Then the adversarial passes and visit records: refused, 
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ from node.models import (
     Peer,
 )
 from node.orm import utcnow
-from schemas.federation import PASS_VISIT
+from schemas.federation import PASS_AGREEMENT, PASS_VISIT
 from tests.conftest import MEMBER_PASSWORD, PortalClient
 
 CODE_RE = re.compile(r'data-testid="pass-code">([^<]+)<')
@@ -220,3 +221,26 @@ def test_forged_foreign_expired_misdirected_passes_and_replayed_visits_are_refus
     assert refused[make_object_id(b.url, "pass/visit/replayed")] == "delivered"
     assert refused[make_object_id(b.url, "pass/visit/invented")] != "delivered"
     assert refused[make_object_id(b.url, "pass/visit/not-mine")] != "delivered"
+
+    # Agreements have one writer: C cannot offer in A's name, nor accept or end A and B's.
+    with a.session() as session:
+        held = session.scalar(select(PassAgreement))
+        terms = json.loads(held.terms)
+        agreement_id = held.agreement_id
+    with c.session() as session:
+        for local, content in (
+                ("offer-for-a", {"agreement_id": make_object_id(a.url, "pass/agreement/x"), "action": "offer",
+                                 "terms": {**terms, "offerer": a.url}}),
+                ("accept-theirs", {"agreement_id": agreement_id, "action": "accept", "terms": terms}),
+                ("end-theirs", {"agreement_id": agreement_id, "action": "end", "terms": terms})):
+            inbox.send_inbox_message(session, b.url, PASS_AGREEMENT, content,
+                                     message_id=make_object_id(c.url, f"pass/{local}"))
+        session.commit()
+    _deliver(c)
+    with b.session() as session:
+        assert [(r.agreement_id, r.status) for r in session.scalars(select(PassAgreement))] == [
+            (agreement_id, "active")]
+    with c.session() as session:
+        statuses = list(session.scalars(select(OutboxMessage.status).where(
+            OutboxMessage.message_type == PASS_AGREEMENT)))
+    assert len(statuses) == 3 and "delivered" not in statuses  # each refused by B
