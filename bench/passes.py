@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import statistics
 import sys
@@ -34,13 +35,16 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-def _timed(fn, rounds: int) -> list[float]:
-    samples = []
+def _timed(fn, rounds: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and this thread's CPU milliseconds of each call: on a shared machine the
+    wall clock's tail is the scheduler's (other processes' time slices), the CPU time is ours."""
+    wall, cpu = [], []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        cpu.append((time.thread_time() - start_cpu) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+    return wall, cpu
 
 
 def _arrange(root: Path):
@@ -103,13 +107,19 @@ def main(argv: list[str] | None = None) -> int:
             for node in (a, b):
                 node.runtime.wait_for_background()
             b.close()
-    (node50, node95), (tok50, tok95), (raw50, raw95) = (_percentiles(node_ms), _percentiles(token_ms),
-                                                         _percentiles(raw_ms))
-    print(f"pass: {rounds} offline checks at the host's desk, issuer stopped ({date.today():%Y-%m-%d})")
-    print(f"{'':<44}{'p50 ms':>10}{'p95 ms':>10}{'p95 / raw':>12}")
-    print(f"{'raw Ed25519 verify':<44}{raw50:>10.3f}{raw95:>10.3f}{1:>12.1f}")
-    print(f"{'pass token verify (parse + sig)':<44}{tok50:>10.3f}{tok95:>10.3f}{tok95 / raw95:>12.1f}")
-    print(f"{'desk check (keys, agreement, revocations)':<44}{node50:>10.3f}{node95:>10.3f}{node95 / raw95:>12.1f}")
+    print(f"pass: {rounds} offline checks at the host's desk, issuer stopped "
+          f"({date.today():%Y-%m-%d}, load average {os.getloadavg()[0]:.1f})")
+    print(f"{'':<44}{'p50 ms':>10}{'p95 ms':>10}{'p95 / raw':>12}{'CPU p95 ms':>12}{'CPU / raw':>11}")
+    raw95 = _percentiles(raw_ms[0])[1]
+    raw_cpu95 = _percentiles(raw_ms[1])[1]
+    node95 = 0.0
+    for label, (wall, cpu) in (("raw Ed25519 verify", raw_ms), ("pass token verify (parse + sig)", token_ms),
+                               ("desk check (keys, agreement, revocations)", node_ms)):
+        p50, p95 = _percentiles(wall)
+        cpu95 = _percentiles(cpu)[1]
+        print(f"{label:<44}{p50:>10.3f}{p95:>10.3f}{p95 / raw95:>12.1f}{cpu95:>12.3f}"
+              f"{cpu95 / max(raw_cpu95, 1e-6):>11.1f}")
+        node95 = p95
     ok = node95 <= TARGET_P95_MS
     print(f"target p95 ≤ {TARGET_P95_MS} ms: {'met' if ok else 'MISSED'}")
     return 0 if ok else 1
