@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import db
 from .errors import DomainError
+from .http.forms import page_again
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ def _domain_error(exc: DomainError):
     # Messages are marked with N_ where they are raised and translated here, in the reader's
     # language (as the pages' own messages are): JSON answers too, so an API client that asks
     # for English (Accept-Language) gets English and the code stays the stable identifier.
+    if not wants_json():
+        shown = page_again(exc)  # a refused portal form: its page again, as typed, fields marked
+        if shown is not None:
+            return shown
     return error_response(exc.status, exc.code, _(exc.message), exc.fields)
 
 

@@ -5,7 +5,8 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 ``digest send``, ``connector publish-stats``) call the same functions.
 
 - ``events.tick`` (every 5 minutes): seat offers past their deadline lapse and pass to the next
-  person on the waitlist, who is mailed; recurring series are extended.
+  person on the waitlist, who is mailed; recurring series are extended; the names and addresses
+  of people registered without an account are erased some days after their date.
 - ``digest.send`` (Mondays 08:00, the node's time zone): the weekly digest; ``send_weekly``
   still refuses to send twice within six days, whoever asks.
 - ``connector.publish_stats`` (daily): this space's signed aggregates, for the approved peers.
@@ -54,7 +55,8 @@ def run_tick(app: Flask, now: datetime | None = None) -> int:
     ttl = timedelta(hours=float(app.config["EVENT_OFFER_TTL_HOURS"]))
     with app.app_context():
         session = db.session
-        offers = events.tick(session, now, ttl)
+        offers = events.tick(session, now, ttl,
+                             timedelta(days=int(app.config["EVENT_GUEST_RETENTION_DAYS"])))
         session.commit()
         event_mail.notify_offers(session, app.extensions["coworknet.mail"], offers,
                                  base_url=app.config["BASE_URL"], default_locale=app.config["DEFAULT_LOCALE"])

@@ -127,6 +127,15 @@ class Settings:
     # -- events
     event_offer_ttl_hours: float = _setting(
         24, "Hours a seat offered from the waitlist is held (never past the start).")
+    event_guest_confirm_hours: float = _setting(
+        24, "Hours the confirmation link of a registration without an account stays valid; "
+        "an unconfirmed registration holds no seat and is stored nowhere.")
+    event_guest_retention_days: int = _setting(
+        30, "Days after a date ends that the name and e-mail of people registered without an "
+        "account are kept (then erased; their attendance stays, anonymous).")
+    event_guest_requests_per_hour: int = _setting(
+        10, "Registrations without an account one address may ask for in an hour (and three "
+        "confirmation mails to one e-mail address).")
     # -- network directory
     pseudonym_secret: str = _setting(
         "", "Key of the network directory's pseudonyms (32+ characters, `coworknet init` writes "

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .common import InputSchema, NonBlank, TrimmedString
+from .common import Email, InputSchema, NonBlank, TrimmedString
 
 EVENT_TYPES = (
     "aperitif", "atelier", "formation", "debat", "degustation", "cinq_a_sept", "soiree_jeux",
@@ -83,6 +83,39 @@ class EventCreateSchema(EventUpdateSchema):
     end_at = fields.DateTime(required=True)
 
 
+REPEATS = ("none", "weekly", "monthly", "custom")
+REPEAT_ENDS = ("never", "until", "count")
+
+
+class RecurrenceFormSchema(InputSchema):
+    """The recurrence part of the event form: weekly on some days every N weeks, or monthly on
+    the Nth weekday; until a date, for a number of dates, or open-ended. ``custom``: the RRULE
+    field as typed (API clients send ``rrule`` itself)."""
+
+    repeat = fields.String(load_default="none", validate=validate.OneOf(REPEATS))
+    repeat_interval = fields.Integer(load_default=1, allow_none=True, validate=validate.Range(min=1, max=52))
+    repeat_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=6)), load_default=list)
+    repeat_nth = fields.Integer(load_default=None, allow_none=True, validate=validate.OneOf((1, 2, 3, 4, -1)))
+    repeat_weekday = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=6))
+    repeat_end = fields.String(load_default="never", validate=validate.OneOf(REPEAT_ENDS))
+    repeat_until = fields.Date(load_default=None, allow_none=True)
+    repeat_count = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=200))
+
+    @validates_schema
+    def _complete(self, data, **kwargs):
+        if data["repeat"] == "weekly" and not data["repeat_days"]:
+            raise ValidationError("Choose at least one day.", field_name="repeat_days")
+        if data["repeat"] == "monthly" and data["repeat_nth"] is None:
+            raise ValidationError("Choose which week of the month.", field_name="repeat_nth")
+        if data["repeat"] == "monthly" and data["repeat_weekday"] is None:
+            raise ValidationError("Choose a day.", field_name="repeat_weekday")
+        if data["repeat"] in ("weekly", "monthly"):
+            if data["repeat_end"] == "until" and data["repeat_until"] is None:
+                raise ValidationError("Choose the last date.", field_name="repeat_until")
+            if data["repeat_end"] == "count" and data["repeat_count"] is None:
+                raise ValidationError("Say how many dates.", field_name="repeat_count")
+
+
 class OccurrenceUpdateSchema(InputSchema):
     """A change to one date of a series: time, venue, capacity, or its cancellation."""
 
@@ -128,6 +161,35 @@ class VenueCreateSchema(InputSchema):
     capacity = Capacity(load_default=None)
 
 
+class GuestRegistrationSchema(InputSchema):
+    """A person without an account registers for a date of a public event."""
+
+    name = TrimmedString(required=True, validate=[validate.Length(min=1, max=120), NonBlank()])
+    email = Email(required=True, validate=validate.Length(max=254))
+
+
+class MemberRegistrationSchema(InputSchema):
+    """A member registers (``is_listed``: show my name among the attendees other members see)."""
+
+    is_listed = fields.Boolean(load_default=False)
+
+
+class ListingSchema(InputSchema):
+    is_listed = fields.Boolean(required=True)
+
+
+class AttendanceSheetSchema(InputSchema):
+    """The whole attendance of a date in one submit: the registrations ticked present (the other
+    confirmed ones are no-shows)."""
+
+    present_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=10000))
+
+class EventCancelSchema(InputSchema):
+    """Cancelling an event: the organisers' word to the people registered (optional)."""
+
+    reason = TrimmedString(load_default="", validate=validate.Length(max=1000))
+
+
 class AttendanceSchema(InputSchema):
     attendance = fields.String(required=True, allow_none=True, validate=validate.OneOf(ATTENDANCE))
 
@@ -155,7 +217,8 @@ class MonthQuerySchema(InputSchema):
     """The agenda page: list or month view."""
 
     view = fields.String(load_default="list", validate=validate.OneOf(("list", "month")))
-    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    # Months of the years 1900 to 2999: the calendar around them stays within the datetime range.
+    month = fields.String(load_default=None, validate=validate.Regexp(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"))
     type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
 
 
@@ -179,6 +242,8 @@ class OccurrenceOutSchema(Schema):
     is_cancelled = fields.Boolean()
     seats_taken = fields.Integer()
     waitlist_length = fields.Integer()
+    #: The status of the caller's registration of this date (with a member's token), or null.
+    my_status = fields.String(allow_none=True)
 
 
 class EventSummarySchema(Schema):

@@ -245,10 +245,36 @@ def set_status(session: Session, actor: Member, member: Member, status: str) -> 
     return member
 
 
-def set_role(session: Session, actor: Member, member: Member, role: str) -> Member:
-    """Change a member's role (manager only; the last manager cannot step down)."""
+@dataclass(frozen=True)
+class RefusedSignup:
+    """Whom to tell that their sign-up was refused (the account itself is gone)."""
+
+    email: str
+    display_name: str
+    locale: str | None
+
+
+def refuse_signup(session: Session, actor: Member, member: Member) -> RefusedSignup:
+    """Refuse a sign-up waiting for approval (manager only): the account and what it held are
+    deleted, so the address may sign up again later; returns whom to tell, by mail."""
     if not actor.is_manager:
         raise Forbidden(N_("Only a community manager can do this."))
+    if member.status != MemberStatus.PENDING:
+        raise Conflict(N_("Only a sign-up waiting for approval can be refused."))
+    refused = RefusedSignup(member.email, member.display_name, member.locale)
+    session.delete(member)
+    session.flush()
+    logger.info("a pending sign-up was refused")
+    return refused
+
+
+def set_role(session: Session, actor: Member, member: Member, role: str) -> Member:
+    """Change a member's role (manager only; the last manager cannot step down; only an
+    active member becomes a manager, never an account still waiting for approval)."""
+    if not actor.is_manager:
+        raise Forbidden(N_("Only a community manager can do this."))
+    if role == "manager" and member.role != "manager" and member.status != MemberStatus.ACTIVE:
+        raise Conflict(N_("Only an active member can become a manager: approve the account first."))
     if member.role == "manager" and role != "manager":
         managers = session.scalar(
             select(func.count()).select_from(Member).where(

@@ -31,7 +31,7 @@ from schemas.events import (
 from ..accounts import accounts
 from ..db import db
 from ..errors import N_, Forbidden
-from ..events import checkins, events, proposals, registrations
+from ..events import checkins, dates, events, proposals, registrations
 from ..events.access import can_manage
 from ..events.models import Event, EventOccurrence, Registration
 from ..http import context
@@ -55,18 +55,23 @@ def _optional_member() -> Member | None:
     return None
 
 
-def dump_occurrence(occurrence: EventOccurrence) -> dict:
-    out = OccurrenceOutSchema().dump(occurrence)
-    out["seats_taken"] = registrations.seats_taken(db.session, occurrence.id)
-    out["waitlist_length"] = registrations.waitlist_length(db.session, occurrence.id)
+def dump_occurrences(occurrences: list[EventOccurrence], viewer: Member | None = None) -> list[dict]:
+    """Dates with their seats taken, waitlist length and the viewer's registration status,
+    counted for all of them at once."""
+    out = []
+    for state in dates.states(db.session, occurrences, viewer):
+        row = OccurrenceOutSchema().dump(state.occurrence)
+        row.update(seats_taken=state.seats_taken, waitlist_length=state.waitlist,
+                   my_status=state.mine.status if state.mine is not None else None)
+        out.append(row)
     return out
 
 
-def dump_event(event: Event, *, with_occurrences: bool = True) -> dict:
+def dump_event(event: Event, *, with_occurrences: bool = True, viewer: Member | None = None) -> dict:
     out = (EventOutSchema() if with_occurrences else EventSummarySchema()).dump(event)
     out["description_html"] = events.render_markdown(event.description)
     if with_occurrences:
-        out["occurrences"] = [dump_occurrence(o) for o in event.occurrences]
+        out["occurrences"] = dump_occurrences(list(event.occurrences), viewer)
     return out
 
 
@@ -101,15 +106,17 @@ def list_events(data: dict):
     seen: dict[int, Event] = {}
     for occurrence in occurrences:
         seen.setdefault(occurrence.event_id, occurrence.event)
+    dumped = dump_occurrences(occurrences, viewer)
     return {"items": [dump_event(e, with_occurrences=False) for e in seen.values()],
-            "occurrences": [dump_occurrence(o) | {"event_id": o.event_id} for o in occurrences],
+            "occurrences": [row | {"event_id": o.event_id} for row, o in zip(dumped, occurrences, strict=True)],
             "total": len(occurrences)}
 
 
 @endpoint(bp, "/events/<int:event_id>", access=PUBLIC, summary="One event with its dates",
           response=EventOutSchema, tags=TAGS)
 def get_event(event_id: int):
-    return dump_event(events.get_event(db.session, event_id, _optional_member()))
+    viewer = _optional_member()
+    return dump_event(events.get_event(db.session, event_id, viewer), viewer=viewer)
 
 
 # --- registration -----------------------------------------------------------------------------
@@ -226,7 +233,7 @@ def update_occurrence(occurrence_id: int, data: dict):
     change = events.update_occurrence(db.session, occurrence, data, now())
     db.session.commit()
     notify_change(change)
-    return dump_occurrence(occurrence)
+    return dump_occurrences([occurrence])[0]
 
 
 @endpoint(bp, "/events/occurrences/<int:occurrence_id>/attendees",

@@ -23,7 +23,8 @@ def create_need(session: Session, author: Member, *, text: str, budget: int | No
                 deadline: date | None = None, today: date | None = None) -> Need:
     """Post a need on the board; the connector queue gets an entry for it."""
     if deadline is not None and deadline < (today or utcnow().date()):
-        raise ValidationError(N_("The deadline is in the past."), fields={"deadline": ["past"]})
+        raise ValidationError(N_("The deadline is in the past."),
+                              fields={"deadline": [N_("The deadline is in the past.")]})
     need = Need(author=author, text=text, budget_cents=budget, deadline=deadline,
                 concept_ids=concepts_of(text))
     session.add(need)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from .. import markup
 from ..domain_events import EventChanged
@@ -21,7 +21,7 @@ from ..errors import N_, Forbidden, NotFound, ValidationError
 from ..members.models import Member
 from ..notifications.operations import notify
 from ..uow import record
-from . import recurrence
+from . import guests, recurrence
 from .access import can_manage, can_view
 from .models import (
     SEAT_HOLDING,
@@ -93,6 +93,8 @@ def list_occurrences(session: Session, viewer: Member | None, *, start: datetime
     """Occurrences starting in ``[start, end)`` that ``viewer`` may see, in time order."""
     query = (
         select(EventOccurrence).join(Event)
+        .options(contains_eager(EventOccurrence.event).joinedload(Event.venue),
+                 contains_eager(EventOccurrence.event).selectinload(Event.hosts))
         .where(visible_clause(viewer), EventOccurrence.start_at >= start, EventOccurrence.start_at < end)
         .order_by(EventOccurrence.start_at, EventOccurrence.id).limit(limit).offset(offset)
     )
@@ -263,7 +265,9 @@ def create_event(session: Session, actor: Member, data: dict, now: datetime) -> 
 
 
 def update_event(session: Session, actor: Member, event: Event, data: dict, now: datetime) -> EventChange:
-    """Change an event; its dates are recomputed and freed seats offered to the waitlist."""
+    """Change an event (its hosts or a manager); its dates are recomputed and freed seats
+    offered to the waitlist."""
+    require_manage(event, actor)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("A cancelled event cannot be changed."))
     changed = _apply(session, event, data, now, creating=False)
@@ -284,7 +288,10 @@ def update_event(session: Session, actor: Member, event: Event, data: dict, now:
 
 
 def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -> list[Registration]:
-    """Cancel the event; returns the registrations whose holders should be told."""
+    """Cancel the event (its hosts or a manager; ``actor`` None: the organising node, through
+    sync); returns the registrations whose holders should be told."""
+    if actor is not None:
+        require_manage(event, actor)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("This event is already cancelled."))
     was_published = event.status == EventStatus.PUBLISHED
@@ -408,8 +415,11 @@ def require_manage(event: Event, member: Member) -> None:
         raise Forbidden(N_("Only the community manager or a host can do this."))
 
 
-def tick(session: Session, now: datetime, offer_ttl: timedelta) -> list[Registration]:
-    """Periodic work: lapse overdue seat offers (returns the new ones) and extend series."""
+def tick(session: Session, now: datetime, offer_ttl: timedelta,
+         guest_retention: timedelta = timedelta(days=30)) -> list[Registration]:
+    """Periodic work: lapse overdue seat offers (returns the new ones), extend series, erase
+    guests' names and addresses ``guest_retention`` after their date."""
     offers = expire_offers(session, now, offer_ttl)
     extend_series(session, now)
+    guests.erase_past(session, now, guest_retention)
     return offers

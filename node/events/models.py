@@ -55,7 +55,9 @@ class RegistrationStatus(StrEnum):
 EVENT_STATUSES = tuple(status.value for status in EventStatus)
 AUDIENCES = ("space", "network", "public")
 VENUE_KINDS = ("room", "external")
-REGISTRANT_KINDS = ("local", "remote")
+#: ``guest``: a person without an account, registered to a public event by name and e-mail
+#: (``node/events/guests.py``); erased some days after the date.
+REGISTRANT_KINDS = ("local", "remote", "guest")
 REGISTRATION_STATUSES = tuple(status.value for status in RegistrationStatus)
 SEAT_HOLDING = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.OFFERED.value)
 ATTENDANCE = ("present", "no_show")
@@ -192,7 +194,8 @@ class Registration(Base):
         UniqueConstraint("occurrence_id", "idempotency_key"),
         CheckConstraint(
             "(registrant_kind = 'local' AND member_id IS NOT NULL) OR "
-            "(registrant_kind = 'remote' AND remote_node_id IS NOT NULL AND remote_ref IS NOT NULL)",
+            "(registrant_kind = 'remote' AND remote_node_id IS NOT NULL AND remote_ref IS NOT NULL) OR "
+            "(registrant_kind = 'guest' AND member_id IS NULL)",
             name="registrant_identified",
         ),
         Index("ix_event_registrations_occurrence_status", "occurrence_id", "status"),
@@ -214,6 +217,8 @@ class Registration(Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attendance: Mapped[str | None] = mapped_column(String(16))
+    #: The member chose to be listed by name among the attendees other members see.
+    is_listed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -59,6 +59,11 @@ class Registrant:
         return cls("remote", display_name, idempotency_key or f"remote:{node_id}:{ref}",
                    remote_node_id=node_id, remote_ref=ref, email=email)
 
+    @classmethod
+    def guest(cls, display_name: str, email: str, key: str) -> Registrant:
+        """A person without an account (``node/events/guests.py``), for public events only."""
+        return cls("guest", display_name, key, email=email)
+
 
 @dataclass(frozen=True)
 class RegistrationResult:
@@ -131,16 +136,20 @@ def _check_open(occurrence: EventOccurrence, now: datetime) -> None:
 
 
 def register(session: Session, occurrence_id: int, registrant: Registrant, now: datetime, *,
-             viewer: Member | None = None, idempotent: bool = False) -> RegistrationResult:
+             viewer: Member | None = None, idempotent: bool = False,
+             is_listed: bool = False) -> RegistrationResult:
     """Take a seat, or a place at the end of the waitlist, under the occurrence lock.
 
     ``idempotent``: a repeated request with the same key returns the existing registration
-    (the federation inbox); otherwise registering twice is a Conflict."""
+    (the federation inbox); otherwise registering twice is a Conflict. ``is_listed``: a member
+    chose to be named among the attendees other members see."""
     occurrence = lock_occurrence(session, occurrence_id)
     event = occurrence.event
     if registrant.kind == "local":
         if viewer is None or viewer.id != registrant.member_id or not can_view(event, viewer):
             raise NotFound(N_("No such event."))
+    elif registrant.kind == "guest" and event.audience != "public":
+        raise Forbidden(N_("This event is only open to members."))
     elif event.audience not in ("network", "public"):
         raise Forbidden(N_("This event is only open to members of the space."))
     existing = session.scalar(
@@ -171,6 +180,7 @@ def register(session: Session, occurrence_id: int, registrant: Registrant, now: 
     registration.cancelled_at = None
     registration.offer_expires_at = None
     registration.attendance = None
+    registration.is_listed = is_listed and registrant.kind == "local"
     session.add(registration)
     session.flush()
     record(session, RegistrationChanged(registration.id, event.id, by_registrant=True))
@@ -239,6 +249,15 @@ def cancel_registration(session: Session, registration: Registration, now: datet
     return fill_seats(session, registration.occurrence_id, now, offer_ttl) if freed else []
 
 
+def set_listing(session: Session, registration: Registration, is_listed: bool) -> Registration:
+    """A member shows or hides their name in the attendee list other members see."""
+    if registration.registrant_kind != "local":
+        raise ValidationError(N_("Only members of the space are listed by name."))
+    registration.is_listed = is_listed
+    session.flush()
+    return registration
+
+
 def confirm_offer(session: Session, registration: Registration, now: datetime) -> Registration:
     """Accept a seat offered from the waitlist before its deadline."""
     lock_occurrence(session, registration.occurrence_id)
@@ -285,9 +304,11 @@ def expire_offers(session: Session, now: datetime, offer_ttl: timedelta = DEFAUL
 # --- lookups for members and managers ---------------------------------------------------------
 
 def is_mailed_here(session: Session, registration: Registration) -> bool:
-    """Only our own active members are mailed from here: a remote registrant's node tells them
-    (an e-mail they shared with the host is for the host's attendee list, not for a second
-    mail), and a suspended member gets no mail, as with the digest and introductions."""
+    """Only our own active members and guests are mailed from here: a remote registrant's node
+    tells them (an e-mail they shared with the host is for the host's attendee list, not for a
+    second mail), and a suspended member gets no mail, as with the digest and introductions."""
+    if registration.registrant_kind == "guest":
+        return bool(registration.email)
     if registration.registrant_kind != "local" or not registration.email:
         return False
     member = session.get(Member, registration.member_id) if registration.member_id else None
@@ -344,6 +365,21 @@ def mark_attendance(session: Session, registration: Registration, attendance: st
     registration.attendance = attendance
     session.flush()
     return registration
+
+
+def record_attendance(session: Session, occurrence_id: int, present_ids: list[int]) -> int:
+    """The whole attendance of a date at once: the confirmed registrations in ``present_ids``
+    were present, the other confirmed ones did not come. Returns how many were present."""
+    confirmed = session.scalars(select(Registration).where(
+        Registration.occurrence_id == occurrence_id, Registration.status == RegistrationStatus.CONFIRMED)).all()
+    wanted = set(present_ids)
+    if not wanted <= {r.id for r in confirmed}:
+        raise ValidationError(N_("Only confirmed registrations have an attendance."),
+                              fields={"present_ids": [N_("Only confirmed registrations have an attendance.")]})
+    for registration in confirmed:
+        registration.attendance = "present" if registration.id in wanted else "no_show"
+    session.flush()
+    return len(wanted)
 
 
 def attendees_csv(rows: list[Registration], tz, labels: dict[str, str], headers: list[str]) -> bytes:

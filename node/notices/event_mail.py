@@ -9,11 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from ..events import recurrence
+from ..events import guests, recurrence
 from ..events.models import Registration
 from ..events.registrations import is_mailed_here
 from ..mail import Mail, MailSender
@@ -53,7 +54,49 @@ def _when(registration: Registration) -> str:
 
 
 def _occurrence_link(base_url: str, registration: Registration) -> str:
+    """Where the registrant acts: the event page, or for a guest (no account) their own link."""
+    if registration.registrant_kind == "guest":
+        return guest_link(base_url, registration)
     return f"{base_url.rstrip('/')}/events/{registration.event.id}#occurrence-{registration.occurrence.id}"
+
+
+def guest_link(base_url: str, registration: Registration) -> str:
+    """A guest's link to their registration (see, confirm an offered seat, cancel)."""
+    token = guests.manage_token(current_app.config["SECRET_KEY"], registration)
+    return f"{base_url.rstrip('/')}/events/guest/{token}"
+
+
+def send_guest_confirmation(sender: MailSender, *, to: str, name: str, title: str, when: str, link: str,
+                            hours: int, locale: str) -> None:
+    """The link that confirms a registration without an account (nothing is held before)."""
+    with force_locale(locale):
+        sender.send(Mail(
+            to=to, subject=_("Confirm your registration: %(title)s", title=title),
+            body=_("Hello %(name)s,\n\nTo register for « %(title)s » on %(when)s, confirm here "
+                   "(the link is valid for %(hours)s hours; no seat is held until you confirm):\n"
+                   "%(link)s\n\nIf you did not ask for this, ignore this message: nothing is kept.\n",
+                   name=name, title=title, when=when, link=link, hours=hours)))
+
+
+def send_guest_registered(sender: MailSender, registration: Registration, *,
+                          base_url: str, locale: str) -> None:
+    """A guest's registration is confirmed (or waitlisted): their link to see or cancel it."""
+    event = registration.event
+    with force_locale(locale):
+        if registration.status == "waitlisted":
+            subject = _("On the waitlist: %(title)s", title=event.title)
+            first = _("The event is full: you are on the waitlist. We will write to you if a seat frees up.")
+        else:
+            subject = _("You are registered: %(title)s", title=event.title)
+            first = _("Your seat is booked.")
+        sender.send(Mail(
+            to=registration.email, subject=subject,
+            body=_("Hello %(name)s,\n\n« %(title)s », %(when)s.\n%(first)s\n\n"
+                   "To see or cancel your registration:\n%(link)s\n\n"
+                   "Your name and e-mail address are erased %(days)s days after the event.\n",
+                   name=registration.display_name, title=event.title, when=_when(registration),
+                   first=first, link=guest_link(base_url, registration),
+                   days=current_app.config["EVENT_GUEST_RETENTION_DAYS"])))
 
 
 def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registration], *,
@@ -78,12 +121,13 @@ def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registr
 
 
 def notify_cancelled(session: Session, sender: MailSender, registrations: Iterable[Registration], *,
-                     base_url: str, default_locale: str = "fr") -> None:
-    """Tell the people registered that the event is cancelled."""
+                     base_url: str, default_locale: str = "fr", reason: str = "") -> None:
+    """Tell the people registered that the event is cancelled, with the organiser's reason
+    when one was given."""
 
     def compose(registration: Registration) -> tuple[str, str]:
         return _compose_cancelled(registration.display_name, registration.event.title, _when(registration),
-                                  f"{base_url.rstrip('/')}/events/{registration.event.id}")
+                                  f"{base_url.rstrip('/')}/events/{registration.event.id}", reason)
 
     _mail_registrants(session, sender, registrations, default_locale, compose)
 
@@ -106,10 +150,12 @@ def notify_moved(session: Session, sender: MailSender, registrations: Iterable[R
     _mail_registrants(session, sender, registrations, default_locale, compose)
 
 
-def _compose_cancelled(name: str, title: str, when: str, link: str) -> tuple[str, str]:
-    return (_("Cancelled: %(title)s", title=title),
-            _("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
-              name=name, title=title, when=when, link=link))
+def _compose_cancelled(name: str, title: str, when: str, link: str, reason: str = "") -> tuple[str, str]:
+    body = _("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
+             name=name, title=title, when=when, link=link)
+    if reason:
+        body += "\n" + _("The organisers' word:\n%(reason)s\n", reason=reason)
+    return _("Cancelled: %(title)s", title=title), body
 
 
 @dataclass(frozen=True)

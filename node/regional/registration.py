@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from federation.messages import REGISTRATION_REQUEST, REGISTRATION_RESPONSE, make_object_id
 
 from ..errors import N_, Conflict, DomainError, Forbidden, NotFound
-from ..events import registrations
-from ..events.models import Registration
+from ..events import dates, registrations
+from ..events.models import Event, Registration
 from ..federation import hooks as federation_hooks
 from ..federation.keyring import runtime_of
 from ..federation.rate_limits import note_throttled
@@ -274,6 +274,38 @@ def mine_for(session: Session, member: Member, row: RegionalSession) -> MyRegist
     status = "pending" if mine.status == "pending" else mine.status
     return MyRegistration(row.object_id, row.title, row.host_name, row.starts_at, status, mine.position, True,
                           row.timezone, place_of(row), room_of(row))
+
+
+def mine_for_all(session: Session, member: Member, rows: list[RegionalSession]) -> dict[str, MyRegistration]:
+    """``{session object id: my registration}`` for a whole program, in a constant number of
+    statements (the program page); the same answers as :func:`mine_for` one by one."""
+    found: dict[str, MyRegistration] = {}
+    remote_ids = [row.object_id for row in rows if not row.is_local]
+    if remote_ids:
+        mine = session.scalars(select(RemoteRegistration).where(
+            RemoteRegistration.member_id == member.id, RemoteRegistration.session_object_id.in_(remote_ids)))
+        by_id = {row.object_id: row for row in rows}
+        for registration in mine:
+            row = by_id[registration.session_object_id]
+            found[row.object_id] = MyRegistration(
+                row.object_id, row.title, row.host_name, row.starts_at, registration.status,
+                registration.position, True, row.timezone, place_of(row), room_of(row))
+    local = [row for row in rows if row.is_local and row.event_id is not None]
+    if local:
+        events_ = session.scalars(select(Event).where(Event.id.in_([row.event_id for row in local]))
+                                  .options(selectinload(Event.occurrences))).all()
+        occurrence_of = {event.id: regional.session_occurrence(event) for event in events_}
+        occurrence_ids = [o.id for o in occurrence_of.values() if o is not None]
+        mine_here = dates.registrations_of(session, member, occurrence_ids)
+        positions = dates.waitlist_positions(session, list(mine_here.values()))
+        for row in local:
+            occurrence = occurrence_of.get(row.event_id)
+            registration = mine_here.get(occurrence.id) if occurrence is not None else None
+            if registration is not None:
+                found[row.object_id] = MyRegistration(
+                    row.object_id, row.title, row.host_name, row.starts_at, registration.status,
+                    positions.get(registration.id), False, row.timezone, place_of(row), room_of(row))
+    return found
 
 
 def register_any(session: Session, member: Member, row: RegionalSession, now: datetime, *,

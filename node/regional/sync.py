@@ -335,9 +335,26 @@ def registration_delivered(session: Session, outbox_row, answer: dict) -> None:
     if (row is None or row.host != outbox_row.destination
             or outbox_row.message_id != remote.message_id(session, row)):
         return  # an answer to an older request of this registration
+    before = row.status
     change = remote.apply_answer(session, row, content)
     if change is not None:  # the session was cancelled before our request reached it
         _queue_member_mail(session, change, regional.session_by_object_id(session, row.session_object_id))
+    if before == "pending" and row.status == "confirmed" and row.action == "register":
+        _count_our_seat(session, row, outbox_row.created_at)
+
+
+def _count_our_seat(session: Session, row: RemoteRegistration, asked_at) -> None:
+    """The host gave us a seat: our copy of the session shows one seat fewer until the host's
+    next feed item brings its own figure. Only when the copy is older than our request: a copy
+    written after it may already count us (the host's item replaces ours either way)."""
+    copy = session.scalar(select(RegionalSession).where(RegionalSession.object_id == row.session_object_id)
+                          .with_for_update())
+    if copy is None or copy.is_local or copy.seats_left is None:
+        return
+    if _aware(copy.updated_at) >= _aware(asked_at):
+        return
+    copy.seats_left = max(copy.seats_left - 1, 0)
+    session.flush()
 
 
 def register(registry: HandlerRegistry) -> None:

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from federation.displaytext import clean
 
 from ..http import context
+from ..http.forms import form_state
 from . import (
     account,
     admin,
@@ -43,6 +44,7 @@ def _template_helpers() -> dict:
         "space_name": lambda: context.space().name,
         "nav_items": lambda: items(False),
         "admin_nav_items": lambda: items(True),
+        "form_state": form_state,
     }
 
 

@@ -28,6 +28,7 @@ from ..federation.models import (
     OutboxMessage,
     Peer,
 )
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
 from ..http.security import manager_required
 from .nav import add_nav_item
@@ -40,6 +41,17 @@ STATUS_LABELS = {
     APPROVED: lazy_gettext("approved"),
     SUSPENDED: lazy_gettext("suspended"),
     REMOVED: lazy_gettext("removed"),
+}
+
+ACTION_LABELS = {"suspend": lazy_gettext("Suspend"), "remove": lazy_gettext("Remove"),
+                 "refuse": lazy_gettext("Refuse")}
+#: What the confirmation of each action says (translated when shown, with the peer's name).
+ACTION_QUESTIONS = {
+    "suspend": N_("Suspend the peering with %(node)s? It can no longer pull what we share or "
+                  "write to us until you reactivate it."),
+    "remove": N_("Remove %(node)s? What it shared with us is deleted here, and peering again "
+                 "takes a new request and approval on both sides."),
+    "refuse": N_("Refuse the peering request of %(node)s?"),
 }
 
 
@@ -114,6 +126,10 @@ def decide(peer_id: int):
     peer = session.get(Peer, peer_id)
     if peer is None:
         raise NotFound(N_("No such peer."))
+    if data["action"] != "approve" and not confirmed():
+        name = peer.name or peer.node_id
+        return ask_confirmation(action=str(ACTION_LABELS[data["action"]]), back=url_for("peers.index"),
+                                question=_(ACTION_QUESTIONS[data["action"]], node=name))
     try:
         if data["action"] == "approve":
             peers.approve(session, runtime, peer)

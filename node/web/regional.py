@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    current_app,
     flash,
     g,
     redirect,
@@ -29,11 +30,12 @@ from schemas.regional import (
 )
 
 from ..db import db
-from ..errors import DomainError
 from ..events import events
 from ..federation import peers
+from ..federation.keyring import RUNTIME_INFO_KEY
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import now
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, parse, query
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
@@ -58,6 +60,8 @@ STATUS_LABELS = {
     "scheduled": lazy_gettext("scheduled"),
 }
 SESSION_OPTIONAL = ("venue_id", "capacity")
+#: How long a registration to a session hosted elsewhere waits for the host's answer.
+ANSWER_WAIT_SECONDS = 3.0
 
 
 def _visible(regional_id: int):
@@ -82,17 +86,12 @@ def index():
 
 @bp.route("/<int:regional_id>")
 @public
-def program_page(regional_id: int):
+@query(ProgramQuerySchema)
+def program_page(regional_id: int, query: dict):
     row = _visible(regional_id)
-    try:
-        data = parse(ProgramQuerySchema(), {k: v for k, v in request.args.items() if v})
-    except DomainError as exc:
-        flash(_(exc.message), "error")
-        data = {}
+    data = query
     shown = regional.program(db.session, row, program_filter(data))
-    mine = {}
-    if g.member is not None:
-        mine = {s.object_id: remote.mine_for(db.session, g.member, s) for s in shown.sessions}
+    mine = remote.mine_for_all(db.session, g.member, shown.sessions) if g.member is not None else {}
     manager = g.member is not None and g.member.is_manager
     invitation = regional.participant(db.session, row, regional.our_node(db.session)) if manager else None
     approved = [p for p in peers.approved_peers(db.session)] if manager and row.is_local else []
@@ -147,16 +146,36 @@ def register(session_id: int):
     row = regional.get_session(db.session, session_id)
     mine = remote.register_any(db.session, g.member, row, now(), share_email=data["share_email"])
     db.session.commit()
-    flash(_("Registration: %(status)s.", status=STATUS_LABELS[mine.status]), "success")
+    if mine.status == "pending":
+        # The request to the host leaves right after the commit: wait a moment for its answer,
+        # so the message below and the program agree on the real state (and seats).
+        current_app.extensions[RUNTIME_INFO_KEY].wait_for_background(ANSWER_WAIT_SECONDS)
+        db.session.expire_all()
+        mine = remote.mine_for(db.session, g.member, row) or mine
+    flash(_registration_message(mine, row), "error" if mine.status == "refused" else "success")
     if data["back"] == "session":
         return redirect(url_for("regional.session_page", session_id=row.id))
     return _back(regional.by_object_id(db.session, row.regional_event_object_id).id)
+
+
+def _registration_message(mine: remote.MyRegistration, row) -> str:
+    if mine.status in ("confirmed", "offered"):
+        return _("You are registered.")
+    if mine.status == "waitlisted":
+        return _("The event is full: you are on the waitlist (position %(n)s).", n=mine.position or "?")
+    if mine.status == "refused":
+        return _("%(space)s could not register you: the session is full or closed.", space=row.host_name)
+    return _("Your request is sent to %(space)s; its answer will show here.", space=row.host_name)
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
 @member_required
 def cancel_registration(session_id: int):
     row = regional.get_session(db.session, session_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel my registration"), back=url_for("regional.mine"),
+                                question=_("Cancel your registration to “%(title)s”? Your seat may go "
+                                           "to someone else.", title=row.title))
     _mine, offers = remote.cancel_any(db.session, g.member, row, now())
     db.session.commit()
     notify_local_offers(offers)
@@ -186,7 +205,14 @@ def create():
 @bp.route("/<int:regional_id>/cancel", methods=["POST"])
 @manager_required
 def cancel(regional_id: int):
-    regional.cancel_regional(db.session, _visible(regional_id))
+    row = _visible(regional_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel the regional event"),
+                                back=url_for("regional.program_page", regional_id=row.id),
+                                question=_("Cancel “%(title)s” for every space taking part? Its sessions "
+                                           "are cancelled and their registrants told. This cannot be undone.",
+                                           title=row.title))
+    regional.cancel_regional(db.session, row)
     db.session.commit()
     flash(_("This regional event is cancelled."), "success")
     return _back(regional_id)
@@ -238,6 +264,10 @@ def edit_session(session_id: int):
 @manager_required
 def cancel_session(session_id: int):
     row = regional.get_session(db.session, session_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel the session"),
+                                question=_("Cancel the session “%(title)s”? Its registrants are told. "
+                                           "This cannot be undone.", title=row.title))
     told = regional.cancel_session(db.session, g.member, row, now())
     db.session.commit()
     notify_local_cancelled(told)

@@ -31,6 +31,10 @@ PUBLIC_ENDPOINTS = {
     "auth.privacy",
     # the public agenda and calendars; the personal feed is guarded by its secret token
     "events.agenda", "events.agenda_ics", "events.event_ics", "events.event_page", "events.personal_feed",
+    # registration without an account to public events: the request, then its links (their
+    # encrypted tokens are the credentials)
+    "events.guest_register", "events.guest_confirm", "events.guest_registration", "events.guest_cancel",
+    "events.guest_confirm_seat",
     "regional.index", "regional.program_page", "regional.program_ics", "regional.session_page",
     "regional.session_ics",
     # the digest opt-out link of a mail (its token), the home page, the language switch

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from node.events import ical, registrations
 from node.models import Member, Registration
+from node.regional import regional
+from node.regional import registration as remote
 from tests.conftest import PortalClient
 from tests.regional.conftest import add_member, call, local, wait_delivered
 
@@ -66,6 +68,12 @@ def member_registers_from_the_portal_and_sees_confirmed_and_personal_feed(week):
     target = week.session_id_on(aix, week.sessions["bleau"])
     response = portal.post(f"/regional/sessions/{target}/register", {"share_email": "1"})
     assert response.status_code == 302
+    # The host answered within the request: the message and the program agree, seats included.
+    program = portal.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Vous êtes inscrit·e." in program and "en attente" not in program
+    session_item = program[program.index(f'data-session="{week.sessions["bleau"]}"'):]
+    assert 'data-status="confirmed"' in session_item.split("</li>")[0]
+    assert "Il reste 9 places sur 10" in session_item.split("</li>")[0]
     wait_delivered(aix)
     page = portal.get("/regional/mine").get_data(as_text=True)
     assert "Meetup freelances" in page and 'data-status="confirmed"' in page
@@ -118,6 +126,27 @@ def test_program_pages_filters_public_page_and_ical(week):
 def test_portal_registration_personal_feed_and_organisers_report(week):
     member_registers_from_the_portal_and_sees_confirmed_and_personal_feed(week)
     organisers_report_has_aggregates_per_space(week)
+    program_page_reads_my_registrations_at_once(week)
+
+
+def program_page_reads_my_registrations_at_once(week):
+    """The program page reads the member's registrations of every session at once (local and
+    remote): the same answers as one by one."""
+    aix = week.nodes[0]
+    portal = PortalClient(aix.client())
+    portal.login("alice@aix.example")
+    here = week.session_id_on(aix, week.sessions["aix"])
+    assert portal.post(f"/regional/sessions/{here}/register").status_code == 302
+    with aix.session() as session:
+        member = session.scalar(select(Member).where(Member.email == "alice@aix.example"))
+        rows = regional.program(session, regional.get_regional(
+            session, week.regional_on(aix), member)).sessions
+        one_by_one = {row.object_id: remote.mine_for(session, member, row) for row in rows}
+        at_once = remote.mine_for_all(session, member, rows)
+    assert at_once == {key: mine for key, mine in one_by_one.items() if mine is not None}
+    assert {mine.status for mine in at_once.values()} == {"confirmed"} and len(at_once) == 2
+    page = portal.get(f"/regional/{week.regional_on(aix)}").get_data(as_text=True)
+    assert page.count('data-status="confirmed"') == 2
 
 
 def organiser_cancels_the_week_from_the_portal(week):
@@ -126,7 +155,7 @@ def organiser_cancels_the_week_from_the_portal(week):
     portal.login("manager@aix.example")
     page = portal.get(f"/regional/{week.regional_on(aix)}").get_data(as_text=True)
     assert "Annuler l’événement régional" in page
-    assert portal.post(f"/regional/{week.regional_on(aix)}/cancel").status_code == 302
+    assert portal.post(f"/regional/{week.regional_on(aix)}/cancel", {"confirm": "1"}).status_code == 302
     assert "Cet événement régional est annulé." in portal.get(f"/regional/{week.regional_on(aix)}").get_data(
         as_text=True)
     week.sync_all()
