@@ -24,6 +24,7 @@ from schemas.passes import (
 from ..db import db
 from ..federation.peers import approved_peers, find_peer
 from ..http import context
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
 from ..http.passes import check_at_desk
 from ..http.security import manager_required, member_required
@@ -118,7 +119,16 @@ def answer(agreement_pk: int):
 @bp.route("/admin/passes/agreements/<int:agreement_pk>/end", methods=["POST"])
 @manager_required
 def end(agreement_pk: int):
-    agreements.end(db.session, agreements.get_agreement(db.session, agreement_pk))
+    agreement = agreements.get_agreement(db.session, agreement_pk)
+    if not confirmed():
+        names = {p.node_id: p.name or p.node_id for p in approved_peers(db.session)}
+        return ask_confirmation(
+            action=_("End the agreement"),
+            question=_("End the visiting agreement with %(space)s? Passes stop being accepted "
+                       "under it at once, on both sides.",
+                       space=names.get(agreement.peer_node_id, agreement.peer_node_id)),
+            back=url_for("passes.admin"))
+    agreements.end(db.session, agreement)
     db.session.commit()
     flash(_("The agreement is ended."), "success")
     return redirect(url_for("passes.admin"))

@@ -120,7 +120,7 @@ def test_a_member_of_a_shows_the_pass_at_b_while_a_is_stopped(live_nodes, new_pa
 
     suspend = PortalClient(a.client())
     suspend.login("gerante@coque.example")
-    assert suspend.post(f"/admin/members/{zoe_id}/status", {"status": "suspended"}).status_code == 302
+    assert suspend.post(f"/admin/members/{zoe_id}/status", {"status": "suspended", "confirm": "1"}).status_code == 302
     a.runtime.wait_for_background()
     b.sync()
     _check(desk, b, code)

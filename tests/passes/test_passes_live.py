@@ -135,7 +135,7 @@ def test_a_member_works_a_day_at_a_peer_on_a_pass_checked_offline(live_nodes):
     assert [(x["peer"], x["given"], x["received"], x["balance"]) for x in balance] == [(b.url, 0, 2, -2)]
 
     # A suspends Zoé; B syncs; her pass is refused there.
-    assert manager_a.post(f"/admin/members/{zoe}/status", {"status": "suspended"}).status_code == 302
+    assert manager_a.post(f"/admin/members/{zoe}/status", {"status": "suspended", "confirm": "1"}).status_code == 302
     a.runtime.wait_for_background()
     b.sync()
     assert _count(b, PassRevocation) == 1
@@ -244,3 +244,21 @@ def test_forged_foreign_expired_misdirected_passes_and_replayed_visits_are_refus
         statuses = list(session.scalars(select(OutboxMessage.status).where(
             OutboxMessage.message_type == PASS_AGREEMENT)))
     assert len(statuses) == 3 and "delivered" not in statuses  # each refused by B
+
+
+def test_ending_an_agreement_asks_first_then_both_sides_refuse_passes(live_nodes):
+    a, b = live_nodes(2, names=["aix", "fontainebleau"])
+    live_nodes.peer_all()
+    manager_a, manager_b = _person(a, "gerante@aix.example", "manager"), _person(b, "accueil@fbl.example", "manager")
+    _agree(a, b, manager_a, manager_b, days=2)
+    code = _code(_person(a, "zoe@aix.example"))
+    with a.session() as session:
+        pk = session.scalar(select(PassAgreement.id))
+    asked = manager_a.post(f"/admin/passes/agreements/{pk}/end", {}, headers={"Accept-Language": "en"})
+    assert asked.status_code == 200 and "End the visiting agreement with" in asked.get_data(as_text=True)
+    assert _count(a, PassAgreement, PassAgreement.status == "active") == 1  # nothing changed yet
+    assert manager_a.post(f"/admin/passes/agreements/{pk}/end", {"confirm": "1"}).status_code == 302
+    _deliver(a)
+    assert _count(b, PassAgreement, PassAgreement.status == "ended") == 1
+    status, page = _desk(manager_b, code)
+    assert status == 422 and "no visiting agreement" in page
