@@ -262,3 +262,12 @@ def test_ending_an_agreement_asks_first_then_both_sides_refuse_passes(live_nodes
     assert _count(b, PassAgreement, PassAgreement.status == "ended") == 1
     status, page = _desk(manager_b, code)
     assert status == 422 and "no visiting agreement" in page
+    with b.session() as session:  # the same through the API
+        manager = session.scalar(select(Member).where(Member.email == "accueil@fbl.example"))
+        bearer = {"Authorization": f"Bearer {accounts.create_api_token(session, manager, 't')[1]}"}
+        session.commit()
+    answer = b.client().post("/api/v1/passes/desk", json={"code": code}, headers=bearer)
+    assert answer.status_code == 422 and answer.json["accepted"] is False
+    assert answer.json["reason"] == "not_peer"
+    agreements_seen = b.client().get("/api/v1/passes/agreements", headers=bearer).json
+    assert [(x["status"], x["terms"]["offerer_members_days"]) for x in agreements_seen] == [("ended", 2)]
