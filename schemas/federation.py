@@ -328,6 +328,8 @@ class PeerStatsContentSchema(StrictSchema):
     business_cents = StrictInteger(validate=validate.Range(min=0))
     segments = fields.Nested(lambda: SegmentCountsContentSchema())
     regulars = StrictInteger(validate=validate.Range(min=0))
+    # Network pass: days this space gave to members of other spaces this year (a count).
+    pass_visits = StrictInteger(validate=validate.Range(min=0))
     # Multi-site operator: the node ids this space marked as run by the same operator.
     siblings = fields.List(_text(255), validate=validate.Length(max=100))
 

@@ -28,6 +28,7 @@ from ..errors import N_, Conflict
 from ..federation.peers import find_peer
 from ..http import context
 from ..http.passes import check_at_desk
+from ..http.passes import settle as settle_balance
 from ..http.security import MANAGER
 from ..passes import agreements, issuing, visits
 from .base import endpoint
@@ -123,6 +124,6 @@ def balances(data: dict):
           summary="Turn a month's balance with a space into a barter ledger entry", body=SettleSchema,
           response=SettlementOutSchema, status=201, tags=TAGS)
 def settle(data: dict):
-    settlement = visits.settle(db.session, g.api_member, data["peer"], _month(data["month"]))
+    settlement = settle_balance(g.api_member, data["peer"], _month(data["month"]))
     db.session.commit()
     return SettlementOutSchema().dump(settlement)

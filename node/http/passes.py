@@ -3,12 +3,16 @@ why a pass is refused in the reader's language."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import gettext as _
 
 from federation.passes import PassRefused
 
+from ..connector import barter
 from ..db import db
-from ..passes import desk
+from ..passes import desk, visits
+from ..passes.models import PassSettlement
 from . import context
 
 
@@ -44,3 +48,15 @@ def check_at_desk(code: str, manager) -> dict:
             "issuer_id": admitted.issuer.node_id,
             "shown_name": item.name, "subject": item.subject, "photo": item.photo,
             "already": admitted.already}
+
+
+def settle(manager, peer_node_id: str, month: date) -> PassSettlement:
+    """A month's pass balance with a peer into one barter ledger entry, in days (the caller
+    commits both together)."""
+    balance = visits.balance_to_settle(db.session, peer_node_id, month)
+    entry = barter.record_entry(
+        db.session, manager, member=None, peer=peer_node_id,
+        direction="given" if balance.balance > 0 else "received", unit="day",
+        quantity=abs(balance.balance), service=f"Network pass {balance.month}",
+        occurred_on=visits.last_day(balance))
+    return visits.mark_settled(db.session, balance, entry.id)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from federation.errors import BadRequest as FederationBadRequest
 from federation.messages import object_owner
 
-from ..connector import barter
 from ..errors import N_, Conflict, ValidationError
 from ..federation.models import Peer
 from ..members.models import Member
@@ -104,8 +103,8 @@ def balances(session: Session, month: date) -> list[PeerBalance]:
     return result
 
 
-def settle(session: Session, manager: Member, peer_node_id: str, month: date) -> PassSettlement:
-    """Turn a month's balance with a peer into one barter ledger entry (in days), once."""
+def balance_to_settle(session: Session, peer_node_id: str, month: date) -> PeerBalance:
+    """The month's balance with a peer, if it can go into the barter ledger (once, not even)."""
     found = [b for b in balances(session, month) if b.peer_node_id == peer_node_id]
     if not found:
         raise ValidationError(N_("No visits or agreement with this space."), fields={"peer": ["unknown"]})
@@ -114,14 +113,17 @@ def settle(session: Session, manager: Member, peer_node_id: str, month: date) ->
         raise Conflict(N_("This month is already in the barter ledger."))
     if balance.balance == 0:
         raise Conflict(N_("The balance is even: nothing to record."))
-    start, end = month_bounds(month)
-    entry = barter.record_entry(
-        session, manager, member=None, peer=peer_node_id,
-        direction="given" if balance.balance > 0 else "received", unit="day",
-        quantity=abs(balance.balance), service=f"Network pass {balance.month}",
-        occurred_on=end - timedelta(days=1))
-    settlement = PassSettlement(peer_node_id=peer_node_id, month=balance.month,
-                                days=balance.balance, barter_entry_id=entry.id)
+    return balance
+
+
+def last_day(balance: PeerBalance) -> date:
+    return month_bounds(date.fromisoformat(balance.month + "-01"))[1] - timedelta(days=1)
+
+
+def mark_settled(session: Session, balance: PeerBalance, barter_entry_id: int) -> PassSettlement:
+    """Remember that the month's balance is in the barter ledger (entry ``barter_entry_id``)."""
+    settlement = PassSettlement(peer_node_id=balance.peer_node_id, month=balance.month,
+                                days=balance.balance, barter_entry_id=barter_entry_id)
     session.add(settlement)
     session.flush()
     return settlement

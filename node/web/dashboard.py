@@ -124,7 +124,8 @@ def ledger_page():
     totals = ledger.space_totals(db.session)
     return render_template("connector/ledger.html", referrals=ledger.all_referrals(db.session),
                            totals=totals, network=ledger.network_totals(db.session, totals),
-                           pass_visits=pass_visits.totals(db.session, context.now().date().replace(month=1, day=1)))
+                           pass_visits=pass_visits.totals(db.session, context.now().date().replace(month=1, day=1)),
+                           pass_network=connector_network.network_pass_visits(db.session, totals.year))
 
 
 @bp.route("/barter", methods=["GET", "POST"], endpoint="barter")

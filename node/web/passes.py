@@ -27,6 +27,7 @@ from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
 from ..http.passes import check_at_desk
+from ..http.passes import settle as settle_balance
 from ..http.security import manager_required, member_required
 from ..passes import agreements, issuing, visits
 from .nav import add_nav_item
@@ -138,7 +139,7 @@ def end(agreement_pk: int):
 @manager_required
 def settle():
     data = parse(SettleSchema(), form_values(request.form))
-    visits.settle(db.session, g.member, data["peer"], _month(data["month"]))
+    settle_balance(g.member, data["peer"], _month(data["month"]))
     db.session.commit()
     flash(_("The balance is recorded in the barter ledger."), "success")
     return redirect(url_for("passes.admin", month=data["month"]))

@@ -16,6 +16,7 @@ from federation import passes as token
 from federation.keys import SigningKey
 from federation.messages import make_object_id
 from node.accounts import accounts
+from node.connector import network as connector_network
 from node.federation import inbox
 from node.models import (
     BarterEntry,
@@ -123,6 +124,12 @@ def test_a_member_works_a_day_at_a_peer_on_a_pass_checked_offline(live_nodes):
     assert "2 days our members spent at other spaces" in engagement.get_data(as_text=True)
     ledger = manager_b.get("/admin/connector/ledger", headers={"Accept-Language": "en"})
     assert "2 days given to members of other spaces" in ledger.get_data(as_text=True)
+    with b.session() as session:  # B's signed aggregates carry its visits (a count) to A
+        connector_network.publish_stats(session)
+        session.commit()
+    a.sync()
+    network = manager_a.get("/admin/connector/ledger", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "In the network (2 spaces): 2 days of visits between spaces" in network
     with a.session() as session:  # the API: the member's visits, the manager's balances
         member_token = accounts.create_api_token(session, session.get(Member, zoe), "t")[1]
         manager_id = session.scalar(select(Member.id).where(Member.email == "gerante@aix.example"))
