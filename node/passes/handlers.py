@@ -23,7 +23,8 @@ def _on_visit(session: Session, peer, message: dict) -> dict | None:
 
 def visit_quota(content: dict, config) -> tuple[str, int, int, str]:
     """One peer's visit records per day (a host's front desk, not a flood)."""
-    return ("pass.visit", 2000, 86_400_000, "visit records")
+    return ("pass.visit", int(config["FEDERATION_PASS_VISITS_PER_PEER_DAY"]), 86_400_000,
+            "visit records")
 
 
 def register(registry: HandlerRegistry) -> None:

@@ -5,6 +5,15 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  // A pass left open on a phone renews itself: the page is loaded again once the pass is
+  // due for renewal (the server signs a new one then), checked every ten minutes.
+  var card = document.querySelector("[data-pass-renew-at]");
+  if (card) {
+    var renewAt = parseInt(card.getAttribute("data-pass-renew-at"), 10) * 1000;
+    window.setInterval(function () {
+      if (Date.now() >= renewAt && navigator.onLine !== false) { window.location.reload(); }
+    }, 600000);
+  }
   var form = document.querySelector("[data-pass-scan]");
   if (!form) { return; }
   var field = form.querySelector("textarea[name=code]");
