@@ -8,6 +8,8 @@ from marshmallow import Schema, fields, validate
 from .common import InputSchema, TrimmedString
 
 _DAYS = validate.Range(min=0, max=31)
+#: A month, YYYY-MM, of the years a coworking space may ask about.
+_MONTH = validate.Regexp(r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$")
 
 
 class AgreementOfferSchema(InputSchema):
@@ -37,11 +39,11 @@ class DeskCheckSchema(InputSchema):
 
 class SettleSchema(InputSchema):
     peer = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
-    month = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"))
+    month = fields.String(required=True, validate=_MONTH)
 
 
 class MonthQuerySchema(InputSchema):
-    month = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"))
+    month = fields.String(load_default=None, allow_none=True, validate=_MONTH)
 
 
 class TermsOutSchema(Schema):
