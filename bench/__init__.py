@@ -8,4 +8,5 @@ BENCHMARKS = {
     "quality": "bench.quality",
     "privacy": "bench.privacy",
     "pass": "bench.passes",
+    "propagation": "bench.propagation",
 }

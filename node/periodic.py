@@ -16,6 +16,9 @@ The federation scheduler (``coworknet sync``) runs them when due, each under its
 - ``skills.renormalise`` (daily, and after ``coworknet db upgrade``): members' skills mapped
   again with the current vocabulary (a new release's thesaurus) and the manager's mappings;
   the members whose skills change are re-published to the peers.
+- ``regional.digests`` (every minute): to each peer whose people's registrations to our
+  Coworking Week sessions changed here, a signed digest of their state (reconciliation after
+  any lost message, docs/PROTOCOL.md §7.5).
 - ``work.retry`` (every minute): the follow-ups of committed changes (``node.uow``) that failed
   right after their commit (a peer or the mail server down), retried with backoff.
 """
@@ -36,6 +39,7 @@ from .federation.jobs import Every, Job, Weekly, add_job
 from .members.profiles import renormalise_skills
 from .notices import event_mail, mailer
 from .notices.digest import digest_links, send_weekly
+from .regional import sync as regional_sync
 from .uow import unit_of_work
 
 EVENTS_TICK = "events.tick"
@@ -45,6 +49,7 @@ WORK_RETRY = "work.retry"
 MAIL_SEND = "mail.send"
 EVENT_REMINDERS = "events.reminders"
 SKILLS_RENORMALISE = "skills.renormalise"
+REGISTRATION_DIGESTS = "regional.digests"
 
 
 def run_tick(app: Flask, now: datetime | None = None) -> int:
@@ -111,6 +116,18 @@ def _reminders_job(app: Flask) -> str:
     return f"{told} reminder(s)"
 
 
+def send_registration_digests(app: Flask) -> int:
+    """Queue (and send after the commit) the registration digests due to peers; how many."""
+    with app.app_context():
+        sent = regional_sync.send_digests(db.session, clock_of(app).now())
+        db.session.commit()
+    return sent
+
+
+def _registration_digests_job(app: Flask) -> str:
+    return f"{send_registration_digests(app)} registration digest(s) queued"
+
+
 def remap_skills(app: Flask) -> int:
     """Map every member's skills again with the current vocabulary; how many members changed."""
     with app.app_context():
@@ -137,5 +154,7 @@ def init_app(app: Flask) -> None:
                      label=lazy_gettext("Mails waiting to be sent")))
     add_job(app, Job(EVENT_REMINDERS, Every(timedelta(minutes=15)), _reminders_job,
                      label=lazy_gettext("Reminders before events")))
+    add_job(app, Job(REGISTRATION_DIGESTS, Every(timedelta(minutes=1)), _registration_digests_job,
+                     label=lazy_gettext("Registration states sent to peers")))
     add_job(app, Job(SKILLS_RENORMALISE, Every(timedelta(days=1)), _skills_job,
                      label=lazy_gettext("Skills mapped with the current vocabulary")))

@@ -13,13 +13,15 @@ from . import (
     network,
     notifications,
     openapi,
+    peers,
     passes,
     regional,
 )
 
 
 def register_api(app: Flask) -> None:
-    for module in (members, network, events, connector, regional, notifications, passes, openapi):
+    for module in (members, network, events, connector, regional, notifications, peers,
+                   passes, openapi):
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
     csrf.exempt(federation.bp)

@@ -40,8 +40,6 @@ logger = logging.getLogger(__name__)
 EXTENSION_KEY = "coworknet.jobs"
 #: A job that failed is tried again this soon, even when its schedule says later.
 ERROR_RETRY = timedelta(minutes=30)
-#: How long a job's lease outlives a holder that died (a live holder keeps renewing it).
-DEFAULT_LOCK_TTL = timedelta(minutes=5)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 JobFunction = Callable[[Any], str]
@@ -103,7 +101,9 @@ class Job:
     run: JobFunction
     #: What the manager reads on the peers page (a lazy translatable string).
     label: object = ""
-    lock_ttl: timedelta = DEFAULT_LOCK_TTL
+    #: How long the job's lease outlives a holder that stopped beating (a live holder keeps
+    #: renewing it); None: ``FEDERATION_LEASE_SECONDS``.
+    lock_ttl: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,8 @@ def run_job(app: Any, job: Job, *, now: datetime | None = None, force: bool = Fa
         state = _state(session, job.name, now)
         if not force and next_due_at(job, state, now) > now:
             return JobOutcome(job.name, ran=False)
-        ttl_ms = int(job.lock_ttl.total_seconds() * 1000)
+        ttl = job.lock_ttl or timedelta(seconds=float(app.config["FEDERATION_LEASE_SECONDS"]))
+        ttl_ms = int(ttl.total_seconds() * 1000)
         with held_lock(lambda: db.new_session(app), f"job.{job.name}", _holder(),
                        ttl_ms) as held:
             if not held:

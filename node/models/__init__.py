@@ -82,6 +82,7 @@ from ..regional.models import (
     RegionalParticipant,
     RegionalReportCount,
     RegionalSession,
+    RemoteKeyState,
     RemoteRegistration,
 )
 from .work import PendingWork
@@ -149,6 +150,7 @@ __all__ = [
     "RegionalParticipant",
     "RegionalReportCount",
     "RegionalSession",
+    "RemoteKeyState",
     "RemoteRegistration",
     "IssuedPass",
     "PassAgreement",

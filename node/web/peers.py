@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from babel.dates import get_day_names
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from federation.displaytext import confusable_scripts
 from federation.errors import FederationError
-from schemas.peers import PeerDecisionFormSchema, PeerRequestFormSchema
+from federation.keys import now_ms
+from schemas.peers import PeerDecisionFormSchema, PeerRequestFormSchema, ResendFormSchema
 
 from ..db import db
 from ..errors import N_, DomainError, NotFound
-from ..federation import jobs, keyring, peers, rate_limits
+from ..federation import inbox, jobs, keyring, peers, rate_limits
 from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
 from ..federation.models import (
     APPROVED,
@@ -75,7 +76,27 @@ def index():
                            throttled=throttled, contact_missing=not _runtime().contact_email,
                            node_id=_runtime().node_id, fingerprint=keyring.key_fingerprint,
                            labels=STATUS_LABELS, jobs=jobs.job_statuses(session, current_app),
-                           schedule_label=_schedule_label)
+                           schedule_label=_schedule_label, skew_label=skew_label)
+
+
+#: Clock differences under this are not worth a manager's attention (signatures allow ±60 s).
+SKEW_SHOWN_MS = 2_000
+
+
+def skew_label(peer: Peer) -> str | None:
+    """How far our clock is from ``peer``'s, as its last refusal for a date measured it, in
+    the manager's language: "Your clock is 120 s ahead of this peer's"; None when close."""
+    skew = peer.clock_skew_ms
+    if skew is None or abs(skew) < SKEW_SHOWN_MS:
+        return None
+    seconds = round(abs(skew) / 1000)
+    if skew < 0:  # their clock is behind ours: ours is ahead
+        return ngettext("Your clock is %(num)s second ahead of this peer’s: check the time of "
+                        "this server (NTP).", "Your clock is %(num)s seconds ahead of this "
+                        "peer’s: check the time of this server (NTP).", seconds)
+    return ngettext("Your clock is %(num)s second behind this peer’s: check the time of this "
+                    "server (NTP).", "Your clock is %(num)s seconds behind this peer’s: check "
+                    "the time of this server (NTP).", seconds)
 
 
 def _schedule_label(schedule: jobs.Schedule) -> str:
@@ -147,6 +168,21 @@ def decide(peer_id: int):
         session.commit()
     flash(_("%(node)s: %(status)s.", node=peer.node_id, status=STATUS_LABELS[peer.status]),
           "success")
+    return redirect(url_for("peers.index"))
+
+
+@bp.route("/messages/<int:message_id>/resend", methods=["POST"])
+@manager_required
+def resend(message_id: int):
+    """Send an undeliverable message again (same id: a peer that handled it answers as
+    before), with a fresh deadline; the scheduler delivers it at its next round."""
+    parse(ResendFormSchema(), form_values(request.form))
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None:
+        raise NotFound(N_("No such message."))
+    inbox.resend(db.session, row, now_ms())
+    db.session.commit()
+    flash(_("The message to %(node)s will be sent again.", node=row.destination), "success")
     return redirect(url_for("peers.index"))
 
 

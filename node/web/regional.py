@@ -53,6 +53,10 @@ KIND_LABELS = {
 }
 STATUS_LABELS = {
     "pending": lazy_gettext("pending (waiting for the host)"), "confirmed": lazy_gettext("confirmed"),
+    "cancel_pending": lazy_gettext("cancellation pending (waiting for the host)"),
+    "undelivered": lazy_gettext("not registered: the host could not be reached before the session"),
+    "cancel_undelivered": lazy_gettext("cancellation not delivered: the host could not be reached "
+                                       "before the session and may still hold your seat"),
     "waitlisted": lazy_gettext("on the waitlist"), "offered": lazy_gettext("seat offered"),
     "cancelled": lazy_gettext("cancelled"), "refused": lazy_gettext("refused by the host"),
     "expired": lazy_gettext("offer expired"), "invited": lazy_gettext("invited"),
