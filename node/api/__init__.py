@@ -13,8 +13,8 @@ from . import (
     network,
     notifications,
     openapi,
-    peers,
     passes,
+    peers,
     regional,
 )
 
