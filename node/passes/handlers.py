@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from schemas.federation import PASS_AGREEMENT, PASS_REVOCATION, PASS_VISIT
 
+from ..federation.inbox import tell_managers_undeliverable
 from ..federation.registry import HandlerRegistry
 from . import agreements, revocations, visits
 
@@ -31,6 +32,10 @@ def register(registry: HandlerRegistry) -> None:
     """Visiting agreements, visit records and pass revocations."""
     registry.on_inbox_message(PASS_AGREEMENT, _on_agreement)
     registry.on_inbox_message(PASS_VISIT, _on_visit)
+    # An offer, an answer or a visit record the peer refused for good, or could not take within
+    # the inbox's retention (7 days): our managers are told (the visit stays counted here).
+    registry.on_undeliverable(PASS_AGREEMENT, tell_managers_undeliverable)
+    registry.on_undeliverable(PASS_VISIT, tell_managers_undeliverable)
     registry.inbox_quota(PASS_VISIT, visit_quota)
     registry.on_feed_item(PASS_REVOCATION, revocations.on_revocation)
     registry.on_resync_complete(revocations.drop_peer)
