@@ -75,6 +75,13 @@ class PassOutSchema(Schema):
     expires_at = fields.DateTime()
 
 
+class MyPassOutSchema(Schema):
+    """The member's pass, or null when their space has no agreement in force (``hosts`` empty)."""
+
+    pass_ = fields.Nested(PassOutSchema, allow_none=True, data_key="pass")
+    hosts = fields.List(fields.String())
+
+
 class VisitOutSchema(Schema):
     visit_id = fields.String()
     direction = fields.String()

@@ -16,6 +16,7 @@ from schemas.passes import (
     DeskCheckSchema,
     DeskOutSchema,
     MonthQuerySchema,
+    MyPassOutSchema,
     PassChoiceSchema,
     PassOutSchema,
     SettlementOutSchema,
@@ -24,7 +25,6 @@ from schemas.passes import (
 )
 
 from ..db import db
-from ..errors import N_, Conflict
 from ..federation.peers import find_peer
 from ..http import context
 from ..http.passes import check_at_desk
@@ -48,14 +48,14 @@ def _agreement(agreement) -> dict:
     return out
 
 
-@endpoint(bp, "/pass", summary="My network pass (renewed automatically)", response=PassOutSchema, tags=TAGS)
+@endpoint(bp, "/pass", summary="My network pass (renewed automatically), or null without an agreement",
+          response=MyPassOutSchema, tags=TAGS)
 def my_pass():
     now = context.now()
-    if not issuing.hosts_for(db.session, now.date()):
-        raise Conflict(N_("Your space has no visiting agreement in force yet."), code="no_agreement")
-    row = issuing.my_pass(db.session, g.api_member, now)
+    hosts = issuing.hosts_for(db.session, now.date())
+    row = issuing.my_pass(db.session, g.api_member, now) if hosts and g.api_member.is_active else None
     db.session.commit()
-    return PassOutSchema().dump(row)
+    return MyPassOutSchema().dump({"pass_": row, "hosts": hosts})
 
 
 @endpoint(bp, "/pass", methods=("POST",), summary="Renew my pass with new choices", body=PassChoiceSchema,
@@ -106,12 +106,12 @@ def end(agreement_pk: int):
 
 
 @endpoint(bp, "/passes/desk", methods=("POST",), access=MANAGER,
-          summary="Check a pass at the front desk (offline) and record the visit", body=DeskCheckSchema,
+          summary="Check a pass at the front desk (offline) and record the visit; `accepted` and `reason` give the verdict", body=DeskCheckSchema,
           response=DeskOutSchema, tags=TAGS)
 def desk(data: dict):
     outcome = check_at_desk(data["code"], g.api_member)
     db.session.commit()
-    return DeskOutSchema().dump(outcome), 200 if outcome["accepted"] else 422
+    return DeskOutSchema().dump(outcome)  # a refused pass is an answer too: see `accepted`
 
 
 @endpoint(bp, "/passes/balances", access=MANAGER, summary="Visits given and received per space, for a month",
