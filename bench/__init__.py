@@ -9,4 +9,6 @@ BENCHMARKS = {
     "privacy": "bench.privacy",
     "pass": "bench.passes",
     "propagation": "bench.propagation",
+    "faults": "bench.faults",
+    "load": "bench.load",
 }

@@ -16,6 +16,7 @@ the next one.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -95,6 +96,27 @@ Schedule = Every | Weekly
 
 
 @dataclass(frozen=True)
+class Summary:
+    """How a job says what it did: in English for the CLI, the logs and the stored state
+    (``text``, a format with integer fields: ``"{offers} new seat offer(s)."``), and in the
+    reader's language on the peers page (``say``, given the same counts, e.g. through
+    ``ngettext``). ``read`` gets the counts back from a stored text."""
+
+    text: str
+    say: Callable[..., str]
+
+    def __call__(self, **counts: int) -> str:
+        return self.text.format(**counts)
+
+    def read(self, stored: str) -> str:
+        """``stored`` in the reader's language; as it is when it is not this summary's text."""
+        pattern = re.escape(self.text)
+        pattern = re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>\\d+)", pattern)
+        match = re.fullmatch(pattern, stored or "")
+        return self.say(**{k: int(v) for k, v in match.groupdict().items()}) if match else stored
+
+
+@dataclass(frozen=True)
 class Job:
     name: str
     schedule: Schedule
@@ -104,6 +126,12 @@ class Job:
     #: How long the job's lease outlives a holder that stopped beating (a live holder keeps
     #: renewing it); None: ``FEDERATION_LEASE_SECONDS``.
     lock_ttl: timedelta | None = None
+    #: How its summary reads on the peers page (``None``: shown as stored).
+    summary: Summary | None = None
+
+    def said(self, stored: str) -> str:
+        """The stored summary of a run as the peers page shows it."""
+        return self.summary.read(stored) if self.summary else stored
 
 
 @dataclass(frozen=True)

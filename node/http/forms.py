@@ -37,6 +37,7 @@ from werkzeug.test import EnvironBuilder
 
 from ..db import db
 from ..errors import N_, DomainError, ValidationError
+from .messages import error_message, page_errors
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def show_again(exc: DomainError, render: Callable[..., str], /, *args, **kwargs)
     rollback, so a page that lists things from the database should query them inside ``render``.
     """
     db.session.rollback()
-    return render(*args, **kwargs, errors=exc.fields, message=_(exc.message)), exc.status
+    return render(*args, **kwargs, errors=page_errors(exc), message=error_message(exc)), exc.status
 
 
 def _summary(messages: dict) -> str:
@@ -187,8 +188,8 @@ def page_again(exc: DomainError) -> tuple[str, int] | None:
         return None
     db.session.rollback()
     g.form_state = FormState(request.path, MultiDict(
-        (k, v) for k, v in request.form.items(multi=True) if k not in SKIP), exc.fields)
-    flash(_(exc.message), "error")
+        (k, v) for k, v in request.form.items(multi=True) if k not in SKIP), page_errors(exc))
+    flash(error_message(exc), "error")
     environ = EnvironBuilder(path=page.path, query_string=page.query, method="GET",
                              base_url=request.host_url, headers=list(request.headers.items())).get_environ()
     # The same session: its CSRF token, its flashes.

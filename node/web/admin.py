@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext
 
 from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
 from schemas.common import NoBodySchema
@@ -11,15 +12,28 @@ from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChang
 
 from ..accounts import accounts, spaces
 from ..db import db
-from ..errors import DomainError
+from ..errors import N_, DomainError
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse, query, show_again
+from ..http.messages import error_message
 from ..http.security import manager_required
 from ..members.models import MemberStatus
 from ..notices import account_mail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: An account's status as the members list shows it (about the account: no gendered adjective).
+ACCOUNT_STATUS_LABELS = {
+    MemberStatus.PENDING: lazy_pgettext("accounts", "waiting for approval"),
+    MemberStatus.ACTIVE: lazy_pgettext("account", "active"),
+    MemberStatus.SUSPENDED: lazy_pgettext("account", "suspended"),
+}
+#: What the manager reads after changing an account's status.
+STATUS_CHANGED = {
+    MemberStatus.ACTIVE: N_("The account of %(name)s is active."),
+    MemberStatus.SUSPENDED: N_("The account of %(name)s is suspended."),
+}
 
 
 @bp.route("/members")
@@ -28,7 +42,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def members(query: dict):
     status = query["status"]
     return render_template("admin/members.html", members=accounts.list_members(db.session, status),
-                           status=status, space=context.space())
+                           status=status, space=context.space(), account_status_labels=ACCOUNT_STATUS_LABELS)
 
 
 @bp.route("/members/<int:member_id>/status", methods=["POST"])
@@ -44,7 +58,8 @@ def change_status(member_id: int):
             back=url_for("admin.members"))
     accounts.set_status(db.session, g.member, member, data["status"])
     db.session.commit()
-    flash(_("%(name)s is now %(status)s.", name=member.display_name, status=_(data["status"])), "success")
+    flash(_(STATUS_CHANGED.get(data["status"], N_("The account of %(name)s is changed.")),
+            name=member.display_name), "success")
     return redirect(request.referrer or url_for("admin.members"))
 
 
@@ -109,7 +124,7 @@ def invitations():
             status = 201
         except DomainError as exc:
             db.session.rollback()
-            flash(_(exc.message), "error")
+            flash(error_message(exc), "error")
             status = exc.status
     return render_template("admin/invitations.html", invitations=accounts.list_open_invitations(db.session),
                            new_link=new_link), status

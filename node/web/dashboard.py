@@ -18,7 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from schemas.connector import (
@@ -100,7 +100,8 @@ def escalate(item_id: int):
     count = connector_network.escalate(db.session, connector.get_item(db.session, item_id),
                                        data["message"], space_name=context.space().name)
     db.session.commit()
-    flash(_("The request is sent to %(count)s spaces of the network.", count=count), "success")
+    flash(ngettext("The request is sent to %(num)s space of the network.",
+                   "The request is sent to %(num)s spaces of the network.", count), "success")
     return redirect(url_for("connector_admin.queue_item", item_id=item_id))
 
 
@@ -166,7 +167,9 @@ def engagement_page(query: dict):
     series = [(_(SEGMENT_LABELS[s]), [counts[s] for _m, counts in board.trend]) for s in engagement.SEGMENTS]
     trend_svg = charts.stacked_bars(
         "trend", _("Segments month by month"),
-        _("Members per segment over the last %(n)s months; the table below gives the figures.", n=len(labels)),
+        ngettext("Members per segment over the last month; the table below gives the figures.",
+                 "Members per segment over the last %(num)s months; the table below gives the figures.",
+                 len(labels)),
         labels, series)
     goal_svg = charts.progress(
         "goal", _("Membership goal"),

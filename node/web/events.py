@@ -59,6 +59,7 @@ from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import base_url, now, offer_ttl, space_tz
 from ..http.forms import form_values, parse, query, show_again
+from ..http.messages import error_message, page_errors
 from ..http.security import manager_required, member_required, public
 from ..members.models import Member
 from ..notices import event_mail
@@ -672,8 +673,8 @@ def admin_occurrence_update(occurrence_id: int):
         change = events.update_occurrence(db.session, occurrence, parse(OccurrenceUpdateSchema(), values), now())
     except DomainError as exc:
         db.session.rollback()
-        flash(_(exc.message), "error")
-        return admin_occurrence(occurrence_id, values, exc.fields), exc.status
+        flash(error_message(exc), "error")
+        return admin_occurrence(occurrence_id, values, page_errors(exc)), exc.status
     db.session.commit()
     notify_change(change)
     flash(_("This date is saved."), "success")

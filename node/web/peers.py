@@ -31,6 +31,7 @@ from ..federation.models import (
 )
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
+from ..http.messages import error_message
 from ..http.security import manager_required
 from .nav import add_nav_item
 
@@ -114,7 +115,7 @@ def _schedule_label(schedule: jobs.Schedule) -> str:
         return _("every hour")
     if minutes % 60 == 0:
         return _("every %(count)s hours", count=minutes // 60)
-    return _("every %(count)s minutes", count=minutes)
+    return ngettext("every minute", "every %(num)s minutes", minutes)
 
 
 @bp.route("/request", methods=["POST"])
@@ -131,7 +132,7 @@ def request_peering():
                 code=exc.code), "error")
         return redirect(url_for("peers.index"))
     if peers.send_confirmation(db.session, runtime, peer):
-        flash(_("Peering requested from %(node)s.", node=peer.node_id), "success")
+        flash(_("Peering requested from %(node)s.", node=peer.name or peer.node_id), "success")
     else:
         flash(_("The request will be sent again automatically: %(error)s",
                 error=peer.last_error or ""), "error")
@@ -161,12 +162,12 @@ def decide(peer_id: int):
         session.commit()
     except DomainError as exc:
         session.rollback()
-        flash(_(exc.message), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("peers.index"))
     if data["action"] == "approve" and peer.needs_confirmation:
         peers.send_confirmation(session, runtime, peer)
         session.commit()
-    flash(_("%(node)s: %(status)s.", node=peer.node_id, status=STATUS_LABELS[peer.status]),
+    flash(_("%(node)s: %(status)s.", node=peer.name or peer.node_id, status=STATUS_LABELS[peer.status]),
           "success")
     return redirect(url_for("peers.index"))
 
