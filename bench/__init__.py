@@ -7,6 +7,7 @@ BENCHMARKS = {
     "sync": "bench.sync",
     "quality": "bench.quality",
     "privacy": "bench.privacy",
+    "pass": "bench.passes",
     "propagation": "bench.propagation",
     "faults": "bench.faults",
     "load": "bench.load",

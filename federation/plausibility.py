@@ -63,6 +63,7 @@ BOUNDS: dict[tuple[str, str], int] = {
     (PEER_STATS, "deals_confirmed"): MAX_DEALS,
     (PEER_STATS, "business_cents"): MAX_BUSINESS_CENTS,
     (PEER_STATS, "regulars"): MAX_MEMBERS,
+    (PEER_STATS, "pass_visits"): MAX_DEALS,
     (PEER_STATS, "segments.*"): MAX_MEMBERS,
     (EVENT_SESSION, "capacity"): MAX_SEATS,
     (EVENT_SESSION, "seats_left"): MAX_SEATS,

@@ -32,6 +32,7 @@ from .network import export as network_export
 from .network import introductions
 from .network import search as network_search
 from .notices import mailer
+from .passes import handlers as passes_handlers
 from .regional import sync as regional_sync
 from .uow import EXTENSION_KEY as UOW_KEY
 from .uow import UnitOfWork
@@ -49,6 +50,7 @@ FEDERATION_HANDLERS = (
     introductions.register,  # introduction.request, introduction.response
     regional_sync.register,  # event.regional, event.session, regional.*, registration.*
     connector_network.register,  # connector.request, .response, .deal, peer.stats
+    passes_handlers.register,  # pass.agreement, pass.visit, pass.revocation
 )
 
 

@@ -17,6 +17,8 @@ RegionalEventCancelled                                        republish our sess
 SessionNoticeQueued    regional.notices                       mail our members about joint-event sessions
 SeatsOffered           events.offer_mails                     mail our members offered a seat
 MailQueued             mail.send_now (nudge)                  send the queued mail on a thread now
+MembersChanged         passes.revocations                     publish (or withdraw) the network-pass
+                                                              revocations of members (no longer) active
 =====================  =====================================  ===========================================
 """
 
@@ -25,11 +27,12 @@ from __future__ import annotations
 from .federation import feed
 from .network import export as network_export
 from .notices import mailer, regional
+from .passes import revocations as pass_revocations
 from .regional import sync as regional_sync
 from .uow import Reactions
 
 #: The features that react to domain events, in the order their reactions are declared.
-FEATURES = (network_export, feed, regional_sync, regional, mailer)
+FEATURES = (network_export, feed, regional_sync, regional, mailer, pass_revocations)
 
 
 def build() -> Reactions:

@@ -178,6 +178,8 @@ class Settings:
         3, "Introduction requests one peer may send to one of our members per day.")
     federation_connector_requests_per_peer_day: int = _setting(
         10, "Connector requests one peer may put in our manager's queue per day.")
+    federation_pass_visits_per_peer_day: int = _setting(
+        2000, "Network-pass visit records one peer may send us per day.")
     federation_hint_after_commit: bool = _setting(True, "Send peers a hint after a commit that changed the feed.")
     federation_hint_coalesce_seconds: float = _setting(
         0.5, "Least seconds between two hints to one peer: the changes made meanwhile go in one.")

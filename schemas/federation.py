@@ -46,9 +46,12 @@ CONNECTOR_DEAL = "connector.deal"
 REGIONAL_INVITATION = "regional.invitation"
 REGIONAL_ANSWER = "regional.answer"
 REGIONAL_REPORT = "regional.report"
+PASS_AGREEMENT = "pass.agreement"  # noqa: S105 - a message type
+PASS_VISIT = "pass.visit"  # noqa: S105 - a message type
+PASS_REVOCATION = "pass.revocation"  # noqa: S105 - a feed item type
 
 #: Signed feed items (pull).
-FEED_ITEM_TYPES = (DIRECTORY_ENTRY, EVENT_REGIONAL, EVENT_SESSION, PEER_STATS)
+FEED_ITEM_TYPES = (DIRECTORY_ENTRY, EVENT_REGIONAL, EVENT_SESSION, PEER_STATS, PASS_REVOCATION)
 #: Inbox messages (push); a ``peering.request`` goes to the peering endpoint, not the inbox.
 INBOX_MESSAGE_TYPES = (
     PEERING_REQUEST,
@@ -65,6 +68,8 @@ INBOX_MESSAGE_TYPES = (
     REGIONAL_INVITATION,
     REGIONAL_ANSWER,
     REGIONAL_REPORT,
+    PASS_AGREEMENT,
+    PASS_VISIT,
 )
 
 _ISO_639_1 = re.compile(r"^[a-z]{2}$")
@@ -327,6 +332,8 @@ class PeerStatsContentSchema(StrictSchema):
     business_cents = StrictInteger(validate=validate.Range(min=0))
     segments = fields.Nested(lambda: SegmentCountsContentSchema())
     regulars = StrictInteger(validate=validate.Range(min=0))
+    # Network pass: days this space gave to members of other spaces this year (a count).
+    pass_visits = StrictInteger(validate=validate.Range(min=0))
     # Multi-site operator: the node ids this space marked as run by the same operator.
     siblings = fields.List(_text(255), validate=validate.Length(max=100))
 
@@ -481,6 +488,54 @@ class ConnectorDealContentSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(("declared", "confirmed")))
 
 
+_PASS_ID = re.compile(r"^[0-9a-f]{16}$")
+_SUBJECT = re.compile(r"^[a-z2-7]{16}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+PASS_AGREEMENT_ACTIONS = ("offer", "accept", "decline", "end")
+PASS_REVOCATION_REASONS = ("left", "suspended", "erased")
+
+
+class PassTermsSchema(StrictSchema):
+    """The terms of a visiting agreement, identical on both sides (PROTOCOL §11.1)."""
+
+    offerer = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    answerer = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    #: days a month the offerer's members may spend at the answerer's space, and back
+    offerer_members_days = StrictInteger(required=True, allow_none=True,
+                                         validate=validate.Range(min=0, max=31))
+    answerer_members_days = StrictInteger(required=True, allow_none=True,
+                                          validate=validate.Range(min=0, max=31))
+    #: or one pool of days a month shared by both directions (then both above are null)
+    pool_days = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=1, max=62))
+    valid_from = fields.String(required=True, validate=validate.Regexp(_DAY))
+    valid_until = fields.String(required=True, allow_none=True, validate=validate.Regexp(_DAY))
+
+
+class PassAgreementContentSchema(StrictSchema):
+    agreement_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    action = fields.String(required=True, validate=validate.OneOf(PASS_AGREEMENT_ACTIONS))
+    terms = fields.Nested(PassTermsSchema, required=True)
+
+
+class PassVisitContentSchema(StrictSchema):
+    """A host tells the issuer that one of its passes was used: pseudonym, day, space."""
+
+    visit_id = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    pass_id = fields.String(required=True, validate=validate.Regexp(_PASS_ID))
+    subject = fields.String(required=True, validate=validate.Regexp(_SUBJECT))
+    day = fields.String(required=True, validate=validate.Regexp(_DAY))
+    space = _text(200, required=True)
+
+
+class PassRevocationContentSchema(StrictSchema):
+    """A member's passes withdrawn by their space (left, suspended, erased)."""
+
+    subject = fields.String(required=True, validate=validate.Regexp(_SUBJECT))
+    pass_ids = fields.List(fields.String(validate=validate.Regexp(_PASS_ID)), required=True,
+                           validate=validate.Length(max=100))
+    reason = fields.String(required=True, validate=validate.OneOf(PASS_REVOCATION_REASONS))
+
+
 CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     DIRECTORY_ENTRY: DirectoryEntryContentSchema,
     EVENT_REGIONAL: EventRegionalContentSchema,
@@ -500,4 +555,7 @@ CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     REGIONAL_INVITATION: RegionalInvitationContentSchema,
     REGIONAL_ANSWER: RegionalAnswerContentSchema,
     REGIONAL_REPORT: RegionalReportContentSchema,
+    PASS_AGREEMENT: PassAgreementContentSchema,
+    PASS_VISIT: PassVisitContentSchema,
+    PASS_REVOCATION: PassRevocationContentSchema,
 }

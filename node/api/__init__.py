@@ -13,6 +13,7 @@ from . import (
     network,
     notifications,
     openapi,
+    passes,
     peers,
     regional,
 )
@@ -20,7 +21,7 @@ from . import (
 
 def register_api(app: Flask) -> None:
     for module in (members, network, events, connector, regional, notifications, peers,
-                   openapi):
+                   passes, openapi):
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
     csrf.exempt(federation.bp)

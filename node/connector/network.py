@@ -28,8 +28,9 @@ from ..federation.peers import approved_peers
 from ..federation.registry import HandlerRegistry
 from ..members.models import Member, MemberStatus
 from ..orm import utcnow
+from ..passes import visits as pass_visits
 from . import connector, engagement, ledger, siblings
-from .models import QueueItem
+from .models import PeerStats, QueueItem
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,19 @@ def stats_content(session: Session, today: date | None = None) -> dict:
         "referrals": totals.referrals, "deals_confirmed": totals.deals_confirmed,
         "business_cents": totals.business_cents, "regulars": board.regulars,
         "segments": dict(board.segments), "siblings": siblings.sibling_ids(session),
+        "pass_visits": pass_visits.totals(session, start)["hosted"],
     }
+
+
+def network_pass_visits(session: Session, year: int) -> tuple[int, int]:
+    """(spaces, days) of network-pass visits hosted this year: ours plus each peer's signed
+    ``peer.stats`` of the same year (counts only)."""
+    spaces, days = 1, pass_visits.totals(session, date(year, 1, 1))["hosted"]
+    for stats in session.scalars(select(PeerStats)):
+        content = stats.content
+        if "pass_visits" in content and str(content.get("period_end", "")).startswith(str(year)):
+            spaces, days = spaces + 1, days + int(content["pass_visits"])
+    return spaces, days
 
 
 def publish_stats(session: Session, today: date | None = None) -> None:

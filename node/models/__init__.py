@@ -70,6 +70,13 @@ from ..network.models import (
 )
 from ..notifications.models import Notification, NotificationPreference, OutgoingMail
 from ..orm import Base
+from ..passes.models import (
+    IssuedPass,
+    PassAgreement,
+    PassRevocation,
+    PassSettlement,
+    PassVisit,
+)
 from ..regional.models import (
     RegionalEvent,
     RegionalParticipant,
@@ -145,4 +152,9 @@ __all__ = [
     "RegionalSession",
     "RemoteKeyState",
     "RemoteRegistration",
+    "IssuedPass",
+    "PassAgreement",
+    "PassRevocation",
+    "PassSettlement",
+    "PassVisit",
 ]

@@ -24,6 +24,7 @@ from . import (
     network,
     notifications,
     oidc,
+    passes,
     peers,
     portal,
     regional,
@@ -98,4 +99,5 @@ def register_web(app: Flask) -> None:
     regional.init_app(app)
     peers.init_app(app)
     curation.init_app(app)
+    passes.init_app(app)
     app.context_processor(_template_helpers)

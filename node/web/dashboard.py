@@ -45,6 +45,7 @@ from ..http.context import now
 from ..http.forms import form_values, parse, query
 from ..http.security import manager_required
 from ..notices.digest import digest_links, render_digest
+from ..passes import visits as pass_visits
 from . import charts
 
 bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
@@ -123,7 +124,9 @@ def answer_referral(answer_id: int):
 def ledger_page():
     totals = ledger.space_totals(db.session)
     return render_template("connector/ledger.html", referrals=ledger.all_referrals(db.session),
-                           totals=totals, network=ledger.network_totals(db.session, totals))
+                           totals=totals, network=ledger.network_totals(db.session, totals),
+                           pass_visits=pass_visits.totals(db.session, context.now().date().replace(month=1, day=1)),
+                           pass_network=connector_network.network_pass_visits(db.session, totals.year))
 
 
 @bp.route("/barter", methods=["GET", "POST"], endpoint="barter")
@@ -177,7 +180,8 @@ def engagement_page(query: dict):
     return render_template("connector/engagement.html", board=board, trend_svg=trend_svg, goal_svg=goal_svg,
                            labels=labels, segment_labels=SEGMENT_LABELS, segments=engagement.SEGMENTS,
                            siblings=siblings.sibling_figures(db.session), peers=siblings.candidates(db.session),
-                           invitations=siblings.invitations(db.session), own=connector_network.stats_content(db.session))
+                           invitations=siblings.invitations(db.session), own=connector_network.stats_content(db.session),
+                           pass_visits=pass_visits.totals(db.session, board.month, month_only=True))
 
 
 @bp.route("/engagement.csv")

@@ -153,6 +153,7 @@ def arrange_world(database_url: str, instance: str) -> World:
         proposal_id=proposal["id"], token_id=token["id"], member_id=member_ids["member"],
         regional_id=regional["id"], session_id=session_row["id"],
         answer_id=ABSENT_ID, intro_id=ABSENT_ID, notification_id=ABSENT_ID, message_id=ABSENT_ID,
+        agreement_pk=ABSENT_ID,
     )
     return world
 
