@@ -28,6 +28,7 @@ from .network import introductions
 from .network import search as network_search
 from .notices import mailer
 from .regional import sync as regional_sync
+from .rosters import rosters
 from .uow import EXTENSION_KEY as UOW_KEY
 from .uow import UnitOfWork
 from .web import register_web
@@ -44,6 +45,7 @@ FEDERATION_HANDLERS = (
     introductions.register,  # introduction.request, introduction.response
     regional_sync.register,  # event.regional, event.session, regional.*, registration.*
     connector_network.register,  # connector.request, .response, .deal, peer.stats
+    rosters.register,  # network.roster; join requests riding on peering requests
 )
 
 

@@ -77,6 +77,10 @@ from ..regional.models import (
     RegionalSession,
     RemoteRegistration,
 )
+from ..rosters.models import Application as NetworkApplication
+from ..rosters.models import JoinRequest as NetworkJoinRequest
+from ..rosters.models import Network as RosterNetwork
+from ..rosters.models import PeerSource as NetworkPeerSource
 from .work import PendingWork
 
 __all__ = [
@@ -143,4 +147,8 @@ __all__ = [
     "RegionalReportCount",
     "RegionalSession",
     "RemoteRegistration",
+    "NetworkApplication",
+    "NetworkJoinRequest",
+    "RosterNetwork",
+    "NetworkPeerSource",
 ]
