@@ -392,6 +392,11 @@ def _peer_with(session: Session, node_id: str, member: dict[str, Any], network_i
     _add_source(session, node_id, network_id)
     if peer is not None and peer.status in (APPROVED, SUSPENDED):
         return False  # a suspension is the manager's word: the network does not lift it
+    try:
+        KeyRecord(member["key_id"], member["key"], 0).verify_key()
+    except FederationError:
+        logger.warning("roster of %s: %s's key id does not match its key", network_id, node_id)
+        return False
     if peer is None:
         peer = Peer(node_id=node_id, status=PENDING_APPROVAL, keys_json="{}",
                     name=clean(member["name"]))
