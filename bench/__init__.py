@@ -7,4 +7,5 @@ BENCHMARKS = {
     "sync": "bench.sync",
     "quality": "bench.quality",
     "privacy": "bench.privacy",
+    "network": "bench.network",
 }
