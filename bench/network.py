@@ -249,7 +249,8 @@ class Node:
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "bench.network", "--serve", str(self.port),
              "--interval", str(interval)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stderr=(self.folder / "node.log").open("a"))  # its warnings (hints throttled, ...)
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(settings))
         self.process.stdin.close()

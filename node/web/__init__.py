@@ -22,6 +22,7 @@ from . import (
     peers,
     portal,
     regional,
+    rosters,
 )
 from .nav import NavItem, add_nav_item
 
@@ -76,4 +77,5 @@ def register_web(app: Flask) -> None:
     regional.init_app(app)
     peers.init_app(app)
     curation.init_app(app)
+    rosters.init_app(app)
     app.context_processor(_template_helpers)
