@@ -314,7 +314,8 @@ def send_application(session: Session, runtime: FederationRuntime,
 
 def apply_roster(session: Session, peer: Peer, item: dict[str, Any]) -> None:
     """A verified ``network.roster`` item pulled from ``peer``: kept if ``peer`` may sign this
-    network's roster (its founder, or a coordinator of the version we hold) and the version is
+    network's roster (its founder, a coordinator of the version we hold, or, holding none, the
+    coordinator we applied to if the roster names it) and the version is
     newer than ours; then we peer and unpeer to match it. A tombstone changes nothing here
     (the cached roster keeps working)."""
     content = item.get("content")
@@ -324,6 +325,10 @@ def apply_roster(session: Session, peer: Peer, item: dict[str, Any]) -> None:
     network_id = content["network"]
     network = session.scalar(select(Network).where(Network.network_id == network_id))
     allowed = {object_owner(network_id)} | set(coordinators_of(network) if network else [])
+    if network is None and peer.node_id in content["coordinators"]:
+        # A newcomer that applied through a co-coordinator takes its word for the first one.
+        allowed |= set(session.scalars(select(Application.coordinator).where(
+            Application.network_id == network_id)))
     if peer.node_id not in allowed:
         logger.warning("roster of %s from %s, not one of its coordinators: ignored",
                        network_id, peer.node_id)

@@ -101,3 +101,59 @@ def test_a_roster_peers_every_pair_unpeers_a_removed_member_and_outlives_its_coo
     _rounds_until([a, b, c], lambda: _has_copy(b, a, "stats/a") and _has_copy(c, a, "stats/a"))
     with c.session() as session:
         assert session.scalar(select(Peer.status).where(Peer.node_id == b.url)) == APPROVED
+
+
+def test_a_co_coordinator_signs_the_next_version_while_the_founder_is_down(live_nodes):
+    coord, a, b, c = live_nodes(4, names=["coord", "aix", "bandol", "cassis"])
+    with coord.session() as session:
+        network_id = rosters.create_network(session, coord.runtime, slug="sud",
+                                            name="Coworking Sud").network_id
+        session.commit()
+    for node in (a, b):
+        _join(coord, node, network_id)
+    with coord.session() as session:
+        network = rosters.find_network(session, network_id)
+        rosters.set_coordinators(session, coord.runtime, network, [a.url])
+        session.commit()
+    _rounds_until([coord, a, b], lambda: all(
+        _status(x, y) == APPROVED for x in (coord, a, b) for y in (coord, a, b) if x is not y)
+        and _roster_version(b, network_id) == 4)
+
+    # A roster signed by a member that is no coordinator is ignored, whatever its version.
+    with a.session() as session:
+        forged = {"network": network_id, "name": "Pirate", "description": "", "charter": "",
+                  "version": 99, "coordinators": [b.url], "members": []}
+        rosters.apply_roster(session, a.peer_row(b), {"deleted": False, "content": forged})
+        session.commit()
+    assert _roster_version(a, network_id) == 4
+
+    coord.stop()
+    with c.session() as session:
+        application = rosters.ask_to_join(session, c.runtime, network_id, a.url)
+        session.commit()
+        assert rosters.send_application(session, c.runtime, application)
+        session.commit()
+    _join_decided_by(a, c)
+    _rounds_until([a, b, c], lambda: _status(b, c) == APPROVED and _status(c, b) == APPROVED
+                  and _status(c, a) == APPROVED)
+    assert _roster_version(b, network_id) == 5
+    with b.session() as session:
+        assert rosters.find_network(session, network_id).publisher == a.url
+
+
+def _roster_version(node, network_id: str) -> int:
+    with node.session() as session:
+        try:
+            return rosters.find_network(session, network_id).version
+        except Exception:
+            return 0
+
+
+def _join_decided_by(coordinator, node) -> None:
+    with coordinator.session() as session:
+        request = session.scalar(select(JoinRequest).where(JoinRequest.node_id == node.url))
+        assert request is not None
+        peer = rosters.accept(session, coordinator.runtime, request)
+        session.commit()
+        peers.send_confirmation(session, coordinator.runtime, peer)
+        session.commit()
