@@ -7,5 +7,8 @@ BENCHMARKS = {
     "sync": "bench.sync",
     "quality": "bench.quality",
     "privacy": "bench.privacy",
+    "propagation": "bench.propagation",
+    "faults": "bench.faults",
+    "load": "bench.load",
     "network": "bench.network",
 }

@@ -30,7 +30,8 @@ keepalive = 5
 # Recycle workers now and then so a slow leak cannot grow for ever.
 max_requests = int(os.environ.get("COWORKNET_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
-# Fail at start-up (bad secret, unreachable database) rather than in every worker.
+# Fail at start-up (bad secret, unreachable database) rather than in every worker; and the
+# master warms the app (templates, thesaurus, catalogs: node.wsgi) so workers fork warm.
 preload_app = os.environ.get("COWORKNET_PRELOAD", "1") == "1"
 
 # Only the reverse proxy may set X-Forwarded-*; the node's COWORKNET_PROXY_FIX_X_FOR=1 then

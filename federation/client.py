@@ -9,6 +9,7 @@ link-local, multicast and reserved addresses are refused unless the peer is allo
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import ipaddress
 import json
 import logging
@@ -68,6 +69,16 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 Resolver = Callable[[str, int], Iterable[str]]
 #: Parses a response body strictly (raises CanonicalJsonError).
 Decoder = Callable[[bytes], Any]
+
+
+def _date_header_ms(value: str | None) -> int | None:
+    """The peer's clock from an HTTP ``Date`` header (whole seconds), or None."""
+    if not value:
+        return None
+    try:
+        return int(email.utils.parsedate_to_datetime(value).timestamp() * 1000)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 class _Retryable(Exception):
@@ -527,12 +538,16 @@ class FederationClient:
         except CanonicalJsonError as exc:
             raise PeerError("peer sent invalid JSON", peer_status=status) from exc
         if not 200 <= status < 300:
-            code, message = "unknown", f"HTTP {status}"
+            code, message, server_time = "unknown", f"HTTP {status}", None
             error = payload.get("error") if isinstance(payload, dict) else None
             if isinstance(error, dict):
                 code = str(error.get("code", code))[:64]
                 message = str(error.get("message", message))[:300]
-            raise PeerError(f"peer refused: {message}", peer_status=status, peer_code=code)
+                server_time = error.get("server_time_ms")
+            if not isinstance(server_time, int) or isinstance(server_time, bool):
+                server_time = _date_header_ms(response.headers.get("Date"))
+            raise PeerError(f"peer refused: {message}", peer_status=status, peer_code=code,
+                            server_time_ms=server_time)
         if not isinstance(payload, dict | bytes):
             raise PeerError("peer answer is not a JSON object", peer_status=status)
         return payload

@@ -59,6 +59,10 @@ class UnknownKey(FederationError):
 
 
 class ExpiredSignature(FederationError):
+    """Outside the time window (or a key not valid then). A receiver's answer carries its own
+    clock (``server_time_ms``, PROTOCOL §7.4) so that the sender can tell how far apart the
+    two clocks are."""
+
     code = "expired_signature"
     http_status = 401
 
@@ -103,6 +107,14 @@ class RateLimited(FederationError):
     http_status = 429
 
 
+class Busy(FederationError):
+    """The receiver met a concurrent change of the same rows and could not handle the message
+    now; nothing was changed and the sender retries later (PROTOCOL §7.4, transient)."""
+
+    code = "busy"
+    http_status = 503
+
+
 class PeerUnavailable(FederationError):
     """Raised by the client when a peer cannot be reached or keeps failing."""
 
@@ -117,11 +129,14 @@ class PeerError(FederationError):
     http_status = 502
 
     def __init__(
-        self, message: str, *, peer_status: int | None = None, peer_code: str | None = None
+        self, message: str, *, peer_status: int | None = None, peer_code: str | None = None,
+        server_time_ms: int | None = None,
     ) -> None:
         super().__init__(message)
         self.peer_status = peer_status
         self.peer_code = peer_code
+        #: The peer's clock when it refused (``expired_signature``), if it said.
+        self.server_time_ms = server_time_ms
 
 
 class UnsafeAddress(FederationError):
@@ -175,6 +190,7 @@ ALL_ERRORS: tuple[type[FederationError], ...] = (
     OriginMismatch,
     NotPeer,
     PayloadTooLarge,
+    Busy,
     PeerUnavailable,
     PeerError,
     UnsafeAddress,

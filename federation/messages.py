@@ -62,6 +62,7 @@ from schemas.federation import (  # noqa: F401
     REGIONAL_ANSWER,
     REGIONAL_INVITATION,
     REGIONAL_REPORT,
+    REGISTRATION_DIGEST,
     REGISTRATION_REQUEST,
     REGISTRATION_RESPONSE,
     FeedItemSchema,

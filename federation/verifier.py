@@ -17,9 +17,14 @@ not there costs speed, never a check.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -95,6 +100,36 @@ def _ready() -> bool:
     return True
 
 
+#: ``prctl`` option asking the kernel for a signal when the parent (thread) ends (Linux).
+PR_SET_PDEATHSIG = 1
+#: How often a worker looks whether its parent is still there (where ``prctl`` is not).
+PARENT_WATCH_SECONDS = 0.5
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Initializer of a worker process: end it when its parent ends, however the parent ends
+    (``kill -9`` included), so that no worker outlives the scheduler that started it, nor
+    keeps multiprocessing's resource tracker alive. On Linux the kernel sends SIGKILL
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere, a thread looks every half second whether the
+    parent is still there (a parent gone, the worker is re-parented: ``getppid`` changes)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl to be had: the watchdog below does it
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(0)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True,
+                     name="parent-watch").start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_WATCH_SECONDS)
+    os._exit(0)
+
+
 def _succeeded(future: Future[Any]) -> bool:
     return future.done() and not future.cancelled() and future.exception() is None
 
@@ -103,13 +138,15 @@ class SignatureWorker:
     """One worker process that checks pages' signatures (:func:`page_signatures`).
 
     Started with ``spawn``: a fresh interpreter, safe to start from a threaded server, which
-    imports this library (and, as ``spawn`` does, the parent's main module). :meth:`submit`
+    imports this library (and, as ``spawn`` does, the parent's main module). It dies with its
+    parent (:func:`die_with_parent`): a scheduler killed mid-pull leaves no orphan. :meth:`submit`
     returns a future of the verified triples; a worker that died makes that future fail, and
     the caller verifies the page itself."""
 
     def __init__(self) -> None:
         self._pool = ProcessPoolExecutor(max_workers=1,
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=die_with_parent, initargs=(os.getpid(),))
         self._started = time.monotonic()
         self._ready = self._pool.submit(_ready)  # starts the process now
         self._ready.add_done_callback(self._log_ready)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base class: a stable ``code``, an HTTP status and a message safe to show."""
+    """Base class: a stable ``code``, an HTTP status and a message safe to show.
+
+    ``message`` is an English msgid marked with ``N_``; a value it names goes in ``params``
+    (``N_("The photo is larger than %(size)s KiB."), params={"size": 512}``), so that the
+    message is translated first and filled after, where it is shown."""
 
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, fields: dict | None = None, code: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, *, fields: dict | None = None, code: str | None = None,
+                 params: dict | None = None):
+        super().__init__(message % params if params else message)
         self.message = message
+        self.params = params or {}
         self.fields = fields or {}
         if code:
             self.code = code

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -12,6 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import db
 from .errors import DomainError
+from .http.forms import page_again
+from .http.messages import error_message, translate_fields
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +31,11 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
         body = {"error": {"code": code, "message": message}}
         if fields:
             body["error"]["fields"] = fields
-        return jsonify(body), status
+        response = jsonify(body)
+        # The messages are in the language Accept-Language asked for (node.i18n.select_locale).
+        response.headers["Content-Language"] = str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+        response.vary.add("Accept-Language")
+        return response, status
     return render_template("error.html", status=status, code=code, error_message=message), status
 
 
@@ -36,7 +43,11 @@ def _domain_error(exc: DomainError):
     # Messages are marked with N_ where they are raised and translated here, in the reader's
     # language (as the pages' own messages are): JSON answers too, so an API client that asks
     # for English (Accept-Language) gets English and the code stays the stable identifier.
-    return error_response(exc.status, exc.code, _(exc.message), exc.fields)
+    if not wants_json():
+        shown = page_again(exc)  # a refused portal form: its page again, as typed, fields marked
+        if shown is not None:
+            return shown
+    return error_response(exc.status, exc.code, error_message(exc), translate_fields(exc.fields))
 
 
 def _csrf_error(exc: CSRFError):
@@ -44,10 +55,13 @@ def _csrf_error(exc: CSRFError):
 
 
 PAGE_MESSAGES = {
+    400: lambda: _("The request is not valid."),
+    401: lambda: _("Please sign in first."),
     403: lambda: _("You are not allowed to see this page."),
     404: lambda: _("This page does not exist."),
     405: lambda: _("This method is not allowed here."),
     413: lambda: _("What you sent is too large."),
+    415: lambda: _("This type of content is not accepted here."),
     429: lambda: _("Too many requests. Please wait a moment."),
 }
 

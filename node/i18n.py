@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
+from babel.core import get_global
+from babel.dates import get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, g, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
 TRANSLATIONS_ROOT = Path(__file__).parent / "translations"
 
 babel = Babel()
 
 
+API_PREFIX = "/api/"
+
+
 def select_locale() -> str:
+    """The page's language: the one chosen in the portal, else the member's, else the browser's.
+
+    The API answers in the language its caller asks for (``Accept-Language``), whatever a
+    session cookie says; without the header, in the node's default language."""
     supported = current_app.config["LANGUAGES"]
+    if request.path.startswith(API_PREFIX):
+        return request.accept_languages.best_match(supported) or current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in supported:
         return chosen
@@ -68,11 +81,40 @@ def translation_directories(root: Path = TRANSLATIONS_ROOT) -> list[str]:
     return sorted(str(root / p.name) for p in TRANSLATIONS_ROOT.iterdir() if p.is_dir())
 
 
+def language_name(code: str) -> str:
+    """A language's name in the reader's language ("arabe", "anglais"), from its ISO 639-1 code."""
+    return get_locale().languages.get(str(code), str(code)) if code else ""
+
+
+@lru_cache(maxsize=4096)
+def _zone_label(zone: str, locale: str) -> str:
+    canonical = get_global("zone_aliases").get(zone, zone)  # America/Montreal: America/Toronto
+    territory = get_global("zone_territories").get(canonical)
+    if not territory or territory in ("001", "ZZ"):
+        return zone  # Etc/GMT+3, UTC: the identifier is the name
+    country = Locale.parse(locale).territories.get(territory, territory)
+    if canonical != zone:  # an older name (America/Montreal): CLDR's city would be the other one
+        return f"{country} — {zone.rsplit('/', 1)[-1].replace('_', ' ')}"
+    city = get_timezone_location(canonical, locale=locale, return_city=True)
+    return country if city in ("", country) else f"{country} — {city}"
+
+
+def zone_label(zone: str) -> str:
+    """A time zone as people name it, in the reader's language: "États-Unis — New York" for
+    ``America/New_York`` (CLDR's country and city); the identifier when it names no place."""
+    try:
+        return _zone_label(str(zone), str(get_locale() or "fr"))
+    except (LookupError, ValueError):
+        return str(zone)
+
+
 def init_app(app: Flask) -> None:
     root = prepare_catalogs(Path(app.instance_path))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories(root))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
+        zone_label=zone_label,
+        language_name=language_name,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
         number=format_decimal,

@@ -158,7 +158,10 @@ class Settings:
         True, "A peer's hint that its feed changed makes the scheduler pull it within "
               "`FEDERATION_HINT_POLL_SECONDS` (never inside the web request).")
     federation_hint_poll_seconds: float = _setting(
-        2.0, "How often `coworknet sync` looks for peers that sent a hint, in seconds.")
+        0.25, "How often `coworknet sync` looks for peers that sent a hint, in seconds.")
+    federation_lease_seconds: float = _setting(
+        15.0, "Seconds a scheduler's lease (the round, a job) outlives a holder that stopped "
+              "renewing it; a dead holder on the same host frees it at once.")
     federation_pull_max_pages: int = _setting(
         200, "Feed pages read from one peer in one round; the rest waits for the next round.")
     federation_pull_max_seconds: float = _setting(
@@ -168,7 +171,7 @@ class Settings:
     federation_inbox_per_type_per_minute: int = _setting(
         120, "Inbox messages of one type accepted from one peer per minute.")
     federation_hints_per_minute: int = _setting(
-        6, "`feed.hint` messages accepted from one peer per minute.")
+        120, "`feed.hint` messages accepted from one peer per minute.")
     federation_seats_per_peer_per_session: int = _setting(
         10, "Seats and waitlist places the people of one peer may hold in one session we host.")
     federation_introductions_per_member_per_peer_day: int = _setting(
@@ -176,6 +179,8 @@ class Settings:
     federation_connector_requests_per_peer_day: int = _setting(
         10, "Connector requests one peer may put in our manager's queue per day.")
     federation_hint_after_commit: bool = _setting(True, "Send peers a hint after a commit that changed the feed.")
+    federation_hint_coalesce_seconds: float = _setting(
+        0.5, "Least seconds between two hints to one peer: the changes made meanwhile go in one.")
     federation_key_refetch_seconds: int = _setting(
         300, "Least seconds between two fetches of a peer's document on an unknown key.")
     federation_contact_email: str = _setting(

@@ -15,28 +15,56 @@ BARTER_DIRECTIONS = ("given", "received")
 CONSENT_DECISIONS = ("accepted", "declined")
 MAX_CENTS = 10**11  # one billion euros: far beyond any deal between coworkers
 
-_AMOUNT = re.compile(r"^\d{1,12}(?:[.,]\d{1,2})?$")
+#: Spaces people put between thousands (plain, no-break, narrow no-break, thin) and the
+#: apostrophe of Swiss writing.
+_GROUP_BLANKS = re.compile("[ \u00a0\u202f\u2009'\u2019]")
+_CURRENCY = re.compile(r"^(?:€|eur(?:os?)?)\s*|\s*(?:€|eur(?:os?)?)$", re.IGNORECASE)
+AMOUNT_MESSAGE = "Write the amount in figures, e.g. 1200 or 1 250,50."
+
+
+def euro_cents(text: str) -> int:
+    """A euro amount as people write it, in integer cents: "1200", "1 200", "1.200",
+    "1200 €", "1 250,50", "1,250.50", "€1200". A separator followed by exactly three digits
+    groups thousands; followed by one or two, it marks the cents. Anything else (words,
+    "environ 500", three decimals after both separators) raises ``ValueError``."""
+    compact = _GROUP_BLANKS.sub("", _CURRENCY.sub("", text.strip()))
+    if not re.fullmatch(r"[0-9][0-9.,]*", compact) or len(compact) > 20:
+        raise ValueError(text)
+    separators = [c for c in compact if c in ".,"]
+    whole, cents = compact, ""
+    if separators:
+        last = separators[-1]
+        head, _sep, tail = compact.rpartition(last)
+        is_decimal = len(set(separators)) == 2 or (separators.count(last) == 1 and len(tail) in (1, 2))
+        if is_decimal:
+            if len(tail) not in (1, 2):
+                raise ValueError(text)
+            whole, cents = head, tail
+        groups = re.split(r"[.,]", whole)
+        if len(groups) > 1 and (not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])):
+            raise ValueError(text)
+        if len({c for c in whole if c in ".,"}) > 1:
+            raise ValueError(text)
+        whole = "".join(groups)
+    if not whole.isdigit():
+        raise ValueError(text)
+    return int(Decimal(f"{whole}.{cents or '0'}") * 100)
 
 
 class EuroAmount(fields.Field):
-    """A euro amount given as text ("1250", "1 250,50", "1250.5"), loaded as integer cents.
-
-    JSON numbers are refused: a float would round money."""
+    """A euro amount given as text, leniently read (:func:`euro_cents`), loaded as integer
+    cents. JSON numbers are refused: a float would round money."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
         if not isinstance(value, str):
             raise ValidationError("Give the amount as text, e.g. \"1250,00\".")
-        text = value.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("€", "")
-        if not _AMOUNT.match(text):
-            raise ValidationError("Not a valid amount in euros.")
         try:
-            cents = int(Decimal(text.replace(",", ".")) * 100)
-        except InvalidOperation as exc:  # pragma: no cover - the pattern already guards
-            raise ValidationError("Not a valid amount in euros.") from exc
+            cents = euro_cents(value)
+        except (ValueError, InvalidOperation) as exc:
+            raise ValidationError(AMOUNT_MESSAGE) from exc
         if cents > MAX_CENTS:
             raise ValidationError("Amount too large.")
         return cents
-
 
 
 def cents_text(cents: int | None) -> str | None:

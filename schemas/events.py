@@ -184,6 +184,11 @@ class AttendanceSheetSchema(InputSchema):
 
     present_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=10000))
 
+class EventCancelSchema(InputSchema):
+    """Cancelling an event: the organisers' word to the people registered (optional)."""
+
+    reason = TrimmedString(load_default="", validate=validate.Length(max=1000))
+
 
 class AttendanceSchema(InputSchema):
     attendance = fields.String(required=True, allow_none=True, validate=validate.OneOf(ATTENDANCE))
@@ -212,7 +217,8 @@ class MonthQuerySchema(InputSchema):
     """The agenda page: list or month view."""
 
     view = fields.String(load_default="list", validate=validate.OneOf(("list", "month")))
-    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    # Months of the years 1900 to 2999: the calendar around them stays within the datetime range.
+    month = fields.String(load_default=None, validate=validate.Regexp(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"))
     type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
 
 

@@ -40,6 +40,7 @@ INTRODUCTION_RESPONSE = "introduction.response"
 INTRODUCTION_WITHDRAWN = "introduction.withdrawn"
 REGISTRATION_REQUEST = "registration.request"
 REGISTRATION_RESPONSE = "registration.response"
+REGISTRATION_DIGEST = "registration.digest"
 CONNECTOR_REQUEST = "connector.request"
 CONNECTOR_RESPONSE = "connector.response"
 CONNECTOR_DEAL = "connector.deal"
@@ -58,6 +59,7 @@ INBOX_MESSAGE_TYPES = (
     INTRODUCTION_WITHDRAWN,
     REGISTRATION_REQUEST,
     REGISTRATION_RESPONSE,
+    REGISTRATION_DIGEST,
     CONNECTOR_REQUEST,
     CONNECTOR_RESPONSE,
     CONNECTOR_DEAL,
@@ -216,6 +218,8 @@ class InboxMessageSchema(StrictSchema):
 class ErrorBodySchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]{1,64}$"))
     message = _text(500, required=True)
+    #: The receiver's clock (ms) when it refused a request for its date (``expired_signature``).
+    server_time_ms = StrictInteger(validate=validate.Range(min=0))
 
 
 class ErrorSchema(StrictSchema):
@@ -396,6 +400,9 @@ class RegistrationRequestContentSchema(StrictSchema):
     action = fields.String(load_default="register", validate=validate.OneOf(("register", "cancel")))
     display_name = _text(120, required=True)
     email = fields.Email()
+    #: The action's version, monotonic per idempotency key (PROTOCOL §6.2): the host ignores
+    #: an action older than one it applied.
+    version = StrictInteger(validate=validate.Range(min=1, max=1_000_000))
 
 
 class RegistrationResponseContentSchema(StrictSchema):
@@ -405,6 +412,18 @@ class RegistrationResponseContentSchema(StrictSchema):
     )
     status = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATUSES))
     position = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=1))
+    #: The latest action version the host applied for this key, and the host's sequence of
+    #: changes of it: the member's node applies an answer only if it is not older.
+    version = StrictInteger(validate=validate.Range(min=0, max=1_000_000))
+    seq = StrictInteger(validate=validate.Range(min=0, max=1_000_000_000))
+
+
+class RegistrationDigestContentSchema(StrictSchema):
+    """The host's state of the registrations of the receiver's people to its upcoming
+    sessions (reconciliation, PROTOCOL §7.5): sent to that peer only."""
+
+    registrations = fields.List(fields.Nested(RegistrationResponseContentSchema), required=True,
+                                validate=validate.Length(max=10_000))
 
 
 class RegionalInvitationContentSchema(EventRegionalContentSchema):
@@ -500,6 +519,7 @@ CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     INTRODUCTION_WITHDRAWN: IntroductionWithdrawnContentSchema,
     REGISTRATION_REQUEST: RegistrationRequestContentSchema,
     REGISTRATION_RESPONSE: RegistrationResponseContentSchema,
+    REGISTRATION_DIGEST: RegistrationDigestContentSchema,
     CONNECTOR_REQUEST: ConnectorRequestContentSchema,
     CONNECTOR_RESPONSE: ConnectorResponseContentSchema,
     CONNECTOR_DEAL: ConnectorDealContentSchema,

@@ -20,3 +20,30 @@ class PeerDecisionFormSchema(Schema):
         unknown = RAISE
 
     action = fields.String(required=True, validate=validate.OneOf(PEER_ACTIONS))
+
+
+class OutboxMessageOutSchema(Schema):
+    """A message of the outgoing queue, as the manager sees it (no content: it may name a
+    member)."""
+
+    id = fields.Integer()
+    destination = fields.String()
+    message_type = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    deliver_until_ms = fields.Integer(allow_none=True)
+
+
+class OutboxQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(load_default="dead", validate=validate.OneOf(("pending", "dead")))
+
+
+class ResendFormSchema(Schema):
+    """The peers page's "send again" button: no field besides the CSRF token."""
+
+    class Meta:
+        unknown = RAISE

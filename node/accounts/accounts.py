@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..domain_events import MembersChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
@@ -245,10 +245,36 @@ def set_status(session: Session, actor: Member, member: Member, status: str) -> 
     return member
 
 
-def set_role(session: Session, actor: Member, member: Member, role: str) -> Member:
-    """Change a member's role (manager only; the last manager cannot step down)."""
+@dataclass(frozen=True)
+class RefusedSignup:
+    """Whom to tell that their sign-up was refused (the account itself is gone)."""
+
+    email: str
+    display_name: str
+    locale: str | None
+
+
+def refuse_signup(session: Session, actor: Member, member: Member) -> RefusedSignup:
+    """Refuse a sign-up waiting for approval (manager only): the account and what it held are
+    deleted, so the address may sign up again later; returns whom to tell, by mail."""
     if not actor.is_manager:
         raise Forbidden(N_("Only a community manager can do this."))
+    if member.status != MemberStatus.PENDING:
+        raise Conflict(N_("Only a sign-up waiting for approval can be refused."))
+    refused = RefusedSignup(member.email, member.display_name, member.locale)
+    session.delete(member)
+    session.flush()
+    logger.info("a pending sign-up was refused")
+    return refused
+
+
+def set_role(session: Session, actor: Member, member: Member, role: str) -> Member:
+    """Change a member's role (manager only; the last manager cannot step down; only an
+    active member becomes a manager, never an account still waiting for approval)."""
+    if not actor.is_manager:
+        raise Forbidden(N_("Only a community manager can do this."))
+    if role == "manager" and member.role != "manager" and member.status != MemberStatus.ACTIVE:
+        raise Conflict(N_("Only an active member can become a manager: approve the account first."))
     if member.role == "manager" and role != "manager":
         managers = session.scalar(
             select(func.count()).select_from(Member).where(
@@ -361,12 +387,22 @@ def create_api_token(session: Session, member: Member, name: str) -> tuple[ApiTo
     return token, clear
 
 
+#: A token's last use is kept to this precision: a script calling every second does not write
+#: its token's row on every call.
+TOKEN_USE_PRECISION = timedelta(minutes=5)
+
+
 def member_for_api_token(session: Session, clear: str) -> Member:
-    """The active member behind a bearer token, or ``Unauthorized``."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(clear)))
+    """The active member behind a bearer token, or ``Unauthorized``. The token's last use is
+    moved when it is older than :data:`TOKEN_USE_PRECISION` (left unflushed: the caller commits
+    it when ``session.dirty``)."""
+    token = session.scalar(select(ApiToken).options(joinedload(ApiToken.member))
+                           .where(ApiToken.token_hash == token_hash(clear)))
     if token is None or token.revoked_at is not None or not token.member.is_active:
         raise Unauthorized(N_("Invalid or revoked API token."))
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_PRECISION:
+        token.last_used_at = now
     return token.member
 
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 from flask import Flask
 
 from ..http.security import csrf
-from . import connector, events, federation, members, network, notifications, openapi, regional
+from . import (
+    connector,
+    events,
+    federation,
+    members,
+    network,
+    notifications,
+    openapi,
+    peers,
+    regional,
+)
 
 
 def register_api(app: Flask) -> None:
-    for module in (members, network, events, connector, regional, notifications, openapi):
+    for module in (members, network, events, connector, regional, notifications, peers,
+                   openapi):
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
     csrf.exempt(federation.bp)

@@ -26,7 +26,10 @@ def _bearer_member():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(N_("Send a personal access token: `Authorization: Bearer <token>`."))
-    return accounts.member_for_api_token(db.session, token.strip())
+    member = accounts.member_for_api_token(db.session, token.strip())
+    if db.session.dirty:  # the token's last use moved (a few times an hour): kept, even on a GET
+        db.session.commit()
+    return member
 
 
 def _json_body() -> dict:

@@ -14,8 +14,15 @@ from typing import TypeVar
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import DataError, IntegrityError
 
-from federation.errors import BadRequest, FederationError, PayloadTooLarge, UnsupportedMediaType
+from federation.errors import (
+    BadRequest,
+    ExpiredSignature,
+    FederationError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from federation.feed import parse_feed_query
+from federation.keys import now_ms
 
 from ..db import db
 from ..errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
@@ -78,7 +85,11 @@ def _refetching_keys(handle: Callable[[str], T]) -> T:
 @bp.errorhandler(FederationError)
 def _federation_error(exc: FederationError):
     db.session.rollback()
-    return jsonify(exc.to_dict()), exc.http_status
+    body = exc.to_dict()
+    if isinstance(exc, ExpiredSignature):
+        # Our clock, so that the sender can tell how far apart the clocks are (PROTOCOL §7.4).
+        body["error"]["server_time_ms"] = now_ms()
+    return jsonify(body), exc.http_status
 
 
 #: A feature's refusal, as the protocol's codes (PROTOCOL §7.4): whatever code a feature gave
@@ -153,13 +164,21 @@ def feed_page():
 def inbox_post():
     # A feed.hint only marks its peer as asking for a pull (inbox.on_feed_hint); the
     # scheduler's short loop pulls it: no pull ever runs inside a web request.
+    # A unique-constraint clash means a concurrent worker wrote the same rows: the same
+    # message (its stored answer is given), or another path inserting the same object (the
+    # feed item of the event a regional invitation carries). The message is then handled
+    # once more in a fresh transaction; a second clash answers 503 ``busy`` (retried by the
+    # sender), never a permanent refusal (PROTOCOL §7.3).
     fed, incoming = runtime(), _incoming()
-    try:
-        answer, status, _peer, _type = _refetching_keys(
-            lambda refetch: inbox.receive(db.session, fed, incoming, refetch))
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        answer, status = inbox.answer_after_conflict(db.session, incoming)
-        return jsonify(answer), status
-    return jsonify(answer), status
+    for attempt in range(2):
+        try:
+            answer, status, _peer, _type = _refetching_keys(
+                lambda refetch: inbox.receive(db.session, fed, incoming, refetch))
+            db.session.commit()
+            return jsonify(answer), status
+        except IntegrityError:
+            db.session.rollback()
+            stored = inbox.answer_after_conflict(db.session, incoming, final=attempt == 1)
+            if stored is not None:
+                return jsonify(stored[0]), stored[1]
+    raise AssertionError("unreachable")  # pragma: no cover

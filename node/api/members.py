@@ -42,11 +42,17 @@ bp = Blueprint("api_members", __name__, url_prefix="/api/v1")
 
 
 def dump_member(member, schema_cls=MemberOutSchema) -> dict:
+    return dump_members([member], schema_cls)[0]
+
+
+def dump_members(members: list, schema_cls=MemberOutSchema) -> list[dict]:
+    """Profiles as JSON, with each skill's concept label (one schema for the whole list)."""
     thesaurus = get_thesaurus()
-    data = schema_cls().dump(member)
-    for skill, out in zip(member.skills, data["skills"], strict=True):
-        out["concept_label"] = thesaurus.label(skill.concept_id, "fr") if skill.concept_id else None
-    return data
+    rows = schema_cls(many=True).dump(members)
+    for member, data in zip(members, rows, strict=True):
+        for skill, out in zip(member.skills, data["skills"], strict=True):
+            out["concept_label"] = thesaurus.label(skill.concept_id, "fr") if skill.concept_id else None
+    return rows
 
 
 @endpoint(bp, "/space", access=PUBLIC, summary="The space this node serves", response=SpaceOutSchema,
@@ -64,7 +70,7 @@ def list_members(data: dict):
         open_to_barter=data["open_to_barter"], limit=data["limit"], offset=data["offset"],
     )
     members, total = search_members(db.session, query)
-    return {"items": [dump_member(m) for m in members], "total": total,
+    return {"items": dump_members(members), "total": total,
             "limit": data["limit"], "offset": data["offset"]}
 
 

@@ -40,7 +40,12 @@ def build_spec(app) -> dict:
         title="Coworknet node API", version="1.0.0", openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
         info={"description": "The JSON API of one Coworknet node. Authenticate with a personal "
-                             "access token: `Authorization: Bearer cwn_...`."},
+                             "access token: `Authorization: Bearer cwn_...`. Errors are "
+                             "`{\"error\": {\"code\", \"message\", \"fields\"}}`: `code` is the stable "
+                             "identifier; `message` and the messages under `fields` are in the language "
+                             "the `Accept-Language` header asks for (`fr` or `en`; French without it). "
+                             "A field's entry is a message, or for some checks a stable code "
+                             "(`taken`, `inactive`, ...)."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     error_ref = _ref(spec, ErrorSchema)

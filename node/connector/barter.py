@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..errors import N_, ValidationError
 from ..members.models import Member
@@ -32,7 +32,7 @@ def record_entry(session: Session, recorded_by: Member, *, member: Member | None
 
 
 def history(session: Session, *, member: Member | None = None, peer: str | None = None) -> list[BarterEntry]:
-    statement = select(BarterEntry)
+    statement = select(BarterEntry).options(selectinload(BarterEntry.member))
     if member is not None:
         statement = statement.where(BarterEntry.member_id == member.id)
     if peer is not None:

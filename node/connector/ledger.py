@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..members.models import Member, MemberStatus
@@ -158,9 +158,14 @@ def confirm_network_value(session: Session, peer_node_id: str, content: dict,
     return None
 
 
+#: What a list of referrals shows of each (loaded for the whole list at once).
+_SHOWN = (selectinload(Referral.referrer), selectinload(Referral.referee), selectinload(Referral.need),
+          selectinload(Referral.network_answer))
+
+
 def referrals_of(session: Session, member: Member) -> list[Referral]:
     return list(session.scalars(
-        select(Referral).outerjoin(Need, Need.id == Referral.need_id).where(or_(
+        select(Referral).options(*_SHOWN).outerjoin(Need, Need.id == Referral.need_id).where(or_(
             Referral.referrer_id == member.id, Referral.referee_id == member.id,
             Need.author_id == member.id,
         )).order_by(Referral.created_at.desc(), Referral.id.desc())
@@ -168,7 +173,7 @@ def referrals_of(session: Session, member: Member) -> list[Referral]:
 
 
 def all_referrals(session: Session) -> list[Referral]:
-    return list(session.scalars(select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc())))
+    return list(session.scalars(select(Referral).options(*_SHOWN).order_by(Referral.created_at.desc(), Referral.id.desc())))
 
 
 @dataclass(frozen=True)

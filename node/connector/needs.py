@@ -23,7 +23,8 @@ def create_need(session: Session, author: Member, *, text: str, budget: int | No
                 deadline: date | None = None, today: date | None = None) -> Need:
     """Post a need on the board; the connector queue gets an entry for it."""
     if deadline is not None and deadline < (today or utcnow().date()):
-        raise ValidationError(N_("The deadline is in the past."), fields={"deadline": ["past"]})
+        raise ValidationError(N_("The deadline is in the past."),
+                              fields={"deadline": [N_("The deadline is in the past.")]})
     need = Need(author=author, text=text, budget_cents=budget, deadline=deadline,
                 concept_ids=concepts_of(text))
     session.add(need)
@@ -40,8 +41,14 @@ def get_need(session: Session, need_id: int) -> Need:
     return need
 
 
-def list_needs(session: Session, *, status: str | None = "open", limit: int = 100) -> list[Need]:
-    statement = select(Need).options(selectinload(Need.answers), selectinload(Need.author))
+def list_needs(session: Session, *, status: str | None = "open", limit: int = 100,
+               with_answers: bool = True) -> list[Need]:
+    """The board's needs, newest first, with their authors (and their answers and answerers,
+    unless ``with_answers`` is False: a list that only names the needs)."""
+    loads = [selectinload(Need.author)]
+    if with_answers:
+        loads.append(selectinload(Need.answers).selectinload(NeedAnswer.member))
+    statement = select(Need).options(*loads)
     if status:
         statement = statement.where(Need.status == status)
     return list(session.scalars(statement.order_by(Need.created_at.desc(), Need.id.desc()).limit(limit)))
@@ -85,17 +92,21 @@ def needs_for_skills(session: Session, member: Member, concept_ids: set[str], *,
                      recent: int = 200) -> list[tuple[Need, tuple[str, ...]]]:
     """Open needs of other members that name one of ``concept_ids`` and that ``member`` has not
     answered yet, newest first, each with the concepts it shares: among the ``recent`` latest
-    open needs (three queries, whatever the board's size)."""
+    open needs (four queries, whatever the board's size; only the needs shown are loaded whole)."""
     if not concept_ids:
         return []
-    statement = (select(Need).where(Need.status == "open", Need.author_id != member.id)
-                 .options(selectinload(Need.answers), selectinload(Need.author))
-                 .order_by(Need.created_at.desc(), Need.id.desc()).limit(recent))
-    found = []
-    for need in session.scalars(statement):
-        shared = tuple(sorted(set(need.concept_ids or ()) & concept_ids))
-        if shared and all(answer.member_id != member.id for answer in need.answers):
-            found.append((need, shared))
-            if len(found) == limit:
-                break
-    return found
+    latest = session.execute(
+        select(Need.id, Need.concept_ids).where(Need.status == "open", Need.author_id != member.id)
+        .order_by(Need.created_at.desc(), Need.id.desc()).limit(recent)).all()
+    matching = [(need_id, shared) for need_id, concepts in latest
+                if (shared := tuple(sorted(set(concepts or ()) & concept_ids)))]
+    if not matching:
+        return []
+    answered = set(session.scalars(select(NeedAnswer.need_id).where(
+        NeedAnswer.member_id == member.id, NeedAnswer.need_id.in_([need_id for need_id, _ in matching]))))
+    chosen = [(need_id, shared) for need_id, shared in matching if need_id not in answered][:limit]
+    if not chosen:
+        return []
+    needs = {need.id: need for need in session.scalars(
+        select(Need).where(Need.id.in_([need_id for need_id, _ in chosen])).options(selectinload(Need.author)))}
+    return [(needs[need_id], shared) for need_id, shared in chosen]

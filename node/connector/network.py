@@ -175,4 +175,8 @@ def register(registry: HandlerRegistry) -> None:
     registry.inbox_quota(CONNECTOR_REQUEST, request_quota)
     registry.on_inbox_message(CONNECTOR_RESPONSE, _on_response)
     registry.on_inbox_message(CONNECTOR_DEAL, _on_deal)
+    # A request, an answer or a deal that cannot reach the other node: our managers (who
+    # sent the request, or answer for the member) are told and may send it again.
+    for message_type in (CONNECTOR_REQUEST, CONNECTOR_RESPONSE, CONNECTOR_DEAL):
+        registry.on_undeliverable(message_type, inbox.tell_managers_undeliverable)
     registry.on_feed_item(PEER_STATS, _on_stats)

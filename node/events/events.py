@@ -265,7 +265,9 @@ def create_event(session: Session, actor: Member, data: dict, now: datetime) -> 
 
 
 def update_event(session: Session, actor: Member, event: Event, data: dict, now: datetime) -> EventChange:
-    """Change an event; its dates are recomputed and freed seats offered to the waitlist."""
+    """Change an event (its hosts or a manager); its dates are recomputed and freed seats
+    offered to the waitlist."""
+    require_manage(event, actor)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("A cancelled event cannot be changed."))
     changed = _apply(session, event, data, now, creating=False)
@@ -286,7 +288,10 @@ def update_event(session: Session, actor: Member, event: Event, data: dict, now:
 
 
 def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -> list[Registration]:
-    """Cancel the event; returns the registrations whose holders should be told."""
+    """Cancel the event (its hosts or a manager; ``actor`` None: the organising node, through
+    sync); returns the registrations whose holders should be told."""
+    if actor is not None:
+        require_manage(event, actor)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(N_("This event is already cancelled."))
     was_published = event.status == EventStatus.PUBLISHED

@@ -175,7 +175,7 @@ def register(session: Session, occurrence_id: int, registrant: Registrant, now: 
     registration.display_name = registrant.display_name
     registration.email = registrant.email
     registration.status = status
-    registration.queued_at = now
+    registration.queued_at = _queue_moment(session, occurrence_id, now)
     registration.confirmed_at = now if status == RegistrationStatus.CONFIRMED else None
     registration.cancelled_at = None
     registration.offer_expires_at = None
@@ -188,6 +188,18 @@ def register(session: Session, occurrence_id: int, registrant: Registrant, now: 
         _tell_registrant(session, registration, occurrence, now)
     logger.info("registration %s on occurrence %s: %s", registration.id, occurrence_id, status)
     return RegistrationResult(registration)
+
+
+def _queue_moment(session: Session, occurrence_id: int, now: datetime) -> datetime:
+    """The registrant's place in the first-come order, taken under the occurrence lock: never
+    before anyone already queued (``now`` was read before the lock was waited for), so the
+    position told is the position held."""
+    latest = session.scalar(select(func.max(Registration.queued_at)).where(
+        Registration.occurrence_id == occurrence_id,
+        Registration.status == RegistrationStatus.WAITLISTED))
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=now.tzinfo)
+    return now if latest is None or latest < now else latest + timedelta(microseconds=1)
 
 
 def _tell_registrant(session: Session, registration: Registration, occurrence: EventOccurrence,

@@ -8,14 +8,17 @@ Timestamps are never cursors.
 
 ``publish`` records ``FeedPublished``; after the commit, the ``feed.hints`` reaction gives the
 affected approved peers a ``feed.hint`` ("changes available") through the durable outgoing
-queue (at most one pending hint per peer: a pending one is updated), delivered at once by a
-background thread (``FEDERATION_HINT_AFTER_COMMIT``) or by the next round.
+queue, coalesced per peer (:func:`queue_feed_hints`), delivered as soon as it is due by a
+background thread of the committing process (``FEDERATION_HINT_AFTER_COMMIT``), by the
+scheduler's short loop when that process ended first, or by the next round when it failed. Every path that publishes (a request, the API, the CLI, a job,
+a sync batch, a reaction) records ``FeedPublished`` in its session, so every one hints.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 from federation.canonical import canonical_dumps, to_nfc
 from federation.envelope import is_redacted
 from federation.feed import FeedPage, build_encoded_feed_page
+from federation.keys import now_ms
 from federation.messages import FEED_HINT, build_feed_item, make_object_id
 from federation.nodeid import normalize_node_id
 
@@ -34,6 +38,7 @@ from . import inbox, keyring
 from .keyring import FederationRuntime, runtime_of
 from .models import (
     APPROVED,
+    DELIVERY_DONE,
     DELIVERY_PENDING,
     FederationSetting,
     FeedEntry,
@@ -117,13 +122,32 @@ def send_hints(session: Session, events: list, ctx: WorkContext) -> None:
 
 def deliver_now(events: list, ctx: WorkContext) -> None:
     """Nudge on ``InboxMessageQueued``: deliver each message on a thread of its own (a slow
-    peer never delays the others); the queued row stays for the scheduler if this fails."""
+    peer never delays the others) as soon as it is due (a hint held back to coalesce changes
+    waits out its window, at most ``FEDERATION_HINT_COALESCE_SECONDS``); the queued row stays
+    for the scheduler if this fails."""
     runtime = ctx.runtime
     if runtime.session_factory is None:
         return
     for domain_event in events:
         if isinstance(domain_event, InboxMessageQueued):
-            runtime.in_background(inbox.deliver_one, runtime, domain_event.row_id)
+            runtime.in_background(_deliver_when_due, runtime, domain_event.row_id)
+
+
+def _deliver_when_due(runtime: FederationRuntime, row_id: int) -> None:
+    assert runtime.session_factory is not None
+    with runtime.session_factory() as session:
+        due_ms = session.scalar(select(OutboxMessage.next_attempt_ms)
+                                .where(OutboxMessage.id == row_id))
+    if due_ms is None:
+        return
+    wait_ms = due_ms - now_ms()
+    if wait_ms > 0:
+        time.sleep(min(wait_ms, MAX_HOLD_MS) / 1000)
+    inbox.deliver_one(runtime, row_id)
+
+
+#: The longest a thread waits for a held-back message to be due (a hint's coalescing window).
+MAX_HOLD_MS = 5_000
 
 
 def register_reactions(reactions: Reactions) -> None:
@@ -133,8 +157,19 @@ def register_reactions(reactions: Reactions) -> None:
 
 def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]:
     """Queue a ``feed.hint`` for every approved peer affected by ``recipients`` (None: every
-    approved peer), at most one pending per peer; delivered after commit when the runtime says
-    so. Flushes. Returns the ids of the queued rows."""
+    approved peer), coalesced; flushes and returns the ids of the rows queued or refreshed.
+
+    Per peer, a hint whose sending has not started yet (never tried, or waiting for its next
+    try) takes the new ``latest_seq`` and stands for this change too: any number of changes,
+    in one transaction or many, before it leaves make one hint. Only a peer whose hint is
+    already out (its sending may have begun before this change was committed) gets a new
+    one, due ``FEDERATION_HINT_COALESCE_SECONDS`` after the one before it; a peer not hinted
+    within that window gets it at once. Either is sent by a thread after this commit, as soon
+    as it is due (``FEDERATION_HINT_AFTER_COMMIT``; the scheduler's short loop sends the ones
+    no thread sent, :func:`deliver_unsent_hints`).
+
+    A hint is only queued after the commit of the change it announces (it is the reaction
+    to ``FeedPublished``), so a hint that leaves after this call announces it."""
     runtime = runtime_of(session)
     query = select(Peer.node_id).where(Peer.status == APPROVED)
     if None not in recipients:
@@ -142,23 +177,66 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
     destinations = set(session.scalars(query))
     if not destinations:
         return []
+    now = now_ms()
     content = {"latest_seq": latest_seq(session)}
-    pending = {row.destination: row for row in session.scalars(select(OutboxMessage).where(
-        OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_PENDING,
-        OutboxMessage.destination.in_(destinations)))}
-    row_ids = []
+    rows = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.message_type == FEED_HINT, OutboxMessage.destination.in_(destinations),
+        OutboxMessage.status.in_((DELIVERY_PENDING, DELIVERY_DONE)))).all()
+    waiting: dict[str, OutboxMessage] = {}
+    last_due: dict[str, int] = {}
+    for row in rows:
+        last_due[row.destination] = max(last_due.get(row.destination, 0), row.next_attempt_ms)
+        if row.status == DELIVERY_PENDING and (row.attempts == 0 or row.next_attempt_ms > now):
+            waiting[row.destination] = row
+    row_ids, queued = [], []
     for destination in sorted(destinations):
-        row = pending.get(destination)
-        if row is None:
-            row = inbox.send_inbox_message(session, destination, FEED_HINT, content)
-        else:
+        row = waiting.get(destination)
+        if row is not None:
             row.content_json = canonical_dumps(content).decode("utf-8")
+        else:
+            row = inbox.send_inbox_message(session, destination, FEED_HINT, content)
+            row.next_attempt_ms = max(now, last_due.get(destination, 0) + runtime.hint_coalesce_ms)
+            queued.append(row)
         row_ids.append(row.id)
     session.flush()
     if runtime.hint_after_commit:
-        for row_id in row_ids:
-            record(session, InboxMessageQueued(row_id))
+        for row in queued:
+            record(session, InboxMessageQueued(row.id))
     return row_ids
+
+
+def deliver_unsent_hints(runtime: FederationRuntime, sending: set[int]) -> int:
+    """Send, each on a thread of its own, the hints that were due ``UNSENT_HINT_MS`` ago and
+    were never tried: the process that committed them, which sends them after its commit,
+    ended first (a web worker killed, restarted). ``sending`` holds the ids still being sent
+    by earlier calls of this process (skipped). The scheduler's short loop calls it; a hint
+    that fails waits for its backoff and the round. Returns how many were started."""
+    if not runtime.hint_after_commit or runtime.session_factory is None:
+        return 0
+    overdue = now_ms() - UNSENT_HINT_MS
+    with runtime.session_factory() as session:
+        row_ids = session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.message_type == FEED_HINT, OutboxMessage.status == DELIVERY_PENDING,
+            OutboxMessage.attempts == 0, OutboxMessage.next_attempt_ms <= overdue)).all()
+    started = 0
+    for row_id in row_ids:
+        if row_id in sending:
+            continue
+        sending.add(row_id)
+        runtime.in_background(_send_hint, runtime, row_id, sending)
+        started += 1
+    return started
+
+
+#: A hint still untried this long after it was due is sent by the scheduler.
+UNSENT_HINT_MS = 2_000
+
+
+def _send_hint(runtime: FederationRuntime, row_id: int, sending: set[int]) -> None:
+    try:
+        inbox.deliver_one(runtime, row_id)
+    finally:
+        sending.discard(row_id)
 
 
 def latest_seq(session: Session) -> int:

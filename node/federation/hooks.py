@@ -32,6 +32,12 @@ handler's work together with the sync cursor.
   sees the synchronous answer of a delivered message of its type, in the delivery's
   transaction (e.g. a ``registration.request`` answered ``confirmed``). It runs outside any
   request.
+- An undeliverable handler ``fn(session, outbox_row, reason)``
+  (``registry.on_undeliverable(type, fn)``; every inbox type has one) runs in the transaction
+  that dead-letters a queued message of its type: refused for good by the peer, or not
+  delivered before its deadline (``send_inbox_message(..., deliver_until_ms=...)``;
+  docs/PROTOCOL.md §7.5). It settles the feature's state and tells the person concerned
+  (``tell_managers_undeliverable`` tells the managers, for the messages they answer for).
 
 Feed handlers get redacted items (content withdrawn by the owner) as ``content: None`` with
 ``redacted: True``; tombstones as ``deleted: True`` without content. The transport already
@@ -47,14 +53,15 @@ Publishing and sending (re-exported here for the feature areas):
   ``feed.hint`` to the affected approved peers (one pending per peer), sent right after
   commit, so they pull without waiting for their polling interval.
 - ``send_inbox_message(session, peer, message_type, content, message_id=None, *,
-  deliver_now=False)`` queues an addressed message; it is signed and delivered with retries by
-  the scheduler, or right after commit with ``deliver_now``.
+  deliver_now=False, deliver_until_ms=None)`` queues an addressed message; it is signed and
+  delivered with retries by the scheduler, or right after commit with ``deliver_now``;
+  transient failures are retried until ``deliver_until_ms`` (default: 7 days).
 """
 
 from __future__ import annotations
 
 from .feed import publish
-from .inbox import send_inbox_message
+from .inbox import send_inbox_message, tell_managers_undeliverable
 from .registry import (
     DeliveryHandler,
     FeedHandler,
@@ -75,4 +82,5 @@ __all__ = [
     "ResyncHandler",
     "publish",
     "send_inbox_message",
+    "tell_managers_undeliverable",
 ]

@@ -4,10 +4,18 @@ Incoming: the request signature and the message signature are verified, the orig
 approved peer and the destination us; the answer is stored under (origin, message id) so a
 retried message gets the same answer and the handler never runs twice.
 
-Outgoing: :func:`send_inbox_message` enqueues in the caller's transaction; the scheduler (or a
-background thread after commit, with ``deliver_now``) signs and posts it, retrying with
-exponential backoff and full jitter; a message refused by the peer or older than the inbox
-retention goes to the dead-letter state shown on the peers admin page.
+Outgoing (docs/PROTOCOL.md §7.5, delivery semantics): :func:`send_inbox_message` enqueues in
+the caller's transaction, with a deadline its sender chose (``deliver_until_ms``); the
+scheduler (or a background thread after commit, with ``deliver_now``) signs and posts it. A
+*transient* failure (peer down, timeout, 5xx, ``busy``, ``rate_limited``, a clock refusal, a
+nonce race) is retried with exponential backoff and full jitter until the deadline; only a
+*permanent* refusal (:func:`is_permanent_refusal`: a malformed message, not a peer, a type it
+does not handle, a refusal by the type's rules) or the deadline dead-letters it, and then the
+type's ``on_undeliverable`` handler settles the feature's state and tells the person
+concerned. A delivery that succeeds brings the destination's other waiting messages forward,
+so a peer that comes back gets its queue at once, in order. The manager can send a
+dead-lettered message again (:func:`resend`). A clock refusal records how far apart the two
+clocks are (:func:`record_clock_skew`), shown on the peers page.
 """
 
 from __future__ import annotations
@@ -19,12 +27,12 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, canonical_loads, to_nfc
 from federation.client import PeerBackoff
-from federation.errors import BadRequest, FederationError, PeerError, ReplayedNonce
+from federation.errors import BadRequest, Busy, FederationError, PeerError
 from federation.keys import now_ms
 from federation.messages import (
     FEED_HINT,
@@ -35,6 +43,8 @@ from federation.messages import (
 )
 
 from ..domain_events import InboxMessageQueued
+from ..errors import N_, Conflict
+from ..notifications.operations import notify_managers
 from ..orm import utcnow
 from ..uow import record
 from . import keyring, rate_limits
@@ -55,7 +65,6 @@ from .registry import HandlerRegistry
 logger = logging.getLogger(__name__)
 
 ACCEPTED = {"status": "accepted"}
-MAX_ATTEMPTS = 25
 
 
 def stored_answer(session: Session, origin: str, message_id: str) -> tuple[dict, int] | None:
@@ -78,6 +87,8 @@ def receive(session: Session, runtime: FederationRuntime, request: IncomingReque
                                    our_node_id=runtime.node_id,
                                    lookup_key=keyring.lookup_for_peer(session, runtime, peer,
                                                                       refetch))
+    # The peer is up (it just reached us): what waits for it in our queue is due now.
+    _bring_forward(session, peer.node_id, now_ms(), delivered_id=0)
     previous = stored_answer(session, message.origin, message.id)
     if previous is not None:
         return previous[0], previous[1], peer, message.type
@@ -145,25 +156,87 @@ def on_feed_hint(session: Session, peer: Peer, message: dict[str, Any]) -> dict[
     return dict(ACCEPTED)
 
 
+def hint_undeliverable(session: Session, row: OutboxMessage, reason: str) -> None:
+    """A lost hint only delays the peer until its periodic pull: nobody is told."""
+
+
+def tell_managers_undeliverable(session: Session, row: OutboxMessage, reason: str) -> None:
+    """The ``on_undeliverable`` handler of the messages a manager answers for (invitations,
+    reports, connector requests, answers to another node): our managers are told once, and
+    can send it again from the peers page."""
+    peer = session.scalar(select(Peer).where(Peer.node_id == row.destination))
+    notify_managers(session, "delivery.undeliverable", link="/admin/peers",
+                    params={"space": (peer.name if peer is not None and peer.name
+                                      else row.destination),
+                            "type": row.message_type, "reason": reason[:200]},
+                    dedupe_key=f"undeliverable:{row.message_id}")
+
+
 def register(registry: HandlerRegistry) -> None:
     """The transport's own inbox message: ``feed.hint``."""
     registry.on_inbox_message(FEED_HINT, on_feed_hint)
+    registry.on_undeliverable(FEED_HINT, hint_undeliverable)
 
 
-def answer_after_conflict(session: Session, request: IncomingRequest) -> tuple[dict, int]:
-    """After a unique-constraint clash at commit (the same message, or the same nonce, handled
-    concurrently by another worker): the stored answer, or a replay refusal."""
+def answer_after_conflict(session: Session, request: IncomingRequest, *,
+                          final: bool = True) -> tuple[dict, int] | None:
+    """After a unique-constraint clash (the same message handled concurrently by another
+    worker, or another path inserting the same object, e.g. the feed item of the event a
+    regional invitation carries): the stored answer when the message was handled; else None
+    (the view handles it again in a fresh transaction) or, when ``final``, a transient
+    :class:`~federation.errors.Busy` refusal (503: the sender retries, PROTOCOL §7.4)."""
     try:
         body = parse_body(request)
         stored = stored_answer(session, str(body.get("origin")), str(body.get("id")))
     except FederationError:
         stored = None
-    if stored is None:
-        raise ReplayedNonce("request handled concurrently")
+    if stored is None and final:
+        raise Busy("the message met a concurrent change; retry later")
     return stored
 
 
 # --- outgoing -------------------------------------------------------------------------------
+
+#: Refusals that a retry cannot change (PROTOCOL §7.5): the message is malformed, not for this
+#: peer, or refused by the type's rules. Every other refusal (a clock out of the window, a
+#: nonce race, an unknown key during a rotation, a rate limit, ``busy``, any 5xx) is transient.
+PERMANENT_CODES = frozenset({
+    "bad_request", "bad_canonical_json", "implausible_value", "bad_signature",
+    "destination_mismatch", "origin_mismatch", "not_peer", "forbidden", "not_found",
+    "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type",
+})
+TRANSIENT_CODES = frozenset({
+    "expired_signature", "replayed_nonce", "unknown_key", "rate_limited", "busy",
+    "server_error", "peer_unavailable",
+})
+#: A message whose sender set no deadline is retried for the inbox retention (7 days): a
+#: receiver remembers a handled message that long, so a later retry could be handled twice.
+DEFAULT_DELIVERY_MS = MAX_INBOX_AGE_MS
+#: A suspended peer (not removed) is asked again this often, until the deadline.
+SUSPENDED_RETRY_MS = 60_000
+
+
+def is_permanent_refusal(http_status: int | None, code: str | None) -> bool:
+    """Whether a peer's refusal dead-letters a message: by its error code (PROTOCOL §7.4),
+    else by its HTTP status (a 4xx other than 408, 425 and 429 is permanent). No answer at
+    all (``http_status`` None: unreachable, timeout) is transient."""
+    if code in PERMANENT_CODES:
+        return True
+    if code in TRANSIENT_CODES or http_status is None:
+        return False
+    return 400 <= http_status < 500 and http_status not in (408, 425, 429)
+
+
+def _ms(moment) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def delivery_deadline_ms(row: OutboxMessage) -> int:
+    """Until when ``row`` is retried: its sender's deadline, never past the inbox retention
+    counted from when it was queued."""
+    created = _ms(row.created_at) if row.created_at is not None else now_ms()
+    latest = created + MAX_INBOX_AGE_MS
+    return latest if row.deliver_until_ms is None else min(row.deliver_until_ms, latest)
 
 
 def send_inbox_message(
@@ -174,10 +247,12 @@ def send_inbox_message(
     message_id: str | None = None,
     *,
     deliver_now: bool = False,
+    deliver_until_ms: int | None = None,
 ) -> OutboxMessage:
     """Queue a signed inbox message for ``peer`` (a Peer or a node id); ``message_id`` is its
     idempotency key (an object id of ours; generated when None). Delivered by the scheduler,
-    or right after the caller's commit when ``deliver_now``. Flushes."""
+    or right after the caller's commit when ``deliver_now``; retried through transient
+    failures until ``deliver_until_ms`` (default: the inbox retention, 7 days). Flushes."""
     runtime = runtime_of(session)
     content = to_nfc(dict(content))  # the one signed form of the text (docs/PROTOCOL.md §2)
     destination = peer.node_id if isinstance(peer, Peer) else keyring.normalise_peer_url(peer)
@@ -187,10 +262,14 @@ def send_inbox_message(
     build_inbox_message(message_type=message_type, origin=runtime.node_id,
                         destination=destination, content=content, key=runtime.signing_key(),
                         message_id=message_id)
+    queued_at = utcnow()
     row = OutboxMessage(destination=destination, message_id=message_id,
                         message_type=message_type,
                         content_json=canonical_dumps(dict(content)).decode("utf-8"),
-                        status=DELIVERY_PENDING, attempts=0, next_attempt_ms=0)
+                        status=DELIVERY_PENDING, attempts=0, next_attempt_ms=0,
+                        created_at=queued_at,
+                        deliver_until_ms=(deliver_until_ms if deliver_until_ms is not None
+                                          else _ms(queued_at) + DEFAULT_DELIVERY_MS))
     session.add(row)
     session.flush()
     if deliver_now:
@@ -198,14 +277,48 @@ def send_inbox_message(
     return row
 
 
+def record_clock_skew(peer: Peer, server_time_ms: int | None, now: int) -> None:
+    """Keep how far ``peer``'s clock is from ours (theirs minus ours, ms), measured from the
+    clock it sent with a refusal for the date of our request; shown to our manager."""
+    if server_time_ms is None:
+        return
+    peer.clock_skew_ms = int(server_time_ms) - now
+    peer.clock_skew_at = utcnow()
+
+
+def _give_up(session: Session, runtime: FederationRuntime, row: OutboxMessage, reason: str) -> None:
+    """Dead-letter ``row`` and let its feature settle its state and tell the person."""
+    row.status, row.last_error = DELIVERY_DEAD, reason[:500]
+    handler = runtime.registry.undeliverable_handlers.get(row.message_type)
+    if handler is not None:
+        handler(session, row, reason)
+    logger.info("outbox message %s (%s) dead: %s", row.id, row.message_type, reason[:100])
+
+
+def _bring_forward(session: Session, destination: str, now: int, delivered_id: int) -> int:
+    """The destination answered: its other waiting messages are due now (in id order), not
+    each at the end of its own backoff."""
+    result = session.execute(update(OutboxMessage).where(
+        OutboxMessage.destination == destination, OutboxMessage.status == DELIVERY_PENDING,
+        OutboxMessage.next_attempt_ms > now, OutboxMessage.id != delivered_id,
+    ).values(next_attempt_ms=now).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, now: int) -> bool:
     """One delivery attempt of ``row``; updates its state. Returns True when delivered."""
     peer = session.scalar(select(Peer).where(Peer.node_id == row.destination))
-    if peer is None or peer.status == REMOVED or now - row.created_at.timestamp() * 1000 > MAX_INBOX_AGE_MS:
-        row.status, row.last_error = DELIVERY_DEAD, "peer removed or message too old"
+    if peer is None or peer.status == REMOVED:
+        _give_up(session, runtime, row, "not_peer: the destination is not a peer any more")
+        return False
+    deadline = delivery_deadline_ms(row)
+    if now > deadline:
+        _give_up(session, runtime, row, "deadline: not delivered in time"
+                 + (f" (last error: {row.last_error})" if row.last_error else ""))
         return False
     if peer.status != APPROVED:
-        row.next_attempt_ms = now + 60_000
+        row.last_error = "peer suspended: waiting until it is approved again"
+        row.next_attempt_ms = min(now + SUSPENDED_RETRY_MS, deadline + 1)
         return False
     message = build_inbox_message(
         message_type=row.message_type, origin=runtime.node_id, destination=row.destination,
@@ -217,71 +330,143 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
     try:
         answer = client.post_inbox(row.destination, message)
     except PeerError as exc:
-        if exc.peer_status is not None and 400 <= exc.peer_status < 500 and exc.peer_status != 429:
-            row.status = DELIVERY_DEAD  # refused; a 429 (a per-peer limit) is retried later
-        row.last_error = f"{exc.peer_code or exc.code}: {exc.message}"[:500]
-        _backoff(row, now)
+        code = exc.peer_code or exc.code
+        row.last_error = f"{code}: {exc.message}"[:500]
+        if exc.peer_code == "expired_signature":
+            record_clock_skew(session.get(Peer, peer.id), exc.server_time_ms, now_ms())
+        if exc.peer_status is not None and is_permanent_refusal(exc.peer_status, exc.peer_code):
+            _give_up(session, runtime, row, row.last_error)
+        else:
+            _backoff(session, runtime, row, now)
         return False
     except FederationError as exc:
         row.last_error = f"{exc.code}: {exc.message}"[:500]
-        _backoff(row, now)
+        _backoff(session, runtime, row, now)
         return False
     finally:
         client.close()
     row.status, row.answer_json, row.delivered_at = DELIVERY_DONE, json.dumps(answer), utcnow()
     row.last_error = None
+    reached = session.get(Peer, peer.id)
+    if reached is not None and reached.clock_skew_ms is not None:
+        reached.clock_skew_ms, reached.clock_skew_at = None, None  # our date was accepted
     on_answer = runtime.registry.delivery_handlers.get(row.message_type)
     if on_answer is not None and isinstance(answer, dict):
         on_answer(session, row, answer)
     return True
 
 
-def _backoff(row: OutboxMessage, now: int) -> None:
-    state = PeerBackoff(row.destination, failures=row.attempts - 1)
-    row.next_attempt_ms = state.record_failure(now, "retry", rng=random.uniform).next_attempt_at
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = DELIVERY_DEAD
+def next_attempt_after_failure(row: OutboxMessage, now: int) -> int | None:
+    """When to try ``row`` again after a transient failure at ``now`` (exponential backoff with
+    full jitter, base 30 s, cap 1 h), never after its deadline; None when the deadline is
+    reached (the message is undeliverable)."""
+    deadline = delivery_deadline_ms(row)
+    if now >= deadline:
+        return None
+    state = PeerBackoff(row.destination, failures=max(row.attempts - 1, 0))
+    return min(state.record_failure(now, "retry", rng=random.uniform).next_attempt_at, deadline)
+
+
+def _backoff(session: Session, runtime: FederationRuntime, row: OutboxMessage, now: int) -> None:
+    following = next_attempt_after_failure(row, now)
+    if following is None:
+        _give_up(session, runtime, row, f"deadline: not delivered in time (last error: "
+                                         f"{row.last_error})")
+    else:
+        row.next_attempt_ms = following
+
+
+def resend(session: Session, row: OutboxMessage, now: int) -> OutboxMessage:
+    """Send a dead-lettered message again (the manager's decision): due now, with the same
+    message id (a receiver that handled it answers as before) and a fresh deadline. Flushes."""
+    if row.status != DELIVERY_DEAD:
+        raise Conflict(N_("Only an undeliverable message can be sent again."), code="not_dead")
+    row.status, row.attempts, row.next_attempt_ms = DELIVERY_PENDING, 0, 0
+    row.created_at = utcnow()
+    row.deliver_until_ms = now + DEFAULT_DELIVERY_MS
+    row.last_error = None
+    session.flush()
+    return row
+
+
+def resend_all(session: Session, destination: str, now: int) -> int:
+    """Send again every dead-lettered message to ``destination``; returns how many."""
+    rows = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.destination == destination, OutboxMessage.status == DELIVERY_DEAD)
+        .order_by(OutboxMessage.id)).all()
+    for row in rows:
+        resend(session, row, now)
+    return len(rows)
 
 
 def deliver_one(runtime: FederationRuntime, row_id: int) -> bool:
-    """Deliver one queued message now (used after commit by ``deliver_now``)."""
+    """Deliver one queued message now (used after commit by ``deliver_now``); when it goes
+    through, the destination's other waiting messages follow at once."""
     assert runtime.session_factory is not None
     session = runtime.session_factory()
     try:
         row = session.get(OutboxMessage, row_id)
         if row is None or row.status != DELIVERY_PENDING:
             return False
-        delivered = _deliver(session, runtime, row, now_ms())
+        destination, now = row.destination, now_ms()
+        delivered = _deliver(session, runtime, row, now)
+        # Messages that waited for this destination's backoff follow at once; those queued
+        # by their own deliver_now are left to their own thread.
+        waited = _bring_forward(session, destination, now, row_id) if delivered else 0
         session.commit()
-        return delivered
     except Exception:
         logger.exception("delivery of outbox message %s failed", row_id)
         session.rollback()
         return False
     finally:
         session.close()
+    if waited:
+        deliver_due(runtime, destination=destination)
+    return delivered
 
 
-def deliver_due(runtime: FederationRuntime, now: int | None = None) -> int:
-    """Deliver every due queued message; a failing destination is skipped for the rest of
-    the round so it never stalls the others. Returns how many were delivered."""
+#: How many times :func:`deliver_due` looks again for messages a success brought forward.
+MAX_PASSES = 5
+
+
+def deliver_due(runtime: FederationRuntime, now: int | None = None, *,
+                destination: str | None = None) -> int:
+    """Deliver every due queued message (only those to ``destination`` when given), in queue
+    order; a failing destination is skipped for the rest of the call so it never stalls the
+    others, and a destination that answers gets its waiting messages at once (brought
+    forward). Returns how many were delivered."""
     assert runtime.session_factory is not None
     now = now_ms() if now is None else now
     session = runtime.session_factory()
     delivered = 0
     failed: set[str] = set()
+    done: set[int] = set()
     try:
-        rows = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.status == DELIVERY_PENDING, OutboxMessage.next_attempt_ms <= now
-        ).order_by(OutboxMessage.id)).all()
-        for row in rows:
-            if row.destination in failed:
-                continue
-            if _deliver(session, runtime, row, now):
-                delivered += 1
-            elif row.status == DELIVERY_PENDING:
-                failed.add(row.destination)
-            session.commit()
+        for _pass in range(MAX_PASSES):
+            query = select(OutboxMessage).where(
+                OutboxMessage.status == DELIVERY_PENDING, OutboxMessage.next_attempt_ms <= now)
+            if destination is not None:
+                query = query.where(OutboxMessage.destination == destination)
+            rows = [row for row in session.scalars(query.order_by(OutboxMessage.id)).all()
+                    if row.id not in done]
+            if not [row for row in rows if row.destination not in failed]:
+                break
+            for row in rows:
+                done.add(row.id)
+                if row.destination in failed:
+                    # Not tried again this call; but one past its deadline ends now all the
+                    # same (and its person is told), whatever its destination does.
+                    if now > delivery_deadline_ms(row):
+                        _give_up(session, runtime, row, "deadline: not delivered in time"
+                                 + (f" (last error: {row.last_error})" if row.last_error else ""))
+                        session.commit()
+                    continue
+                if _deliver(session, runtime, row, now):
+                    delivered += 1
+                    _bring_forward(session, row.destination, now, row.id)
+                elif row.status == DELIVERY_PENDING:
+                    failed.add(row.destination)
+                session.commit()
     finally:
         session.close()
     return delivered

@@ -16,6 +16,7 @@ the next one.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -40,8 +41,6 @@ logger = logging.getLogger(__name__)
 EXTENSION_KEY = "coworknet.jobs"
 #: A job that failed is tried again this soon, even when its schedule says later.
 ERROR_RETRY = timedelta(minutes=30)
-#: How long a job's lease outlives a holder that died (a live holder keeps renewing it).
-DEFAULT_LOCK_TTL = timedelta(minutes=5)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 JobFunction = Callable[[Any], str]
@@ -97,13 +96,42 @@ Schedule = Every | Weekly
 
 
 @dataclass(frozen=True)
+class Summary:
+    """How a job says what it did: in English for the CLI, the logs and the stored state
+    (``text``, a format with integer fields: ``"{offers} new seat offer(s)."``), and in the
+    reader's language on the peers page (``say``, given the same counts, e.g. through
+    ``ngettext``). ``read`` gets the counts back from a stored text."""
+
+    text: str
+    say: Callable[..., str]
+
+    def __call__(self, **counts: int) -> str:
+        return self.text.format(**counts)
+
+    def read(self, stored: str) -> str:
+        """``stored`` in the reader's language; as it is when it is not this summary's text."""
+        pattern = re.escape(self.text)
+        pattern = re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>\\d+)", pattern)
+        match = re.fullmatch(pattern, stored or "")
+        return self.say(**{k: int(v) for k, v in match.groupdict().items()}) if match else stored
+
+
+@dataclass(frozen=True)
 class Job:
     name: str
     schedule: Schedule
     run: JobFunction
     #: What the manager reads on the peers page (a lazy translatable string).
     label: object = ""
-    lock_ttl: timedelta = DEFAULT_LOCK_TTL
+    #: How long the job's lease outlives a holder that stopped beating (a live holder keeps
+    #: renewing it); None: ``FEDERATION_LEASE_SECONDS``.
+    lock_ttl: timedelta | None = None
+    #: How its summary reads on the peers page (``None``: shown as stored).
+    summary: Summary | None = None
+
+    def said(self, stored: str) -> str:
+        """The stored summary of a run as the peers page shows it."""
+        return self.summary.read(stored) if self.summary else stored
 
 
 @dataclass(frozen=True)
@@ -199,7 +227,8 @@ def run_job(app: Any, job: Job, *, now: datetime | None = None, force: bool = Fa
         state = _state(session, job.name, now)
         if not force and next_due_at(job, state, now) > now:
             return JobOutcome(job.name, ran=False)
-        ttl_ms = int(job.lock_ttl.total_seconds() * 1000)
+        ttl = job.lock_ttl or timedelta(seconds=float(app.config["FEDERATION_LEASE_SECONDS"]))
+        ttl_ms = int(ttl.total_seconds() * 1000)
         with held_lock(lambda: db.new_session(app), f"job.{job.name}", _holder(),
                        ttl_ms) as held:
             if not held:

@@ -77,6 +77,8 @@ class FederationRuntime:
     verify_worker_after: int = 1000
     pull_on_hint: bool = True
     hint_after_commit: bool = True
+    #: A peer hinted less than this long ago gets its next hint this long after the last one.
+    hint_coalesce_ms: int = 500
     key_refetch_ms: int = DEFAULT_KEY_REFETCH_MS
     #: Bounds of one peer's pull in one round (PROTOCOL §7.2, paging termination).
     pull_max_pages: int = 200

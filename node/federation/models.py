@@ -80,6 +80,10 @@ class Peer(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The peer's clock minus ours (ms), measured when it refused a request of ours for its
+    # date (``expired_signature`` with ``server_time_ms``); cleared by a later delivery.
+    clock_skew_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    clock_skew_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # We approved a request: our own peering request must still reach them to confirm.
     needs_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -168,7 +172,9 @@ class InboxReceipt(Base):
 
 
 class OutboxMessage(Base):
-    """An inbox message to deliver to a peer, retried with backoff until delivered or dead."""
+    """An inbox message to deliver to a peer, retried with backoff until delivered, refused
+    for good by the peer, or past ``deliver_until_ms`` (then dead, and its feature's
+    ``on_undeliverable`` handler tells the person concerned: docs/PROTOCOL.md §7.5)."""
 
     __tablename__ = "outbox_messages"
 
@@ -180,6 +186,9 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default=DELIVERY_PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Transient failures are retried until this moment (ms), set by the sender per message
+    #: (a registration: until its session starts); never later than the inbox retention.
+    deliver_until_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     answer_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

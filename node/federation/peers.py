@@ -241,9 +241,15 @@ def refuse_in_inbox(session: Session, peer: Peer, message: dict[str, Any]) -> di
     raise BadRequest(f"{PEERING_REQUEST} messages go to {PEERING_PATH}, not to the inbox")
 
 
+def peering_undeliverable(session: Session, row: Any, reason: str) -> None:
+    """Peering requests are posted directly and re-sent each round, never queued: a queued
+    one (none is) would have nobody to tell."""
+
+
 def register(registry: HandlerRegistry) -> None:
     """Peering's message type: handled by the peering endpoint, refused by the inbox."""
     registry.on_inbox_message(PEERING_REQUEST, refuse_in_inbox)
+    registry.on_undeliverable(PEERING_REQUEST, peering_undeliverable)
 
 
 # --- the manager's decisions ----------------------------------------------------------------

@@ -27,6 +27,9 @@ LeaseExpirer = Callable[[Session, datetime], int]
 ResyncHandler = Callable[[Session, Any, datetime], int]
 #: ``fn(session, outbox_row, answer)``: a queued message was delivered and the peer answered.
 DeliveryHandler = Callable[[Session, Any, dict], None]
+#: ``fn(session, outbox_row, reason)``: a queued message will never be delivered (refused for
+#: good, or past its deadline): the feature settles its state and tells the person concerned.
+UndeliverableHandler = Callable[[Session, Any, str], None]
 #: A per-peer quota of one inbox message type: (content, settings) → (key, count, window_ms,
 #: what is counted) or None.
 #: ``fn(session, peer, content)``: a verified ``peering.request`` was recorded (its content).
@@ -54,6 +57,7 @@ class HandlerRegistry:
         self.feed_page_handlers: dict[str, FeedPageHandler] = {}
         self.inbox_handlers: dict[str, InboxHandler] = {}
         self.delivery_handlers: dict[str, DeliveryHandler] = {}
+        self.undeliverable_handlers: dict[str, UndeliverableHandler] = {}
         self.lease_expirers: list[LeaseExpirer] = []
         self.resync_handlers: list[ResyncHandler] = []
         self.inbox_quotas: dict[str, InboxQuota] = {}
@@ -85,6 +89,14 @@ class HandlerRegistry:
         """``handler(session, outbox_row, answer)`` sees the peer's answer to a delivered
         message of ``message_type``."""
         self._add("delivery", self.delivery_handlers, INBOX_MESSAGE_TYPES, message_type, handler)
+
+    def on_undeliverable(self, message_type: str, handler: UndeliverableHandler) -> None:
+        """``handler(session, outbox_row, reason)`` runs, in the transaction that dead-letters
+        it, when a queued message of ``message_type`` will never be delivered (a permanent
+        refusal, or its deadline passed: docs/PROTOCOL.md §7.5). It settles the feature's
+        state and tells the person concerned; every inbox type has one."""
+        self._add("undeliverable", self.undeliverable_handlers, INBOX_MESSAGE_TYPES,
+                  message_type, handler)
 
     def lease_expirer(self, fn: LeaseExpirer) -> None:
         """``fn(session, now)`` drops replicated copies whose lease ran out."""
@@ -122,10 +134,13 @@ class HandlerRegistry:
     def missing(self, feed_types: Iterable[str] = FEED_ITEM_TYPES,
                 inbox_types: Iterable[str] = INBOX_MESSAGE_TYPES) -> list[str]:
         """The protocol types nothing handles: feed items with neither a one-item nor a page
-        handler, inbox messages without a handler."""
+        handler, inbox messages without a handler or without an undeliverable handler."""
+        inbox_types = list(inbox_types)
         handled_feed = self.feed_handlers.keys() | self.feed_page_handlers.keys()
         return ([f"feed item {t}" for t in feed_types if t not in handled_feed]
-                + [f"inbox message {t}" for t in inbox_types if t not in self.inbox_handlers])
+                + [f"inbox message {t}" for t in inbox_types if t not in self.inbox_handlers]
+                + [f"undeliverable inbox message {t}" for t in inbox_types
+                   if t not in self.undeliverable_handlers])
 
     def check_complete(self) -> None:
         """Raise :class:`RegistryError` naming every protocol type left without a handler."""

@@ -50,6 +50,7 @@ def build_runtime(app: Flask, registry: HandlerRegistry) -> FederationRuntime:
         verify_worker_after=int(config["FEDERATION_VERIFY_WORKER_AFTER"]),
         pull_on_hint=bool(config["FEDERATION_PULL_ON_HINT"]),
         hint_after_commit=bool(config["FEDERATION_HINT_AFTER_COMMIT"]),
+        hint_coalesce_ms=int(float(config["FEDERATION_HINT_COALESCE_SECONDS"]) * 1000),
         key_refetch_ms=int(config["FEDERATION_KEY_REFETCH_SECONDS"]) * 1000,
         pull_max_pages=int(config["FEDERATION_PULL_MAX_PAGES"]),
         pull_max_seconds=float(config["FEDERATION_PULL_MAX_SECONDS"]),

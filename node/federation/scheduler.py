@@ -45,6 +45,8 @@ from .nonces import purge_nonces
 logger = logging.getLogger(__name__)
 
 ROUND_LOCK = "federation.round"
+#: A round that found its lease held is tried again this soon.
+LEASE_RETRY_SECONDS = 2.0
 RECEIPT_RETENTION = timedelta(days=8)
 
 
@@ -107,7 +109,8 @@ def run_round(runtime: FederationRuntime, *, force: bool = False,
     followed by the due periodic jobs. The jobs run after the round's lease is released (each
     holds its own), so a long job never holds back a prompted pull or the next round."""
     assert runtime.session_factory is not None
-    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name()) as held:
+    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name(),
+                   lease_ms(runtime)) as held:
         if not held:
             logger.info("another process is running the federation round")
             return RoundReport(ran=False)
@@ -123,21 +126,30 @@ def run_round(runtime: FederationRuntime, *, force: bool = False,
 def run_forever(runtime: FederationRuntime, interval: float = 60.0, *,
                 stop: threading.Event | None = None) -> None:
     """Run a round every ``interval`` seconds and, in between, every
-    ``FEDERATION_HINT_POLL_SECONDS``, pull the peers that sent a ``feed.hint`` (the short
-    loop: a hint is answered within seconds, never inside the web request that brought it).
-    Until ``stop`` is set (never, without one)."""
+    ``FEDERATION_HINT_POLL_SECONDS``, the short loop: pull the peers that sent a ``feed.hint``
+    (a hint is answered within a poll, never inside the web request that brought it) and
+    send our own hints that the process that queued them did not send (it ended first). Until ``stop`` is set (never,
+    without one)."""
     poll = _hint_poll_seconds(runtime)
     stop = stop or threading.Event()
+    sending: set[int] = set()
     next_round = time.monotonic()
     while not stop.is_set():
         if time.monotonic() >= next_round:
             started = time.monotonic()
+            ran = True
             try:
-                run_round(runtime)
+                ran = run_round(runtime).ran
             except Exception:
                 logger.exception("federation round failed")
-            next_round = started + max(1.0, interval)
+            # A round held by another process (or by one that died on another host, until
+            # its lease runs out) is tried again within seconds, not an interval later.
+            next_round = started + (max(1.0, interval) if ran else min(interval, LEASE_RETRY_SECONDS))
         else:
+            try:
+                feed.deliver_unsent_hints(runtime, sending)
+            except Exception:
+                logger.exception("sending unsent hints failed")
             try:
                 pull_hinted(runtime)
             except Exception:
@@ -145,9 +157,16 @@ def run_forever(runtime: FederationRuntime, interval: float = 60.0, *,
         stop.wait(max(0.05, min(poll, next_round - time.monotonic())))
 
 
+def lease_ms(runtime: FederationRuntime) -> int:
+    """How long the scheduler's leases outlive a holder that stopped beating."""
+    app = runtime.app
+    return (int(float(app.config["FEDERATION_LEASE_SECONDS"]) * 1000) if app is not None
+            else LOCK_TTL_MS)
+
+
 def _hint_poll_seconds(runtime: FederationRuntime) -> float:
     app = runtime.app
-    return float(app.config["FEDERATION_HINT_POLL_SECONDS"]) if app is not None else 2.0
+    return float(app.config["FEDERATION_HINT_POLL_SECONDS"]) if app is not None else 0.25
 
 
 def pull_hinted(runtime: FederationRuntime) -> list[sync.SyncResult] | None:
@@ -162,5 +181,6 @@ def pull_hinted(runtime: FederationRuntime) -> list[sync.SyncResult] | None:
         session.close()
     if not waiting:
         return []
-    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name() + ":hint") as held:
+    with held_lock(runtime.session_factory, ROUND_LOCK, holder_name() + ":hint",
+                   lease_ms(runtime)) as held:
         return sync.sync_all(runtime, hinted_only=True) if held else None

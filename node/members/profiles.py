@@ -44,10 +44,10 @@ def _check_references(data: dict) -> None:
     thesaurus = get_thesaurus()
     errors: dict[str, list[str]] = {}
     if data.get("trade_id") and thesaurus.trade(data["trade_id"]) is None:
-        errors["trade_id"] = ["Unknown trade."]
+        errors["trade_id"] = [N_("Unknown trade.")]
     unknown = [c for c in data.get("languages", []) if thesaurus.language(c) is None]
     if unknown:
-        errors["languages"] = [f"Unknown language code: {', '.join(unknown)}."]
+        errors["languages"] = [N_("Unknown language code.")]
     if errors:
         raise ValidationError(N_("Some fields are not valid."), fields=errors)
 
@@ -174,7 +174,8 @@ def set_photo(session: Session, member: Member, data: bytes, folder: Path, max_b
         raise ValidationError(N_("The photo is empty."), fields={"photo": ["empty"]})
     if len(data) > max_bytes:
         raise ValidationError(
-            f"The photo is larger than {max_bytes // 1024} KiB.", fields={"photo": ["too_large"]}
+            N_("The photo is larger than %(size)s KiB."), params={"size": max_bytes // 1024},
+            fields={"photo": ["too_large"]},
         )
     ext = detect_photo_type(data)
     if ext is None:

@@ -82,9 +82,15 @@ class _Localised:
     __slots__ = ()
 
     def __getitem__(self, key: str) -> object:
-        if key in {f.name for f in fields(self)}:  # type: ignore[arg-type]
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:  # once per class: fields() is slow for a lookup made per option
+            names = _FIELD_NAMES[type(self)] = frozenset(f.name for f in fields(self))  # type: ignore[arg-type]
+        if key in names:
             return getattr(self, key)
         raise KeyError(key)
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +224,7 @@ class Thesaurus:
         languages: list[Language],
         senses: Mapping[str, Sequence[Sense]] | None = None,
     ) -> None:
+        self._choices: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._groups = {g.id: g for g in groups}
         self._concepts = {c.id: c for c in concepts}
         self._trades = {t.id: t for t in trades}
@@ -385,6 +392,18 @@ class Thesaurus:
 
     def trades(self) -> list[Trade]:
         return list(self._trades.values())
+
+    def choices(self, kind: str, locale: str) -> list[tuple[str, str]]:
+        """The ``(id, label)`` options of a form's select of ``trades``, ``languages`` or ``groups``, in
+        ``locale``'s alphabetical order, ignoring case (sorted once per process and locale)."""
+        lang = "en" if locale[:2].lower() == "en" else "fr"
+        found = self._choices.get((kind, lang))
+        if found is None:
+            items = {"trades": self._trades, "languages": self._languages, "groups": self._groups}[kind]
+            found = sorted(((key, getattr(item, lang)) for key, item in items.items()),
+                           key=lambda option: option[1].lower())
+            self._choices[(kind, lang)] = found
+        return found
 
     def language(self, code: str) -> Language | None:
         return self._languages.get(code.strip().lower()) if code else None

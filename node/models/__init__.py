@@ -75,6 +75,7 @@ from ..regional.models import (
     RegionalParticipant,
     RegionalReportCount,
     RegionalSession,
+    RemoteKeyState,
     RemoteRegistration,
 )
 from ..rosters.models import Application as NetworkApplication
@@ -146,6 +147,7 @@ __all__ = [
     "RegionalParticipant",
     "RegionalReportCount",
     "RegionalSession",
+    "RemoteKeyState",
     "RemoteRegistration",
     "NetworkApplication",
     "NetworkJoinRequest",

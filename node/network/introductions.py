@@ -21,7 +21,7 @@ from schemas.federation import INTRODUCTION_WITHDRAWN
 
 from ..accounts.models import Space
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
-from ..federation.hooks import send_inbox_message
+from ..federation.hooks import send_inbox_message, tell_managers_undeliverable
 from ..federation.keyring import runtime_of
 from ..federation.models import Peer
 from ..federation.registry import HandlerRegistry
@@ -104,7 +104,9 @@ def request_introduction(session: Session, requester: Member, entry_id: int, mes
                "requester": requester_info}
     if concept:
         content["concept"] = concept[:120]
-    send_inbox_message(session, entry.owner, REQUEST_TYPE, content, request_uid, deliver_now=True)
+    # Retried while the request is meaningful: until it would expire anyway.
+    send_inbox_message(session, entry.owner, REQUEST_TYPE, content, request_uid, deliver_now=True,
+                       deliver_until_ms=int(intro.expires_at.timestamp() * 1000))
     session.flush()
     return intro
 
@@ -339,10 +341,30 @@ def request_quota(content: dict, config) -> tuple[str, int, int, str]:
             "introduction requests to this member")
 
 
+def request_undeliverable(session: Session, outbox_row, reason: str) -> None:
+    """Our member's request never reached the expert's node (down until the request would
+    have expired, or refused for good): it ends as expired, and the requester is told that
+    the *space* could not be reached (which says nothing about the expert)."""
+    intro = session.scalar(select(Introduction).where(
+        Introduction.direction == "outgoing", Introduction.request_uid == outbox_row.message_id))
+    if intro is None or intro.status != "pending":
+        return
+    intro.status = "expired"
+    session.flush()
+    notify(session, session.get(Member, intro.member_id), "introduction.undelivered",
+           link="/network/introductions", params={"space": intro.other_space},
+           dedupe_key=f"undelivered:{outbox_row.message_id}")
+
+
 def register(registry: HandlerRegistry) -> None:
     """Introduction requests and answers between nodes, and the expiry of their contact data."""
     registry.on_inbox_message(REQUEST_TYPE, receive_request)
     registry.inbox_quota(REQUEST_TYPE, request_quota)
     registry.on_inbox_message(RESPONSE_TYPE, receive_response)
     registry.on_inbox_message(INTRODUCTION_WITHDRAWN, receive_withdrawn)
+    registry.on_undeliverable(REQUEST_TYPE, request_undeliverable)
+    # An expert's answer or a withdrawal that cannot reach the other node: our managers are
+    # told and may send it again from the peers page (PROTOCOL §7.5).
+    registry.on_undeliverable(RESPONSE_TYPE, tell_managers_undeliverable)
+    registry.on_undeliverable(INTRODUCTION_WITHDRAWN, tell_managers_undeliverable)
     registry.lease_expirer(expire_introductions)

@@ -39,3 +39,21 @@ def send_password_reset(sender: MailSender, *, to: str, link: str, locale: str) 
                 ),
             )
         )
+
+
+def send_signup_refused(sender: MailSender, *, to: str, name: str, space_name: str, locale: str) -> None:
+    """Tell someone, politely and in their language, that their sign-up was not approved."""
+    with force_locale(locale):
+        sender.send(
+            Mail(
+                to=to,
+                subject=_("Your sign-up request to %(space)s", space=space_name),
+                body=_(
+                    "Hello %(name)s,\n\nThank you for your interest in %(space)s. The community "
+                    "manager could not approve your account this time, and your sign-up request "
+                    "has been deleted with what it held.\n\nIf you think this is a mistake, "
+                    "you are welcome to contact the space directly.\n\nKind regards,\n%(space)s\n",
+                    name=name, space=space_name,
+                ),
+            )
+        )

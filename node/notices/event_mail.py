@@ -121,12 +121,13 @@ def notify_offers(session: Session, sender: MailSender, offers: Iterable[Registr
 
 
 def notify_cancelled(session: Session, sender: MailSender, registrations: Iterable[Registration], *,
-                     base_url: str, default_locale: str = "fr") -> None:
-    """Tell the people registered that the event is cancelled."""
+                     base_url: str, default_locale: str = "fr", reason: str = "") -> None:
+    """Tell the people registered that the event is cancelled, with the organiser's reason
+    when one was given."""
 
     def compose(registration: Registration) -> tuple[str, str]:
         return _compose_cancelled(registration.display_name, registration.event.title, _when(registration),
-                                  f"{base_url.rstrip('/')}/events/{registration.event.id}")
+                                  f"{base_url.rstrip('/')}/events/{registration.event.id}", reason)
 
     _mail_registrants(session, sender, registrations, default_locale, compose)
 
@@ -149,10 +150,12 @@ def notify_moved(session: Session, sender: MailSender, registrations: Iterable[R
     _mail_registrants(session, sender, registrations, default_locale, compose)
 
 
-def _compose_cancelled(name: str, title: str, when: str, link: str) -> tuple[str, str]:
-    return (_("Cancelled: %(title)s", title=title),
-            _("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
-              name=name, title=title, when=when, link=link))
+def _compose_cancelled(name: str, title: str, when: str, link: str, reason: str = "") -> tuple[str, str]:
+    body = _("Hello %(name)s,\n\n« %(title)s » on %(when)s is cancelled.\n%(link)s\n",
+             name=name, title=title, when=when, link=link)
+    if reason:
+        body += "\n" + _("The organisers' word:\n%(reason)s\n", reason=reason)
+    return _("Cancelled: %(title)s", title=title), body
 
 
 @dataclass(frozen=True)

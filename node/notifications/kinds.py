@@ -126,6 +126,30 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
             "member who agrees to be put in touch."),
          N_("Open the request"),
          N_("Another space asks our members for help")),
+    Kind("registration.undelivered", MEMBER,
+         N_("Your registration for %(title)s could not reach %(space)s"),
+         N_("%(space)s, which hosts %(title)s (%(starts_at)s), could not be reached before "
+            "the session started: you are not registered."),
+         N_("See my registrations"),
+         N_("My registration or cancellation could not reach the space that hosts it")),
+    Kind("cancellation.undelivered", MEMBER,
+         N_("Your cancellation for %(title)s could not reach %(space)s"),
+         N_("%(space)s, which hosts %(title)s (%(starts_at)s), could not be reached before "
+            "the session started: it may still hold a seat for you."),
+         N_("See my registrations"),
+         N_("My cancellation could not reach the space that hosts the session")),
+    Kind("introduction.undelivered", MEMBER,
+         N_("Your introduction request could not reach %(space)s"),
+         N_("%(space)s could not be reached for several days: your introduction request was "
+            "not delivered. You can send it again later."),
+         N_("See my introductions"),
+         N_("My introduction request could not reach the other space")),
+    Kind("delivery.undeliverable", MANAGER,
+         N_("A message to %(space)s could not be delivered"),
+         N_("A message (%(type)s) to %(space)s could not be delivered: %(reason)s. You can "
+            "send it again from the peers page."),
+         N_("Open the peers page"),
+         N_("A message to another space could not be delivered")),
     Kind("network.answered", MEMBER,
          N_("%(name)s (%(space)s) can help with your need"),
          N_("%(name)s, member of %(space)s, agreed to be put in touch about your need "

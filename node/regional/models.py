@@ -10,7 +10,12 @@ remote ones received through the signed feed or an invitation; ``object_id`` is 
 - ``RegionalSession``: one session of the program, owned by its host; a local session is an
   ``Event`` of this node (capacity, waitlist and hosts come from the events area).
 - ``RemoteRegistration``: a registration of one of our members to a session hosted elsewhere,
-  with the status the host answered; ``idempotency_key`` is reused by every retry.
+  with the status the host answered; ``idempotency_key`` is reused by every retry, ``attempt``
+  is the version of our latest action (register, cancel, register again) and ``host_seq`` the
+  host's sequence of the latest answer applied, so a stale or replayed answer changes nothing.
+- ``RemoteKeyState``: host side, per (origin node, idempotency key), the latest version of the
+  sender's actions applied here (a cancel for a key never seen is kept as a tombstone), the
+  host's own sequence of changes, and whether the origin's digest must be sent again.
 - ``RegionalReportCount``: the aggregate figures a participant sent the organiser.
 """
 
@@ -28,8 +33,9 @@ NODE_ID_LENGTH = 255
 REGIONAL_STATUSES = ("scheduled", "cancelled")
 VISIBILITIES = ("network", "public")
 PARTICIPANT_STATUSES = ("invited", "accepted", "declined")
-#: ``pending``: our request has not been answered by the host yet (it may be down).
-REMOTE_STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "refused")
+#: ``pending``: our request has not been answered by the host yet (it may be down);
+#: ``undelivered``: our latest request could not reach the host before its deadline.
+REMOTE_STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "refused", "undelivered")
 
 
 class RegionalEvent(Base):
@@ -113,7 +119,30 @@ class RemoteRegistration(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     position: Mapped[int | None] = mapped_column(Integer)
+    #: The host's sequence of the latest answer applied (0: none carried one yet).
+    host_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RemoteKeyState(Base):
+    """Host side: what we applied of one remote registrant's actions (docs/PROTOCOL.md §6.2).
+
+    ``version`` is the highest action version applied (an older one is ignored); a row
+    without a registration behind it is a tombstone (a cancel that arrived first). ``seq``
+    grows with every change of the registration here, and is sent with every answer."""
+
+    __tablename__ = "regional_remote_keys"
+    __table_args__ = (UniqueConstraint("origin", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(NODE_ID_LENGTH), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    session_object_id: Mapped[str] = mapped_column(String(OBJECT_ID_LENGTH), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    #: The origin's digest (``registration.digest``) must carry this change.
+    digest_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -36,6 +36,7 @@ answers of delivered registrations, and the upkeep run before each commit.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -59,19 +60,29 @@ from ..errors import N_, Forbidden, NotFound
 from ..events import events, registrations
 from ..events.models import Event, Registration
 from ..federation import hooks as federation_hooks
-from ..federation.models import Peer
+from ..federation.hooks import tell_managers_undeliverable
+from ..federation.models import DELIVERY_PENDING, OutboxMessage, Peer
 from ..federation.registry import HandlerRegistry
 from ..members.models import Member
+from ..notifications.operations import notify
 from ..uow import Reactions, WorkContext, record
 from . import regional
 from . import registration as remote
-from .models import RegionalEvent, RegionalParticipant, RegionalSession, RemoteRegistration
+from .models import (
+    RegionalEvent,
+    RegionalParticipant,
+    RegionalSession,
+    RemoteKeyState,
+    RemoteRegistration,
+)
 
 logger = logging.getLogger(__name__)
 
 #: What our members are told about when a session hosted elsewhere changes.
 NOTIFIED_FIELDS = ("starts_at", "ends_at", "venue_name", "venue_city", "venue_address")
 ACTIVE_REMOTE = ("pending", "confirmed", "waitlisted")
+#: A digest is worth delivering for a day; a newer one replaces it meanwhile.
+DIGEST_DELIVERY_MS = 24 * 3600 * 1000
 
 
 def now() -> datetime:
@@ -332,9 +343,11 @@ def registration_delivered(session: Session, outbox_row, answer: dict) -> None:
         logger.warning("unexpected answer to %s", outbox_row.message_id)
         return
     row = remote.by_key(session, content["idempotency_key"], lock=True)
-    if (row is None or row.host != outbox_row.destination
-            or outbox_row.message_id != remote.message_id(session, row)):
-        return  # an answer to an older request of this registration
+    if row is None or row.host != outbox_row.destination:
+        return
+    versioned = content.get("version") is not None and content.get("seq") is not None
+    if not versioned and outbox_row.message_id != remote.message_id(session, row):
+        return  # an answer to an older request of this registration (an older host)
     before = row.status
     change = remote.apply_answer(session, row, content)
     if change is not None:  # the session was cancelled before our request reached it
@@ -357,6 +370,79 @@ def _count_our_seat(session: Session, row: RemoteRegistration, asked_at) -> None
     session.flush()
 
 
+def receive_registration_digest(session: Session, peer: Peer, message: dict) -> dict | None:
+    """The host's state of our people's registrations to its upcoming sessions: each of ours
+    converges to it (unless our newer action is on its way), and a member whose registration
+    moved (a promotion, a cancellation) is told. Entries about keys we do not hold for that
+    host are ignored."""
+    for entry in message["content"]["registrations"]:
+        row = remote.by_key(session, entry["idempotency_key"], lock=True)
+        if row is None or row.host != peer.node_id or row.session_object_id != entry["session_id"]:
+            continue
+        change = remote.apply_answer(session, row, entry, authoritative=True)
+        if change is not None:
+            _queue_member_mail(session, change, regional.session_by_object_id(session, row.session_object_id))
+    return None
+
+
+def registration_undeliverable(session: Session, outbox_row, reason: str) -> None:
+    """Our latest registration or cancellation never reached the host before the session
+    started (or was refused for good): the member's view says so and they are told."""
+    content = json.loads(outbox_row.content_json)
+    row = remote.by_key(session, content["idempotency_key"], lock=True)
+    if row is None or not remote.mark_undelivered(session, row, outbox_row.message_id):
+        return
+    member = session.get(Member, row.member_id)
+    copy = regional.session_by_object_id(session, row.session_object_id)
+    if member is None or copy is None:
+        return
+    kind = "cancellation.undelivered" if row.action == "cancel" else "registration.undelivered"
+    notify(session, member, kind, link="/regional/mine",
+           params={"title": copy.title, "space": copy.host_name or copy.host,
+                   "starts_at": _aware(copy.starts_at), "tz": copy.timezone},
+           dedupe_key=f"undelivered:{outbox_row.message_id}")
+
+
+def host_answer_undeliverable(session: Session, outbox_row, reason: str) -> None:
+    """A host's answer or digest that never reached the registrant's node: nobody here to
+    tell; the next digest to that node carries the state when it is back."""
+    if outbox_row.message_type == remote.RESPONSE:
+        content = json.loads(outbox_row.content_json)
+        state = session.scalar(select(RemoteKeyState).where(
+            RemoteKeyState.origin == outbox_row.destination,
+            RemoteKeyState.idempotency_key == content["idempotency_key"]))
+        if state is not None:
+            state.digest_pending = True
+
+
+def send_digests(session: Session, moment: datetime) -> int:
+    """Host side, each scheduler round: to each approved peer whose people's registrations
+    changed here since its last digest, one signed ``registration.digest`` (to that peer
+    only: its own people's keys, statuses and positions) with the state of all of them for
+    our sessions not started yet. A digest still waiting for that peer is replaced, never
+    queued twice. Returns how many were queued."""
+    origins = session.scalars(select(RemoteKeyState.origin).where(
+        RemoteKeyState.digest_pending.is_(True)).distinct()).all()
+    sent = 0
+    for origin in sorted(origins):
+        peer = session.scalar(select(Peer).where(Peer.node_id == origin))
+        if peer is None or not peer.is_approved:
+            continue
+        entries = remote.digest_for(session, origin, moment)
+        for waiting in session.scalars(select(OutboxMessage).where(
+                OutboxMessage.destination == origin, OutboxMessage.message_type == remote.DIGEST,
+                OutboxMessage.status == DELIVERY_PENDING)):
+            session.delete(waiting)
+        remote.clear_digest_marks(session, origin)
+        if entries:
+            federation_hooks.send_inbox_message(
+                session, origin, remote.DIGEST, {"registrations": entries}, deliver_now=True,
+                deliver_until_ms=int(moment.timestamp() * 1000) + DIGEST_DELIVERY_MS)
+            sent += 1
+    session.flush()
+    return sent
+
+
 def register(registry: HandlerRegistry) -> None:
     """Joint regional events: copies of peers' events and sessions, invitations, answers and
     reports, and registrations to sessions hosted elsewhere (both ways)."""
@@ -367,7 +453,13 @@ def register(registry: HandlerRegistry) -> None:
     registry.on_inbox_message(regional.REPORT, receive_report)
     registry.on_inbox_message(remote.REQUEST, receive_registration)
     registry.on_inbox_message(remote.RESPONSE, receive_registration_response)
+    registry.on_inbox_message(remote.DIGEST, receive_registration_digest)
     registry.on_delivered(remote.REQUEST, registration_delivered)
+    registry.on_undeliverable(remote.REQUEST, registration_undeliverable)
+    registry.on_undeliverable(remote.RESPONSE, host_answer_undeliverable)
+    registry.on_undeliverable(remote.DIGEST, host_answer_undeliverable)
+    for manager_message in (regional.INVITATION, regional.ANSWER, regional.REPORT):
+        registry.on_undeliverable(manager_message, tell_managers_undeliverable)
 
 
 # --- mails to our members ---------------------------------------------------------------------
@@ -433,10 +525,13 @@ def _tell_remote(session: Session, registration_ids: set[int], moment: datetime)
             continue
         if registration.status == "offered":  # they asked for it: confirmed at once
             registrations.confirm_offer(session, registration, moment)
+        state = remote.key_state(session, registration.remote_node_id, registration.remote_ref,
+                                 row.object_id)
+        remote.note_change(state)
         federation_hooks.send_inbox_message(
             session, registration.remote_node_id, remote.RESPONSE,
-            remote.answer_for(session, registration, row.object_id, registration.remote_ref),
-            deliver_now=True)
+            remote.answer_for(session, registration, row.object_id, registration.remote_ref, state),
+            deliver_now=True, deliver_until_ms=int(_aware(row.starts_at).timestamp() * 1000))
 
 
 def _republish(session: Session, event_ids: set[int], moment: datetime) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from federation.displaytext import clean
 
+from ..db import db
+from ..federation import peers as federation_peers
 from ..http import context
+from ..http.forms import form_state
 from . import (
     account,
     admin,
@@ -43,6 +48,7 @@ def _template_helpers() -> dict:
         "space_name": lambda: context.space().name,
         "nav_items": lambda: items(False),
         "admin_nav_items": lambda: items(True),
+        "form_state": form_state,
     }
 
 
@@ -61,9 +67,25 @@ def peer_plain(value: object) -> str:
     return "" if value is None else clean(str(value))
 
 
+def space_of(node_id: object) -> Markup:
+    """The name of the space a node id (its base URL) stands for, where a page shows a node:
+    this space's own name, an approved or known peer's name (as :func:`peer_text`), else the
+    host of the address. The peers are read once per request."""
+    if node_id is None or node_id == "":
+        return Markup("")
+    names = g.get("space_names")
+    if names is None:
+        names = {peer.node_id: peer.name for peer in federation_peers.list_peers(db.session) if peer.name}
+        names[current_app.config["BASE_URL"]] = context.space().name
+        g.space_names = names
+    name = names.get(str(node_id)) or urlsplit(str(node_id)).netloc or str(node_id)
+    return peer_text(name)
+
+
 def register_web(app: Flask) -> None:
     app.jinja_env.filters["peer_text"] = peer_text
     app.jinja_env.filters["peer_plain"] = peer_plain
+    app.jinja_env.filters["space"] = space_of
     for module in (auth, portal, account, admin, events):
         app.register_blueprint(module.bp)
     for endpoint, label, admin_menu in events.NAV_ITEMS:

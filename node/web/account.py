@@ -11,6 +11,7 @@ from ..accounts import accounts
 from ..db import db
 from ..errors import DomainError
 from ..http import context
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse, show_again
 from ..http.security import member_required, sign_in
 
@@ -58,6 +59,9 @@ def create_token():
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @member_required
 def revoke_token(token_id: int):
+    if not confirmed():
+        return ask_confirmation(action=_("Revoke"), back=url_for("account.index"),
+                                question=_("Revoke this token? Scripts using it stop working at once."))
     accounts.revoke_api_token(db.session, g.member, token_id)
     db.session.commit()
     flash(_("The token is revoked."), "info")

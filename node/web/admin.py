@@ -4,27 +4,45 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext
 
 from schemas.accounts import InvitationCreateSchema, SpaceSettingsSchema
+from schemas.common import NoBodySchema
 from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChangeSchema
 
 from ..accounts import accounts, spaces
 from ..db import db
-from ..errors import DomainError
+from ..errors import N_, DomainError
 from ..http import context
-from ..http.forms import form_values, parse, show_again
+from ..http.confirm import ask_confirmation, confirmed
+from ..http.forms import form_values, parse, query, show_again
+from ..http.messages import error_message
 from ..http.security import manager_required
+from ..members.models import MemberStatus
 from ..notices import account_mail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+#: An account's status as the members list shows it (about the account: no gendered adjective).
+ACCOUNT_STATUS_LABELS = {
+    MemberStatus.PENDING: lazy_pgettext("accounts", "waiting for approval"),
+    MemberStatus.ACTIVE: lazy_pgettext("account", "active"),
+    MemberStatus.SUSPENDED: lazy_pgettext("account", "suspended"),
+}
+#: What the manager reads after changing an account's status.
+STATUS_CHANGED = {
+    MemberStatus.ACTIVE: N_("The account of %(name)s is active."),
+    MemberStatus.SUSPENDED: N_("The account of %(name)s is suspended."),
+}
+
 
 @bp.route("/members")
 @manager_required
-def members():
-    status = parse(MemberListQuerySchema(), form_values(request.args))["status"]
+@query(MemberListQuerySchema)
+def members(query: dict):
+    status = query["status"]
     return render_template("admin/members.html", members=accounts.list_members(db.session, status),
-                           status=status, space=context.space())
+                           status=status, space=context.space(), account_status_labels=ACCOUNT_STATUS_LABELS)
 
 
 @bp.route("/members/<int:member_id>/status", methods=["POST"])
@@ -32,10 +50,37 @@ def members():
 def change_status(member_id: int):
     data = parse(StatusChangeSchema(), form_values(request.form))
     member = accounts.get_member(db.session, member_id)
+    if data["status"] == MemberStatus.SUSPENDED and member.status != data["status"] and not confirmed():
+        return ask_confirmation(
+            action=_("Suspend"), title=_("Suspend %(name)s", name=member.display_name),
+            question=_("Suspend %(name)s? Their sessions end now and they cannot sign in until "
+                       "you reactivate the account.", name=member.display_name),
+            back=url_for("admin.members"))
     accounts.set_status(db.session, g.member, member, data["status"])
     db.session.commit()
-    flash(_("%(name)s is now %(status)s.", name=member.display_name, status=_(data["status"])), "success")
+    flash(_(STATUS_CHANGED.get(data["status"], N_("The account of %(name)s is changed.")),
+            name=member.display_name), "success")
     return redirect(request.referrer or url_for("admin.members"))
+
+
+@bp.route("/members/<int:member_id>/refuse", methods=["POST"])
+@manager_required
+def refuse_signup(member_id: int):
+    parse(NoBodySchema(), form_values(request.form))
+    member = accounts.get_member(db.session, member_id)
+    if not confirmed():
+        return ask_confirmation(
+            action=_("Refuse the sign-up"), title=_("Refuse the sign-up of %(name)s", name=member.display_name),
+            question=_("Refuse the sign-up of %(name)s (%(email)s)? The request is deleted and the "
+                       "person is told by mail, politely.", name=member.display_name, email=member.email),
+            back=url_for("admin.members", status="pending"))
+    refused = accounts.refuse_signup(db.session, g.member, member)
+    db.session.commit()
+    account_mail.send_signup_refused(
+        context.mail_sender(), to=refused.email, name=refused.display_name, space_name=context.space().name,
+        locale=refused.locale or current_app.config["DEFAULT_LOCALE"])
+    flash(_("The sign-up of %(name)s is refused; they are told by mail.", name=refused.display_name), "success")
+    return redirect(url_for("admin.members", status="pending"))
 
 
 @bp.route("/members/<int:member_id>/role", methods=["POST"])
@@ -43,6 +88,14 @@ def change_status(member_id: int):
 def change_role(member_id: int):
     data = parse(RoleChangeSchema(), form_values(request.form))
     member = accounts.get_member(db.session, member_id)
+    if data["role"] != member.role and not confirmed():
+        question = (_("Make %(name)s a community manager? They can then approve and suspend members, "
+                      "run every event and speak for the space to its peers.", name=member.display_name)
+                    if data["role"] == "manager" else
+                    _("Make %(name)s a member again? They lose access to the administration.",
+                      name=member.display_name))
+        return ask_confirmation(action=_("Make manager") if data["role"] == "manager" else _("Make member"),
+                                question=question, back=url_for("admin.members"))
     accounts.set_role(db.session, g.member, member, data["role"])
     db.session.commit()
     flash(_("The role of %(name)s is changed.", name=member.display_name), "success")
@@ -71,7 +124,7 @@ def invitations():
             status = 201
         except DomainError as exc:
             db.session.rollback()
-            flash(_(exc.message), "error")
+            flash(error_message(exc), "error")
             status = exc.status
     return render_template("admin/invitations.html", invitations=accounts.list_open_invitations(db.session),
                            new_link=new_link), status

@@ -20,6 +20,7 @@ from ..db import db
 from ..errors import DomainError
 from ..http import context
 from ..http.forms import form_values, parse, show_again
+from ..http.messages import error_message
 from ..http.security import public, sign_in, sign_out
 from ..notices import account_mail
 
@@ -51,7 +52,7 @@ def login():
         # The page says what went wrong at the top of the form (role=alert) and puts the focus
         # on the password field, without JavaScript: the email stays as typed.
         return render_template("auth/login.html", next=request.form.get("next", ""),
-                               email=request.form.get("email", ""), error=_(exc.message)), exc.status
+                               email=request.form.get("email", ""), error=error_message(exc)), exc.status
     db.session.commit()
     sign_in(member)
     return redirect(_safe_next(data.get("next")))

@@ -35,7 +35,9 @@ from ..accounts import accounts
 from ..connector import barter, connector, digest, ledger, needs
 from ..connector import network as connector_network
 from ..db import db
-from ..http.forms import form_values, parse
+from ..http.confirm import ask_confirmation, confirmed
+from ..http.context import now, space_tz
+from ..http.forms import form_values, parse, query
 from ..http.queries import euros
 from ..http.security import member_required, public
 from ..members.thesaurus import get_thesaurus
@@ -49,8 +51,9 @@ bp = Blueprint("connector", __name__, url_prefix="/connector")
 
 @bp.route("/needs")
 @member_required
-def needs_board():
-    status = parse(NeedListQuerySchema(), form_values(request.args))["status"]
+@query(NeedListQuerySchema)
+def needs_board(query: dict):
+    status = query["status"]
     return render_template("connector/needs.html", needs=needs.list_needs(db.session, status=status), status=status,
         thesaurus=get_thesaurus(), subscribed=not digest.is_opted_out(db.session, g.member))
 
@@ -59,7 +62,7 @@ def needs_board():
 @member_required
 def post_need():
     data = parse(NeedCreateSchema(), form_values(request.form))
-    need = needs.create_need(db.session, g.member, **data)
+    need = needs.create_need(db.session, g.member, **data, today=now().astimezone(space_tz()).date())
     db.session.commit()
     flash(_("Your need is posted."), "success")
     return redirect(url_for("connector.need", need_id=need.id))
@@ -88,6 +91,10 @@ def answer_need(need_id: int):
 @bp.route("/needs/<int:need_id>/close", methods=["POST"])
 @member_required
 def close_need(need_id: int):
+    if not confirmed():
+        return ask_confirmation(action=_("Close this need"), back=url_for("connector.need", need_id=need_id),
+                                question=_("Close this need? It leaves the board and cannot be reopened."),
+                                reason=_("Outcome"), reason_field="outcome", reason_required=True)
     data = parse(NeedCloseSchema(), form_values(request.form))
     needs.close_need(db.session, needs.get_need(db.session, need_id), g.member, data["outcome"])
     db.session.commit()

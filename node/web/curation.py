@@ -14,6 +14,7 @@ from schemas.members import ConceptProposalInSchema, SkillMappingInSchema, Skill
 
 from ..db import db
 from ..errors import DomainError
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import now
 from ..http.forms import form_values, parse, show_again
 from ..http.security import manager_required
@@ -77,6 +78,11 @@ def map_skill():
 @manager_required
 def unmap_skill():
     data = parse(SkillTagSchema(), form_values(request.form))
+    if not confirmed():
+        return ask_confirmation(action=_("Undo the mapping"), back=url_for("curation.index"),
+                                question=_("Undo the mapping of “%(tag)s”? The members holding it get "
+                                           "it back as free text, unseen by the network search.",
+                                           tag=data["tag"]))
     result = curation.unmap_tag(db.session, data["tag"])
     db.session.commit()
     flash(ngettext("The mapping of “%(tag)s” is undone: %(num)d member holds it as free text again.",
@@ -107,6 +113,10 @@ def propose():
 @manager_required
 def withdraw():
     data = parse(SkillTagSchema(), form_values(request.form))
+    if not confirmed():
+        return ask_confirmation(action=_("Withdraw the proposal"), back=url_for("curation.index"),
+                                question=_("Withdraw the proposal for “%(tag)s”? Its labels are deleted.",
+                                           tag=data["tag"]))
     tag = curation.withdraw_proposal(db.session, data["tag"])
     db.session.commit()
     flash(_("The proposal for “%(tag)s” is withdrawn.", tag=tag), "success")

@@ -18,7 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from schemas.connector import (
@@ -42,7 +42,7 @@ from ..db import db
 from ..errors import N_
 from ..http import context
 from ..http.context import now
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, parse, query
 from ..http.security import manager_required
 from ..notices.digest import digest_links, render_digest
 from . import charts
@@ -54,8 +54,9 @@ bp = Blueprint("connector_admin", __name__, url_prefix="/admin/connector")
 
 @bp.route("/queue")
 @manager_required
-def queue():
-    state = parse(QueueQuerySchema(), form_values(request.args))["state"]
+@query(QueueQuerySchema)
+def queue(query: dict):
+    state = query["state"]
     items = connector.list_queue(db.session, state=state)
     return render_template("connector/queue.html", items=items, state=state,
                            times=connector.response_times(db.session), states=connector.QUEUE_STATES)
@@ -98,7 +99,8 @@ def escalate(item_id: int):
     count = connector_network.escalate(db.session, connector.get_item(db.session, item_id),
                                        data["message"], space_name=context.space().name)
     db.session.commit()
-    flash(_("The request is sent to %(count)s spaces of the network.", count=count), "success")
+    flash(ngettext("The request is sent to %(num)s space of the network.",
+                   "The request is sent to %(num)s spaces of the network.", count), "success")
     return redirect(url_for("connector_admin.queue_item", item_id=item_id))
 
 
@@ -144,8 +146,8 @@ def barter_page():
 # --- engagement -----------------------------------------------------------------------------------
 
 
-def _month_arg() -> date:
-    month = parse(MonthQuerySchema(), form_values(request.args))["month"]
+def _month_arg(query: dict) -> date:
+    month = query["month"]
     return date.fromisoformat(f"{month}-01") if month else now().date().replace(day=1)
 
 
@@ -155,13 +157,16 @@ SEGMENT_LABELS = {"engaged": N_("engaged"), "occasional": N_("occasional"), "ten
 
 @bp.route("/engagement", endpoint="engagement")
 @manager_required
-def engagement_page():
-    board = engagement.dashboard(db.session, _month_arg())
+@query(MonthQuerySchema)
+def engagement_page(query: dict):
+    board = engagement.dashboard(db.session, _month_arg(query))
     labels = [format_date(m, "MMM yyyy") for m, _counts in board.trend]
     series = [(_(SEGMENT_LABELS[s]), [counts[s] for _m, counts in board.trend]) for s in engagement.SEGMENTS]
     trend_svg = charts.stacked_bars(
         "trend", _("Segments month by month"),
-        _("Members per segment over the last %(n)s months; the table below gives the figures.", n=len(labels)),
+        ngettext("Members per segment over the last month; the table below gives the figures.",
+                 "Members per segment over the last %(num)s months; the table below gives the figures.",
+                 len(labels)),
         labels, series)
     goal_svg = charts.progress(
         "goal", _("Membership goal"),
@@ -177,8 +182,9 @@ def engagement_page():
 
 @bp.route("/engagement.csv")
 @manager_required
-def engagement_csv():
-    board = engagement.dashboard(db.session, _month_arg(), months=1)
+@query(MonthQuerySchema)
+def engagement_csv(query: dict):
+    board = engagement.dashboard(db.session, _month_arg(query), months=1)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["member_id", "display_name", "score", "segment", *engagement.KINDS, "regular"])
@@ -225,7 +231,8 @@ def sibling():
 
 @bp.route("/digest", methods=["GET", "POST"], endpoint="digest")
 @manager_required
-def digest_page():
+@query(DigestPreviewQuerySchema, integers=("member_id",))
+def digest_page(query: dict):
     if request.method == "POST":
         data = parse(DigestSettingsSchema(), form_values(request.form, checkboxes=("digest_enabled",)))
         digest.set_enabled(db.session, data["digest_enabled"])
@@ -233,7 +240,7 @@ def digest_page():
         flash(_("The digest setting is saved."), "success")
         return redirect(url_for("connector_admin.digest"))
     members = ledger.active_members(db.session)
-    chosen = parse(DigestPreviewQuerySchema(), form_values(request.args, integers=("member_id",)))["member_id"]
+    chosen = query["member_id"]
     person = accounts.get_member(db.session, chosen) if chosen is not None else (members[0] if members else None)
     preview = None
     if person is not None:

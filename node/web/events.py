@@ -29,6 +29,7 @@ from schemas.events import (
     AttendanceSheetSchema,
     CheckInSchema,
     CheckOutSchema,
+    EventCancelSchema,
     EventCreateSchema,
     EventUpdateSchema,
     GuestRegistrationSchema,
@@ -55,8 +56,10 @@ from ..events.models import (
 )
 from ..federation import rate_limits
 from ..http import context
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import base_url, now, offer_ttl, space_tz
-from ..http.forms import form_values, parse, show_again
+from ..http.forms import form_values, parse, query, show_again
+from ..http.messages import error_message, page_errors
 from ..http.security import manager_required, member_required, public
 from ..members.models import Member
 from ..notices import event_mail
@@ -165,12 +168,8 @@ def weekday_names() -> list[str]:
 
 @bp.route("")
 @public
-def agenda():
-    try:
-        query = parse(MonthQuerySchema(), request.args.to_dict())
-    except DomainError as exc:
-        flash(_(exc.message), "error")
-        query = parse(MonthQuerySchema(), {})
+@query(MonthQuerySchema)
+def agenda(query: dict):
     tz = space_tz()
     today = now().astimezone(tz).date()
     if query["view"] == "month":
@@ -338,6 +337,13 @@ def guest_registration(token: str):
 @public
 def guest_cancel(token: str):
     registration = guests.registration_for(db.session, current_app.config["SECRET_KEY"], token, now())
+    if not confirmed():
+        occurrence = registration.occurrence
+        return ask_confirmation(
+            action=_("Cancel my registration"), back=url_for("events.guest_registration", token=token),
+            question=_("Cancel your registration to “%(title)s” on %(when)s? Your seat may go to the "
+                       "next person on the waitlist.", title=occurrence.event.title,
+                       when=event_when(occurrence.start_at, occurrence.event.timezone)))
     offers = registrations.cancel_registration(db.session, registration, now(), offer_ttl())
     db.session.commit()
     notify_offers(offers)
@@ -360,6 +366,12 @@ def guest_confirm_seat(token: str):
 def cancel(occurrence_id: int):
     occurrence = events.get_occurrence(db.session, occurrence_id, g.member)
     mine = registrations.require_member_registration(db.session, occurrence.id, g.member)
+    if not confirmed():
+        return ask_confirmation(
+            action=_("Cancel my registration"), back=url_for("events.event_page", event_id=occurrence.event_id),
+            question=_("Cancel your registration to “%(title)s” on %(when)s? Your seat may go to the "
+                       "next person on the waitlist.", title=occurrence.event.title,
+                       when=event_when(occurrence.start_at, occurrence.event.timezone)))
     offers = registrations.cancel_registration(db.session, mine, now(), offer_ttl())
     db.session.commit()
     notify_offers(offers)
@@ -405,6 +417,11 @@ def regenerate_feed():
 @bp.route("/mine/feed/revoke", methods=["POST"])
 @member_required
 def revoke_feed():
+    if not confirmed():
+        return ask_confirmation(
+            action=_("Switch my calendar link off"), back=url_for("events.mine"),
+            question=_("Calendars subscribed to your link stop receiving your events. A new link "
+                       "can be made later, but it has to be added again everywhere."))
     ical.revoke_feed_token(db.session, g.member)
     db.session.commit()
     flash(_("Your calendar link is switched off."), "success")
@@ -569,9 +586,10 @@ def admin_new():
 
 
 @bp.route("/admin/<int:event_id>/edit", methods=["GET", "POST"])
-@manager_required
+@member_required
 def admin_edit(event_id: int):
     event = events.get_event(db.session, event_id, g.member)
+    events.require_manage(event, g.member)  # its hosts or a manager
     if request.method == "GET":
         return _event_form(event)
     values = form_values(request.form, lists=EVENT_LISTS, blank_is_none=EVENT_OPTIONAL)
@@ -589,13 +607,22 @@ def admin_edit(event_id: int):
 
 
 @bp.route("/admin/<int:event_id>/cancel", methods=["POST"])
-@manager_required
+@member_required
 def admin_cancel(event_id: int):
     event = events.get_event(db.session, event_id, g.member)
+    events.require_manage(event, g.member)
+    if not confirmed():
+        return ask_confirmation(
+            title=_("Cancel the event"), action=_("Cancel the event"),
+            question=_("Cancel “%(title)s”? Everyone registered is told by mail, with your word "
+                       "if you write one. This cannot be undone.", title=event.title),
+            reason=_("Your word to the people registered (optional)"),
+            back=url_for("events.event_page", event_id=event.id))
+    reason = parse(EventCancelSchema(), form_values(request.form))["reason"]
     told = events.cancel_event(db.session, g.member, event, now())
     db.session.commit()
     event_mail.notify_cancelled(db.session, context.mail_sender(), told, base_url=base_url(),
-                                default_locale=current_app.config["DEFAULT_LOCALE"])
+                                default_locale=current_app.config["DEFAULT_LOCALE"], reason=reason)
     flash(_("The event is cancelled; registered people are told."), "success")
     return redirect(url_for("events.event_page", event_id=event.id))
 
@@ -637,12 +664,17 @@ def admin_attendance_sheet(occurrence_id: int):
 def admin_occurrence_update(occurrence_id: int):
     occurrence = _managed_occurrence(occurrence_id)
     values = form_values(request.form, blank_is_none=("venue_id", "capacity"), checkboxes=("is_cancelled",))
+    if values["is_cancelled"] and not occurrence.is_cancelled and not confirmed():
+        return ask_confirmation(
+            action=_("Cancel this date"), back=url_for("events.admin_occurrence", occurrence_id=occurrence.id),
+            question=_("Cancel the date of %(when)s? The people registered to it are told.",
+                       when=event_when(occurrence.start_at, occurrence.event.timezone)))
     try:
         change = events.update_occurrence(db.session, occurrence, parse(OccurrenceUpdateSchema(), values), now())
     except DomainError as exc:
         db.session.rollback()
-        flash(_(exc.message), "error")
-        return admin_occurrence(occurrence_id, values, exc.fields), exc.status
+        flash(error_message(exc), "error")
+        return admin_occurrence(occurrence_id, values, page_errors(exc)), exc.status
     db.session.commit()
     notify_change(change)
     flash(_("This date is saved."), "success")
@@ -701,12 +733,7 @@ def admin_proposal(proposal_id: int):
 @manager_required
 def admin_venue_create():
     values = form_values(request.form, blank_is_none=("capacity",))
-    try:
-        events.create_venue(db.session, parse(VenueCreateSchema(), values))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(_(exc.message), "error")
-        return redirect(url_for("events.admin")), 303
+    events.create_venue(db.session, parse(VenueCreateSchema(), values))  # refused: the admin page, as typed
     db.session.commit()
     flash(_("The venue is added."), "success")
     return redirect(url_for("events.admin"))

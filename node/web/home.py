@@ -91,7 +91,7 @@ def _recent(session: Session, viewer: Member, now: datetime, page: HomePage) -> 
         for event in upcoming.recently_announced(session, viewer, now, since=RECENT, limit=6)
         if event.id not in listed_events]
     items += [(need.created_at, "need", need)
-              for need in connector_needs.list_needs(session, status="open", limit=6)
+              for need in connector_needs.list_needs(session, status="open", limit=6, with_answers=False)
               if need.id not in listed_needs and need.author_id != viewer.id
               and need.created_at >= now - RECENT]
     return sorted(items, key=itemgetter(0), reverse=True)[:5]

@@ -26,8 +26,8 @@ from schemas.network import (
 )
 
 from ..db import db, share_with_sessions
-from ..errors import DomainError
-from ..http.forms import form_values, parse
+from ..http.confirm import ask_confirmation, confirmed
+from ..http.forms import form_values, parse, query
 from ..http.queries import facet_cap, search_query
 from ..http.security import manager_required, member_required
 from ..members.models import Member
@@ -49,14 +49,9 @@ def handles() -> network_search.Handles:
 
 @bp.route("/network")
 @member_required
-def search():
-    try:
-        # An empty select ("All languages") means no filter, as a browser sends it: ``language=``.
-        args = {k: v for k, v in form_values(request.args, checkboxes=CHECKBOXES).items() if v != ""}
-        data = parse(NetworkSearchQuerySchema(), args)
-    except DomainError as exc:
-        flash(_(exc.message), "error")
-        data = parse(NetworkSearchQuerySchema(), {})
+@query(NetworkSearchQuerySchema, checkboxes=CHECKBOXES)
+def search(query: dict):
+    data = query
     current_app.extensions["coworknet.network.limiter"].check(db.session, g.member.id)
     db.session.commit()  # the count is shared by every worker
     result = network_search.search_network(db.session, search_query(data), exclude_member_id=g.member.id,
@@ -122,6 +117,10 @@ def accept(intro_id: int):
 @bp.route("/network/introductions/<int:intro_id>/decline", methods=["POST"])
 @member_required
 def decline(intro_id: int):
+    if not confirmed():
+        return ask_confirmation(action=_("Decline"), back=url_for("network.my_introductions"),
+                                question=_("Decline this introduction? The requester will not be told, "
+                                           "and this cannot be undone."))
     parse(IntroductionDeclineSchema(), form_values(request.form))
     introductions.decline_introduction(db.session, g.member, intro_id)
     db.session.commit()
@@ -132,6 +131,9 @@ def decline(intro_id: int):
 @bp.route("/network/introductions/<int:intro_id>/withdraw", methods=["POST"])
 @member_required
 def withdraw(intro_id: int):
+    if not confirmed():
+        return ask_confirmation(action=_("Withdraw"), back=url_for("network.my_introductions"),
+                                question=_("Withdraw your introduction request? This cannot be undone."))
     parse(IntroductionDeclineSchema(), form_values(request.form))
     introductions.withdraw_introduction(db.session, g.member, intro_id)
     db.session.commit()

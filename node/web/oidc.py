@@ -20,6 +20,7 @@ from ..config import ConfigError
 from ..db import db
 from ..errors import N_, DomainError, Forbidden
 from ..http import context
+from ..http.messages import error_message
 from ..http.security import public, sign_in
 from .auth import _safe_next as safe_next
 
@@ -107,12 +108,12 @@ def callback():
         logger.warning("OIDC sign-in refused: %s", exc.__class__.__name__)
         return _refuse(_("Signing in with the identity provider failed. Please try again."), 400)
     except DomainError as exc:
-        return _refuse(_(exc.message), exc.status)
+        return _refuse(error_message(exc), exc.status)
     db.session.commit()  # a new account waiting: the managers are notified (signup.waiting)
     try:
         oidc.check_may_sign_in(outcome.member)
     except DomainError as exc:
-        return _refuse(_(exc.message), exc.status)
+        return _refuse(error_message(exc), exc.status)
     sign_in(outcome.member)
     return redirect(next_url)
 

@@ -33,7 +33,7 @@ from ..errors import DomainError
 from ..events import proposals
 from ..federation import peers
 from ..http import context
-from ..http.forms import form_values, parse, show_again
+from ..http.forms import form_values, parse, query, show_again
 from ..http.security import member_required, public
 from ..members import curation, profiles
 from ..members.directory import DirectoryQuery, search_members
@@ -160,19 +160,15 @@ def set_language():
 
 @bp.route("/directory")
 @member_required
-def directory():
-    args = form_values(request.args, checkboxes=PROFILE_FLAGS)
-    try:
-        data = parse(DirectoryQuerySchema(), args)
-    except DomainError as exc:
-        flash(_(exc.message), "error")
-        data = parse(DirectoryQuerySchema(), {})
-    query = DirectoryQuery(
+@query(DirectoryQuerySchema, checkboxes=PROFILE_FLAGS)
+def directory(query: dict):
+    data = query
+    wanted = DirectoryQuery(
         text=data["q"], trade_id=data["trade"] or None, language=data["language"] or None,
         open_to_help=data["open_to_help"], open_to_paid=data["open_to_paid"],
         open_to_barter=data["open_to_barter"], limit=data["limit"], offset=data["offset"],
     )
-    members, total = search_members(db.session, query)
+    members, total = search_members(db.session, wanted)
     return render_template("directory.html", members=members, total=total, query=data,
                            thesaurus=get_thesaurus())
 

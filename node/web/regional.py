@@ -30,12 +30,12 @@ from schemas.regional import (
 )
 
 from ..db import db
-from ..errors import DomainError
 from ..events import events
 from ..federation import peers
 from ..federation.keyring import RUNTIME_INFO_KEY
+from ..http.confirm import ask_confirmation, confirmed
 from ..http.context import now
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, parse, query
 from ..http.queries import program_filter
 from ..http.security import manager_required, member_required, public
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
@@ -53,6 +53,10 @@ KIND_LABELS = {
 }
 STATUS_LABELS = {
     "pending": lazy_gettext("pending (waiting for the host)"), "confirmed": lazy_gettext("confirmed"),
+    "cancel_pending": lazy_gettext("cancellation pending (waiting for the host)"),
+    "undelivered": lazy_gettext("not registered: the host could not be reached before the session"),
+    "cancel_undelivered": lazy_gettext("cancellation not delivered: the host could not be reached "
+                                       "before the session and may still hold your seat"),
     "waitlisted": lazy_gettext("on the waitlist"), "offered": lazy_gettext("seat offered"),
     "cancelled": lazy_gettext("cancelled"), "refused": lazy_gettext("refused by the host"),
     "expired": lazy_gettext("offer expired"), "invited": lazy_gettext("invited"),
@@ -86,13 +90,10 @@ def index():
 
 @bp.route("/<int:regional_id>")
 @public
-def program_page(regional_id: int):
+@query(ProgramQuerySchema)
+def program_page(regional_id: int, query: dict):
     row = _visible(regional_id)
-    try:
-        data = parse(ProgramQuerySchema(), {k: v for k, v in request.args.items() if v})
-    except DomainError as exc:
-        flash(_(exc.message), "error")
-        data = {}
+    data = query
     shown = regional.program(db.session, row, program_filter(data))
     mine = remote.mine_for_all(db.session, g.member, shown.sessions) if g.member is not None else {}
     manager = g.member is not None and g.member.is_manager
@@ -175,6 +176,10 @@ def _registration_message(mine: remote.MyRegistration, row) -> str:
 @member_required
 def cancel_registration(session_id: int):
     row = regional.get_session(db.session, session_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel my registration"), back=url_for("regional.mine"),
+                                question=_("Cancel your registration to “%(title)s”? Your seat may go "
+                                           "to someone else.", title=row.title))
     _mine, offers = remote.cancel_any(db.session, g.member, row, now())
     db.session.commit()
     notify_local_offers(offers)
@@ -204,7 +209,14 @@ def create():
 @bp.route("/<int:regional_id>/cancel", methods=["POST"])
 @manager_required
 def cancel(regional_id: int):
-    regional.cancel_regional(db.session, _visible(regional_id))
+    row = _visible(regional_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel the regional event"),
+                                back=url_for("regional.program_page", regional_id=row.id),
+                                question=_("Cancel “%(title)s” for every space taking part? Its sessions "
+                                           "are cancelled and their registrants told. This cannot be undone.",
+                                           title=row.title))
+    regional.cancel_regional(db.session, row)
     db.session.commit()
     flash(_("This regional event is cancelled."), "success")
     return _back(regional_id)
@@ -256,6 +268,10 @@ def edit_session(session_id: int):
 @manager_required
 def cancel_session(session_id: int):
     row = regional.get_session(db.session, session_id)
+    if not confirmed():
+        return ask_confirmation(action=_("Cancel the session"),
+                                question=_("Cancel the session “%(title)s”? Its registrants are told. "
+                                           "This cannot be undone.", title=row.title))
     told = regional.cancel_session(db.session, g.member, row, now())
     db.session.commit()
     notify_local_cancelled(told)

@@ -25,7 +25,7 @@ def test_demo_spaces_show_business_totals_segments_and_goal(tmp_path, monkeypatc
     assert "paysagiste" in queue
     member = PortalClient(marseille.app.test_client())
     member.login(marseille.spec["members"][0]["email"], data["member_password"])
-    assert "traducteur" in member.get("/connector/needs").get_data(as_text=True)
+    assert "photographe pour le festival" in member.get("/connector/needs").get_data(as_text=True)  # an open need
     # seeding twice adds nothing
     again, _ = build_nodes(tmp_path / "demo")
     page = PortalClient(again[0].app.test_client())

@@ -56,7 +56,7 @@ def test_referral_for_a_need_is_confirmed_by_its_author(client, session, create_
     rid = made.json["id"]
     assert client.post(f"/api/v1/referrals/{rid}/acknowledge", headers=api_token(referee)).status_code == 200
     # floats and numbers are refused: money is text or integer cents, never a float
-    for amount in (1500.5, 1500, "15,555", "abc", "-3"):
+    for amount in (1500.5, 1500, "15,5555", "abc", "-3"):  # "15,555" is 15 555 €: a thousands group
         assert client.post(f"/api/v1/referrals/{rid}/value", headers=api_token(referee),
                            json={"amount": amount}).status_code == 422
     # the referrer is not a party of the deal for a need

@@ -40,11 +40,11 @@ def test_need_posted_matched_answered_and_closed_through_the_portal(portal, sess
     assert session.query(NeedAnswer).one().member_id == translator.id
     assert session.get(QueueItem, item.id).first_response_at is not None
     # only the author closes
-    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "x"}).status_code == 403
+    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "x", "confirm": "1"}).status_code == 403
 
     portal.post("/logout")
     portal.login("alice@example.org")
-    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "Tom a traduit le site."}).status_code == 302
+    assert portal.post(f"/connector/needs/{need.id}/close", {"outcome": "Tom a traduit le site.", "confirm": "1"}).status_code == 302
     session.expire_all()
     need = session.get(Need, need.id)
     assert need.status == "closed" and need.outcome == "Tom a traduit le site."
@@ -57,7 +57,7 @@ def test_invalid_needs_write_nothing(portal, session, create_member, api_token, 
     member = create_member("alice@example.org")
     portal.login("alice@example.org")
     yesterday = (clock.now() - timedelta(days=1)).date().isoformat()  # a deadline in the past
-    for form in ({"text": ""}, {"text": "ok", "budget": "12.345"}, {"text": "ok", "budget": "-5"},
+    for form in ({"text": ""}, {"text": "ok", "budget": "12.3456"}, {"text": "ok", "budget": "-5"},
                  {"text": "ok", "deadline": yesterday}, {"text": "ok", "extra": "1"}):
         assert portal.post("/connector/needs", form).status_code in (400, 422)
     headers = api_token(member)
@@ -140,11 +140,12 @@ def test_board_queue_and_digest_queries_are_validated(portal, create_member):
     manager = create_member("cm-queries@example.org", role="manager")
     portal.login(manager.email)
     assert portal.get("/connector/needs?status=closed").status_code == 200
-    assert portal.get("/connector/needs?status=archived").status_code == 422
     assert portal.get("/admin/connector/queue?state=done").status_code == 200
-    assert portal.get("/admin/connector/queue?state=lost").status_code == 422
     assert portal.get("/admin/connector/engagement?month=2026-02").status_code == 200
-    assert portal.get("/admin/connector/engagement?month=Feb").status_code == 422
     assert portal.get(f"/admin/connector/digest?member_id={manager.id}").status_code == 200
-    assert portal.get("/admin/connector/digest?member_id=abc").status_code == 422
+    # A value a page does not know is set aside and said (a shared link keeps opening).
+    for url in ("/connector/needs?status=archived", "/admin/connector/queue?state=lost",
+                "/admin/connector/engagement?month=Feb", "/admin/connector/digest?member_id=abc"):
+        refused = portal.get(url)
+        assert refused.status_code == 200 and "n’a pas été comprise" in refused.get_data(as_text=True), url
     assert portal.get("/admin/connector/digest?member_id=999").status_code == 404

@@ -80,8 +80,11 @@ def test_manager_adds_a_venue_in_the_portal(portal, manager, session):
     assert (venue.name, venue.kind, venue.capacity) == ("Salle Calanques", "room", 18)
     assert "Salle Calanques" in portal.get("/events/admin").get_data(as_text=True)
     # A nameless venue is refused and nothing is added.
-    response = portal.post("/events/admin/venues", {"name": " ", "kind": "room", "address": "", "capacity": ""})
-    assert response.status_code == 303
+    response = portal.post("/events/admin/venues", {"name": " ", "kind": "room", "address": "Quai 3", "capacity": ""},
+                           headers={"Referer": "http://coworknet.test/events/admin"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'value="Quai 3"' in html and 'id="name-error"' in html  # the admin page, as typed
     assert count_rows(session, Venue) == 1
 
 

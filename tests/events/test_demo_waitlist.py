@@ -66,14 +66,14 @@ def test_demo_full_workshop_waitlist_then_seat_offered_with_a_deadline(tmp_path,
     assert "position 2" in newcomer.get(f"/events/{event_id}").get_data(as_text=True)
 
     before, to_waiting = len(_mails(instance)), len(_mails_to(instance, waiting))
-    portal_of(seated).post(f"/events/occurrences/{occurrence_id}/cancel")
+    portal_of(seated).post(f"/events/occurrences/{occurrence_id}/cancel", {"confirm": "1"})
     # The first in line is offered the seat; the newcomer still waits, now first.
     assert _status(marseille.app, occurrence_id, waiting)[0] == "offered"
     assert len(_mails(instance)) == before + 1 and len(_mails_to(instance, waiting)) == to_waiting + 1
     assert "position 1" in newcomer.get(f"/events/{event_id}").get_data(as_text=True)
 
     # The first in line gives the offer up: the seat passes to the newcomer, by mail.
-    portal_of(waiting).post(f"/events/occurrences/{occurrence_id}/cancel")
+    portal_of(waiting).post(f"/events/occurrences/{occurrence_id}/cancel", {"confirm": "1"})
     status, deadline = _status(marseille.app, occurrence_id, newcomer_address)
     assert status == "offered"
     now = clock.now()  # unpinned: the system clock, which the demo nodes read too

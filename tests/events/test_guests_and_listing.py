@@ -57,7 +57,12 @@ def test_a_visitor_registers_by_mail_link_and_cancels_by_their_link(portal, make
     assert "Camille Passant" in sheet and "invité·e, sans compte" in sheet
     portal.post("/logout")
 
-    assert portal.post(f"/events/guest/{manage}/cancel").status_code == 302
+    # Cancelling asks first (no JavaScript): without confirm=1 nothing changes.
+    asked = portal.post(f"/events/guest/{manage}/cancel")
+    assert asked.status_code == 200 and 'name="confirm" value="1"' in asked.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(Registration)).status == "confirmed"
+    assert portal.post(f"/events/guest/{manage}/cancel", data={"confirm": "1"}).status_code == 302
     session.expire_all()
     assert session.scalar(select(Registration)).status == "cancelled"
 

@@ -43,7 +43,7 @@ def test_managers_request_and_approve_peering_from_the_admin_page(live_nodes):
     assert "peer_unavailable" in page and "prochain essai" in page
     b.start()
 
-    on_a.post(f"/admin/peers/{a.peer_row(b).id}", {"action": "remove"})
+    on_a.post(f"/admin/peers/{a.peer_row(b).id}", {"action": "remove", "confirm": "1"})
     assert a.peer_row(b).status == REMOVED
 
 

@@ -227,6 +227,7 @@ def test_the_areas_jobs_are_registered_with_their_schedules(app):
         "mail.send": Every(timedelta(minutes=1)),
         "events.reminders": Every(timedelta(minutes=15)),
         "skills.renormalise": Every(timedelta(days=1)),
+        "regional.digests": Every(timedelta(minutes=1)),
     }
     with pytest.raises(ValueError, match="twice"):
         jobs.add_job(app, Job("events.tick", Every(timedelta(minutes=1)), Calls()))
@@ -243,7 +244,7 @@ def test_jobs_list_and_run_from_the_command_line(app, monkeypatch):
     assert result.exit_code == 0, result.output
     lines = {line.split("\t")[0]: line for line in result.output.splitlines()}
     assert set(lines) == {"events.tick", "digest.send", "connector.publish_stats", "work.retry",
-                          "mail.send", "events.reminders", "skills.renormalise"}
+                          "mail.send", "events.reminders", "skills.renormalise", "regional.digests"}
     assert "every 5 min" in lines["events.tick"] and "never run" in lines["events.tick"]
     assert "weekly Mon 08:00 Europe/Paris" in lines["digest.send"]
 

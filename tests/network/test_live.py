@@ -327,7 +327,7 @@ def test_the_expert_is_told_with_a_link_the_requester_is_told_of_the_acceptance_
     with c.session() as session:
         outgoing = session.scalars(select(Introduction).where(
             Introduction.direction == "outgoing").order_by(Introduction.id)).all()
-    assert portal.post(f"/network/introductions/{outgoing[1].id}/withdraw").status_code == 302
+    assert portal.post(f"/network/introductions/{outgoing[1].id}/withdraw", {"confirm": "1"}).status_code == 302
     wait_delivered(c)
     with a.session() as session:  # the two requests may have reached A in either order
         closed = session.scalar(select(Introduction).where(
@@ -336,7 +336,7 @@ def test_the_expert_is_told_with_a_link_the_requester_is_told_of_the_acceptance_
         kept = session.scalar(select(Introduction).where(
             Introduction.request_uid == outgoing[0].request_uid))
         assert (kept.status, kept.other_email) == ("pending", "bob@c.example")
-    assert portal.post(f"/network/introductions/{outgoing[1].id}/withdraw").status_code == 409
+    assert portal.post(f"/network/introductions/{outgoing[1].id}/withdraw", {"confirm": "1"}).status_code == 409
 
     accepted = a.client().post(f"/api/v1/network/introductions/{kept.id}/accept",
                                headers=token(a, kept.member_id), json={"reveal_email": True})

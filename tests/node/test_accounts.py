@@ -51,7 +51,7 @@ def test_suspension_ends_open_sessions(app, create_member, session):
     assert member_portal.get("/directory").status_code == 200
     manager_portal = PortalClient(app.test_client())
     manager_portal.login("manager@example.org")
-    response = manager_portal.post(f"/admin/members/{member.id}/status", {"status": "suspended"})
+    response = manager_portal.post(f"/admin/members/{member.id}/status", {"status": "suspended", "confirm": "1"})
     assert response.status_code == 302
     assert member_portal.get("/directory").status_code == 302
     assert manager.id != member.id
@@ -160,8 +160,8 @@ def test_last_manager_cannot_step_down(portal, create_member):
     manager = create_member("manager@example.org", role="manager")
     other = create_member("other@example.org")
     portal.login("manager@example.org")
-    assert portal.post(f"/admin/members/{other.id}/role", {"role": "manager"}).status_code == 302
+    assert portal.post(f"/admin/members/{other.id}/role", {"role": "manager", "confirm": "1"}).status_code == 302
     portal.login("manager@example.org")
-    assert portal.post(f"/admin/members/{other.id}/role", {"role": "member"}).status_code == 302
-    response = portal.post(f"/admin/members/{manager.id}/status", {"status": "suspended"})
+    assert portal.post(f"/admin/members/{other.id}/role", {"role": "member", "confirm": "1"}).status_code == 302
+    response = portal.post(f"/admin/members/{manager.id}/status", {"status": "suspended", "confirm": "1"})
     assert response.status_code == 409

@@ -38,7 +38,7 @@ def test_a_member_creates_and_revokes_a_token_in_the_portal(portal, client, crea
     headers = {"Authorization": f"Bearer {clear}"}
     assert client.get("/api/v1/me", headers=headers).json["display_name"] == "Léa Martin"
 
-    response = portal.post(f"/account/tokens/{token.id}/revoke")
+    response = portal.post(f"/account/tokens/{token.id}/revoke", {"confirm": "1"})
     assert response.status_code == 302
     session.refresh(token)
     assert token.revoked_at is not None
@@ -60,7 +60,7 @@ def test_a_member_cannot_revoke_someone_elses_token(portal, client, create_membe
     headers = api_token(owner)
     portal.login(other.email)
     token = session.query(ApiToken).one()
-    assert portal.post(f"/account/tokens/{token.id}/revoke").status_code == 404
+    assert portal.post(f"/account/tokens/{token.id}/revoke", {"confirm": "1"}).status_code == 404
     session.refresh(token)
     assert token.revoked_at is None
     assert client.get("/api/v1/me", headers=headers).status_code == 200

@@ -185,7 +185,7 @@ def test_the_page_maps_for_everyone_and_undoes(portal, session, manager, typists
     page = portal.get("/admin/skills").get_data(as_text=True)
     assert "« serigraphie artisanale » devient « Graphisme » pour 2 membres." in page
     assert skills_of(session, typists[1].id)[f"concept:{CONCEPT}"].tag == TAG
-    response = portal.post("/admin/skills/mappings/undo", {"tag": TAG}, follow_redirects=True)
+    response = portal.post("/admin/skills/mappings/undo", {"tag": TAG, "confirm": "1"}, follow_redirects=True)
     assert "texte libre" in response.get_data(as_text=True)
     assert skills_of(session, typists[1].id)[f"tag:{TAG}"].concept_id is None
 
@@ -212,7 +212,7 @@ def test_the_page_proposes_and_exports(portal, session, manager, typists):
     exported = portal.get("/admin/skills/proposals.json")
     assert exported.headers["Content-Disposition"].startswith("attachment")
     assert exported.json["concepts"][0]["en"] == "Screen printing"
-    portal.post("/admin/skills/proposals/withdraw", {"tag": TAG})
+    portal.post("/admin/skills/proposals/withdraw", {"tag": TAG, "confirm": "1"})
     assert count_rows(session, ConceptProposal) == 0
 
 

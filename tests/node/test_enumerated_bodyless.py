@@ -21,7 +21,7 @@ def test_an_empty_body_or_object_is_accepted_and_a_field_refused(app, client, cr
     member = api_token(create_member())
 
     refused = client.post(url, json={"waitlist": True}, headers=member)
-    assert refused.status_code == 422 and refused.json["error"]["fields"] == {"waitlist": ["Unknown field."]}
+    assert refused.status_code == 422 and refused.json["error"]["fields"] == {"waitlist": ["Champ inconnu."]}
     assert client.post(url, data="registration please", headers=member).status_code == 400
     assert count_rows(session, Registration) == 0
 

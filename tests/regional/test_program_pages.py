@@ -155,7 +155,7 @@ def organiser_cancels_the_week_from_the_portal(week):
     portal.login("manager@aix.example")
     page = portal.get(f"/regional/{week.regional_on(aix)}").get_data(as_text=True)
     assert "Annuler l’événement régional" in page
-    assert portal.post(f"/regional/{week.regional_on(aix)}/cancel").status_code == 302
+    assert portal.post(f"/regional/{week.regional_on(aix)}/cancel", {"confirm": "1"}).status_code == 302
     assert "Cet événement régional est annulé." in portal.get(f"/regional/{week.regional_on(aix)}").get_data(
         as_text=True)
     week.sync_all()

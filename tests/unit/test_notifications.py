@@ -27,7 +27,8 @@ from tests.conftest import count_rows
 
 SAMPLE = {"name": "Bob Martin", "space": "La Ruche", "skill": "Comptabilité", "title": "Apéro", "text": "Un site", "email": "bob@b.example",
           "starts_at": "2026-12-03T17:30:00+00:00", "deadline_at": "2026-12-02T17:30:00+00:00",
-          "decision": "approve", "need": "Un photographe", "tz": "Europe/Paris"}
+          "decision": "approve", "need": "Un photographe", "tz": "Europe/Paris",
+          "type": "connector.request", "reason": "deadline: not delivered in time"}
 
 
 def test_every_kind_has_french_and_english_words(app):

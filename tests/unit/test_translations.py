@@ -81,3 +81,34 @@ def test_french_strings_use_the_typographic_apostrophe():
             if any("'" in s for s in strings) and not DATE_PATTERN.search(_key(message.id, None)[1]):
                 straight[(area, _key(message.id, message.context))] = strings
     assert straight == {}, f"straight apostrophes in French strings: {straight}"
+
+
+def _used_plurals() -> dict[tuple[str | None, str], bool]:
+    """Each message id used in the code and templates: whether it is used with a plural."""
+    used = {}
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+        str(NODE), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ):
+        key = _key(message, context)
+        if key[1]:
+            used[key] = used.get(key, False) or isinstance(message, tuple)
+    return used
+
+
+def test_a_message_used_with_a_count_has_its_plural_forms():
+    """``ngettext`` finds no translation in a singular entry (and the reverse): the two agree."""
+    catalog = {_key(message.id, message.context): isinstance(message.id, tuple)
+               for messages in _catalogs().values() for message in messages}
+    disagree = {key: ("plural in the code" if plural else "singular in the code")
+                for key, plural in _used_plurals().items() if key in catalog and catalog[key] != plural}
+    assert disagree == {}
+
+
+def test_no_pseudo_plural_in_french():
+    """"place(s)", "inscrit(e)s": a count goes through ngettext, a person through neutral words."""
+    pseudo = re.compile(r"\w\((s|e|es|x)\)")
+    found = {(area, _key(message.id, message.context)): message.string
+             for area, messages in _catalogs().items() for message in messages
+             if any(pseudo.search(s) for s in (message.string if isinstance(message.string, tuple)
+                                               else (message.string,)))}
+    assert found == {}
