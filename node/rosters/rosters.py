@@ -18,7 +18,7 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.client import PEERING_PATH
@@ -450,10 +450,6 @@ def sources_of(session: Session) -> dict[str, list[str]]:
     for row in session.scalars(select(PeerSource).order_by(PeerSource.id)):
         out.setdefault(row.peer_node_id, []).append(row.source)
     return out
-
-
-def forget_sources(session: Session, node_id: str) -> None:
-    session.execute(delete(PeerSource).where(PeerSource.peer_node_id == node_id))
 
 
 def register(registry: HandlerRegistry) -> None:
