@@ -24,6 +24,7 @@ from .federation import peer_demo_nodes, start_sync
 from .members import seed_members
 from .network import export_directories
 from .regional import seed_regional
+from .rosters import seed_networks
 
 __all__ = ["SEED_FILE", "SEED_STEPS", "SERVE_STEPS", "DemoNode", "build_nodes", "main"]
 
@@ -56,6 +57,7 @@ SEED_STEPS: list[Callable[[list[DemoNode], dict], None]] = [
     export_directories,  # anonymised skill directories sent to the peers (after peering)
     seed_connector,  # needs, referrals with € deals, barter, check-in history, membership goal
     seed_regional,  # "Semaine du coworking": organised by the first space, sessions at each (after peering)
+    seed_networks,  # "Réseau Sud": a roster coordinated by the first space, every space on it
 ]
 
 

@@ -224,11 +224,19 @@ def accept(session: Session, runtime: FederationRuntime, request: JoinRequest) -
         peers.approve(session, runtime, peer)
     elif peer.status != APPROVED:
         _approve_from_roster(session, peer, None)
+    request.status, request.decided_at = JOIN_ACCEPTED, utcnow()
+    add_member(session, runtime, network, peer)
+    return peer
+
+
+def add_member(session: Session, runtime: FederationRuntime, network: Network,
+               peer: Peer) -> Network:
+    """Put an approved peer on the roster with its pinned key (a new version). Flushes."""
+    _add_source(session, peer.node_id, network.network_id)
     members = [m for m in members_of(network) if m["node_id"] != peer.node_id]
     members.append(_peer_member(peer, now_ms()))
-    request.status, request.decided_at = JOIN_ACCEPTED, utcnow()
     _new_version(session, runtime, network, members)
-    return peer
+    return network
 
 
 def refuse(session: Session, request: JoinRequest) -> None:
