@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models.work import PendingWork
@@ -47,6 +47,8 @@ _STATE_KEY = "coworknet.uow"
 RUNTIME_INFO_KEY = "coworknet.federation"
 #: After this many failed attempts a work row stays, visible to the manager, but is not retried.
 MAX_ATTEMPTS = 12
+#: How long a worker holds a pending work row it is carrying out (see :meth:`UnitOfWork.run_one`).
+CLAIM = timedelta(minutes=5)
 #: Backoff of a failed row: 30 s, 1 min, 2 min, ... at most 1 h.
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
@@ -224,7 +226,10 @@ class UnitOfWork:
             except Exception:  # the durable record (an outbox row) is retried by the scheduler
                 logger.exception("after-commit nudge %s failed", entry.name)
         for work_id in state.work_ids:
-            self.run_one(work_id)
+            try:
+                self.run_one(work_id)
+            except Exception:  # the request's write is committed: never a 500 for this
+                logger.exception("after-commit work %s failed; the scheduler retries it", work_id)
 
     def _after_rollback(self, session: Session, previous_transaction) -> None:
         if previous_transaction.parent is None:  # the outermost transaction rolled back
@@ -232,14 +237,23 @@ class UnitOfWork:
 
     # --- carrying the work out ----------------------------------------------------------------
 
-    def run_one(self, work_id: int) -> bool:
-        """Carry out one pending work row in its own transaction; True when done (or gone)."""
+    def run_one(self, work_id: int, now: datetime | None = None) -> bool:
+        """Carry out one pending work row in its own transaction; True when done (or gone, or
+        being done by another worker). The row is claimed first with one conditional UPDATE
+        (its next attempt moved :data:`CLAIM` ahead, only if it was due): on SQLite as on
+        PostgreSQL, the after-commit hook and the scheduler never run one row twice at once;
+        a worker that dies holding it leaves it to a retry after the claim."""
+        now = now or self.clock()
         with self.factory() as session:
-            row = session.scalar(select(PendingWork).where(PendingWork.id == work_id)
-                                 .with_for_update(skip_locked=True))
-            if row is None:
-                session.rollback()
+            claimed = session.execute(update(PendingWork).where(
+                PendingWork.id == work_id, PendingWork.next_attempt_at <= now,
+            ).values(next_attempt_at=now + CLAIM).execution_options(synchronize_session=False))
+            session.commit()
+            if not claimed.rowcount:
                 return True  # done by another process meanwhile, or being done
+            row = session.get(PendingWork, work_id)
+            if row is None:
+                return True
             entry = self.reactions.named(row.reaction)
             try:
                 if entry is None or not entry.durable:
@@ -276,7 +290,7 @@ class UnitOfWork:
                 .order_by(PendingWork.id).limit(limit)))
         done = failed = 0
         for work_id in ids:
-            if self.run_one(work_id):
+            if self.run_one(work_id, now):
                 done += 1
             else:
                 failed += 1

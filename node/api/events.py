@@ -55,12 +55,19 @@ def _optional_member() -> Member | None:
     return None
 
 
+#: Schemas that dump many rows, built once (a schema copies its fields when it is built; a
+#: dump reads them only, so one instance serves every request and thread).
+_OCCURRENCE = OccurrenceOutSchema()
+_EVENT = EventOutSchema()
+_EVENT_SUMMARY = EventSummarySchema()
+
+
 def dump_occurrences(occurrences: list[EventOccurrence], viewer: Member | None = None) -> list[dict]:
     """Dates with their seats taken, waitlist length and the viewer's registration status,
     counted for all of them at once."""
     out = []
     for state in dates.states(db.session, occurrences, viewer):
-        row = OccurrenceOutSchema().dump(state.occurrence)
+        row = _OCCURRENCE.dump(state.occurrence)
         row.update(seats_taken=state.seats_taken, waitlist_length=state.waitlist,
                    my_status=state.mine.status if state.mine is not None else None)
         out.append(row)
@@ -68,7 +75,7 @@ def dump_occurrences(occurrences: list[EventOccurrence], viewer: Member | None =
 
 
 def dump_event(event: Event, *, with_occurrences: bool = True, viewer: Member | None = None) -> dict:
-    out = (EventOutSchema() if with_occurrences else EventSummarySchema()).dump(event)
+    out = (_EVENT if with_occurrences else _EVENT_SUMMARY).dump(event)
     out["description_html"] = events.render_markdown(event.description)
     if with_occurrences:
         out["occurrences"] = dump_occurrences(list(event.occurrences), viewer)
@@ -79,8 +86,8 @@ def dump_registration(registration: Registration) -> dict:
     out = RegistrationOutSchema().dump(registration)
     out.update(waitlist_position=registrations.waitlist_position(db.session, registration),
                event_title=registration.event.title,
-               start_at=OccurrenceOutSchema().dump(registration.occurrence)["start_at"],
-               end_at=OccurrenceOutSchema().dump(registration.occurrence)["end_at"])
+               start_at=_OCCURRENCE.dump(registration.occurrence)["start_at"],
+               end_at=_OCCURRENCE.dump(registration.occurrence)["end_at"])
     return out
 
 
@@ -272,9 +279,12 @@ def create_venue(data: dict):
 
 # --- check-ins --------------------------------------------------------------------------------
 
-def _dump_checkin(row) -> dict:
-    out = CheckInOutSchema().dump(row)
-    member = db.session.get(Member, row.member_id)
+_CHECKIN = CheckInOutSchema()
+
+
+def _dump_checkin(row, member: Member | None = None) -> dict:
+    out = _CHECKIN.dump(row)
+    member = member or db.session.get(Member, row.member_id)
     out.update(display_name=member.display_name, is_here=row.checked_out_at is None)
     return out
 
@@ -308,4 +318,6 @@ def check_out(data: dict):
 @endpoint(bp, "/checkins/today", summary="Who is here today", response=CheckInOutSchema(many=True),
           tags=("checkins",))
 def who_is_here():
-    return [_dump_checkin(r) for r in checkins.who_is_here(db.session, now(), space_tz())]
+    rows = checkins.who_is_here(db.session, now(), space_tz())
+    people = accounts.members_by_id(db.session, (r.member_id for r in rows))
+    return [_dump_checkin(r, people[r.member_id]) for r in rows]

@@ -155,6 +155,8 @@ def feed_page():
     _verified, peer = _refetching_keys(
         lambda refetch: peers.verify_from_peer(db.session, runtime(), incoming, refetch))
     page = feed.feed_page(db.session, peer.node_id, after, limit, resync=resync)
+    # The peer is up (it is pulling us): what waits for it in our queue is due now.
+    inbox.bring_forward(db.session, peer.node_id, now_ms())
     db.session.commit()  # the nonce
     return Response(page.to_json(), mimetype="application/json")
 

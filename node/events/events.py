@@ -89,15 +89,17 @@ def visible_clause(viewer: Member | None):
 
 def list_occurrences(session: Session, viewer: Member | None, *, start: datetime, end: datetime,
                      event_type: str | None = None, limit: int = 200, offset: int = 0,
-                     include_cancelled: bool = True) -> list[EventOccurrence]:
-    """Occurrences starting in ``[start, end)`` that ``viewer`` may see, in time order."""
+                     include_cancelled: bool = True, with_hosts: bool = True) -> list[EventOccurrence]:
+    """Occurrences starting in ``[start, end)`` that ``viewer`` may see, in time order (their
+    events' hosts loaded with them unless ``with_hosts=False``: a list that names none)."""
     query = (
         select(EventOccurrence).join(Event)
-        .options(contains_eager(EventOccurrence.event).joinedload(Event.venue),
-                 contains_eager(EventOccurrence.event).selectinload(Event.hosts))
+        .options(contains_eager(EventOccurrence.event).joinedload(Event.venue))
         .where(visible_clause(viewer), EventOccurrence.start_at >= start, EventOccurrence.start_at < end)
         .order_by(EventOccurrence.start_at, EventOccurrence.id).limit(limit).offset(offset)
     )
+    if with_hosts:
+        query = query.options(contains_eager(EventOccurrence.event).selectinload(Event.hosts))
     if event_type:
         query = query.where(Event.type == event_type)
     if not include_cancelled:

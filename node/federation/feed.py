@@ -121,8 +121,9 @@ def send_hints(session: Session, events: list, ctx: WorkContext) -> None:
 
 
 def deliver_now(events: list, ctx: WorkContext) -> None:
-    """Nudge on ``InboxMessageQueued``: deliver each message on a thread of its own (a slow
-    peer never delays the others) as soon as it is due (a hint held back to coalesce changes
+    """Nudge on ``InboxMessageQueued``: deliver each message on the process's bounded pool of
+    after-commit threads (``FederationRuntime.in_background``: a slow peer never delays the
+    request, a burst never starves the connection pool) as soon as it is due (a hint held back to coalesce changes
     waits out its window, at most ``FEDERATION_HINT_COALESCE_SECONDS``); the queued row stays
     for the scheduler if this fails."""
     runtime = ctx.runtime
@@ -206,7 +207,7 @@ def queue_feed_hints(session: Session, recipients: set[str | None]) -> list[int]
 
 
 def deliver_unsent_hints(runtime: FederationRuntime, sending: set[int]) -> int:
-    """Send, each on a thread of its own, the hints that were due ``UNSENT_HINT_MS`` ago and
+    """Send, on the after-commit pool, the hints that were due ``UNSENT_HINT_MS`` ago and
     were never tried: the process that committed them, which sends them after its commit,
     ended first (a web worker killed, restarted). ``sending`` holds the ids still being sent
     by earlier calls of this process (skipped). The scheduler's short loop calls it; a hint

@@ -27,7 +27,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, canonical_loads, to_nfc
@@ -88,7 +88,7 @@ def receive(session: Session, runtime: FederationRuntime, request: IncomingReque
                                    lookup_key=keyring.lookup_for_peer(session, runtime, peer,
                                                                       refetch))
     # The peer is up (it just reached us): what waits for it in our queue is due now.
-    _bring_forward(session, peer.node_id, now_ms(), delivered_id=0)
+    bring_forward(session, peer.node_id, now_ms())
     previous = stored_answer(session, message.origin, message.id)
     if previous is not None:
         return previous[0], previous[1], peer, message.type
@@ -295,18 +295,52 @@ def _give_up(session: Session, runtime: FederationRuntime, row: OutboxMessage, r
     logger.info("outbox message %s (%s) dead: %s", row.id, row.message_type, reason[:100])
 
 
-def _bring_forward(session: Session, destination: str, now: int, delivered_id: int) -> int:
-    """The destination answered: its other waiting messages are due now (in id order), not
-    each at the end of its own backoff."""
+def bring_forward(session: Session, destination: str, now: int, delivered_id: int = 0) -> int:
+    """The destination answered (a delivery, a pull of its feed, any signed request from it):
+    its other waiting messages are due now (sent in id order), not each at the end of its own
+    backoff. Called wherever the peer shows it is up; does not commit."""
     result = session.execute(update(OutboxMessage).where(
         OutboxMessage.destination == destination, OutboxMessage.status == DELIVERY_PENDING,
         OutboxMessage.next_attempt_ms > now, OutboxMessage.id != delivered_id,
+        # A hint held back to coalesce changes keeps its window (it was never refused).
+        or_(OutboxMessage.message_type != FEED_HINT, OutboxMessage.attempts > 0),
     ).values(next_attempt_ms=now).execution_options(synchronize_session=False))
     return result.rowcount or 0
 
 
-def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, now: int) -> bool:
-    """One delivery attempt of ``row``; updates its state. Returns True when delivered."""
+#: How long a worker holds its claim on a row it is sending (longer than any attempt, with
+#: its timeouts); a worker that died mid-send leaves the row to the others after this.
+CLAIM_MS = 120_000
+
+
+def claim(session: Session, row_id: int, now: int) -> bool:
+    """Take ``row_id`` for one delivery attempt, atomically (one UPDATE checked by its row
+    count, on SQLite and PostgreSQL alike): only a pending row that nobody else holds is
+    taken, so one row is never sent by two workers at once (the after-commit thread and the
+    scheduler). Commits."""
+    result = session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == row_id, OutboxMessage.status == DELIVERY_PENDING,
+        or_(OutboxMessage.claimed_until_ms.is_(None), OutboxMessage.claimed_until_ms < now),
+    ).values(claimed_until_ms=now + CLAIM_MS).execution_options(synchronize_session=False))
+    session.commit()
+    return bool(result.rowcount)
+
+
+def _deliver(session: Session, runtime: FederationRuntime, row_id: int, now: int) -> bool | None:
+    """One delivery attempt of the row ``row_id``, claimed first (:func:`claim`); updates its
+    state and releases the claim (the caller commits). Returns True when delivered, False
+    when not, None when the row was not ours to send (delivered, dead, gone, or being sent by
+    another worker)."""
+    if not claim(session, row_id, now_ms()):
+        return None
+    row = session.get(OutboxMessage, row_id)
+    if row is None:
+        return None
+    row.claimed_until_ms = None  # released with whatever this attempt writes
+    return _attempt(session, runtime, row, now)
+
+
+def _attempt(session: Session, runtime: FederationRuntime, row: OutboxMessage, now: int) -> bool:
     peer = session.scalar(select(Peer).where(Peer.node_id == row.destination))
     if peer is None or peer.status == REMOVED:
         _give_up(session, runtime, row, "not_peer: the destination is not a peer any more")
@@ -326,6 +360,7 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
         message_id=row.message_id)
     client = runtime.client(row.destination, retries=0)
     row.attempts += 1
+    row.claimed_until_ms = now_ms() + CLAIM_MS  # still ours while the request is out
     session.commit()  # count the attempt, and hold no transaction during the network call
     try:
         answer = client.post_inbox(row.destination, message)
@@ -337,14 +372,19 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
         if exc.peer_status is not None and is_permanent_refusal(exc.peer_status, exc.peer_code):
             _give_up(session, runtime, row, row.last_error)
         else:
-            _backoff(session, runtime, row, now)
+            _backoff(session, runtime, row, now, clock=exc.peer_code == "expired_signature",
+                     unreachable=exc.peer_status is None
+                     or (exc.peer_status >= 500 and exc.peer_code != "busy"))
+        row.claimed_until_ms = None
         return False
     except FederationError as exc:
         row.last_error = f"{exc.code}: {exc.message}"[:500]
-        _backoff(session, runtime, row, now)
+        _backoff(session, runtime, row, now, unreachable=True)
+        row.claimed_until_ms = None
         return False
     finally:
         client.close()
+    row.claimed_until_ms = None
     row.status, row.answer_json, row.delivered_at = DELIVERY_DONE, json.dumps(answer), utcnow()
     row.last_error = None
     reached = session.get(Peer, peer.id)
@@ -356,24 +396,48 @@ def _deliver(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
     return True
 
 
-def next_attempt_after_failure(row: OutboxMessage, now: int) -> int | None:
+#: The longest wait between two attempts of a message still meaningful (PROTOCOL §7.5): a
+#: peer that was down a day is tried again within minutes of its return even if nothing tells
+#: us it is back.
+MAX_RETRY_MS = 300_000
+#: A clock refusal is retried this soon at the latest: the skew is ours or the peer's to fix,
+#: and the message should leave as soon as the clocks agree again.
+CLOCK_RETRY_MS = 10_000
+
+
+def next_attempt_after_failure(row: OutboxMessage, now: int, *, clock: bool = False) -> int | None:
     """When to try ``row`` again after a transient failure at ``now`` (exponential backoff with
-    full jitter, base 30 s, cap 1 h), never after its deadline; None when the deadline is
-    reached (the message is undeliverable)."""
+    jitter, base 30 s, cap :data:`MAX_RETRY_MS`; :data:`CLOCK_RETRY_MS` after a clock
+    refusal), never after its deadline; None when the deadline is reached (the message is
+    undeliverable)."""
     deadline = delivery_deadline_ms(row)
     if now >= deadline:
         return None
     state = PeerBackoff(row.destination, failures=max(row.attempts - 1, 0))
-    return min(state.record_failure(now, "retry", rng=random.uniform).next_attempt_at, deadline)
+    if clock:
+        following = state.record_failure(now, "retry", base_ms=CLOCK_RETRY_MS // 4,
+                                         cap_ms=CLOCK_RETRY_MS, rng=random.uniform)
+    else:
+        following = state.record_failure(now, "retry", cap_ms=MAX_RETRY_MS, rng=random.uniform)
+    return min(following.next_attempt_at, deadline)
 
 
-def _backoff(session: Session, runtime: FederationRuntime, row: OutboxMessage, now: int) -> None:
-    following = next_attempt_after_failure(row, now)
+def _backoff(session: Session, runtime: FederationRuntime, row: OutboxMessage, now: int, *,
+             clock: bool = False, unreachable: bool = False) -> None:
+    following = next_attempt_after_failure(row, now, clock=clock)
     if following is None:
         _give_up(session, runtime, row, f"deadline: not delivered in time (last error: "
                                          f"{row.last_error})")
-    else:
-        row.next_attempt_ms = following
+        return
+    row.next_attempt_ms = following
+    if unreachable:
+        # Backoff per destination: the peer is down, so its other waiting messages wait for
+        # the same next probe (one attempt per round, not one per message); when it answers,
+        # they all become due at once (:func:`bring_forward`) and go in order.
+        session.execute(update(OutboxMessage).where(
+            OutboxMessage.destination == row.destination, OutboxMessage.status == DELIVERY_PENDING,
+            OutboxMessage.id != row.id, OutboxMessage.next_attempt_ms <= now,
+        ).values(next_attempt_ms=following).execution_options(synchronize_session=False))
 
 
 def resend(session: Session, row: OutboxMessage, now: int) -> OutboxMessage:
@@ -401,18 +465,19 @@ def resend_all(session: Session, destination: str, now: int) -> int:
 
 def deliver_one(runtime: FederationRuntime, row_id: int) -> bool:
     """Deliver one queued message now (used after commit by ``deliver_now``); when it goes
-    through, the destination's other waiting messages follow at once."""
+    through, the destination's other waiting messages follow at once. A row another worker
+    is sending (or has sent) is left alone."""
     assert runtime.session_factory is not None
     session = runtime.session_factory()
+    waited, destination = 0, None
     try:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.status != DELIVERY_PENDING:
-            return False
-        destination, now = row.destination, now_ms()
-        delivered = _deliver(session, runtime, row, now)
-        # Messages that waited for this destination's backoff follow at once; those queued
-        # by their own deliver_now are left to their own thread.
-        waited = _bring_forward(session, destination, now, row_id) if delivered else 0
+        now = now_ms()
+        delivered = _deliver(session, runtime, row_id, now)
+        if delivered:
+            destination = session.scalar(select(OutboxMessage.destination)
+                                         .where(OutboxMessage.id == row_id))
+            # Messages that waited for this destination's backoff follow at once.
+            waited = bring_forward(session, destination, now, row_id) if destination else 0
         session.commit()
     except Exception:
         logger.exception("delivery of outbox message %s failed", row_id)
@@ -420,9 +485,9 @@ def deliver_one(runtime: FederationRuntime, row_id: int) -> bool:
         return False
     finally:
         session.close()
-    if waited:
+    if waited and destination:
         deliver_due(runtime, destination=destination)
-    return delivered
+    return bool(delivered)
 
 
 #: How many times :func:`deliver_due` looks again for messages a success brought forward.
@@ -434,7 +499,8 @@ def deliver_due(runtime: FederationRuntime, now: int | None = None, *,
     """Deliver every due queued message (only those to ``destination`` when given), in queue
     order; a failing destination is skipped for the rest of the call so it never stalls the
     others, and a destination that answers gets its waiting messages at once (brought
-    forward). Returns how many were delivered."""
+    forward). Each row is claimed before it is sent (:func:`claim`). Returns how many were
+    delivered."""
     assert runtime.session_factory is not None
     now = now_ms() if now is None else now
     session = runtime.session_factory()
@@ -443,30 +509,45 @@ def deliver_due(runtime: FederationRuntime, now: int | None = None, *,
     done: set[int] = set()
     try:
         for _pass in range(MAX_PASSES):
-            query = select(OutboxMessage).where(
+            query = select(OutboxMessage.id, OutboxMessage.destination).where(
                 OutboxMessage.status == DELIVERY_PENDING, OutboxMessage.next_attempt_ms <= now)
             if destination is not None:
                 query = query.where(OutboxMessage.destination == destination)
-            rows = [row for row in session.scalars(query.order_by(OutboxMessage.id)).all()
-                    if row.id not in done]
-            if not [row for row in rows if row.destination not in failed]:
+            rows = [(row_id, to) for row_id, to in session.execute(query.order_by(OutboxMessage.id)).all()
+                    if row_id not in done]
+            session.commit()
+            if not [row for row in rows if row[1] not in failed]:
                 break
-            for row in rows:
-                done.add(row.id)
-                if row.destination in failed:
+            for row_id, to in rows:
+                done.add(row_id)
+                if to in failed:
                     # Not tried again this call; but one past its deadline ends now all the
                     # same (and its person is told), whatever its destination does.
-                    if now > delivery_deadline_ms(row):
-                        _give_up(session, runtime, row, "deadline: not delivered in time"
-                                 + (f" (last error: {row.last_error})" if row.last_error else ""))
-                        session.commit()
+                    _expire_if_late(session, runtime, row_id, now)
                     continue
-                if _deliver(session, runtime, row, now):
+                outcome = _deliver(session, runtime, row_id, now)
+                if outcome:
                     delivered += 1
-                    _bring_forward(session, row.destination, now, row.id)
-                elif row.status == DELIVERY_PENDING:
-                    failed.add(row.destination)
+                    bring_forward(session, to, now, row_id)
+                elif outcome is False and session.scalar(select(OutboxMessage.status).where(
+                        OutboxMessage.id == row_id)) == DELIVERY_PENDING:
+                    failed.add(to)
                 session.commit()
     finally:
         session.close()
     return delivered
+
+
+def _expire_if_late(session: Session, runtime: FederationRuntime, row_id: int, now: int) -> None:
+    row = session.get(OutboxMessage, row_id)
+    if row is None or row.status != DELIVERY_PENDING or now <= delivery_deadline_ms(row):
+        session.rollback()
+        return
+    if not claim(session, row_id, now_ms()):
+        return
+    row = session.get(OutboxMessage, row_id)
+    if row is not None and row.status == DELIVERY_PENDING:
+        row.claimed_until_ms = None
+        _give_up(session, runtime, row, "deadline: not delivered in time"
+                 + (f" (last error: {row.last_error})" if row.last_error else ""))
+    session.commit()

@@ -93,31 +93,64 @@ class FederationRuntime:
                                       compare=False)
     _key_cache: tuple[int, SigningKey] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _background: set[threading.Thread] = field(default_factory=set, repr=False)
+    #: After-commit work runs on this many threads per process, whatever the number of
+    #: messages: each holds a database connection, so a burst never starves the pool.
+    background_workers: int = 4
+    _background: list[tuple[Callable[..., object], tuple]] = field(default_factory=list, repr=False)
+    _workers: list[threading.Thread] = field(default_factory=list, repr=False)
+    _pending: int = field(default=0, repr=False)
+    _changed: threading.Condition | None = field(default=None, repr=False)
 
     def in_background(self, target: Callable[..., object], *args: object) -> None:
-        """Run ``target(*args)`` on a daemon thread that :meth:`wait_for_background` can join
-        (after-commit deliveries and prompted pulls; a slow peer never delays a request)."""
-        def run() -> None:
+        """Run ``target(*args)`` on the process's bounded pool of daemon threads
+        (:attr:`background_workers`), in submission order; :meth:`wait_for_background` waits
+        for it (after-commit deliveries; a slow peer never delays a request). A failure is
+        logged, never raised."""
+        with self._lock:
+            if self._changed is None:
+                self._changed = threading.Condition(self._lock)
+            self._background.append((target, args))
+            self._pending += 1
+            self._workers = [w for w in self._workers if w.is_alive()]
+            if len(self._workers) < self.background_workers and \
+                    len(self._workers) < self._pending:
+                worker = threading.Thread(target=self._work, daemon=True, name="coworknet-after-commit")
+                self._workers.append(worker)
+                worker.start()
+            self._changed.notify_all()
+
+    def _work(self) -> None:
+        assert self._changed is not None
+        while True:
+            with self._lock:
+                while not self._background:
+                    if not self._changed.wait(timeout=30.0) and not self._background:
+                        if threading.current_thread() in self._workers:
+                            self._workers.remove(threading.current_thread())
+                        return  # idle: the next burst starts a thread again
+                target, args = self._background.pop(0)
             try:
                 target(*args)
+            except Exception:
+                logger.exception("background work %s failed", getattr(target, "__name__", target))
             finally:
                 with self._lock:
-                    self._background.discard(thread)
-
-        thread = threading.Thread(target=run, daemon=True, name=f"coworknet-{target.__name__}")
-        with self._lock:
-            self._background.add(thread)
-        thread.start()
+                    self._pending -= 1
+                    self._changed.notify_all()
 
     def wait_for_background(self, timeout: float = 30.0) -> bool:
-        """Join the background work started so far (shutdown, tests); True when all ended."""
+        """Wait for the background work submitted so far (shutdown, tests); True when none is
+        left."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            threads = list(self._background)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in threads)
+            if self._changed is None:
+                return True
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
 
     def signing_key(self) -> SigningKey:
         """The current private key, reloaded when the key file changes (rotation)."""

@@ -189,6 +189,9 @@ class OutboxMessage(Base):
     #: Transient failures are retried until this moment (ms), set by the sender per message
     #: (a registration: until its session starts); never later than the inbox retention.
     deliver_until_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: Until when (ms) one worker holds this row to send it (inbox.claim): never sent by two
+    #: at once; NULL or past: free.
+    claimed_until_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     answer_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,6 +33,7 @@ from federation.pull import PageReader
 from ..bulk import among, insert_rows
 from ..orm import utcnow
 from . import keyring
+from .inbox import bring_forward
 from .keyring import FederationRuntime
 from .models import APPROVED, FeedCopy, Peer
 from .registry import HandlerRegistry
@@ -143,6 +144,8 @@ def _read_to_the_end(session: Session, handlers: HandlerRegistry, peer: Peer) ->
     peer.backoff_failures, peer.next_attempt_ms = 0, 0
     peer.last_error = None
     peer.last_success_at = utcnow()
+    # The peer answered: what waits for it in our queue is due now (per-destination backoff).
+    bring_forward(session, peer.node_id, now_ms())
 
 
 def apply_page(session: Session, handlers: HandlerRegistry, peer: Peer,

@@ -8,9 +8,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
+from babel import Locale
+from babel.dates import format_datetime
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -30,8 +33,16 @@ def _locale(session: Session, registration: Registration, default: str) -> str:
 
 def format_local(moment, tz_name: str) -> str:
     """``jeudi 3 décembre 2026 à 18:30``: a moment in the event's zone, in the current locale."""
-    local = moment.astimezone(recurrence.zone(tz_name))
-    return format_datetime(local, _("EEEE d MMMM y 'at' HH:mm"), rebase=False)
+    return _format_local(moment, tz_name, get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _format_local(moment: datetime, tz_name: str, locale: Locale) -> str:
+    """Babel's formatting of a moment is pure and costs more than the rest of an agenda line:
+    the dates an agenda shows, request after request, are formatted once per language (the
+    pattern is translated in ``locale``, the current one, when a moment is first formatted)."""
+    return format_datetime(moment.astimezone(recurrence.zone(tz_name)), _("EEEE d MMMM y 'at' HH:mm"),
+                           locale=locale)
 
 
 def _mail_registrants(session: Session, sender: MailSender, registrations: Iterable[Registration],

@@ -41,11 +41,12 @@ import logging
 from datetime import UTC, datetime
 
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from federation.displaytext import clean
 from federation.errors import OriginMismatch
+from federation.keys import now_ms
 from federation.messages import EVENT_REGIONAL, EVENT_SESSION
 from schemas.federation import RegistrationResponseContentSchema
 
@@ -429,10 +430,12 @@ def send_digests(session: Session, moment: datetime) -> int:
         if peer is None or not peer.is_approved:
             continue
         entries = remote.digest_for(session, origin, moment)
-        for waiting in session.scalars(select(OutboxMessage).where(
-                OutboxMessage.destination == origin, OutboxMessage.message_type == remote.DIGEST,
-                OutboxMessage.status == DELIVERY_PENDING)):
-            session.delete(waiting)
+        # A digest still waiting is replaced; one being sent right now (claimed) is left alone.
+        session.execute(delete(OutboxMessage).where(
+            OutboxMessage.destination == origin, OutboxMessage.message_type == remote.DIGEST,
+            OutboxMessage.status == DELIVERY_PENDING,
+            or_(OutboxMessage.claimed_until_ms.is_(None), OutboxMessage.claimed_until_ms < now_ms()),
+        ).execution_options(synchronize_session=False))
         remote.clear_digest_marks(session, origin)
         if entries:
             federation_hooks.send_inbox_message(
@@ -514,6 +517,31 @@ def _queue_member_mail(session: Session, change: remote.StatusChange, row: Regio
 
 # --- upkeep after each commit -----------------------------------------------------------------
 
+def _waitlist_moved(session: Session, registration_ids: set[int]) -> int:
+    """Registrations that left the waitlist or took a seat (a cancellation, a promotion) move
+    the waitlisted people behind them: each remote one's key gets a new host sequence, so the
+    digest sent now brings their node the position they hold (not the one told earlier).
+    Returns how many keys were marked."""
+    occurrences = set()
+    for registration_id in registration_ids:
+        registration = session.get(Registration, registration_id)
+        if registration is not None and registration.status != "waitlisted":
+            occurrences.add((registration.occurrence_id, registration.event_id))
+    marked = 0
+    for occurrence_id, event_id in sorted(occurrences):
+        row = session.scalar(select(RegionalSession).where(
+            RegionalSession.event_id == event_id, RegionalSession.is_local.is_(True)))
+        if row is None:
+            continue
+        for waiting in session.scalars(select(Registration).where(
+                Registration.occurrence_id == occurrence_id, Registration.status == "waitlisted",
+                Registration.registrant_kind == "remote")):
+            remote.note_change(remote.key_state(session, waiting.remote_node_id, waiting.remote_ref,
+                                                row.object_id))
+            marked += 1
+    return marked
+
+
 def _tell_remote(session: Session, registration_ids: set[int], moment: datetime) -> None:
     for registration_id in sorted(registration_ids):
         registration = session.get(Registration, registration_id)
@@ -564,6 +592,9 @@ def upkeep(session: Session, events: list, ctx: WorkContext) -> None:
     session.flush()
     _tell_remote(session, {e.registration_id for e in events
                            if isinstance(e, RegistrationChanged) and not e.by_registrant}, moment)
+    session.flush()
+    if _waitlist_moved(session, {e.registration_id for e in events if isinstance(e, RegistrationChanged)}):
+        send_digests(session, moment)
     session.flush()
     _republish(session, {e.event_id for e in events
                          if isinstance(e, EventChanged | RegistrationChanged) and e.event_id}, moment)

@@ -150,6 +150,12 @@ def markdown_filter(text: str) -> Markup:
     return Markup(events.render_markdown(text))  # noqa: S704 - sanitised by nh3
 
 
+def translated(labels: dict) -> dict:
+    """``labels`` in the page's language, each translated once: for a page that shows one per
+    row (shown as the lazy strings are, unescaped: they are our own catalog's words)."""
+    return {key: Markup(str(label)) for key, label in labels.items()}  # noqa: S704 - our own catalog
+
+
 @bp.app_context_processor
 def _labels() -> dict:
     return {"event_type_labels": TYPE_LABELS, "event_status_labels": STATUS_LABELS,
@@ -178,9 +184,10 @@ def agenda(query: dict):
         return render_template("events/month.html", grid=grid, query=query, today=today)
     start = datetime.combine(today, time(0), tzinfo=tz)
     occurrences = events.list_occurrences(db.session, g.member, start=start, end=start + timedelta(days=120),
-                                          event_type=query["type"], limit=AGENDA_LIMIT)
+                                          event_type=query["type"], limit=AGENDA_LIMIT, with_hosts=False)
     lines = dates.fold_series(dates.states(db.session, occurrences, g.member))
-    return render_template("events/agenda.html", lines=lines, query=query)
+    return render_template("events/agenda.html", lines=lines, query=query,
+                           event_type_labels=translated(TYPE_LABELS))
 
 
 @bp.route("/<int:event_id>")

@@ -39,8 +39,9 @@ def test_manager_maps_a_free_text_skill_then_undoes_it(marseille, new_page):
     paule.goto(f"{marseille.url}/members/{member_id}")
     expect(paule.locator("main")).to_contain_text("Céramique")
 
-    manager.locator("#mappings + table tr", has_text="kintsugi").get_by_role(
-        "button", name="Annuler").click()
+    mapped = manager.locator("#mappings + table tr", has_text="kintsugi")
+    mapped.locator("summary", has_text="Annuler").click()  # the question opens first
+    mapped.get_by_role("button", name="Annuler").click()
     expect(manager.get_by_role("status")).to_contain_text("de nouveau en texte libre")
     expect(manager.locator("tr", has_text="kintsugi").get_by_label("Rattacher au concept")).to_be_visible()
 

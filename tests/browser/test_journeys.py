@@ -99,6 +99,7 @@ def test_manager_suspends_and_reactivates_a_member(marseille, new_page):
     sign_in(manager, marseille, "cm-admin@example.org")
     manager.get_by_role("link", name="Admin").click()
     row = manager.locator("tr[data-member='hugo@example.org']")
+    row.locator("summary", has_text="Suspendre").click()  # the question opens first
     row.get_by_role("button", name="Suspendre").click()
     expect(manager.locator("tr[data-member='hugo@example.org']")).to_contain_text("suspendu")
     screenshot(manager, "07-admin-member-suspended")

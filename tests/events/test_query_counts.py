@@ -96,3 +96,30 @@ def test_agenda_pages_and_api_do_not_grow_with_the_number_of_events(app, portal,
         assert count <= few[page], f"{page}: {few[page]} statements for 5 events, {count} for 50"
     # A page's whole work, session and member lookups included, is a handful of statements.
     assert max(many.values()) <= 15, many
+
+
+def test_who_is_here_api_does_not_grow_with_the_people_present(app, client, manager, create_member, api_token):
+    headers = api_token(manager)
+    present = []
+
+    def arrive(count: int) -> None:
+        for _ in range(count):
+            member = create_member(display_name=f"Présente {len(present)}")
+            response = client.post("/api/v1/checkins", json={"member_id": member.id, "period": "day"},
+                                   headers=headers)
+            assert response.status_code == 201, response.json
+            present.append(member.display_name)
+
+    def measure() -> int:
+        with counted(app) as box:
+            response = client.get("/api/v1/checkins/today", headers=headers)
+        assert response.status_code == 200
+        assert sorted(r["display_name"] for r in response.json) == sorted(present)
+        assert all(r["is_here"] for r in response.json)
+        return box[0]
+
+    arrive(2)
+    few = measure()
+    arrive(10)
+    many = measure()
+    assert many <= few, f"{few} statements for 2 people present, {many} for 12"

@@ -13,13 +13,11 @@ import pytest
 
 from tests.livenodes import live_nodes  # noqa: F401
 
-#: Scenario letters (the test names start ``test_<letter>_``) still failing on main, after the
-#: merge of ``delivery`` and ``push`` (a, d, e, f, h pass): b (the clock-refused request not
-#: delivered within 20 s of the fix), c (messages queued while the host was down still waiting
-#: their backoff 10 s after it is back), g (the same outbox row delivered at once by the
-#: after-commit thread and the scheduler: ``StaleDataError``, which also errors a's teardown
-#: now and then).
-EXPECTED_TO_FAIL: set[str] = {"b", "c", "g"}
+#: Scenario letters (the test names start ``test_<letter>_``) still failing on main. All pass
+#: since branch ``faultfix`` (b: clock refusals retried within 10 s and the queue brought
+#: forward by a pull; c: per-destination backoff, the queue brought forward when the host
+#: answers; g: each outbox row claimed before it is sent).
+EXPECTED_TO_FAIL: set[str] = set()
 REASON = "issue 19: fixed on branch delivery/push"
 
 

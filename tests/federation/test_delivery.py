@@ -216,3 +216,44 @@ def test_the_peers_page_lists_an_undeliverable_message_and_sends_it_again(
     member = PortalClient(app.test_client())
     member.login("m@example.org")
     assert member.post(f"/admin/peers/messages/{message.id}/resend", {}).status_code == 403
+
+
+def test_a_row_is_claimed_by_one_worker_at_a_time(session, app):
+    message = row()
+    session.add(message)
+    session.commit()
+    assert inbox.claim(session, message.id, NOW_MS)
+    assert not inbox.claim(session, message.id, NOW_MS + 1_000)  # held: the other worker skips it
+    assert inbox.claim(session, message.id, NOW_MS + inbox.CLAIM_MS + 1)  # a dead holder's claim passed
+    session.refresh(message)
+    message.status = inbox.DELIVERY_DONE
+    message.claimed_until_ms = None
+    session.commit()
+    assert not inbox.claim(session, message.id, NOW_MS + 2 * inbox.CLAIM_MS)  # delivered: never again
+
+
+def test_backoff_is_capped_short_for_a_clock_refusal_and_minutes_otherwise():
+    message = row(attempts=40, until_ms=NOW_MS + 72 * HOUR_MS)
+    for _ in range(20):
+        assert inbox.next_attempt_after_failure(message, NOW_MS, clock=True) <= NOW_MS + inbox.CLOCK_RETRY_MS
+        assert inbox.next_attempt_after_failure(message, NOW_MS) <= NOW_MS + inbox.MAX_RETRY_MS
+    assert inbox.MAX_RETRY_MS <= 5 * 60_000
+
+
+def test_a_destination_that_answers_brings_its_waiting_messages_forward_not_held_hints(session, app):
+    waiting = row()
+    waiting.next_attempt_ms = NOW_MS + HOUR_MS
+    held = OutboxMessage(destination="https://b.example", message_id="https://a.example/msg/2",
+                         message_type="feed.hint", content_json="{}", status=DELIVERY_PENDING,
+                         attempts=0, next_attempt_ms=NOW_MS + 400, created_at=NOW)
+    elsewhere = OutboxMessage(destination="https://c.example", message_id="https://a.example/msg/3",
+                              message_type="registration.request", content_json="{}",
+                              status=DELIVERY_PENDING, attempts=1, next_attempt_ms=NOW_MS + HOUR_MS,
+                              created_at=NOW)
+    session.add_all([waiting, held, elsewhere])
+    session.flush()
+    assert inbox.bring_forward(session, "https://b.example", NOW_MS) == 1
+    session.expire_all()
+    assert waiting.next_attempt_ms == NOW_MS
+    assert held.next_attempt_ms == NOW_MS + 400  # a hint keeps its coalescing window
+    assert elsewhere.next_attempt_ms == NOW_MS + HOUR_MS

@@ -52,11 +52,11 @@ def test_a_burst_of_changes_is_hinted_in_few_hints_and_every_change_arrives(live
             a.publish(EVENT, f"event/{i}", event_content(a.url))
         expected = {f"{a.url}/event/{i}": False for i in range(12)}
         assert wait_for(lambda: copies(b, a) == expected)
-        elapsed = time.monotonic() - started
     finally:
         stop.set()
         loop.join(10)
     received = hints_received(b)
-    # The first hint at once, then at most one per half-second window of the burst.
+    elapsed = time.monotonic() - started  # a follower hint may land after the copies did
+    # The first hint at once, then at most one per half-second window since the burst began.
     assert 1 <= received <= 2 + int(elapsed / 0.5), (received, elapsed)
     assert received < 12
