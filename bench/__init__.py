@@ -11,4 +11,5 @@ BENCHMARKS = {
     "propagation": "bench.propagation",
     "faults": "bench.faults",
     "load": "bench.load",
+    "network": "bench.network",
 }

@@ -34,6 +34,7 @@ from .network import search as network_search
 from .notices import mailer
 from .passes import handlers as passes_handlers
 from .regional import sync as regional_sync
+from .rosters import rosters
 from .uow import EXTENSION_KEY as UOW_KEY
 from .uow import UnitOfWork
 from .web import register_web
@@ -51,6 +52,7 @@ FEDERATION_HANDLERS = (
     regional_sync.register,  # event.regional, event.session, regional.*, registration.*
     connector_network.register,  # connector.request, .response, .deal, peer.stats
     passes_handlers.register,  # pass.agreement, pass.visit, pass.revocation
+    rosters.register,  # network.roster; join requests riding on peering requests
 )
 
 

@@ -31,6 +31,7 @@ DIRECTORY_ENTRY = "directory.entry"
 EVENT_REGIONAL = "event.regional"
 EVENT_SESSION = "event.session"
 PEER_STATS = "peer.stats"
+NETWORK_ROSTER = "network.roster"
 
 PEERING_REQUEST = "peering.request"
 FEED_HINT = "feed.hint"
@@ -51,7 +52,8 @@ PASS_VISIT = "pass.visit"  # noqa: S105 - a message type
 PASS_REVOCATION = "pass.revocation"  # noqa: S105 - a feed item type
 
 #: Signed feed items (pull).
-FEED_ITEM_TYPES = (DIRECTORY_ENTRY, EVENT_REGIONAL, EVENT_SESSION, PEER_STATS, PASS_REVOCATION)
+FEED_ITEM_TYPES = (DIRECTORY_ENTRY, EVENT_REGIONAL, EVENT_SESSION, PEER_STATS, PASS_REVOCATION,
+                   NETWORK_ROSTER)
 #: Inbox messages (push); a ``peering.request`` goes to the peering endpoint, not the inbox.
 INBOX_MESSAGE_TYPES = (
     PEERING_REQUEST,
@@ -355,6 +357,8 @@ class PeeringRequestContentSchema(StrictSchema):
     #: The node's role address (e.g. contact@space.example), never a person's login; optional.
     contact_email = fields.Email(validate=validate.Length(max=254))
     message = fields.String(validate=validate.Length(max=1000))
+    #: A network (its object id) the requester asks to join: the request is its join request.
+    network = fields.String(validate=validate.Regexp(_ID_TOKEN))
 
 
 class FeedHintContentSchema(StrictSchema):
@@ -536,11 +540,34 @@ class PassRevocationContentSchema(StrictSchema):
     reason = fields.String(required=True, validate=validate.OneOf(PASS_REVOCATION_REASONS))
 
 
+class RosterMemberSchema(StrictSchema):
+    node_id = _text(255, required=True)
+    name = _text(200, required=True)
+    key_id = fields.String(required=True,
+                           validate=validate.Regexp(r"^ed25519:[A-Za-z0-9_-]{1,43}$"))
+    key = fields.String(required=True, validate=validate.Regexp(_B64URL))
+    joined_ts = StrictInteger(required=True, validate=validate.Range(min=0))
+
+
+class NetworkRosterContentSchema(StrictSchema):
+    """A network's signed roster (PROTOCOL §6.1): its version, coordinators and members."""
+
+    network = fields.String(required=True, validate=validate.Regexp(_ID_TOKEN))
+    name = _text(200, required=True)
+    description = fields.String(required=True, validate=validate.Length(max=2000))
+    charter = fields.String(required=True, validate=validate.Length(max=5000))
+    version = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_SAFE_INTEGER))
+    coordinators = fields.List(_text(255), required=True, validate=validate.Length(min=1, max=10))
+    members = fields.List(fields.Nested(RosterMemberSchema), required=True,
+                          validate=validate.Length(max=250))
+
+
 CONTENT_SCHEMAS: dict[str, type[Schema]] = {
     DIRECTORY_ENTRY: DirectoryEntryContentSchema,
     EVENT_REGIONAL: EventRegionalContentSchema,
     EVENT_SESSION: EventSessionContentSchema,
     PEER_STATS: PeerStatsContentSchema,
+    NETWORK_ROSTER: NetworkRosterContentSchema,
     PEERING_REQUEST: PeeringRequestContentSchema,
     FEED_HINT: FeedHintContentSchema,
     INTRODUCTION_REQUEST: IntroductionRequestContentSchema,

@@ -25,6 +25,7 @@ from .members import seed_members
 from .network import export_directories
 from .passes import seed_passes
 from .regional import seed_regional
+from .rosters import seed_networks
 
 __all__ = ["SEED_FILE", "SEED_STEPS", "SERVE_STEPS", "DemoNode", "build_nodes", "main"]
 
@@ -58,6 +59,7 @@ SEED_STEPS: list[Callable[[list[DemoNode], dict], None]] = [
     seed_connector,  # needs, referrals with € deals, barter, check-in history, membership goal
     seed_regional,  # "Semaine du coworking": organised by the first space, sessions at each (after peering)
     seed_passes,  # network pass: the first space agrees on 2 days a month with each other (after peering)
+    seed_networks,  # "Réseau Sud": a roster coordinated by the first space, every space on it
 ]
 
 

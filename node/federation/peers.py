@@ -221,6 +221,8 @@ def receive_peering_request(session: Session, runtime: FederationRuntime,
         peer.needs_confirmation = False
         keyring.pin_current_keys(peer, now)
     session.flush()
+    for listener in runtime.registry.peering_listeners:
+        listener(session, peer, content)
     if peer.status == PENDING_APPROVAL:  # a repeated request tells the managers once
         notify_managers(session, "peering.requested", link=f"/admin/peers#peer-{peer.id}",
                         params={"space": peer.name or peer.node_id},

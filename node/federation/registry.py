@@ -32,6 +32,8 @@ DeliveryHandler = Callable[[Session, Any, dict], None]
 UndeliverableHandler = Callable[[Session, Any, str], None]
 #: A per-peer quota of one inbox message type: (content, settings) → (key, count, window_ms,
 #: what is counted) or None.
+#: ``fn(session, peer, content)``: a verified ``peering.request`` was recorded (its content).
+PeeringListener = Callable[[Session, Any, dict], None]
 InboxQuota = Callable[[dict, Mapping[str, Any]], "tuple[str, int, int, str] | None"]
 
 
@@ -59,6 +61,7 @@ class HandlerRegistry:
         self.lease_expirers: list[LeaseExpirer] = []
         self.resync_handlers: list[ResyncHandler] = []
         self.inbox_quotas: dict[str, InboxQuota] = {}
+        self.peering_listeners: list[PeeringListener] = []
 
     # --- registering --------------------------------------------------------------------
 
@@ -103,6 +106,11 @@ class HandlerRegistry:
         """``fn(session, peer, started_at)`` drops a peer's copies not seen since
         ``started_at`` (end of a full resync, or the peer removed)."""
         self._append("resync handler", self.resync_handlers, fn)
+
+    def on_peering_request(self, fn: PeeringListener) -> None:
+        """``fn(session, peer, content)`` sees each verified ``peering.request`` once it is
+        recorded (a network join request rides on one: PROTOCOL §7.1)."""
+        self._append("peering listener", self.peering_listeners, fn)
 
     @staticmethod
     def _add(kind: str, table: dict[str, Any], known: Iterable[str], message_type: str,

@@ -85,6 +85,10 @@ from ..regional.models import (
     RemoteKeyState,
     RemoteRegistration,
 )
+from ..rosters.models import Application as NetworkApplication
+from ..rosters.models import JoinRequest as NetworkJoinRequest
+from ..rosters.models import Network as RosterNetwork
+from ..rosters.models import PeerSource as NetworkPeerSource
 from .work import PendingWork
 
 __all__ = [
@@ -157,4 +161,8 @@ __all__ = [
     "PassRevocation",
     "PassSettlement",
     "PassVisit",
+    "NetworkApplication",
+    "NetworkJoinRequest",
+    "RosterNetwork",
+    "NetworkPeerSource",
 ]

@@ -28,6 +28,7 @@ from . import (
     peers,
     portal,
     regional,
+    rosters,
 )
 from .nav import NavItem, add_nav_item
 
@@ -100,4 +101,5 @@ def register_web(app: Flask) -> None:
     peers.init_app(app)
     curation.init_app(app)
     passes.init_app(app)
+    rosters.init_app(app)
     app.context_processor(_template_helpers)

@@ -1,0 +1,156 @@
+"""Networks: the manager's page (found a network, ask to join one, decide on join requests,
+the roster) and each network's page for members (its spaces and totals)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from sqlalchemy import select
+
+from federation.errors import FederationError
+from schemas.rosters import (
+    JoinDecisionFormSchema,
+    NetworkCreateFormSchema,
+    NetworkJoinFormSchema,
+    RosterMemberFormSchema,
+)
+
+from ..db import db
+from ..errors import N_, DomainError, NotFound
+from ..federation import peers
+from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
+from ..http.forms import form_values, parse
+from ..http.security import manager_required, member_required
+from ..rosters import queries, rosters
+from ..rosters.models import Application, JoinRequest, Network
+from .nav import add_nav_item
+
+bp = Blueprint("rosters", __name__)
+
+
+def _runtime() -> FederationRuntime:
+    return current_app.extensions[RUNTIME_INFO_KEY]
+
+
+def _network(network_pk: int) -> Network:
+    network = db.session.get(Network, network_pk)
+    if network is None:
+        raise NotFound(N_("No such network."))
+    return network
+
+
+@bp.route("/admin/networks")
+@manager_required
+def admin():
+    session, runtime = db.session, _runtime()
+    networks = rosters.list_networks(session)
+    return render_template(
+        "rosters/admin.html", networks=networks, node_id=runtime.node_id,
+        coordinated={n.id for n in networks if rosters.can_coordinate(runtime, n)},
+        pending={n.id: rosters.pending_requests(session, n) for n in networks},
+        members={n.id: rosters.members_of(n) for n in networks},
+        coordinators={n.id: rosters.coordinators_of(n) for n in networks},
+        applications=session.scalars(select(Application).order_by(Application.id)).all(),
+        sources=rosters.sources_of(session), names={n.network_id: n.name for n in networks})
+
+
+def _done(message: str, category: str = "success"):
+    flash(message, category)
+    return redirect(url_for("rosters.admin"))
+
+
+def _refused(exc: DomainError):
+    db.session.rollback()
+    return _done(_(exc.message), "error")
+
+
+@bp.route("/admin/networks", methods=["POST"])
+@manager_required
+def create():
+    data = parse(NetworkCreateFormSchema(), form_values(request.form))
+    try:
+        network = rosters.create_network(db.session, _runtime(), **data)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    return _done(_("Network %(name)s founded.", name=network.name))
+
+
+@bp.route("/admin/networks/join", methods=["POST"])
+@manager_required
+def join():
+    data = parse(NetworkJoinFormSchema(), form_values(request.form))
+    session, runtime = db.session, _runtime()
+    try:
+        application = rosters.ask_to_join(session, runtime, data["network"].strip(),
+                                          data["coordinator"])
+        session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    except FederationError as exc:
+        session.rollback()
+        return _done(_("The coordinator could not be reached (%(code)s).", code=exc.code),
+                     "error")
+    sent = rosters.send_application(session, runtime, application)
+    session.commit()
+    if not sent:
+        return _done(_("The coordinator could not be reached (%(code)s).",
+                       code=application.last_error or ""), "error")
+    return _done(_("Join request sent: the coordinator's manager decides."))
+
+
+@bp.route("/admin/networks/requests/<int:request_id>", methods=["POST"])
+@manager_required
+def decide(request_id: int):
+    data = parse(JoinDecisionFormSchema(), form_values(request.form))
+    session, runtime = db.session, _runtime()
+    join_request = session.get(JoinRequest, request_id)
+    if join_request is None:
+        raise NotFound(N_("No such join request."))
+    try:
+        if data["action"] == "accept":
+            peer = rosters.accept(session, runtime, join_request)
+        else:
+            rosters.refuse(session, join_request)
+            peer = None
+        session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    if peer is not None and peer.needs_confirmation:
+        peers.send_confirmation(session, runtime, peer)
+        session.commit()
+    return _done(_("Join request accepted.") if peer is not None else _("Join request refused."))
+
+
+@bp.route("/admin/networks/<int:network_pk>/roster", methods=["POST"])
+@manager_required
+def roster(network_pk: int):
+    data = parse(RosterMemberFormSchema(), form_values(request.form))
+    session, runtime = db.session, _runtime()
+    network = _network(network_pk)
+    try:
+        if data["action"] == "remove":
+            rosters.remove_member(session, runtime, network, data["node_id"])
+        else:
+            rosters.set_coordinators(session, runtime, network,
+                                     rosters.coordinators_of(network) + [data["node_id"]])
+        session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    return _done(_("Roster updated (version %(version)s).", version=network.version))
+
+
+@bp.route("/networks/<int:network_pk>")
+@member_required
+def network_page(network_pk: int):
+    session = db.session
+    network = _network(network_pk)
+    spaces = queries.network_spaces(session, network)
+    return render_template("rosters/network.html", network=network, spaces=spaces,
+                           totals=queries.network_totals(spaces))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    add_nav_item(app, "rosters.admin", lazy_gettext("Networks"), admin=True)
