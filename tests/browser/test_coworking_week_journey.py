@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from node.models import Registration
+from node.models import Peer, Registration
 from tests.regional.conftest import add_member, wait_delivered, week  # noqa: F401 - fixture
 
 from .conftest import check_accessibility, screenshot, sign_in
@@ -43,5 +43,9 @@ def test_registration_for_a_session_hosted_on_another_node(week, new_page):  # n
     sign_in(host, bleau, "cm@bleau.example")
     host.goto(f"{bleau.url}/events/admin/occurrences/{occurrence_id}")
     expect(host.locator("main")).to_contain_text("Alice Martin")
-    expect(host.locator("main")).to_contain_text(aix.url)  # registered from another node
+    with bleau.session() as db_session:  # registered from another node: shown by its space's name
+        aix_name = db_session.scalar(select(Peer.name).where(Peer.node_id == aix.url))
+    assert aix_name
+    expect(host.locator("main")).to_contain_text(f"Alice Martin ({aix_name})")
+    expect(host.locator("main")).not_to_contain_text(aix.url)
     screenshot(host, "17-coworking-week-host-attendees")

@@ -48,6 +48,7 @@ from node.models import (
     RegionalSession,
     WorkshopProposal,
 )
+from node.rosters.models import Network as RosterNetwork
 from schemas.events import ProposalSchema
 from tests.conftest import PG_URL
 
@@ -177,6 +178,7 @@ def _parameters(node, member_email: str) -> dict[str, Callable]:
         "item_id": lambda s: _first(s, select(QueueItem.id)),
         "regional_id": lambda s: _first(s, select(RegionalEvent.id)),
         "session_id": lambda s: _first(s, select(RegionalSession.id).order_by(RegionalSession.id)),
+        "network_pk": lambda s: _first(s, select(RosterNetwork.id).order_by(RosterNetwork.id)),
         "token": invitation,
     }
 

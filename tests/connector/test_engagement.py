@@ -118,7 +118,7 @@ def test_dashboard_page_svg_and_csv(portal, session, create_member, client, api_
         labelled = root.get("aria-labelledby").split()
         assert root.find(f"{SVG}title").get("id") == labelled[0]
         assert root.find(f"{SVG}desc").get("id") == labelled[1]
-    assert "<table>" in page and "<caption>" in page  # text alternative
+    assert "<table" in page and "<caption>" in page  # text alternative
     assert "cdn" not in page.lower() and "<script" not in page.lower()
 
     month = clock.now().strftime("%Y-%m")  # the month the page shows by default (UTC)
