@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+#: The node processes' schedulers wait on timers, which never time out under libfaketime.
+pytestmark = pytest.mark.real_timers
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
