@@ -52,7 +52,7 @@ from node.rosters.models import Network as RosterNetwork
 from schemas.events import ProposalSchema
 from tests.conftest import PG_URL
 
-from .conftest import AXE, CHROMIUM, CHROMIUM_ARGS, sync_playwright
+from .conftest import AXE, CHROMIUM, sync_playwright
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -321,7 +321,7 @@ def _crawl(browser, node, who: tuple[str, str, str] | None, locale: str, width: 
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="the demo runs on embedded SQLite only")
-def test_every_portal_page_speaks_its_language(demo):
+def test_every_portal_page_speaks_its_language(demo, browser):
     if sync_playwright is None or not CHROMIUM.exists():
         pytest.skip("no Playwright or Chromium")
     nodes, data = demo
@@ -337,25 +337,21 @@ def test_every_portal_page_speaks_its_language(demo):
     english, french = _catalog_words()
     started = time.monotonic()
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            # axe-core once per page and width: the visitor on the public pages, the manager on
-            # the others (the member sees the same templates with less in them).
-            axe_for = {None: lambda access: access == PUBLIC, MEMBER: lambda access: False,
-                       MANAGER: lambda access: access != PUBLIC}
-            for width in WIDTHS:
-                # At 390 px the text is the same HTML: the visitor and the manager (every page)
-                # are enough for axe-core and the layout.
-                for who in (people if width == WIDTHS[0] else (people[0], people[2])):
-                    problems += _crawl(browser, node, who, "fr-FR", width, pages,
-                                       lambda texts, attrs: _findings_fr(texts, english, attrs),
-                                       axe_for[who and who[0]])
-            for who in (people[0], people[2]):  # lighter: the visitor and the manager (every page)
-                problems += _crawl(browser, node, who, "en-GB", 1280, pages,
-                                   lambda texts, attrs: _findings_en(texts, french, attrs), lambda access: False)
-        finally:
-            browser.close()
+    # The session's browser (tests/browser/conftest.py): one Playwright per test session.
+    # axe-core once per page and width: the visitor on the public pages, the manager on
+    # the others (the member sees the same templates with less in them).
+    axe_for = {None: lambda access: access == PUBLIC, MEMBER: lambda access: False,
+               MANAGER: lambda access: access != PUBLIC}
+    for width in WIDTHS:
+        # At 390 px the text is the same HTML: the visitor and the manager (every page)
+        # are enough for axe-core and the layout.
+        for who in (people if width == WIDTHS[0] else (people[0], people[2])):
+            problems += _crawl(browser, node, who, "fr-FR", width, pages,
+                               lambda texts, attrs: _findings_fr(texts, english, attrs),
+                               axe_for[who and who[0]])
+    for who in (people[0], people[2]):  # lighter: the visitor and the manager (every page)
+        problems += _crawl(browser, node, who, "en-GB", 1280, pages,
+                           lambda texts, attrs: _findings_en(texts, french, attrs), lambda access: False)
     layout = [p for p in problems if ": layout " in p]
     others = [p for p in problems if ": layout " not in p]
     print(f"crawled {len(pages)} routes in {time.monotonic() - started:.0f} s; layout notes:\n" + "\n".join(layout))
