@@ -400,6 +400,10 @@ def _attempt(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
 #: peer that was down a day is tried again within minutes of its return even if nothing tells
 #: us it is back.
 MAX_RETRY_MS = 300_000
+#: The first retry of a message after a transient failure comes this soon (then doubling, with
+#: jitter, up to :data:`MAX_RETRY_MS`): a cut answer or a busy peer is usually fine seconds
+#: later, and a peer that is down shares one probe for all its messages (per destination).
+RETRY_BASE_MS = 2_000
 #: A clock refusal is retried this soon at the latest: the skew is ours or the peer's to fix,
 #: and the message should leave as soon as the clocks agree again.
 CLOCK_RETRY_MS = 10_000
@@ -407,7 +411,7 @@ CLOCK_RETRY_MS = 10_000
 
 def next_attempt_after_failure(row: OutboxMessage, now: int, *, clock: bool = False) -> int | None:
     """When to try ``row`` again after a transient failure at ``now`` (exponential backoff with
-    jitter, base 30 s, cap :data:`MAX_RETRY_MS`; :data:`CLOCK_RETRY_MS` after a clock
+    jitter, base :data:`RETRY_BASE_MS`, cap :data:`MAX_RETRY_MS`; :data:`CLOCK_RETRY_MS` after a clock
     refusal), never after its deadline; None when the deadline is reached (the message is
     undeliverable)."""
     deadline = delivery_deadline_ms(row)
@@ -418,7 +422,8 @@ def next_attempt_after_failure(row: OutboxMessage, now: int, *, clock: bool = Fa
         following = state.record_failure(now, "retry", base_ms=CLOCK_RETRY_MS // 4,
                                          cap_ms=CLOCK_RETRY_MS, rng=random.uniform)
     else:
-        following = state.record_failure(now, "retry", cap_ms=MAX_RETRY_MS, rng=random.uniform)
+        following = state.record_failure(now, "retry", base_ms=RETRY_BASE_MS, cap_ms=MAX_RETRY_MS,
+                                         rng=random.uniform)
     return min(following.next_attempt_at, deadline)
 
 

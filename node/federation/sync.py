@@ -226,6 +226,12 @@ def _handler_view(item: FeedItem) -> dict[str, Any]:
     return view
 
 
+#: The first pull retry after a failed pull comes this soon (then doubling up to an hour, and
+#: sooner when the peer hints or reaches us): one lost answer does not hide a peer's changes
+#: for half a minute.
+PULL_RETRY_BASE_MS = 5_000
+
+
 def _record_failure(factory: Callable[[], Session], peer_id: int, code: str, message: str,
                     now: int) -> None:
     session = factory()
@@ -234,7 +240,7 @@ def _record_failure(factory: Callable[[], Session], peer_id: int, code: str, mes
         if peer is None:
             return
         state = PeerBackoff(peer.node_id, peer.backoff_failures, peer.next_attempt_ms)
-        state = state.record_failure(now, code)
+        state = state.record_failure(now, code, base_ms=PULL_RETRY_BASE_MS)
         peer.backoff_failures, peer.next_attempt_ms = state.failures, state.next_attempt_at
         peer.last_error = f"{code}: {message}"[:500]
         peer.last_error_at = utcnow()

@@ -641,8 +641,9 @@ def web_worker_killed(folder: Path, now: datetime, *, members: int = 40, kills: 
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
 
-        def register(member_id: int):
+        def register(member_id: int, delay: float):
             def run():
+                time.sleep(delay)  # spread over ~2 s so the kills land amid requests, however fast
                 try:
                     response = requests.post(path, headers=tokens[member_id], timeout=30)
                     answers[member_id] = (response.status_code, response.json())
@@ -652,7 +653,8 @@ def web_worker_killed(folder: Path, now: datetime, *, members: int = 40, kills: 
 
         chaos = threading.Thread(target=killer, daemon=True)
         chaos.start()
-        _in_parallel([register(member_id) for member_id in tokens], workers=8)
+        _in_parallel([register(member_id, 2.0 * i / len(tokens)) for i, member_id in enumerate(tokens)],
+                     workers=8)
         stop.set()
         chaos.join()
         figures["killed workers"] = len(killed)
