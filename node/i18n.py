@@ -13,7 +13,15 @@ from babel.dates import get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, g, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask.globals import _cv_app
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_translations,
+)
 
 TRANSLATIONS_ROOT = Path(__file__).parent / "translations"
 
@@ -99,6 +107,25 @@ def _zone_label(zone: str, locale: str) -> str:
     return country if city in ("", country) else f"{country} — {city}"
 
 
+def page_translations():
+    """The catalog of the current request's language, as :func:`flask_babel.get_translations`
+    gives it, looked up once per request and locale: kept on Flask-Babel's own per-request
+    namespace with the locale object it was found for, so ``force_locale`` (a mail in its
+    reader's language) and ``refresh`` (a new language chosen) are honoured."""
+    app_context = _cv_app.get(None)
+    space = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+    if space is not None:
+        kept = getattr(space, "coworknet_translations", None)
+        locale = getattr(space, "babel_locale", None)
+        if kept is not None and locale is not None and kept[0] is locale:
+            return kept[1]
+    translations = get_translations()
+    space = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+    if space is not None and getattr(space, "babel_locale", None) is not None:
+        space.coworknet_translations = (space.babel_locale, translations)
+    return translations
+
+
 def zone_label(zone: str) -> str:
     """A time zone as people name it, in the reader's language: "États-Unis — New York" for
     ``America/New_York`` (CLDR's country and city); the identifier when it names no place."""
@@ -112,6 +139,16 @@ def init_app(app: Flask) -> None:
     root = prepare_catalogs(Path(app.instance_path))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories(root))
     babel.init_app(app, locale_selector=select_locale)
+    # A page calls gettext a few hundred times; Flask-Babel looks the request's catalog up
+    # anew on each call (three context lookups and a cache key). The same catalog, kept for
+    # the locale it was looked up for, serves every later call of the request.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters.update(
         zone_label=zone_label,
         language_name=language_name,
