@@ -30,8 +30,6 @@ import logging
 import os
 import secrets
 import shutil
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -42,9 +40,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
+
+from bench.watch import Watcher, free_port, local, quantile, read_only
 
 #: Every node (the deployed defaults otherwise: hints on, hint poll 2 s, rounds every 60 s).
 NODE_SETTINGS: dict[str, Any] = {
@@ -211,16 +210,6 @@ def serve(port: int, interval: float) -> None:
 # --- the measuring process ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-
-
 @dataclass
 class Node:
     index: int
@@ -295,81 +284,6 @@ def approved_counts(nodes: list[Node]) -> list[int]:
             counts.append(conn.execute(
                 "SELECT COUNT(*) FROM peers WHERE status = 'approved'").fetchone()[0])
     return counts
-
-
-class Watcher:
-    """Polls the cursor on node 0's feed of every peer that still waits for a change (every
-    50 ms) and times each change's arrival at each peer."""
-
-    def __init__(self, origin: Node, targets: list[Node]) -> None:
-        self._origin = read_only(origin.database)
-        self._peers = [read_only(node.database) for node in targets]
-        self._targets = targets
-        self._url = origin.url
-        self._lock = threading.Lock()
-        self._waiting: list[tuple[str, float, int, int]] = []
-        self.samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def visible(self) -> list[int]:
-        return [self._origin.execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM feed_items WHERE recipient IS NULL OR "
-            "recipient = ?", (node.url,)).fetchone()[0] for node in self._targets]
-
-    def expect(self, kind: str, started: float, before: list[int]) -> None:
-        after = self.visible()
-        with self._lock:
-            for index, (old, new) in enumerate(zip(before, after, strict=True)):
-                if new > old:
-                    self._waiting.append((kind, started, index, new))
-
-    def _cursor(self, index: int) -> int:
-        row = self._peers[index].execute(
-            "SELECT last_applied_seq FROM peers WHERE node_id = ?", (self._url,)).fetchone()
-        return row[0] if row else 0
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            with self._lock:
-                waiting = list(self._waiting)
-            if not waiting:
-                continue
-            cursors = {i: self._cursor(i) for i in {w[2] for w in waiting}}
-            now = time.monotonic()
-            with self._lock:
-                for item in waiting:
-                    if cursors[item[2]] >= item[3]:
-                        self.samples[item[0]].append(now - item[1])
-                        self._waiting.remove(item)
-
-    def settle(self, timeout: float) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._waiting:
-                    return 0
-            time.sleep(0.1)
-        with self._lock:
-            return len(self._waiting)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        for conn in self._peers:
-            conn.close()
-        self._origin.close()
-
-
-def local(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("Europe/Paris")).replace(tzinfo=None).isoformat(
-        timespec="minutes")
-
-
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def make_change(origin: Node, tokens: dict[str, str], session_id: int, step: int) -> str:
@@ -472,13 +386,13 @@ def run_size(count: int, args: argparse.Namespace, root: Path, template: Path) -
             "title": "Atelier compta", "type": "atelier",
             "start_at": local(start + timedelta(hours=2)),
             "end_at": local(start + timedelta(hours=4)), "capacity": 20}, expect=201)["id"]
-        warm = Watcher(origin, targets)
+        warm = Watcher(origin, targets, KINDS, poll=0.05)
         warm.expect(KINDS[0], time.monotonic(), [0] * len(targets))
         if warm.settle(args.interval * 2 + 30):
             raise RuntimeError("some peers never caught up with node 0")
         warm.close()
 
-        watcher = Watcher(origin, targets)
+        watcher = Watcher(origin, targets, KINDS, poll=0.05)
         for step in range(args.changes * 2):
             before = watcher.visible()
             t = time.monotonic()

@@ -29,22 +29,19 @@ import os
 import random
 import secrets
 import shutil
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 
+from bench.watch import Watcher, free_port, local, quantile, read_only
 from node import create_app
 from node.accounts import accounts
 from node.cli import initialise_node
@@ -72,12 +69,6 @@ NODE_SETTINGS: dict[str, Any] = {
 NO_HINTS = {"FEDERATION_PULL_ON_HINT": False, "FEDERATION_HINT_AFTER_COMMIT": False}
 PASSWORD = secrets.token_urlsafe(16)  # nobody logs in: members act with tokens
 KINDS = ("directory entry", "session change")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -203,85 +194,6 @@ def api(node: Node, method: str, path: str, headers: dict, body: dict | None = N
     return response.json()
 
 
-def local(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("Europe/Paris")).replace(tzinfo=None).isoformat(
-        timespec="minutes")
-
-
-def read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
-                           check_same_thread=False)
-
-
-class Watcher:
-    """Polls every peer's cursor on node 0's feed (every 20 ms) and times each change's
-    arrival at each peer."""
-
-    def __init__(self, origin: Node, targets: list[Node]) -> None:
-        self._origin = read_only(origin.database)
-        self._peers = [(node, read_only(node.database)) for node in targets]
-        self._url = origin.url
-        self._lock = threading.Lock()
-        self._waiting: list[tuple[str, float, int, int]] = []  # kind, t0, peer, target seq
-        self.samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
-        self.unchanged = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def visible(self) -> list[int]:
-        """For each peer, the last seq of node 0's feed it may read (shared or addressed)."""
-        return [self._origin.execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM feed_items WHERE recipient IS NULL OR "
-            "recipient = ?", (node.url,)).fetchone()[0] for node, _ in self._peers]
-
-    def expect(self, kind: str, started: float, before: list[int]) -> None:
-        after = self.visible()
-        with self._lock:
-            for index, (old, new) in enumerate(zip(before, after, strict=True)):
-                if new <= old:
-                    self.unchanged += 1  # nothing new for this peer: not a sample
-                    continue
-                self._waiting.append((kind, started, index, new))
-
-    def cursor(self, index: int) -> int:
-        row = self._peers[index][1].execute(
-            "SELECT last_applied_seq FROM peers WHERE node_id = ?", (self._url,)).fetchone()
-        return row[0] if row else 0
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.02):
-            with self._lock:
-                waiting = list(self._waiting)
-            if not waiting:
-                continue
-            cursors = {i: self.cursor(i) for i in {w[2] for w in waiting}}
-            now = time.monotonic()
-            arrived = [w for w in waiting if cursors[w[2]] >= w[3]]
-            with self._lock:
-                for item in arrived:
-                    self.samples[item[0]].append(now - item[1])
-                    self._waiting.remove(item)
-
-    def settle(self, timeout: float) -> int:
-        """Wait until every change reached every peer (or ``timeout``); how many did not."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._waiting:
-                    return 0
-            time.sleep(0.05)
-        with self._lock:
-            return len(self._waiting)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        for _node, conn in self._peers:
-            conn.close()
-        self._origin.close()
-
-
 def hints_received(targets: list[Node]) -> int:
     total = 0
     for node in targets:
@@ -299,7 +211,7 @@ def run_changes(origin: Node, targets: list[Node], tokens: dict[str, dict], sess
                 changes: int, settle_seconds: float, rng: random.Random) -> Watcher:
     """Make ``changes`` changes of each kind on ``origin`` (interleaved; ``changes`` even, so
     that the member ends with the languages they had) and time their arrival at every target."""
-    watcher = Watcher(origin, targets)
+    watcher = Watcher(origin, targets, KINDS)
     for step in range(changes * len(KINDS)):
         kind = KINDS[step % len(KINDS)]
         before = watcher.visible()
@@ -316,11 +228,6 @@ def run_changes(origin: Node, targets: list[Node], tokens: dict[str, dict], sess
     if late:
         print(f"  {late} (change, peer) pairs still missing after {settle_seconds:.0f} s")
     return watcher
-
-
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def report(mode: str, watcher: Watcher, peers_count: int) -> None:
@@ -391,7 +298,7 @@ def main(argv: list[str]) -> int:
                     start_all([origin], args.interval, extra)
                     start_all(targets, args.interval, extra)
                 # Every peer holds node 0's state before the first change.
-                warm = Watcher(origin, targets)
+                warm = Watcher(origin, targets, KINDS)
                 warm.expect("directory entry", time.monotonic(), [0] * len(targets))
                 missing = warm.settle(args.interval * 3 + 30)
                 warm.close()
