@@ -151,11 +151,9 @@ def control(counting: Counting, op: str, args: dict[str, Any]) -> dict[str, Any]
         if op == "accept_all":
             pending = session.scalars(select(JoinRequest).where(
                 JoinRequest.status == JOIN_PENDING)).all()
-            accepted = [rosters.accept(session, runtime, request) for request in pending]
+            accepted = rosters.accept_many(session, runtime, list(pending))
             session.commit()
-            for peer in accepted:
-                peers.send_confirmation(session, runtime, peer)
-                session.commit()
+            peers.send_confirmations(runtime, [peer.id for peer in accepted if peer.needs_confirmation])
             return {"accepted": len(accepted)}
         if op == "member":
             return {"token": _member_token(app, session, args["email"], args["role"],

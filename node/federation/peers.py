@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -170,6 +171,36 @@ def send_confirmation(session: Session, runtime: FederationRuntime, peer: Peer) 
             keyring.pin_current_keys(peer, now_ms())
     session.flush()
     return True
+
+
+#: How many peering confirmations go out at once (a coordinator accepting ten spaces in one
+#: decision waits for the slowest, not for the sum).
+CONFIRMATION_THREADS = 4
+
+
+def send_confirmations(runtime: FederationRuntime, peer_ids: list[int]) -> int:
+    """:func:`send_confirmation` to each of ``peer_ids`` still waiting for ours, a few at a
+    time, each on its own session and committed on its own. Call it after the commit that
+    approved them; returns how many peers answered."""
+    assert runtime.session_factory is not None
+
+    def one(peer_id: int) -> bool:
+        session = runtime.session_factory()
+        try:
+            peer = session.get(Peer, peer_id)
+            if peer is None or not peer.needs_confirmation:
+                return False
+            sent = send_confirmation(session, runtime, peer)
+            session.commit()
+            return sent
+        finally:
+            session.close()
+
+    if len(peer_ids) <= 1:
+        return sum(one(peer_id) for peer_id in peer_ids)
+    with ThreadPoolExecutor(max_workers=CONFIRMATION_THREADS,
+                            thread_name_prefix="peering-confirmation") as pool:
+        return sum(pool.map(one, peer_ids))
 
 
 def receive_peering_request(session: Session, runtime: FederationRuntime,

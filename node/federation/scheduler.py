@@ -63,16 +63,12 @@ def confirm_peerings(runtime: FederationRuntime) -> int:
     """Re-send peering requests that have not reached their peer yet."""
     assert runtime.session_factory is not None
     session = runtime.session_factory()
-    confirmed = 0
     try:
-        pending = session.scalars(select(Peer).where(
-            Peer.needs_confirmation.is_(True), Peer.status.in_((APPROVED, REQUESTED_BY_US)))).all()
-        for peer in pending:
-            confirmed += peers.send_confirmation(session, runtime, peer)
-            session.commit()
+        pending = list(session.scalars(select(Peer.id).where(
+            Peer.needs_confirmation.is_(True), Peer.status.in_((APPROVED, REQUESTED_BY_US)))))
     finally:
         session.close()
-    return confirmed
+    return peers.send_confirmations(runtime, pending)
 
 
 def housekeeping(runtime: FederationRuntime) -> None:

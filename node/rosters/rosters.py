@@ -215,18 +215,38 @@ def accept(session: Session, runtime: FederationRuntime, request: JoinRequest) -
     """Our manager accepts a join request: the node is approved as our peer (its pinned key
     goes on the roster) and a new roster version is published. Flushes; after commit the
     caller sends our peering confirmation (:func:`node.federation.peers.send_confirmation`)."""
-    network = find_network(session, request.network_id)
-    peer = peers.get_peer(session, request.node_id)
-    if peer is None or peer.status in (REMOVED, SUSPENDED):
-        raise Conflict(N_("This node is not asking to peer any more."))
-    _add_source(session, peer.node_id, network.network_id)
-    if peer.status == PENDING_APPROVAL:
-        peers.approve(session, runtime, peer)
-    elif peer.status != APPROVED:
-        _approve_from_roster(session, peer, None)
-    request.status, request.decided_at = JOIN_ACCEPTED, utcnow()
-    add_member(session, runtime, network, peer)
-    return peer
+    return accept_many(session, runtime, [request])[0]
+
+
+def accept_many(session: Session, runtime: FederationRuntime,
+                requests: list[JoinRequest]) -> list[Peer]:
+    """Our manager accepts several join requests in one decision (ten spaces asking to join
+    before a Coworking Week): each node approved as for :func:`accept`, and **one** roster
+    version per network for all of them, so every member reconciles once rather than once per
+    newcomer. All or nothing: a request whose node no longer asks to peer refuses the whole
+    decision. Flushes; the caller sends the confirmations after commit."""
+    accepted: list[Peer] = []
+    joining: dict[str, list[Peer]] = {}
+    for request in requests:
+        network = find_network(session, request.network_id)
+        peer = peers.get_peer(session, request.node_id)
+        if peer is None or peer.status in (REMOVED, SUSPENDED):
+            raise Conflict(N_("This node is not asking to peer any more."))
+        _add_source(session, peer.node_id, network.network_id)
+        if peer.status == PENDING_APPROVAL:
+            peers.approve(session, runtime, peer)
+        elif peer.status != APPROVED:
+            _approve_from_roster(session, peer, None)
+        request.status, request.decided_at = JOIN_ACCEPTED, utcnow()
+        joining.setdefault(network.network_id, []).append(peer)
+        accepted.append(peer)
+    for network_id, newcomers in joining.items():
+        network = find_network(session, network_id)
+        arriving = {peer.node_id for peer in newcomers}
+        members = [m for m in members_of(network) if m["node_id"] not in arriving]
+        members += [_peer_member(peer, now_ms()) for peer in newcomers]
+        _new_version(session, runtime, network, members)
+    return accepted
 
 
 def add_member(session: Session, runtime: FederationRuntime, network: Network,

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
+from node.errors import Conflict
 from node.federation import peers
 from node.federation.models import APPROVED, REMOVED, FeedCopy, Peer
 from node.rosters import rosters
@@ -157,3 +159,55 @@ def _join_decided_by(coordinator, node) -> None:
         session.commit()
         peers.send_confirmation(session, coordinator.runtime, peer)
         session.commit()
+
+
+def test_join_requests_accepted_in_one_decision_make_one_roster_version(live_nodes):
+    coord, a, b, c = live_nodes(4, names=["coord", "aix", "bandol", "cassis"])
+    with coord.session() as session:
+        network = rosters.create_network(session, coord.runtime, slug="sud", name="Coworking Sud")
+        session.commit()
+        network_id, founded = network.network_id, network.version
+    for node in (a, b, c):
+        with node.session() as session:
+            application = rosters.ask_to_join(session, node.runtime, network_id)
+            session.commit()
+            assert rosters.send_application(session, node.runtime, application)
+            session.commit()
+    with coord.session() as session:
+        pending = session.scalars(select(JoinRequest).where(JoinRequest.status == "pending")
+                                  .order_by(JoinRequest.id)).all()
+        assert len(pending) == 3
+        accepted = rosters.accept_many(session, coord.runtime, list(pending))
+        session.commit()
+        assert peers.send_confirmations(coord.runtime, [p.id for p in accepted]) == 3
+        held = rosters.find_network(session, network_id)
+        assert held.version == founded + 1  # one version for the three newcomers
+        assert rosters.member_ids(held) == {n.url for n in (coord, a, b, c)}
+        assert {r.status for r in session.scalars(select(JoinRequest))} == {"accepted"}
+    everyone = [coord, a, b, c]
+    _rounds_until(everyone, lambda: all(_status(x, y) == APPROVED
+                                        for x in everyone for y in everyone if x is not y))
+
+
+def test_a_batch_with_a_node_that_stopped_asking_changes_nothing(live_nodes):
+    coord, a, b = live_nodes(3, names=["coord", "aix", "bandol"])
+    with coord.session() as session:
+        network = rosters.create_network(session, coord.runtime, slug="sud", name="Coworking Sud")
+        session.commit()
+        network_id, founded = network.network_id, network.version
+    for node in (a, b):
+        with node.session() as session:
+            application = rosters.ask_to_join(session, node.runtime, network_id)
+            session.commit()
+            assert rosters.send_application(session, node.runtime, application)
+            session.commit()
+    with coord.session() as session:
+        peers.remove(session, peers.get_peer(session, b.url))
+        session.commit()
+        pending = session.scalars(select(JoinRequest).order_by(JoinRequest.id)).all()
+        with pytest.raises(Conflict, match="not asking to peer"):
+            rosters.accept_many(session, coord.runtime, list(pending))
+        session.rollback()
+        assert rosters.find_network(session, network_id).version == founded
+        assert {r.status for r in session.scalars(select(JoinRequest))} == {"pending"}
+        assert _status(coord, a) != APPROVED
