@@ -94,7 +94,11 @@ def test_a_good_pass_checks_the_visitor_in_and_the_desk_shows_who_is_here(
     english = desk.get("/admin/passes/desk", headers={"Accept-Language": "en"})
     assert "Who is here today" in english.get_data(as_text=True)
     # The engagement dashboard counts them (numbers only).
-    assert visits.totals(session, clock.now().date().replace(day=1), month_only=True)["hosted"] == 2
+    local_day = clock.now().astimezone(ZoneInfo(app.config["DEFAULT_TIMEZONE"])).date()
+    assert visits.totals(session, local_day.replace(day=1), month_only=True)["hosted"] == 2
+    month = local_day.strftime("%Y-%m")
+    board = desk.get(f"/admin/connector/engagement?month={month}").get_data(as_text=True)
+    assert "2 jours donnés aux membres d’autres espaces" in board and "Zoé" not in board
 
 
 def test_a_kiosk_only_checks_passes_and_ends_when_the_manager_ends_it(
