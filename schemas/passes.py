@@ -34,7 +34,6 @@ class PassChoiceSchema(InputSchema):
 
 class DeskCheckSchema(InputSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=600))
-    kiosk = fields.Boolean(load_default=False)
 
 
 class SettleSchema(InputSchema):

@@ -268,6 +268,25 @@ def refuse_signup(session: Session, actor: Member, member: Member) -> RefusedSig
     return refused
 
 
+def erase_member(session: Session, actor: Member, member: Member) -> None:
+    """Erase an account (the member leaves, or a manager erases it): the member's row goes and
+    with it, by the database's cascades, what it held; the rows that must outlive it to be
+    withdrawn from the peers (directory exports, network passes) lose their member and the
+    follow-ups of :class:`MembersChanged` publish the tombstones and revocations. The last
+    active manager cannot be erased."""
+    if actor.id != member.id and not actor.is_manager:
+        raise Forbidden(N_("Only a community manager can do this."))
+    if member.role == "manager" and member.status == MemberStatus.ACTIVE:
+        managers = session.scalar(select(func.count()).select_from(Member).where(
+            Member.role == "manager", Member.status == MemberStatus.ACTIVE))
+        if managers <= 1:
+            raise Conflict(N_("The space must keep at least one active manager."))
+    record(session, MembersChanged(frozenset({member.id})))
+    session.delete(member)
+    session.flush()
+    logger.info("an account was erased")
+
+
 def set_role(session: Session, actor: Member, member: Member, role: str) -> Member:
     """Change a member's role (manager only; the last manager cannot step down; only an
     active member becomes a manager, never an account still waiting for approval)."""

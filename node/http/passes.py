@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import abort, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from federation.passes import PassRefused
 
 from ..connector import barter
 from ..db import db
-from ..passes import desk, visits
-from ..passes.models import PassSettlement
+from ..passes import desk, kiosk, visits
+from ..passes.models import PassKiosk, PassSettlement
 from . import context
+from .security import sign_out
+
+#: What a kiosk session may reach: its own page, checking a pass, leaving, the language
+#: switch and static files. Anything else sends it back to its page (or is refused).
+KIOSK_ENDPOINTS = frozenset({"passes.kiosk_page", "passes.kiosk_check", "passes.kiosk_leave",
+                             "portal.set_language", "static"})
 
 
 def refusal_message(code: str) -> str:
@@ -60,3 +67,40 @@ def settle(manager, peer_node_id: str, month: date) -> PassSettlement:
         quantity=abs(balance.balance), service=f"Network pass {balance.month}",
         occurred_on=visits.last_day(balance))
     return visits.mark_settled(db.session, balance, entry.id)
+
+
+# --- kiosk sessions -----------------------------------------------------------------------------
+
+
+def start_kiosk(manager) -> PassKiosk:
+    """Turn this browser into a kiosk: the manager's session on it ends (the caller commits)."""
+    opened, token = kiosk.open_kiosk(db.session, manager, context.now())
+    sign_out()  # a fresh session (and CSRF token): nothing of the manager's carries over
+    session.permanent = True
+    session["kiosk"] = token
+    return opened
+
+
+def leave_kiosk() -> None:
+    """End this browser's kiosk and forget it (the caller commits)."""
+    if g.kiosk is not None:
+        kiosk.end_kiosk(db.session, g.kiosk.id, context.now())
+    sign_out()
+
+
+def kiosk_guard():
+    """Before every request: load this browser's kiosk (``g.kiosk``) and keep it on the
+    kiosk's own routes. An ended or expired kiosk is forgotten (the browser is signed out)."""
+    g.kiosk = None
+    token = session.get("kiosk")
+    if token is None or request.endpoint == "static":
+        return None
+    g.kiosk = kiosk.kiosk_for_token(db.session, token, context.now())
+    if g.kiosk is None:
+        sign_out()
+        return redirect(url_for("auth.login"))
+    if request.endpoint in KIOSK_ENDPOINTS:
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("passes.kiosk_page"))
+    abort(403)

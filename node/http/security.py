@@ -13,7 +13,7 @@ from ..members.models import Member
 
 csrf = CSRFProtect()
 
-PUBLIC, MEMBER, MANAGER = "public", "member", "manager"
+PUBLIC, MEMBER, MANAGER, KIOSK = "public", "member", "manager", "kiosk"
 
 
 def _mark(view: Callable, level: str) -> Callable:
@@ -50,6 +50,19 @@ def manager_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return _mark(wrapper, MANAGER)
+
+
+def kiosk_required(view: Callable) -> Callable:
+    """Only a kiosk session a manager opened on this device (``g.kiosk``, loaded by the
+    network pass's guard); anyone else goes to the login page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if getattr(g, "kiosk", None) is None:
+            return redirect(url_for("auth.login"))
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, KIOSK)
 
 
 def sign_in(member: Member) -> None:

@@ -73,6 +73,7 @@ from ..orm import Base
 from ..passes.models import (
     IssuedPass,
     PassAgreement,
+    PassKiosk,
     PassRevocation,
     PassSettlement,
     PassVisit,
@@ -158,6 +159,7 @@ __all__ = [
     "RemoteRegistration",
     "IssuedPass",
     "PassAgreement",
+    "PassKiosk",
     "PassRevocation",
     "PassSettlement",
     "PassVisit",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session
 from federation import passes as token
 from federation.errors import FederationError
 from federation.keys import VerifyKey
-from federation.messages import make_object_id
 from schemas.federation import PASS_VISIT
 
 from ..federation import inbox
@@ -24,6 +22,7 @@ from ..federation.models import APPROVED, Peer
 from ..members.models import Member
 from .agreements import Terms
 from .models import AgreementStatus, PassAgreement, PassRevocation, PassVisit, VisitDirection
+from .visits import check_in_visitor, month_bounds
 
 
 @dataclass(frozen=True)
@@ -69,13 +68,6 @@ def issuer_keys(session: Session, day: date) -> dict[bytes, tuple[Peer, list[Ver
     return found
 
 
-def month_bounds(day: date) -> tuple[date, date]:
-    start = day.replace(day=1)
-    end = (start.replace(year=start.year + 1, month=1) if start.month == 12
-           else start.replace(month=start.month + 1))
-    return start, end
-
-
 def visits_in_month(session: Session, peer_node_id: str, day: date,
                     direction: str | None = None) -> int:
     start, end = month_bounds(day)
@@ -117,8 +109,8 @@ def check(session: Session, code: str, now: datetime, tz: tzinfo) -> tuple[token
 
 def admit(session: Session, code: str, now: datetime, tz: tzinfo, *,
           recorded_by: Member | None) -> Admitted:
-    """Verify and, when good, record today's visit (once per pass and day) and queue the
-    signed visit record for the issuer."""
+    """Verify and, when good, check the visitor in for today (once per pseudonym and day: the
+    visit is their check-in) and queue the signed visit record for the issuer."""
     item, peer, terms = check(session, code, now, tz)
     day = now.astimezone(tz).date()
     existing = session.scalar(select(PassVisit).where(
@@ -128,16 +120,10 @@ def admit(session: Session, code: str, now: datetime, tz: tzinfo, *,
         return Admitted(existing, peer, item, True)
     if quota_left(session, terms, peer.node_id, day) <= 0:
         raise token.PassRefused("over_quota")
+    visit = check_in_visitor(session, peer.node_id, item, now, tz, recorded_by=recorded_by)
     runtime = runtime_of(session)
-    visit_id = make_object_id(runtime.node_id, f"pass/visit/{secrets.token_hex(8)}")
-    visit = PassVisit(visit_id=visit_id, direction=VisitDirection.HOSTED,
-                      peer_node_id=peer.node_id, pass_id=item.pass_id, subject=item.subject,
-                      shown_name=(item.name or "")[:120], day=day, recorded_at=now,
-                      recorded_by_id=recorded_by.id if recorded_by is not None else None)
-    session.add(visit)
-    session.flush()
     inbox.send_inbox_message(session, peer, PASS_VISIT, {
-        "visit_id": visit_id, "pass_id": item.pass_id, "subject": item.subject,
+        "visit_id": visit.visit_id, "pass_id": item.pass_id, "subject": item.subject,
         "day": day.isoformat(), "space": runtime.name or runtime.node_id,
-    }, message_id=visit_id, deliver_now=True)
+    }, message_id=visit.visit_id, deliver_now=True)
     return Admitted(visit, peer, item, False)

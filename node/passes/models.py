@@ -49,7 +49,9 @@ class IssuedPass(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pass_id: Mapped[str] = mapped_column(String(16), unique=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    # NULL once the member's account is erased: the pass is then revoked on the feed and the
+    # row deleted (:func:`node.passes.revocations.upkeep`).
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     host: Mapped[str | None] = mapped_column(String(255))  # None: any host with an agreement
     subject: Mapped[str] = mapped_column(String(16), index=True)
     show_name: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -59,7 +61,7 @@ class IssuedPass(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
 
 
 class PassVisit(Base):
@@ -108,3 +110,19 @@ class PassSettlement(Base):
     barter_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("connector_barter_entries.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PassKiosk(Base):
+    """A kiosk session a manager opened on a tablet at the entrance: it may only check passes
+    and record visits. The browser holds the clear token; only its hash is stored."""
+
+    __tablename__ = "pass_kiosks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    opened_by: Mapped[Member] = relationship(foreign_keys=[opened_by_id])

@@ -1,6 +1,8 @@
 """Revocation on the feed: when a member is no longer active, every peer with an agreement
 gets a ``pass.revocation`` item naming that member's pseudonym for it and their unexpired
-pass ids; it is honoured at the peer's next sync. A member active again: the item is withdrawn."""
+pass ids; it is honoured at the peer's next sync. A member active again: the item is withdrawn.
+An erased account leaves its passes without a member (``member_id`` NULL): each unexpired one is
+revoked by its own subject and id, then the rows are deleted."""
 
 from __future__ import annotations
 
@@ -62,10 +64,36 @@ def reinstate_member(session: Session, member: Member) -> int:
     return len(peers)
 
 
+def revoke_erased(session: Session) -> int:
+    """Passes whose member's account was erased (the row outlives it, ``member_id`` NULL): each
+    unexpired one is revoked on the feed by its own subject and id (the member's pseudonym for
+    its host, or the pass's own for a pass valid at any host), to every peer it is valid at;
+    then every such row is deleted. Returns how many revocations were published."""
+    rows = list(session.scalars(select(IssuedPass).where(IssuedPass.member_id.is_(None))))
+    if not rows:
+        return 0
+    now = utcnow()
+    peers = _peers(session)
+    published = 0
+    for row in rows:
+        if row.expires_at > now:
+            for peer in peers:
+                if row.host in (None, peer):
+                    feed.publish(session, item_type=PASS_REVOCATION, local_id=_local_id(row.subject),
+                                 content={"subject": row.subject, "pass_ids": [row.pass_id],
+                                          "reason": "erased"},
+                                 recipient=peer)
+                    published += 1
+        session.delete(row)
+    session.flush()
+    return published
+
+
 def upkeep(session: Session, events: list, ctx: WorkContext) -> None:
-    """After members changed: revoke the passes of those no longer active, withdraw the
-    revocation of those active again."""
+    """After members changed: revoke the passes of those no longer active (suspended, or whose
+    account was erased), withdraw the revocation of those active again."""
     ids = set().union(*(e.member_ids for e in events if isinstance(e, MembersChanged)))
+    revoke_erased(session)
     for member in session.scalars(select(Member).where(Member.id.in_(ids))):
         if member.is_active:
             reinstate_member(session, member)

@@ -4,21 +4,52 @@ month's balance as a barter ledger entry."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from federation import passes as token
 from federation.errors import BadRequest as FederationBadRequest
-from federation.messages import object_owner
+from federation.messages import make_object_id, object_owner
 
 from ..errors import N_, Conflict, ValidationError
+from ..federation.keyring import runtime_of
 from ..federation.models import Peer
 from ..members.models import Member
 from .agreements import active_agreement, list_agreements, terms_of
-from .desk import month_bounds
 from .models import AgreementStatus, IssuedPass, PassSettlement, PassVisit, VisitDirection
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    start = day.replace(day=1)
+    end = (start.replace(year=start.year + 1, month=1) if start.month == 12
+           else start.replace(month=start.month + 1))
+    return start, end
+
+
+def check_in_visitor(session: Session, issuer: str, item: token.Pass, now: datetime, tz: tzinfo,
+                     *, recorded_by: Member | None) -> PassVisit:
+    """A visitor from ``issuer`` checked in at our space today on a verified pass: their
+    check-in is the hosted visit (a visitor has no member row here, so no ``CheckIn``); it
+    keeps only what the member chose to show (their name, else the pseudonym for us)."""
+    runtime = runtime_of(session)
+    visit = PassVisit(visit_id=make_object_id(runtime.node_id, f"pass/visit/{secrets.token_hex(8)}"),
+                      direction=VisitDirection.HOSTED, peer_node_id=issuer, pass_id=item.pass_id,
+                      subject=item.subject, shown_name=(item.name or "")[:120],
+                      day=now.astimezone(tz).date(), recorded_at=now,
+                      recorded_by_id=recorded_by.id if recorded_by is not None else None)
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def visitors_here(session: Session, now: datetime, tz: tzinfo) -> list[PassVisit]:
+    """Today's visitors from other spaces, in the order they arrived (the "who is here today"
+    of the front desk, next to the local check-ins)."""
+    return hosted_on(session, now.astimezone(tz).date())
 
 
 def receive_visit(session: Session, peer: Peer, content: dict) -> None:

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext
 from markupsafe import Markup
 
 from federation.passes import grouped
+from schemas.connector import EmptySchema
 from schemas.passes import (
     AgreementAnswerSchema,
     AgreementOfferSchema,
@@ -21,15 +22,17 @@ from schemas.passes import (
     SettleSchema,
 )
 
+from ..accounts.accounts import members_by_id
 from ..db import db
+from ..events import checkins
 from ..federation.peers import approved_peers, find_peer
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse
-from ..http.passes import check_at_desk
+from ..http.passes import check_at_desk, kiosk_guard, leave_kiosk, start_kiosk
 from ..http.passes import settle as settle_balance
-from ..http.security import manager_required, member_required
-from ..passes import agreements, issuing, visits
+from ..http.security import kiosk_required, manager_required, member_required
+from ..passes import agreements, issuing, kiosk, visits
 from .nav import add_nav_item
 
 bp = Blueprint("passes", __name__)
@@ -148,29 +151,89 @@ def settle():
 # --- manager: front desk and kiosk ------------------------------------------------------------
 
 
-def _desk_page(outcome: dict | None, kiosk: bool):
-    today = context.now().astimezone(context.space_tz()).date()
-    return render_template("passes/desk.html", outcome=outcome, kiosk=kiosk,
-                           hosted=visits.hosted_on(db.session, today),
-                           names={p.node_id: p.name or p.node_id for p in approved_peers(db.session)})
+def _peer_names() -> dict[str, str]:
+    return {p.node_id: p.name or p.node_id for p in approved_peers(db.session)}
+
+
+def _desk_page(outcome: dict | None):
+    """The manager's front desk: the pass check, who is here today (members checked in and
+    visitors from other spaces, as each visitor chose to be shown) and the open kiosks."""
+    now, tz = context.now(), context.space_tz()
+    here = checkins.who_is_here(db.session, now, tz, include_left=True)
+    return render_template("passes/desk.html", outcome=outcome, kiosk=False, here=here,
+                           people=members_by_id(db.session, {row.member_id for row in here}),
+                           visitors=visits.visitors_here(db.session, now, tz),
+                           kiosks=kiosk.open_kiosks(db.session, now), names=_peer_names())
 
 
 @bp.route("/admin/passes/desk")
 @manager_required
 def desk():
-    return _desk_page(None, request.args.get("kiosk") == "1")
+    return _desk_page(None)
 
 
 @bp.route("/admin/passes/desk", methods=["POST"])
 @manager_required
 def check():
-    data = parse(DeskCheckSchema(), form_values(request.form, checkboxes=("kiosk",)))
+    data = parse(DeskCheckSchema(), form_values(request.form))
     outcome = check_at_desk(data["code"], g.member)
     db.session.commit()
-    return _desk_page(outcome, data["kiosk"]), 200 if outcome["accepted"] else 422
+    return _desk_page(outcome), 200 if outcome["accepted"] else 422
+
+
+@bp.route("/admin/passes/kiosks", methods=["POST"])
+@manager_required
+def kiosk_open():
+    """This device becomes a kiosk: the manager is signed out of it."""
+    parse(EmptySchema(), form_values(request.form))
+    start_kiosk(g.member)
+    db.session.commit()
+    flash(_("Kiosk mode is on: this device can only check network passes."), "success")
+    return redirect(url_for("passes.kiosk_page"))
+
+
+@bp.route("/admin/passes/kiosks/<int:kiosk_id>/end", methods=["POST"])
+@manager_required
+def kiosk_end(kiosk_id: int):
+    parse(EmptySchema(), form_values(request.form))
+    kiosk.end_kiosk(db.session, kiosk_id, context.now())
+    db.session.commit()
+    flash(_("The kiosk is ended: the device shows the sign-in page."), "success")
+    return redirect(url_for("passes.desk"))
+
+
+def _kiosk_page(outcome: dict | None):
+    return render_template("passes/kiosk.html", outcome=outcome, kiosk=True,
+                           opened=g.kiosk.opened_at, until=g.kiosk.expires_at)
+
+
+@bp.route("/kiosk")
+@kiosk_required
+def kiosk_page():
+    return _kiosk_page(None)
+
+
+@bp.route("/kiosk", methods=["POST"])
+@kiosk_required
+def kiosk_check():
+    data = parse(DeskCheckSchema(), form_values(request.form))
+    outcome = check_at_desk(data["code"], g.kiosk.opened_by)
+    db.session.commit()
+    return _kiosk_page(outcome), 200 if outcome["accepted"] else 422
+
+
+@bp.route("/kiosk/leave", methods=["POST"])
+@kiosk_required
+def kiosk_leave():
+    parse(EmptySchema(), form_values(request.form))
+    leave_kiosk()
+    db.session.commit()
+    flash(_("Kiosk mode is off on this device."), "success")
+    return redirect(url_for("auth.login"))
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(kiosk_guard)  # after the member is loaded (init_security)
     app.register_blueprint(bp)
     add_nav_item(app, "passes.my_pass", lazy_gettext("My network pass"))
     add_nav_item(app, "passes.admin", lazy_gettext("Network pass"), admin=True)

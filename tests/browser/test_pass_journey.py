@@ -1,7 +1,9 @@
 """The network pass in a browser, on three live nodes: A and B agree on 2 days a month; a
-member of A opens "Mon pass réseau" on a phone; B's front desk (kiosk mode) accepts the pass
-while A is stopped; a third visit in the month is refused as over quota; after A suspends the
-member and B syncs, the pass is refused; A's manager sees the visits and the balance."""
+member of A opens "Mon pass réseau" on a phone; B's manager opens the kiosk mode on a tablet,
+which accepts the pass while A is stopped and reaches no other page; B's front desk shows the
+visitor among who is here today; a third visit in the month is refused as over quota; after A
+suspends the member and B syncs, the pass is refused; B's manager ends the kiosk; A's manager
+sees the visits and the balance."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def _code_of(node, email: str) -> str:
 
 
 def _check(desk, node, code: str) -> None:
-    desk.goto(node.url + "/admin/passes/desk?kiosk=1")
+    desk.goto(node.url + "/kiosk")
     desk.get_by_label("Pass code (scanned or typed)").fill(code)
     desk.get_by_role("button", name="Check the pass").click()
     desk.wait_for_load_state()
@@ -97,18 +99,35 @@ def test_a_member_of_a_shows_the_pass_at_b_while_a_is_stopped(live_nodes, new_pa
     desk = new_page("en-GB")
     desk.set_viewport_size({"width": 800, "height": 1100})
     sign_in(desk, b, "accueil@forge.example")
+    desk.goto(b.url + "/admin/passes/desk")
+    desk.get_by_role("button", name="Open the kiosk mode on this device").click()
+    expect(desk.get_by_role("heading", name="Welcome! Show your network pass")).to_be_visible()
     _check(desk, b, code)
     outcome = desk.get_by_test_id("desk-outcome")
     expect(outcome).to_contain_text("Accepted")
     expect(outcome).to_contain_text("Zoé Martin")
     check_accessibility(desk, "pass-desk-kiosk")
     screenshot(desk, "pass-desk-kiosk")
+    desk.goto(b.url + "/admin/passes")  # the kiosk reaches no other page
+    assert desk.url == b.url + "/kiosk"
+    expect(desk.get_by_text("Kiosk mode: network passes only")).to_be_visible()
     _check(desk, b, others[0])
     expect(desk.get_by_test_id("desk-outcome")).to_contain_text("Accepted")
     _check(desk, b, others[1])
     expect(desk.get_by_test_id("desk-outcome")).to_contain_text("used up")
     with b.session() as session:
         assert len(session.scalars(select(PassVisit)).all()) == 2
+    front = new_page("fr-FR")
+    front.set_viewport_size({"width": 390, "height": 844})
+    sign_in(front, b, "accueil@forge.example")
+    front.goto(b.url + "/admin/passes/desk")
+    here = front.get_by_test_id("who-is-here")
+    expect(here.get_by_test_id("visitor")).to_have_count(2)
+    expect(here.get_by_test_id("visitor").first).to_contain_text("Zoé Martin")
+    expect(here.get_by_test_id("visitor").first).to_contain_text("de passage, de")
+    assert front.evaluate("document.documentElement.scrollWidth") <= 390
+    check_accessibility(front, "pass-desk-phone")
+    screenshot(front, "pass-desk-phone")
 
     a.start()
     _deliver(b)  # the visit records reach A
@@ -125,6 +144,11 @@ def test_a_member_of_a_shows_the_pass_at_b_while_a_is_stopped(live_nodes, new_pa
     b.sync()
     _check(desk, b, code)
     expect(desk.get_by_test_id("desk-outcome")).to_contain_text("withdrawn")
+    front.reload()
+    front.get_by_role("button", name="Arrêter cette borne").click()
+    expect(front.get_by_text("La borne est arrêtée")).to_be_visible()
+    desk.goto(b.url + "/kiosk")
+    assert desk.url.startswith(b.url + "/login")
 
     manager_a.goto(a.url + "/admin/passes")
     row = manager_a.get_by_test_id("balance-row")

@@ -153,7 +153,7 @@ def arrange_world(database_url: str, instance: str) -> World:
         proposal_id=proposal["id"], token_id=token["id"], member_id=member_ids["member"],
         regional_id=regional["id"], session_id=session_row["id"],
         answer_id=ABSENT_ID, intro_id=ABSENT_ID, notification_id=ABSENT_ID, message_id=ABSENT_ID,
-        agreement_pk=ABSENT_ID,
+        agreement_pk=ABSENT_ID, kiosk_id=ABSENT_ID,
         # Networks and join requests come from the federation (rosters): no API arranges them.
         network_pk=ABSENT_ID, request_id=ABSENT_ID,
     )

@@ -278,3 +278,33 @@ def test_ending_an_agreement_asks_first_then_both_sides_refuse_passes(live_nodes
     assert answer.json["reason"] == "not_peer"
     agreements_seen = b.client().get("/api/v1/passes/agreements", headers=bearer).json
     assert [(x["status"], x["terms"]["offerer_members_days"]) for x in agreements_seen] == [("ended", 2)]
+
+
+def test_an_erased_member_s_passes_are_refused_once_the_host_synced(live_nodes):
+    """Erasure, not only suspension: the account and its passes go at A, the revocations stay
+    on A's feed; B honours them at its next sync (both passes: for B alone and for any host)."""
+    a, b = live_nodes(2, names=["aix", "fontainebleau"])
+    live_nodes.peer_all()
+    manager_a, manager_b = _person(a, "gerante@aix.example", "manager"), _person(b, "accueil@fbl.example", "manager")
+    _agree(a, b, manager_a, manager_b, days=5)
+    zoe_portal = _person(a, "zoe@aix.example")
+    for_any = _code(zoe_portal)  # the first pass: valid at any space with an agreement
+    assert zoe_portal.post("/pass", {"host": b.url, "show_name": "1"}).status_code == 302
+    for_b = _code(zoe_portal)
+    assert for_any != for_b
+    assert _desk(manager_b, for_b)[0] == 200  # good before the erasure
+
+    with a.session() as session:
+        manager = session.scalar(select(Member).where(Member.email == "gerante@aix.example"))
+        zoe = session.scalar(select(Member).where(Member.email == "zoe@aix.example"))
+        accounts.erase_member(session, manager, zoe)
+        session.commit()
+    a.runtime.wait_for_background()
+    assert _count(a, Member, Member.email == "zoe@aix.example") == 0
+    b.sync()
+    with b.session() as session:
+        reasons = set(session.scalars(select(PassRevocation.reason)))
+    assert reasons == {"erased"}
+    for code in (for_b, for_any):
+        status, page = _desk(manager_b, code)
+        assert status == 422 and "withdrawn" in page
