@@ -89,7 +89,7 @@ NOTHING_TYPED = {
     "connector_admin.propose": "a member chosen in a list",
     "connector_admin.answer_referral": "a button",
     "connector_admin.publish_stats": "a button",
-    "connector_admin.digest": "the digest settings page shows its form again itself (show_again)",
+    "connector_admin.digest": "a box to tick",
     "rosters.decide": "two buttons",
     "rosters.roster": "buttons by a space of the roster",
     "passes.answer": "two buttons",
