@@ -289,9 +289,10 @@ def update_event(session: Session, actor: Member, event: Event, data: dict, now:
     return change
 
 
-def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -> list[Registration]:
+def cancel_event(session: Session, actor: Member, event: Event, now: datetime, reason: str = "") -> list[Registration]:
     """Cancel the event (its hosts or a manager; ``actor`` None: the organising node, through
-    sync); returns the registrations whose holders should be told."""
+    sync), keeping the organisers' ``reason`` (shown on the event page to the people registered
+    and in what they are told); returns the registrations whose holders should be told."""
     if actor is not None:
         require_manage(event, actor)
     if event.status == EventStatus.CANCELLED:
@@ -299,6 +300,7 @@ def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -
     was_published = event.status == EventStatus.PUBLISHED
     event.status = EventStatus.CANCELLED
     event.cancelled_at = now
+    event.cancel_reason = reason
     event.sequence += 1
     session.flush()
     record(session, EventChanged(event.id))
@@ -313,7 +315,7 @@ def cancel_event(session: Session, actor: Member, event: Event, now: datetime) -
             notify(session, session.get(Member, registration.member_id), "event.cancelled",
                    link=f"/events/{event.id}",
                    params={"title": event.title, "starts_at": registration.occurrence.start_at,
-                           "tz": event.timezone},
+                           "tz": event.timezone, **({"comment": reason} if reason else {})},
                    dedupe_key=f"cancelled:{registration.id}", now=now)
     return holders
 

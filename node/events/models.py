@@ -116,6 +116,8 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The organisers' word to the people registered when they cancelled it ("" when none).
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     venue: Mapped[Venue | None] = relationship(lazy="joined")
     hosts: Mapped[list[EventHost]] = relationship(

@@ -169,6 +169,17 @@ def form_state(action: str) -> FormState:
     return FormState()
 
 
+def keep_as_typed(exc: DomainError) -> int:
+    """Undo what the request wrote and keep the refused form of this request as typed, for the
+    page rendered next (``g.form_state``, read by ``form_state(request.path)``), its message
+    flashed; the refusal's status. For a view that answers its own form on its own page."""
+    db.session.rollback()
+    g.form_state = FormState(request.path, MultiDict(
+        (k, v) for k, v in request.form.items(multi=True) if k not in SKIP), page_errors(exc))
+    flash(error_message(exc), "error")
+    return exc.status
+
+
 def page_again(exc: DomainError) -> tuple[str, int] | None:
     """The page the refused form was sent from, rendered again with what was typed and the
     errors (``g.form_state``), answered with the refusal's status; None when there is no such
@@ -186,10 +197,7 @@ def page_again(exc: DomainError) -> tuple[str, int] | None:
     view = current_app.view_functions.get(endpoint)
     if view is None or endpoint == "static" or page.path.startswith(("/api/", "/federation/")):
         return None
-    db.session.rollback()
-    g.form_state = FormState(request.path, MultiDict(
-        (k, v) for k, v in request.form.items(multi=True) if k not in SKIP), page_errors(exc))
-    flash(error_message(exc), "error")
+    keep_as_typed(exc)
     environ = EnvironBuilder(path=page.path, query_string=page.query, method="GET",
                              base_url=request.host_url, headers=list(request.headers.items())).get_environ()
     # The same session: its CSRF token, its flashes.

@@ -15,8 +15,7 @@ from ..db import db
 from ..errors import N_, DomainError
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
-from ..http.forms import form_values, parse, query, show_again
-from ..http.messages import error_message
+from ..http.forms import form_values, keep_as_typed, parse, query, show_again
 from ..http.security import manager_required
 from ..members.models import MemberStatus
 from ..notices import account_mail
@@ -123,9 +122,7 @@ def invitations():
                                               space_name=context.space().name, link=new_link, locale="fr")
             status = 201
         except DomainError as exc:
-            db.session.rollback()
-            flash(error_message(exc), "error")
-            status = exc.status
+            status = keep_as_typed(exc)
     return render_template("admin/invitations.html", invitations=accounts.list_open_invitations(db.session),
                            new_link=new_link), status
 

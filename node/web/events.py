@@ -626,7 +626,7 @@ def admin_cancel(event_id: int):
             reason=_("Your word to the people registered (optional)"),
             back=url_for("events.event_page", event_id=event.id))
     reason = parse(EventCancelSchema(), form_values(request.form))["reason"]
-    told = events.cancel_event(db.session, g.member, event, now())
+    told = events.cancel_event(db.session, g.member, event, now(), reason=reason)
     db.session.commit()
     event_mail.notify_cancelled(db.session, context.mail_sender(), told, base_url=base_url(),
                                 default_locale=current_app.config["DEFAULT_LOCALE"], reason=reason)

@@ -99,13 +99,14 @@ def program_page(regional_id: int, query: dict):
     manager = g.member is not None and g.member.is_manager
     invitation = regional.participant(db.session, row, regional.our_node(db.session)) if manager else None
     approved = [p for p in peers.approved_peers(db.session)] if manager and row.is_local else []
+    venues = events.list_venues(db.session) if manager else []
     return render_template(
         "regional/program.html", regional=row, program=shown, filters=data, mine=mine,
         manager=manager, invitation=invitation, approved=approved,
         participants=regional.participants(db.session, row),
         named=regional.named_participants(db.session, row),
         can_add=manager and regional.is_co_organiser(db.session, row),
-        venues=events.list_venues(db.session) if manager else [],
+        venue_options=[(v.id, v.name) for v in venues],
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, type_labels=TYPE_LABELS)
 
 

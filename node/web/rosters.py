@@ -20,7 +20,8 @@ from ..db import db
 from ..errors import N_, DomainError, NotFound
 from ..federation import peers
 from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
-from ..http.forms import form_values, parse
+from ..http.forms import form_values, page_again, parse
+from ..http.messages import error_message
 from ..http.security import manager_required, member_required
 from ..rosters import queries, rosters
 from ..rosters.models import Application, JoinRequest, Network
@@ -61,8 +62,13 @@ def _done(message: str, category: str = "success"):
 
 
 def _refused(exc: DomainError):
+    """A refused form: its page again as typed, the field marked (``page_again``); without
+    that page, the networks page with the message."""
+    shown = page_again(exc)
+    if shown is not None:
+        return shown
     db.session.rollback()
-    return _done(_(exc.message), "error")
+    return _done(error_message(exc), "error")
 
 
 @bp.route("/admin/networks", methods=["POST"])

@@ -2,7 +2,7 @@
 1280 px and 390 px, on the three demo spaces (seeded as ``make demo`` does, one federation round
 each): no English in the French portal outside names and user content, no French in the
 English one, no ISO date and no node URL where a date or a space's name belongs, no 5xx, no
-serious or critical axe-core violation.
+serious or critical axe-core violation, no page wider than a 390 px screen.
 
 The pages are the GET routes of the app's url_map (the API, the federation endpoints and the
 static files aside); a path parameter takes a real id of the seeded data (``PARAMETERS``: a
@@ -352,10 +352,9 @@ def test_every_portal_page_speaks_its_language(demo, browser):
     for who in (people[0], people[2]):  # lighter: the visitor and the manager (every page)
         problems += _crawl(browser, node, who, "en-GB", 1280, pages,
                            lambda texts, attrs: _findings_en(texts, french, attrs), lambda access: False)
-    layout = [p for p in problems if ": layout " in p]
-    others = [p for p in problems if ": layout " not in p]
-    print(f"crawled {len(pages)} routes in {time.monotonic() - started:.0f} s; layout notes:\n" + "\n".join(layout))
-    assert not others, f"{len(others)} problems:\n" + "\n".join(dict.fromkeys(others))
+    print(f"crawled {len(pages)} routes in {time.monotonic() - started:.0f} s")
+    # A page wider than a 390 px screen (it scrolls sideways) is a problem like the others.
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(dict.fromkeys(problems))
 
 
 def test_the_detector_sees_english_iso_dates_and_addresses():

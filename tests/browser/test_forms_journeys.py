@@ -50,6 +50,7 @@ def test_cancelling_an_event_asks_first_and_mails_the_reason(marseille, new_page
     screenshot(page, "forms-event-cancel-question")
     question.get_by_role("button", name="Annuler l’événement").click()
     expect(page.locator("main")).to_contain_text("Cet événement est annulé.")
+    expect(page.locator(".cancel-reason")).to_contain_text("La salle est inondée : on se retrouve le mois prochain !")
     mails = [m for m in marseille.outbox if m.to == "guest-cancel@example.org" and "Apéro des voisins" in m.subject]
     assert mails and "La salle est inondée : on se retrouve le mois prochain !" in mails[-1].body
 
@@ -143,3 +144,43 @@ def test_manager_pages_fit_a_phone_and_the_menu_folds(marseille, new_page, local
     expect(page.locator("nav.subnav-fold a").nth(3)).to_be_visible()
     check_accessibility(page, "members at phone width, menu open")
     screenshot(page, f"forms-phone-{locale[:2]}-menu-open")
+
+
+#: What sticks out of a 390 px screen: the document's extra width and the elements past the
+#: right edge (outside a box that scrolls by itself), to say what to fix.
+OVERFLOW_JS = """() => {
+  const extra = document.documentElement.scrollWidth - window.innerWidth;
+  const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+      const x = getComputedStyle(p).overflowX; if (x === 'auto' || x === 'scroll' || x === 'hidden') return true; }
+    return false; };
+  const out = [...document.querySelectorAll('body *')]
+    .filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(e))
+    .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''} ${Math.round(e.getBoundingClientRect().right)}`);
+  return {extra, out: out.slice(0, 6)};
+}"""
+
+
+def _phone_world(node, now) -> dict:
+    if node.member_status("cm-narrow@example.org") is None:
+        node.create_member("cm-narrow@example.org", display_name="Maximilienne Grandes-Marges", role="manager")
+        for n in range(3):
+            node.create_member(f"annuaire-{n}@example.org", display_name=f"Personne avec un nom très long n°{n}")
+    event_id = publish_event(node, "cm-narrow@example.org", now, title="Atelier de reliure japonaise pour débuter")
+    return {"event_id": event_id}
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "en-GB"])
+def test_event_forms_and_the_directory_fit_a_phone(marseille, new_page, clock, locale):
+    ids = _phone_world(marseille, clock.now())
+    page = new_page(locale)
+    page.set_viewport_size(PHONE)
+    sign_in(page, marseille, "cm-narrow@example.org")
+    too_wide = []
+    for url in ("/events/admin/new", f"/events/admin/{ids['event_id']}/edit", "/directory",
+                f"/events/{ids['event_id']}", "/events", "/events/admin/", "/regional/", "/account/"):
+        page.goto(marseille.url + url)
+        found = page.evaluate(OVERFLOW_JS)
+        if found["extra"] > 1 or found["out"]:
+            too_wide.append((url, found))
+        screenshot(page, f"forms-phone-{locale[:2]}-{re.sub(r'[^a-z0-9]+', '-', url)}")
+    assert too_wide == [], "\n".join(map(str, too_wide))

@@ -6,9 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
+from sqlalchemy import select
+
 from node.events import registrations
 from node.events.registrations import Registrant
 from node.models import Event
+from node.notices.mailer import render_notification
+from node.notifications.models import Notification
 
 
 def _local(row, field: str) -> str:
@@ -88,3 +93,43 @@ def test_a_date_is_cancelled_only_once_confirmed(portal, manager, session, make_
     assert portal.post(f"/events/admin/occurrences/{occurrence.id}", {**form, "confirm": "1"}).status_code == 302
     session.refresh(occurrence)
     assert occurrence.is_cancelled
+
+
+def test_the_reason_is_kept_shown_to_the_people_registered_and_in_their_notification(
+        app, portal, manager, session, make_event, create_member, clock):
+    guest = create_member("invitee@example.org", display_name="Ana Invitée")
+    stranger = create_member("passant@example.org", display_name="Paul Passant")
+    event = make_event(title="Apéro du jeudi", audience="space")
+    registrations.register(session, event.occurrences[0].id, Registrant.local(guest), clock.now(), viewer=guest)
+    session.commit()
+    portal.login(manager.email)
+    reason = "La salle est inondée.\nOn se retrouve en mars !"
+    assert portal.post(f"/events/admin/{event.id}/cancel", {"reason": reason, "confirm": "1"}).status_code == 302
+    session.refresh(event)
+    assert (event.status, event.cancel_reason) == ("cancelled", reason)
+
+    portal.login(guest.email)
+    page = portal.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Le mot de l’équipe organisatrice" in page and "La salle est inondée.\nOn se retrouve en mars !" in page
+    [told] = session.scalars(select(Notification).where(Notification.member_id == guest.id,
+                                                        Notification.kind == "event.cancelled")).all()
+    with app.test_request_context(), force_locale("fr"):
+        words = render_notification(told, default_tz="Europe/Paris")
+    assert "Apéro du jeudi" in words.text and "« La salle est inondée.\nOn se retrouve en mars ! »" in words.text
+
+    portal.login(stranger.email)  # not registered: the event is cancelled, the word is for its people
+    page = portal.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Cet événement est annulé." in page and "La salle est inondée." not in page
+
+
+def test_without_a_reason_nothing_more_is_shown(portal, manager, session, make_event, create_member, clock):
+    guest = create_member("invitee@example.org", display_name="Ana Invitée")
+    event = make_event(title="Apéro du jeudi")
+    registrations.register(session, event.occurrences[0].id, Registrant.local(guest), clock.now(), viewer=guest)
+    session.commit()
+    portal.login(manager.email)
+    assert portal.post(f"/events/admin/{event.id}/cancel", {"confirm": "1"}).status_code == 302
+    session.refresh(event)
+    assert (event.status, event.cancel_reason) == ("cancelled", "")
+    portal.login(guest.email)
+    assert "Le mot de l’équipe organisatrice" not in portal.get(f"/events/{event.id}").get_data(as_text=True)
