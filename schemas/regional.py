@@ -44,6 +44,9 @@ class RegionalCreateSchema(RegionalUpdateSchema):
     ends_at = fields.DateTime(required=True)
     timezone = fields.String(load_default="Europe/Paris", validate=TimeZoneName())
     visibility = fields.String(load_default="network", validate=validate.OneOf(VISIBILITIES))
+    #: A network this node is on (its id in ``/networks``): every other space of its roster
+    #: that is our peer is invited to co-organise at once.
+    network = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class InviteSchema(InputSchema):

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -40,7 +41,10 @@ from ..federation import feed, keyring, peers
 from ..federation.keyring import FederationRuntime, runtime_of
 from ..federation.models import APPROVED, PENDING_APPROVAL, REMOVED, SUSPENDED, Peer
 from ..federation.registry import HandlerRegistry
+from ..network import audience
 from ..orm import utcnow
+from ..regional import regional
+from ..regional.models import RegionalEvent
 from ..uow import record
 from .models import (
     APPLICATION_FAILED,
@@ -98,6 +102,19 @@ def find_network(session: Session, network_id: str) -> Network:
 
 def list_networks(session: Session) -> list[Network]:
     return list(session.scalars(select(Network).order_by(Network.name)))
+
+
+def get_network(session: Session, network_pk: int) -> Network:
+    """A network held here by its row id (the id of its page, and of the API)."""
+    network = session.get(Network, network_pk)
+    if network is None:
+        raise NotFound(N_("No such network."))
+    return network
+
+
+def our_networks(session: Session, runtime: FederationRuntime) -> list[Network]:
+    """The networks whose roster we are on (a regional event can be addressed to them)."""
+    return [n for n in list_networks(session) if runtime.node_id in member_ids(n)]
 
 
 def can_coordinate(runtime: FederationRuntime, network: Network) -> bool:
@@ -458,6 +475,39 @@ def sources_of(session: Session) -> dict[str, list[str]]:
     for row in session.scalars(select(PeerSource).order_by(PeerSource.id)):
         out.setdefault(row.peer_node_id, []).append(row.source)
     return out
+
+
+# --- per-network choices ----------------------------------------------------------------------
+
+
+def directory_share(session: Session, network: Network) -> str:
+    """What our directory shares with the peers this network had us peer with."""
+    return audience.choice_for(session, network.network_id)
+
+
+def set_directory_share(session: Session, runtime: FederationRuntime, network: Network,
+                        share: str) -> str:
+    """Our manager's choice for ``network`` (``peers``: as with any peer; ``nothing``); the
+    export publishes or withdraws after the commit. Only a network we are on. Flushes."""
+    if runtime.node_id not in member_ids(network):
+        raise Forbidden(N_("This space is not on the network's roster."))
+    return audience.set_choice(session, network.network_id, share).share
+
+
+def invite_network(session: Session, runtime: FederationRuntime, regional_event: RegionalEvent,
+                   network: Network, now: datetime) -> tuple[list[str], list[str]]:
+    """Address our regional event to ``network``: every other node of its roster that is an
+    approved peer is invited at once (:func:`node.regional.regional.invite`, one signed
+    invitation each). Returns (invited, not peered yet: left out). Flushes."""
+    ours = member_ids(network)
+    if runtime.node_id not in ours:
+        raise Forbidden(N_("This space is not on the network's roster."))
+    others = sorted(ours - {runtime.node_id})
+    approved = set(session.scalars(select(Peer.node_id).where(
+        Peer.node_id.in_(others), Peer.status == APPROVED))) if others else set()
+    ready = [node_id for node_id in others if node_id in approved]
+    invited = regional.invite(session, regional_event, ready, now) if ready else []
+    return [row.node_id for row in invited], [n for n in others if n not in approved]
 
 
 def register(registry: HandlerRegistry) -> None:
