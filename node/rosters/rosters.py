@@ -236,6 +236,7 @@ def accept(session: Session, runtime: FederationRuntime, request: JoinRequest) -
     peer = peers.get_peer(session, request.node_id)
     if peer is None or peer.status in (REMOVED, SUSPENDED):
         raise Conflict(N_("This node is not asking to peer any more."))
+    _keep_manual(session, peer)
     _add_source(session, peer.node_id, network.network_id)
     if peer.status == PENDING_APPROVAL:
         peers.approve(session, runtime, peer)
@@ -249,6 +250,7 @@ def accept(session: Session, runtime: FederationRuntime, request: JoinRequest) -
 def add_member(session: Session, runtime: FederationRuntime, network: Network,
                peer: Peer) -> Network:
     """Put an approved peer on the roster with its pinned key (a new version). Flushes."""
+    _keep_manual(session, peer)
     _add_source(session, peer.node_id, network.network_id)
     members = [m for m in members_of(network) if m["node_id"] != peer.node_id]
     members.append(_peer_member(peer, now_ms()))
@@ -291,6 +293,7 @@ def ask_to_join(session: Session, runtime: FederationRuntime, network_id: str,
     target = keyring.normalise_peer_url(coordinator or owner)
     if target == runtime.node_id:
         raise DomainBadRequest(N_("This node coordinates that network."))
+    _keep_manual(session, peers.get_peer(session, target))
     peer = peers.request_peering(session, runtime, target)
     peer.needs_confirmation = False  # the application below is our peering request
     application = session.scalar(select(Application).where(Application.network_id == network_id))
@@ -415,10 +418,7 @@ def reconcile(session: Session, runtime: FederationRuntime, network: Network) ->
 
 def _peer_with(session: Session, node_id: str, member: dict[str, Any], network_id: str) -> bool:
     peer = peers.get_peer(session, node_id)
-    has_sources = peer is not None and session.scalar(
-        select(PeerSource.id).where(PeerSource.peer_node_id == node_id)) is not None
-    if peer is not None and peer.status == APPROVED and not has_sources:
-        _add_source(session, node_id, MANUAL)  # peered by hand before the network
+    _keep_manual(session, peer)
     _add_source(session, node_id, network_id)
     if peer is not None and peer.status in (APPROVED, SUSPENDED):
         return False  # a suspension is the manager's word: the network does not lift it
@@ -459,6 +459,14 @@ def _pull_soon(peer: Peer) -> None:
     peer.pull_requested_ms = now_ms()
     peer.next_attempt_ms = 0
     peer.backoff_failures = 0
+
+
+def _keep_manual(session: Session, peer: Peer | None) -> None:
+    """A peer approved by hand before any network (no source recorded) keeps that reason."""
+    if peer is None or peer.status != APPROVED:
+        return
+    if session.scalar(select(PeerSource.id).where(PeerSource.peer_node_id == peer.node_id)) is None:
+        _add_source(session, peer.node_id, MANUAL)
 
 
 def _add_source(session: Session, node_id: str, source: str) -> None:
