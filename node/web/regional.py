@@ -205,7 +205,7 @@ def mine():
 @bp.route("/", methods=["POST"])
 @manager_required
 def create():
-    data = parse(RegionalCreateSchema(), form_values(request.form))
+    data = parse(RegionalCreateSchema(), form_values(request.form, integers=("network",)))
     network_pk = data.pop("network", None)
     network = rosters.get_network(db.session, network_pk) if network_pk else None
     row = regional.create_regional(db.session, g.member, data, now())

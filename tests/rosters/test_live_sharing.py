@@ -10,7 +10,7 @@ import secrets
 
 from sqlalchemy import select
 
-from node.federation.models import APPROVED
+from node.federation.models import APPROVED, MANUAL
 from node.models import NetworkEntry
 from node.rosters import rosters
 from tests.network.test_live import add_member, token
@@ -33,11 +33,25 @@ def test_share_nothing_with_a_network_withdraws_the_directory_from_its_spaces_on
         network_id = rosters.create_network(session, coord.runtime, slug="sud",
                                             name="Coworking Sud").network_id
         session.commit()
-    for node in (aix, bandol):
-        _join(coord, node, network_id)
+    _join(coord, aix, network_id)
+    # bandol asks through the API, and coord's manager accepts through the API.
+    asker = token(bandol, add_manager(bandol, "gerant@bandol.example"))
+    asked = bandol.client().post("/api/v1/admin/networks/join", headers=asker,
+                                 json={"network": network_id})
+    assert asked.status_code == 201, asked.json
+    assert asked.json["status"] == "sent" and asked.json["coordinator"] == coord.url
+    decider = token(coord, add_manager(coord, "gerant@coord.example"))
+    [waiting] = coord.client().get("/api/v1/admin/networks/requests", headers=decider).json
+    assert waiting["node_id"] == bandol.url
+    accepted = coord.client().post(f"/api/v1/admin/networks/requests/{waiting['id']}",
+                                   headers=decider, json={"action": "accept"})
+    assert accepted.status_code == 200 and accepted.json["status"] == "accepted"
     everyone = [coord, aix, bandol]
     _rounds_until(everyone, lambda: all(_status(x, y) == APPROVED
                                         for x in everyone for y in everyone if x is not y))
+    for x, y in ((aix, coord), (coord, aix)):  # peered by hand first: that reason is kept
+        with x.session() as session:
+            assert rosters.sources_of(session)[y.url] == [MANUAL, network_id]
     add_member(aix, "paule@aix.example", "Paule", skills=[("Comptabilité", "expert")],
                visibility="network_named")
     add_member(bandol, "bea@bandol.example", "Béa", skills=[("Menuiserie", "expert")],
