@@ -88,11 +88,17 @@ def cancel_regional(regional_id: int):
 
 
 @endpoint(bp, "/regional/<int:regional_id>/invitations", methods=("POST",), access=MANAGER,
-          summary="Invite approved peers to co-organise (signed invitations)", body=InviteSchema,
+          summary="Invite approved peers, or every peered space of a network, to co-organise "
+                  "(signed invitations)", body=InviteSchema,
           response=RegionalOutSchema, tags=TAGS)
 def invite(regional_id: int, data: dict):
     row = regional.get_regional(db.session, regional_id, g.api_member)
-    regional.invite(db.session, row, data["node_ids"], now())
+    network = rosters.get_network(db.session, data["network"]) if data["network"] else None
+    if data["node_ids"]:
+        regional.invite(db.session, row, data["node_ids"], now())
+    if network is not None:
+        rosters.invite_network(db.session, current_app.extensions[RUNTIME_INFO_KEY], row,
+                               network, now())
     db.session.commit()
     return dump_regional(row)
 

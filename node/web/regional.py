@@ -105,9 +105,10 @@ def program_page(regional_id: int, query: dict):
     manager = g.member is not None and g.member.is_manager
     invitation = regional.participant(db.session, row, regional.our_node(db.session)) if manager else None
     approved = [p for p in peers.approved_peers(db.session)] if manager and row.is_local else []
+    networks = rosters.our_networks(db.session, _runtime()) if manager and row.is_local else []
     return render_template(
         "regional/program.html", regional=row, program=shown, filters=data, mine=mine,
-        manager=manager, invitation=invitation, approved=approved,
+        manager=manager, invitation=invitation, approved=approved, networks=networks,
         participants=regional.participants(db.session, row),
         named=regional.named_participants(db.session, row),
         can_add=manager and regional.is_co_organiser(db.session, row),
@@ -244,10 +245,21 @@ def cancel(regional_id: int):
 @bp.route("/<int:regional_id>/invitations", methods=["POST"])
 @manager_required
 def invite(regional_id: int):
-    data = parse(InviteSchema(), form_values(request.form, lists=("node_ids",)))
-    regional.invite(db.session, _visible(regional_id), data["node_ids"], now())
+    data = parse(InviteSchema(), form_values(request.form, lists=("node_ids",),
+                                             integers=("network",)))
+    row = _visible(regional_id)
+    network = rosters.get_network(db.session, data["network"]) if data["network"] else None
+    if data["node_ids"]:
+        regional.invite(db.session, row, data["node_ids"], now())
+    not_peered = []
+    if network is not None:
+        _invited, not_peered = rosters.invite_network(db.session, _runtime(), row, network, now())
     db.session.commit()
     flash(_("Invitations sent."), "success")
+    if not_peered:
+        flash(ngettext("%(num)s space of the network is not peered with us yet: invite it later.",
+                       "%(num)s spaces of the network are not peered with us yet: invite them later.",
+                       len(not_peered)), "info")
     return _back(regional_id)
 
 

@@ -300,3 +300,34 @@ def test_the_regional_api_addresses_an_event_to_a_network(client, clock, session
     assert client.post("/api/v1/regional", headers=manager, json={
         "title": "Autre", "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(days=1)).isoformat(), "network": 999999}).status_code == 404
+
+
+def test_an_existing_regional_event_invites_a_network_at_once(client, portal, clock, session,
+                                                              create_member, api_token, network):
+    boss = create_member("boss@example.org", role="manager")
+    manager = api_token(boss)
+    start = (clock.now() + timedelta(days=40)).replace(microsecond=0, tzinfo=None)
+    created = client.post("/api/v1/regional", headers=manager, json={
+        "title": "Coworking Week Sud", "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(days=5)).isoformat()}).json
+    assert created["participants"] == []
+    # Neither spaces nor a network: refused, nothing sent.
+    empty = client.post(f"/api/v1/regional/{created['id']}/invitations", headers=manager, json={})
+    assert empty.status_code == 422 and "node_ids" in empty.json["error"]["fields"]
+    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.message_type == "regional.invitation")) == 0
+
+    portal.login("boss@example.org")
+    page = portal.get(f"/regional/{created['id']}").get_data(as_text=True)
+    assert 'id="invite-network"' in page
+    assert portal.post(f"/regional/{created['id']}/invitations",
+                       {"network": str(network.id)}).status_code == 302
+    invited = set(session.scalars(select(RegionalParticipant.node_id).where(
+        RegionalParticipant.regional_event_id == created["id"])))
+    assert invited == {AIX, BANDOL}
+    # Again through the API: the invited are not invited twice.
+    again = client.post(f"/api/v1/regional/{created['id']}/invitations", headers=manager,
+                        json={"network": network.id})
+    assert again.status_code == 200
+    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.message_type == "regional.invitation")) == 2
