@@ -4,7 +4,7 @@ Datetimes without an offset are wall-clock times in the event's ``timezone``."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .common import InputSchema, NonBlank, TrimmedString
 from .events import EVENT_TYPES, Capacity, TimeZoneName, Title, _end_after_start
@@ -44,11 +44,23 @@ class RegionalCreateSchema(RegionalUpdateSchema):
     ends_at = fields.DateTime(required=True)
     timezone = fields.String(load_default="Europe/Paris", validate=TimeZoneName())
     visibility = fields.String(load_default="network", validate=validate.OneOf(VISIBILITIES))
+    #: A network this node is on (its id in ``/networks``): every other space of its roster
+    #: that is our peer is invited to co-organise at once.
+    network = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class InviteSchema(InputSchema):
-    node_ids = fields.List(fields.String(validate=validate.Length(min=1, max=255)), required=True,
-                           validate=validate.Length(min=1, max=50))
+    """The approved peers to invite (``node_ids``), every space of a network this node is on
+    (``network``, its id in ``/networks``), or both."""
+
+    node_ids = fields.List(fields.String(validate=validate.Length(min=1, max=255)),
+                           load_default=list, validate=validate.Length(max=50))
+    network = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _someone(self, data, **kwargs):
+        if not data.get("node_ids") and not data.get("network"):
+            raise ValidationError("Choose the spaces to invite, or a network.", field_name="node_ids")
 
 
 class InvitationAnswerSchema(InputSchema):

@@ -16,12 +16,13 @@ from . import (
     passes,
     peers,
     regional,
+    rosters,
 )
 
 
 def register_api(app: Flask) -> None:
     for module in (members, network, events, connector, regional, notifications, peers,
-                   passes, openapi):
+                   passes, rosters, openapi):
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
     csrf.exempt(federation.bp)

@@ -3,7 +3,7 @@ another node), and the organiser's and co-organisers' tools."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, current_app, g
 
 from schemas.regional import (
     CountsOutSchema,
@@ -24,12 +24,14 @@ from schemas.regional import (
 )
 
 from ..db import db
+from ..federation.keyring import RUNTIME_INFO_KEY
 from ..http.context import now
 from ..http.queries import program_filter
 from ..http.security import MANAGER, PUBLIC
 from ..notices.requests import notify_change, notify_local_cancelled, notify_local_offers
 from ..regional import regional
 from ..regional import registration as remote
+from ..rosters import rosters
 from .base import endpoint
 from .events import _optional_member
 
@@ -49,10 +51,15 @@ def list_regional():
     return [dump_regional(r) for r in regional.list_regional(db.session, _optional_member())]
 
 
-@endpoint(bp, "/regional", methods=("POST",), access=MANAGER, summary="Create a regional event organised here",
+@endpoint(bp, "/regional", methods=("POST",), access=MANAGER, summary="Create a regional event organised here (``network``: invite its spaces at once)",
           body=RegionalCreateSchema, response=RegionalOutSchema, status=201, tags=TAGS)
 def create_regional(data: dict):
+    network_pk = data.pop("network", None)
+    network = rosters.get_network(db.session, network_pk) if network_pk else None
     row = regional.create_regional(db.session, g.api_member, data, now())
+    if network is not None:
+        rosters.invite_network(db.session, current_app.extensions[RUNTIME_INFO_KEY], row,
+                               network, now())
     db.session.commit()
     return dump_regional(row)
 
@@ -81,11 +88,17 @@ def cancel_regional(regional_id: int):
 
 
 @endpoint(bp, "/regional/<int:regional_id>/invitations", methods=("POST",), access=MANAGER,
-          summary="Invite approved peers to co-organise (signed invitations)", body=InviteSchema,
+          summary="Invite approved peers, or every peered space of a network, to co-organise "
+                  "(signed invitations)", body=InviteSchema,
           response=RegionalOutSchema, tags=TAGS)
 def invite(regional_id: int, data: dict):
     row = regional.get_regional(db.session, regional_id, g.api_member)
-    regional.invite(db.session, row, data["node_ids"], now())
+    network = rosters.get_network(db.session, data["network"]) if data["network"] else None
+    if data["node_ids"]:
+        regional.invite(db.session, row, data["node_ids"], now())
+    if network is not None:
+        rosters.invite_network(db.session, current_app.extensions[RUNTIME_INFO_KEY], row,
+                               network, now())
     db.session.commit()
     return dump_regional(row)
 

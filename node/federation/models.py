@@ -252,3 +252,20 @@ class JobState(Base):
     last_summary: Mapped[str] = mapped_column(String(500), default="")
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: ``PeerSource.source`` of a peering a manager made by hand (else: a network's object id).
+MANUAL = "manual"
+
+
+class PeerSource(Base):
+    """Why a peer is peered: ``manual`` (a manager approved it) or a network's object id
+    (node/rosters). A network unpeers a node only when no other source is left; what our
+    directory shares with a peer follows its sources (node/network/audience.py)."""
+
+    __tablename__ = "rosters_peer_sources"
+    __table_args__ = (UniqueConstraint("peer_node_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_node_id: Mapped[str] = mapped_column(String(255), index=True)
+    source: Mapped[str] = mapped_column(String(500))

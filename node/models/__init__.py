@@ -51,6 +51,7 @@ from ..federation.models import (
     RateLimitBucket,
     SeenNonce,
 )
+from ..federation.models import PeerSource as NetworkPeerSource
 from ..members.models import (
     ConceptProposal,
     Member,
@@ -62,6 +63,7 @@ from ..members.models import (
     SkillMapping,
 )
 from ..network.models import (
+    DirectoryChoice,
     DirectoryExport,
     Introduction,
     NetworkEntry,
@@ -89,7 +91,6 @@ from ..regional.models import (
 from ..rosters.models import Application as NetworkApplication
 from ..rosters.models import JoinRequest as NetworkJoinRequest
 from ..rosters.models import Network as RosterNetwork
-from ..rosters.models import PeerSource as NetworkPeerSource
 from .work import PendingWork
 
 __all__ = [
@@ -167,4 +168,5 @@ __all__ = [
     "NetworkJoinRequest",
     "RosterNetwork",
     "NetworkPeerSource",
+    "DirectoryChoice",
 ]

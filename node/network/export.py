@@ -46,6 +46,7 @@ from ..members.thesaurus import Thesaurus, get_thesaurus
 from ..orm import utcnow
 from ..uow import Reactions, WorkContext
 from . import search as network_search
+from .audience import withheld_peers
 from .introductions import cancel_incoming_for
 from .models import DirectoryExport
 from .ranking import ITEM_TYPE, our_locality
@@ -220,13 +221,18 @@ def _peer_lease(rows: Iterable[DirectoryExport], now: datetime,
 
 def sync_exports(session: Session, settings: NetworkSettings, now: datetime | None = None,
                  peers: Iterable[str] | None = None) -> ExportReport:
-    """Publish what each approved peer should hold and withdraw what it should not; flushes.
+    """Publish what each approved peer should hold and withdraw what it should not (a peer
+    our manager's per-network choice withholds the directory from holds nothing); flushes.
 
     Unchanged entries are re-published only when the peer's common lease is about to end, and
     then all together; each peer's batch is published in its own random order."""
     now = now or utcnow()
     report = ExportReport()
     peer_ids = list(peers) if peers is not None else approved_peer_ids(session)
+    # Not the peers whose every reason to be peered is a network our manager chose to share
+    # nothing with (.audience): what they were sent is withdrawn below, like a removed peer's.
+    withheld = withheld_peers(session)
+    peer_ids = [peer_id for peer_id in peer_ids if peer_id not in withheld]
     sent: dict[str, dict[tuple[int | None, str], DirectoryExport]] = {}
     orphans: list[DirectoryExport] = []  # rows of erased members: only their tombstone is left
     for row in session.scalars(select(DirectoryExport)):

@@ -143,3 +143,21 @@ class NetworkPreference(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     requests_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+#: What our directory shares with the peers of one peering source (a network's object id):
+#: ``peers`` — as with any peer (the default, no row); ``nothing`` — no directory entry.
+DIRECTORY_SHARES = ("peers", "nothing")
+SHARE_AS_PEERS, SHARE_NOTHING = DIRECTORY_SHARES
+
+
+class DirectoryChoice(Base):
+    """Our manager's choice of what the directory shares with the peers one network (a
+    ``PeerSource.source``) had us peer with. No row: as with any peer."""
+
+    __tablename__ = "network_directory_choices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(500), unique=True)
+    share: Mapped[str] = mapped_column(String(16), default=SHARE_AS_PEERS)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -28,6 +28,7 @@ from federation.messages import (
     REGIONAL_REPORT,
     make_object_id,
 )
+from federation.plausibility import MAX_EVENT_DAYS
 
 from ..domain_events import RegionalEventCancelled
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
@@ -227,6 +228,8 @@ def _check_dates(data: dict, tz_name: str) -> tuple[datetime, datetime]:
     ends = events.to_utc(data["ends_at"], tz_name)
     if ends <= starts:
         raise _invalid("ends_at", N_("The end must be after the start."))
+    if (ends - starts).days >= MAX_EVENT_DAYS:  # its feed item would be implausible to peers
+        raise _invalid("ends_at", N_("A regional event cannot last 31 days or more."))
     return starts, ends
 
 

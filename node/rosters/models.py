@@ -1,5 +1,5 @@
-"""Networks (signed rosters), the join requests a coordinator decides, our own applications,
-and why each peer is peered (by hand, or through which network)."""
+"""Networks (signed rosters), the join requests a coordinator decides and our own
+applications (why each peer is peered, ``PeerSource``, is in node/federation/models.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Why a peer is peered (by hand, or through a network): ``PeerSource`` lives with the peers,
+# so the directory export (a lower layer) can read it; re-exported here for the rosters.
+from ..federation.models import MANUAL, PeerSource  # noqa: F401
 from ..orm import Base, UTCDateTime, utcnow
-
-#: ``PeerSource.source`` of a peering a manager made by hand (else: a network's object id).
-MANUAL = "manual"
 
 # Join requests (coordinator side) and applications (joiner side).
 JOIN_PENDING = "pending"
@@ -70,16 +70,3 @@ class Application(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class PeerSource(Base):
-    """Why a peer is peered: ``manual`` (a manager approved it) or a network's object id.
-
-    A network unpeers a node only when no other source is left."""
-
-    __tablename__ = "rosters_peer_sources"
-    __table_args__ = (UniqueConstraint("peer_node_id", "source"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    peer_node_id: Mapped[str] = mapped_column(String(255), index=True)
-    source: Mapped[str] = mapped_column(String(500))

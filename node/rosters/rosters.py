@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -40,7 +41,10 @@ from ..federation import feed, keyring, peers
 from ..federation.keyring import FederationRuntime, runtime_of
 from ..federation.models import APPROVED, PENDING_APPROVAL, REMOVED, SUSPENDED, Peer
 from ..federation.registry import HandlerRegistry
+from ..network import audience
 from ..orm import utcnow
+from ..regional import regional
+from ..regional.models import RegionalEvent
 from ..uow import record
 from .models import (
     APPLICATION_FAILED,
@@ -98,6 +102,19 @@ def find_network(session: Session, network_id: str) -> Network:
 
 def list_networks(session: Session) -> list[Network]:
     return list(session.scalars(select(Network).order_by(Network.name)))
+
+
+def get_network(session: Session, network_pk: int) -> Network:
+    """A network held here by its row id (the id of its page, and of the API)."""
+    network = session.get(Network, network_pk)
+    if network is None:
+        raise NotFound(N_("No such network."))
+    return network
+
+
+def our_networks(session: Session, runtime: FederationRuntime) -> list[Network]:
+    """The networks whose roster we are on (a regional event can be addressed to them)."""
+    return [n for n in list_networks(session) if runtime.node_id in member_ids(n)]
 
 
 def can_coordinate(runtime: FederationRuntime, network: Network) -> bool:
@@ -232,6 +249,7 @@ def accept_many(session: Session, runtime: FederationRuntime,
         peer = peers.get_peer(session, request.node_id)
         if peer is None or peer.status in (REMOVED, SUSPENDED):
             raise Conflict(N_("This node is not asking to peer any more."))
+        _keep_manual(session, peer)
         _add_source(session, peer.node_id, network.network_id)
         if peer.status == PENDING_APPROVAL:
             peers.approve(session, runtime, peer)
@@ -252,6 +270,7 @@ def accept_many(session: Session, runtime: FederationRuntime,
 def add_member(session: Session, runtime: FederationRuntime, network: Network,
                peer: Peer) -> Network:
     """Put an approved peer on the roster with its pinned key (a new version). Flushes."""
+    _keep_manual(session, peer)
     _add_source(session, peer.node_id, network.network_id)
     members = [m for m in members_of(network) if m["node_id"] != peer.node_id]
     members.append(_peer_member(peer, now_ms()))
@@ -294,6 +313,7 @@ def ask_to_join(session: Session, runtime: FederationRuntime, network_id: str,
     target = keyring.normalise_peer_url(coordinator or owner)
     if target == runtime.node_id:
         raise DomainBadRequest(N_("This node coordinates that network."))
+    _keep_manual(session, peers.get_peer(session, target))
     peer = peers.request_peering(session, runtime, target)
     peer.needs_confirmation = False  # the application below is our peering request
     application = session.scalar(select(Application).where(Application.network_id == network_id))
@@ -418,10 +438,7 @@ def reconcile(session: Session, runtime: FederationRuntime, network: Network) ->
 
 def _peer_with(session: Session, node_id: str, member: dict[str, Any], network_id: str) -> bool:
     peer = peers.get_peer(session, node_id)
-    has_sources = peer is not None and session.scalar(
-        select(PeerSource.id).where(PeerSource.peer_node_id == node_id)) is not None
-    if peer is not None and peer.status == APPROVED and not has_sources:
-        _add_source(session, node_id, MANUAL)  # peered by hand before the network
+    _keep_manual(session, peer)
     _add_source(session, node_id, network_id)
     if peer is not None and peer.status in (APPROVED, SUSPENDED):
         return False  # a suspension is the manager's word: the network does not lift it
@@ -464,6 +481,14 @@ def _pull_soon(peer: Peer) -> None:
     peer.backoff_failures = 0
 
 
+def _keep_manual(session: Session, peer: Peer | None) -> None:
+    """A peer approved by hand before any network (no source recorded) keeps that reason."""
+    if peer is None or peer.status != APPROVED:
+        return
+    if session.scalar(select(PeerSource.id).where(PeerSource.peer_node_id == peer.node_id)) is None:
+        _add_source(session, peer.node_id, MANUAL)
+
+
 def _add_source(session: Session, node_id: str, source: str) -> None:
     exists = session.scalar(select(PeerSource.id).where(
         PeerSource.peer_node_id == node_id, PeerSource.source == source))
@@ -478,6 +503,39 @@ def sources_of(session: Session) -> dict[str, list[str]]:
     for row in session.scalars(select(PeerSource).order_by(PeerSource.id)):
         out.setdefault(row.peer_node_id, []).append(row.source)
     return out
+
+
+# --- per-network choices ----------------------------------------------------------------------
+
+
+def directory_share(session: Session, network: Network) -> str:
+    """What our directory shares with the peers this network had us peer with."""
+    return audience.choice_for(session, network.network_id)
+
+
+def set_directory_share(session: Session, runtime: FederationRuntime, network: Network,
+                        share: str) -> str:
+    """Our manager's choice for ``network`` (``peers``: as with any peer; ``nothing``); the
+    export publishes or withdraws after the commit. Only a network we are on. Flushes."""
+    if runtime.node_id not in member_ids(network):
+        raise Forbidden(N_("This space is not on the network's roster."))
+    return audience.set_choice(session, network.network_id, share).share
+
+
+def invite_network(session: Session, runtime: FederationRuntime, regional_event: RegionalEvent,
+                   network: Network, now: datetime) -> tuple[list[str], list[str]]:
+    """Address our regional event to ``network``: every other node of its roster that is an
+    approved peer is invited at once (:func:`node.regional.regional.invite`, one signed
+    invitation each). Returns (invited, not peered yet: left out). Flushes."""
+    ours = member_ids(network)
+    if runtime.node_id not in ours:
+        raise Forbidden(N_("This space is not on the network's roster."))
+    others = sorted(ours - {runtime.node_id})
+    approved = set(session.scalars(select(Peer.node_id).where(
+        Peer.node_id.in_(others), Peer.status == APPROVED))) if others else set()
+    ready = [node_id for node_id in others if node_id in approved]
+    invited = regional.invite(session, regional_event, ready, now) if ready else []
+    return [row.node_id for row in invited], [n for n in others if n not in approved]
 
 
 def register(registry: HandlerRegistry) -> None:

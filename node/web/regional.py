@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 
 from schemas.regional import (
     InvitationAnswerSchema,
@@ -42,6 +42,7 @@ from ..notices.requests import notify_change, notify_local_cancelled, notify_loc
 from ..regional import ical as regional_ical
 from ..regional import regional
 from ..regional import registration as remote
+from ..rosters import rosters
 from .events import TYPE_LABELS
 from .nav import add_nav_item
 
@@ -68,6 +69,10 @@ SESSION_OPTIONAL = ("venue_id", "capacity")
 ANSWER_WAIT_SECONDS = 3.0
 
 
+def _runtime():
+    return current_app.extensions[RUNTIME_INFO_KEY]
+
+
 def _visible(regional_id: int):
     return regional.get_regional(db.session, regional_id, g.member)
 
@@ -85,6 +90,7 @@ def index():
     return render_template(
         "regional/index.html", rows=regional.list_regional(db.session, g.member),
         invitations=regional.pending_invitations(db.session) if manager else [],
+        networks=rosters.our_networks(db.session, _runtime()) if manager else [],
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS)
 
 
@@ -100,9 +106,10 @@ def program_page(regional_id: int, query: dict):
     invitation = regional.participant(db.session, row, regional.our_node(db.session)) if manager else None
     approved = [p for p in peers.approved_peers(db.session)] if manager and row.is_local else []
     venues = events.list_venues(db.session) if manager else []
+    networks = rosters.our_networks(db.session, _runtime()) if manager and row.is_local else []
     return render_template(
         "regional/program.html", regional=row, program=shown, filters=data, mine=mine,
-        manager=manager, invitation=invitation, approved=approved,
+        manager=manager, invitation=invitation, approved=approved, networks=networks,
         participants=regional.participants(db.session, row),
         named=regional.named_participants(db.session, row),
         can_add=manager and regional.is_co_organiser(db.session, row),
@@ -200,10 +207,23 @@ def mine():
 @bp.route("/", methods=["POST"])
 @manager_required
 def create():
-    data = parse(RegionalCreateSchema(), form_values(request.form))
+    data = parse(RegionalCreateSchema(), form_values(request.form, integers=("network",)))
+    network_pk = data.pop("network", None)
+    network = rosters.get_network(db.session, network_pk) if network_pk else None
     row = regional.create_regional(db.session, g.member, data, now())
+    if network is None:
+        db.session.commit()
+        flash(_("The regional event is created. Invite co-organisers now."), "success")
+        return _back(row.id)
+    invited, not_peered = rosters.invite_network(db.session, _runtime(), row, network, now())
     db.session.commit()
-    flash(_("The regional event is created. Invite co-organisers now."), "success")
+    flash(ngettext("The regional event is created and %(num)s space of %(network)s is invited.",
+                   "The regional event is created and %(num)s spaces of %(network)s are invited.",
+                   len(invited), network=network.name), "success")
+    if not_peered:
+        flash(ngettext("%(num)s space of the network is not peered with us yet: invite it later.",
+                       "%(num)s spaces of the network are not peered with us yet: invite them later.",
+                       len(not_peered)), "info")
     return _back(row.id)
 
 
@@ -226,10 +246,21 @@ def cancel(regional_id: int):
 @bp.route("/<int:regional_id>/invitations", methods=["POST"])
 @manager_required
 def invite(regional_id: int):
-    data = parse(InviteSchema(), form_values(request.form, lists=("node_ids",)))
-    regional.invite(db.session, _visible(regional_id), data["node_ids"], now())
+    data = parse(InviteSchema(), form_values(request.form, lists=("node_ids",),
+                                             integers=("network",)))
+    row = _visible(regional_id)
+    network = rosters.get_network(db.session, data["network"]) if data["network"] else None
+    if data["node_ids"]:
+        regional.invite(db.session, row, data["node_ids"], now())
+    not_peered = []
+    if network is not None:
+        _invited, not_peered = rosters.invite_network(db.session, _runtime(), row, network, now())
     db.session.commit()
     flash(_("Invitations sent."), "success")
+    if not_peered:
+        flash(ngettext("%(num)s space of the network is not peered with us yet: invite it later.",
+                       "%(num)s spaces of the network are not peered with us yet: invite them later.",
+                       len(not_peered)), "info")
     return _back(regional_id)
 
 

@@ -1,15 +1,28 @@
 """Networks: the manager's page (found a network, ask to join one, decide on join requests,
-the roster) and each network's page for members (its spaces and totals)."""
+the roster) and each network's page for members (its spaces, totals and Coworking Weeks; for
+the manager, what our directory shares with it). Refusing a join request and removing a
+space from the roster ask for a confirmation first (node/http/confirm.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from federation.errors import FederationError
 from schemas.rosters import (
+    DirectoryShareFormSchema,
     JoinDecisionFormSchema,
     NetworkCreateFormSchema,
     NetworkJoinFormSchema,
@@ -20,6 +33,8 @@ from ..db import db
 from ..errors import N_, DomainError, NotFound
 from ..federation import peers
 from ..federation.keyring import RUNTIME_INFO_KEY, FederationRuntime
+from ..http.confirm import ask_confirmation, confirmed
+from ..http.context import now
 from ..http.forms import form_values, page_again, parse
 from ..http.messages import error_message
 from ..http.security import manager_required, member_required
@@ -114,6 +129,12 @@ def decide(request_id: int):
     join_request = session.get(JoinRequest, request_id)
     if join_request is None:
         raise NotFound(N_("No such join request."))
+    if data["action"] == "refuse" and not confirmed():
+        network = rosters.find_network(session, join_request.network_id)
+        return ask_confirmation(
+            action=_("Refuse"), back=url_for("rosters.admin"),
+            question=_("Refuse the request of %(node)s to join %(network)s? It can ask again.",
+                       node=_node_name(join_request.node_id), network=network.name))
     try:
         if data["action"] == "accept":
             peer = rosters.accept(session, runtime, join_request)
@@ -135,6 +156,13 @@ def roster(network_pk: int):
     data = parse(RosterMemberFormSchema(), form_values(request.form))
     session, runtime = db.session, _runtime()
     network = _network(network_pk)
+    if data["action"] == "remove" and not confirmed():
+        return ask_confirmation(
+            action=_("Remove from the network"), back=url_for("rosters.admin"),
+            question=_("Remove %(node)s from %(network)s? Every space of the network unpeers it "
+                       "at its next sync, unless they also peered otherwise, and drops what it "
+                       "shared.", node=_member_name(network, data["node_id"]),
+                       network=network.name))
     try:
         if data["action"] == "remove":
             rosters.remove_member(session, runtime, network, data["node_id"])
@@ -150,11 +178,37 @@ def roster(network_pk: int):
 @bp.route("/networks/<int:network_pk>")
 @member_required
 def network_page(network_pk: int):
-    session = db.session
+    session, runtime = db.session, _runtime()
     network = _network(network_pk)
     spaces = queries.network_spaces(session, network)
     return render_template("rosters/network.html", network=network, spaces=spaces,
-                           totals=queries.network_totals(spaces))
+                           totals=queries.network_totals(spaces),
+                           weeks=queries.network_weeks(session, network, now()),
+                           on_roster=runtime.node_id in rosters.member_ids(network),
+                           manager=g.member.is_manager,
+                           share=rosters.directory_share(session, network))
+
+
+@bp.route("/networks/<int:network_pk>/sharing", methods=["POST"])
+@manager_required
+def sharing(network_pk: int):
+    """Our manager chooses what our directory shares with the network's spaces."""
+    data = parse(DirectoryShareFormSchema(), form_values(request.form))
+    network = _network(network_pk)
+    rosters.set_directory_share(db.session, _runtime(), network, data["share"])
+    db.session.commit()
+    flash(_("Your choice for %(network)s is saved.", network=network.name), "success")
+    return redirect(url_for("rosters.network_page", network_pk=network.id))
+
+
+def _node_name(node_id: str) -> str:
+    peer = peers.get_peer(db.session, node_id)
+    return (peer.name if peer is not None and peer.name else None) or node_id
+
+
+def _member_name(network: Network, node_id: str) -> str:
+    names = {m["node_id"]: m.get("name") for m in rosters.members_of(network)}
+    return names.get(node_id) or _node_name(node_id)
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ of any table and answers the confirmation page, whose form posts the same fields
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -14,8 +15,10 @@ from sqlalchemy import select
 
 from node.accounts import accounts
 from node.db import db
+from node.federation.keyring import RUNTIME_INFO_KEY
 from node.federation.models import APPROVED, Peer
 from node.models import Base
+from node.rosters.models import JoinRequest, Network
 from tests.conftest import MEMBER_PASSWORD
 from tests.node.enumerated_world import World, arrange_world, concrete, dispose_world
 
@@ -44,6 +47,8 @@ BY_VALUE = [
     ("peers.decide", "manager", {"action": "suspend"}),
     ("peers.decide", "manager", {"action": "remove"}),
     ("events.admin_occurrence_update", "manager", {"is_cancelled": "on", "start_at": "", "end_at": ""}),
+    ("rosters.decide", "manager", {"action": "refuse"}),
+    ("rosters.roster", "manager", {"action": "remove", "node_id": "https://pair.example.org"}),
 ]
 #: Destructive-sounding routes that ask no second question, with the reason.
 EXEMPT = {
@@ -60,12 +65,25 @@ def world(database_url, tmp_path_factory) -> World:
     app = arranged.app
     with db.new_session(app) as session:
         session.add(Peer(node_id="https://pair.example.org", name="La Ruche", status=APPROVED))
+        # A network we coordinate, La Ruche on its roster, and a pending join request.
+        runtime = app.extensions[RUNTIME_INFO_KEY]
+        network = Network(network_id=f"{runtime.node_id}/network/sud", slug="sud",
+                          name="Coworking Sud", publisher=runtime.node_id, is_ours=True,
+                          coordinators_json=json.dumps([runtime.node_id]),
+                          members_json=json.dumps([
+                              {"node_id": runtime.node_id, "name": "Ici", "key_id": "k1",
+                               "key": "x", "joined_ts": 1},
+                              {"node_id": "https://pair.example.org", "name": "La Ruche",
+                               "key_id": "k2", "key": "y", "joined_ts": 2}]))
+        join = JoinRequest(network_id=network.network_id, node_id="https://autre.example.org")
+        session.add_all([network, join])
         pending = accounts.create_member(session, app.extensions["coworknet.passwords"],
                                          email="attente@example.org", display_name="Paula Attente",
                                          password=MEMBER_PASSWORD, status="pending")
         session.commit()
         arranged.ids["peer_id"] = session.scalar(select(Peer.id))
         arranged.ids["pending_id"] = pending.id
+        arranged.ids["network_pk"], arranged.ids["request_id"] = network.id, join.id
     yield arranged
     dispose_world(arranged)
 
