@@ -52,7 +52,10 @@ def shown(node, headers) -> list[str]:
 
 
 def deliver_now(node) -> int:
-    """One delivery pass of ``node``'s queue as if every backoff were over."""
+    """One delivery pass of ``node``'s queue as if every backoff were over. A row the
+    after-commit thread is sending is claimed (a delivery pass leaves it alone): that thread
+    is waited for first, so the pass sees every row settled or due."""
+    assert node.runtime.wait_for_background()
     return inbox.deliver_due(node.runtime, now=now_ms() + HOUR_MS)
 
 
