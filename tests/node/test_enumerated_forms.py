@@ -97,6 +97,11 @@ NOTHING_TYPED = {
     "passes.settle": "a button",
     "passes.choose": "boxes to tick",
     "passes.check": "a pass read by the desk's scanner, shown again by the desk itself",
+    "passes.kiosk_check": "a pass read by the kiosk's scanner, shown again by the kiosk itself",
+    "passes.kiosk_open": "a button",
+    "passes.kiosk_end": "a button",
+    "passes.kiosk_leave": "a button",
+    "rosters.sharing": "a choice between two options, nothing typed",
 }
 #: Forms wired the same way whose row only another node creates (an introduction asked across
 #: the network, a card of the network search): the world cannot arrange them.
