@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from sqlalchemy import select
 
 from federation.errors import FederationError
@@ -148,6 +148,26 @@ def decide(request_id: int):
         peers.send_confirmation(session, runtime, peer)
         session.commit()
     return _done(_("Join request accepted.") if peer is not None else _("Join request refused."))
+
+
+@bp.route("/admin/networks/<int:network_pk>/requests", methods=["POST"])
+@manager_required
+def accept_all(network_pk: int):
+    """Every pending join request of the network accepted in one decision: one roster version
+    for all the newcomers, the peering confirmations sent a few at a time after the commit."""
+    session, runtime = db.session, _runtime()
+    network = _network(network_pk)
+    waiting = rosters.pending_requests(session, network)
+    if not waiting:
+        return _done(_("No join request is waiting."), "info")
+    try:
+        accepted = rosters.accept_many(session, runtime, waiting)
+        session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    peers.send_confirmations(runtime, [peer.id for peer in accepted if peer.needs_confirmation])
+    return _done(ngettext("%(num)s join request accepted.", "%(num)s join requests accepted.",
+                          len(accepted)))
 
 
 @bp.route("/admin/networks/<int:network_pk>/roster", methods=["POST"])

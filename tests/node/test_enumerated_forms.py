@@ -102,6 +102,7 @@ NOTHING_TYPED = {
     "passes.kiosk_end": "a button",
     "passes.kiosk_leave": "a button",
     "rosters.sharing": "a choice between two options, nothing typed",
+    "rosters.accept_all": "a button",
 }
 #: Forms wired the same way whose row only another node creates (an introduction asked across
 #: the network, a card of the network search): the world cannot arrange them.

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from federation.keys import SigningKey
+from federation.keys import KeyRecord, SigningKey
 from node.connector.models import PeerStats
 from node.federation.keyring import RUNTIME_INFO_KEY
 from node.federation.models import (
@@ -331,3 +331,38 @@ def test_an_existing_regional_event_invites_a_network_at_once(client, portal, cl
     assert again.status_code == 200
     assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.message_type == "regional.invitation")) == 2
+
+
+def _pinned() -> str:
+    """A peer's key document as held here (one current key)."""
+    record = KeyRecord.for_key(SigningKey.generate())
+    return json.dumps({record.key_id: {"key": record.public_key_b64, "valid_from": 0,
+                                       "valid_until": None, "revoked_at": None}})
+
+
+def test_the_coordinator_accepts_every_waiting_request_in_one_decision(app, session, portal,
+                                                                      create_member, network):
+    digne, embrun = "https://digne.example.org", "https://embrun.example.org"
+    session.add_all([Peer(node_id=digne, name="Digne Cowork", status=APPROVED, keys_json=_pinned()),
+                     Peer(node_id=embrun, name="Embrun Cowork", status=APPROVED, keys_json=_pinned()),
+                     JoinRequest(network_id=network.network_id, node_id=digne),
+                     JoinRequest(network_id=network.network_id, node_id=embrun)])
+    session.commit()
+    version = network.version
+    create_member("boss@example.org", role="manager")
+    portal.login("boss@example.org")
+    page = portal.get("/admin/networks").get_data(as_text=True)
+    assert "Accepter les 2 demandes" in page
+    answer = portal.post(f"/admin/networks/{network.id}/requests", {})
+    assert answer.status_code == 302
+    shown = portal.get("/admin/networks").get_data(as_text=True)
+    assert "2 demandes d’adhésion acceptées." in shown, shown[shown.find("flash"):shown.find("flash") + 300]
+    session.expire_all()
+    held = session.get(Network, network.id)
+    assert held.version == version + 1  # one roster version for both newcomers
+    assert {digne, embrun} <= rosters.member_ids(held)
+    assert {r.status for r in session.scalars(select(JoinRequest))} == {"accepted"}
+    # Nothing left to accept: said so, nothing changes.
+    portal.post(f"/admin/networks/{network.id}/requests", {})
+    session.expire_all()
+    assert session.get(Network, network.id).version == version + 1
