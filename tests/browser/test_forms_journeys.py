@@ -118,6 +118,8 @@ def test_manager_pages_fit_a_phone_and_the_menu_folds(marseille, new_page, local
     # Desktop: the menu is one line, the folded one hidden.
     page.set_viewport_size(DESKTOP)
     screenshot(page, f"forms-desktop-{locale[:2]}-members")
+    assert not page.locator("button.menu-toggle").is_visible()
+    expect(page.locator("#main-menu a").first).to_be_visible()
     tops = page.locator("nav.subnav-line li").evaluate_all("items => items.map(i => i.offsetTop)")
     assert len(set(tops)) == 1
     assert not page.locator("nav.subnav-fold").is_visible()
@@ -138,7 +140,24 @@ def test_manager_pages_fit_a_phone_and_the_menu_folds(marseille, new_page, local
         screenshot(page, f"forms-phone-{locale[:2]}-{name}")
     assert too_wide == []
 
+    # The site's main menu folds behind its button at phone width; Escape folds it again.
     page.goto(marseille.url + "/admin/members")
+    toggle = page.locator("button.menu-toggle")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    assert not page.locator("#main-menu").is_visible()
+    header_height = page.locator("header.site").evaluate("h => h.offsetHeight")
+    assert header_height < 90, header_height
+    screenshot(page, f"forms-phone-{locale[:2]}-main-menu-folded")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#main-menu a").first).to_be_visible()
+    check_accessibility(page, "main menu open at phone width")
+    screenshot(page, f"forms-phone-{locale[:2]}-main-menu-open")
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    assert not page.locator("#main-menu").is_visible()
+
     assert not page.locator("nav.subnav-line").is_visible()
     page.locator("nav.subnav-fold summary").click()
     expect(page.locator("nav.subnav-fold a").nth(3)).to_be_visible()
