@@ -24,7 +24,7 @@ def publish_event(node, manager_email: str, now: datetime, **values) -> int:
     with node.app.app_context():
         manager = accounts.find_by_email(db.session, manager_email)
         event = events.create_event(db.session, manager, {
-            "title": "Atelier facturation", "type": "workshop", "start_at": start,
+            "title": "Atelier facturation", "type": "atelier", "start_at": start,
             "end_at": start + timedelta(hours=2), "status": "published", "audience": "space",
             **values}, now)
         db.session.commit()

@@ -191,7 +191,7 @@ def test_a_scheduler_round_passes_an_expired_seat_offer_to_the_next_person(app, 
     freed_at = now - timedelta(hours=3)
     start = now + timedelta(days=7)
     event = events.create_event(session, manager, {
-        "title": "Atelier compta", "type": "workshop", "start_at": start, "end_at": start + timedelta(hours=2),
+        "title": "Atelier compta", "type": "atelier", "start_at": start, "end_at": start + timedelta(hours=2),
         "status": "published", "audience": "space", "capacity": 1}, freed_at)
     occurrence_id = event.occurrences[0].id
     seat = registrations.register(session, occurrence_id, Registrant.local(holder), freed_at,
