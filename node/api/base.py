@@ -59,6 +59,7 @@ def endpoint(
     access: str = MEMBER,
     summary: str,
     body: type[Schema] | None = None,
+    body_optional: bool = False,
     query: type[Schema] | None = None,
     response: type[Schema] | Schema | None = None,
     status: int = 200,
@@ -66,7 +67,9 @@ def endpoint(
 ) -> Callable:
     """Register a JSON route; the view gets ``data`` (validated body or query) when declared.
 
-    A write operation declaring no ``body`` accepts an empty body (or ``{}``) only."""
+    A write operation declaring no ``body`` accepts an empty body (or ``{}``) only; with
+    ``body_optional``, an empty body reads as ``{}`` (every field of ``body`` has its default),
+    so a field added to an operation that took none does not break its callers."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -77,7 +80,8 @@ def endpoint(
                 if access == MANAGER and not g.api_member.is_manager:
                     raise Forbidden(N_("Only a community manager can do this."))
             if body is not None:
-                kwargs["data"] = parse(body(), _json_body())
+                empty = body_optional and not request.get_data(cache=True).strip()
+                kwargs["data"] = parse(body(), {} if empty else _json_body())
             elif query is not None:
                 kwargs["data"] = parse(query(), request.args.to_dict())
             elif request.method in WRITE_METHODS:
@@ -89,7 +93,8 @@ def endpoint(
 
         wrapper.access = access
         wrapper.openapi = {
-            "summary": summary, "body": body, "query": query, "response": response,
+            "summary": summary, "body": body, "body_optional": body_optional, "query": query,
+            "response": response,
             "status": status, "tags": tags, "methods": methods,
         }
         bp.add_url_rule(rule, view_func=wrapper, methods=list(methods))

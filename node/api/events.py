@@ -12,6 +12,7 @@ from schemas.events import (
     CheckInOutSchema,
     CheckInSchema,
     CheckOutSchema,
+    EventCancelSchema,
     EventCreateSchema,
     EventListQuerySchema,
     EventOutSchema,
@@ -222,13 +223,15 @@ def update_event(event_id: int, data: dict):
 
 
 @endpoint(bp, "/admin/events/<int:event_id>/cancel", methods=("POST",), access=MANAGER,
-          summary="Cancel an event (registered people are told)", response=EventOutSchema, tags=TAGS)
-def cancel_event(event_id: int):
+          summary="Cancel an event (registered people are told, with the reason when given)",
+          body=EventCancelSchema, body_optional=True, response=EventOutSchema, tags=TAGS)
+def cancel_event(event_id: int, data: dict):
     event = events.get_event(db.session, event_id, g.api_member)
-    told = events.cancel_event(db.session, g.api_member, event, now())
+    told = events.cancel_event(db.session, g.api_member, event, now(), reason=data["reason"])
     db.session.commit()
     event_mail.notify_cancelled(db.session, context.mail_sender(), told, base_url=base_url(),
-                                default_locale=current_app.config["DEFAULT_LOCALE"])
+                                default_locale=current_app.config["DEFAULT_LOCALE"],
+                                reason=data["reason"])
     return dump_event(event)
 
 

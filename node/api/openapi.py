@@ -72,7 +72,7 @@ def build_spec(app) -> dict:
                 operation["parameters"].append({"in": "query", "schema": meta["query"]})
             takes_no_body = meta["body"] is None and method in WRITE_METHODS
             if meta["body"] is not None:
-                operation["requestBody"] = {"required": True, "content": {
+                operation["requestBody"] = {"required": not meta.get("body_optional"), "content": {
                     "application/json": {"schema": _ref(spec, meta["body"])}}}
             elif takes_no_body:
                 operation["requestBody"] = {

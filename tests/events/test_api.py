@@ -182,3 +182,23 @@ def test_cancelling_one_date_tells_its_registrants(client, manager, create_membe
     assert [m.to for m in outbox] == [member.email] and "Pop-up coworking" in outbox[0].subject
     assert client.post(f"/api/v1/events/occurrences/{second.id}/registration",
                        headers=api_token(create_member())).status_code == 409
+
+
+def test_cancelling_through_the_api_keeps_the_reason_and_refuses_a_bad_body(
+        client, manager, api_token, session, outbox, create_member, clock):
+    headers = api_token(manager)
+    event = client.post("/api/v1/admin/events", json=_event_body(clock.now()), headers=headers).json
+    member = create_member()
+    occurrence_id = event["occurrences"][0]["id"]
+    assert client.post(f"/api/v1/events/occurrences/{occurrence_id}/registration",
+                       headers=api_token(member)).status_code == 201
+    outbox.clear()
+    path = f"/api/v1/admin/events/{event['id']}/cancel"
+    for bad in ({"reason": "x" * 1001}, {"why": "typo"}):
+        refused = client.post(path, json=bad, headers=headers)
+        assert refused.status_code == 422, refused.json
+    assert client.get(f"/api/v1/events/{event['id']}", headers=headers).json["status"] == "published"
+    assert outbox == []  # a refused request changes nothing, tells nobody
+    done = client.post(path, json={"reason": "La salle est inondée."}, headers=headers)
+    assert done.status_code == 200 and done.json["status"] == "cancelled"
+    assert [m.to for m in outbox] == [member.email] and "La salle est inondée." in outbox[0].body
