@@ -63,6 +63,14 @@ class PasswordChangeSchema(PasswordResetSchema):
     current_password = fields.String(required=True, load_only=True)
 
 
+class AccountEraseSchema(InputSchema):
+    """A member deleting their own account: their password when they have one, and the
+    confirmation."""
+
+    current_password = fields.String(load_default="", load_only=True, validate=validate.Length(max=1000))
+    confirm = fields.String(load_default="")
+
+
 class ApiTokenCreateSchema(InputSchema):
     name = TrimmedString(required=True, validate=[validate.Length(min=1, max=80), NonBlank()])
 

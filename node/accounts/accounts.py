@@ -268,12 +268,9 @@ def refuse_signup(session: Session, actor: Member, member: Member) -> RefusedSig
     return refused
 
 
-def erase_member(session: Session, actor: Member, member: Member) -> None:
-    """Erase an account (the member leaves, or a manager erases it): the member's row goes and
-    with it, by the database's cascades, what it held; the rows that must outlive it to be
-    withdrawn from the peers (directory exports, network passes) lose their member and the
-    follow-ups of :class:`MembersChanged` publish the tombstones and revocations. The last
-    active manager cannot be erased."""
+def require_erasable(session: Session, actor: Member, member: Member) -> None:
+    """Refuse unless ``actor`` may erase ``member``'s account: the member themself or a
+    manager, and never the space's last active manager."""
     if actor.id != member.id and not actor.is_manager:
         raise Forbidden(N_("Only a community manager can do this."))
     if member.role == "manager" and member.status == MemberStatus.ACTIVE:
@@ -281,6 +278,15 @@ def erase_member(session: Session, actor: Member, member: Member) -> None:
             Member.role == "manager", Member.status == MemberStatus.ACTIVE))
         if managers <= 1:
             raise Conflict(N_("The space must keep at least one active manager."))
+
+
+def erase_member(session: Session, actor: Member, member: Member) -> None:
+    """Erase an account (the member leaves, or a manager erases it): the member's row goes and
+    with it, by the database's cascades, what it held; the rows that must outlive it to be
+    withdrawn from the peers (directory exports, network passes) lose their member and the
+    follow-ups of :class:`MembersChanged` publish the tombstones and revocations. The last
+    active manager cannot be erased."""
+    require_erasable(session, actor, member)
     record(session, MembersChanged(frozenset({member.id})))
     session.delete(member)
     session.flush()

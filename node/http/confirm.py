@@ -15,7 +15,9 @@ from flask import render_template, request, url_for
 #: The field a confirmed form carries; ``form_values`` leaves it out of the data.
 CONFIRM_FIELD = "confirm"
 #: The fields the confirmation page does not carry over (it writes its own).
-_NOT_CARRIED = {"csrf_token", CONFIRM_FIELD}
+#: Never copied into the question's hidden fields: the token (a new one is sent), the answer
+#: itself, and any password (asked again on the question when needed, never carried).
+_NOT_CARRIED = {"csrf_token", CONFIRM_FIELD, "current_password", "password", "password_confirm"}
 
 
 def confirmed() -> bool:
@@ -25,10 +27,13 @@ def confirmed() -> bool:
 
 def ask_confirmation(*, question: str, action: str, back: str | None = None,
                      reason: str | None = None, reason_field: str = "reason",
-                     reason_required: bool = False, title: str | None = None) -> str:
+                     reason_required: bool = False, title: str | None = None,
+                     password: bool = False) -> str:
     """The page asking to confirm this request: ``question`` in a sentence, ``action`` on the
     button (what happens, e.g. "Cancel the event"); ``reason`` labels a free text sent along
-    (``reason_field`` names it). Nothing was changed; the page posts the same fields again."""
+    (``reason_field`` names it); ``password``: the member's current password is asked on it
+    (``current_password``), for what cannot be undone. Nothing was changed; the page posts the
+    same fields again."""
     carried = [(name, value) for name, value in request.form.items(multi=True)
                if name not in _NOT_CARRIED and name != (reason_field if reason else None)]
     return render_template(
@@ -36,6 +41,7 @@ def ask_confirmation(*, question: str, action: str, back: str | None = None,
         back=back or _same_site_referrer() or url_for("portal.home"), carried=carried,
         post_to=request.path, reason=reason, reason_field=reason_field,
         reason_required=reason_required, reason_value=request.form.get(reason_field, ""),
+        password=password,
     )
 
 

@@ -57,3 +57,25 @@ def send_signup_refused(sender: MailSender, *, to: str, name: str, space_name: s
                 ),
             )
         )
+
+
+def send_account_erased(sender: MailSender, *, to: str, name: str, space_name: str, locale: str,
+                        by_manager: bool) -> None:
+    """Tell someone, in their language, that their account is deleted (by themselves, as a
+    receipt, or by the community manager) and what went with it."""
+    with force_locale(locale):
+        who = (_("The community manager of %(space)s deleted your account.", space=space_name)
+               if by_manager else _("Your account at %(space)s is deleted, as you asked.", space=space_name))
+        sender.send(
+            Mail(
+                to=to,
+                subject=_("Your account at %(space)s is deleted", space=space_name),
+                body=_(
+                    "Hello %(name)s,\n\n%(who)s Your profile, skills and registrations are deleted; "
+                    "the seats you held went to the next people in line, and the other spaces of "
+                    "the network are told to forget your directory entries and your network "
+                    "passes.\n\nKind regards,\n%(space)s\n",
+                    name=name, who=who, space=space_name,
+                ),
+            )
+        )

@@ -1,19 +1,22 @@
-"""My account: password and personal access tokens."""
+"""My account: password, personal access tokens, and deleting the account."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from schemas.accounts import ApiTokenCreateSchema, PasswordChangeSchema
+from schemas.accounts import AccountEraseSchema, ApiTokenCreateSchema, PasswordChangeSchema
 
 from ..accounts import accounts
 from ..db import db
+from ..erasure import erase_account
 from ..errors import DomainError
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
 from ..http.forms import form_values, parse, show_again
-from ..http.security import member_required, sign_in
+from ..http.security import member_required, sign_in, sign_out
+from ..notices import account_mail
+from ..notices.requests import notify_offers
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -66,3 +69,38 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(_("The token is revoked."), "info")
     return redirect(url_for("account.index"))
+
+
+@bp.route("/erase", methods=["POST"])
+@member_required
+def erase():
+    """The member deletes their account: their registrations are cancelled (freed seats go to
+    the next in line, hosts elsewhere are told), their directory entries withdrawn from the
+    peers and their network passes revoked; then they are signed out."""
+    data = parse(AccountEraseSchema(), form_values(request.form))
+    member = g.member
+    question = dict(action=_("Delete my account"), back=url_for("account.index"),
+                    password=bool(member.password_hash),
+                    question=_("Delete your account? Your profile, skills and registrations are "
+                               "deleted and the other spaces are told to forget your entries. "
+                               "This cannot be undone."))
+    if not confirmed():
+        return ask_confirmation(**question)
+    if member.password_hash and not context.passwords().verify(member.password_hash,
+                                                               data["current_password"]):
+        flash(_("The current password is wrong."), "error")
+        return ask_confirmation(**question), 403
+    try:
+        offers = erase_account(db.session, member, member, context.now(), context.offer_ttl())
+    except DomainError as exc:
+        db.session.rollback()
+        return show_again(exc, _page)
+    name, email, locale = member.display_name, member.email, member.locale
+    db.session.commit()
+    notify_offers(offers)
+    account_mail.send_account_erased(context.mail_sender(), to=email, name=name,
+                                     space_name=context.space().name, by_manager=False,
+                                     locale=locale or current_app.config["DEFAULT_LOCALE"])
+    sign_out()
+    flash(_("Your account is deleted. Thank you for having been part of the community."), "info")
+    return redirect(url_for("portal.home"))

@@ -12,6 +12,7 @@ from schemas.members import MemberListQuerySchema, RoleChangeSchema, StatusChang
 
 from ..accounts import accounts, spaces
 from ..db import db
+from ..erasure import erase_account
 from ..errors import N_, DomainError
 from ..http import context
 from ..http.confirm import ask_confirmation, confirmed
@@ -19,6 +20,7 @@ from ..http.forms import form_values, keep_as_typed, parse, query, show_again
 from ..http.security import manager_required
 from ..members.models import MemberStatus
 from ..notices import account_mail
+from ..notices.requests import notify_offers
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -80,6 +82,32 @@ def refuse_signup(member_id: int):
         locale=refused.locale or current_app.config["DEFAULT_LOCALE"])
     flash(_("The sign-up of %(name)s is refused; they are told by mail.", name=refused.display_name), "success")
     return redirect(url_for("admin.members", status="pending"))
+
+
+@bp.route("/members/<int:member_id>/erase", methods=["POST"])
+@manager_required
+def erase_member(member_id: int):
+    """A manager deletes an account (a member who left without doing it): as when the member
+    does it, their registrations are cancelled and the peers told; they are told by mail."""
+    parse(NoBodySchema(), form_values(request.form))
+    member = accounts.get_member(db.session, member_id)
+    if not confirmed():
+        return ask_confirmation(
+            action=_("Delete the account"), title=_("Delete the account of %(name)s", name=member.display_name),
+            question=_("Delete the account of %(name)s (%(email)s)? Their profile, skills and "
+                       "registrations are deleted, their seats go to the next in line and the other "
+                       "spaces are told to forget their entries. They are told by mail. This cannot "
+                       "be undone.", name=member.display_name, email=member.email),
+            back=url_for("admin.members"))
+    name, email, locale = member.display_name, member.email, member.locale
+    offers = erase_account(db.session, g.member, member, context.now(), context.offer_ttl())
+    db.session.commit()
+    notify_offers(offers)
+    account_mail.send_account_erased(context.mail_sender(), to=email, name=name,
+                                     space_name=context.space().name, by_manager=True,
+                                     locale=locale or current_app.config["DEFAULT_LOCALE"])
+    flash(_("The account of %(name)s is deleted; they are told by mail.", name=name), "success")
+    return redirect(url_for("admin.members"))
 
 
 @bp.route("/members/<int:member_id>/role", methods=["POST"])

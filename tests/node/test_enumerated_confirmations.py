@@ -39,6 +39,8 @@ CONFIRMED = {
     "regional.cancel_session": ("manager", {}),
     "curation.unmap_skill": ("manager", {"tag": "Kintsugi"}),
     "curation.withdraw": ("manager", {"tag": "Kintsugi"}),
+    "account.erase": ("member", {}),
+    "admin.erase_member": ("manager", {}),
 }
 #: Forms whose destructive meaning is in a value: (endpoint, who, form).
 BY_VALUE = [
