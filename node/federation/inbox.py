@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from federation.canonical import canonical_dumps, canonical_loads, to_nfc
@@ -299,13 +300,54 @@ def bring_forward(session: Session, destination: str, now: int, delivered_id: in
     """The destination answered (a delivery, a pull of its feed, any signed request from it):
     its other waiting messages are due now (sent in id order), not each at the end of its own
     backoff. Called wherever the peer shows it is up; does not commit."""
-    result = session.execute(update(OutboxMessage).where(
+    waiting = _unlocked_ids(
         OutboxMessage.destination == destination, OutboxMessage.status == DELIVERY_PENDING,
         OutboxMessage.next_attempt_ms > now, OutboxMessage.id != delivered_id,
         # A hint held back to coalesce changes keeps its window (it was never refused).
-        or_(OutboxMessage.message_type != FEED_HINT, OutboxMessage.attempts > 0),
-    ).values(next_attempt_ms=now).execution_options(synchronize_session=False))
+        or_(OutboxMessage.message_type != FEED_HINT, OutboxMessage.attempts > 0))
+    result = session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(waiting))
+                             .values(next_attempt_ms=now).execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+def _unlocked_ids(*conditions):
+    """The ids of the outbox rows matching ``conditions`` that no other transaction holds, in
+    id order (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite has one writer anyway): a bulk
+    UPDATE over them never waits on, nor deadlocks with, a worker sending one of them."""
+    return (select(OutboxMessage.id).where(*conditions).order_by(OutboxMessage.id)
+            .with_for_update(skip_locked=True).scalar_subquery())
+
+
+def _best_effort(session: Session, what: str, work) -> int:
+    """Run ``work()`` (a bulk UPDATE that only changes when rows are tried: a queue brought
+    forward, or held behind a probe) in a transaction of its own and commit it; should the
+    database refuse it all the same (a lock conflict), the rows keep their own times and the
+    outcome already committed stands. Returns how many rows it changed."""
+    try:
+        changed = work()
+        session.commit()
+        return changed
+    except OperationalError as exc:
+        session.rollback()
+        logger.info("%s skipped: %s", what, type(exc.orig or exc).__name__)
+        return 0
+
+
+def release_claim(session_factory, row_id: int) -> None:
+    """A worker failed while holding ``row_id`` (an error of ours, not the peer's answer): the
+    row is left to the next pass at once rather than after :data:`CLAIM_MS`. Sending it again
+    is safe: the same message id is answered as before by a receiver that handled it."""
+    session = session_factory()
+    try:
+        session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == row_id, OutboxMessage.status == DELIVERY_PENDING)
+            .values(claimed_until_ms=None).execution_options(synchronize_session=False))
+        session.commit()
+    except Exception:
+        session.rollback()
+        logger.exception("releasing the claim of outbox message %s failed", row_id)
+    finally:
+        session.close()
 
 
 #: How long a worker holds its claim on a row it is sending (longer than any attempt, with
@@ -438,11 +480,17 @@ def _backoff(session: Session, runtime: FederationRuntime, row: OutboxMessage, n
     if unreachable:
         # Backoff per destination: the peer is down, so its other waiting messages wait for
         # the same next probe (one attempt per round, not one per message); when it answers,
-        # they all become due at once (:func:`bring_forward`) and go in order.
-        session.execute(update(OutboxMessage).where(
+        # they all become due at once (:func:`bring_forward`) and go in order. This row's
+        # outcome is committed first: holding the others is best effort.
+        row.claimed_until_ms = None
+        session.commit()
+        others = _unlocked_ids(
             OutboxMessage.destination == row.destination, OutboxMessage.status == DELIVERY_PENDING,
-            OutboxMessage.id != row.id, OutboxMessage.next_attempt_ms <= now,
-        ).values(next_attempt_ms=following).execution_options(synchronize_session=False))
+            OutboxMessage.id != row.id, OutboxMessage.next_attempt_ms <= now)
+        _best_effort(session, "holding the queue behind a probe", lambda: session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(others))
+            .values(next_attempt_ms=following).execution_options(synchronize_session=False),
+        ).rowcount or 0)
 
 
 def resend(session: Session, row: OutboxMessage, now: int) -> OutboxMessage:
@@ -478,15 +526,18 @@ def deliver_one(runtime: FederationRuntime, row_id: int) -> bool:
     try:
         now = now_ms()
         delivered = _deliver(session, runtime, row_id, now)
+        session.commit()  # the outcome first: what follows only speeds the queue up
         if delivered:
             destination = session.scalar(select(OutboxMessage.destination)
                                          .where(OutboxMessage.id == row_id))
+            session.commit()
             # Messages that waited for this destination's backoff follow at once.
-            waited = bring_forward(session, destination, now, row_id) if destination else 0
-        session.commit()
+            waited = _best_effort(session, "bringing the queue forward", lambda: bring_forward(
+                session, destination, now, row_id)) if destination else 0
     except Exception:
         logger.exception("delivery of outbox message %s failed", row_id)
         session.rollback()
+        release_claim(runtime.session_factory, row_id)
         return False
     finally:
         session.close()
@@ -530,10 +581,19 @@ def deliver_due(runtime: FederationRuntime, now: int | None = None, *,
                     # same (and its person is told), whatever its destination does.
                     _expire_if_late(session, runtime, row_id, now)
                     continue
-                outcome = _deliver(session, runtime, row_id, now)
+                try:
+                    outcome = _deliver(session, runtime, row_id, now)
+                    session.commit()  # the outcome first: what follows only speeds things up
+                except Exception:
+                    logger.exception("delivery of outbox message %s failed", row_id)
+                    session.rollback()
+                    release_claim(runtime.session_factory, row_id)
+                    failed.add(to)
+                    continue
                 if outcome:
                     delivered += 1
-                    bring_forward(session, to, now, row_id)
+                    _best_effort(session, "bringing the queue forward",
+                                 lambda to=to, row_id=row_id: bring_forward(session, to, now, row_id))
                 elif outcome is False and session.scalar(select(OutboxMessage.status).where(
                         OutboxMessage.id == row_id)) == DELIVERY_PENDING:
                     failed.add(to)
