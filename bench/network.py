@@ -242,10 +242,14 @@ class Node:
         self.process.stdin.write(json.dumps(settings))
         self.process.stdin.close()
 
-    def wait_ready(self) -> None:
+    def wait_ready(self) -> bool:
+        """Whether the node came up (it prints ``ready``); when not, why is in its log."""
         assert self.process is not None and self.process.stdout is not None
-        if self.process.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"node {self.index} did not start")
+        return self.process.stdout.readline().strip() == "ready"
+
+    def log_tail(self) -> str:
+        path = self.folder / "node.log"
+        return path.read_text(encoding="utf-8", errors="replace")[-800:] if path.exists() else ""
 
     def control(self, op: str, **args: Any) -> dict[str, Any]:
         response = requests.post(self.url + CONTROL + op, json=args, timeout=300)
@@ -346,7 +350,17 @@ def run_size(count: int, args: argparse.Namespace, root: Path, template: Path) -
         for node in nodes:
             node.start(args.interval)
         for node in nodes:
-            node.wait_ready()
+            if node.wait_ready():
+                continue
+            # Ports are picked free and bound by the node a moment later: with tens of
+            # processes starting, another may take one in between. Once more, on a new port.
+            print(f"  node {node.index} did not start ({node.log_tail().strip()[-200:]!r}); "
+                  "again on another port", flush=True)
+            node.stop()
+            node.port = free_port()
+            node.start(args.interval)
+            if not node.wait_ready():
+                raise RuntimeError(f"node {node.index} did not start: {node.log_tail()}")
         print(f"  started in {time.monotonic() - started:.0f} s", flush=True)
         network = origin.control("create_network")["network"]
         # All but the last node join at once (one decision of the coordinator's manager);
