@@ -220,6 +220,8 @@ class MonthQuerySchema(InputSchema):
     # Months of the years 1900 to 2999: the calendar around them stays within the datetime range.
     month = fields.String(load_default=None, validate=validate.Regexp(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"))
     type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
+    #: The list view's page (``AGENDA_PAGE`` lines each).
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
 
 
 # --- output -----------------------------------------------------------------------------------
