@@ -145,8 +145,7 @@ def decide(request_id: int):
     except DomainError as exc:
         return _refused(exc)
     if peer is not None and peer.needs_confirmation:
-        peers.send_confirmation(session, runtime, peer)
-        session.commit()
+        peers.send_confirmations(runtime, [peer.id])
     return _done(_("Join request accepted.") if peer is not None else _("Join request refused."))
 
 
