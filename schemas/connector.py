@@ -331,6 +331,8 @@ class EngagementOutSchema(Schema):
 
 class NeedListQuerySchema(InputSchema):
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "closed")))
+    #: The board's page (``NEEDS_PAGE`` needs each; the API's list is the first 100).
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
 
 
 class QueueQuerySchema(InputSchema):

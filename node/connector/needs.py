@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
@@ -41,7 +42,7 @@ def get_need(session: Session, need_id: int) -> Need:
     return need
 
 
-def list_needs(session: Session, *, status: str | None = "open", limit: int = 100,
+def list_needs(session: Session, *, status: str | None = "open", limit: int = 100, offset: int = 0,
                with_answers: bool = True) -> list[Need]:
     """The board's needs, newest first, with their authors (and their answers and answerers,
     unless ``with_answers`` is False: a list that only names the needs)."""
@@ -51,7 +52,19 @@ def list_needs(session: Session, *, status: str | None = "open", limit: int = 10
     statement = select(Need).options(*loads)
     if status:
         statement = statement.where(Need.status == status)
-    return list(session.scalars(statement.order_by(Need.created_at.desc(), Need.id.desc()).limit(limit)))
+    return list(session.scalars(
+        statement.order_by(Need.created_at.desc(), Need.id.desc()).limit(limit).offset(offset)))
+
+
+def answer_counts(session: Session, need_ids: Iterable[int]) -> dict[int, int]:
+    """``{need id: number of answers}`` in one grouped query (a list shows the count, not the
+    answers)."""
+    ids = sorted(set(need_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(NeedAnswer.need_id, func.count(NeedAnswer.id))
+                           .where(NeedAnswer.need_id.in_(ids)).group_by(NeedAnswer.need_id))
+    return {need_id: int(count) for need_id, count in rows}
 
 
 def answer_need(session: Session, need: Need, member: Member, message: str) -> NeedAnswer:

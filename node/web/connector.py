@@ -44,6 +44,8 @@ from ..members.thesaurus import get_thesaurus
 from . import dashboard
 
 bp = Blueprint("connector", __name__, url_prefix="/connector")
+#: Needs per page of the board (newest first).
+NEEDS_PAGE = 30
 
 
 # --- needs board ------------------------------------------------------------------------------
@@ -53,8 +55,12 @@ bp = Blueprint("connector", __name__, url_prefix="/connector")
 @member_required
 @query(NeedListQuerySchema)
 def needs_board(query: dict):
-    status = query["status"]
-    return render_template("connector/needs.html", needs=needs.list_needs(db.session, status=status), status=status,
+    status, page = query["status"], query["page"]
+    shown = needs.list_needs(db.session, status=status, limit=NEEDS_PAGE + 1, offset=(page - 1) * NEEDS_PAGE,
+                             with_answers=False)
+    return render_template(
+        "connector/needs.html", needs=shown[:NEEDS_PAGE], more=len(shown) > NEEDS_PAGE, page=page,
+        answers=needs.answer_counts(db.session, [need.id for need in shown[:NEEDS_PAGE]]), status=status,
         thesaurus=get_thesaurus(), subscribed=not digest.is_opted_out(db.session, g.member))
 
 

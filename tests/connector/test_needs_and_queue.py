@@ -149,3 +149,31 @@ def test_board_queue_and_digest_queries_are_validated(portal, create_member):
         refused = portal.get(url)
         assert refused.status_code == 200 and "n’a pas été comprise" in refused.get_data(as_text=True), url
     assert portal.get("/admin/connector/digest?member_id=999").status_code == 404
+
+
+def test_board_pages_newest_first_and_counts_answers(portal, session, create_member, clock):
+    from node.connector import needs
+    from node.web.connector import NEEDS_PAGE
+
+    author = create_member("author-pages@example.org", display_name="Alice")
+    helper = create_member("helper-pages@example.org", display_name="Tom")
+    posted = []
+    for index in range(NEEDS_PAGE + 2):
+        need = needs.create_need(session, author, text=f"Besoin numéro {index:03d} pour un site")
+        need.created_at = clock.now() - timedelta(hours=NEEDS_PAGE + 2 - index)
+        posted.append(need)
+    session.flush()
+    for _ in range(3):
+        needs.answer_need(session, posted[-1], helper, "Je peux aider.")
+    session.commit()
+    portal.login(helper.email)
+    first = portal.get("/connector/needs").get_data(as_text=True)
+    assert f"Besoin numéro {NEEDS_PAGE + 1:03d}" in first and "Besoin numéro 000" not in first
+    assert first.count("Besoin numéro") == NEEDS_PAGE
+    assert "3 réponses" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    second = portal.get("/connector/needs?page=2").get_data(as_text=True)
+    assert "Besoin numéro 000" in second and "Besoin numéro 001" in second
+    assert second.count("Besoin numéro") == 2 and 'rel="prev"' in second and 'rel="next"' not in second
+    # A page past the end is empty, not an error; a page number that is not one is said.
+    assert "Besoin numéro" not in portal.get("/connector/needs?page=9").get_data(as_text=True)
+    assert "n’a pas été comprise" in portal.get("/connector/needs?page=zero").get_data(as_text=True)
