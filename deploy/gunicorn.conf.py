@@ -16,9 +16,13 @@ at least two threads, a short worker timeout, and bounded request lines and head
 import os
 
 bind = os.environ.get("COWORKNET_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("COWORKNET_WORKERS", "3"))
+# One worker per core, two threads each: a request spends most of its time in Python, so more
+# processes or threads than cores only make them take turns at the cores and at each worker's
+# interpreter lock. Measured (bench/RESULTS.md, 2 cores, at saturation): 2 workers × 2
+# threads served 9–25 % more requests per second than 3 × 4, with 10–25 % less CPU per request.
+workers = int(os.environ.get("COWORKNET_WORKERS", "0")) or max(2, os.cpu_count() or 1)
 # Never sync workers: one slow client would hold a whole process.
-threads = max(2, int(os.environ.get("COWORKNET_THREADS", "4")))
+threads = max(2, int(os.environ.get("COWORKNET_THREADS", "2")))
 worker_class = "gthread"
 timeout = min(60, int(os.environ.get("COWORKNET_TIMEOUT", "30")))
 # Requests are bounded before the application reads them (the proxy bounds them too).
