@@ -25,6 +25,8 @@ WORD_MIN_SCORE = 80
 LEVEL_ORDER = ("debutant", "confirme", "expert")
 #: What a listed profile shows (the portal's card, the API's profile), loaded for the whole list.
 _PROFILE = (selectinload(Member.skills), selectinload(Member.languages), selectinload(Member.contacts))
+#: What a directory card shows (name, headline, trade, skills): the skills only.
+_CARD = (selectinload(Member.skills),)
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,12 @@ def _field_keys(member: Member, thesaurus: Thesaurus) -> tuple[set[str], set[str
     return search_keys(" ".join(strong)), search_keys(" ".join(p for p in weak if p))
 
 
-def _profiles(session: Session, member_ids: list[int]) -> list[Member]:
+def _profiles(session: Session, member_ids: list[int], loads=_PROFILE) -> list[Member]:
     """The members of ``member_ids``, in that order, with what a profile shows (four statements
-    whatever their number)."""
+    whatever their number; two for cards)."""
     if not member_ids:
         return []
-    found = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)).options(*_PROFILE))}
+    found = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)).options(*loads))}
     return [found[member_id] for member_id in member_ids]
 
 
@@ -97,10 +99,12 @@ def _matches(word: str, keys: set[str]) -> bool:
     return any(key.startswith(word) for key in keys)
 
 
-def search_members(session: Session, query: DirectoryQuery,
-                   thesaurus: Thesaurus | None = None) -> tuple[list[Member], int]:
-    """Active members matching every criterion, in relevance order (see the module)."""
+def search_members(session: Session, query: DirectoryQuery, thesaurus: Thesaurus | None = None, *,
+                   cards: bool = False) -> tuple[list[Member], int]:
+    """Active members matching every criterion, in relevance order (see the module), with their
+    skills, languages and contacts loaded (``cards``: their skills only, what a card shows)."""
     thesaurus = thesaurus or get_thesaurus()
+    loads = _CARD if cards else _PROFILE
     statement = select(Member).where(Member.status == MemberStatus.ACTIVE)
     concepts: set[str] = set()
     related: set[str] = set()
@@ -138,12 +142,8 @@ def search_members(session: Session, query: DirectoryQuery,
         names = session.execute(statement.with_only_columns(Member.id, Member.display_name)).all()
         names.sort(key=lambda row: (row.display_name.casefold(), row.id))
         page = [row.id for row in names[query.offset : query.offset + query.limit]]
-        return _profiles(session, page), len(names)
-    members = list(
-        session.scalars(
-            statement.options(*_PROFILE)
-        ).unique()
-    )
+        return _profiles(session, page, loads), len(names)
+    members = list(session.scalars(statement.options(*loads)).unique())
 
     def rank(member: Member) -> tuple:
         held = [s for s in member.skills if s.concept_id in concepts]

@@ -168,7 +168,7 @@ def directory(query: dict):
         open_to_help=data["open_to_help"], open_to_paid=data["open_to_paid"],
         open_to_barter=data["open_to_barter"], limit=data["limit"], offset=data["offset"],
     )
-    members, total = search_members(db.session, wanted)
+    members, total = search_members(db.session, wanted, cards=True)
     return render_template("directory.html", members=members, total=total, query=data,
                            thesaurus=get_thesaurus())
 
