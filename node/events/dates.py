@@ -8,12 +8,13 @@ number of events or dates (``tests/events/test_query_counts.py``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..members.models import Member
+from .events import load_occurrences
 from .models import SEAT_HOLDING, EventOccurrence, Registration, RegistrationStatus
 
 ACTIVE = SEAT_HOLDING + (RegistrationStatus.WAITLISTED.value,)
@@ -141,33 +142,42 @@ class AgendaLine:
     """A line of the agenda: one date, or a series shown by its next date."""
 
     state: OccurrenceState
-    #: The series' other dates in the listed period (empty for a one-off event).
-    later: list[OccurrenceState] = field(default_factory=list)
+    #: How many other dates of the series the listed period holds (0 for a one-off event).
+    later: int = 0
+    #: How many of those later dates the viewer holds a seat for.
+    registered_later: int = 0
 
     @property
     def is_series(self) -> bool:
         return bool(self.state.occurrence.event.rrule)
 
-    @property
-    def registered_later(self) -> int:
-        """How many of the later dates the viewer holds a seat for."""
-        return sum(1 for state in self.later if state.is_registered)
 
-
-def fold_series(listed: Sequence[OccurrenceState]) -> list[AgendaLine]:
-    """One line per one-off date, one line per series (at its first listed date, with the rest
-    counted), in time order."""
-    lines: list[AgendaLine] = []
-    series: dict[int, AgendaLine] = {}
-    for state in listed:
-        event = state.occurrence.event
-        if not event.rrule:
-            lines.append(AgendaLine(state))
-            continue
-        line = series.get(event.id)
-        if line is None:
-            line = series[event.id] = AgendaLine(state)
-            lines.append(line)
+def fold_series(outline: Iterable[tuple[int, int, bool]]) -> list[tuple[int, list[int]]]:
+    """``(occurrence id, event id, is a series)`` rows in time order folded to lines: one per
+    one-off date, one per series at its first listed date with the ids of its later dates."""
+    lines: list[tuple[int, list[int]]] = []
+    series: dict[int, list[int]] = {}
+    for occurrence_id, event_id, is_series in outline:
+        if not is_series:
+            lines.append((occurrence_id, []))
+        elif event_id in series:
+            series[event_id].append(occurrence_id)
         else:
-            line.later.append(state)
+            series[event_id] = []
+            lines.append((occurrence_id, series[event_id]))
     return lines
+
+
+def agenda_lines(session: Session, folded: Sequence[tuple[int, list[int]]],
+                 viewer: Member | None) -> list[AgendaLine]:
+    """The lines of ``folded`` (a page of :func:`fold_series`) with their dates loaded and their
+    states for ``viewer``: the dates shown are loaded whole, a series' later dates only counted
+    (five statements at most, whatever the page's length)."""
+    shown = load_occurrences(session, [first for first, _later in folded])
+    by_id = {state.occurrence.id: state for state in states(session, shown, viewer)}
+    later_ids = [occurrence_id for _first, later in folded for occurrence_id in later]
+    held = {occurrence_id for occurrence_id, registration in
+            (registrations_of(session, viewer, later_ids) if viewer is not None else {}).items()
+            if registration.status in SEAT_HOLDING}
+    return [AgendaLine(by_id[first], len(later), sum(1 for occurrence_id in later if occurrence_id in held))
+            for first, later in folded if first in by_id]

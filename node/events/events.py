@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -105,6 +106,31 @@ def list_occurrences(session: Session, viewer: Member | None, *, start: datetime
     if not include_cancelled:
         query = query.where(Event.status != EventStatus.CANCELLED, EventOccurrence.is_cancelled.is_(False))
     return list(session.scalars(query))
+
+
+def outline_occurrences(session: Session, viewer: Member | None, *, start: datetime, end: datetime,
+                        event_type: str | None = None, limit: int = 200) -> list[tuple[int, int, bool]]:
+    """What :func:`list_occurrences` would list, as ``(occurrence id, event id, is a series)``
+    rows only: enough to fold the series and page the agenda before loading the dates shown."""
+    query = (
+        select(EventOccurrence.id, EventOccurrence.event_id, Event.rrule).join(Event)
+        .where(visible_clause(viewer), EventOccurrence.start_at >= start, EventOccurrence.start_at < end)
+        .order_by(EventOccurrence.start_at, EventOccurrence.id).limit(limit)
+    )
+    if event_type:
+        query = query.where(Event.type == event_type)
+    return [(occurrence_id, event_id, bool(rrule)) for occurrence_id, event_id, rrule in session.execute(query)]
+
+
+def load_occurrences(session: Session, occurrence_ids: Sequence[int]) -> list[EventOccurrence]:
+    """These occurrences, in this order, each with its event and venue (one query)."""
+    if not occurrence_ids:
+        return []
+    found = {occurrence.id: occurrence for occurrence in session.scalars(
+        select(EventOccurrence).join(Event)
+        .options(contains_eager(EventOccurrence.event).joinedload(Event.venue))
+        .where(EventOccurrence.id.in_(occurrence_ids)))}
+    return [found[occurrence_id] for occurrence_id in occurrence_ids if occurrence_id in found]
 
 
 @dataclass

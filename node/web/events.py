@@ -93,8 +93,8 @@ AUDIENCE_LABELS = {
 ADMIN_PAST = timedelta(days=30)
 #: The agenda lists this many dates (a series counts each of its dates, shown folded).
 AGENDA_LIMIT = 100
-#: Lines of the agenda list per page (a series is one line): a phone screenful or three, and
-#: what a page renders (the dates are counted for all of them, the lines drawn for these).
+#: Lines of the agenda list per page (a series is one line): a phone screenful or three. The
+#: dates of all pages are outlined (ids only) to fold the series; a page loads its own.
 AGENDA_PAGE = 30
 #: An event page shows this many of its next dates.
 EVENT_PAGE_DATES = 12
@@ -186,12 +186,13 @@ def agenda(query: dict):
         grid = events.month_agenda(db.session, g.member, year, month, tz, query["type"])
         return render_template("events/month.html", grid=grid, query=query, today=today)
     start = datetime.combine(today, time(0), tzinfo=tz)
-    occurrences = events.list_occurrences(db.session, g.member, start=start, end=start + timedelta(days=120),
-                                          event_type=query["type"], limit=AGENDA_LIMIT, with_hosts=False)
-    lines = dates.fold_series(dates.states(db.session, occurrences, g.member))
+    outline = events.outline_occurrences(db.session, g.member, start=start, end=start + timedelta(days=120),
+                                         event_type=query["type"], limit=AGENDA_LIMIT)
+    folded = dates.fold_series(outline)
     first = (query["page"] - 1) * AGENDA_PAGE
-    return render_template("events/agenda.html", lines=lines[first:first + AGENDA_PAGE], query=query,
-                           more=len(lines) > first + AGENDA_PAGE, event_type_labels=translated(TYPE_LABELS))
+    lines = dates.agenda_lines(db.session, folded[first:first + AGENDA_PAGE], g.member)
+    return render_template("events/agenda.html", lines=lines, query=query,
+                           more=len(folded) > first + AGENDA_PAGE, event_type_labels=translated(TYPE_LABELS))
 
 
 @bp.route("/<int:event_id>")
