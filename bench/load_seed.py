@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from node import create_app
 from node.accounts import accounts
@@ -184,6 +184,10 @@ def seed(instance: Path, url: str, *, members: int, events: int, seed_value: int
         ]
         member_ids = [p.id for p in people]
         event_ids = [e.id for e in created]
+        # The planner's statistics, as a node in service has them (autovacuum gathers them; a
+        # database server may run with it off, as the one of this bench's machine does).
+        session.execute(text("ANALYZE"))
+        session.commit()
     db.engine(app).dispose()
     words = sorted({c["fr"].split()[0].lower() for c in skills if len(c["fr"]) > 4})
     summary = (f"{members} members, {events} events ({sum(1 for n in range(events) if n % 10 == 0)} series, "
