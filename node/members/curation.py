@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain_events import MembersChanged
@@ -104,9 +104,14 @@ def unmapped_skills(session: Session) -> list[UnmappedSkill]:
     return sorted(waiting, key=lambda row: (-row.members, row.tag))
 
 
+def unmapped_select() -> Select:
+    """The statement counting the free-text skills that wait for the manager."""
+    return _waiting(select(func.count(func.distinct(MemberSkill.tag))))
+
+
 def count_unmapped(session: Session) -> int:
     """How many free-text skills wait for the manager (the home page's line)."""
-    return session.scalar(_waiting(select(func.count(func.distinct(MemberSkill.tag))))) or 0
+    return session.scalar(unmapped_select()) or 0
 
 
 def _members_by_tag(session: Session, tags: list[str]) -> dict[str, int]:

@@ -13,7 +13,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from federation.messages import INTRODUCTION_REQUEST, INTRODUCTION_RESPONSE, make_object_id
@@ -271,11 +271,16 @@ def list_for_member(session: Session, member: Member) -> tuple[list[Introduction
             [r for r in rows if r.direction == "incoming"])
 
 
+def waiting_select(member: Member, now: datetime | None = None) -> Select:
+    """The statement counting the requests addressed to the member that wait for their answer."""
+    return select(func.count()).select_from(Introduction).where(
+        Introduction.direction == "incoming", Introduction.member_id == member.id,
+        Introduction.status == "pending", Introduction.expires_at > (now or utcnow()))
+
+
 def waiting_for(session: Session, member: Member, now: datetime | None = None) -> int:
     """Requests addressed to the member that wait for their answer."""
-    return session.scalar(select(func.count()).select_from(Introduction).where(
-        Introduction.direction == "incoming", Introduction.member_id == member.id,
-        Introduction.status == "pending", Introduction.expires_at > (now or utcnow()))) or 0
+    return session.scalar(waiting_select(member, now)) or 0
 
 
 def list_all(session: Session, limit: int = 200) -> list[Introduction]:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ..members.models import Member
@@ -14,9 +14,14 @@ from .kinds import KINDS, kinds_for
 from .models import Notification, NotificationPreference, OutgoingMail
 
 
+def unread_select(member: Member) -> Select:
+    """The statement counting ``member``'s unread notifications."""
+    return select(func.count()).select_from(Notification).where(
+        Notification.member_id == member.id, Notification.read_at.is_(None))
+
+
 def unread_count(session: Session, member: Member) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.member_id == member.id, Notification.read_at.is_(None))) or 0
+    return session.scalar(unread_select(member)) or 0
 
 
 def params_of(notification: Notification) -> dict:
@@ -76,4 +81,4 @@ def digest_items(session: Session, member: Member, since: datetime) -> list[Noti
 
 
 __all__ = ["KINDS", "Choice", "choices_for", "digest_items", "list_for", "mail_counts",
-           "params_of", "recent_mails", "unread_count"]
+           "params_of", "recent_mails", "unread_count", "unread_select"]

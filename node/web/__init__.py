@@ -30,16 +30,16 @@ from . import (
     regional,
     rosters,
 )
-from .nav import NavItem, add_nav_item
+from .nav import NavItem, add_menu_count, add_nav_item, menu_counts
 
-__all__ = ["NavItem", "add_nav_item", "register_web"]
+__all__ = ["NavItem", "add_menu_count", "add_nav_item", "menu_counts", "register_web"]
 
 
 def _template_helpers() -> dict:
     def items(admin_menu: bool) -> list[dict]:
+        counts = menu_counts(db.session, g.member) if g.member else {}
         return [
-            {"url": url_for(item.endpoint), "label": str(item.label),
-             "count": item.count() if item.count is not None and g.member else 0}
+            {"url": url_for(item.endpoint), "label": str(item.label), "count": counts.get(item.endpoint, 0)}
             for item in current_app.extensions.get("coworknet.nav", [])
             if item.admin == admin_menu and (not admin_menu or (g.member and g.member.is_manager))
         ]

@@ -28,7 +28,7 @@ bp = Blueprint("curation", __name__, url_prefix="/admin/skills")
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     add_nav_item(app, "curation.index", lazy_gettext("Skills to curate"), admin=True,
-                 count=lambda: curation.count_unmapped(db.session))
+                 count=lambda _member: curation.unmapped_select())
 
 
 def _page(typed: dict | None = None, **extra):

@@ -177,5 +177,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     add_nav_item(app, "network.search", lazy_gettext("Network"))
     add_nav_item(app, "network.my_introductions", lazy_pgettext("menu", "Introductions"),
-                 count=lambda: introductions.waiting_for(db.session, g.member))
+                 count=introductions.waiting_select)
     add_nav_item(app, "network.admin_flow", lazy_gettext("Introductions"), admin=True)

@@ -26,6 +26,7 @@ from ..http.security import manager_required, member_required, public
 from ..notices import mailer
 from ..notifications import operations, queries
 from ..notifications.kinds import KINDS
+from .nav import add_menu_count, menu_counts
 
 bp = Blueprint("notifications", __name__)
 
@@ -44,8 +45,7 @@ def _words(notification):
 @member_required
 def index():
     rows = queries.list_for(db.session, g.member, limit=100)
-    return render_template("notifications/index.html", rows=rows, words=_words,
-                           unread=queries.unread_count(db.session, g.member))
+    return render_template("notifications/index.html", rows=rows, words=_words, unread=_unread())
 
 
 @bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
@@ -126,14 +126,19 @@ def admin_mails():
                            counts=queries.mail_counts(db.session), kinds=KINDS)
 
 
+#: The frame's count of unread notifications (:func:`node.web.nav.menu_counts`).
+UNREAD = "notifications.unread"
+
+
 def _unread() -> int:
     member = getattr(g, "member", None)
-    return queries.unread_count(db.session, member) if member is not None else 0
+    return menu_counts(db.session, member).get(UNREAD, 0) if member is not None else 0
 
 
 def init_app(app: Flask) -> None:
     from . import add_nav_item
 
     app.register_blueprint(bp)
+    add_menu_count(app, UNREAD, queries.unread_select)
     app.context_processor(lambda: {"unread_notifications": _unread})
     add_nav_item(app, "notifications.admin_mails", lazy_gettext("Mails"), admin=True)
