@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..members.models import Member
 from ..notifications.operations import notify
-from ..orm import utcnow
+from ..orm import among, utcnow
 from . import connector
 from .connector import concepts_of, matching_members
 from .models import Need, NeedAnswer
@@ -63,7 +63,7 @@ def answer_counts(session: Session, need_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = session.execute(select(NeedAnswer.need_id, func.count(NeedAnswer.id))
-                           .where(NeedAnswer.need_id.in_(ids)).group_by(NeedAnswer.need_id))
+                           .where(among(NeedAnswer.need_id, ids)).group_by(NeedAnswer.need_id))
     return {need_id: int(count) for need_id, count in rows}
 
 
@@ -116,10 +116,10 @@ def needs_for_skills(session: Session, member: Member, concept_ids: set[str], *,
     if not matching:
         return []
     answered = set(session.scalars(select(NeedAnswer.need_id).where(
-        NeedAnswer.member_id == member.id, NeedAnswer.need_id.in_([need_id for need_id, _ in matching]))))
+        NeedAnswer.member_id == member.id, among(NeedAnswer.need_id, [need_id for need_id, _ in matching]))))
     chosen = [(need_id, shared) for need_id, shared in matching if need_id not in answered][:limit]
     if not chosen:
         return []
     needs = {need.id: need for need in session.scalars(
-        select(Need).where(Need.id.in_([need_id for need_id, _ in chosen])).options(selectinload(Need.author)))}
+        select(Need).where(among(Need.id, [need_id for need_id, _ in chosen])).options(selectinload(Need.author)))}
     return [(needs[need_id], shared) for need_id, shared in chosen]

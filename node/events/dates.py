@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..members.models import Member
+from ..orm import among
 from .events import load_occurrences
 from .models import SEAT_HOLDING, EventOccurrence, Registration, RegistrationStatus
 
@@ -60,7 +61,7 @@ def counts(session: Session, occurrence_ids: Iterable[int]) -> dict[int, tuple[i
     waiting = func.sum(case((Registration.status == RegistrationStatus.WAITLISTED, 1), else_=0))
     rows = session.execute(
         select(Registration.occurrence_id, taken, waiting)
-        .where(Registration.occurrence_id.in_(ids), Registration.status.in_(ACTIVE))
+        .where(among(Registration.occurrence_id, ids), Registration.status.in_(ACTIVE))
         .group_by(Registration.occurrence_id)
     )
     return {occurrence_id: (int(seats or 0), int(queue or 0)) for occurrence_id, seats, queue in rows}
@@ -72,7 +73,7 @@ def registrations_of(session: Session, member: Member, occurrence_ids: Iterable[
     if not ids:
         return {}
     rows = session.scalars(select(Registration).where(
-        Registration.occurrence_id.in_(ids), Registration.idempotency_key == f"member:{member.id}"))
+        among(Registration.occurrence_id, ids), Registration.idempotency_key == f"member:{member.id}"))
     return {row.occurrence_id: row for row in rows}
 
 
@@ -89,7 +90,7 @@ def waitlist_positions(session: Session, registrations: Sequence[Registration]) 
             ahead.status == RegistrationStatus.WAITLISTED,
             or_(ahead.queued_at < Registration.queued_at,
                 and_(ahead.queued_at == Registration.queued_at, ahead.id < Registration.id))))
-        .where(Registration.id.in_(waiting)).group_by(Registration.id)
+        .where(among(Registration.id, waiting)).group_by(Registration.id)
     )
     return {registration_id: int(before) + 1 for registration_id, before in rows}
 
@@ -124,7 +125,7 @@ def listed_attendees(session: Session, occurrence_ids: Iterable[int]) -> dict[in
     rows = session.execute(
         select(Registration.occurrence_id, Member.id, Member.display_name)
         .join(Member, Member.id == Registration.member_id)
-        .where(Registration.occurrence_id.in_(ids), Registration.status.in_(SEAT_HOLDING),
+        .where(among(Registration.occurrence_id, ids), Registration.status.in_(SEAT_HOLDING),
                Registration.registrant_kind == "local", Registration.is_listed.is_(True),
                Member.status == "active")
         .order_by(Registration.queued_at, Registration.id)

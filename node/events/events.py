@@ -21,6 +21,7 @@ from ..domain_events import EventChanged
 from ..errors import N_, Forbidden, NotFound, ValidationError
 from ..members.models import Member
 from ..notifications.operations import notify
+from ..orm import among
 from ..uow import record
 from . import guests, recurrence
 from .access import can_manage, can_view
@@ -129,7 +130,7 @@ def load_occurrences(session: Session, occurrence_ids: Sequence[int]) -> list[Ev
     found = {occurrence.id: occurrence for occurrence in session.scalars(
         select(EventOccurrence).join(Event)
         .options(contains_eager(EventOccurrence.event).joinedload(Event.venue))
-        .where(EventOccurrence.id.in_(occurrence_ids)))}
+        .where(among(EventOccurrence.id, occurrence_ids)))}
     return [found[occurrence_id] for occurrence_id in occurrence_ids if occurrence_id in found]
 
 

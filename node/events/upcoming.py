@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from ..members.models import Member
+from ..orm import among
 from .events import visible_clause
 from .models import (
     SEAT_HOLDING,
@@ -45,7 +46,7 @@ def seats_left(session: Session, occurrences: list[EventOccurrence]) -> dict[int
     ids = [o.id for o in occurrences]
     taken = dict(session.execute(
         select(Registration.occurrence_id, func.count()).where(
-            Registration.occurrence_id.in_(ids), Registration.status.in_(SEAT_HOLDING))
+            among(Registration.occurrence_id, ids), Registration.status.in_(SEAT_HOLDING))
         .group_by(Registration.occurrence_id)).all()) if ids else {}
     left: dict[int, int | None] = {}
     for occurrence in occurrences:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..orm import among
 from .models import Member, MemberLanguage, MemberSkill, MemberStatus
 from .textnorm import search_keys
 from .thesaurus import FUZZY_MIN_LENGTH, Thesaurus, get_thesaurus
@@ -91,7 +92,7 @@ def _profiles(session: Session, member_ids: list[int], loads=_PROFILE) -> list[M
     whatever their number; two for cards)."""
     if not member_ids:
         return []
-    found = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)).options(*loads))}
+    found = {m.id: m for m in session.scalars(select(Member).where(among(Member.id, member_ids)).options(*loads))}
     return [found[member_id] for member_id in member_ids]
 
 
@@ -119,7 +120,7 @@ def search_members(session: Session, query: DirectoryQuery, thesaurus: Thesaurus
         conditions = []
         if concepts or related:
             conditions.append(Member.id.in_(
-                select(MemberSkill.member_id).where(MemberSkill.concept_id.in_(concepts | related))))
+                select(MemberSkill.member_id).where(among(MemberSkill.concept_id, concepts | related))))
         if alternatives:
             conditions.append(and_(*(
                 or_(*(Member.search_keys.like(f"% {_like_escape(k)}%", escape="\\") for k in options))

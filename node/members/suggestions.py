@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..orm import among
 from .models import Member, MemberSkill, MemberStatus
 from .thesaurus import get_thesaurus
 
@@ -57,7 +58,7 @@ def people_to_meet(session: Session, member: Member, now: datetime, *, limit: in
     if mine or near:
         rows = session.execute(
             select(MemberSkill.member_id, MemberSkill.concept_id).join(Member, Member.id == MemberSkill.member_id)
-            .where(MemberSkill.concept_id.in_(mine | near), Member.status == MemberStatus.ACTIVE,
+            .where(among(MemberSkill.concept_id, mine | near), Member.status == MemberStatus.ACTIVE,
                    Member.id != member.id)).all()
         for member_id, concept_id in rows:
             kind = "related" if concept_id in near else "same"
@@ -72,7 +73,7 @@ def people_to_meet(session: Session, member: Member, now: datetime, *, limit: in
     if not chosen:
         return []
     people = {m.id: m for m in session.scalars(
-        select(Member).where(Member.id.in_(chosen)).options(selectinload(Member.skills)))}
+        select(Member).where(among(Member.id, chosen)).options(selectinload(Member.skills)))}
     result = []
     for member_id in chosen:
         found = matches.get(member_id)
