@@ -35,6 +35,17 @@ def test_gunicorn_always_runs_threaded_workers_with_short_timeouts(monkeypatch, 
     assert settings["bind"].startswith("127.0.0.1:") or env.get("COWORKNET_BIND")
 
 
+@pytest.mark.parametrize(("cores", "env", "workers", "threads"), [
+    (2, {}, 2, 2), (8, {}, 8, 2), (1, {}, 2, 2), (None, {}, 2, 2),
+    (2, {"COWORKNET_WORKERS": "0"}, 2, 2), (2, {"COWORKNET_WORKERS": "5", "COWORKNET_THREADS": "3"}, 5, 3),
+])
+def test_gunicorn_runs_one_worker_per_core_with_two_threads_unless_told(monkeypatch, cores, env, workers,
+                                                                       threads):
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    settings = gunicorn_settings(monkeypatch, **env)
+    assert (settings["workers"], settings["threads"]) == (workers, threads)
+
+
 def _blocks(text: str, opener: str) -> list[str]:
     """The bodies of the blocks opened by the pattern ``opener`` and ``{`` in a Caddyfile
     (braces balanced)."""
