@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..orm import among
 from .models import Member, MemberSkill, MemberStatus
@@ -72,8 +72,7 @@ def people_to_meet(session: Session, member: Member, now: datetime, *, limit: in
     chosen = picked + joined[:limit - len(picked)]
     if not chosen:
         return []
-    people = {m.id: m for m in session.scalars(
-        select(Member).where(among(Member.id, chosen)).options(selectinload(Member.skills)))}
+    people = {m.id: m for m in session.scalars(select(Member).where(among(Member.id, chosen)))}
     result = []
     for member_id in chosen:
         found = matches.get(member_id)
