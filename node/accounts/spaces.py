@@ -12,6 +12,8 @@ from .models import Space
 
 #: Where a session keeps the space's row once read (``session.info``).
 _SPACE_KEY = "coworknet.space"
+#: Every page reads it: the statement is built once (a statement is immutable).
+_SPACE_ROW = select(Space).limit(1)
 
 
 def current_space(session: Session, config: Mapping) -> Space:
@@ -20,7 +22,7 @@ def current_space(session: Session, config: Mapping) -> Space:
     row = session.info.get(_SPACE_KEY)
     if row is not None and row in session:
         return row  # a page asks several times (title, menu, footer): one read per session
-    row = session.scalar(select(Space).limit(1))
+    row = session.scalar(_SPACE_ROW)
     if row is not None:
         session.info[_SPACE_KEY] = row
     if row is None:
