@@ -16,7 +16,8 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 def gunicorn_settings(monkeypatch, **env: str) -> dict:
-    for name in ("COWORKNET_BIND", "COWORKNET_WORKERS", "COWORKNET_THREADS", "COWORKNET_TIMEOUT"):
+    for name in ("COWORKNET_BIND", "COWORKNET_WORKERS", "COWORKNET_THREADS", "COWORKNET_TIMEOUT",
+                 "COWORKNET_WORKER_CONNECTIONS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -44,6 +45,8 @@ def test_gunicorn_runs_one_worker_per_core_with_two_threads_unless_told(monkeypa
     monkeypatch.setattr("os.cpu_count", lambda: cores)
     settings = gunicorn_settings(monkeypatch, **env)
     assert (settings["workers"], settings["threads"]) == (workers, threads)
+    # A worker holds a bounded number of connections, so a recycled worker's clients spread.
+    assert settings["worker_connections"] == 8 * threads
 
 
 def _blocks(text: str, opener: str) -> list[str]:
