@@ -232,6 +232,13 @@ def _proc_cpu(pid: int, *, children: bool = False) -> float:
     return ticks / TICKS
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
 def _children(pid: int) -> list[int]:
     found = []
     try:
@@ -251,6 +258,10 @@ class DatabaseProcesses:
 
         self.name = make_url(url).database
         self.engine = _pg_admin(url)
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:  # the server's process: our backend's parent
+            self.postmaster = _parent(conn.scalar(text("SELECT pg_backend_pid()")))
 
     def _pids(self) -> list[int]:
         from sqlalchemy import text
@@ -259,14 +270,20 @@ class DatabaseProcesses:
             return list(conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
                                      {"name": self.name}))
 
-    def cpu_seconds(self, since: dict[int, float] | None = None):
-        """CPU seconds per backend now (a dict); with ``since``, what the backends alive now
-        used after it (a backend that left in between is not counted: the pool keeps its
-        connections, so few do)."""
+    def cpu_seconds(self, since: tuple[dict[int, float], float] | None = None):
+        """A reading: CPU seconds per backend alive now, and what the server's ended backends
+        used in all (the postmaster's reaped children); with ``since``, the CPU the database
+        used after that reading. A backend that ended in between counts too: a recycled
+        gunicorn worker closes its connections, and its backends' CPU would otherwise be lost
+        (only what it used after ``since``: its earlier CPU is taken off)."""
         now = {pid: _proc_cpu(pid) for pid in self._pids()}
+        ended = _proc_cpu(self.postmaster, children=True) - _proc_cpu(self.postmaster) if self.postmaster else 0.0
         if since is None:
-            return now
-        return sum(value - since.get(pid, 0.0) for pid, value in now.items())
+            return now, ended
+        before, ended_before = since
+        gone = sum(value for pid, value in before.items() if pid not in now)
+        return (sum(value - before.get(pid, 0.0) for pid, value in now.items())
+                + max(ended - ended_before - gone, 0.0))
 
     def close(self) -> None:
         self.engine.dispose()
