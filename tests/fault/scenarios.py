@@ -647,7 +647,7 @@ def web_worker_killed(folder: Path, now: datetime, *, members: int = 40, kills: 
                 try:
                     response = requests.post(path, headers=tokens[member_id], timeout=30)
                     answers[member_id] = (response.status_code, response.json())
-                except (requests.ConnectionError, ValueError) as exc:
+                except (requests.RequestException, ValueError) as exc:  # killed mid-answer too
                     answers[member_id] = (None, exc.__class__.__name__)
             return run
 
