@@ -6,7 +6,12 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from .uow import recorded
+
 EXTENSION_KEY = "coworknet.db"
+#: ``connection.info`` key: whether the connection's current transaction sent anything but a
+#: plain ``SELECT`` (see :func:`_note_writes`).
+WROTE = "coworknet.wrote"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -22,10 +27,36 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "begin", _transaction_begins)
+    event.listen(engine, "before_cursor_execute", _note_writes)
+    return engine
+
+
+def _transaction_begins(connection) -> None:
+    connection.info[WROTE] = False
+
+
+def _note_writes(connection, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+    """Remember that the transaction may have changed something: any statement but a plain
+    ``SELECT`` (a ``WITH`` may hold an ``INSERT``). Read by :func:`wrote_nothing`."""
+    if not statement.startswith("SELECT"):
+        connection.info[WROTE] = True
+
+
+def wrote_nothing(session: Session) -> bool:
+    """Whether the session's transaction is open, healthy, and has neither sent a change to the
+    database nor holds one to send (rows, or events for the unit of work): ending it with
+    COMMIT or ROLLBACK is then the same."""
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return False
+    if session.new or session.deleted or session.identity_map.check_modified() or recorded(session):
+        return False
+    return session.connection().info.get(WROTE) is False
 
 
 def share_with_sessions(app: Flask, key: str, value: object) -> None:
@@ -62,9 +93,19 @@ class Database:
         return g.db_session
 
     @staticmethod
-    def _close_session(_exc: BaseException | None) -> None:
+    def _close_session(exc: BaseException | None) -> None:
+        """End the request's session. A transaction that only read ends with COMMIT: the same
+        as a ROLLBACK for the database, but psycopg forgets its prepared statements on every
+        ROLLBACK (a failed transaction may have lost one), so a node that rolled back each
+        page's reads would parse and plan every statement anew, which was most of
+        PostgreSQL's work. Anything else (a change never committed, an error) rolls back."""
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
+            if exc is None and wrote_nothing(session):
+                session.commit()
+        finally:
             session.rollback()
             session.close()
 
