@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .common import Email, InputSchema, NonBlank, Password, TrimmedString
+from .common import Email, InputSchema, NonBlank, OutputSchema, Password, TrimmedString
 from .members import ROLES
 
 
@@ -37,7 +37,7 @@ class InvitationCreateSchema(InputSchema):
     role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
 
 
-class InvitationOutSchema(Schema):
+class InvitationOutSchema(OutputSchema):
     id = fields.Integer()
     email = fields.String(allow_none=True)
     role = fields.String()
@@ -75,7 +75,7 @@ class ApiTokenCreateSchema(InputSchema):
     name = TrimmedString(required=True, validate=[validate.Length(min=1, max=80), NonBlank()])
 
 
-class ApiTokenOutSchema(Schema):
+class ApiTokenOutSchema(OutputSchema):
     id = fields.Integer()
     name = fields.String()
     prefix = fields.String()
@@ -88,7 +88,7 @@ class ApiTokenCreatedSchema(ApiTokenOutSchema):
     token = fields.String(metadata={"description": "Shown once; store it now."})
 
 
-class SpaceOutSchema(Schema):
+class SpaceOutSchema(OutputSchema):
     name = fields.String()
     city = fields.String()
     region = fields.String()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
-from .common import InputSchema, NonBlank, TrimmedString
+from .common import InputSchema, NonBlank, OutputSchema, TrimmedString
 
 QUEUE_STATES = ("new", "matched", "introduced", "done", "no_match")
 BARTER_UNITS = ("pass", "day", "package")
@@ -190,19 +190,19 @@ class SiblingSchema(InputSchema):
 # --- output ---------------------------------------------------------------------------------
 
 
-class PersonOutSchema(Schema):
+class PersonOutSchema(OutputSchema):
     id = fields.Integer()
     display_name = fields.String()
 
 
-class NeedAnswerOutSchema(Schema):
+class NeedAnswerOutSchema(OutputSchema):
     id = fields.Integer()
     member = fields.Nested(PersonOutSchema)
     message = fields.String()
     created_at = fields.DateTime()
 
 
-class NeedOutSchema(Schema):
+class NeedOutSchema(OutputSchema):
     id = fields.Integer()
     author = fields.Nested(PersonOutSchema)
     text = fields.String()
@@ -217,7 +217,7 @@ class NeedOutSchema(Schema):
     answers = fields.List(fields.Nested(NeedAnswerOutSchema))
 
 
-class CandidateOutSchema(Schema):
+class CandidateOutSchema(OutputSchema):
     id = fields.Integer()
     member = fields.Nested(PersonOutSchema)
     consent = fields.String()
@@ -227,7 +227,7 @@ class CandidateOutSchema(Schema):
     deal_confirmed_at = fields.DateTime(allow_none=True)
 
 
-class NetworkAnswerOutSchema(Schema):
+class NetworkAnswerOutSchema(OutputSchema):
     id = fields.Integer()
     peer = fields.String()
     space = fields.String()
@@ -238,7 +238,7 @@ class NetworkAnswerOutSchema(Schema):
     received_at = fields.DateTime()
 
 
-class QueueItemOutSchema(Schema):
+class QueueItemOutSchema(OutputSchema):
     id = fields.Integer()
     kind = fields.String()
     state = fields.String()
@@ -256,7 +256,7 @@ class QueueItemOutSchema(Schema):
     network_answers = fields.List(fields.Nested(NetworkAnswerOutSchema))
 
 
-class ReferralOutSchema(Schema):
+class ReferralOutSchema(OutputSchema):
     id = fields.Integer()
     referrer = fields.Nested(PersonOutSchema)
     referee = fields.Nested(PersonOutSchema, allow_none=True)
@@ -273,7 +273,7 @@ class ReferralOutSchema(Schema):
     created_at = fields.DateTime()
 
 
-class BarterEntryOutSchema(Schema):
+class BarterEntryOutSchema(OutputSchema):
     id = fields.Integer()
     member_id = fields.Integer(allow_none=True)
     peer = fields.String(allow_none=True)
@@ -284,7 +284,7 @@ class BarterEntryOutSchema(Schema):
     occurred_on = fields.Date()
 
 
-class TotalsOutSchema(Schema):
+class TotalsOutSchema(OutputSchema):
     year = fields.Integer()
     referrals = fields.Integer()
     deals_confirmed = fields.Integer()
@@ -297,14 +297,14 @@ class TotalsOutSchema(Schema):
     network_nodes = fields.Integer()
 
 
-class SegmentCountsSchema(Schema):
+class SegmentCountsSchema(OutputSchema):
     engaged = fields.Integer()
     occasional = fields.Integer()
     tenant = fields.Integer()
     dormant = fields.Integer()
 
 
-class EngagementRowSchema(Schema):
+class EngagementRowSchema(OutputSchema):
     member_id = fields.Integer()
     display_name = fields.String()
     score = fields.Integer()
@@ -317,7 +317,7 @@ class EngagementRowSchema(Schema):
     is_regular = fields.Boolean()
 
 
-class EngagementOutSchema(Schema):
+class EngagementOutSchema(OutputSchema):
     month = fields.String()
     members = fields.List(fields.Nested(EngagementRowSchema))
     segments = fields.Nested(SegmentCountsSchema)
@@ -343,17 +343,17 @@ class MonthQuerySchema(InputSchema):
     month = fields.String(load_default=None, validate=validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"))
 
 
-class EscalationOutSchema(Schema):
+class EscalationOutSchema(OutputSchema):
     item = fields.Nested(QueueItemOutSchema)
     peers = fields.Integer()
 
 
-class BalanceOutSchema(Schema):
+class BalanceOutSchema(OutputSchema):
     counterpart = fields.String()
     label = fields.String()
     units = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class BarterOutSchema(Schema):
+class BarterOutSchema(OutputSchema):
     entries = fields.List(fields.Nested(BarterEntryOutSchema))
     balances = fields.List(fields.Nested(BalanceOutSchema))

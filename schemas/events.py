@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .common import Email, InputSchema, NonBlank, TrimmedString
+from .common import Email, InputSchema, NonBlank, OutputSchema, TrimmedString
 
 EVENT_TYPES = (
     "aperitif", "atelier", "formation", "debat", "degustation", "cinq_a_sept", "soiree_jeux",
@@ -226,7 +226,7 @@ class MonthQuerySchema(InputSchema):
 
 # --- output -----------------------------------------------------------------------------------
 
-class VenueOutSchema(Schema):
+class VenueOutSchema(OutputSchema):
     id = fields.Integer()
     name = fields.String()
     kind = fields.String()
@@ -234,7 +234,7 @@ class VenueOutSchema(Schema):
     capacity = fields.Integer(allow_none=True)
 
 
-class OccurrenceOutSchema(Schema):
+class OccurrenceOutSchema(OutputSchema):
     id = fields.Integer()
     start_at = fields.DateTime()
     end_at = fields.DateTime()
@@ -248,7 +248,7 @@ class OccurrenceOutSchema(Schema):
     my_status = fields.String(allow_none=True)
 
 
-class EventSummarySchema(Schema):
+class EventSummarySchema(OutputSchema):
     """An event without its dates (agenda lists)."""
 
     id = fields.Integer()
@@ -281,13 +281,13 @@ class AgendaOccurrenceSchema(OccurrenceOutSchema):
     event_id = fields.Integer()
 
 
-class EventPageSchema(Schema):
+class EventPageSchema(OutputSchema):
     items = fields.List(fields.Nested(EventSummarySchema))
     occurrences = fields.List(fields.Nested(AgendaOccurrenceSchema))
     total = fields.Integer()
 
 
-class RegistrationOutSchema(Schema):
+class RegistrationOutSchema(OutputSchema):
     """A registration as its holder sees it."""
 
     id = fields.Integer()
@@ -303,7 +303,7 @@ class RegistrationOutSchema(Schema):
     end_at = fields.DateTime()
 
 
-class AttendeeOutSchema(Schema):
+class AttendeeOutSchema(OutputSchema):
     """A registration as the manager or a host sees it."""
 
     id = fields.Integer()
@@ -320,7 +320,7 @@ class AttendeeOutSchema(Schema):
     queued_at = fields.DateTime(allow_none=True)
 
 
-class ProposalOutSchema(Schema):
+class ProposalOutSchema(OutputSchema):
     id = fields.Integer()
     member_id = fields.Integer()
     title = fields.String()
@@ -338,7 +338,7 @@ class ProposalOutSchema(Schema):
     decided_at = fields.DateTime(allow_none=True)
 
 
-class CheckInOutSchema(Schema):
+class CheckInOutSchema(OutputSchema):
     id = fields.Integer()
     member_id = fields.Integer()
     display_name = fields.String()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate, validates
 
-from .common import InputSchema, NonBlank, PageSchema, TrimmedString
+from .common import InputSchema, NonBlank, OutputSchema, PageSchema, TrimmedString
 
 SKILL_LEVELS = ("debutant", "confirme", "expert")
 VISIBILITIES = ("space", "network_anonymous", "network_named")
@@ -103,7 +103,7 @@ class ProfileUpdateSchema(InputSchema):
     contacts = fields.Nested(ContactsSchema)
 
 
-class SkillOutSchema(Schema):
+class SkillOutSchema(OutputSchema):
     label = fields.String()
     concept_id = fields.String(allow_none=True)
     concept_label = fields.String(allow_none=True)
@@ -111,7 +111,7 @@ class SkillOutSchema(Schema):
     level = fields.String()
 
 
-class MemberOutSchema(Schema):
+class MemberOutSchema(OutputSchema):
     """A profile as another member of the space sees it."""
 
     id = fields.Integer()
@@ -226,17 +226,17 @@ class ConceptProposalInSchema(InputSchema):
     group = TrimmedString(required=True, validate=[validate.Length(min=1, max=64), NonBlank()])
 
 
-class UnmappedSkillOutSchema(Schema):
+class UnmappedSkillOutSchema(OutputSchema):
     tag = fields.String()
     members = fields.Integer()
     labels = fields.List(fields.String())
 
 
-class UnmappedSkillListSchema(Schema):
+class UnmappedSkillListSchema(OutputSchema):
     items = fields.List(fields.Nested(UnmappedSkillOutSchema))
 
 
-class SkillMappingOutSchema(Schema):
+class SkillMappingOutSchema(OutputSchema):
     """A mapping made or undone: the tag, the concept, the members whose skills changed."""
 
     tag = fields.String()
@@ -246,7 +246,7 @@ class SkillMappingOutSchema(Schema):
     replaced = fields.String(allow_none=True)
 
 
-class ProposedConceptSchema(Schema):
+class ProposedConceptSchema(OutputSchema):
     """A concept in the thesaurus's ``skills.json`` format."""
 
     id = fields.String()
@@ -257,7 +257,7 @@ class ProposedConceptSchema(Schema):
     aliases_en = fields.List(fields.String())
 
 
-class ConceptProposalOutSchema(Schema):
+class ConceptProposalOutSchema(OutputSchema):
     tag = fields.String()
     label_fr = fields.String()
     label_en = fields.String()
@@ -266,7 +266,7 @@ class ConceptProposalOutSchema(Schema):
     created = fields.Boolean()
 
 
-class ProposalsDocumentSchema(Schema):
+class ProposalsDocumentSchema(OutputSchema):
     """The waiting proposals as a ``skills.json`` document, to send upstream."""
 
     version = fields.Integer()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from .common import InputSchema, NonBlank, TrimmedString
+from .common import InputSchema, NonBlank, OutputSchema, TrimmedString
 
 LEVEL_BANDS = ("beginner", "intermediate", "confirmed", "expert")
 PLACE_KINDS = ("space", "city", "region")
@@ -44,19 +44,19 @@ class RequestsPausedSchema(InputSchema):
     paused = fields.Boolean(load_default=False)
 
 
-class MatchedConceptOutSchema(Schema):
+class MatchedConceptOutSchema(OutputSchema):
     concept = fields.String()
     label = fields.String()
     level_band = fields.String()
     generalised = fields.Boolean()
 
 
-class PlaceOutSchema(Schema):
+class PlaceOutSchema(OutputSchema):
     kind = fields.String()
     value = fields.String()
 
 
-class NetworkHitOutSchema(Schema):
+class NetworkHitOutSchema(OutputSchema):
     """A result card: matched concepts and level only, never a full profile."""
 
     handle = fields.String(allow_none=True)
@@ -78,7 +78,7 @@ class NetworkHitOutSchema(Schema):
                        "place (then `place` holds the city or the region)"})
 
 
-class NetworkSearchOutSchema(Schema):
+class NetworkSearchOutSchema(OutputSchema):
     concepts = fields.List(fields.String())
     results = fields.List(fields.Nested(NetworkHitOutSchema))
     facets = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(),
@@ -89,7 +89,7 @@ class NetworkSearchOutSchema(Schema):
     facets_capped = fields.Boolean()
 
 
-class IntroductionOutSchema(Schema):
+class IntroductionOutSchema(OutputSchema):
     id = fields.Integer()
     direction = fields.String()
     status = fields.String()

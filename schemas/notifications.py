@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from .common import InputSchema
+from .common import InputSchema, OutputSchema
 
 CHANNELS = ("mail", "portal", "digest")
 
@@ -15,7 +15,7 @@ class NotificationQuerySchema(InputSchema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
-class NotificationOutSchema(Schema):
+class NotificationOutSchema(OutputSchema):
     id = fields.Integer()
     kind = fields.String()
     text = fields.String(metadata={"description": "What happened, in the reader's language"})
@@ -25,7 +25,7 @@ class NotificationOutSchema(Schema):
     read_at = fields.DateTime(allow_none=True)
 
 
-class NotificationPageSchema(Schema):
+class NotificationPageSchema(OutputSchema):
     items = fields.List(fields.Nested(NotificationOutSchema))
     unread = fields.Integer()
 
@@ -41,7 +41,7 @@ class PreferenceSchema(InputSchema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
 
 
-class ChoiceOutSchema(Schema):
+class ChoiceOutSchema(OutputSchema):
     kind = fields.String()
     channel = fields.String()
     is_default = fields.Boolean()

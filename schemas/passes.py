@@ -3,9 +3,9 @@ settling a balance; and what the API returns."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from .common import InputSchema, TrimmedString
+from .common import InputSchema, OutputSchema, TrimmedString
 
 _DAYS = validate.Range(min=0, max=31)
 #: A month, YYYY-MM, of the years a coworking space may ask about.
@@ -45,7 +45,7 @@ class MonthQuerySchema(InputSchema):
     month = fields.String(load_default=None, allow_none=True, validate=_MONTH)
 
 
-class TermsOutSchema(Schema):
+class TermsOutSchema(OutputSchema):
     offerer = fields.String()
     answerer = fields.String()
     offerer_members_days = fields.Integer(allow_none=True)
@@ -55,7 +55,7 @@ class TermsOutSchema(Schema):
     valid_until = fields.String(allow_none=True)
 
 
-class AgreementOutSchema(Schema):
+class AgreementOutSchema(OutputSchema):
     id = fields.Integer()
     agreement_id = fields.String()
     peer = fields.String(attribute="peer_node_id")
@@ -64,7 +64,7 @@ class AgreementOutSchema(Schema):
     terms = fields.Nested(TermsOutSchema)
 
 
-class PassOutSchema(Schema):
+class PassOutSchema(OutputSchema):
     pass_id = fields.String()
     code = fields.String()
     host = fields.String(allow_none=True)
@@ -74,14 +74,14 @@ class PassOutSchema(Schema):
     expires_at = fields.DateTime()
 
 
-class MyPassOutSchema(Schema):
+class MyPassOutSchema(OutputSchema):
     """The member's pass, or null when their space has no agreement in force (``hosts`` empty)."""
 
     pass_ = fields.Nested(PassOutSchema, allow_none=True, data_key="pass")
     hosts = fields.List(fields.String())
 
 
-class VisitOutSchema(Schema):
+class VisitOutSchema(OutputSchema):
     visit_id = fields.String()
     direction = fields.String()
     peer = fields.String(attribute="peer_node_id")
@@ -89,7 +89,7 @@ class VisitOutSchema(Schema):
     shown_name = fields.String()
 
 
-class DeskOutSchema(Schema):
+class DeskOutSchema(OutputSchema):
     accepted = fields.Boolean()
     reason = fields.String(allow_none=True)
     message = fields.String()
@@ -100,7 +100,7 @@ class DeskOutSchema(Schema):
     already = fields.Boolean()
 
 
-class BalanceOutSchema(Schema):
+class BalanceOutSchema(OutputSchema):
     peer = fields.String(attribute="peer_node_id")
     month = fields.String()
     given = fields.Integer()
@@ -112,7 +112,7 @@ class BalanceOutSchema(Schema):
     settled = fields.Boolean()
 
 
-class SettlementOutSchema(Schema):
+class SettlementOutSchema(OutputSchema):
     peer = fields.String(attribute="peer_node_id")
     month = fields.String()
     days = fields.Integer()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from .common import OutputSchema
+
 PEER_ACTIONS = ("approve", "refuse", "suspend", "remove")
 
 
@@ -22,7 +24,7 @@ class PeerDecisionFormSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(PEER_ACTIONS))
 
 
-class OutboxMessageOutSchema(Schema):
+class OutboxMessageOutSchema(OutputSchema):
     """A message of the outgoing queue, as the manager sees it (no content: it may name a
     member)."""
 

@@ -4,9 +4,9 @@ Datetimes without an offset are wall-clock times in the event's ``timezone``."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .common import InputSchema, NonBlank, TrimmedString
+from .common import InputSchema, NonBlank, OutputSchema, TrimmedString
 from .events import EVENT_TYPES, Capacity, TimeZoneName, Title, _end_after_start
 
 KINDS = ("workshop", "talk", "meetup", "training", "social", "other")
@@ -119,13 +119,13 @@ class ProgramQuerySchema(InputSchema):
 
 # --- output -----------------------------------------------------------------------------------
 
-class ParticipantOutSchema(Schema):
+class ParticipantOutSchema(OutputSchema):
     node_id = fields.String()
     name = fields.String()
     status = fields.String()
 
 
-class RegionalOutSchema(Schema):
+class RegionalOutSchema(OutputSchema):
     id = fields.Integer()
     object_id = fields.String()
     organiser = fields.String()
@@ -143,7 +143,7 @@ class RegionalOutSchema(Schema):
     participants = fields.List(fields.Nested(ParticipantOutSchema))
 
 
-class SessionOutSchema(Schema):
+class SessionOutSchema(OutputSchema):
     id = fields.Integer()
     object_id = fields.String()
     regional_event_id = fields.String(attribute="regional_event_object_id")
@@ -163,12 +163,12 @@ class SessionOutSchema(Schema):
     status = fields.String()
 
 
-class ProgramOutSchema(Schema):
+class ProgramOutSchema(OutputSchema):
     regional = fields.Nested(RegionalOutSchema)
     sessions = fields.List(fields.Nested(SessionOutSchema))
 
 
-class RemoteRegistrationOutSchema(Schema):
+class RemoteRegistrationOutSchema(OutputSchema):
     id = fields.Integer()
     session_id = fields.String(attribute="session_object_id")
     host = fields.String()
@@ -178,7 +178,7 @@ class RemoteRegistrationOutSchema(Schema):
     share_email = fields.Boolean()
 
 
-class MyRegistrationOutSchema(Schema):
+class MyRegistrationOutSchema(OutputSchema):
     """A registration of mine to a regional session, hosted here or elsewhere."""
 
     session_id = fields.String()
@@ -193,7 +193,7 @@ class MyRegistrationOutSchema(Schema):
     place = fields.String(metadata={"description": "Room and town, as the portal shows them."})
 
 
-class ReportLineSchema(Schema):
+class ReportLineSchema(OutputSchema):
     node_id = fields.String()
     name = fields.String()
     sessions = fields.Integer()
@@ -204,7 +204,7 @@ class ReportLineSchema(Schema):
     reported = fields.Boolean()
 
 
-class CountsOutSchema(Schema):
+class CountsOutSchema(OutputSchema):
     sessions = fields.Integer()
     registrations = fields.Integer()
     remote_registrations = fields.Integer()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from .common import OutputSchema
+
 
 class _Form(Schema):
     class Meta:
@@ -54,14 +56,14 @@ class DirectoryShareSchema(DirectoryShareFormSchema):
     """What our directory shares with the spaces a network had us peer with."""
 
 
-class RosterMemberOutSchema(Schema):
+class RosterMemberOutSchema(OutputSchema):
     node_id = fields.String()
     name = fields.String()
     key_id = fields.String()
     joined_ts = fields.Integer()
 
 
-class NetworkOutSchema(Schema):
+class NetworkOutSchema(OutputSchema):
     id = fields.Integer()
     network_id = fields.String()
     name = fields.String()
@@ -75,14 +77,14 @@ class NetworkOutSchema(Schema):
     directory_share = fields.String(metadata={"enum": ["peers", "nothing"]})
 
 
-class NetworkSpaceOutSchema(Schema):
+class NetworkSpaceOutSchema(OutputSchema):
     node_id = fields.String()
     name = fields.String()
     is_us = fields.Boolean()
     has_figures = fields.Boolean()
 
 
-class NetworkTotalsOutSchema(Schema):
+class NetworkTotalsOutSchema(OutputSchema):
     """Counts and sums only, from what the spaces publish (their signed ``peer.stats``)."""
 
     spaces = fields.Integer()
@@ -93,7 +95,7 @@ class NetworkTotalsOutSchema(Schema):
     spaces_without_figures = fields.Integer()
 
 
-class NetworkWeekOutSchema(Schema):
+class NetworkWeekOutSchema(OutputSchema):
     id = fields.Integer()
     object_id = fields.String()
     title = fields.String()
@@ -108,14 +110,14 @@ class NetworkDetailOutSchema(NetworkOutSchema):
     weeks = fields.List(fields.Nested(NetworkWeekOutSchema))
 
 
-class ApplicationOutSchema(Schema):
+class ApplicationOutSchema(OutputSchema):
     network_id = fields.String()
     coordinator = fields.String()
     status = fields.String(metadata={"enum": ["sent", "failed", "member"]})
     last_error = fields.String(allow_none=True)
 
 
-class JoinRequestOutSchema(Schema):
+class JoinRequestOutSchema(OutputSchema):
     id = fields.Integer()
     network_id = fields.String()
     node_id = fields.String()
