@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .uow import recorded
+
+logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "coworknet.db"
 #: ``connection.info`` key: whether the connection's current transaction sent anything but a
@@ -105,6 +110,8 @@ class Database:
         try:
             if exc is None and wrote_nothing(session):
                 session.commit()
+        except SQLAlchemyError:  # the answer is sent; a lost connection only costs its statements
+            logger.warning("a read-only transaction could not commit; rolled back", exc_info=True)
         finally:
             session.rollback()
             session.close()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from node.db import db
 from node.members.models import Member
@@ -114,3 +116,14 @@ def test_on_postgresql_the_pages_statements_stay_prepared_across_requests(app, c
     for _ in range(20):
         assert client.get("/_endings/read").status_code == 200
     assert int(client.get("/_endings/prepared").get_data(as_text=True)) >= 1
+
+
+def test_a_read_only_commit_that_fails_is_logged_and_rolled_back(app, client, routes, ends,
+                                                                   monkeypatch, caplog):
+    def lost(_session):
+        raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(Session, "commit", lost)
+    assert client.get("/_endings/read").status_code == 200  # the answer was already made
+    assert ends == ["rollback"]
+    assert "could not commit" in caplog.text
