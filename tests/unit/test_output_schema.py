@@ -100,32 +100,26 @@ def test_the_node_has_output_schemas_to_compare_and_they_take_the_plan():
     assert len(planned) >= 60
 
 
-class _Person(OutputSchema):
-    name = fields.String()
-    city = fields.String(attribute="place.city")
-    lang = fields.String(data_key="language", dump_default="fr")
-    score = fields.Integer(dump_default=lambda: 3)
-    upper = fields.Function(lambda person: (person.name or "").upper() if hasattr(person, "name") else None)
-    shout = fields.Method("_shout")
-    friends = fields.List(fields.Nested(lambda: _Person(only=("name",))))
-    private_note = fields.String(load_only=True)
+def _person_schema(base: type[Schema]) -> type[Schema]:
+    """One schema of every special case, on ``base``: OutputSchema, or marshmallow's own."""
 
-    def _shout(self, person):
-        return "!" if hasattr(person, "name") else None
+    class Person(base):
+        name = fields.String()
+        city = fields.String(attribute="place.city")
+        lang = fields.String(data_key="language", dump_default="fr")
+        score = fields.Integer(dump_default=lambda: 3)
+        upper = fields.Function(lambda person: (person.name or "").upper() if hasattr(person, "name") else None)
+        shout = fields.Method("_shout")
+        friends = fields.List(fields.Nested(lambda: Person(only=("name",))))
+        private_note = fields.String(load_only=True)
+
+        def _shout(self, person):
+            return "!" if hasattr(person, "name") else None
+
+    return Person
 
 
-class _Plain(Schema):
-    name = fields.String()
-    city = fields.String(attribute="place.city")
-    lang = fields.String(data_key="language", dump_default="fr")
-    score = fields.Integer(dump_default=lambda: 3)
-    upper = fields.Function(lambda person: (person.name or "").upper() if hasattr(person, "name") else None)
-    shout = fields.Method("_shout")
-    friends = fields.List(fields.Nested(lambda: _Plain(only=("name",))))
-    private_note = fields.String(load_only=True)
-
-    def _shout(self, person):
-        return "!" if hasattr(person, "name") else None
+_Person, _Plain = _person_schema(OutputSchema), _person_schema(Schema)
 
 
 def test_the_plans_special_cases_match_marshmallow():
