@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,6 +62,21 @@ def wrote_nothing(session: Session) -> bool:
     if session.new or session.deleted or session.identity_map.check_modified() or recorded(session):
         return False
     return session.connection().info.get(WROTE) is False
+
+
+def for_update(session: Session, query: Select) -> Select:
+    """``query`` locking the rows it reads until the transaction ends, read afresh.
+
+    PostgreSQL locks the rows (``FOR UPDATE``). SQLite has no row locks, and pysqlite sends
+    plain reads outside any transaction: two transactions could both read a row, then write
+    one after the other, the second over the first's change from a stale read. There the
+    transaction takes the database's write lock first (``BEGIN IMMEDIATE``, or nothing when it
+    has already written and so holds it), so whoever reads under it reads the last committed
+    state and writes before anyone else can."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return query.with_for_update().execution_options(populate_existing=True)
 
 
 def share_with_sessions(app: Flask, key: str, value: object) -> None:

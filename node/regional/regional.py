@@ -30,6 +30,7 @@ from federation.messages import (
 )
 from federation.plausibility import MAX_EVENT_DAYS
 
+from ..db import for_update
 from ..domain_events import RegionalEventCancelled
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..events import events, recurrence
@@ -171,8 +172,7 @@ def publish_regional(session: Session, regional: RegionalEvent) -> None:
     are published one after the other, the second with the first's answer (on PostgreSQL each
     would otherwise list only itself, and the later item, which replaces the earlier one,
     would drop a co-organiser and hide its sessions from every program)."""
-    session.execute(select(RegionalEvent.id).where(RegionalEvent.id == regional.id)
-                    .with_for_update())
+    session.execute(for_update(session, select(RegionalEvent.id).where(RegionalEvent.id == regional.id)))
     local_id = regional.object_id.removeprefix(regional.organiser + "/")
     federation_hooks.publish(session, item_type=EVENT_REGIONAL, local_id=local_id,
                              content=regional_content(session, regional))

@@ -40,6 +40,7 @@ from federation.messages import (
     make_object_id,
 )
 
+from ..db import for_update
 from ..errors import N_, Conflict, DomainError, Forbidden, NotFound
 from ..events import dates, registrations
 from ..events.models import Event, Registration
@@ -91,10 +92,12 @@ def _send(session: Session, row: RemoteRegistration, member: Member,
                                         deliver_until_ms=_ms(copy.starts_at))
 
 
-def my_registration(session: Session, member: Member, session_object_id: str) -> RemoteRegistration | None:
-    return session.scalar(select(RemoteRegistration).where(
-        RemoteRegistration.session_object_id == session_object_id,
-        RemoteRegistration.member_id == member.id))
+def my_registration(session: Session, member: Member, session_object_id: str, *,
+                    lock: bool = False) -> RemoteRegistration | None:
+    """The member's registration to a session of another node (``lock``: see :func:`by_key`)."""
+    query = select(RemoteRegistration).where(RemoteRegistration.session_object_id == session_object_id,
+                                             RemoteRegistration.member_id == member.id)
+    return session.scalar(for_update(session, query) if lock else query)
 
 
 def register_remote(session: Session, member: Member, row: RegionalSession, *,
@@ -107,7 +110,7 @@ def register_remote(session: Session, member: Member, row: RegionalSession, *,
         raise NotFound(N_("No such session."))
     if row.status != "scheduled" or event.status != "scheduled":
         raise Conflict(N_("This session is cancelled."), code="registration_closed")
-    mine = my_registration(session, member, row.object_id)
+    mine = my_registration(session, member, row.object_id, lock=True)
     if mine is not None and mine.status in ACTIVE and mine.action == "register":
         raise Conflict(N_("You are already registered."), code="already_registered")
     if mine is None:
@@ -122,7 +125,7 @@ def register_remote(session: Session, member: Member, row: RegionalSession, *,
 
 def cancel_remote(session: Session, member: Member, row: RegionalSession) -> RemoteRegistration:
     """Give up a seat held at another node; ``pending`` until the host confirms. Flushes."""
-    mine = my_registration(session, member, row.object_id)
+    mine = my_registration(session, member, row.object_id, lock=True)
     # An undelivered action (the host was not reached in time) may have left a seat there.
     if mine is None or not ((mine.status in ACTIVE and mine.action == "register")
                             or mine.status == "undelivered"):
@@ -222,12 +225,12 @@ def end_registration(session: Session, row: RemoteRegistration) -> bool:
 
 
 def by_key(session: Session, key: str, *, lock: bool = False) -> RemoteRegistration | None:
-    """The registration with this key (``lock``: locked and read afresh, so two transactions
-    deciding whether to tell the member take turns)."""
+    """The registration with this key (``lock``: locked and read afresh until the transaction
+    ends, so that the member's own actions and the host's answers about them take turns: an
+    answer read before the member registered again must not be written over the new request,
+    and two transactions deciding whether to tell the member do not both tell them)."""
     query = select(RemoteRegistration).where(RemoteRegistration.idempotency_key == key)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(query)
+    return session.scalar(for_update(session, query) if lock else query)
 
 
 # --- host side --------------------------------------------------------------------------------

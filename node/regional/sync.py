@@ -50,6 +50,7 @@ from federation.keys import now_ms
 from federation.messages import EVENT_REGIONAL, EVENT_SESSION
 from schemas.federation import RegistrationResponseContentSchema
 
+from ..db import for_update
 from ..domain_events import (
     EventChanged,
     RegionalEventCancelled,
@@ -172,8 +173,8 @@ def apply_session(session: Session, peer: Peer, item: dict) -> None:
     time or room, or its cancellation (once: only when our copy changes)."""
     # Locked, and read afresh: two pulls applying the same item one after the other compare
     # against what the first one committed, so only one of them mails.
-    existing = session.scalar(select(RegionalSession).where(RegionalSession.object_id == item["id"])
-                              .with_for_update().execution_options(populate_existing=True))
+    existing = session.scalar(for_update(session, select(RegionalSession).where(
+        RegionalSession.object_id == item["id"])))
     if existing is not None and existing.is_local:
         return
     if item["deleted"] or item.get("redacted"):
@@ -216,7 +217,7 @@ def _active_registrations(session: Session, row: RegionalSession, *,
         RemoteRegistration.action == "register",
         RemoteRegistration.status.in_(ACTIVE_REMOTE)).order_by(RemoteRegistration.id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = for_update(session, query)
     return list(session.scalars(query))
 
 
@@ -252,10 +253,9 @@ def _cancel_week(session: Session, object_id: str, moment: datetime) -> None:
     copies = {r.object_id: r for r in session.scalars(select(RegionalSession).where(
         RegionalSession.regional_event_object_id == object_id, RegionalSession.is_local.is_(False)))}
     if copies:
-        mine = session.scalars(select(RemoteRegistration).where(
+        mine = session.scalars(for_update(session, select(RemoteRegistration).where(
             RemoteRegistration.session_object_id.in_(list(copies)),
-            RemoteRegistration.status.in_(ACTIVE_REMOTE)).order_by(RemoteRegistration.id)
-            .with_for_update().execution_options(populate_existing=True)).all()
+            RemoteRegistration.status.in_(ACTIVE_REMOTE)).order_by(RemoteRegistration.id))).all()
         _end_registrations(session, list(mine), copies)
 
 
@@ -361,8 +361,8 @@ def _count_our_seat(session: Session, row: RemoteRegistration, asked_at) -> None
     """The host gave us a seat: our copy of the session shows one seat fewer until the host's
     next feed item brings its own figure. Only when the copy is older than our request: a copy
     written after it may already count us (the host's item replaces ours either way)."""
-    copy = session.scalar(select(RegionalSession).where(RegionalSession.object_id == row.session_object_id)
-                          .with_for_update())
+    copy = session.scalar(for_update(session, select(RegionalSession).where(
+        RegionalSession.object_id == row.session_object_id)))
     if copy is None or copy.is_local or copy.seats_left is None:
         return
     if _aware(copy.updated_at) >= _aware(asked_at):
