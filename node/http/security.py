@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from ..db import db
 from ..members.models import Member
+from .cookies import PortalSessionInterface
 
 csrf = CSRFProtect()
 
@@ -106,5 +107,6 @@ def _security_headers(response):
 
 
 def init_security(app: Flask) -> None:
+    app.session_interface = PortalSessionInterface()
     app.before_request(_load_member)
     app.after_request(_security_headers)
