@@ -17,11 +17,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m node.demo
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; 0: in this one). Most tests wait on
+# nodes, sockets and timers, so two workers take about half the time even on two cores.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	COWORKNET_TEST_DATABASE_URL=$${COWORKNET_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/coworknet_test} $(PY) -m pytest $(PYTEST_ARGS)
+	COWORKNET_TEST_DATABASE_URL=$${COWORKNET_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/coworknet_test} $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench

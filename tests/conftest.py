@@ -23,6 +23,13 @@ from node.migrate import upgrade
 from node.models import Base
 
 PG_URL = os.environ.get("COWORKNET_TEST_DATABASE_URL", "")
+if PG_URL and (_WORKER := os.environ.get("PYTEST_XDIST_WORKER")):
+    # Tests spread over processes (``pytest -n 2``): each worker names its databases after
+    # itself (``coworknet_test_gw0_main``, its live nodes', its deployment tests'), so that two
+    # workers never share one. Set before any test module reads the variable.
+    _base = make_url(PG_URL)
+    PG_URL = _base.set(database=f"{_base.database}_{_WORKER}").render_as_string(hide_password=False)
+    os.environ["COWORKNET_TEST_DATABASE_URL"] = PG_URL
 MEMBER_PASSWORD = "correct horse battery"  # noqa: S105 - test fixture
 
 # Low-cost Argon2 parameters keep the suite fast; production uses the defaults.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from node.db import db
@@ -17,6 +18,9 @@ from node.models import Member, Peer, RegionalSession, RemoteRegistration
 from node.regional import regional
 from node.regional import registration as remote
 from node.regional import sync as regional_sync
+
+#: It checks that one transaction waits for another with a timed wait (faketime never ends one).
+pytestmark = pytest.mark.real_timers
 
 BLEAU = "https://bleau.example"
 
