@@ -20,6 +20,7 @@ from federation.messages import INTRODUCTION_REQUEST, INTRODUCTION_RESPONSE, mak
 from schemas.federation import INTRODUCTION_WITHDRAWN
 
 from ..accounts.models import Space
+from ..db import for_update
 from ..errors import N_, Conflict, Forbidden, NotFound, RateLimited
 from ..federation.hooks import send_inbox_message, tell_managers_undeliverable
 from ..federation.keyring import runtime_of
@@ -182,7 +183,9 @@ def receive_request(session: Session, peer, message: dict) -> dict:
 
 
 def _incoming(session: Session, expert: Member, intro_id: int, now: datetime) -> Introduction:
-    intro = session.get(Introduction, intro_id)
+    """The pending request the expert answers, locked until the answer commits: two answers at
+    once (two tabs, a double submit) take turns, and the second finds it answered."""
+    intro = session.scalar(for_update(session, select(Introduction).where(Introduction.id == intro_id)))
     if intro is None or intro.direction != "incoming":
         raise NotFound(N_("No such introduction request."))
     if intro.member_id != expert.id:

@@ -1,15 +1,17 @@
-"""Introductions on one node: rate limit, duplicates, who may answer, expiry."""
+"""Introductions on one node: rate limit, duplicates, who may answer, once, expiry."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from node.db import db
 from node.errors import Conflict, Forbidden, NotFound, RateLimited
-from node.models import Introduction, NetworkEntry
+from node.models import Introduction, Member, NetworkEntry
 from node.network import introductions
 from node.network import search as network_search
 from node.network.settings import SETTINGS_INFO_KEY
@@ -75,3 +77,42 @@ def test_an_unanswered_request_expires_after_the_fixed_delay(session, create_mem
     assert (intro.status, intro.other_email) == ("expired", "")
     with pytest.raises(Conflict):
         introductions.accept_introduction(session, expert, intro.id, reveal_email=True, now=later)
+
+
+@pytest.mark.real_timers  # a timed wait checks that the second answer waits (faketime never ends one)
+def test_two_answers_at_once_take_turns_and_the_second_is_refused(app, session, create_member, clock):
+    expert_id = create_member().id
+    now = clock.now()
+    intro = Introduction(direction="incoming", request_uid=f"{B}/intro/2", peer_node_id=B,
+                         member_id=expert_id, pseudonym="b" * 32, message="Bonjour",
+                         other_name="Bob", other_space="B", other_email="bob@b.example",
+                         created_at=now, expires_at=now + timedelta(days=14))
+    session.add(intro)
+    session.commit()
+    accepting, declining = db.new_session(app), db.new_session(app)
+    introductions.accept_introduction(accepting, accepting.get(Member, expert_id), intro.id,
+                                      reveal_email=False, now=now)  # not committed yet
+    outcome: list = []
+
+    def decline() -> None:
+        try:
+            introductions.decline_introduction(declining, declining.get(Member, expert_id), intro.id, now=now)
+            declining.commit()
+            outcome.append("declined")
+        except Conflict:
+            declining.rollback()
+            outcome.append("refused")
+
+    thread = threading.Thread(target=decline)
+    thread.start()
+    try:
+        thread.join(0.5)
+        assert thread.is_alive(), "the second answer did not wait for the first"
+        accepting.commit()
+        thread.join(30)
+        assert outcome == ["refused"]
+    finally:
+        accepting.close()
+        declining.close()
+    session.expire_all()
+    assert session.get(Introduction, intro.id).status == "accepted"
