@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..db import for_update
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..members.models import Member
 from ..notifications.operations import notify, notify_managers
@@ -60,9 +61,16 @@ def get_proposal(session: Session, proposal_id: int, viewer: Member) -> Workshop
     return proposal
 
 
+def _locked(session: Session, proposal: WorkshopProposal) -> WorkshopProposal:
+    """``proposal`` read again under its lock until the transaction ends: two decisions at once
+    (two managers, a double submit) take turns, and the second sees the first's."""
+    return session.scalar(for_update(session, select(WorkshopProposal).where(WorkshopProposal.id == proposal.id)))
+
+
 def update_proposal(session: Session, member: Member, proposal: WorkshopProposal, data: dict,
                     now: datetime) -> WorkshopProposal:
     """The author revises a proposal (after the manager asked for changes); it is pending again."""
+    proposal = _locked(session, proposal)
     if proposal.member_id != member.id:
         raise Forbidden(N_("Only the author can change this proposal."))
     if proposal.status not in OPEN:
@@ -85,6 +93,7 @@ def decide_proposal(session: Session, manager: Member, proposal: WorkshopProposa
     """Approve (a published event hosted by the member), ask for changes, or decline."""
     if not manager.is_manager:
         raise Forbidden(N_("Only a community manager can do this."))
+    proposal = _locked(session, proposal)
     if proposal.status not in OPEN:
         raise Conflict(N_("This proposal is already decided."), code="proposal_decided")
     if decision == "request_changes" and not comment.strip():

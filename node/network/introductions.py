@@ -330,10 +330,11 @@ def receive_withdrawn(session: Session, peer, message: dict) -> dict:
     """The requester withdrew a request made to one of our members: closed if still waiting."""
     content = message["content"]
     peer_id = getattr(peer, "node_id", peer)
-    intro = session.scalar(select(Introduction).where(
+    # Locked: an expert answering at this moment and the withdrawal take turns.
+    intro = session.scalar(for_update(session, select(Introduction).where(
         Introduction.direction == "incoming", Introduction.peer_node_id == peer_id,
         Introduction.request_uid == content["request_id"],
-        Introduction.pseudonym == content["pseudonym"]))
+        Introduction.pseudonym == content["pseudonym"])))
     if intro is not None and intro.status == "pending":
         intro.status, intro.other_email, intro.answered_at = "cancelled", "", utcnow()
         session.flush()
