@@ -3,7 +3,6 @@ decided once: one event, and the second decision is refused."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,8 +12,9 @@ from node.db import db
 from node.errors import Conflict
 from node.events import proposals
 from node.models import Event, Member, WorkshopProposal
+from tests.turns import second_waits_for_first
 
-#: A timed wait checks that the second decision waits (faketime never ends one).
+#: tests.turns checks with a timed wait that the second decision waits.
 pytestmark = pytest.mark.real_timers
 
 
@@ -31,26 +31,13 @@ def test_two_approvals_at_once_make_one_event(app, session, create_member, clock
     one, two = db.new_session(app), db.new_session(app)
     proposals.decide_proposal(one, one.get(Member, first_id), one.get(WorkshopProposal, proposal_id),
                               "approve", "", clock.now())  # not committed yet
-    outcome: list[str] = []
 
-    def approve_again() -> None:
-        try:
-            proposals.decide_proposal(two, two.get(Member, second_id), two.get(WorkshopProposal, proposal_id),
-                                      "approve", "", clock.now())
-            two.commit()
-            outcome.append("approved")
-        except Conflict:
-            two.rollback()
-            outcome.append("refused")
+    def approve_again():
+        return proposals.decide_proposal(two, two.get(Member, second_id), two.get(WorkshopProposal, proposal_id),
+                                         "approve", "", clock.now())
 
-    thread = threading.Thread(target=approve_again)
-    thread.start()
     try:
-        thread.join(0.5)
-        assert thread.is_alive(), "the second decision did not wait for the first"
-        one.commit()
-        thread.join(30)
-        assert outcome == ["refused"]
+        assert isinstance(second_waits_for_first(one.commit, approve_again), Conflict)
     finally:
         one.close()
         two.close()

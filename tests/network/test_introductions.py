@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -15,6 +14,7 @@ from node.models import Introduction, Member, NetworkEntry
 from node.network import introductions
 from node.network import search as network_search
 from node.network.settings import SETTINGS_INFO_KEY
+from tests.turns import second_waits_for_first
 
 from .test_export import B, remote_item
 
@@ -79,7 +79,7 @@ def test_an_unanswered_request_expires_after_the_fixed_delay(session, create_mem
         introductions.accept_introduction(session, expert, intro.id, reveal_email=True, now=later)
 
 
-@pytest.mark.real_timers  # a timed wait checks that the second answer waits (faketime never ends one)
+@pytest.mark.real_timers  # tests.turns checks with a timed wait that the second answer waits
 def test_two_answers_at_once_take_turns_and_the_second_is_refused(app, session, create_member, clock):
     expert_id = create_member().id
     now = clock.now()
@@ -92,25 +92,12 @@ def test_two_answers_at_once_take_turns_and_the_second_is_refused(app, session, 
     accepting, declining = db.new_session(app), db.new_session(app)
     introductions.accept_introduction(accepting, accepting.get(Member, expert_id), intro.id,
                                       reveal_email=False, now=now)  # not committed yet
-    outcome: list = []
 
-    def decline() -> None:
-        try:
-            introductions.decline_introduction(declining, declining.get(Member, expert_id), intro.id, now=now)
-            declining.commit()
-            outcome.append("declined")
-        except Conflict:
-            declining.rollback()
-            outcome.append("refused")
+    def decline():
+        return introductions.decline_introduction(declining, declining.get(Member, expert_id), intro.id, now=now)
 
-    thread = threading.Thread(target=decline)
-    thread.start()
     try:
-        thread.join(0.5)
-        assert thread.is_alive(), "the second answer did not wait for the first"
-        accepting.commit()
-        thread.join(30)
-        assert outcome == ["refused"]
+        assert isinstance(second_waits_for_first(accepting.commit, decline), Conflict)
     finally:
         accepting.close()
         declining.close()

@@ -6,7 +6,6 @@ again)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -18,8 +17,9 @@ from node.models import Member, Peer, RegionalSession, RemoteRegistration
 from node.regional import regional
 from node.regional import registration as remote
 from node.regional import sync as regional_sync
+from tests.turns import second_waits_for_first
 
-#: It checks that one transaction waits for another with a timed wait (faketime never ends one).
+#: tests.turns checks with a timed wait that one transaction waits for the other.
 pytestmark = pytest.mark.real_timers
 
 BLEAU = "https://bleau.example"
@@ -59,24 +59,21 @@ def test_a_new_request_waits_for_the_answer_being_applied_and_stays_pending(app,
     applying, acting = db.new_session(app), db.new_session(app)
     # The host's answer to the cancellation arrives: read under the lock, not applied yet.
     row = remote.by_key(applying, key, lock=True)
-    done = threading.Event()
 
-    def register_again() -> None:
-        remote.register_remote(acting, acting.get(Member, member_id),
-                               acting.get(RegionalSession, copy.id), share_email=False)
-        acting.commit()
-        done.set()
-
-    thread = threading.Thread(target=register_again)
-    thread.start()
-    try:
-        assert not done.wait(0.5), "the member's new request did not wait for the answer being applied"
+    def apply_the_answer() -> None:
         assert remote.apply_answer(applying, row, {
             "session_id": copy.object_id, "idempotency_key": key, "status": "cancelled",
             "position": None, "version": cancel_version, "seq": 2}) is None
         applying.commit()
-        thread.join(30)
-        assert done.is_set()
+
+    def register_again() -> str:
+        remote.register_remote(acting, acting.get(Member, member_id),
+                               acting.get(RegionalSession, copy.id), share_email=False)
+        acting.commit()
+        return "registered"
+
+    try:
+        assert second_waits_for_first(apply_the_answer, register_again) == "registered"
     finally:
         applying.close()
         acting.close()
