@@ -17,9 +17,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
+from ..db import for_update
 from ..domain_events import RegistrationChanged
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from ..federation.keyring import RUNTIME_INFO_KEY
@@ -74,19 +75,8 @@ class RegistrationResult:
 
 def lock_occurrence(session: Session, occurrence_id: int) -> EventOccurrence:
     """Take the occurrence's seat lock until the transaction ends, and reload it."""
-    if session.get_bind().dialect.name == "postgresql":
-        occurrence = session.scalar(
-            select(EventOccurrence).where(EventOccurrence.id == occurrence_id)
-            .options(lazyload("*")).with_for_update(of=EventOccurrence)
-            .execution_options(populate_existing=True)
-        )
-    else:
-        session.execute(
-            update(EventOccurrence).where(EventOccurrence.id == occurrence_id)
-            .values(lock_version=EventOccurrence.lock_version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        occurrence = session.get(EventOccurrence, occurrence_id, populate_existing=True)
+    occurrence = session.scalar(for_update(session, select(EventOccurrence).where(
+        EventOccurrence.id == occurrence_id).options(lazyload("*"))))
     if occurrence is None:
         raise NotFound(N_("No such event."))
     return occurrence

@@ -2,8 +2,8 @@
 or is getting old.
 
 Flask re-signs and re-sends a permanent session's cookie on every response, to push its expiry
-back: serialising, compressing and signing the same few bytes
-and a ``Set-Cookie`` header on every page, 0.12–0.15 ms of a 2–3 ms page. Here a session that
+back: the same few bytes serialised, compressed, signed and sent in a ``Set-Cookie`` header on
+every page, 0.12–0.15 ms of a 2–3 ms page. Here a session that
 did not change is sent again only once its cookie is older than :data:`REFRESH_AFTER`: a member
 who keeps using the portal stays signed in exactly as before (the expiry moves at most an hour
 later than it would have), and a changed session (signing in or out, a language, a CSRF token,
